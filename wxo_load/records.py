@@ -1,0 +1,141 @@
+"""What one streamed run and one conversation measured: the records every other part reads.
+
+Pure data: no clock, no sockets. Times are milliseconds measured from the moment just before
+the run's request was written (for runs) or the conversation began (for conversations).
+
+A run's `outcome` is `"ok"` or exactly one low-cardinality error class:
+
+    http_<status>    the server answered with a non-2xx status (http_401, http_429, http_503...)
+    connect_error    the connection could not be made or broke before any response
+    timeout          no event for longer than the stall limit, or the whole run past stream_timeout
+    run_failed       run.failed / run.cancelled / run.expired / error events (message kept)
+    truncated        the body ended without `done`
+    protocol_error   an unparseable line, events for another thread or run, `done` before
+                     `run.started`
+    stopped          the test stopped while the run was still streaming
+
+Error classes never contain ids or free text, so Locust shows one row per class. Details go in
+`error_detail`, which is kept in the run's own record only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+OK = "ok"
+CONNECT_ERROR = "connect_error"
+TIMEOUT = "timeout"
+RUN_FAILED = "run_failed"
+TRUNCATED = "truncated"
+PROTOCOL_ERROR = "protocol_error"
+STOPPED = "stopped"
+
+FIXED_ERROR_CLASSES = (CONNECT_ERROR, TIMEOUT, RUN_FAILED, TRUNCATED, PROTOCOL_ERROR, STOPPED)
+
+
+def http_error_class(status: int) -> str:
+    return f"http_{status}"
+
+
+# Metric names as they appear in summary.json, gates and reports, with the RunRecord /
+# ConversationRecord field each is read from, and the Locust request entry it is fired as.
+RUN_METRICS: dict[str, str] = {
+    "run_started": "run_started_ms",
+    "first_delta": "first_delta_ms",
+    "first_text": "first_text_ms",
+    "message_created": "message_created_ms",
+    "done": "done_ms",
+}
+CONVERSATION_METRICS: dict[str, str] = {
+    "thread_create": "thread_create_ms",
+    "conversation": "total_ms",
+}
+LOAD_GENERATOR_METRICS = ("client_lag", "schedule_lag")
+"""client_lag: per event, arrival time minus the server's timestamp in the event id.
+schedule_lag: per run, how much later than scheduled the user began it."""
+
+ALL_METRICS = ("thread_create", *RUN_METRICS, "conversation")
+
+LOCUST_NAMES: dict[str, tuple[str, str]] = {
+    # metric -> (Locust request_type, Locust name)
+    "thread_create": ("POST", "/threads"),
+    "run_started": ("STREAM", "run.started"),
+    "first_delta": ("STREAM", "message.delta"),
+    "first_text": ("STREAM", "first text"),
+    "message_created": ("STREAM", "message.created"),
+    "done": ("STREAM", "done"),
+    "conversation": ("CONV", "conversation"),
+}
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """One streamed run: `POST /orchestrate/runs?stream=true` and every event it produced."""
+
+    started_at_unix: float  # wall clock when the request was about to be written
+    user_id: str
+    conversation_id: str
+    turn_index: int  # 0 = the conversation's first message
+    request_id: str  # the x-ibm-request-id sent, to join with server logs
+    thread_id: str | None = None
+    run_id: str | None = None
+    message_id: str | None = None
+    outcome: str = OK
+    error_detail: str | None = None  # server's message, bad line (truncated), exception text
+    status_code: int | None = None
+    run_started_ms: float | None = None
+    first_delta_ms: float | None = None
+    first_text_ms: float | None = None  # first delta with text, else message.created
+    message_created_ms: float | None = None
+    done_ms: float | None = None
+    total_ms: float | None = None  # until the stream ended, successfully or not
+    events: int = 0
+    intermediate_steps: int = 0
+    deltas: int = 0
+    unknown_events: int = 0
+    answer_chars: int = 0
+    max_gap_ms: float | None = None  # longest silence between two events (or request and first)
+    client_lag_max_ms: float | None = None  # worst arrival-minus-event-id-timestamp in this run
+    schedule_lag_ms: float | None = None  # how late the run began against its schedule
+    worker: str = ""  # which load-generator process measured it
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == OK
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunRecord:
+        names = _RUN_FIELDS
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(slots=True)
+class ConversationRecord:
+    """One person's conversation: a thread and the runs sent on it."""
+
+    started_at_unix: float
+    user_id: str
+    conversation_id: str
+    thread_id: str | None = None
+    turns_planned: int = 0
+    turns_completed: int = 0  # runs that ended `ok`
+    runs: int = 0  # runs attempted
+    thread_create_ms: float | None = None
+    total_ms: float | None = None
+    outcome: str = OK  # ok, or the error class that ended it (thread creation or a run)
+    worker: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ConversationRecord:
+        names = _CONV_FIELDS
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+_RUN_FIELDS = frozenset(f.name for f in fields(RunRecord))
+_CONV_FIELDS = frozenset(f.name for f in fields(ConversationRecord))
