@@ -97,6 +97,7 @@ class RunRecord:
     max_gap_ms: float | None = None  # longest silence between two events (or request and first)
     client_lag_max_ms: float | None = None  # worst arrival-minus-event-id-timestamp in this run
     schedule_lag_ms: float | None = None  # how late the run began against its schedule
+    attempts: int = 1  # 2 when a 401 before streaming was retried with a refreshed token
     worker: str = ""  # which load-generator process measured it
 
     @property

@@ -1,0 +1,135 @@
+"""Incremental decoding of a streamed run's body: bytes in, events out.
+
+Orchestrate writes newline-delimited JSON (one `{"id", "event", "data"}` object per line) even
+though it labels the body `text/event-stream`. Proxies and other deployments may reframe it as
+real Server-Sent Events (`event:` / `id:` / `data:` lines, events separated by a blank line), and
+may use CRLF line ends. The decoder accepts all of these, at any chunk boundary (including one
+that splits a multi-byte character: lines are split as bytes and decoded only when whole).
+
+Each event is returned as the dict the server sent (`{"id": ..., "event": ..., "data": ...}`),
+so the hot path allocates nothing beyond what the JSON parser builds. A line that is not a JSON
+object with an `event` name comes back as `{"event": BAD_LINE, "raw": <the line>}`; the caller
+decides what that means for the run. Blank keep-alive lines and SSE comments are skipped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+BAD_LINE = "wxo-load.bad-line"
+"""Event name of a line that could not be understood (not JSON, or JSON without an event)."""
+
+_SSE_FIELDS = (b"data", b"event", b"id", b"retry")
+_MAX_RAW_CHARS = 500
+
+
+def _bad(raw: bytes) -> dict[str, Any]:
+    return {"event": BAD_LINE, "raw": raw[: _MAX_RAW_CHARS * 4].decode("utf-8", "replace")[:_MAX_RAW_CHARS]}
+
+
+def _parse_json_line(line: bytes) -> dict[str, Any]:
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return _bad(line)
+    if type(obj) is not dict or type(obj.get("event")) is not str:
+        return _bad(line)
+    return obj
+
+
+class StreamDecoder:
+    """Turns chunks of a run's body into events. `feed()` as bytes arrive, `close()` at the end."""
+
+    __slots__ = ("_buf", "_sse_event", "_sse_id", "_sse_data")
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._sse_event: str | None = None
+        self._sse_id: str | None = None
+        self._sse_data: list[bytes] | None = None
+
+    def feed(self, chunk: bytes) -> list[dict[str, Any]]:
+        buf = self._buf + chunk if self._buf else chunk
+        if b"\n" not in buf:
+            self._buf = buf
+            return []
+        lines = buf.split(b"\n")
+        self._buf = lines.pop()
+        events: list[dict[str, Any]] = []
+        for line in lines:
+            self._line(line, events)
+        return events
+
+    def close(self) -> list[dict[str, Any]]:
+        """The body ended: decode a last line without a newline and any SSE event still open."""
+        events: list[dict[str, Any]] = []
+        if self._buf:
+            line, self._buf = self._buf, b""
+            self._line(line, events)
+        self._dispatch_sse(events)
+        return events
+
+    @property
+    def pending_bytes(self) -> int:
+        """Bytes received but not yet part of a whole line."""
+        return len(self._buf)
+
+    def _line(self, line: bytes, events: list[dict[str, Any]]) -> None:
+        if line[-1:] == b"\r":
+            line = line[:-1]
+        if not line:
+            self._dispatch_sse(events)  # blank line: end of an SSE event, or an NDJSON keep-alive
+            return
+        first = line[0]
+        if first == 0x7B:  # "{": an NDJSON event, the Developer Edition's framing
+            events.append(_parse_json_line(line))
+        elif first == 0x3A:  # ":": an SSE comment (keep-alive)
+            return
+        elif not self._sse_field(line):
+            stripped = line.strip()
+            if stripped:
+                events.append(_parse_json_line(stripped) if stripped[:1] == b"{" else _bad(line))
+
+    def _sse_field(self, line: bytes) -> bool:
+        name, sep, value = line.partition(b":")
+        if not sep or name not in _SSE_FIELDS:
+            return False
+        if value[:1] == b" ":
+            value = value[1:]
+        if name == b"data":
+            if self._sse_data is None:
+                self._sse_data = [value]
+            else:
+                self._sse_data.append(value)
+        elif name == b"event":
+            self._sse_event = value.decode("utf-8", "replace")
+        elif name == b"id":
+            self._sse_id = value.decode("utf-8", "replace")
+        return True
+
+    def _dispatch_sse(self, events: list[dict[str, Any]]) -> None:
+        data, name, event_id = self._sse_data, self._sse_event, self._sse_id
+        if data is None and name is None:
+            return
+        self._sse_data = self._sse_event = self._sse_id = None
+        payload = b"\n".join(data) if data else b""
+        events.append(_sse_event(payload, name, event_id))
+
+
+def _sse_event(payload: bytes, name: str | None, event_id: str | None) -> dict[str, Any]:
+    """An SSE event whose data is either a whole `{"id","event","data"}` object or just the data."""
+    if not payload:
+        return {"event": name, "id": event_id, "data": {}} if name else _bad(payload)
+    try:
+        obj = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return _bad(payload)
+    if type(obj) is dict and type(obj.get("event")) is str:
+        if event_id is not None and "id" not in obj:
+            obj["id"] = event_id
+        return obj
+    if name is None:
+        return _bad(payload)
+    return {"event": name, "id": event_id, "data": obj}

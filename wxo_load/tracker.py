@@ -1,0 +1,206 @@
+"""From stamped events to a measured run: the rules that decide timings and outcomes.
+
+Pure: the caller passes every timestamp (`time.perf_counter()` seconds taken as the bytes
+arrived). `RunTracker.on_event()` returns True once the run has reached a final event (`done`,
+or a failure the server announced), so the caller can stop reading.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .records import PROTOCOL_ERROR, RUN_FAILED, RunRecord
+from .stream import BAD_LINE
+
+KNOWN_EVENTS = frozenset(
+    {
+        "run.started", "run.completed", "run.failed", "run.expired", "run.cancelled",
+        "run.step.started", "run.step.completed", "run.step.failed", "run.step.delta",
+        "run.step.intermediate", "run.step.thinking", "message.created", "message.started",
+        "message.delta", "message.completed", "message.interrupt", "transcription", "summary",
+        "error", "done", "planning", "flow.slot.listen",
+    }
+)  # fmt: skip
+FAILURE_EVENTS = frozenset({"run.failed", "run.cancelled", "run.expired", "error"})
+_MAX_DETAIL = 300
+
+
+def _text_of_content(content: Any) -> str:
+    """Concatenated text of a `content` list (`[{"response_type": "text", "text": ...}]`)."""
+    if type(content) is str:
+        return content
+    if type(content) is not list:
+        return ""
+    parts = [part.get("text") for part in content if type(part) is dict]
+    return "".join(p for p in parts if type(p) is str)
+
+
+def _failure_detail(name: str, data: Any) -> str:
+    if type(data) is dict:
+        for key in ("error", "message", "detail", "reason", "last_error"):
+            value = data.get(key)
+            if value:
+                if type(value) is dict:
+                    value = value.get("message") or value.get("text") or value
+                return f"{name}: {value}"[:_MAX_DETAIL]
+    return f"{name}: {data}"[:_MAX_DETAIL] if data else name
+
+
+def event_id_unix_ms(event_id: Any) -> int | None:
+    """`"1770397025369-0"` -> 1770397025369 (the server's wall clock when it wrote the event)."""
+    if type(event_id) is not str:
+        return None
+    dash = event_id.find("-")
+    head = event_id[:dash] if dash > 0 else event_id
+    return int(head) if head.isdigit() else None
+
+
+class RunTracker:
+    """Measures one run. `t0` is the perf_counter() taken just before the request was written.
+
+    `wall_minus_perf_s` converts perf_counter() to Unix time (time.time() - perf_counter(),
+    taken once per process) so each event's arrival can be compared with the server's own
+    timestamp in the event id: the client lag.
+    """
+
+    __slots__ = (
+        "record", "t0", "wall_minus_perf_ms", "client_lags_ms", "_last_t", "_answer_from_deltas",
+        "_finished", "_failed", "_ended",
+    )  # fmt: skip
+
+    def __init__(self, record: RunRecord, t0: float, wall_minus_perf_s: float) -> None:
+        self.record = record
+        self.t0 = t0
+        self.wall_minus_perf_ms = wall_minus_perf_s * 1000.0
+        self.client_lags_ms: list[float] = []
+        self._last_t = t0
+        self._answer_from_deltas = 0
+        self._finished = False
+        self._failed = False
+        self._ended = False
+
+    @property
+    def finished(self) -> bool:
+        return self._finished
+
+    def on_event(self, event: dict[str, Any], t: float) -> bool:
+        """Account for one event that arrived at perf_counter() `t`. True when the run is over."""
+        rec = self.record
+        rec.events += 1
+        gap_ms = (t - self._last_t) * 1000.0
+        if rec.max_gap_ms is None or gap_ms > rec.max_gap_ms:
+            rec.max_gap_ms = gap_ms
+        self._last_t = t
+        name = event["event"]
+        if name == BAD_LINE:
+            self._protocol_error(f"unparseable line: {event.get('raw', '')}")
+            return False
+        id_ms = event_id_unix_ms(event.get("id"))
+        if id_ms is not None:
+            lag = t * 1000.0 + self.wall_minus_perf_ms - id_ms
+            self.client_lags_ms.append(lag)
+            if rec.client_lag_max_ms is None or lag > rec.client_lag_max_ms:
+                rec.client_lag_max_ms = lag
+        data = event.get("data")
+        if type(data) is not dict:
+            data = {}
+        if not self._belongs_to_run(name, data):
+            return False
+        since_ms = (t - self.t0) * 1000.0
+        if name == "message.delta":
+            self._on_delta(data, since_ms)
+        elif name.startswith("run.step."):
+            rec.intermediate_steps += 1
+        elif name == "run.started":
+            if rec.run_started_ms is None:
+                rec.run_started_ms = since_ms
+        elif name == "message.created":
+            self._on_message_created(data, since_ms)
+        elif name == "done":
+            return self._on_done(since_ms)
+        elif name in FAILURE_EVENTS:
+            self._fail(RUN_FAILED, _failure_detail(name, data))
+        elif name not in KNOWN_EVENTS:
+            rec.unknown_events += 1
+        return False
+
+    def _belongs_to_run(self, name: str, data: dict[str, Any]) -> bool:
+        """Events must carry this run's thread (and, once known, run) id."""
+        rec = self.record
+        thread_id = data.get("thread_id")
+        if thread_id is not None and rec.thread_id is not None and thread_id != rec.thread_id:
+            self._protocol_error(f"{name} for another thread {thread_id}")
+            return False
+        run_id = data.get("run_id")
+        if run_id is not None:
+            if rec.run_id is None:
+                rec.run_id = run_id
+            elif run_id != rec.run_id:
+                self._protocol_error(f"{name} for another run {run_id}")
+                return False
+        return True
+
+    def _on_delta(self, data: dict[str, Any], since_ms: float) -> None:
+        rec = self.record
+        rec.deltas += 1
+        if rec.first_delta_ms is None:
+            rec.first_delta_ms = since_ms
+        delta = data.get("delta")
+        text = _text_of_content(delta.get("content")) if type(delta) is dict else ""
+        if text:
+            self._answer_from_deltas += len(text)
+            if rec.first_text_ms is None:
+                rec.first_text_ms = since_ms
+
+    def _on_message_created(self, data: dict[str, Any], since_ms: float) -> None:
+        rec = self.record
+        if rec.message_created_ms is None:
+            rec.message_created_ms = since_ms
+        message_id = data.get("message_id")
+        if message_id is not None:
+            rec.message_id = message_id
+        message = data.get("message")
+        text = _text_of_content(message.get("content")) if type(message) is dict else ""
+        if text and rec.first_text_ms is None:
+            rec.first_text_ms = since_ms  # every delta was empty: the text arrives here
+        if len(text) > rec.answer_chars:
+            rec.answer_chars = len(text)
+
+    def _on_done(self, since_ms: float) -> bool:
+        rec = self.record
+        if rec.run_started_ms is None and not self._failed:
+            self._protocol_error("done before run.started")
+        elif not self._failed:
+            rec.done_ms = since_ms
+        self._finished = True
+        return True
+
+    def _protocol_error(self, detail: str) -> None:
+        self._fail(PROTOCOL_ERROR, detail)
+
+    def _fail(self, outcome: str, detail: str) -> None:
+        if not self._failed:  # the first failure decides the outcome; later ones add nothing
+            self._failed = True
+            self.record.outcome = outcome
+            self.record.error_detail = detail[:_MAX_DETAIL]
+
+    @property
+    def failed(self) -> bool:
+        return self._failed
+
+    def end(self, t: float, outcome: str | None = None, detail: str | None = None) -> RunRecord:
+        """The stream is over at `t` (ended, broke or was abandoned). Returns the final record.
+
+        `outcome` is the transport's verdict (timeout, truncated, connect_error, stopped...); it
+        applies unless the server already announced a failure.
+        """
+        rec = self.record
+        if self._ended:  # the first verdict stands
+            return rec
+        self._ended = True
+        rec.total_ms = (t - self.t0) * 1000.0
+        if outcome is not None:
+            self._fail(outcome, detail or outcome)
+        if self._answer_from_deltas > rec.answer_chars:
+            rec.answer_chars = self._answer_from_deltas
+        return rec
