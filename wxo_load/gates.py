@@ -16,12 +16,13 @@ Figures (what a gate measures):
                                    p999 min max mean count (count is a number of samples)
     by_turn.TURN.METRIC.STAT       TURN in first follow_up; METRIC a run metric
     by_turn.TURN.runs              runs that were the first / a follow-up message
+    by_turn.TURN.error_rate        failed runs / runs of that turn
     client_lag.STAT, schedule_lag.STAT      the load generator's own lateness
     error_rate                     failed runs / all runs
     error_rate.CLASS               runs of one error class / all runs (timeout, http_503, ...)
     conversation_error_rate        failed conversations / all conversations
     runs, runs.ok, runs.failed, conversations, conversations.ok, conversations.failed
-    runs_per_s, conversations_per_s, answer_chars_per_s
+    runs_per_s, ok_runs_per_s, conversations_per_s, answer_chars_per_s
     cpu_percent_max                the busiest load-generator process, in percent
 
 Limits carry units: times take ms, s or m (minutes) and are kept in milliseconds; rates take
@@ -77,6 +78,7 @@ _SCALAR_FIGURES: dict[str, str] = {
     "conversations.ok": COUNT,
     "conversations.failed": COUNT,
     "runs_per_s": PER_S,
+    "ok_runs_per_s": PER_S,
     "conversations_per_s": PER_S,
     "answer_chars_per_s": PER_S,
     "cpu_percent_max": PERCENT,
@@ -192,10 +194,12 @@ def _by_turn_kind(parts: list[str], where: str, shown: str) -> str:
     if len(parts) >= 2 and parts[1] not in TURNS:
         raise ConfigError(
             f'{where} "{shown}": unknown turn "{parts[1]}"; use by_turn.first.METRIC.STAT or '
-            "by_turn.follow_up.METRIC.STAT (or by_turn.TURN.runs)."
+            "by_turn.follow_up.METRIC.STAT (or by_turn.TURN.runs, by_turn.TURN.error_rate)."
         )
     if len(parts) == 3 and parts[2] == "runs":
         return COUNT
+    if len(parts) == 3 and parts[2] == "error_rate":
+        return RATE
     if len(parts) == 4:
         if parts[2] not in RUN_METRICS:
             raise ConfigError(
@@ -250,6 +254,11 @@ def figure_value(summary: Mapping, figure: str) -> float | None:
         total = _num(_get(summary, "conversations", "total"))
         failed = _num(_get(summary, "conversations", "failed"))
         return failed / total if total and failed is not None else (0.0 if total == 0 else None)
+    if figure.startswith("by_turn.") and figure.endswith(".error_rate"):
+        turn = figure.split(".")[1]
+        total = _num(_get(summary, "by_turn", turn, "runs"))
+        failed = _num(_get(summary, "by_turn", turn, "failed"))
+        return failed / total if total and failed is not None else (0.0 if total == 0 else None)
     if figure.startswith("error_rate."):
         if runs_total is None:
             return None
@@ -264,6 +273,7 @@ def _figure_path(figure: str) -> tuple[str, ...] | None:
         "runs": ("runs", "total"),
         "conversations": ("conversations", "total"),
         "runs_per_s": ("throughput", "runs_per_s"),
+        "ok_runs_per_s": ("throughput", "ok_runs_per_s"),
         "conversations_per_s": ("throughput", "conversations_per_s"),
         "answer_chars_per_s": ("throughput", "answer_chars_per_s"),
         "cpu_percent_max": ("load_generator", "cpu_percent_max"),
@@ -291,7 +301,9 @@ def sample_count(summary: Mapping, figure: str) -> int | None:
     if kind in (COUNT, PERCENT):
         return None
     parts = figure.split(".")
-    if kind == RATE or figure in ("runs_per_s", "answer_chars_per_s"):
+    if parts[0] == "by_turn" and kind == RATE:
+        return int(_num(_get(summary, "by_turn", parts[1], "runs")) or 0)
+    if kind == RATE or figure in ("runs_per_s", "ok_runs_per_s", "answer_chars_per_s"):
         key = "conversations" if figure == "conversation_error_rate" else "runs"
         return int(_num(_get(summary, key, "total")) or 0)
     if figure == "conversations_per_s":
