@@ -1,0 +1,168 @@
+"""API key -> bearer token, in the three shapes IBM's token services speak.
+
+Request shapes follow `ibm-cloud-sdk-core`'s token managers (and the ADK's use of them):
+
+- `ibm_iam`: `POST <iam>/identity/token`, form `grant_type=urn:ibm:params:oauth:grant-type:apikey
+  &apikey=<key>`, `Accept: application/json` -> `access_token`, `expires_in`, `expiration`.
+- `mcsp`: `POST <iam>/siusermgr/api/1.0/apikeys/token`, JSON `{"apikey": <key>}` ->
+  `token`, `expires_in`.
+- `mcsp_v2`: `POST <iam>/api/2.0/apikeys/token` (the scopeless operation the ADK uses), JSON
+  `{"apikey": <key>}` plus the key in an `X-API-Key` header -> `token`, `expires_in`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..errors import AuthError
+from ..redact import mask, redact
+from .base import TokenProvider
+from .http import call, excerpt, json_body, lifetime_s, make_client
+from .settings import AuthSettings
+
+log = logging.getLogger("wxo_load.auth")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenService:
+    auth_type: str
+    default_base: str
+    path: str
+    token_field: str
+
+
+SERVICES = {
+    "ibm_iam": TokenService("ibm_iam", "https://iam.cloud.ibm.com", "/identity/token", "access_token"),
+    "mcsp": TokenService(
+        "mcsp", "https://iam.platform.saas.ibm.com", "/siusermgr/api/1.0/apikeys/token", "token"
+    ),
+    "mcsp_v2": TokenService(
+        "mcsp_v2", "https://account-iam.platform.saas.ibm.com", "/api/2.0/apikeys/token", "token"
+    ),
+}
+_MCSP_V2_QUERY = {
+    "includeBuiltinActions": "false",
+    "includeCustomActions": "false",
+    "includeRoles": "true",
+    "prefixRolesWithDefinitionScope": "false",
+}
+
+
+def infer_auth_type(host: str | None) -> str:
+    """The ADK's guess from the instance URL: IBM Cloud -> ibm_iam, other IBM SaaS -> mcsp."""
+    hostname = (urlsplit(host).hostname or "") if host else ""
+    if hostname.endswith(".cloud.ibm.com"):
+        return "ibm_iam"
+    if hostname.endswith(".ibm.com"):
+        return "mcsp"
+    return "ibm_iam"
+
+
+def token_url(auth_type: str, iam_url: str | None) -> str:
+    """`--iam-url` may be the service's base or its full operation URL."""
+    service = SERVICES[auth_type]
+    base = (iam_url or service.default_base).rstrip("/")
+    for known in SERVICES.values():
+        if base.endswith(known.path):
+            base = base[: -len(known.path)]
+    return base + service.path
+
+
+class ApiKeyProvider(TokenProvider):
+    """Exchanges an API key for a token and refreshes it before it expires."""
+
+    def __init__(self, settings: AuthSettings, host: str | None = None, adk_auth_type: str | None = None) -> None:
+        super().__init__(settings.refresh_margin_s)
+        if not settings.api_key:
+            raise AuthError("API key authentication needs WXO_API_KEY (or --api-key).")
+        self._api_key = settings.api_key
+        redact.add(self._api_key)
+        auth_type = settings.auth_type
+        if auth_type == "auto":
+            auth_type = adk_auth_type if adk_auth_type in SERVICES else infer_auth_type(host)
+            # the ADK tries MCSP v1 and falls back to v2 when v1 refuses the key; so do we
+            self._fallback_to_v2 = auth_type == "mcsp"
+        else:
+            self._fallback_to_v2 = False
+        self._auth_type = auth_type
+        self._iam_url = settings.iam_url
+        self._client = make_client(settings)
+
+    @property
+    def auth_type(self) -> str:
+        return self._auth_type
+
+    @property
+    def url(self) -> str:
+        return token_url(self._auth_type, self._iam_url)
+
+    def describe(self) -> str:
+        return f"API key {mask(self._api_key)} ({self._auth_type}) via {self.url}"
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _fetch(self) -> tuple[str, float | None]:
+        try:
+            return self._exchange(self._auth_type)
+        except _Refused as refused:
+            if not self._fallback_to_v2:
+                raise refused.error from None
+            log.info("MCSP v1 refused the API key; trying MCSP v2 as the ADK does")
+            self._fallback_to_v2 = False
+            try:
+                result = self._exchange("mcsp_v2")
+            except _Refused as refused_v2:
+                raise refused_v2.error from None
+            self._auth_type = "mcsp_v2"
+            return result
+
+    def _exchange(self, auth_type: str) -> tuple[str, float | None]:
+        url = token_url(auth_type, self._iam_url)
+        what = f"API key exchange ({auth_type})"
+        hint = "Check --iam-url (or its default for this --auth-type) and your network or proxy."
+        headers = {"Accept": "application/json"}
+        kwargs: dict[str, Any]
+        if auth_type == "ibm_iam":
+            kwargs = {
+                "data": {"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "apikey": self._api_key},
+            }
+        elif auth_type == "mcsp":
+            kwargs = {"json": {"apikey": self._api_key}}
+        else:
+            headers["X-API-Key"] = self._api_key
+            kwargs = {"json": {"apikey": self._api_key}, "params": _MCSP_V2_QUERY}
+        response = call(self._client, "POST", url, what, hint, headers=headers, **kwargs)
+        if response.status_code in (400, 401, 403, 404):
+            raise _Refused(
+                AuthError(
+                    f"{what}: {url} refused the API key (HTTP {response.status_code}: "
+                    f"{excerpt(response)}). Check WXO_API_KEY, and that --auth-type matches your "
+                    "instance: ibm_iam for IBM Cloud, mcsp or mcsp_v2 for AWS-hosted SaaS "
+                    "(`orchestrate env list` shows the type the ADK uses)."
+                )
+            )
+        if response.status_code >= 300:
+            raise AuthError(
+                f"{what}: {url} answered HTTP {response.status_code} ({excerpt(response)}). "
+                "The token service may be down or rate-limiting; try again later."
+            )
+        body = json_body(response, what)
+        field = SERVICES[auth_type].token_field
+        token = body.get(field) if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            raise AuthError(
+                f"{what}: {url} answered without a `{field}` field. Check that --iam-url points "
+                f"at a {auth_type} token service."
+            )
+        redact.add(token)
+        return token, lifetime_s(body, token)
+
+
+class _Refused(Exception):
+    def __init__(self, error: AuthError) -> None:
+        super().__init__(str(error))
+        self.error = error
