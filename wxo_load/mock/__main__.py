@@ -1,0 +1,10 @@
+"""`python -m wxo_load.mock`: the same as `wxo-load mock`."""
+
+from __future__ import annotations
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""`wxo-load mock` and `python -m wxo_load.mock`: options, validation, start.
+
+Cheap to import: the server, uvicorn and the app are imported only by `run_mock`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import ConfigError, WxoLoadError
+
+if TYPE_CHECKING:
+    from .profiles import Profile
+from . import DEFAULT_BIND, DEFAULT_PORT
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
+
+
+def configure_mock(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--bind", default=DEFAULT_BIND, help=f"address to listen on (default {DEFAULT_BIND})"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT}; 0 picks a free port)",
+    )
+    parser.add_argument(
+        "--profile",
+        default="default",
+        help="behaviour profile: a shipped name (default, fast, replay, slow, faults) or a YAML file",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=None, help="seed for timings, answers, ids and faults"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="worker processes sharing the port (default 1)"
+    )
+    parser.add_argument(
+        "--event-log",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="append one JSON line per event written",
+    )
+    parser.add_argument(
+        "--token-ttl",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="tokens expire after this (default: never, like the local edition)",
+    )
+    parser.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="NAME=RATE",
+        help="override one fault rate of the profile, e.g. --fault http_503=0.1 (repeatable)",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="warning",
+        choices=LOG_LEVELS,
+        help="uvicorn's log level (default warning)",
+    )
+
+
+def _apply_overrides(args: argparse.Namespace) -> Profile:
+    from .profiles import FAULT_NAMES, load_profile
+
+    profile = load_profile(args.profile)
+    if args.fault:
+        rates = dict(profile.faults.rates)
+        for item in args.fault:
+            name, sep, value = item.partition("=")
+            if not sep or name not in FAULT_NAMES:
+                raise ConfigError(
+                    f"option --fault {item!r}: expected NAME=RATE with NAME one of {', '.join(FAULT_NAMES)} "
+                    "and RATE between 0 and 1, e.g. --fault http_503=0.1."
+                )
+            try:
+                rate = float(value)
+            except ValueError:
+                rate = -1.0
+            if not 0.0 <= rate <= 1.0:
+                raise ConfigError(
+                    f"option --fault {item!r}: the rate must be a number between 0 and 1."
+                )
+            rates[name] = rate
+        profile = replace(profile, faults=replace(profile.faults, rates=rates))
+    return profile
+
+
+def run_mock(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        raise ConfigError(f"option --port {args.port}: expected 0 (any free port) to 65535.")
+    if args.workers < 1:
+        raise ConfigError(f"option --workers {args.workers}: expected 1 or more worker processes.")
+    if args.token_ttl is not None and args.token_ttl <= 0:
+        raise ConfigError(
+            f"option --token-ttl {args.token_ttl:g}: expected a positive number of seconds."
+        )
+    profile = _apply_overrides(args)
+    seed = args.seed if args.seed is not None else profile.seed
+    if args.event_log is not None:
+        try:
+            args.event_log.parent.mkdir(parents=True, exist_ok=True)
+            with open(args.event_log, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise ConfigError(
+                f"option --event-log {args.event_log}: cannot write there ({exc.strerror})."
+            ) from None
+
+    from .app import Settings
+    from .server import serve
+    from .tokens import make_key
+
+    settings = Settings(
+        profile=profile,
+        key=make_key(seed),
+        seed=seed,
+        token_ttl_s=args.token_ttl,
+        event_log=args.event_log,
+    )
+    try:
+        return serve(
+            settings, bind=args.bind, port=args.port, workers=args.workers, log_level=args.log_level
+        )
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {args.bind}:{args.port} ({exc.strerror or exc}). Stop whatever holds that "
+            "port, pick another with --port, or use --port 0 for any free port."
+        ) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m wxo_load.mock",
+        description="The built-in watsonx Orchestrate Developer Edition simulator.",
+    )
+    configure_mock(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run_mock(args)
+    except WxoLoadError as exc:
+        print(f"wxo-load mock: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 0

@@ -1,0 +1,345 @@
+"""Plans one run: which events, with what payloads, at which offsets, with which fault.
+
+Everything random comes from the simulator's seeded `random.Random`, so a given seed and the
+same sequence of requests give the same timings, answers, ids and faults. Payloads are encoded
+here once, in the capture's format (`json.dumps` separators, `ensure_ascii=False`), so the
+writer only prepends the id at write time.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from dataclasses import dataclass, field
+
+from .profiles import HTTP_FAULTS, STEP_TEXTS, STREAM_FAULTS, Profile, ReplayScript
+
+ENCODER = json.JSONEncoder(ensure_ascii=False)
+encode = ENCODER.encode
+
+# The intermediate steps before the think pause, in the captured order.
+STEP_CYCLE = (
+    "thinkingThisThrough",
+    "preparingYourResponse",
+    "gettingAgentSetup",
+    "preparingGuidelines",
+    "preparingYourResponse",
+    "thinkingThisThrough",
+)
+
+_WORDS = [
+    "Hello!",
+    "I",
+    "am",
+    "Watsonx",
+    "Orchestrate,",
+    "an",
+    "AI",
+    "assistant,",
+    "created",
+    "by",
+    "IBM.",
+    "How",
+    "can",
+    "I",
+    "help",
+    "you",
+    "today?",
+    "The",
+    "user",
+    "is",
+    "asking",
+    "about",
+    "the",
+    "context",
+    "variables",
+    "that",
+    "I",
+    "accept.",
+    "To",
+    "answer",
+    "this,",
+    "I",
+    "need",
+    "to",
+    "recall",
+    "the",
+    "list",
+    "of",
+    "accepted",
+    "variables.",
+    "Your",
+    "request",
+    "has",
+    "been",
+    "processed",
+    "and",
+    "the",
+    "agent",
+    "prepared",
+    "a",
+    "response",
+    "using",
+    "the",
+    "tools",
+    "and",
+    "knowledge",
+    "available",
+    "in",
+    "this",
+    "environment.",
+    "Orders,",
+    "invoices,",
+    "travel",
+    "requests",
+    "and",
+    "expense",
+    "reports",
+    "can",
+    "all",
+    "be",
+    "handled",
+    "here;",
+    "tell",
+    "me",
+    "which",
+    "one",
+    "you",
+    "need",
+    "and",
+    "I",
+    "will",
+    "guide",
+    "you",
+    "through",
+    "the",
+    "next",
+    "steps.",
+]
+
+# Markers for the writer (never sent as event names).
+MALFORMED = "_malformed"
+DROP = "_drop"
+MESSAGE_CREATED = "message.created"
+
+
+@dataclass(slots=True)
+class PlannedEvent:
+    offset_s: float
+    event: str
+    rest: bytes  # everything after the id: `", "event": "...", "data": {...}}\n` ('' if built late)
+
+
+@dataclass(slots=True)
+class RunPlan:
+    run_id: str
+    message_id: str
+    thread_id: str
+    agent_id: str
+    answer: str
+    fault: str | None
+    events: list[PlannedEvent] = field(default_factory=list)
+
+    @property
+    def total_s(self) -> float:
+        return self.events[-1].offset_s if self.events else 0.0
+
+
+def rest_of(event: str, data_json: str) -> bytes:
+    return f'", "event": "{event}", "data": {data_json}}}\n'.encode()
+
+
+class Planner:
+    def __init__(self, profile: Profile, rng: random.Random) -> None:
+        self.profile = profile
+        self.rng = rng
+        self._rates = profile.faults.rates
+
+    def new_uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def http_fault(self) -> str | None:
+        """Decide an HTTP-level fault for one chat request (or None)."""
+        rates = self._rates
+        for name in HTTP_FAULTS:
+            rate = rates[name]
+            if rate and self.rng.random() < rate:
+                return name
+        return None
+
+    def _stream_fault(self) -> str | None:
+        rates = self._rates
+        for name in STREAM_FAULTS:
+            rate = rates[name]
+            if rate and self.rng.random() < rate:
+                return name
+        return None
+
+    # ------------------------------------------------------------------ plans
+
+    def plan(self, *, thread_id: str, agent_id: str, turn: int) -> RunPlan:
+        """`turn` is 1 for the first run of a thread (as far as this process knows)."""
+        profile = self.profile
+        rng = self.rng
+        run_id = self.new_uuid()
+        message_id = self.new_uuid()
+        start_ms = profile.timing.run_started_ms.sample(rng)
+        if profile.replay_first_turn is not None:
+            script = profile.replay_first_turn if turn <= 1 else profile.replay_follow_up
+            assert script is not None
+            timeline, answer = self._replay_timeline(script, start_ms)
+        else:
+            answer = self._answer()
+            timeline = self._timeline(answer, start_ms)
+        plan = RunPlan(run_id, message_id, thread_id, agent_id, answer, self._stream_fault())
+        q_run, q_thread, q_agent = encode(run_id), encode(thread_id), encode(agent_id)
+        q_display = encode(profile.agent_display_name)
+        events = plan.events
+        for offset_ms, name, arg in timeline:
+            if name == "run.started":
+                data = f'{{"run_id": {q_run}, "agent_id": {q_agent}, "thread_id": {q_thread}}}'
+            elif name in ("message.started", "message.completed"):
+                data = f'{{"thread_id": {q_thread}, "run_id": {q_run}}}'
+            elif name == "run.step.intermediate":
+                data = (
+                    f'{{"thread_id": {q_thread}, "run_id": {q_run}, "agent_display_name": {q_display}, '
+                    f'"current_agent": {q_display}, "message": {{"key": "{arg}", '
+                    f'"text": {encode(STEP_TEXTS[arg])}}}}}'
+                )
+            elif name == "message.delta":
+                data = (
+                    f'{{"thread_id": {q_thread}, "run_id": {q_run}, "delta": {{"role": "assistant", '
+                    f'"content": [{{"id": "1", "response_type": "text", "text": {encode(arg)}}}]}}}}'
+                )
+            elif name in ("run.completed", "done"):
+                data = f'{{"run_id": {q_run}, "agent_id": {q_agent}, "context": {{}}, "thread_id": {q_thread}}}'
+            else:  # message.created: built at write time (its timestamps are wall-clock)
+                events.append(PlannedEvent(offset_ms / 1000.0, name, b""))
+                continue
+            events.append(PlannedEvent(offset_ms / 1000.0, name, rest_of(name, data)))
+        if plan.fault is not None:
+            self._apply_fault(plan)
+        return plan
+
+    def _answer(self) -> str:
+        spec = self.profile.answer
+        if spec.texts:
+            return self.rng.choice(spec.texts)
+        target = max(1, int(spec.chars.sample(self.rng)))
+        words: list[str] = []
+        length = -1
+        i = self.rng.randrange(len(_WORDS))
+        while length < target:
+            word = _WORDS[i % len(_WORDS)]
+            words.append(word)
+            length += len(word) + 1
+            i += 1
+        return " ".join(words)[:target].rstrip() or "OK"
+
+    def _split(self, answer: str) -> list[str]:
+        spec = self.profile.answer
+        chunks: list[str] = []
+        pos = 0
+        while pos < len(answer):
+            size = int(spec.chars_per_delta.sample(self.rng))
+            if size <= 0:
+                size = len(answer)
+            chunks.append(answer[pos : pos + size])
+            pos += size
+        if spec.empty_deltas:
+            chunks = [""] * len(chunks)
+        return chunks or [""]
+
+    def _timeline(self, answer: str, start_ms: float) -> list[tuple[float, str, str]]:
+        timing = self.profile.timing
+        rng = self.rng
+        t = start_ms
+        out: list[tuple[float, str, str]] = [(t, "run.started", "")]
+        t += timing.message_started_ms.sample(rng)
+        out.append((t, "message.started", ""))
+        for i in range(max(0, int(round(timing.steps.sample(rng))))):
+            t += timing.step_gap_ms.sample(rng)
+            out.append((t, "run.step.intermediate", STEP_CYCLE[i % len(STEP_CYCLE)]))
+        t += timing.think_ms.sample(rng)
+        out.append((t, "run.step.intermediate", "pullingEverythingTogether"))
+        t += timing.first_delta_ms.sample(rng)
+        for n, chunk in enumerate(self._split(answer)):
+            if n:
+                t += timing.delta_gap_ms.sample(rng)
+            out.append((t, "message.delta", chunk))
+        t += timing.finish_gap_ms.sample(rng)
+        out.append((t, "run.step.intermediate", "wrappingUpFinalResponse"))
+        for name in (MESSAGE_CREATED, "message.completed", "run.completed"):
+            t += timing.finish_gap_ms.sample(rng)
+            out.append((t, name, ""))
+        out.append((t, "done", ""))
+        return out
+
+    @staticmethod
+    def _replay_timeline(
+        script: ReplayScript, start_ms: float
+    ) -> tuple[list[tuple[float, str, str]], str]:
+        out = [
+            (
+                start_ms + ev.at_ms,
+                ev.event,
+                ev.key if ev.event == "run.step.intermediate" else ev.text,
+            )
+            for ev in script.events
+        ]
+        return out, script.answer
+
+    # ------------------------------------------------------------------ faults
+
+    def _apply_fault(self, plan: RunPlan) -> None:
+        fault = plan.fault
+        events = plan.events
+        created = next(i for i, e in enumerate(events) if e.event == MESSAGE_CREATED)
+        # Where the fault strikes: after run.started, before done.
+        k = self.rng.randint(1, len(events) - 2)
+        at = events[k].offset_s
+        q_run, q_thread, q_agent = (
+            encode(plan.run_id),
+            encode(plan.thread_id),
+            encode(plan.agent_id),
+        )
+        if fault == "truncated":
+            del events[k:]
+        elif fault == "drop_connection":
+            del events[k:]
+            events.append(PlannedEvent(at, DROP, b""))
+        elif fault == "malformed_line":
+            events.insert(k, PlannedEvent(at, MALFORMED, b""))
+        elif fault == "stall":
+            stall_s = self.profile.faults.stall_s
+            if self.profile.faults.stall_then == "close":
+                del events[k:]
+                events.append(PlannedEvent(at + stall_s, DROP, b""))
+            else:
+                for ev in events[k:]:
+                    ev.offset_s += stall_s
+        elif fault == "run_failed":
+            k = min(k, created)
+            at = events[k].offset_s
+            del events[k:]
+            error = encode(
+                {
+                    "code": 500,
+                    "message": "The agent failed to produce a response (simulated run.failed).",
+                }
+            )
+            failed = f'{{"run_id": {q_run}, "agent_id": {q_agent}, "thread_id": {q_thread}, "error": {error}}}'
+            done = f'{{"run_id": {q_run}, "agent_id": {q_agent}, "context": {{}}, "thread_id": {q_thread}}}'
+            events.append(PlannedEvent(at, "run.failed", rest_of("run.failed", failed)))
+            events.append(PlannedEvent(at, "done", rest_of("done", done)))
+        elif fault == "error_event":
+            del events[k:]
+            error = encode(
+                {
+                    "code": 500,
+                    "message": "Internal error while streaming the run (simulated error event).",
+                }
+            )
+            data = f'{{"thread_id": {q_thread}, "run_id": {q_run}, "error": {error}}}'
+            events.append(PlannedEvent(at, "error", rest_of("error", data)))

@@ -1,0 +1,212 @@
+"""Runs the simulator app under uvicorn: one process, or N forked workers on one socket.
+
+The listening socket is bound here (so `--port 0` can report the port it got) and handed to
+uvicorn. With `--workers N` the parent forks N workers that all accept on the shared socket,
+share the signing key (so tokens and thread ids minted by one are valid on all) and publish
+their counters to a temporary directory so `/_mock/stats` can add them up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from . import LISTENING_PREFIX
+from .app import DropConnection, MockApp, Settings
+
+
+class _QuietDrops(logging.Filter):
+    """The drop_connection fault is on purpose: keep uvicorn from logging it as a crash."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, DropConnection)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(4096)
+    sock.set_inheritable(True)
+    return sock
+
+
+def listening_line(host: str, port: int, profile_name: str) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"{LISTENING_PREFIX}http://{shown}:{port} (profile {profile_name})"
+
+
+def _worker_settings(settings: Settings, index: int) -> Settings:
+    if index == 0 or settings.seed is None:
+        return settings
+    # Each worker draws its own random stream (else they would mint the same ids).
+    return replace(settings, seed=settings.seed * 1_000_003 + index)
+
+
+def run_worker(
+    settings: Settings, sock: socket.socket, log_level: str, announce: Callable[[], None]
+) -> int:
+    import uvicorn
+
+    app = MockApp(settings)
+    loop = "uvloop" if _importable("uvloop") else "asyncio"
+    http = "httptools" if _importable("httptools") else "h11"
+    config = uvicorn.Config(
+        app,
+        http=http,
+        loop=loop,
+        lifespan="on",
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=1,
+        timeout_keep_alive=30,
+    )
+    logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                announce()
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            # Stop cleanly, without re-raising the signal afterwards (exit code 0).
+            if self.should_exit and sig == signal.SIGINT:
+                self.force_exit = True
+            else:
+                self.should_exit = True
+
+    server = _Server(config)
+    server.run(sockets=[sock])
+    if app.event_log is not None:
+        app.event_log.close()
+    return 0 if server.started else 1
+
+
+def _importable(name: str) -> bool:
+    try:
+        __import__(name)
+    except ImportError:
+        return False
+    return True
+
+
+def serve(settings: Settings, *, bind: str, port: int, workers: int, log_level: str) -> int:
+    sock = bind_socket(bind, port)
+    actual_port = sock.getsockname()[1]
+    line = listening_line(bind, actual_port, settings.profile.name)
+
+    def announce() -> None:
+        print(line, flush=True)
+
+    if workers <= 1:
+        return run_worker(settings, sock, log_level, announce)
+    return _serve_forked(settings, sock, workers, log_level, line)
+
+
+def _serve_forked(
+    settings: Settings, sock: socket.socket, workers: int, log_level: str, line: str
+) -> int:
+    stats_dir = tempfile.mkdtemp(prefix="wxo-load-mock-")
+    settings = replace(settings, stats_dir=Path(stats_dir))
+    ready_r, ready_w = os.pipe()
+    children: list[int] = []
+    sys.stdout.flush()
+    sys.stderr.flush()
+    for index in range(workers):
+        pid = os.fork()
+        if pid == 0:  # worker
+            os.close(ready_r)
+
+            def announce_ready() -> None:
+                os.write(ready_w, b"1")
+
+            code = 1
+            try:
+                code = run_worker(
+                    _worker_settings(settings, index), sock, log_level, announce_ready
+                )
+            finally:
+                os._exit(code)
+        children.append(pid)
+    os.close(ready_w)
+    sock.close()
+
+    stopping = False
+
+    def on_signal(signum: int, frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    try:
+        ready = 0
+        while ready < workers:
+            chunk = os.read(ready_r, workers)
+            if not chunk:  # every worker died before announcing
+                break
+            ready += len(chunk)
+        if ready < workers:
+            on_signal(signal.SIGTERM, None)
+            _reap(children)
+            print(
+                "wxo-load mock: a worker process failed to start (see the errors above).",
+                file=sys.stderr,
+            )
+            return 1
+        print(line, flush=True)
+        failed = _reap(
+            children, stop=lambda: stopping, on_unexpected=lambda: on_signal(signal.SIGTERM, None)
+        )
+        return 1 if failed and not stopping else 0
+    finally:
+        os.close(ready_r)
+        shutil.rmtree(stats_dir, ignore_errors=True)
+
+
+def _reap(
+    children: list[int],
+    stop: Callable[[], bool] = lambda: True,
+    on_unexpected: Callable[[], None] = lambda: None,
+) -> bool:
+    """Wait for every worker; a worker that dies on its own stops the others. True if one did."""
+    alive = set(children)
+    failed = False
+    deadline: float | None = None
+    while alive:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            if stop() and deadline is None:
+                deadline = time.monotonic() + 10
+            if deadline is not None and time.monotonic() > deadline:
+                for child in alive:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(child, signal.SIGKILL)
+                deadline = time.monotonic() + 5
+            time.sleep(0.05)
+            continue
+        alive.discard(pid)
+        if not stop():
+            failed = True
+            on_unexpected()
+    return failed

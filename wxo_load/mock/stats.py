@@ -1,0 +1,200 @@
+"""The simulator's measurement of itself: open streams, runs per second, event write lateness.
+
+Lateness is "event bytes handed to the transport" minus "when the profile scheduled them",
+recorded in a fixed-bucket histogram (10 µs buckets up to 100 ms, then 1 ms buckets) that
+costs one list increment per event and merges across worker processes by adding buckets.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from typing import Any
+
+_FINE_US = 10
+_FINE_N = 10_000  # 10 µs buckets up to 100 ms
+
+
+class LatenessHistogram:
+    __slots__ = ("fine", "coarse", "count", "max_us", "early")
+
+    def __init__(self) -> None:
+        self.fine = [0] * _FINE_N
+        self.coarse: dict[int, int] = {}
+        self.count = 0
+        self.max_us = 0.0
+        self.early = 0
+
+    def record(self, late_s: float) -> None:
+        us = late_s * 1e6
+        if us < 0:
+            self.early += 1
+            us = 0.0
+        i = int(us) // _FINE_US
+        if i < _FINE_N:
+            self.fine[i] += 1
+        else:
+            ms = int(us // 1000)
+            self.coarse[ms] = self.coarse.get(ms, 0) + 1
+        self.count += 1
+        if us > self.max_us:
+            self.max_us = us
+
+    def percentile_ms(self, q: float) -> float | None:
+        if not self.count:
+            return None
+        rank = max(1, int(round(q / 100.0 * self.count + 0.4999)))
+        seen = 0
+        for i, c in enumerate(self.fine):
+            if c:
+                seen += c
+                if seen >= rank:
+                    return min((i + 1) * _FINE_US / 1000.0, self.max_us / 1000.0)
+        for ms in sorted(self.coarse):
+            seen += self.coarse[ms]
+            if seen >= rank:
+                return min(float(ms + 1), self.max_us / 1000.0)
+        return self.max_us / 1000.0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "p50": _r(self.percentile_ms(50)),
+            "p90": _r(self.percentile_ms(90)),
+            "p99": _r(self.percentile_ms(99)),
+            "p999": _r(self.percentile_ms(99.9)),
+            "max": _r(self.max_us / 1000.0) if self.count else None,
+        }
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "fine": {str(i): c for i, c in enumerate(self.fine) if c},
+            "coarse": {str(k): v for k, v in self.coarse.items()},
+            "count": self.count,
+            "max_us": self.max_us,
+            "early": self.early,
+        }
+
+    def merge_wire(self, wire: dict[str, Any]) -> None:
+        for i, c in wire["fine"].items():
+            self.fine[int(i)] += c
+        for k, v in wire["coarse"].items():
+            self.coarse[int(k)] = self.coarse.get(int(k), 0) + v
+        self.count += wire["count"]
+        self.max_us = max(self.max_us, wire["max_us"])
+        self.early += wire["early"]
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+class Stats:
+    """Counters of one worker process. Cheap to update; summarised on request."""
+
+    def __init__(self, profile_name: str) -> None:
+        self.profile_name = profile_name
+        self.reset()
+
+    def reset(self) -> None:
+        self.started_at = time.time()
+        self.streams_open = 0
+        self.streams_open_max = 0
+        self.streams_served = 0
+        self.runs_started = 0
+        self.runs_completed = 0
+        self.threads_created = 0
+        self.events_written = 0
+        self.faults: dict[str, int] = {}
+        self.lateness = LatenessHistogram()
+        self._run_secs: dict[int, int] = {}
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        self._cpu_base = usage.ru_utime + usage.ru_stime
+
+    def run_started(self) -> None:
+        self.runs_started += 1
+        sec = int(time.monotonic())
+        secs = self._run_secs
+        secs[sec] = secs.get(sec, 0) + 1
+        if len(secs) > 30:
+            for old in [s for s in secs if s < sec - 10]:
+                del secs[old]
+
+    def stream_opened(self) -> None:
+        self.streams_open += 1
+        if self.streams_open > self.streams_open_max:
+            self.streams_open_max = self.streams_open
+
+    def stream_closed(self) -> None:
+        self.streams_open -= 1
+        self.streams_served += 1
+
+    def fault(self, name: str) -> None:
+        self.faults[name] = self.faults.get(name, 0) + 1
+
+    def runs_per_s(self, window_s: int = 5) -> float:
+        now = int(time.monotonic())
+        # the last `window_s` complete seconds
+        total = sum(c for s, c in self._run_secs.items() if now - window_s <= s < now)
+        return round(total / window_s, 2)
+
+    def cpu_s(self) -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime - self._cpu_base
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "profile": self.profile_name,
+            "uptime_s": round(time.time() - self.started_at, 3),
+            "streams_open": self.streams_open,
+            "streams_open_max": self.streams_open_max,
+            "streams_served": self.streams_served,
+            "runs_started": self.runs_started,
+            "runs_completed": self.runs_completed,
+            "runs_per_s": self.runs_per_s(),
+            "threads_created": self.threads_created,
+            "events_written": self.events_written,
+            "faults": dict(self.faults),
+            "lateness_ms": self.lateness.summary(),
+            "lateness_early_count": self.lateness.early,
+            "cpu_s": round(self.cpu_s(), 4),
+        }
+
+    def to_wire(self) -> dict[str, Any]:
+        snap = self.snapshot()
+        snap["lateness_wire"] = self.lateness.to_wire()
+        return snap
+
+
+_SUM_KEYS = (
+    "streams_open",
+    "streams_open_max",
+    "streams_served",
+    "runs_started",
+    "runs_completed",
+    "runs_per_s",
+    "threads_created",
+    "events_written",
+    "lateness_early_count",
+    "cpu_s",
+)
+
+
+def aggregate(wires: list[dict[str, Any]]) -> dict[str, Any]:
+    """Sum several workers' `to_wire()` snapshots into one stats answer."""
+    hist = LatenessHistogram()
+    total: dict[str, Any] = dict.fromkeys(_SUM_KEYS, 0)
+    faults: dict[str, int] = {}
+    for w in wires:
+        for k in _SUM_KEYS:
+            total[k] += w[k]
+        for name, c in w["faults"].items():
+            faults[name] = faults.get(name, 0) + c
+        hist.merge_wire(w["lateness_wire"])
+    total["runs_per_s"] = round(total["runs_per_s"], 2)
+    total["cpu_s"] = round(total["cpu_s"], 4)
+    total["faults"] = faults
+    total["lateness_ms"] = hist.summary()
+    return total
