@@ -121,6 +121,24 @@ def markdown_table(verdicts: Sequence[Verdict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def gates_section(verdicts: Sequence[Verdict]) -> str:
+    """The Markdown table between the markers that let it be replaced later; pass it to
+    `results.summary_markdown(extra_sections=...)` when summary.md is rebuilt."""
+    return f"{MD_START}\n{markdown_table(verdicts).rstrip()}\n{MD_END}\n"
+
+
+def load_verdicts(results_dir: str | Path) -> list[Verdict] | None:
+    """The verdicts saved in a results directory's gates.json, or None when there is none
+    (or it cannot be read: gates.json is derived data, the gates can be re-evaluated)."""
+    path = Path(results_dir) / GATES_JSON
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        fields = set(Verdict.__dataclass_fields__)
+        return [Verdict(**{k: v for k, v in g.items() if k in fields}) for g in data["gates"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def replace_gates_section(markdown: str, table: str) -> str:
     """`markdown` with its gates section (between the wxo-load:gates markers) replaced by
     `table`, or with the section appended when there is none yet."""
