@@ -168,14 +168,25 @@ def test_gate_rejects_a_bad_gate_in_the_scenario_naming_the_file(
 
 
 def test_gate_without_options_reuses_the_gates_saved_with_the_results(tmp_path: Path) -> None:
-    summary = variant(make_summary(first_text_p95=4000.0), **{"scenario.gates": [
-        "first_text.p95 < 3000ms", {"gate": "error_rate < 5%", "abort": True}]})
+    """As the Locust run saves them: the scenario's specs under scenario.config (min_runs
+    kept), every gate's text under options.gates (with the run's --gate), the baseline."""
+    write_results(tmp_path / "base", make_summary(first_text_p95=3000.0))
+    summary = variant(make_summary(runs=200, first_text_p95=4000.0), **{
+        "scenario.config": {"gates": ["first_text.p95 < 3000ms",
+                                      {"gate": "error_rate < 5%", "min_runs": 500}]},
+        "options.gates": ["first_text.p95 < 3000ms", "error_rate < 5%", "runs >= 10",
+                          "first_text.p95 +10%"],
+        "options.baseline": "base",
+    })
     saved = write_results(tmp_path / "saved", summary)
     proc = wxo_load("gate", saved, cwd=tmp_path)
-    assert proc.returncode == EXIT_GATE_FAILED
-    assert "gates: 1 passed, 1 failed (first_text.p95 < 3000ms)" in proc.stdout
-    assert json.loads((saved / "gates.json").read_text())["gates_from"] == (
-        "the scenario saved in summary.json")
+    assert proc.returncode == EXIT_GATE_FAILED, proc.stderr
+    assert [line.split()[1:4] for line in failed_lines(proc.stdout)] == [
+        ["first_text.p95", "<", "3000ms"], ["error_rate", "<", "5%"],
+        ["first_text.p95", "+10%", "<="]]
+    assert "only 200 runs, gate needs >= 500" in proc.stdout
+    gates = json.loads((saved / "gates.json").read_text())
+    assert gates["gates_from"] == "the gates saved in summary.json" and gates["total"] == 4
 
 
 def test_gate_rerun_replaces_its_section_and_appends_to_github_step_summary(

@@ -112,13 +112,9 @@ def plan_gates(args: argparse.Namespace, summary: Mapping[str, Any]) -> GatePlan
         baseline = scenario.baseline
         sources.append(f"scenario {args.scenario}")
     elif not args.gate and not args.regression:
-        saved = _saved_scenario(summary)
-        gates += parse_gate_list(list(saved.get("gates") or []), where="summary.json scenario gates")
-        gates += parse_gate_list(list(saved.get("regressions") or []),
-                                 where="summary.json scenario regressions")
-        baseline = saved.get("baseline") or None
+        gates, baseline = saved_gates(summary)
         if gates:
-            sources.append("the scenario saved in summary.json")
+            sources.append("the gates saved in summary.json")
     gates += [parse_gate_spec(text, where="--gate") for text in args.gate]
     gates += [parse_regression(text, where="--regression") for text in args.regression]
     if args.gate or args.regression:
@@ -126,14 +122,26 @@ def plan_gates(args: argparse.Namespace, summary: Mapping[str, Any]) -> GatePlan
     return GatePlan(gates, args.baseline or baseline, " and ".join(sources))
 
 
-def _saved_scenario(summary: Mapping[str, Any]) -> Mapping[str, Any]:
+def saved_gates(summary: Mapping[str, Any]) -> tuple[list[AnyGate], str | None]:
+    """The gates a test ran with, from its summary.json: the scenario's specs (which keep
+    `min_runs`), then any other gate text listed in `options.gates` (the run's --gate and
+    --regression), and the baseline it used."""
     scenario = summary.get("scenario")
-    if not isinstance(scenario, Mapping):
-        return {}
-    config = scenario.get("config")
-    if isinstance(config, Mapping) and ("gates" in config or "regressions" in config):
-        return config
-    return scenario
+    config = scenario.get("config") if isinstance(scenario, Mapping) else None
+    if not isinstance(config, Mapping):
+        config = scenario if isinstance(scenario, Mapping) else {}
+    options = summary.get("options")
+    options = options if isinstance(options, Mapping) else {}
+    where = "summary.json, scenario"
+    gates = parse_gate_list(list(config.get("gates") or []), where=f"{where} gates")
+    gates += parse_gate_list(list(config.get("regressions") or []), where=f"{where} regressions")
+    known = {gate.text for gate in gates}
+    for text in options.get("gates") or []:
+        if isinstance(text, str) and text.strip() not in known:
+            gates.append(parse_gate_spec(text, where="summary.json, options.gates"))
+            known.add(text.strip())
+    baseline = options.get("baseline") or config.get("baseline") or None
+    return gates, baseline if isinstance(baseline, str) else None
 
 
 def run_gate(args: argparse.Namespace) -> int:
