@@ -54,6 +54,12 @@ class AuthSettings:
                 "mcsp (AWS-hosted SaaS), mcsp_v2 (newer SaaS regions), or auto."
             )
         object.__setattr__(self, "auth_type", auth_type)
+        from ..redact import redact
+
+        redact.add(self.token)  # every secret is known to the redactor from the start
+        redact.add(self.api_key)
+        if self.password != DEFAULT_PASSWORD:
+            redact.add(self.password)
         if not self.refresh_margin_s >= 0:
             raise ConfigError(
                 f"refresh_margin_s must be a number of seconds >= 0, got {self.refresh_margin_s!r}."
