@@ -15,7 +15,6 @@ from __future__ import annotations
 import ssl
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
@@ -25,7 +24,15 @@ import orjson
 
 from . import __version__
 from .errors import ConfigError
-from .records import CONNECT_ERROR, PROTOCOL_ERROR, STOPPED, TIMEOUT, TRUNCATED, RunRecord, http_error_class
+from .records import (
+    CONNECT_ERROR,
+    PROTOCOL_ERROR,
+    STOPPED,
+    TIMEOUT,
+    TRUNCATED,
+    RunRecord,
+    http_error_class,
+)
 from .redact import redact
 from .scenario import Scenario
 from .stream import StreamDecoder
@@ -39,6 +46,7 @@ _MAX_ERROR_BODY = 2000
 _TIMEOUT_ERRORS = (httpcore.ReadTimeout, httpcore.WriteTimeout, httpcore.PoolTimeout)
 _CONNECT_ERRORS = (httpcore.ConnectError, httpcore.ConnectTimeout, httpcore.UnsupportedProtocol)
 _BROKEN_ERRORS = (httpcore.ReadError, httpcore.WriteError, httpcore.RemoteProtocolError, httpcore.LocalProtocolError)
+_TRANSPORT_ERRORS = (*_TIMEOUT_ERRORS, *_CONNECT_ERRORS, *_BROKEN_ERRORS)
 
 
 class Tokens(Protocol):
@@ -162,7 +170,7 @@ class ChatClient:
             + self._run_body_extra
         )  # fmt: skip
 
-    def stream_run(self, record: RunRecord, text: str, on_started: Callable[[float], None] | None = None) -> RunTracker:
+    def stream_run(self, record: RunRecord, text: str) -> RunTracker:
         """Send one message on `record.thread_id` and measure its streamed answer into `record`.
 
         Returns the tracker (its `record` is final, `client_lags_ms` holds per-event lags). Never
@@ -173,8 +181,6 @@ class ChatClient:
         token = self.tokens.token()
         t0 = perf_counter()
         tracker = RunTracker(record, t0, WALL_MINUS_PERF_S)
-        if on_started is not None:
-            on_started(t0)
         try:
             for attempt in (1, 2):
                 record.attempts = attempt
@@ -184,50 +190,38 @@ class ChatClient:
                     break
                 token = self.tokens.refresh(token)
         except Exception as exc:  # a bug of ours must never kill the user: count it, keep going
-            tracker.end(perf_counter(), PROTOCOL_ERROR, f"internal error: {_exc_text(exc)}")
+            if tracker.finished:
+                tracker.end(perf_counter())
+            else:
+                tracker.end(perf_counter(), PROTOCOL_ERROR, f"internal error: {_exc_text(exc)}")
         except BaseException:  # GreenletExit: the test is stopping while this run streams
-            tracker.end(perf_counter(), STOPPED, "the test stopped while the run was streaming")
+            if tracker.finished:  # `done` had arrived; only the drain of the body was cut
+                tracker.end(perf_counter())
+            else:
+                tracker.end(perf_counter(), STOPPED, "the test stopped while the run was streaming")
             raise
         return tracker
 
     def _stream_once(self, tracker: RunTracker, headers: list[tuple[bytes, bytes]], body: bytes, t0: float, *, allow_retry: bool) -> bool:
         """One attempt. Returns True when it ended in a 401 that may be retried with a new token."""
-        record = tracker.record
-        deadline = t0 + self._stream_timeout_s
         decoder = StreamDecoder()
         got_response = False
         try:
             with self._pool.stream(b"POST", self._runs_url, headers=headers, content=body, extensions=self._timeouts) as response:
                 got_response = True
-                record.status_code = response.status
+                tracker.record.status_code = response.status
                 if response.status != 200:
                     content = _read_bounded(response)
                     if response.status == 401 and allow_retry:
                         return True
                     tracker.end(perf_counter(), http_error_class(response.status), _body_text(content))
                     return False
-                for chunk in response.iter_stream():
-                    t = perf_counter()
-                    if tracker.finished:
-                        continue  # after `done`: drain the body so the connection can be reused
-                    for event in decoder.feed(chunk):
-                        if tracker.on_event(event, t):
-                            break
-                    if not tracker.finished and t > deadline:
-                        tracker.end(t, TIMEOUT, f"run still streaming after stream_timeout_s={self._stream_timeout_s:g}")
-                        return False
-        except _TIMEOUT_ERRORS:
+                if not self._read_events(response, tracker, decoder, t0 + self._stream_timeout_s):
+                    return False
+        except _TRANSPORT_ERRORS as exc:
             if not tracker.finished:
-                stall = self._timeouts["timeout"]["read"]
-                tracker.end(perf_counter(), TIMEOUT, f"no event for {stall:g} s (stall_timeout_s)")
-                return False
-        except _CONNECT_ERRORS as exc:
-            tracker.end(perf_counter(), CONNECT_ERROR, _exc_text(exc))
-            return False
-        except _BROKEN_ERRORS as exc:
-            if not tracker.finished:
-                outcome = TRUNCATED if got_response else CONNECT_ERROR
-                tracker.end(perf_counter(), outcome, f"connection broke: {_exc_text(exc)}")
+                outcome, detail = self._classify(exc, got_response)
+                tracker.end(perf_counter(), outcome, detail)
                 return False
         t_end = perf_counter()
         if not tracker.finished:
@@ -239,6 +233,27 @@ class ChatClient:
         else:
             tracker.end(t_end, TRUNCATED, "the body ended without a done event")
         return False
+
+    def _read_events(self, response: httpcore.Response, tracker: RunTracker, decoder: StreamDecoder, deadline: float) -> bool:
+        """Feed the body to the tracker as it arrives. False if the run ran past its deadline."""
+        for chunk in response.iter_stream():
+            t = perf_counter()
+            if tracker.finished:
+                continue  # after `done`: drain the body so the connection can be reused
+            for event in decoder.feed(chunk):
+                if tracker.on_event(event, t):
+                    break
+            if not tracker.finished and t > deadline:
+                tracker.end(t, TIMEOUT, f"run still streaming after stream_timeout_s={self._stream_timeout_s:g}")
+                return False
+        return True
+
+    def _classify(self, exc: Exception, got_response: bool) -> tuple[str, str]:
+        if isinstance(exc, _TIMEOUT_ERRORS):
+            return TIMEOUT, f"no event for {self._timeouts['timeout']['read']:g} s (stall_timeout_s)"
+        if isinstance(exc, _CONNECT_ERRORS) or not got_response:
+            return CONNECT_ERROR, _exc_text(exc)
+        return TRUNCATED, f"connection broke: {_exc_text(exc)}"
 
 
 def _run_body_extra(scenario: Scenario) -> bytes:

@@ -122,9 +122,9 @@ class Scenario:
             ),
             load=LoadSettings(**d["load"]),
             conversation=ConversationSettings(
-                turns=tuple(conv["turns"]),  # type: ignore[arg-type]
-                think_time_s=tuple(conv["think_time_s"]),  # type: ignore[arg-type]
-                pause_between_s=tuple(conv["pause_between_s"]),  # type: ignore[arg-type]
+                turns=tuple(conv["turns"]),
+                think_time_s=tuple(conv["think_time_s"]),
+                pause_between_s=tuple(conv["pause_between_s"]),
                 on_failure=conv["on_failure"],
             ),
             request=RequestSettings(**d["request"]),
@@ -312,6 +312,9 @@ def _range(w: _Where, key: str, value: Any, *, minimum: float = 0.0, integer: bo
         if low > high:
             raise w.error(key, f"[min, max] with min above max: {value}.")
         return (low, high)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        what = "an integer" if integer else "a number"
+        raise w.error(key, f"expected {what} or a [min, max] pair like [2, 5]; got {_kind(value)}.")
     number = _number(w, key, value, minimum=minimum, integer=integer)
     return (number, number)
 
@@ -326,7 +329,7 @@ def _mapping(w: _Where, key: str, value: Any) -> dict[str, Any] | None:
 
 def _api(w: _Where, value: Any) -> ApiPaths:
     raw = _section(w, "api", value, ("prefix", "threads_path", "runs_path", "stream_query"))
-    paths = {}
+    paths: dict[str, Any] = {}
     for key in ("prefix", "threads_path", "runs_path"):
         if key in raw:
             text = _string(w, f"api.{key}", raw[key])
@@ -337,7 +340,7 @@ def _api(w: _Where, value: Any) -> ApiPaths:
     if query is not None:
         query_map = _mapping(w, "api.stream_query", query) or {}
         paths["stream_query"] = tuple((str(k), str(v).lower() if isinstance(v, bool) else str(v)) for k, v in query_map.items())
-    return ApiPaths(**paths)  # type: ignore[arg-type]
+    return ApiPaths(**paths)
 
 
 def _load(w: _Where, value: Any) -> LoadSettings:

@@ -85,28 +85,35 @@ class RunTracker:
 
     def on_event(self, event: dict[str, Any], t: float) -> bool:
         """Account for one event that arrived at perf_counter() `t`. True when the run is over."""
-        rec = self.record
-        rec.events += 1
-        gap_ms = (t - self._last_t) * 1000.0
-        if rec.max_gap_ms is None or gap_ms > rec.max_gap_ms:
-            rec.max_gap_ms = gap_ms
-        self._last_t = t
+        self.record.events += 1
+        self._stamp(event.get("id"), t)
         name = event["event"]
         if name == BAD_LINE:
             self._protocol_error(f"unparseable line: {event.get('raw', '')}")
             return False
-        id_ms = event_id_unix_ms(event.get("id"))
-        if id_ms is not None:
-            lag = t * 1000.0 + self.wall_minus_perf_ms - id_ms
-            self.client_lags_ms.append(lag)
-            if rec.client_lag_max_ms is None or lag > rec.client_lag_max_ms:
-                rec.client_lag_max_ms = lag
         data = event.get("data")
         if type(data) is not dict:
             data = {}
         if not self._belongs_to_run(name, data):
             return False
-        since_ms = (t - self.t0) * 1000.0
+        return self._apply(name, data, (t - self.t0) * 1000.0)
+
+    def _stamp(self, event_id: Any, t: float) -> None:
+        """The silence before this event, and its lag behind the server's own timestamp."""
+        rec = self.record
+        gap_ms = (t - self._last_t) * 1000.0
+        if rec.max_gap_ms is None or gap_ms > rec.max_gap_ms:
+            rec.max_gap_ms = gap_ms
+        self._last_t = t
+        id_ms = event_id_unix_ms(event_id)
+        if id_ms is not None:
+            lag = t * 1000.0 + self.wall_minus_perf_ms - id_ms
+            self.client_lags_ms.append(lag)
+            if rec.client_lag_max_ms is None or lag > rec.client_lag_max_ms:
+                rec.client_lag_max_ms = lag
+
+    def _apply(self, name: str, data: dict[str, Any], since_ms: float) -> bool:
+        rec = self.record
         if name == "message.delta":
             self._on_delta(data, since_ms)
         elif name.startswith("run.step."):

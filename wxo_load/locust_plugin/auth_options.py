@@ -25,11 +25,11 @@ _RAW_SECRETS = {"token": "token_env", "api_key": "api_key_env", "apikey": "api_k
 
 
 def add_auth_options(parser: Any) -> None:
-    group = parser.add_argument_group(
-        "wxo-load authentication",
-        "How to get a bearer token. Without options: WXO_TOKEN, else WXO_API_KEY, else the ADK's "
-        "active environment, else the Developer Edition login on localhost.",
-    )
+    # Locust's parser.add_argument understands include_in_web_ui / is_secret; an argument
+    # group's add_argument does not (TypeError), so the options go on the parser itself.
+    # Without options: WXO_TOKEN, else WXO_API_KEY, else the ADK's active environment, else the
+    # Developer Edition login on localhost.
+    group = parser
     group.add_argument(
         "--auth", dest="auth", choices=MODES, default=None, env_var="WXO_AUTH",
         help="Token provider: auto (default), token, apikey, adk, local or none",

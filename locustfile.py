@@ -1,0 +1,11 @@
+"""wxo-load: Locust users that hold watsonx Orchestrate WebChat conversations.
+
+    locust -f locustfile.py --headless -u 5 -r 5 -t 15s            # against the built-in simulator
+    locust -f locustfile.py --host http://localhost:4321 --scenario scenarios/realistic.yaml
+
+Everything lives in the wxo_load package; see README.md.
+"""
+
+from wxo_load.locust_plugin import WxoChatUser
+
+__all__ = ["WxoChatUser"]

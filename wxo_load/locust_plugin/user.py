@@ -1,0 +1,139 @@
+"""The Locust user: one person holding WebChat conversations with an Orchestrate agent.
+
+Each task is one conversation: create a thread (titled with the first message, as the widget
+does), then send the scenario's turns on it as streamed runs, with think time between them.
+Every run and conversation is recorded, failed or not; a stop of the test mid-run records the
+run as `stopped`.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from typing import Any
+
+import gevent
+from locust import User, task
+from locust.user.users import LOCUST_STATE_STOPPING
+
+from ..client import ChatClient
+from ..records import OK, STOPPED, ConversationRecord, RunRecord
+from ..scenario import Scenario
+from .harness import harness_of
+
+perf_counter = time.perf_counter
+
+
+def _uniform(rng: random.Random, bounds: tuple[float, float]) -> float:
+    low, high = bounds
+    return low if low == high else rng.uniform(low, high)
+
+
+class PromptPicker:
+    """The messages of one conversation: the script in order, or samples from the pool."""
+
+    def __init__(self, scenario: Scenario, rng: random.Random) -> None:
+        self.messages = scenario.prompts.messages
+        self.random = scenario.prompts.order == "random"
+        self.rng = rng
+
+    def conversation(self, turns: int) -> list[str]:
+        if self.random:
+            return [self.rng.choice(self.messages) for _ in range(turns)]
+        return [self.messages[i % len(self.messages)] for i in range(turns)]
+
+
+class WxoChatUser(User):
+    """A person chatting through the WebChat widget (see wxo_load.client for what is sent)."""
+
+    abstract = False
+
+    def wait_time(self) -> float:  # between conversations
+        return _uniform(self.rng, self.scenario.conversation.pause_between_s)
+
+    def __init__(self, environment: Any) -> None:
+        super().__init__(environment)
+        self.harness = harness_of(environment)
+        scenario = self.harness.scenario
+        if scenario is None or self.harness.tokens is None:
+            raise RuntimeError("wxo-load's harness was not started: run this user through locustfile.py")
+        self.scenario: Scenario = scenario
+        self.harness.user_serial += 1
+        self.user_id = f"{self.harness.worker_name}-u{self.harness.user_serial}"
+        self.rng = random.Random(f"{self.user_id}-{time.time_ns()}")
+        self.prompts = PromptPicker(scenario, self.rng)
+        self.client = ChatClient(
+            environment.host or "",
+            scenario,
+            self.harness.tokens,
+            ssl_context=self.harness.ssl_context,
+            api_prefix=self.harness.api_prefix,
+        )
+
+    def on_stop(self) -> None:
+        self.client.close()
+
+    @property
+    def stopping(self) -> bool:
+        return self._state == LOCUST_STATE_STOPPING
+
+    @task
+    def conversation(self) -> None:
+        harness, scenario = self.harness, self.scenario
+        turns = scenario.pick_turns(self.rng)
+        messages = self.prompts.conversation(turns)
+        conv = ConversationRecord(started_at_unix=time.time(), user_id=self.user_id, conversation_id=uuid.uuid4().hex[:16], turns_planned=turns)
+        t0 = perf_counter()
+        try:
+            thread = self.client.create_thread(messages[0])
+            conv.thread_create_ms = thread.elapsed_ms
+            harness.record_thread(thread.elapsed_ms, thread.outcome)
+            if thread.outcome != OK:
+                conv.outcome = thread.outcome
+                return
+            conv.thread_id = thread.thread_id
+            self._turns(conv, messages, t0)
+        except BaseException:
+            conv.outcome = STOPPED  # the test stopped in the middle of this conversation
+            raise
+        finally:
+            conv.total_ms = (perf_counter() - t0) * 1000.0
+            harness.record_conversation(conv)
+
+    def _turns(self, conv: ConversationRecord, messages: list[str], t0: float) -> None:
+        harness, scenario = self.harness, self.scenario
+        scheduled = perf_counter()
+        for index, text in enumerate(messages):
+            if index:
+                scheduled += _uniform(self.rng, scenario.conversation.think_time_s)
+                delay = scheduled - perf_counter()
+                if delay > 0:
+                    gevent.sleep(delay)
+                if self.stopping:
+                    conv.outcome = STOPPED
+                    return
+            record = RunRecord(
+                started_at_unix=time.time(),
+                user_id=self.user_id,
+                conversation_id=conv.conversation_id,
+                turn_index=index,
+                request_id=str(uuid.uuid4()),
+                thread_id=conv.thread_id,
+            )
+            lags: list[float] = []
+            conv.runs += 1
+            try:
+                tracker = self.client.stream_run(record, text)
+                lags = tracker.client_lags_ms
+                record.schedule_lag_ms = max(0.0, (tracker.t0 - scheduled) * 1000.0)
+            finally:
+                harness.record_run(record, lags)
+            scheduled = perf_counter()  # think time counts from the end of the answer
+            if record.outcome == OK:
+                conv.turns_completed += 1
+            elif record.outcome != STOPPED:
+                if conv.outcome == OK:
+                    conv.outcome = record.outcome
+                if scenario.conversation.on_failure == "end":
+                    return
