@@ -769,17 +769,17 @@ def build_report_html(
                  "Milliseconds from just before the request was written. Percentiles are nearest-rank over "
                  "HDR histograms merged from every load-generator process (3 significant digits); min, mean "
                  "and max are exact."),
-        _section("over-time", "Percentiles over time", p_legend + f'<div class="grid">{over_time}</div>',
-                 "p50, p95 and p99 of each timing per time bin, placed at the moment the event arrived."),
-        _section("distributions", "Distributions", f'<div class="grid">{distributions}</div>',
-                 "How many samples fell in each latency band (log scale); dashed lines mark the run's "
-                 "overall p50, p95 and p99."),
         _section("throughput", "Runs, errors and users over time", outcome_legend + '<div class="grid">'
                  + _card("Runs completed per second, by outcome", runs_chart)
                  + _card("Errors per second, by class", errors_chart)
                  + _card("Users over time", _users_chart(summary, tb))
                  + _card("Outcomes", _outcomes_table(summary, colors))
                  + "</div>"),
+        _section("over-time", "Percentiles over time", p_legend + f'<div class="grid">{over_time}</div>',
+                 "p50, p95 and p99 of each timing per time bin, placed at the moment the event arrived."),
+        _section("distributions", "Distributions", f'<div class="grid">{distributions}</div>',
+                 "How many samples fell in each latency band (log scale); dashed lines mark the run's "
+                 "overall p50, p95 and p99."),
         _section("errors", "Error details", _details_table(collected),
                  "The most frequent error details (server messages, redacted)."),
         _section("turns", "First turn vs follow-ups", turn_legend + '<div class="grid">'
@@ -831,7 +831,7 @@ svg .axis{stroke:#9aa5b1;stroke-width:1}
 svg text{font-family:inherit}
 svg .tick{font-size:11px;fill:#4a5563}
 svg .label{font-size:12px;fill:#4a5563}
-svg .marker{font-size:11px;font-weight:600}
+svg .marker{font-size:11px;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
 svg .empty{font-size:14px;fill:#8a96a3}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;margin:0 0 8px;font-size:13px}
 .legend i,.sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:5px;vertical-align:-1px}
