@@ -21,7 +21,7 @@ Figures (what a gate measures):
     error_rate                     failed runs / all runs
     error_rate.CLASS               runs of one error class / all runs (timeout, http_503, ...)
     conversation_error_rate        failed conversations / all conversations
-    runs, runs.ok, runs.failed, conversations, conversations.ok, conversations.failed
+    runs, runs.ok, runs.failed, runs.stopped, conversations, conversations.ok, conversations.failed
     runs_per_s, ok_runs_per_s, conversations_per_s, answer_chars_per_s
     cpu_percent_max                the busiest load-generator process, in percent
 
@@ -74,6 +74,7 @@ _SCALAR_FIGURES: dict[str, str] = {
     "runs": COUNT,
     "runs.ok": COUNT,
     "runs.failed": COUNT,
+    "runs.stopped": COUNT,
     "conversations": COUNT,
     "conversations.ok": COUNT,
     "conversations.failed": COUNT,
