@@ -241,8 +241,10 @@ def _num(value: float) -> str:
     return f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}"
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], text_columns: int = 1) -> str:
+    """A Markdown table; columns after the first `text_columns` are numbers, right-aligned."""
+    align = [" --- " if i < text_columns else " ---: " for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -322,7 +324,7 @@ def _turn_table(by_turn: dict[str, Any]) -> str:
             entry = by_turn.get(turn) or {}
             m = (entry.get("metrics") or {}).get(metric) or {}
             rows.append([metric, turn.replace("_", "-"), entry.get("runs"), m.get("p50"), m.get("p95"), m.get("p99")])
-    return _table(["metric", "turn", "runs", "p50", "p95", "p99"], rows)
+    return _table(["metric", "turn", "runs", "p50", "p95", "p99"], rows, text_columns=2)
 
 
 __all__ = [

@@ -531,8 +531,10 @@ def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
     load_generator extras: cpu_percent_max, warnings, and optional limits
     client_lag_p99_limit_ms, schedule_lag_p99_limit_ms, cpu_percent_limit.
     """
-    started = meta.get("started_at", book.first_start_unix)
-    ended = meta.get("ended_at", book.last_end_unix)
+    started = meta.get("started_at")
+    ended = meta.get("ended_at")
+    started = book.first_start_unix if started is None else started
+    ended = book.last_end_unix if ended is None else ended
     duration_s = round(ended - started, 3) if started is not None and ended is not None else None
     runs = _outcomes(book.runs_by_outcome)
     conversations = _outcomes(book.conversations_by_outcome)
