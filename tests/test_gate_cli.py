@@ -11,7 +11,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from test_gates_support import make_summary, variant, write_results
+
+try:  # tests/ as a package (tests/__init__.py) or as plain rootdir modules
+    from .test_gates_support import make_summary, variant, write_results
+except ImportError:
+    from test_gates_support import make_summary, variant, write_results  # type: ignore[no-redef]
 
 EXIT_OK, EXIT_HARNESS, EXIT_GATE_FAILED = 0, 2, 3
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from test_gates_support import make_summary, metric, variant
+
+try:  # tests/ as a package (tests/__init__.py) or as plain rootdir modules
+    from .test_gates_support import make_summary, metric, variant
+except ImportError:
+    from test_gates_support import make_summary, metric, variant  # type: ignore[no-redef]
 
 from wxo_load.errors import ConfigError
 from wxo_load.gates import (

@@ -7,7 +7,10 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from test_gates_support import make_summary
+try:  # tests/ as a package (tests/__init__.py) or as plain rootdir modules
+    from .test_gates_support import make_summary
+except ImportError:
+    from test_gates_support import make_summary  # type: ignore[no-redef]
 
 from wxo_load.gate_output import (
     MD_END,
