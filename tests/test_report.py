@@ -217,3 +217,15 @@ def test_report_command_rebuilds_a_killed_test_from_runs_jsonl(tmp_path: Path, c
     assert rebuilt["runs"]["total"] == summary["runs"]["total"]
     assert rebuilt["metrics"]["done"] == summary["metrics"]["done"]
     assert rebuilt["load_generator"]["trustworthy"] is False
+
+
+def test_report_command_does_not_import_locust_or_gevent() -> None:
+    import subprocess
+
+    code = (
+        "import sys, wxo_load.report_cli, wxo_load.results, wxo_load.report, wxo_load.stats; "
+        "bad = [m for m in ('locust', 'gevent') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                            cwd=Path(__file__).resolve().parent.parent, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -10,7 +10,8 @@ import zlib
 from pathlib import Path
 
 import pytest
-from test_report import synthetic_results
+
+from .test_report import synthetic_results
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "screenshot_report.py"
