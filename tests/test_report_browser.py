@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .test_report import synthetic_results
+from test_report import synthetic_results  # tests/ is on sys.path (rootdir import mode), not a package
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "screenshot_report.py"
