@@ -8,8 +8,11 @@ unauthenticated `/_mock/stats` and `/_mock/reset-stats`.
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
+import os
 import random
+import signal
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -74,6 +77,7 @@ class Settings:
     token_ttl_s: float | None = None
     event_log: Path | None = None
     stats_dir: Path | None = None  # with --workers N: where workers share their stats
+    watch_parent: bool = False  # exit when the process that started us goes away
 
 
 def _now_iso() -> str:
@@ -144,6 +148,9 @@ class MockApp:
             self._background.append(asyncio.ensure_future(self.event_log.run_flusher()))
         if self.settings.stats_dir is not None:
             self._background.append(asyncio.ensure_future(self._share_stats()))
+        if self.settings.watch_parent:
+            self._background.append(asyncio.ensure_future(_watch_parent(os.getppid())))
+        gc.freeze()  # startup objects out of the collector's way: shorter pauses while serving
 
     async def shutdown(self) -> None:
         for task in self._background:
@@ -730,6 +737,15 @@ class MockApp:
                 self.stats.reset()
             self._write_stats_file()
             await asyncio.sleep(0.25)
+
+
+async def _watch_parent(ppid: int) -> None:
+    """Stop (as on SIGTERM) when the parent process is gone, so no simulator outlives its user."""
+    while True:
+        await asyncio.sleep(1.0)
+        if os.getppid() != ppid:
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
 
 
 def _query_value(scope: Scope, key: bytes) -> str:

@@ -6,6 +6,7 @@ Cheap to import: the server, uvicorn and the app are imported only by `run_mock`
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from .profiles import Profile
 from . import DEFAULT_BIND, DEFAULT_PORT
 
+WATCH_PARENT_ENV = "WXO_LOAD_MOCK_WATCH_PARENT"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
@@ -127,6 +129,7 @@ def run_mock(args: argparse.Namespace) -> int:
         seed=seed,
         token_ttl_s=args.token_ttl,
         event_log=args.event_log,
+        watch_parent=os.environ.get(WATCH_PARENT_ENV) == "1",
     )
     try:
         return serve(

@@ -61,6 +61,7 @@ class SimulatorProcess:
         cmd += list(extra_args)
         child_env = dict(os.environ if env is None else env)
         child_env.setdefault("PYTHONUNBUFFERED", "1")
+        child_env["WXO_LOAD_MOCK_WATCH_PARENT"] = "1"  # it stops by itself if we die
         proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,

@@ -104,7 +104,21 @@ def _importable(name: str) -> bool:
     return True
 
 
+def _raise_fd_limit() -> None:
+    """Thousands of open streams need thousands of descriptors: lift the soft limit."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = hard if hard != resource.RLIM_INFINITY else 1 << 16
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
 def serve(settings: Settings, *, bind: str, port: int, workers: int, log_level: str) -> int:
+    _raise_fd_limit()
     sock = bind_socket(bind, port)
     actual_port = sock.getsockname()[1]
     line = listening_line(bind, actual_port, settings.profile.name)
@@ -121,7 +135,9 @@ def _serve_forked(
     settings: Settings, sock: socket.socket, workers: int, log_level: str, line: str
 ) -> int:
     stats_dir = tempfile.mkdtemp(prefix="wxo-load-mock-")
-    settings = replace(settings, stats_dir=Path(stats_dir))
+    watch = settings.watch_parent
+    # Workers always follow the process that forked them.
+    settings = replace(settings, stats_dir=Path(stats_dir), watch_parent=True)
     ready_r, ready_w = os.pipe()
     children: list[int] = []
     sys.stdout.flush()
@@ -172,8 +188,15 @@ def _serve_forked(
             )
             return 1
         print(line, flush=True)
+        ppid = os.getppid()
+
+        def should_stop() -> bool:
+            if watch and not stopping and os.getppid() != ppid:
+                on_signal(signal.SIGTERM, None)
+            return stopping
+
         failed = _reap(
-            children, stop=lambda: stopping, on_unexpected=lambda: on_signal(signal.SIGTERM, None)
+            children, stop=should_stop, on_unexpected=lambda: on_signal(signal.SIGTERM, None)
         )
         return 1 if failed and not stopping else 0
     finally:
