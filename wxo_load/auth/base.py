@@ -2,7 +2,8 @@
 
 One provider per process, shared by all its users. `token()` is a lock-free read while the
 token is fresh. Once it is within the refresh margin of expiry, the first caller that gets the
-refresh lock fetches a new one while every other caller keeps using the old, still valid token.
+refresh lock starts a background exchange, and every caller (that one included) keeps using the
+old, still valid token until the new one is in.
 Only when there is no valid token do callers wait, and then for the single fetch in flight.
 
 The lock is `threading.Lock`: under Locust the process is gevent-monkey-patched, so it is a
@@ -81,12 +82,16 @@ class TokenProvider:
             return current.value
         if current is not None and current.usable(now):
             if now >= self._retry_at and self._refresh_lock.acquire(blocking=False):
-                try:
-                    if self._current is current:
-                        self._refresh_in_background_of(current)
-                finally:
+                if self._current is current:
+                    # the exchange runs in its own thread (a greenlet under gevent), which
+                    # releases the lock: this caller does not wait for it either
+                    threading.Thread(
+                        target=self._refresh_in_background_of, args=(current,), daemon=True,
+                        name="wxo-load token refresh",
+                    ).start()
+                else:
                     self._refresh_lock.release()
-            return self._current.value if self._current is not None else current.value
+            return current.value
         with self._refresh_lock:
             latest = self._current
             if latest is not None and latest is not current and latest.usable(self._clock()):
@@ -128,14 +133,17 @@ class TokenProvider:
         return token
 
     def _refresh_in_background_of(self, current: Token) -> None:
-        """Proactive refresh while `current` is still valid: a failure only logs and retries
-        later; the users keep the old token until it is no longer usable."""
+        """Proactive refresh while `current` is still valid (runs holding the refresh lock,
+        and releases it): a failure only logs and retries later; the users keep the old token
+        until it is no longer usable."""
         try:
             self._renew()
-        except AuthError as exc:
+        except Exception as exc:  # noqa: BLE001 - a background thread must not die noisily
             now = self._clock()
             self._retry_at = now + min(self.retry_interval_s, max(current.stale_at - now, 0.0) / 4)
             log.warning("token refresh failed, keeping the current token for now: %s", redact(str(exc)))
+        finally:
+            self._refresh_lock.release()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.describe()}>"
