@@ -37,7 +37,7 @@ def replayed() -> Iterator[dict[str, Any]]:
             second = pool.submit(
                 stream_run, client, token, thread_id, text="what context variables do you accept?"
             )
-            results = {"first": first.result(), "second": second.result()}
+            results: dict[str, Any] = {"first": first.result(), "second": second.result()}
         results["t_before"] = t_before
         results["t_after"] = time.time()
         results["thread_id"] = thread_id
