@@ -94,6 +94,7 @@ class StreamResult:
         self.headers: httpx.Headers = httpx.Headers()
         self.chunks: list[tuple[float, bytes]] = []  # (seconds since the request, raw chunk)
         self.error: Exception | None = None
+        self.ended_s = 0.0  # seconds from the request to the end of the body (or the error)
 
     @property
     def body(self) -> bytes:
@@ -140,6 +141,7 @@ def stream_run(
                 result.chunks.append((time.perf_counter() - t0, chunk))
     except (httpx.TransportError, httpx.DecodingError) as exc:
         result.error = exc
+    result.ended_s = time.perf_counter() - t0
     return result
 
 
