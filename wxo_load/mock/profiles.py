@@ -3,12 +3,15 @@
 A profile says how long each part of a run takes (latency distributions in milliseconds), how
 long answers are and how they are split across `message.delta` events, which faults to inject
 at which rate, and optionally a recorded script to replay. Every key is optional; a missing key
-takes the built-in value (the `default` profile's). Unknown keys and wrong types are errors
+takes the `default` profile's value. Unknown keys and wrong types are errors
 that name the file and the key.
 
 A distribution is written as a number (fixed), or a mapping with exactly one of
 `fixed: X`, `uniform: [A, B]`, `lognormal: {median: M, p99: Q}`, `exponential: {mean: M}`,
 plus optional `min:` / `max:` clamps.
+
+A profile file states only what differs from the shipped `default` profile: its `timing`,
+`answer` and `faults` sections are merged key by key over default's.
 """
 
 from __future__ import annotations
@@ -207,7 +210,23 @@ def load_profile(name_or_file: str) -> Profile:
         raise ConfigError(f"profile file {path}: cannot be read ({exc.strerror}).") from None
     except Exception as exc:  # yaml.YAMLError and its position details
         raise ConfigError(f"profile file {path}: not valid YAML ({exc}).") from None
+    if path != PROFILES_DIR / "default.yaml" and isinstance(raw, dict):
+        raw = _over_default(raw)
     return parse_profile(raw, source=str(path), default_name=path.stem)
+
+
+def _over_default(raw: dict[str, Any]) -> dict[str, Any]:
+    """A profile file states what differs from the shipped `default` profile."""
+    import yaml
+
+    base = yaml.safe_load((PROFILES_DIR / "default.yaml").read_text(encoding="utf-8"))
+    merged = {k: v for k, v in base.items() if k not in ("name", "description")}
+    for key, value in raw.items():
+        if key in ("timing", "answer", "faults") and isinstance(value, dict):
+            merged[key] = {**merged.get(key, {}), **value}
+        else:
+            merged[key] = value
+    return merged
 
 
 class _Ctx:
