@@ -444,10 +444,13 @@ class _Timebase:
             end = max(end, collected.last_end)
         return cls(t0, end - t0)
 
-    def coarser(self, samples: int, per_bin: int = MIN_SAMPLES_PER_BIN) -> _Timebase:
-        """The same time axis with bins wide enough to hold `per_bin` samples on average."""
+    def coarser(self, samples: int, per_bin: int = MIN_SAMPLES_PER_BIN, max_bins: int = MAX_BINS) -> _Timebase:
+        """The same time axis with bins wide enough to hold `per_bin` samples on average
+        (and at most `max_bins` of them), but at least 4 bins."""
         for width in (*NICE_BIN_WIDTHS, math.inf):
-            if width >= self.width and (samples * width / self.span >= per_bin or width * 4 >= self.span):
+            if width < self.width or self.span / width > max_bins:
+                continue
+            if samples * width / self.span >= per_bin or width * 4 >= self.span:
                 return _Timebase(self.t0, self.span, min(width, self.span / 4))
         return self
 
@@ -513,30 +516,35 @@ def _outcome_colors(outcomes: Iterable[str]) -> dict[str, str]:
     return colors
 
 
+def _per_second(ends: Iterable[float], tb: _Timebase) -> list[float]:
+    counts = [0.0] * tb.count
+    for end in ends:
+        counts[tb.index(end)] += 1
+    return [c / tb.width for c in counts]
+
+
 def _rate_charts(collected: _Collected, tb: _Timebase) -> tuple[str, str, dict[str, str]]:
-    per_outcome: dict[str, list[float]] = {}
-    for outcome, ends in collected.ends.items():
-        counts = [0.0] * tb.count
-        for end in ends:
-            counts[tb.index(end)] += 1
-        per_outcome[outcome] = [c / tb.width for c in counts]
-    colors = _outcome_colors(per_outcome)
+    """Runs per second by outcome (up to 60 bars) and errors per second by class (up to 40)."""
+    colors = _outcome_colors(collected.ends)
     colors[OK] = OK_COLOR
     colors[STOPPED] = STOPPED_COLOR
-    order = [o for o in (OK, *sorted(k for k in per_outcome if k not in (OK, STOPPED)), STOPPED) if o in per_outcome]
-    bins = [i * tb.width for i in range(tb.count)]
+    errors = sorted(k for k in collected.ends if k not in (OK, STOPPED))
+    order = [o for o in (OK, *errors, STOPPED) if o in collected.ends]
+    runs_tb = tb.coarser(0, per_bin=0, max_bins=60)
     runs_chart = stacked_bars(
-        bins, tb.width, [(o, colors[o], per_outcome[o]) for o in order],
-        x_range=tb.x_range, x_label=tb.x_label, y_label="runs per second", x_fmt=tb.fmt, y_unit="runs/s",
+        [i * runs_tb.width for i in range(runs_tb.count)], runs_tb.width,
+        [(o, colors[o], _per_second(collected.ends[o], runs_tb)) for o in order],
+        x_range=runs_tb.x_range, x_label=runs_tb.x_label, y_label="runs per second",
+        x_fmt=runs_tb.fmt, y_unit="runs/s",
     )
-    error_series = [
-        Series(o, colors[o], [((i + 0.5) * tb.width, v) for i, v in enumerate(per_outcome[o])])
-        for o in order if o not in (OK, STOPPED)
-    ]
-    errors_chart = (
-        line_chart(error_series, x_range=tb.x_range, x_label=tb.x_label, y_label="errors per second",
-                   x_fmt=tb.fmt, y_unit="errors/s", hide_zero_points=True)
-        if error_series else empty_chart("no errors")
+    if not errors:
+        return runs_chart, empty_chart("no errors"), {o: colors[o] for o in order}
+    err_tb = tb.coarser(sum(len(collected.ends[o]) for o in errors), per_bin=6, max_bins=40)
+    errors_chart = stacked_bars(
+        [i * err_tb.width for i in range(err_tb.count)], err_tb.width,
+        [(o, colors[o], _per_second(collected.ends[o], err_tb)) for o in errors],
+        x_range=err_tb.x_range, x_label=err_tb.x_label, y_label="errors per second",
+        x_fmt=err_tb.fmt, y_unit="errors/s",
     )
     return runs_chart, errors_chart, {o: colors[o] for o in order}
 
