@@ -229,3 +229,17 @@ def test_report_command_does_not_import_locust_or_gevent() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                             cwd=Path(__file__).resolve().parent.parent, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_error_details_that_differ_only_by_ids_are_grouped() -> None:
+    runs = [
+        RunRecord(T0, "u", "c", 0, "r", outcome="protocol_error",
+                  error_detail=f'unparseable line: {{"id": "17952436{i:05d}-1", "thread_id": "ee7b9b63-32b9-4eeb-9903-cab7c228b{i:03d}"')
+        for i in range(5)
+    ] + [RunRecord(T0, "u", "c", 0, "r", outcome="http_500", error_detail="Internal Server Error")]
+    summary = build_summary(MetricsBook(), meta={})
+    html = build_report_html(summary, [r.to_dict() for r in runs], [])
+    errors = html[html.index('<section id="errors">'):]
+    errors = errors[:errors.index("</section>")]
+    assert errors.count("<tr>") == 1 + 2  # header, one row per kind of error
+    assert "<td class=\"num\">5</td>" in errors and "1795243600000-1" in errors

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from array import array
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -351,6 +352,15 @@ METRIC_TITLES = {
 MAX_BINS = 120
 NICE_BIN_WIDTHS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400)
 MAX_ERROR_DETAILS = 2000
+DETAIL_CHARS = 160
+# ids, timestamps and numbers that make every detail unique; blanked to group alike errors
+_DETAIL_VARIABLE = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\d[\d.:-]{2,}\d|\d{2,}"
+)
+
+
+def _placeholder(match: re.Match[str]) -> str:
+    return "<id>" if "-" in match.group(0) and len(match.group(0)) == 36 else "<n>"
 MIN_SAMPLES_PER_BIN = 40  # percentiles over time: fewer samples per bin make p99 mere noise
 
 
@@ -388,7 +398,8 @@ class _Collected:
         self.times: dict[str, array[float]] = {m: array("d") for m in ALL_METRICS}
         self.values: dict[str, array[float]] = {m: array("d") for m in ALL_METRICS}
         self.ends: dict[str, array[float]] = {}
-        self.details: Counter[tuple[str, str]] = Counter()
+        self.details: Counter[tuple[str, str]] = Counter()  # (class, detail with ids blanked)
+        self.examples: dict[tuple[str, str], str] = {}  # the first detail seen of each
         self.first_start: float | None = None
         self.last_end: float | None = None
 
@@ -403,10 +414,11 @@ class _Collected:
         outcome = str(run.get("outcome") or OK)
         self.ends.setdefault(outcome, array("d")).append(end)
         if outcome != OK and outcome != STOPPED:
-            detail = str(run.get("error_detail") or "")[:200]
-            key = (outcome, detail)
+            detail = str(run.get("error_detail") or "")
+            key = (outcome, _DETAIL_VARIABLE.sub(_placeholder, detail)[:DETAIL_CHARS])
             if key in self.details or len(self.details) < MAX_ERROR_DETAILS:
                 self.details[key] += 1
+                self.examples.setdefault(key, detail[:DETAIL_CHARS])
             else:
                 self.details[(outcome, "(other details)")] += 1
         self._span(start, end)
@@ -633,8 +645,11 @@ def _outcomes_table(summary: dict[str, Any], colors: dict[str, str]) -> str:
 def _details_table(collected: _Collected) -> str:
     if not collected.details:
         return '<p class="note">No failed runs.</p>'
-    rows = [[outcome, detail or "(no detail)", count] for (outcome, detail), count in collected.details.most_common(15)]
-    return _table(["error class", "detail (first 200 characters)", "runs"], rows)
+    rows = [
+        [outcome, collected.examples.get((outcome, shape), shape) or "(no detail)", count]
+        for (outcome, shape), count in collected.details.most_common(15)
+    ]
+    return _table(["error class", f"example detail (first {DETAIL_CHARS} characters)", "runs"], rows)
 
 
 def _turn_table(summary: dict[str, Any]) -> str:
@@ -789,7 +804,8 @@ def build_report_html(
                  "How many samples fell in each latency band (log scale); dashed lines mark the run's "
                  "overall p50, p95 and p99."),
         _section("errors", "Error details", _details_table(collected),
-                 "The most frequent error details (server messages, redacted)."),
+                 "The most frequent error details (server messages, redacted), grouped with ids and numbers "
+                 "ignored; one example of each."),
         _section("turns", "First turn vs follow-ups", turn_legend + '<div class="grid">'
                  + _card("p50 and p95 by turn (ms)", _turn_chart(summary)) + _card("By turn", _turn_table(summary))
                  + "</div>",
