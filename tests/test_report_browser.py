@@ -10,8 +10,9 @@ import zlib
 from pathlib import Path
 
 import pytest
-
-from test_report import synthetic_results  # tests/ is on sys.path (rootdir import mode), not a package
+from test_report import (
+    synthetic_results,  # tests/ is on sys.path (rootdir import mode), not a package
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "screenshot_report.py"
