@@ -7,6 +7,7 @@ costs one list increment per event and merges across worker processes by adding 
 
 from __future__ import annotations
 
+import gc
 import os
 import resource
 import time
@@ -96,6 +97,19 @@ class Stats:
     def __init__(self, profile_name: str) -> None:
         self.profile_name = profile_name
         self.reset()
+        self._gc_t0 = 0.0
+        gc.callbacks.append(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        # Garbage-collector pauses stop the event loop: report them, to tell them from the OS.
+        if phase == "start":
+            self._gc_t0 = time.perf_counter()
+        else:
+            pause_ms = (time.perf_counter() - self._gc_t0) * 1000
+            self.gc_collections += 1
+            self.gc_pause_ms_total += pause_ms
+            if pause_ms > self.gc_pause_ms_max:
+                self.gc_pause_ms_max = pause_ms
 
     def reset(self) -> None:
         self.started_at = time.time()
@@ -108,6 +122,9 @@ class Stats:
         self.events_written = 0
         self.faults: dict[str, int] = {}
         self.lateness = LatenessHistogram()
+        self.gc_collections = 0
+        self.gc_pause_ms_total = 0.0
+        self.gc_pause_ms_max = 0.0
         self._run_secs: dict[int, int] = {}
         usage = resource.getrusage(resource.RUSAGE_SELF)
         self._cpu_base = usage.ru_utime + usage.ru_stime
@@ -160,6 +177,11 @@ class Stats:
             "lateness_ms": self.lateness.summary(),
             "lateness_early_count": self.lateness.early,
             "cpu_s": round(self.cpu_s(), 4),
+            "gc": {
+                "collections": self.gc_collections,
+                "pause_ms_total": round(self.gc_pause_ms_total, 3),
+                "pause_ms_max": round(self.gc_pause_ms_max, 3),
+            },
         }
 
     def to_wire(self) -> dict[str, Any]:
