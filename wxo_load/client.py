@@ -1,13 +1,22 @@
 """The HTTP edge: create a thread and stream a run exactly as the WebChat widget does.
 
-Built on httpcore, the transport layer httpx itself runs on: the high-level httpx client costs
-several times more CPU per request (see ../shared/reference/locust-notes.md) and a load
-generator's CPU is its own measurement error. One `ChatClient` per simulated person, holding one
-keep-alive connection like a browser tab; the SSL context is shared by the whole process.
+What is sent (../shared/seeds/002_*: the widget talking to a Developer Edition):
 
-Timing: the run's clock starts just before its request is written; each chunk is stamped with
-`perf_counter()` the moment the transport hands it over, and every event decoded from it gets
-that stamp.
+    POST {prefix}/threads                       {"title": <first message>, "agent_id": ...}
+    POST {prefix}/orchestrate/runs?stream=true&stream_timeout=120000&multiple_content=true
+         {"message": {"role": "user", "content": ...}, "agent_id", "thread_id",
+          "additional_properties": {}, "context": {}, "environment_id": "", + scenario extras}
+
+with `Authorization: Bearer`, `Content-Type: application/json`, `Accept`, a fresh
+`x-ibm-request-id` per request and `x-watson-channel: agentic_chat`. Browser-only headers
+(Origin, Referer, Sec-Fetch-*) are not sent; `Accept-Encoding` is not sent either, so the
+stream arrives uncompressed as the capture shows.
+
+One `ChatClient` per simulated person, holding one keep-alive connection like a browser tab,
+over wxo-load's lean HTTP/1.1 transport (see wxo_load.transport for why not httpx here). The
+SSL context is shared by the whole process. Timing: the run's clock starts just before its
+request is written; each chunk is stamped with `perf_counter()` the moment `recv` returns it,
+and every event decoded from that chunk carries the stamp.
 """
 
 from __future__ import annotations
@@ -19,11 +28,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
-import httpcore
 import orjson
 
 from . import __version__
-from .errors import ConfigError
+from .errors import AuthError, ConfigError
 from .records import (
     CONNECT_ERROR,
     PROTOCOL_ERROR,
@@ -37,16 +45,15 @@ from .redact import redact
 from .scenario import Scenario
 from .stream import StreamDecoder
 from .tracker import RunTracker
+from .transport import ConnectFailed, Connection, ProtocolError, Response
 
 perf_counter = time.perf_counter
 WALL_MINUS_PERF_S = time.time() - time.perf_counter()
 """Unix time = perf_counter() + this; taken once per process (both clocks tick at one rate)."""
 
 _MAX_ERROR_BODY = 2000
-_TIMEOUT_ERRORS = (httpcore.ReadTimeout, httpcore.WriteTimeout, httpcore.PoolTimeout)
-_CONNECT_ERRORS = (httpcore.ConnectError, httpcore.ConnectTimeout, httpcore.UnsupportedProtocol)
-_BROKEN_ERRORS = (httpcore.ReadError, httpcore.WriteError, httpcore.RemoteProtocolError, httpcore.LocalProtocolError)
-_TRANSPORT_ERRORS = (*_TIMEOUT_ERRORS, *_CONNECT_ERRORS, *_BROKEN_ERRORS)
+_TRANSPORT_ERRORS = (OSError, ProtocolError)  # TimeoutError, ConnectFailed and resets are OSErrors
+HTTP_401 = http_error_class(401)
 
 
 class Tokens(Protocol):
@@ -56,7 +63,7 @@ class Tokens(Protocol):
 
 def default_api_prefix(host: str) -> str:
     """Developer Edition (and any host without an instance path): /api/v1; SaaS instance URLs: /v1."""
-    return "/v1" if "/instances/" in urlsplit(host).path else "/api/v1"
+    return "/v1" if "/instances/" in f"{urlsplit(host).path}/" else "/api/v1"
 
 
 @dataclass(slots=True)
@@ -70,10 +77,10 @@ class ThreadResult:
 
 @dataclass(frozen=True, slots=True)
 class Endpoint:
-    """A parsed base URL: everything needed to build request targets without re-parsing."""
+    """A parsed base URL."""
 
-    scheme: bytes
-    host: bytes
+    https: bool
+    host: str
     port: int
     base_path: str
 
@@ -82,11 +89,8 @@ class Endpoint:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(f"host {url!r} is not an http(s) URL: pass --host like http://localhost:4321 or https://api.<region>.watson-orchestrate.cloud.ibm.com/instances/<id>.")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        return cls(parts.scheme.encode(), parts.hostname.encode(), port, parts.path.rstrip("/"))
-
-    def url(self, target: str) -> httpcore.URL:
-        return httpcore.URL(scheme=self.scheme, host=self.host, port=self.port, target=(self.base_path + target).encode())
+        https = parts.scheme == "https"
+        return cls(https, parts.hostname, parts.port or (443 if https else 80), parts.path.rstrip("/"))
 
 
 class ChatClient:
@@ -105,61 +109,74 @@ class ChatClient:
         self.scenario = scenario
         self.tokens = tokens
         endpoint = Endpoint.parse(host)
-        prefix = scenario.api.prefix if scenario.api.prefix is not None else (api_prefix if api_prefix is not None else default_api_prefix(host))
-        api = scenario.api
-        self._threads_url = endpoint.url(prefix + api.threads_path)
-        self._runs_url = endpoint.url(f"{prefix}{api.runs_path}?{urlencode(api.stream_query)}")
-        req = scenario.request
-        self._timeouts = {
-            "timeout": {"connect": req.connect_timeout_s, "read": req.stall_timeout_s, "write": req.connect_timeout_s, "pool": req.connect_timeout_s}
-        }
+        if endpoint.https and ssl_context is None:
+            ssl_context = ssl.create_default_context()
+        api, req = scenario.api, scenario.request
+        prefix = api.prefix if api.prefix is not None else (api_prefix if api_prefix is not None else default_api_prefix(host))
+        self._conn = Connection(
+            endpoint.host,
+            endpoint.port,
+            ssl_context=ssl_context if endpoint.https else None,
+            connect_timeout_s=req.connect_timeout_s,
+            read_timeout_s=req.stall_timeout_s,
+        )
+        common = (
+            f"Host: {self._conn.host_header}\r\nUser-Agent: {user_agent}\r\n"
+            "Content-Type: application/json\r\nx-watson-channel: agentic_chat\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in req.headers.items())
+        )
+        threads_target = endpoint.base_path + prefix + api.threads_path
+        runs_target = f"{endpoint.base_path}{prefix}{api.runs_path}?{urlencode(api.stream_query)}"
+        self._thread_head = f"POST {threads_target} HTTP/1.1\r\nAccept: application/json, text/plain, */*\r\n{common}".encode()
+        self._run_head = f"POST {runs_target} HTTP/1.1\r\nAccept: */*\r\n{common}".encode()
         self._stream_timeout_s = req.stream_timeout_s
-        self._pool = httpcore.ConnectionPool(ssl_context=ssl_context, max_connections=1, keepalive_expiry=30.0, retries=0)
-        extra = [(k.encode(), v.encode()) for k, v in req.headers.items()]
-        self._base_headers = [
-            (b"Accept", b"*/*"),
-            (b"Content-Type", b"application/json"),
-            (b"x-watson-channel", b"agentic_chat"),
-            (b"User-Agent", user_agent.encode()),
-            *extra,
-        ]
+        self._stall_timeout_s = req.stall_timeout_s
         self._run_body_extra = _run_body_extra(scenario)
         self._agent_id_json = orjson.dumps(scenario.agent_id)
+        self._auth_token = ""
+        self._auth_line = b""
 
     def close(self) -> None:
-        self._pool.close()
+        self._conn.close()
+
+    @property
+    def connection(self) -> Connection:
+        return self._conn
 
     # -- requests -------------------------------------------------------------------------
 
-    def _headers(self, token: str, request_id: str) -> list[tuple[bytes, bytes]]:
-        headers = [*self._base_headers, (b"x-ibm-request-id", request_id.encode())]
-        if token:
-            headers.append((b"Authorization", b"Bearer " + token.encode()))
-        return headers
+    def _head(self, start: bytes, token: str, request_id: str, length: int) -> bytes:
+        if token != self._auth_token:  # encode the Authorization line once per token
+            self._auth_token = token
+            self._auth_line = f"Authorization: Bearer {token}\r\n".encode() if token else b""
+        return b"%sx-ibm-request-id: %s\r\n%sContent-Length: %d\r\n\r\n" % (start, request_id.encode(), self._auth_line, length)
 
     def create_thread(self, title: str) -> ThreadResult:
         """`POST /threads` with the first message as title; 201 and `{"thread_id"}` expected."""
         body = b'{"title":' + orjson.dumps(title[:200]) + b',"agent_id":' + self._agent_id_json + b"}"
-        token = self.tokens.token()
         t0 = perf_counter()
-        for attempt in (1, 2):
-            try:
-                response = self._pool.request(b"POST", self._threads_url, headers=self._headers(token, str(uuid.uuid4())), content=body, extensions=self._timeouts)
-            except _TIMEOUT_ERRORS as exc:
-                return ThreadResult(None, _ms_since(t0), TIMEOUT, _exc_text(exc))
-            except (*_CONNECT_ERRORS, *_BROKEN_ERRORS) as exc:
-                return ThreadResult(None, _ms_since(t0), CONNECT_ERROR, _exc_text(exc))
-            if response.status == 401 and attempt == 1:
-                token = self.tokens.refresh(token)
-                continue
-            break
+        try:
+            token = self.tokens.token()
+            for attempt in (1, 2):
+                response = self._conn.request(self._head(self._thread_head, token, str(uuid.uuid4()), len(body)), body)
+                content = response.read(_MAX_ERROR_BODY * 8)
+                if response.status == 401 and attempt == 1:
+                    token = self.tokens.refresh(token)
+                    continue
+                break
+        except AuthError as exc:
+            return ThreadResult(None, _ms_since(t0), HTTP_401, redact(str(exc))[:300], 401)
+        except _TRANSPORT_ERRORS as exc:
+            self._conn.close()
+            outcome = TIMEOUT if isinstance(exc, TimeoutError) and not isinstance(exc, ConnectFailed) else CONNECT_ERROR
+            return ThreadResult(None, _ms_since(t0), outcome, _exc_text(exc))
         elapsed = _ms_since(t0)
         if response.status not in (200, 201):
-            return ThreadResult(None, elapsed, http_error_class(response.status), _body_text(response.content), response.status)
+            return ThreadResult(None, elapsed, http_error_class(response.status), _body_text(content), response.status)
         try:
-            thread_id = orjson.loads(response.content)["thread_id"]
+            thread_id = orjson.loads(content)["thread_id"]
         except (orjson.JSONDecodeError, KeyError, TypeError):
-            return ThreadResult(None, elapsed, "protocol_error", "thread answer without thread_id: " + _body_text(response.content), response.status)
+            return ThreadResult(None, elapsed, PROTOCOL_ERROR, "thread answer without thread_id: " + _body_text(content), response.status)
         return ThreadResult(str(thread_id), elapsed, "ok", None, response.status)
 
     def _run_body(self, text: str, thread_id: str) -> bytes:
@@ -178,23 +195,26 @@ class ChatClient:
         the run `stopped` and is re-raised.
         """
         body = self._run_body(text, record.thread_id or "")
-        token = self.tokens.token()
         t0 = perf_counter()
         tracker = RunTracker(record, t0, WALL_MINUS_PERF_S)
         try:
+            token = self.tokens.token()
             for attempt in (1, 2):
                 record.attempts = attempt
-                headers = self._headers(token, record.request_id)
-                retry = self._stream_once(tracker, headers, body, t0, allow_retry=attempt == 1)
-                if not retry:
+                head = self._head(self._run_head, token, record.request_id, len(body))
+                if not self._stream_once(tracker, head, body, t0, allow_retry=attempt == 1):
                     break
                 token = self.tokens.refresh(token)
+        except AuthError as exc:  # no valid token could be had: the server would answer 401
+            tracker.end(perf_counter(), HTTP_401, redact(str(exc)))
         except Exception as exc:  # a bug of ours must never kill the user: count it, keep going
+            self._conn.close()
             if tracker.finished:
                 tracker.end(perf_counter())
             else:
                 tracker.end(perf_counter(), PROTOCOL_ERROR, f"internal error: {_exc_text(exc)}")
         except BaseException:  # GreenletExit: the test is stopping while this run streams
+            self._conn.close()
             if tracker.finished:  # `done` had arrived; only the drain of the body was cut
                 tracker.end(perf_counter())
             else:
@@ -202,25 +222,26 @@ class ChatClient:
             raise
         return tracker
 
-    def _stream_once(self, tracker: RunTracker, headers: list[tuple[bytes, bytes]], body: bytes, t0: float, *, allow_retry: bool) -> bool:
+    def _stream_once(self, tracker: RunTracker, head: bytes, body: bytes, t0: float, *, allow_retry: bool) -> bool:
         """One attempt. Returns True when it ended in a 401 that may be retried with a new token."""
         decoder = StreamDecoder()
-        got_response = False
+        response: Response | None = None
         try:
-            with self._pool.stream(b"POST", self._runs_url, headers=headers, content=body, extensions=self._timeouts) as response:
-                got_response = True
-                tracker.record.status_code = response.status
-                if response.status != 200:
-                    content = _read_bounded(response)
-                    if response.status == 401 and allow_retry:
-                        return True
-                    tracker.end(perf_counter(), http_error_class(response.status), _body_text(content))
-                    return False
-                if not self._read_events(response, tracker, decoder, t0 + self._stream_timeout_s):
-                    return False
+            response = self._conn.request(head, body)
+            tracker.record.status_code = response.status
+            if response.status != 200:
+                content = response.read(_MAX_ERROR_BODY)
+                if not response.complete:
+                    self._conn.close()
+                if response.status == 401 and allow_retry:
+                    return True
+                tracker.end(perf_counter(), http_error_class(response.status), _body_text(content))
+                return False
+            self._read_events(response, tracker, decoder, t0 + self._stream_timeout_s)
         except _TRANSPORT_ERRORS as exc:
+            self._conn.close()
             if not tracker.finished:
-                outcome, detail = self._classify(exc, got_response)
+                outcome, detail = self._classify(exc, response is not None)
                 tracker.end(perf_counter(), outcome, detail)
                 return False
         t_end = perf_counter()
@@ -234,24 +255,30 @@ class ChatClient:
             tracker.end(t_end, TRUNCATED, "the body ended without a done event")
         return False
 
-    def _read_events(self, response: httpcore.Response, tracker: RunTracker, decoder: StreamDecoder, deadline: float) -> bool:
-        """Feed the body to the tracker as it arrives. False if the run ran past its deadline."""
-        for chunk in response.iter_stream():
+    def _read_events(self, response: Response, tracker: RunTracker, decoder: StreamDecoder, deadline: float) -> None:
+        """Feed the body to the tracker as it arrives, until it ends or the run is over."""
+        feed, on_event = decoder.feed, tracker.on_event
+        for chunk in response.iter_body():
             t = perf_counter()
             if tracker.finished:
-                continue  # after `done`: drain the body so the connection can be reused
-            for event in decoder.feed(chunk):
-                if tracker.on_event(event, t):
+                continue  # after `done`: drain the body (normally just its last chunk) to reuse the connection
+            for event in feed(chunk):
+                if on_event(event, t):
+                    tracker.end(t)  # the run is over at `done`, whatever the drain takes
                     break
-            if not tracker.finished and t > deadline:
+            if t > deadline and not tracker.finished:
+                self._conn.close()
                 tracker.end(t, TIMEOUT, f"run still streaming after stream_timeout_s={self._stream_timeout_s:g}")
-                return False
-        return True
+                return
 
     def _classify(self, exc: Exception, got_response: bool) -> tuple[str, str]:
-        if isinstance(exc, _TIMEOUT_ERRORS):
-            return TIMEOUT, f"no event for {self._timeouts['timeout']['read']:g} s (stall_timeout_s)"
-        if isinstance(exc, _CONNECT_ERRORS) or not got_response:
+        if isinstance(exc, ConnectFailed):
+            return CONNECT_ERROR, _exc_text(exc)
+        if isinstance(exc, TimeoutError):
+            return TIMEOUT, f"no event for {self._stall_timeout_s:g} s (stall_timeout_s)"
+        if isinstance(exc, ProtocolError):
+            return PROTOCOL_ERROR, _exc_text(exc)
+        if not got_response:
             return CONNECT_ERROR, _exc_text(exc)
         return TRUNCATED, f"connection broke: {_exc_text(exc)}"
 
@@ -276,17 +303,6 @@ def _run_body_extra(scenario: Scenario) -> bytes:
 
 def _ms_since(t0: float) -> float:
     return (perf_counter() - t0) * 1000.0
-
-
-def _read_bounded(response: httpcore.Response) -> bytes:
-    content = b""
-    try:
-        for chunk in response.iter_stream():
-            if len(content) < _MAX_ERROR_BODY:
-                content += chunk
-    except (*_TIMEOUT_ERRORS, *_BROKEN_ERRORS):
-        pass
-    return content[:_MAX_ERROR_BODY]
 
 
 def _body_text(content: bytes) -> str:

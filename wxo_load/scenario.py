@@ -510,10 +510,22 @@ def _simulator(w: _Where, value: Any) -> SimulatorSettings:
     return SimulatorSettings(**settings)
 
 
-_AUTH_KEYS = ("mode", "auth_type", "iam_url", "wxo_env", "token_env", "api_key_env", "username", "tenant", "insecure", "ca_bundle")
+_AUTH_KEYS = (
+    "mode", "auth_type", "iam_url", "wxo_env", "token_env", "api_key_env", "password_env",
+    "username", "tenant", "insecure", "ca_bundle", "refresh_margin_s",
+)  # fmt: skip
+_SECRET_KEYS = {"token": "token_env", "api_key": "api_key_env", "apikey": "api_key_env", "password": "password_env"}
 
 
 def _auth(w: _Where, value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        for key, instead in _SECRET_KEYS.items():
+            if key in value:
+                raise w.error(
+                    f"auth.{key}",
+                    f"secrets do not belong in a scenario file (it lands in results and reports): "
+                    f"put the value in an environment variable and name it with `{instead}: VAR`.",
+                )
     raw = _section(w, "auth", value, _AUTH_KEYS)
     return dict(raw)
 

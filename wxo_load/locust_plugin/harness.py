@@ -25,7 +25,14 @@ import gevent
 from locust import events
 from locust.env import Environment
 from locust.rpc import Message
-from locust.runners import STATE_INIT, STATE_STOPPED, STATE_STOPPING, LocalRunner, MasterRunner, WorkerRunner
+from locust.runners import (
+    STATE_INIT,
+    STATE_STOPPED,
+    STATE_STOPPING,
+    LocalRunner,
+    MasterRunner,
+    WorkerRunner,
+)
 
 from .. import gate_output, gates
 from ..auth import TokenProvider, default_api_prefix, resolve_auth, ssl_context
@@ -496,7 +503,17 @@ def _scenario_for_summary(scenario: Scenario) -> dict[str, Any]:
     messages = prompts.get("messages", [])
     if len(messages) > 20:
         prompts["messages"] = messages[:20] + [f"... {len(messages) - 20} more"]
-    return {"name": scenario.name, "file": scenario.file, "config": wire}
+    return {"name": scenario.name, "file": _relative(scenario.file), "config": {**wire, "file": _relative(scenario.file)}}
+
+
+def _relative(path: str | None) -> str | None:
+    """A scenario path as the user would write it: relative to the working directory if inside."""
+    if not path:
+        return path
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path
 
 
 def _load_baseline(path: str) -> dict[str, Any]:
