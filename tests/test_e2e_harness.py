@@ -11,10 +11,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from e2e import LOCUSTFILE, REPO, clean_env, read_jsonl, run_locust, write_scenario
 
 from wxo_load.stats import nearest_rank_ms
-
-from e2e import LOCUSTFILE, REPO, clean_env, read_jsonl, run_locust, write_scenario
 
 pytestmark = pytest.mark.slow
 
