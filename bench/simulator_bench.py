@@ -321,6 +321,12 @@ def main() -> int:
             gen.start()
             client = result.get(timeout=args.duration + 120)
             gen.join(timeout=10)
+            if not sim.running:
+                print(
+                    f"the simulator stopped during the benchmark: {sim.stderr_tail()}",
+                    file=sys.stderr,
+                )
+                return 1
             stats = sim.stats()
 
     runs = stats["streams_served"]

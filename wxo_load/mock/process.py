@@ -26,8 +26,15 @@ from . import LISTENING_PREFIX
 class SimulatorProcess:
     """A running `python -m wxo_load.mock`; use `SimulatorProcess.start(...)`."""
 
-    def __init__(self, proc: subprocess.Popen[str], url: str, profile: str) -> None:
+    def __init__(
+        self,
+        proc: subprocess.Popen[str],
+        url: str,
+        profile: str,
+        stderr_tail: deque[str] | None = None,
+    ) -> None:
         self._proc = proc
+        self._stderr_tail: deque[str] = stderr_tail if stderr_tail is not None else deque(maxlen=40)
         self.url = url
         self.profile = profile
         self.port = int(url.rsplit(":", 1)[1])
@@ -88,13 +95,17 @@ class SimulatorProcess:
             )
         url = line[len(LISTENING_PREFIX) :].split()[0]
         _drain(proc.stdout, None)
-        return cls(proc, url, profile)
+        return cls(proc, url, profile, stderr_tail)
 
     # ------------------------------------------------------------------ control
 
     @property
     def running(self) -> bool:
         return self._proc.poll() is None
+
+    def stderr_tail(self) -> str:
+        """The last lines the simulator wrote on stderr (uvicorn's log, errors)."""
+        return "".join(self._stderr_tail)
 
     def stop(self, timeout_s: float = 5) -> int | None:
         """SIGTERM, then SIGKILL after `timeout_s`. Returns the exit code."""

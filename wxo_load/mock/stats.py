@@ -94,6 +94,10 @@ def _r(value: float | None) -> float | None:
 class Stats:
     """Counters of one worker process. Cheap to update; summarised on request."""
 
+    gc_collections: int
+    gc_pause_ms_total: float
+    gc_pause_ms_max: float
+
     def __init__(self, profile_name: str) -> None:
         self.profile_name = profile_name
         self.reset()
