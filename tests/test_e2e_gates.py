@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -43,7 +45,11 @@ def test_passing_gates_exit_0_and_write_gate_files(tmp_path: Path) -> None:
     assert verdicts["passed"] is True
     suite = ElementTree.parse(results / "junit.xml").getroot()
     assert len(suite.findall(".//testcase")) == 3
-    assert "first_text.p95" in (results / "summary.md").read_text()
+    assert "first_text.p95 < 5000ms" in (results / "summary.md").read_text()
+    # rebuilding the report offline keeps the gates table
+    rebuilt = subprocess.run([sys.executable, "-m", "wxo_load.cli", "report", str(results)], capture_output=True, text=True, timeout=60)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "first_text.p95 < 5000ms" in (results / "summary.md").read_text()
 
 
 def test_failing_percentile_gate_exits_3_and_names_the_gate(tmp_path: Path) -> None:

@@ -340,3 +340,15 @@ def test_stats_endpoint_reports_streams_runs_and_lateness(
     assert after["pid"] == sim.pid and after["profile"] == "fast"
     sim.reset_stats()
     assert sim.stats()["streams_served"] == 0
+
+
+def test_accept_any_token_lets_a_hand_written_locustfile_in() -> None:
+    """`--accept-any-token` (benchmarks only): the reference locustfile's fixed bearer is accepted."""
+    import httpx
+
+    from wxo_load.mock.process import SimulatorProcess
+
+    with SimulatorProcess.start(profile="fast", port=0, extra_args=["--accept-any-token"]) as sim:
+        answer = httpx.post(f"{sim.url}/api/v1/threads", json={"title": "hi", "agent_id": "a"}, headers={"Authorization": "Bearer naive"})
+        assert answer.status_code == 201
+        assert httpx.post(f"{sim.url}/api/v1/threads", json={"title": "hi", "agent_id": "a"}).status_code == 401

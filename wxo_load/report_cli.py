@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import gate_output
 from .errors import ResultsError
 from .records import ConversationRecord, RunRecord
 from .results import (
@@ -74,6 +75,8 @@ def run_report(args: argparse.Namespace) -> int:
     output: Path | None = args.output
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)
-    write_derived(directory, summary, report_path=output)
+    verdicts = gate_output.load_verdicts(directory)  # keep the gates table of a gated run
+    extra = [gate_output.gates_section(verdicts)] if verdicts else []
+    write_derived(directory, summary, report_path=output, extra_markdown=extra)
     print(f"wrote {output or directory / REPORT_FILE} and {directory / 'summary.md'}")
     return 0

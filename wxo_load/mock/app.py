@@ -65,6 +65,10 @@ STREAM_HEADERS = [
 _END = {"type": "http.response.body", "body": b"", "more_body": False}
 
 
+_ANY_TOKEN_CLAIMS: dict[str, Any] = {"sub": "any-token", "tenant_id": DEFAULT_TENANT_ID, "woTenantId": DEFAULT_TENANT_ID}
+"""Claims given to every bearer token with --accept-any-token (for hand-written locustfiles)."""
+
+
 class DropConnection(Exception):
     """Raised mid-stream to make uvicorn close the connection without ending the body."""
 
@@ -82,6 +86,7 @@ class Settings:
     event_log: Path | None = None
     stats_dir: Path | None = None  # with --workers N: where workers share their stats
     watch_parent: bool = False  # exit when the process that started us goes away
+    accept_any_token: bool = False  # benchmarks: any non-empty bearer is the default tenant's user
 
 
 def _now_iso() -> str:
@@ -272,6 +277,8 @@ class MockApp:
                 break
         if not token:
             return None, "Not authenticated"
+        if self.settings.accept_any_token:
+            return _ANY_TOKEN_CLAIMS, ""
         try:
             return self.keyring.verify(token), ""
         except TokenError as exc:

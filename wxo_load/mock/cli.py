@@ -51,6 +51,11 @@ def configure_mock(parser: argparse.ArgumentParser) -> None:
         help="append one JSON line per event written",
     )
     parser.add_argument(
+        "--accept-any-token",
+        action="store_true",
+        help="accept any bearer token (for hand-written locustfiles in benchmarks; never for rehearsing auth)",
+    )
+    parser.add_argument(
         "--token-ttl",
         type=float,
         default=None,
@@ -128,6 +133,7 @@ def run_mock(args: argparse.Namespace) -> int:
         key=make_key(seed),
         seed=seed,
         token_ttl_s=args.token_ttl,
+        accept_any_token=args.accept_any_token,
         event_log=args.event_log,
         watch_parent=os.environ.get(WATCH_PARENT_ENV) == "1",
     )
