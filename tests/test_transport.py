@@ -109,3 +109,29 @@ def test_a_silent_server_times_out(port: int) -> None:
     with pytest.raises(TimeoutError):
         conn.request(head("/x"), b"")
     server.close()
+
+
+def test_under_gevent_a_silent_server_times_out_through_the_stall_watchdog(port: int) -> None:
+    """Under Locust the transport watches for stalls with one timer per request, not per read."""
+    code = f"""
+from gevent import monkey; monkey.patch_all()
+import socket, time
+from wxo_load.transport import Connection
+server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen(1)
+conn = Connection("127.0.0.1", server.getsockname()[1], read_timeout_s=0.3)
+assert conn._watchdog is not None
+t0 = time.perf_counter()
+try:
+    conn.request(b"POST /x HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 0\\r\\n\\r\\n", b"")
+except TimeoutError:
+    elapsed = time.perf_counter() - t0
+    assert 0.29 < elapsed < 1.0, elapsed
+    ok = Connection("127.0.0.1", {port}, read_timeout_s=0.3)
+    for _ in range(3):  # a healthy server across several requests: no false stall
+        r = ok.request(b"POST /chunked HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 0\\r\\n\\r\\n", b"")
+        assert list(r.iter_body())
+        time.sleep(0.4)  # idle longer than the limit between requests
+    print("OK")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() == "OK", out.stderr[-2000:]

@@ -47,7 +47,7 @@ LAG_LIMIT_MS = 10.0
 
 def configure_bench(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reference", type=Path, default=None, help=f"the hand-written locustfile to compare with (default {DEFAULT_REFERENCE})")
-    parser.add_argument("--users", type=int, default=100, help="users of each load generator in the cost phase (default 100)")
+    parser.add_argument("--users", type=int, default=50, help="users of each load generator in the cost phase (default 50: the simulator stays below saturation)")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds measured in each phase, after warm-up (default 20)")
     parser.add_argument("--warmup", type=float, default=6.0, help="seconds before measuring (default 6)")
     parser.add_argument("--streams", default="100,250,500,750,1000", help="open-stream steps of the concurrency phase (default 100,250,500,750,1000)")

@@ -18,6 +18,9 @@ from typing import Any
 
 import orjson
 
+_loads = orjson.loads
+_DecodeError = orjson.JSONDecodeError
+
 BAD_LINE = "wxo-load.bad-line"
 """Event name of a line that could not be understood (not JSON, or JSON without an event)."""
 
@@ -59,6 +62,15 @@ class StreamDecoder:
         self._buf = lines.pop()
         events: list[dict[str, Any]] = []
         for line in lines:
+            # the Developer Edition's framing, inline: one JSON object per LF-terminated line
+            if line[:1] == b"{" and line[-1:] == b"}":
+                try:
+                    obj = _loads(line)
+                except _DecodeError:
+                    obj = None
+                if type(obj) is dict and type(obj.get("event")) is str:
+                    events.append(obj)
+                    continue
             self._line(line, events)
         return events
 

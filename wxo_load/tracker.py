@@ -65,7 +65,7 @@ class RunTracker:
 
     __slots__ = (
         "record", "t0", "wall_minus_perf_ms", "client_lags_ms", "_last_t", "_answer_from_deltas",
-        "_finished", "_failed", "_ended",
+        "finished", "_failed", "_ended",
     )  # fmt: skip
 
     def __init__(self, record: RunRecord, t0: float, wall_minus_perf_s: float) -> None:
@@ -75,18 +75,31 @@ class RunTracker:
         self.client_lags_ms: list[float] = []
         self._last_t = t0
         self._answer_from_deltas = 0
-        self._finished = False
+        self.finished = False
         self._failed = False
         self._ended = False
 
-    @property
-    def finished(self) -> bool:
-        return self._finished
 
     def on_event(self, event: dict[str, Any], t: float) -> bool:
-        """Account for one event that arrived at perf_counter() `t`. True when the run is over."""
-        self.record.events += 1
-        self._stamp(event.get("id"), t)
+        """Account for one event that arrived at perf_counter() `t`. True when the run is over.
+
+        Runs for every event of every run: the common path is written out inline.
+        """
+        rec = self.record
+        rec.events += 1
+        gap_ms = (t - self._last_t) * 1000.0
+        if rec.max_gap_ms is None or gap_ms > rec.max_gap_ms:
+            rec.max_gap_ms = gap_ms
+        self._last_t = t
+        event_id = event.get("id")
+        if type(event_id) is str:  # "<unix-ms>-<seq>": the client lag behind the server's clock
+            dash = event_id.find("-")
+            head = event_id[:dash] if dash > 0 else event_id
+            if head.isdigit():
+                lag = t * 1000.0 + self.wall_minus_perf_ms - int(head)
+                self.client_lags_ms.append(lag)
+                if rec.client_lag_max_ms is None or lag > rec.client_lag_max_ms:
+                    rec.client_lag_max_ms = lag
         name = event["event"]
         if name == BAD_LINE:
             self._protocol_error(f"unparseable line: {event.get('raw', '')}")
@@ -94,23 +107,17 @@ class RunTracker:
         data = event.get("data")
         if type(data) is not dict:
             data = {}
-        if not self._belongs_to_run(name, data):
+        thread_id = data.get("thread_id")
+        if thread_id is not None and thread_id != rec.thread_id and rec.thread_id is not None:
+            self._protocol_error(f"{name} for another thread {thread_id}")
             return False
+        run_id = data.get("run_id")
+        if run_id is not None and run_id != rec.run_id:
+            if rec.run_id is not None:
+                self._protocol_error(f"{name} for another run {run_id}")
+                return False
+            rec.run_id = run_id
         return self._apply(name, data, (t - self.t0) * 1000.0)
-
-    def _stamp(self, event_id: Any, t: float) -> None:
-        """The silence before this event, and its lag behind the server's own timestamp."""
-        rec = self.record
-        gap_ms = (t - self._last_t) * 1000.0
-        if rec.max_gap_ms is None or gap_ms > rec.max_gap_ms:
-            rec.max_gap_ms = gap_ms
-        self._last_t = t
-        id_ms = event_id_unix_ms(event_id)
-        if id_ms is not None:
-            lag = t * 1000.0 + self.wall_minus_perf_ms - id_ms
-            self.client_lags_ms.append(lag)
-            if rec.client_lag_max_ms is None or lag > rec.client_lag_max_ms:
-                rec.client_lag_max_ms = lag
 
     def _apply(self, name: str, data: dict[str, Any], since_ms: float) -> bool:
         rec = self.record
@@ -130,22 +137,6 @@ class RunTracker:
         elif name not in KNOWN_EVENTS:
             rec.unknown_events += 1
         return False
-
-    def _belongs_to_run(self, name: str, data: dict[str, Any]) -> bool:
-        """Events must carry this run's thread (and, once known, run) id."""
-        rec = self.record
-        thread_id = data.get("thread_id")
-        if thread_id is not None and rec.thread_id is not None and thread_id != rec.thread_id:
-            self._protocol_error(f"{name} for another thread {thread_id}")
-            return False
-        run_id = data.get("run_id")
-        if run_id is not None:
-            if rec.run_id is None:
-                rec.run_id = run_id
-            elif run_id != rec.run_id:
-                self._protocol_error(f"{name} for another run {run_id}")
-                return False
-        return True
 
     def _on_delta(self, data: dict[str, Any], since_ms: float) -> None:
         rec = self.record
@@ -179,7 +170,7 @@ class RunTracker:
             self._protocol_error("done before run.started")
         elif not self._failed:
             rec.done_ms = since_ms
-        self._finished = True
+        self.finished = True
         return True
 
     def _protocol_error(self, detail: str) -> None:

@@ -18,11 +18,65 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import time
 import zlib
 from collections.abc import Iterator
 
 _MAX_HEADER_BYTES = 64 * 1024
 _RECV_BYTES = 65536
+_perf = time.perf_counter
+
+
+def _gevent_loop() -> object | None:
+    """The gevent event loop when sockets are gevent's (under Locust), else None."""
+    try:
+        from gevent import get_hub
+        from gevent.monkey import is_module_patched
+    except ImportError:  # pragma: no cover - gevent comes with locust
+        return None
+    return get_hub().loop if is_module_patched("socket") else None
+
+
+class _StallWatchdog:
+    """Detects a silent peer without a timer per `recv`.
+
+    A gevent socket with a timeout creates and cancels a timer for every blocking read: about
+    15 per run here. The watchdog instead arms one timer per request; `recv` only notes when
+    data last arrived, and when the timer fires it either re-arms for the time left or, if the
+    peer really was silent for the whole limit, shuts the socket down so the waiting `recv`
+    returns and reports a timeout.
+    """
+
+    __slots__ = ("conn", "loop", "limit_s", "timer", "stalled")
+
+    def __init__(self, conn: Connection, loop: object, limit_s: float) -> None:
+        self.conn, self.loop, self.limit_s = conn, loop, limit_s
+        self.timer: object | None = None
+        self.stalled = False
+
+    def arm(self, delay_s: float) -> None:
+        self.disarm()
+        timer = self.loop.timer(delay_s)  # type: ignore[attr-defined]
+        timer.start(self._fire)
+        self.timer = timer
+
+    def disarm(self) -> None:
+        timer, self.timer = self.timer, None
+        if timer is not None:
+            timer.stop()  # type: ignore[attr-defined]
+            timer.close()  # type: ignore[attr-defined]
+
+    def _fire(self) -> None:
+        self.disarm()
+        silent_s = _perf() - self.conn.last_rx
+        if silent_s < self.limit_s:
+            self.arm(self.limit_s - silent_s)
+            return
+        self.stalled = True
+        sock = self.conn._sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 class ConnectFailed(ConnectionError):
@@ -78,10 +132,10 @@ class Response:
     def iter_body(self) -> Iterator[bytes]:
         """Body bytes as they arrive; ends at the end of the body."""
         raw = self._iter_chunked() if self._mode == "chunked" else self._iter_plain()
-        if self._decoder is None:
-            yield from raw
-            return
-        decoder = self._decoder
+        return raw if self._decoder is None else self._iter_decoded(raw, self._decoder)
+
+    @staticmethod
+    def _iter_decoded(raw: Iterator[bytes], decoder: zlib._Decompress) -> Iterator[bytes]:
         for chunk in raw:
             data = decoder.decompress(chunk)
             if data:
@@ -124,21 +178,37 @@ class Response:
         self._finish(True)
 
     def _iter_chunked(self) -> Iterator[bytes]:
-        """Decode `size CRLF data CRLF ... 0 CRLF [trailers] CRLF` as bytes arrive."""
+        """Decode `size CRLF data CRLF ... 0 CRLF [trailers] CRLF` as bytes arrive.
+
+        One generator frame per body: this loop runs for every event of every run.
+        """
         reader = _BufferedReader(self._conn, self._buffer)
         self._buffer = b""
+        line = reader.line
         while True:
-            size_text = reader.line("chunk size").split(b";", 1)[0].strip()
+            size_text = line("chunk size")
             try:
                 size = int(size_text, 16)
             except ValueError:
-                raise ProtocolError(f"bad chunk size {size_text[:20]!r}") from None
+                try:
+                    size = int(size_text.split(b";", 1)[0].strip(), 16)  # a chunk extension
+                except ValueError:
+                    raise ProtocolError(f"bad chunk size {size_text[:20]!r}") from None
             if size == 0:
                 break
-            yield from reader.take(size)
-            if reader.line("chunk"):
+            while size > 0:  # the data, handed over as it arrives
+                buf, pos = reader.buf, reader.pos
+                available = len(buf) - pos
+                if available <= 0:
+                    reader.buf, reader.pos = reader._more("chunk"), 0
+                    continue
+                n = size if size < available else available
+                reader.pos = pos + n
+                size -= n
+                yield buf[pos : pos + n] if (pos or n != len(buf)) else buf
+            if line("chunk"):
                 raise ProtocolError("chunk data longer than its size")
-        while reader.line("chunked trailer"):
+        while line("chunked trailer"):
             pass
         self._buffer = reader.rest()
         self._finish(True)
@@ -167,17 +237,6 @@ class _BufferedReader:
         self.buf, self.pos = buf, end + 2
         return buf[pos:end]
 
-    def take(self, size: int) -> Iterator[bytes]:
-        while size > 0:
-            available = len(self.buf) - self.pos
-            if available <= 0:
-                self.buf, self.pos = self._more("chunk"), 0
-                continue
-            n = size if size < available else available
-            yield self.buf[self.pos : self.pos + n]
-            self.pos += n
-            size -= n
-
     def rest(self) -> bytes:
         return self.buf[self.pos :]
 
@@ -201,6 +260,9 @@ class Connection:
         self.read_timeout_s = read_timeout_s
         self._sock: socket.socket | None = None
         self._reusable = False
+        self.last_rx = 0.0
+        loop = _gevent_loop()
+        self._watchdog = _StallWatchdog(self, loop, read_timeout_s) if loop is not None else None
         self._host_header = host if port in (80, 443) else f"{host}:{port}"
         self.requests_sent = 0
         self.connections_opened = 0
@@ -212,6 +274,8 @@ class Connection:
     def close(self) -> None:
         sock, self._sock = self._sock, None
         self._reusable = False
+        if self._watchdog is not None:
+            self._watchdog.disarm()
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.close()
@@ -224,7 +288,7 @@ class Connection:
                 sock = self.ssl_context.wrap_socket(sock, server_hostname=self.host)
         except OSError as exc:  # refused, unreachable, DNS, TLS handshake, connect timeout
             raise ConnectFailed(f"cannot connect to {self.host}:{self.port}: {exc}") from None
-        sock.settimeout(self.read_timeout_s)
+        sock.settimeout(None if self._watchdog is not None else self.read_timeout_s)
         self.connections_opened += 1
         return sock
 
@@ -232,9 +296,21 @@ class Connection:
         sock = self._sock
         if sock is None:
             raise ConnectionResetError("the connection is closed")
-        return sock.recv(_RECV_BYTES)
+        try:
+            data = sock.recv(_RECV_BYTES)
+        except OSError:  # gevent cancels the wait when the watchdog shuts the socket down
+            if self._watchdog is not None and self._watchdog.stalled:
+                raise TimeoutError(f"no data for {self.read_timeout_s:g} s") from None
+            raise
+        if data:
+            self.last_rx = _perf()
+        elif self._watchdog is not None and self._watchdog.stalled:
+            raise TimeoutError(f"no data for {self.read_timeout_s:g} s")
+        return data
 
     def _response_done(self, response: Response, reusable: bool) -> None:
+        if self._watchdog is not None:
+            self._watchdog.disarm()
         if reusable and response.headers.get(b"connection", b"").lower() != b"close":
             self._reusable = True
         else:
@@ -252,6 +328,10 @@ class Connection:
             self.close()
             self._sock = self._connect()
         self._reusable = False
+        if self._watchdog is not None:
+            self.last_rx = _perf()
+            self._watchdog.stalled = False
+            self._watchdog.arm(self.read_timeout_s)
         try:
             try:
                 return self._exchange(head, body, method)
@@ -268,11 +348,12 @@ class Connection:
     def _exchange(self, head: bytes, body: bytes, method: bytes) -> Response:
         sock = self._sock
         assert sock is not None
+        data = head + body
         try:
-            sock.sendall(head + body if len(body) < 16384 else head)
-            if len(body) >= 16384:
-                sock.sendall(body)
-            buf = sock.recv(_RECV_BYTES)
+            sent = sock.send(data)  # a request fits the socket buffer: one call, no sendall loop
+            if sent < len(data):
+                sock.sendall(data[sent:])
+            buf = self._recv()
         except (BrokenPipeError, ConnectionResetError) as exc:
             raise _StaleConnection(f"the connection broke before the answer: {exc}") from None
         self.requests_sent += 1
@@ -282,7 +363,7 @@ class Connection:
         while end < 0:
             if len(buf) > _MAX_HEADER_BYTES:
                 raise ProtocolError("response headers larger than 64 KiB")
-            more = sock.recv(_RECV_BYTES)
+            more = self._recv()
             if not more:
                 raise ConnectionResetError("the connection closed in the middle of the response headers")
             buf += more
@@ -299,7 +380,7 @@ class Connection:
         assert sock is not None
         buf = rest
         while b"\r\n\r\n" not in buf:
-            more = sock.recv(_RECV_BYTES)
+            more = self._recv()
             if not more:
                 raise ConnectionResetError("the connection closed after 100 Continue")
             buf += more

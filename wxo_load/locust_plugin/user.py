@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import random
 import time
-import uuid
 from typing import Any
 
 import gevent
 from locust import User, task
 from locust.user.users import LOCUST_STATE_STOPPING
 
-from ..client import ChatClient
+from ..client import ChatClient, request_id
 from ..records import OK, STOPPED, ConversationRecord, RunRecord
 from ..scenario import Scenario
 from .harness import harness_of
@@ -83,7 +82,7 @@ class WxoChatUser(User):
         harness, scenario = self.harness, self.scenario
         turns = scenario.pick_turns(self.rng)
         messages = self.prompts.conversation(turns)
-        conv = ConversationRecord(started_at_unix=time.time(), user_id=self.user_id, conversation_id=uuid.uuid4().hex[:16], turns_planned=turns)
+        conv = ConversationRecord(started_at_unix=time.time(), user_id=self.user_id, conversation_id=request_id()[:18].replace("-", ""), turns_planned=turns)
         t0 = perf_counter()
         try:
             thread = self.client.create_thread(messages[0])
@@ -118,7 +117,7 @@ class WxoChatUser(User):
                 user_id=self.user_id,
                 conversation_id=conv.conversation_id,
                 turn_index=index,
-                request_id=str(uuid.uuid4()),
+                request_id=request_id(),
                 thread_id=conv.thread_id,
             )
             lags: list[float] = []
