@@ -14,7 +14,7 @@ import time
 from locust import events
 
 _loads = json.loads
-_stamps = []
+_stamps: list = []
 _perf = time.perf_counter
 
 
@@ -26,7 +26,7 @@ def _recording_loads(text, *args, **kwargs):
     return obj
 
 
-json.loads = _recording_loads
+json.loads = _recording_loads  # type: ignore[assignment]
 
 
 @events.quitting.add_listener
