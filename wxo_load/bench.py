@@ -203,9 +203,10 @@ def _r(value: float | None) -> float | None:
 def phase_timing(reference: Path, warmup_s: float, duration_s: float, work: Path, streams: int = 100) -> dict[str, Any]:
     log = work / "timing-events.jsonl"
     with _simulator("profile_long.yaml", work, log) as sim:
+        steady_from = time.perf_counter() + warmup_s  # runs started during the spawn burst are left out
         harness, naive = _start_pair(sim, work / "timing", reference, streams, warmup_s + duration_s, probe=True)
         _finish(harness, naive)
-    server = _server_writes(log)
+    server = {run_id: wrote for run_id, wrote in _server_writes(log).items() if wrote.get("run.started", 0) >= steady_from}
     assert harness.results_dir is not None and naive.probe_out is not None
     measured: dict[str, dict[str, float]] = {}
     for run in _harness_runs(harness.results_dir):

@@ -120,6 +120,10 @@ def to_us(value_ms: float) -> int:
     return value_us
 
 
+_FOLD_EVERY = 1024
+"""Queued values are folded into the histogram at least this often (bounded memory and pauses)."""
+
+
 class Timing:
     """One metric: an HDR histogram plus its exact count, min, max and sum (milliseconds).
 
@@ -142,7 +146,10 @@ class Timing:
     def record(self, value_ms: float) -> None:
         if value_ms != value_ms:  # NaN: nothing was measured
             return
-        self._pending.append(value_ms)
+        pending = self._pending
+        pending.append(value_ms)
+        if len(pending) >= _FOLD_EVERY:
+            self.hist  # noqa: B018  (fold now: a bounded pause of well under a millisecond)
         self.count += 1
         self.sum_ms += value_ms
         if value_ms < self.min_ms:
