@@ -98,6 +98,7 @@ class Harness:
     def __init__(self, environment: Environment) -> None:
         self.env = environment
         self.scenario: Scenario | None = None
+        self.scenario_source = ""
         self.tokens: TokenProvider | None = None
         self.ssl_context: Any = None
         self.api_prefix = "/api/v1"
@@ -161,8 +162,25 @@ class Harness:
             return
         self.env.host = host
         options.host = host
-        options.wxo_scenario = scenario.to_wire()  # travels to workers in the spawn message
+        self._use(scenario, str(path))
+
+    def _use(self, scenario: Scenario, source: str) -> None:
+        self.options.wxo_scenario = scenario.to_wire()  # travels to workers in the spawn message
         self.scenario = scenario
+        self.scenario_source = source
+
+    def reload_scenario_if_changed(self) -> None:
+        """Master or local runner, at test_start: load the scenario again if the option changed."""
+        options = self.options
+        path = scenario_path(options, Path(getattr(options, "locustfile", ".") or ".").resolve().parent)
+        if str(path) == self.scenario_source:
+            return
+        scenario = load_scenario(path)
+        if options.agent_id:
+            scenario = _replace(scenario, agent_id=options.agent_id)
+        self.gates = self._collect_gates(scenario)
+        self._use(scenario, str(path))
+        log.info("wxo-load: scenario %s loaded from %s", scenario.name, path)
 
     def _collect_gates(self, scenario: Scenario) -> list[Any]:
         options = self.options
@@ -581,11 +599,12 @@ def _on_init(environment: Environment, **_: Any) -> None:
 @events.test_start.add_listener
 def _on_test_start(environment: Environment, **_: Any) -> None:
     harness = harness_of(environment)
-    if harness.is_master:
-        harness.scenario = harness.scenario or Scenario.from_wire(cast(Any, environment.parsed_options).wxo_scenario)
-        harness.start_results()
-        return
     try:
+        if not harness.is_worker:
+            harness.reload_scenario_if_changed()  # the web UI's form may name another scenario
+        if harness.is_master:
+            harness.start_results()
+            return
         harness.start_process()
     except WxoLoadError as exc:
         log.error("wxo-load: %s", redact(str(exc)))
@@ -618,8 +637,9 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
     if harness.is_worker:
         harness.final_pending = True
         cast(Any, environment.runner)._send_stats()  # the final report: users are stopped, nothing more comes
-    else:
+    elif harness.writer is not None:
         harness.flush()
+        harness.finish()  # each test of a web-UI session gets its own complete results
 
 
 @events.report_to_master.add_listener

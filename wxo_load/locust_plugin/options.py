@@ -77,9 +77,12 @@ def add_options(parser: Any) -> None:
 
 
 def scenario_path(options: Any, locustfile_dir: Path) -> Path:
-    """The scenario to load: --scenario as given (relative to the working directory), else the
-    default next to the locustfile."""
+    """The scenario to load: --scenario as given (relative to the working directory, else to the
+    locustfile's directory), else the default next to the locustfile."""
     given = getattr(options, "scenario", None)
-    if given:
-        return Path(given)
-    return locustfile_dir / DEFAULT_SCENARIO
+    if not given:
+        return locustfile_dir / DEFAULT_SCENARIO
+    path = Path(given)
+    if not path.is_absolute() and not path.exists() and (locustfile_dir / path).exists():
+        return locustfile_dir / path  # e.g. `scenarios/ci.yaml` typed in the web UI
+    return path

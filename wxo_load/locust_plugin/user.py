@@ -14,6 +14,7 @@ from typing import Any
 
 import gevent
 from locust import User, task
+from locust.exception import StopUser
 from locust.user.users import LOCUST_STATE_STOPPING
 
 from ..client import ChatClient, request_id
@@ -55,8 +56,9 @@ class WxoChatUser(User):
         super().__init__(environment)
         self.harness = harness_of(environment)
         scenario = self.harness.scenario
-        if scenario is None or self.harness.tokens is None:
-            raise RuntimeError("wxo-load's harness was not started: run this user through locustfile.py")
+        self.ready = scenario is not None and self.harness.tokens is not None
+        if scenario is None or self.harness.tokens is None:  # the test could not start (logged)
+            return
         self.scenario: Scenario = scenario
         self.harness.user_serial += 1
         self.user_id = f"{self.harness.worker_name}-u{self.harness.user_serial}"
@@ -70,8 +72,13 @@ class WxoChatUser(User):
             api_prefix=self.harness.api_prefix,
         )
 
+    def on_start(self) -> None:
+        if not self.ready:
+            raise StopUser()  # test_start reported why; this user has nothing to do
+
     def on_stop(self) -> None:
-        self.client.close()
+        if self.ready:
+            self.client.close()
 
     @property
     def stopping(self) -> bool:
