@@ -31,6 +31,7 @@ from urllib.parse import urlencode, urlsplit
 import orjson
 
 from . import __version__
+from .auth.resolve import default_api_prefix
 from .errors import AuthError, ConfigError
 from .records import (
     CONNECT_ERROR,
@@ -59,11 +60,6 @@ HTTP_401 = http_error_class(401)
 class Tokens(Protocol):
     def token(self) -> str: ...
     def refresh(self, stale: str) -> str: ...
-
-
-def default_api_prefix(host: str) -> str:
-    """Developer Edition (and any host without an instance path): /api/v1; SaaS instance URLs: /v1."""
-    return "/v1" if "/instances/" in f"{urlsplit(host).path}/" else "/api/v1"
 
 
 @dataclass(slots=True)

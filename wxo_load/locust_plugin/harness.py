@@ -38,6 +38,7 @@ from locust.runners import (
 from .. import gate_output, gates
 from ..auth import TokenProvider, default_api_prefix, resolve_auth, ssl_context
 from ..errors import WxoLoadError
+from ..gate_cli import load_summary
 from ..mock.process import SimulatorProcess
 from ..records import LOCUST_NAMES, OK, STOPPED, ConversationRecord, RunRecord
 from ..redact import redact
@@ -191,7 +192,7 @@ class Harness:
         baseline = options.baseline or scenario.baseline
         if regressions and not baseline:
             raise WxoLoadError("regression gates need a baseline: pass --baseline PATH/summary.json (or set `baseline:` in the scenario).")
-        self.baseline = _load_baseline(baseline) if baseline else None
+        self.baseline = load_summary(baseline, what="baseline") if baseline else None
         return found + regressions
 
     def _apply_load_defaults(self, scenario: Scenario) -> None:
@@ -548,25 +549,6 @@ def _relative(path: str | None) -> str | None:
         return str(Path(path).resolve().relative_to(Path.cwd()))
     except ValueError:
         return path
-
-
-def _load_baseline(path: str) -> dict[str, Any]:
-    import orjson
-
-    from ..errors import ConfigError
-
-    p = Path(path)
-    if p.is_dir():
-        p = p / "summary.json"
-    try:
-        data = orjson.loads(p.read_bytes())
-    except FileNotFoundError:
-        raise ConfigError(f"baseline {p} does not exist: pass --baseline with a previous run's summary.json or results directory.") from None
-    except orjson.JSONDecodeError as exc:
-        raise ConfigError(f"baseline {p} is not valid JSON ({exc}): pass a summary.json written by wxo-load.") from None
-    if not isinstance(data, dict) or data.get("schema") != "wxo-load/summary/v1":
-        raise ConfigError(f"baseline {p} is not a wxo-load summary (schema wxo-load/summary/v1).")
-    return data
 
 
 # -- listeners ---------------------------------------------------------------------------------
