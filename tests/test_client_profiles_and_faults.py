@@ -1,0 +1,64 @@
+"""The harness's client against the simulator for every profile and every fault."""
+
+from __future__ import annotations
+
+import pytest
+
+from wxo_load.auth import AuthSettings, resolve_auth
+from wxo_load.client import ChatClient, request_id
+from wxo_load.mock.process import SimulatorProcess
+from wxo_load.records import RunRecord
+from wxo_load.scenario import Prompts, RequestSettings, Scenario
+
+SCENARIO = Scenario(name="t", agent_id="a", prompts=Prompts("script", ("hello",)), request=RequestSettings(stall_timeout_s=0.7, stream_timeout_s=20))
+PATIENT = Scenario(name="t", agent_id="a", prompts=Prompts("script", ("hello",)), request=RequestSettings(stall_timeout_s=10, stream_timeout_s=30))
+
+
+def one_conversation(sim: SimulatorProcess, turns: int = 2, scenario: Scenario = SCENARIO) -> list[RunRecord]:
+    tokens, _ = resolve_auth(AuthSettings(), sim.url)
+    client = ChatClient(sim.url, scenario, tokens)
+    thread = client.create_thread("hello")
+    records = []
+    for turn in range(turns):
+        record = RunRecord(started_at_unix=0.0, user_id="u", conversation_id="c", turn_index=turn, request_id=request_id(), thread_id=thread.thread_id)
+        records.append(client.stream_run(record, "hello").record)
+    client.close()
+    return records
+
+
+@pytest.mark.parametrize("profile", ["default", "fast", "replay", "faults"])
+def test_every_shipped_profile_is_measured_run_by_run(profile: str) -> None:
+    with SimulatorProcess.start(profile=profile, port=0, seed=4) as sim:
+        records = one_conversation(sim, scenario=PATIENT)  # replay's captured gaps reach 3.9 s
+    for record in records:
+        assert record.outcome == "ok" or profile == "faults", (record.outcome, record.error_detail)
+        assert record.total_ms is not None and record.request_id
+        if record.outcome == "ok":
+            assert record.run_started_ms is not None and record.first_text_ms is not None and record.done_ms is not None
+
+
+@pytest.mark.parametrize(
+    ("fault", "outcome"),
+    [
+        ("http_429", "http_429"),
+        ("http_500", "http_500"),
+        ("http_503", "http_503"),
+        ("token_expiry", "http_401"),
+        ("run_failed", "run_failed"),
+        ("error_event", "run_failed"),
+        ("truncated", "truncated"),
+        ("drop_connection", "truncated"),
+        ("stall", "timeout"),
+        ("malformed_line", "protocol_error"),
+    ],
+)
+def test_every_fault_gets_its_error_class(fault: str, outcome: str) -> None:
+    with SimulatorProcess.start(profile="fast", port=0, seed=4, extra_args=["--fault", f"{fault}=1.0"]) as sim:
+        if fault.startswith("http_") or fault == "token_expiry":  # refused before any thread exists
+            tokens, _ = resolve_auth(AuthSettings(), sim.url)
+            client = ChatClient(sim.url, SCENARIO, tokens)
+            assert client.create_thread("hello").outcome == outcome
+            return
+        (record,) = one_conversation(sim, turns=1)
+    assert record.outcome == outcome, record.error_detail
+    assert record.error_detail
