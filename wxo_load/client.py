@@ -226,9 +226,7 @@ class ChatClient:
             response = self._conn.request(head, body)
             tracker.record.status_code = response.status
             if response.status != 200:
-                content = response.read(_MAX_ERROR_BODY)
-                if not response.complete:
-                    self._conn.close()
+                content = response.read(_MAX_ERROR_BODY)  # an unfinished body is never reused
                 if response.status == 401 and allow_retry:
                     return True
                 tracker.end(perf_counter(), http_error_class(response.status), _body_text(content))

@@ -18,7 +18,6 @@ from .gate_output import exit_code, format_table, write_gate_outputs
 from .gates import (
     COUNT,
     PER_S,
-    RATE,
     AnyGate,
     RegressionGate,
     evaluate,
@@ -28,6 +27,7 @@ from .gates import (
     parse_gate_list,
     parse_gate_spec,
     parse_regression,
+    signed_delta,
 )
 from .records import ALL_METRICS, OK
 
@@ -266,10 +266,7 @@ def _difference(figure: str, kind: str, va: float | None, vb: float | None,
     if va is None or vb is None:
         return Difference(figure, shown_a, shown_b, "", "", "")
     delta = vb - va
-    if kind == RATE:
-        delta_shown = f"{'+' if delta >= 0 else '-'}{format_value(abs(delta) * 100, COUNT)}pp"
-    else:
-        delta_shown = f"{'+' if delta >= 0 else '-'}{format_value(abs(delta), kind)}"
+    delta_shown = signed_delta(delta, kind)
     if va == 0:
         change = "" if vb == 0 else "new"
         pct = 0.0 if vb == 0 else float("inf")

@@ -607,12 +607,17 @@ def _tolerance_text(gate: RegressionGate, kind: str) -> str:
     return f"-{amount}" if kind == PER_S else f"+{amount}"
 
 
+def signed_delta(delta: float, kind: str) -> str:
+    """`+12 ms`, `-3.5%`-style difference; rates in percentage points (`+0.5pp`)."""
+    sign = "+" if delta >= 0 else "-"
+    if kind == RATE:
+        return f"{sign}{_fmt(abs(delta) * 100)}pp"
+    return f"{sign}{format_value(abs(delta), kind, '')}"
+
+
 def _change_text(value: float, base: float, kind: str) -> str:
     delta = value - base
-    if kind == RATE:
-        absolute = f"{'+' if delta >= 0 else '-'}{_fmt(abs(delta) * 100)}pp"
-    else:
-        absolute = f"{'+' if delta >= 0 else '-'}{format_value(abs(delta), kind, '')}"
+    absolute = signed_delta(delta, kind)
     if base == 0:
         return absolute
     return f"{delta / base * 100:+.1f}% ({absolute})"

@@ -403,13 +403,16 @@ class _Collected:
         self.first_start: float | None = None
         self.last_end: float | None = None
 
-    def add_run(self, run: dict[str, Any]) -> None:
-        start = float(run.get("started_at_unix") or 0.0)
-        for metric, field_name in RUN_METRICS.items():
-            value = run.get(field_name)
+    def _add_timings(self, record: dict[str, Any], metrics: dict[str, str], start: float) -> None:
+        for metric, field_name in metrics.items():
+            value = record.get(field_name)
             if value is not None:
                 self.times[metric].append(start + value / 1000.0)
                 self.values[metric].append(float(value))
+
+    def add_run(self, run: dict[str, Any]) -> None:
+        start = float(run.get("started_at_unix") or 0.0)
+        self._add_timings(run, RUN_METRICS, start)
         end = start + float(run.get("total_ms") or 0.0) / 1000.0
         outcome = str(run.get("outcome") or OK)
         self.ends.setdefault(outcome, array("d")).append(end)
@@ -425,11 +428,7 @@ class _Collected:
 
     def add_conversation(self, conv: dict[str, Any]) -> None:
         start = float(conv.get("started_at_unix") or 0.0)
-        for metric, field_name in CONVERSATION_METRICS.items():
-            value = conv.get(field_name)
-            if value is not None:
-                self.times[metric].append(start + value / 1000.0)
-                self.values[metric].append(float(value))
+        self._add_timings(conv, CONVERSATION_METRICS, start)
         self._span(start, start + float(conv.get("total_ms") or 0.0) / 1000.0)
 
     def _span(self, start: float, end: float) -> None:

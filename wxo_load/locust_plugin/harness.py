@@ -14,9 +14,9 @@ one's final report, and only then lets Locust quit. Runs cut off by the stop are
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -660,12 +660,7 @@ def _on_quit(**_: Any) -> None:
         _harness.stop_simulator()
 
 
+@atexit.register
 def _stop_simulator_at_exit() -> None:
     if _harness is not None:
         _harness.stop_simulator()
-
-
-import atexit  # noqa: E402  (kept next to its only use)
-
-atexit.register(_stop_simulator_at_exit)
-os.environ.setdefault("WXO_LOAD", "1")
