@@ -11,7 +11,7 @@ import importlib
 import sys
 
 from . import __version__
-from .errors import WxoLoadError
+from .errors import ExitCode, WxoLoadError
 
 # subcommand -> (module, help). The module provides configure_<name>(parser) and run_<name>(args).
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
-        return 2
+        return ExitCode.CANNOT_RUN
     module_name = SUBCOMMANDS[args.command][0]
     module = importlib.import_module(module_name)
     try:
@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wxo-load {args.command}: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -6,11 +6,23 @@ test) is not an error and does not use these classes.
 
 from __future__ import annotations
 
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Every exit code wxo-load gives, for `locust` runs and the `wxo-load` commands alike."""
+
+    PASSED = 0  # the test ran; every gate passed (or none configured and nothing failed)
+    REQUESTS_FAILED = 1  # no gates configured and some requests failed (Locust's own rule)
+    CANNOT_RUN = 2  # bad scenario, option or gate expression; target unreachable at start
+    GATE_FAILED = 3  # the test ran and at least one gate failed
+    INTERRUPTED = 130  # Ctrl-C
+
 
 class WxoLoadError(Exception):
     """Base of every error wxo-load raises on purpose. Its text is shown as is, no traceback."""
 
-    exit_code = 2
+    exit_code = ExitCode.CANNOT_RUN
 
 
 class ConfigError(WxoLoadError):

@@ -15,10 +15,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from .errors import ExitCode
 from .gates import Verdict
 
-EXIT_PASSED = 0
-EXIT_GATE_FAILED = 3
 GATES_SCHEMA = "wxo-load/gates/v1"
 GATES_JSON = "gates.json"
 JUNIT_XML = "junit.xml"
@@ -30,7 +29,7 @@ _SECTION = re.compile(re.escape(MD_START) + r".*?" + re.escape(MD_END) + r"\n?",
 
 def exit_code(verdicts: Sequence[Verdict]) -> int:
     """0 when every gate passed, 3 when any failed (docs/architecture.md, exit codes)."""
-    return EXIT_PASSED if all(v.passed for v in verdicts) else EXIT_GATE_FAILED
+    return ExitCode.PASSED if all(v.passed for v in verdicts) else ExitCode.GATE_FAILED
 
 
 def _word(passed: bool) -> str:
