@@ -127,6 +127,7 @@ class Harness:
         self.cpu = CpuMeter()
         self.worker_cpu: dict[str, tuple[float, float]] = {}  # master: worker -> (peak %, CPU s)
         self.workers_seen: set[str] = set()
+        self.all_rows = False  # --locust-rows all: every timing is a Locust row of its own
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -250,6 +251,7 @@ class Harness:
         self.tokens, _ = resolve_auth(settings, host)
         self.ssl_context = ssl_context(settings) if host and host.startswith("https") else None
         self.api_prefix = default_api_prefix(host)
+        self.all_rows = getattr(options, "locust_rows", "run") == "all"
         if self.is_worker:
             self.worker_name = f"worker-{self.runner.worker_index}"
         self.book.reset()
@@ -312,7 +314,7 @@ class Harness:
 
     def _fire_run(self, run: RunRecord) -> None:
         fire = self.env.events.request.fire
-        for metric, (rtype, name) in _RUN_ENTRIES:
+        for metric, (rtype, name) in _RUN_ENTRIES if self.all_rows else _RUN_ENTRIES[-1:]:
             value = getattr(run, metric)
             if value is not None and (metric != "done_ms" or run.outcome == OK):
                 fire(request_type=rtype, name=name, response_time=value, response_length=run.answer_chars if metric == "done_ms" else 0, exception=None, context={})
@@ -323,13 +325,15 @@ class Harness:
         conv.worker = self.worker_name
         self.book.record_conversation(conv)
         self.pending_conversations.append(conv.to_dict())
-        if conv.outcome == STOPPED:
+        if conv.outcome == STOPPED or not self.all_rows:
             return
         rtype, name = LOCUST_NAMES["conversation"]
         exception = None if conv.outcome == OK else RunFailure(conv.outcome)
         self.env.events.request.fire(request_type=rtype, name=name, response_time=conv.total_ms, response_length=conv.turns_completed, exception=exception, context={})
 
     def record_thread(self, elapsed_ms: float, outcome: str) -> None:
+        if outcome == OK and not self.all_rows:
+            return  # a failed one is fired: no run follows it, and Locust must see the failure
         rtype, name = LOCUST_NAMES["thread_create"]
         exception = None if outcome == OK else RunFailure(outcome)
         self.env.events.request.fire(request_type=rtype, name=name, response_time=elapsed_ms, response_length=0, exception=exception, context={})
