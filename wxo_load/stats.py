@@ -241,6 +241,24 @@ class Timing:
             results[slot] = self.max_ms
         return results
 
+    def counts_at_or_below_ms(self, bounds_ms: Sequence[float]) -> list[int]:
+        """Samples at or below each bound (ascending), for fixed-bucket exports such as
+        Prometheus histograms. A sample counts by its HDR bucket, so one within 0.1 % above a
+        bound may be counted below it."""
+        hist = self.hist
+        if not self.count or hist is None:
+            return [0] * len(bounds_ms)
+        counts = hist.counts
+        results: list[int] = []
+        cumulative, start = 0, 0
+        for bound in bounds_ms:
+            end = min(_index_of(to_us(bound)) + 1, len(counts)) if bound > 0 else 0
+            if end > start:
+                cumulative += sum(counts[start:end])
+                start = end
+            results.append(cumulative)
+        return results
+
     def _value_at(self, rank: int, index: int) -> float:
         if rank >= self.count:
             return self.max_ms
