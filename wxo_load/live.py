@@ -100,9 +100,13 @@ def overview_rows(summary: Mapping[str, Any], verdicts: Sequence[Verdict], *, st
 
 def _throughput_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
     runs, duration = summary.get("runs") or {}, summary.get("duration_s") or 0
-    throughput = summary.get("throughput") or {}
     total = int(runs.get("total") or 0)
-    rows = [_row("Runs per second", f"{throughput.get('runs_per_s', 0):.2f}/s", f"{total} runs in {duration:.0f} s (every outcome)")]
+    ended = total - int(runs.get("stopped") or 0)
+    rows = [_row("Runs per second", f"{ended / duration if duration else 0.0:.2f}/s",
+                 f"{ended} runs ended ok or failed in {duration:.0f} s: what Locust's RPS counts (one request per run)")]
+    recent = recent_runs_per_s(summary.get("timeline") or [])
+    if recent is not None:
+        rows.append(_row(f"Runs per second, last {RECENT_S:.0f} s", f"{recent:.2f}/s", "every outcome, from the timeline"))
     for outcome, count in (runs.get("by_outcome") or {}).items():
         rate = count / duration if duration else 0.0
         share = 100.0 * count / total if total else 0.0
@@ -111,6 +115,21 @@ def _throughput_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
     convs = summary.get("conversations") or {}
     rows.append(_row("Conversations", str(convs.get("total", 0)), f"{convs.get('ok', 0)} ok, {convs.get('failed', 0)} failed"))
     return rows
+
+
+RECENT_S = 10.0
+
+
+def recent_runs_per_s(timeline: Sequence[Mapping[str, Any]]) -> float | None:
+    """Runs per second over the last RECENT_S seconds of the timeline (None if too short)."""
+    if len(timeline) < 2:
+        return None
+    last = timeline[-1]
+    start = next((p for p in timeline if float(last["t_s"]) - float(p["t_s"]) <= RECENT_S), timeline[0])
+    span = float(last["t_s"]) - float(start["t_s"])
+    if span <= 0:
+        return None
+    return (int(last["runs"]) - int(start["runs"])) / span
 
 
 def _trust_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
