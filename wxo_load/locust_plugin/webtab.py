@@ -74,7 +74,8 @@ class LiveView:
             return "ended: these are the final figures (summary.json)"
         if self.harness.started_at is None:
             return "not started"
-        return f"running ({getattr(self.harness.runner, 'state', '?')})"
+        state = getattr(self.harness.runner, "state", "running")
+        return "running" if state == "running" else f"running ({state})"
 
     def extended_stats(self) -> list[dict[str, Any]]:
         summary, verdicts = self.snapshot()
