@@ -127,3 +127,17 @@ def test_web_ui_tab_shows_live_figures_and_locust_counts_one_request_per_run(tmp
     assert stats["stats"][-1]["num_requests"] == summary["runs"]["total"] - summary["runs"]["stopped"]
     assert served.status_code == 200 and served.json()["runs"] == summary["runs"]
     assert "Traceback" not in output, output[-3000:]
+
+
+def test_a_metrics_port_in_use_stops_before_any_user_with_exit_2(tmp_path: Path) -> None:
+    import socket
+
+    from e2e import run_locust
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = run_locust(["-u", "1", "-t", "5s", "--metrics-port", str(port)], home=tmp_path, timeout_s=60)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert f"--metrics-port {port}: cannot listen on 127.0.0.1" in proc.stderr and "Traceback" not in proc.stderr
