@@ -92,6 +92,7 @@ def overview_rows(summary: Mapping[str, Any], verdicts: Sequence[Verdict], *, st
     """The tab's headline: runs per second by outcome, trust, gates, stages, results."""
     rows = [_row("Test", state, f"{summary.get('duration_s') or 0:.0f} s, peak {(summary.get('users') or {}).get('peak') or 0} users")]
     rows += _throughput_rows(summary)
+    rows += turn_rows(summary)
     rows += _trust_rows(summary)
     rows += gate_rows(verdicts, aborted_by=aborted_by, abort_gates=abort_gates)
     rows += stage_rows(summary)
@@ -114,6 +115,18 @@ def _throughput_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
     rows.append(_row("Error rate", f"{100.0 * float(runs.get('error_rate') or 0):.2f} %", f"{runs.get('failed', 0)} failed runs"))
     convs = summary.get("conversations") or {}
     rows.append(_row("Conversations", str(convs.get("total", 0)), f"{convs.get('ok', 0)} ok, {convs.get('failed', 0)} failed"))
+    return rows
+
+
+def turn_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
+    """First messages against follow-ups: a slow first turn points at cold starts or thread setup."""
+    rows = []
+    for turn, label in ((FIRST, "First turns"), (FOLLOW_UP, "Follow-up turns")):
+        part = (summary.get("by_turn") or {}).get(turn) or {}
+        metrics = part.get("metrics") or {}
+        first_text, done = metrics.get("first_text") or {}, metrics.get("done") or {}
+        rows.append(_row(label, f"first text p95 {fmt_ms(first_text.get('p95'))}",
+                         f"done p95 {fmt_ms(done.get('p95'))}; {part.get('runs', 0)} runs, {part.get('failed', 0)} failed"))
     return rows
 
 
