@@ -155,9 +155,10 @@ def install_web_ui(web_ui: Any, view: LiveView) -> None:
             return Response(f"{name}: not available (results appear when the test has ended)\n", status=404, content_type="text/plain")
         return send_from_directory(writer.directory.resolve(), name)
 
-    app.add_url_rule("/wxo/metrics", "wxo_metrics", guard(metrics))
-    app.add_url_rule("/wxo/live.json", "wxo_live", guard(live_json))
-    app.add_url_rule("/wxo/results/<name>", "wxo_results", guard(result_file))
+    base = (getattr(web_ui.environment.parsed_options, "web_base_path", None) or "").rstrip("/")  # as Locust's own routes
+    app.add_url_rule(f"{base}/wxo/metrics", "wxo_metrics", guard(metrics))
+    app.add_url_rule(f"{base}/wxo/live.json", "wxo_live", guard(live_json))
+    app.add_url_rule(f"{base}/wxo/results/<name>", "wxo_results", guard(result_file))
 
 
 # -- headless: --metrics-port ----------------------------------------------------------------------
