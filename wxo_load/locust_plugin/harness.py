@@ -284,6 +284,7 @@ class Harness:
         self.finals.clear()
         self.users_peak = 0
         self.finished = False  # a web UI session's next test (the master never runs start_process)
+        self.aborted_by = None
         self.interval = IntervalTimings()
         self.final_summary, self.final_verdicts = None, []
         log.info("wxo-load: scenario %s against %s; results in %s", self.scenario.name, self.env.host, directory)
