@@ -66,7 +66,9 @@ def test_main_command_completes_conversations_against_the_builtin_simulator(tmp_
 def test_processes_2_merges_exact_percentiles_from_both_workers(tmp_path: Path) -> None:
     results = tmp_path / "results"
     csv = tmp_path / "locust"
-    proc = run_locust(["-u", "20", "-r", "20", "-t", "8s", "--processes", "2", "--results-dir", str(results), "--csv", str(csv)], home=tmp_path)
+    master = str(free_port())  # not Locust's default 5557: another test run may hold it
+    proc = run_locust(["-u", "20", "-r", "20", "-t", "8s", "--processes", "2", "--master-port", master, "--master-bind-port", master,
+                       "--results-dir", str(results), "--csv", str(csv)], home=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary, runs = check_summary_matches_runs(results)
     # by default Locust counts one request per run, so its RPS and Aggregated row are runs
@@ -77,6 +79,14 @@ def test_processes_2_merges_exact_percentiles_from_both_workers(tmp_path: Path) 
     assert set(workers) == {"worker-0", "worker-1"}, workers
     assert summary["options"]["workers"] == 2
     assert "Sending spawn jobs" in proc.stderr and proc.stderr.count("Sending spawn jobs") == 1  # no re-spawn at stop
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def csv_rows(path: Path) -> list[dict[str, str]]:

@@ -42,9 +42,10 @@ def runs_total(values: dict[str, float]) -> float:
 
 
 def test_metrics_scraped_during_a_processes_2_run_add_up_to_the_summary(tmp_path: Path) -> None:
-    port, results = free_port(), tmp_path / "results"
+    port, master, results = free_port(), str(free_port()), tmp_path / "results"
     cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary", "-u", "10", "-r", "10", "-t", "8s",
-           "--processes", "2", "--metrics-port", str(port), "--metrics-linger", "8", "--results-dir", str(results)]
+           "--processes", "2", "--master-port", master, "--master-bind-port", master,  # not 5557: other tests may run in parallel
+           "--metrics-port", str(port), "--metrics-linger", "8", "--results-dir", str(results)]
     proc = subprocess.Popen(cmd, cwd=REPO, env=clean_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/wxo/metrics"
     try:
