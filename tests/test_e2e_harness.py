@@ -48,11 +48,11 @@ def check_summary_matches_runs(results: Path) -> tuple[dict, list[dict]]:
 
 def test_main_command_completes_conversations_against_the_builtin_simulator(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    proc = run_locust(["-u", "5", "-r", "5", "-t", "6s", "--results-dir", str(results)], home=tmp_path)
+    proc = run_locust(["-u", "5", "-r", "5", "-t", "6s", "--locust-rows", "all", "--results-dir", str(results)], home=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "started the built-in Developer Edition simulator at http://127.0.0.1:" in proc.stderr
     for entry in ("run.started", "message.delta", "first text", "message.created", "done", "/threads", "conversation"):
-        assert entry in proc.stderr, entry  # Locust's own table (on stderr) shows every timing
+        assert entry in proc.stderr, entry  # with --locust-rows all, Locust's table (on stderr) shows every timing
     summary, runs = check_summary_matches_runs(results)
     assert summary["runs"]["ok"] >= 10
     assert summary["conversations"]["ok"] >= 3
@@ -65,13 +65,35 @@ def test_main_command_completes_conversations_against_the_builtin_simulator(tmp_
 
 def test_processes_2_merges_exact_percentiles_from_both_workers(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    proc = run_locust(["-u", "20", "-r", "20", "-t", "8s", "--processes", "2", "--results-dir", str(results)], home=tmp_path)
+    csv = tmp_path / "locust"
+    master = str(free_port())  # not Locust's default 5557: another test run may hold it
+    proc = run_locust(["-u", "20", "-r", "20", "-t", "8s", "--processes", "2", "--master-port", master, "--master-bind-port", master,
+                       "--results-dir", str(results), "--csv", str(csv)], home=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary, runs = check_summary_matches_runs(results)
+    # by default Locust counts one request per run, so its RPS and Aggregated row are runs
+    rows = {row["Name"]: row for row in csv_rows(tmp_path / "locust_stats.csv")}
+    assert set(rows) == {"done", "Aggregated"}, set(rows)
+    assert int(rows["Aggregated"]["Request Count"]) == summary["runs"]["total"] - summary["runs"]["stopped"]
     workers = Counter(r["worker"] for r in runs)
     assert set(workers) == {"worker-0", "worker-1"}, workers
     assert summary["options"]["workers"] == 2
     assert "Sending spawn jobs" in proc.stderr and proc.stderr.count("Sending spawn jobs") == 1  # no re-spawn at stop
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    import csv
+
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 def test_bad_scenario_stops_before_any_user_with_exit_2_and_no_traceback(tmp_path: Path) -> None:

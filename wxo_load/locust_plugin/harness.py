@@ -39,6 +39,7 @@ from .. import gate_output, gates
 from ..auth import TokenProvider, default_api_prefix, resolve_auth, ssl_context
 from ..errors import WxoLoadError
 from ..gate_cli import load_summary
+from ..live import IntervalTimings
 from ..mock.process import SimulatorProcess
 from ..records import LOCUST_NAMES, OK, STOPPED, ConversationRecord, RunRecord
 from ..redact import redact
@@ -47,6 +48,7 @@ from ..scenario import Scenario, load_scenario
 from ..stats import MetricsBook, build_summary, nearest_rank_ms
 from .auth_options import add_auth_options, settings_from_options
 from .options import add_options, scenario_path
+from .webtab import LiveView, install_web_ui, linger, start_metrics_server
 
 log = logging.getLogger("wxo_load")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # token exchanges are logged by wxo_load.auth
@@ -127,6 +129,12 @@ class Harness:
         self.cpu = CpuMeter()
         self.worker_cpu: dict[str, tuple[float, float]] = {}  # master: worker -> (peak %, CPU s)
         self.workers_seen: set[str] = set()
+        self.all_rows = False  # --locust-rows all: every timing is a Locust row of its own
+        self.interval = IntervalTimings()  # master / local: first text and done since the last timeline point
+        self.final_summary: dict[str, Any] | None = None  # the last test's summary, once it ended
+        self.final_verdicts: list[Any] = []
+        self.view = LiveView(self)
+        self.metrics_server: Any = None
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -250,6 +258,7 @@ class Harness:
         self.tokens, _ = resolve_auth(settings, host)
         self.ssl_context = ssl_context(settings) if host and host.startswith("https") else None
         self.api_prefix = default_api_prefix(host)
+        self.all_rows = getattr(options, "locust_rows", "run") == "all"
         if self.is_worker:
             self.worker_name = f"worker-{self.runner.worker_index}"
         self.book.reset()
@@ -274,6 +283,10 @@ class Harness:
         self.timeline = []
         self.finals.clear()
         self.users_peak = 0
+        self.finished = False  # a web UI session's next test (the master never runs start_process)
+        self.aborted_by = None
+        self.interval = IntervalTimings()
+        self.final_summary, self.final_verdicts = None, []
         log.info("wxo-load: scenario %s against %s; results in %s", self.scenario.name, self.env.host, directory)
         self.worker_cpu = {}
         self.workers_seen = set()
@@ -305,6 +318,7 @@ class Harness:
         if run.outcome != STOPPED:
             self._fire_run(run)
         if not self.is_worker:
+            self.interval.record_run(run)
             if run.first_text_ms is not None:
                 self.window_first_text_ms.append(run.first_text_ms)
             if len(self.window_lag_ms) < 200_000:
@@ -312,7 +326,7 @@ class Harness:
 
     def _fire_run(self, run: RunRecord) -> None:
         fire = self.env.events.request.fire
-        for metric, (rtype, name) in _RUN_ENTRIES:
+        for metric, (rtype, name) in _RUN_ENTRIES if self.all_rows else _RUN_ENTRIES[-1:]:
             value = getattr(run, metric)
             if value is not None and (metric != "done_ms" or run.outcome == OK):
                 fire(request_type=rtype, name=name, response_time=value, response_length=run.answer_chars if metric == "done_ms" else 0, exception=None, context={})
@@ -323,13 +337,15 @@ class Harness:
         conv.worker = self.worker_name
         self.book.record_conversation(conv)
         self.pending_conversations.append(conv.to_dict())
-        if conv.outcome == STOPPED:
+        if conv.outcome == STOPPED or not self.all_rows:
             return
         rtype, name = LOCUST_NAMES["conversation"]
         exception = None if conv.outcome == OK else RunFailure(conv.outcome)
         self.env.events.request.fire(request_type=rtype, name=name, response_time=conv.total_ms, response_length=conv.turns_completed, exception=exception, context={})
 
     def record_thread(self, elapsed_ms: float, outcome: str) -> None:
+        if outcome == OK and not self.all_rows:
+            return  # a failed one is fired: no run follows it, and Locust must see the failure
         rtype, name = LOCUST_NAMES["thread_create"]
         exception = None if outcome == OK else RunFailure(outcome)
         self.env.events.request.fire(request_type=rtype, name=name, response_time=elapsed_ms, response_length=0, exception=exception, context={})
@@ -353,6 +369,7 @@ class Harness:
             incoming = MetricsBook.from_wire(payload["book"])
             self.total.merge(incoming)
             self.window.merge(incoming)
+            self.interval.merge_book(incoming)
             if self.writer is not None:
                 self.writer.append_runs(payload.get("runs") or [])
                 self.writer.append_conversations(payload.get("conversations") or [])
@@ -408,6 +425,7 @@ class Harness:
             "users": users,
             "runs": self.total.runs_total,
             "errors": self.total.runs_failed,
+            **self.interval.take_figures(),
         })  # fmt: skip
 
     def load_generator_cpu(self) -> tuple[float, float]:
@@ -495,6 +513,7 @@ class Harness:
         summary = build_summary(self.total, meta=self._meta(time.time()))
         writer = self.writer
         writer.write_summary(summary)
+        self.final_summary = summary
         warnings = summary["load_generator"]["warnings"]
         for warning in warnings:
             log.warning("wxo-load: %s -- results are limited by the load generator: add workers (--processes N)", warning)
@@ -502,6 +521,7 @@ class Harness:
             verdicts = gates.evaluate(self.gates, summary, self.baseline)
             if self.aborted_by is not None and all(v.gate_text != self.aborted_by.gate_text for v in verdicts):
                 verdicts.append(self.aborted_by)
+            self.final_verdicts = verdicts
             gate_output.write_gate_outputs(writer.directory, verdicts, {"scenario": summary["scenario"].get("name"), "results_dir": str(writer.directory)})
             sys.stdout.write("\n" + gate_output.format_table(verdicts) + "\n")
             self.env.process_exit_code = gate_output.exit_code(verdicts)
@@ -576,6 +596,15 @@ def _on_init(environment: Environment, **_: Any) -> None:
         return
     if not isinstance(environment.runner, WorkerRunner):
         harness.prepare()
+        if environment.web_ui is not None:
+            install_web_ui(environment.web_ui, harness.view)
+        if environment.parsed_options.metrics_port:
+            options = environment.parsed_options
+            try:
+                harness.metrics_server = start_metrics_server(harness.view, options.metrics_bind, options.metrics_port)
+            except OSError as exc:
+                harness.stop_simulator()
+                fail_fast(f"--metrics-port {options.metrics_port}: cannot listen on {options.metrics_bind} ({exc.strerror or exc}). Pick a free port.")
 
 
 @events.test_start.add_listener
@@ -649,6 +678,7 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
         runner.stop()  # Ctrl+C or SIGTERM: stop the users first so their runs are recorded
     try:
         harness.finish()
+        linger(harness.metrics_server, float(getattr(environment.parsed_options, "metrics_linger", 0) or 0))
     finally:
         if harness.tokens is not None:
             harness.tokens.close()

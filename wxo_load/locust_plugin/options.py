@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_SCENARIO = "scenarios/smoke.yaml"
+LOCUST_ROWS = ("run", "all")
 
 
 def add_options(parser: Any) -> None:
@@ -73,6 +74,40 @@ def add_options(parser: Any) -> None:
         default=5.0,
         include_in_web_ui=False,
         help="Seconds between wxo-load progress lines in headless runs (0 turns them off)",
+    )
+    group.add_argument(
+        "--locust-rows",
+        choices=LOCUST_ROWS,
+        default="run",
+        env_var="WXO_LOCUST_ROWS",
+        include_in_web_ui=False,
+        help="Requests fired into Locust's own stats: `run` (default) one per run, so Locust's RPS is "
+        "runs per second; `all` also every timing, thread creation and conversation as rows of their own",
+    )
+    group.add_argument(
+        "--metrics-port",
+        type=int,
+        default=0,
+        env_var="WXO_METRICS_PORT",
+        include_in_web_ui=False,
+        help="Serve wxo-load's live figures in Prometheus text format at http://BIND:PORT/wxo/metrics "
+        "from the master (the web UI also serves them at /wxo/metrics). 0: off",
+    )
+    group.add_argument(
+        "--metrics-bind",
+        default="127.0.0.1",
+        env_var="WXO_METRICS_BIND",
+        include_in_web_ui=False,
+        help="Address --metrics-port listens on (default 127.0.0.1; 0.0.0.0 for a remote Prometheus)",
+    )
+    group.add_argument(
+        "--metrics-linger",
+        type=float,
+        default=0.0,
+        env_var="WXO_METRICS_LINGER",
+        include_in_web_ui=False,
+        help="Seconds to keep --metrics-port serving the final figures after a headless test ends "
+        "(set it above your Prometheus scrape interval)",
     )
 
 
