@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from .. import adk_config
 from ..adk_config import AdkEnvironment
+from ..deployment import DEFAULT_PATHS, LOCAL_HOSTNAMES, deployment_kind, is_local_hostname
 from ..errors import AuthError, WxoLoadError
 from .adk import AdkTokenProvider, expired_message
 from .apikey import ApiKeyProvider
@@ -20,22 +21,17 @@ from .settings import AuthSettings
 
 log = logging.getLogger("wxo_load.auth")
 
-LOCAL_HOSTNAMES = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "[::1]"})
 SOON_S = 30 * 60  # warn when a token that cannot be renewed expires sooner than this
 
 
 def is_local_host(host: str | None) -> bool:
     """True for a URL on this machine (a Developer Edition or the built-in simulator)."""
-    if not host:
-        return False
-    hostname = urlsplit(host if "//" in host else f"http://{host}").hostname or ""
-    return hostname in LOCAL_HOSTNAMES or hostname.startswith("127.")
+    return is_local_hostname(host)
 
 
 def default_api_prefix(host: str | None) -> str:
-    """`/v1` for a SaaS instance URL (`.../instances/<id>`), else `/api/v1` (Developer Edition)."""
-    path = urlsplit(host).path if host else ""
-    return "/v1" if "/instances/" in f"{path}/" else "/api/v1"
+    """`/api/v1` for a Developer Edition, `/v1` for a remote instance (wxo_load.deployment)."""
+    return DEFAULT_PATHS[deployment_kind(host)[0]][0]
 
 
 def resolve_auth(settings: AuthSettings, host: str | None) -> tuple[TokenProvider, str | None]:

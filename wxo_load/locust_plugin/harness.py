@@ -36,7 +36,8 @@ from locust.runners import (
 )
 
 from .. import gate_output, gates
-from ..auth import TokenProvider, default_api_prefix, resolve_auth, ssl_context
+from ..auth import TokenProvider, resolve_auth, ssl_context
+from ..deployment import Deployment, deployment_for
 from ..errors import WxoLoadError
 from ..gate_cli import load_summary
 from ..mock.process import SimulatorProcess
@@ -102,7 +103,7 @@ class Harness:
         self.scenario_source = ""
         self.tokens: TokenProvider | None = None
         self.ssl_context: Any = None
-        self.api_prefix = "/api/v1"
+        self.deployment: Deployment | None = None
         self.book = MetricsBook()  # this process's measurements since the last report
         self.total = MetricsBook()  # master / local: everything so far
         self.window = MetricsBook()  # master: merged worker books since the last progress line
@@ -157,6 +158,7 @@ class Harness:
             self.gates = self._collect_gates(scenario)
             self._apply_load_defaults(scenario)
             host = self._resolve_host(scenario)
+            deployment_for(host, scenario.api, getattr(options, "deployment", None))  # a bad --deployment stops here
         except WxoLoadError as exc:
             self.stop_simulator()
             fail_fast(str(exc))
@@ -249,7 +251,9 @@ class Harness:
         settings = settings_from_options(options, dict(scenario.auth))
         self.tokens, _ = resolve_auth(settings, host)
         self.ssl_context = ssl_context(settings) if host and host.startswith("https") else None
-        self.api_prefix = default_api_prefix(host)
+        self.deployment = deployment_for(host, scenario.api, getattr(options, "deployment", None))
+        if not self.is_worker:
+            log.info("wxo-load: deployment %s", self.deployment.describe(host))
         if self.is_worker:
             self.worker_name = f"worker-{self.runner.worker_index}"
         self.book.reset()

@@ -69,7 +69,7 @@ class WxoChatUser(User):
             scenario,
             self.harness.tokens,
             ssl_context=self.harness.ssl_context,
-            api_prefix=self.harness.api_prefix,
+            deployment=self.harness.deployment,
         )
 
     def on_start(self) -> None:
