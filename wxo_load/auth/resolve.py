@@ -17,6 +17,7 @@ from .apikey import ApiKeyProvider
 from .base import NoAuthProvider, StaticTokenProvider, TokenProvider, UnresolvedProvider
 from .jwt import jwt_exp
 from .local import LocalLoginProvider
+from .nologin import LocalOrNoTokenProvider
 from .settings import AuthSettings
 
 log = logging.getLogger("wxo_load.auth")
@@ -86,7 +87,7 @@ def _auto(settings: AuthSettings, host: str | None) -> tuple[TokenProvider, str 
     if host is None:
         return UnresolvedProvider("no --host, no token, no API key and no active ADK environment"), None
     if is_local_host(host):
-        return LocalLoginProvider(settings, host), host
+        return LocalOrNoTokenProvider(settings, host), host
     raise AuthError(
         f"No credentials for {host}: set WXO_TOKEN to a bearer token, or WXO_API_KEY to an API "
         "key (with --auth-type ibm_iam for IBM Cloud, mcsp or mcsp_v2 for AWS-hosted SaaS), or "

@@ -37,6 +37,7 @@ from locust.runners import (
 
 from .. import gate_output, gates
 from ..auth import TokenProvider, resolve_auth, ssl_context
+from ..auth.nologin import LocalOrNoTokenProvider
 from ..deployment import Deployment, deployment_for
 from ..errors import WxoLoadError
 from ..gate_cli import load_summary
@@ -58,6 +59,7 @@ FLUSH_INTERVAL_S = 1.0
 TIMELINE_INTERVAL_S = 2.0
 FINAL_REPORT_GRACE_S = 10.0
 CPU_LIMIT_PERCENT = 90.0
+ABORT_MESSAGE = "wxo_abort"  # worker -> master: a harness error that must stop the test
 
 
 class CpuMeter:
@@ -124,6 +126,7 @@ class Harness:
         self.baseline: dict[str, Any] | None = None
         self.finished = False
         self.aborted_by: Any = None
+        self.abort_message: str | None = None  # a harness error that stopped the test (exit 2)
         self.user_serial = 0
         self.cpu = CpuMeter()
         self.worker_cpu: dict[str, tuple[float, float]] = {}  # master: worker -> (peak %, CPU s)
@@ -250,6 +253,8 @@ class Harness:
         host = self.env.host
         settings = settings_from_options(options, dict(scenario.auth))
         self.tokens, _ = resolve_auth(settings, host)
+        if isinstance(self.tokens, LocalOrNoTokenProvider):
+            self.tokens.on_refused = self.abort_without_token
         self.ssl_context = ssl_context(settings) if host and host.startswith("https") else None
         self.deployment = deployment_for(host, scenario.api, getattr(options, "deployment", None))
         if not self.is_worker:
@@ -455,6 +460,19 @@ class Harness:
 
     # -- the end -------------------------------------------------------------------------------
 
+    def abort_without_token(self, message: str) -> None:
+        """The server refused a request sent without a token: stop the test, exit 2. A worker
+        tells the master, which stops every worker."""
+        if self.abort_message is not None:
+            return
+        self.abort_message = message
+        log.error("wxo-load: %s", redact(message))
+        if self.is_worker:
+            self.runner.send_message(ABORT_MESSAGE, message)
+            return
+        self.env.process_exit_code = EXIT_HARNESS_ERROR
+        gevent.spawn(self.runner.quit)
+
     def _meta(self, ended_at: float) -> dict[str, Any]:
         options = self.options
         assert self.scenario is not None
@@ -509,6 +527,9 @@ class Harness:
             gate_output.write_gate_outputs(writer.directory, verdicts, {"scenario": summary["scenario"].get("name"), "results_dir": str(writer.directory)})
             sys.stdout.write("\n" + gate_output.format_table(verdicts) + "\n")
             self.env.process_exit_code = gate_output.exit_code(verdicts)
+        if self.abort_message is not None:
+            self.env.process_exit_code = EXIT_HARNESS_ERROR
+            sys.stderr.write(f"wxo-load: the test was stopped: {redact(self.abort_message)}\n")
         writer.close()
         runs = summary["runs"]
         sys.stderr.write(
@@ -580,6 +601,8 @@ def _on_init(environment: Environment, **_: Any) -> None:
         return
     if not isinstance(environment.runner, WorkerRunner):
         harness.prepare()
+    if isinstance(environment.runner, MasterRunner):
+        environment.runner.register_message(ABORT_MESSAGE, lambda msg, **_: harness.abort_without_token(str(msg.data)))
 
 
 @events.test_start.add_listener
