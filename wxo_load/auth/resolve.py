@@ -15,10 +15,11 @@ from ..errors import AuthError, WxoLoadError
 from .adk import AdkTokenProvider, expired_message
 from .apikey import ApiKeyProvider
 from .base import NoAuthProvider, StaticTokenProvider, TokenProvider, UnresolvedProvider
+from .cpd import CpdTokenProvider, is_cpd_url
 from .jwt import jwt_exp
 from .local import LocalLoginProvider
 from .nologin import LocalOrNoTokenProvider
-from .settings import AuthSettings
+from .settings import DEFAULT_PASSWORD, AuthSettings
 
 log = logging.getLogger("wxo_load.auth")
 
@@ -33,6 +34,13 @@ def is_local_host(host: str | None) -> bool:
 def default_api_prefix(host: str | None) -> str:
     """`/api/v1` for a Developer Edition, `/v1` for a remote instance (wxo_load.deployment)."""
     return DEFAULT_PATHS[deployment_kind(host)[0]][0]
+
+
+def wants_cpd(settings: AuthSettings, host: str | None, adk_auth_type: str | None) -> bool:
+    """Cloud Pak for Data: asked for, the ADK environment's type, or a URL starting https://cpd."""
+    if settings.auth_type != "auto":
+        return settings.auth_type == "cpd"
+    return adk_auth_type == "cpd" or is_cpd_url(host)
 
 
 def resolve_auth(settings: AuthSettings, host: str | None) -> tuple[TokenProvider, str | None]:
@@ -62,6 +70,8 @@ def _resolve(settings: AuthSettings, host: str | None) -> tuple[TokenProvider, s
             )
         env = _adk_env(settings, required=False)
         host = host or (env.wxo_url if env else None)
+        if wants_cpd(settings, host, env.auth_type if env else None):
+            return CpdTokenProvider(settings, host), host
         return ApiKeyProvider(settings, host, env.auth_type if env else None), host
     if mode == "adk":
         env = _adk_env(settings, required=True)
@@ -75,6 +85,8 @@ def _resolve(settings: AuthSettings, host: str | None) -> tuple[TokenProvider, s
 
 
 def _auto(settings: AuthSettings, host: str | None) -> tuple[TokenProvider, str | None]:
+    if wants_cpd(settings, host, None) and (settings.auth_type == "cpd" or settings.password != DEFAULT_PASSWORD):
+        return CpdTokenProvider(settings, host), host  # user name and password, no API key
     env = _adk_env(settings, required=False)
     if env is not None and host is not None and not settings.wxo_env and not same_server(host, env.wxo_url):
         log.info(
@@ -91,7 +103,8 @@ def _auto(settings: AuthSettings, host: str | None) -> tuple[TokenProvider, str 
     raise AuthError(
         f"No credentials for {host}: set WXO_TOKEN to a bearer token, or WXO_API_KEY to an API "
         "key (with --auth-type ibm_iam for IBM Cloud, mcsp or mcsp_v2 for AWS-hosted SaaS), or "
-        "activate an ADK environment for it with `orchestrate env activate NAME`."
+        "--auth-type cpd with WXO_USERNAME and WXO_PASSWORD / WXO_API_KEY for Cloud Pak for Data, "
+        "or activate an ADK environment for it with `orchestrate env activate NAME`."
     )
 
 

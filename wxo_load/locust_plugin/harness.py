@@ -38,6 +38,7 @@ from locust.runners import (
 from .. import gate_output, gates
 from ..auth import TokenProvider, resolve_auth, ssl_context
 from ..auth.nologin import LocalOrNoTokenProvider
+from ..auth.tlsdefaults import tls_for_target
 from ..deployment import Deployment, deployment_for
 from ..errors import WxoLoadError
 from ..gate_cli import load_summary
@@ -212,8 +213,8 @@ class Harness:
 
     def _resolve_host(self, scenario: Scenario) -> str:
         options = self.options
-        settings = settings_from_options(options, dict(scenario.auth))
         host = self.env.host or options.host or scenario.host
+        settings = tls_for_target(settings_from_options(options, dict(scenario.auth)), host)
         provider, host = resolve_auth(settings, host)
         if not host:
             host = self.start_simulator(scenario)
@@ -251,7 +252,7 @@ class Harness:
             raise WxoLoadError("no scenario reached this worker: start the master with this locustfile (it loads --scenario).")
         self.scenario = scenario = Scenario.from_wire(wire)
         host = self.env.host
-        settings = settings_from_options(options, dict(scenario.auth))
+        settings = tls_for_target(settings_from_options(options, dict(scenario.auth)), host)
         self.tokens, _ = resolve_auth(settings, host)
         if isinstance(self.tokens, LocalOrNoTokenProvider):
             self.tokens.on_refused = self.abort_without_token
