@@ -50,6 +50,7 @@ from ..scenario import Scenario, load_scenario
 from ..stats import MetricsBook, build_summary, nearest_rank_ms
 from .auth_options import add_auth_options, settings_from_options
 from .options import add_options, scenario_path
+from .webui import host_problem, install_host_check
 
 log = logging.getLogger("wxo_load")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # token exchanges are logged by wxo_load.auth
@@ -252,6 +253,10 @@ class Harness:
             raise WxoLoadError("no scenario reached this worker: start the master with this locustfile (it loads --scenario).")
         self.scenario = scenario = Scenario.from_wire(wire)
         host = self.env.host
+        self.tokens = None  # users of a test that cannot start do nothing (see WxoChatUser)
+        problem = host_problem(host)
+        if problem is not None:
+            raise WxoLoadError(problem)
         settings = tls_for_target(settings_from_options(options, dict(scenario.auth)), host)
         self.tokens, _ = resolve_auth(settings, host)
         if isinstance(self.tokens, LocalOrNoTokenProvider):
@@ -596,10 +601,12 @@ def _on_parser(parser: Any, **_: Any) -> None:
 
 
 @events.init.add_listener
-def _on_init(environment: Environment, **_: Any) -> None:
+def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
     harness = harness_of(environment)
     if environment.parsed_options is None:  # a library user building an Environment by hand
         return
+    if web_ui is not None:
+        install_host_check(web_ui)
     if not isinstance(environment.runner, WorkerRunner):
         harness.prepare()
     if isinstance(environment.runner, MasterRunner):
@@ -619,7 +626,9 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     except WxoLoadError as exc:
         log.error("wxo-load: %s", redact(str(exc)))
         environment.process_exit_code = EXIT_HARNESS_ERROR
-        gevent.spawn(cast(Any, environment.runner).quit)
+        runner = cast(Any, environment.runner)
+        # headless: end the process (exit 2); web UI: stop this test, keep the UI for the next
+        gevent.spawn(runner.quit if getattr(harness.options, "headless", True) else runner.stop)
         return
     if isinstance(environment.runner, LocalRunner):
         harness.start_results()
