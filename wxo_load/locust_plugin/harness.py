@@ -263,8 +263,7 @@ class Harness:
             self.tokens.on_refused = self.abort_without_token
         self.ssl_context = ssl_context(settings) if host and host.startswith("https") else None
         self.deployment = deployment_for(host, scenario.api, getattr(options, "deployment", None))
-        if not self.is_worker:
-            log.info("wxo-load: deployment %s", self.deployment.describe(host))
+        self.abort_message = None
         if self.is_worker:
             self.worker_name = f"worker-{self.runner.worker_index}"
         self.book.reset()
@@ -273,10 +272,22 @@ class Harness:
         self.cpu.start()
         self.greenlets.append(gevent.spawn(self._every, CpuMeter.INTERVAL_S, self.cpu.sample))
 
+    def check_target(self) -> None:
+        """Master or local runner, at test_start: the host (maybe typed in the web UI) must be a
+        URL; log the deployment kind and paths chosen for it, once per test."""
+        assert self.scenario is not None
+        host = self.env.host
+        problem = host_problem(host)
+        if problem is not None:
+            raise WxoLoadError(problem)
+        deployment = deployment_for(host, self.scenario.api, getattr(self.options, "deployment", None))
+        log.info("wxo-load: deployment %s", deployment.describe(host))
+
     def start_results(self) -> None:
         """Master or local runner, at test_start."""
         assert self.scenario is not None
         options = self.options
+        self.abort_message = None
         self.started_at = time.time()
         directory = Path(options.results_dir) if options.results_dir else ResultsWriter.default_dir(Path("results"), self.scenario.name, self.started_at)
         self.writer = ResultsWriter(directory)
@@ -477,7 +488,7 @@ class Harness:
             self.runner.send_message(ABORT_MESSAGE, message)
             return
         self.env.process_exit_code = EXIT_HARNESS_ERROR
-        gevent.spawn(self.runner.quit)
+        end_test(self.env)
 
     def _meta(self, ended_at: float) -> dict[str, Any]:
         options = self.options
@@ -587,6 +598,14 @@ def _relative(path: str | None) -> str | None:
 _harness: Harness | None = None
 
 
+def end_test(environment: Environment) -> None:
+    """After a harness error: headless, end the process (its exit code is set); with the web
+    UI, stop this test and keep the UI for the next one."""
+    runner = cast(Any, environment.runner)
+    headless = getattr(environment.parsed_options, "headless", True)
+    gevent.spawn(runner.quit if headless else runner.stop)
+
+
 def harness_of(environment: Environment) -> Harness:
     global _harness
     if _harness is None or _harness.env is not environment:
@@ -619,6 +638,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     try:
         if not harness.is_worker:
             harness.reload_scenario_if_changed()  # the web UI's form may name another scenario
+            harness.check_target()
         if harness.is_master:
             harness.start_results()
             return
@@ -626,9 +646,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     except WxoLoadError as exc:
         log.error("wxo-load: %s", redact(str(exc)))
         environment.process_exit_code = EXIT_HARNESS_ERROR
-        runner = cast(Any, environment.runner)
-        # headless: end the process (exit 2); web UI: stop this test, keep the UI for the next
-        gevent.spawn(runner.quit if getattr(harness.options, "headless", True) else runner.stop)
+        end_test(environment)
         return
     if isinstance(environment.runner, LocalRunner):
         harness.start_results()
