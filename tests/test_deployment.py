@@ -117,3 +117,28 @@ def test_the_client_completes_runs_on_an_instance_url_and_the_wrong_shape_is_htt
     finally:
         right.close()
         wrong.close()
+
+
+def test_the_no_auth_simulator_has_no_login_and_chats_without_a_token() -> None:
+    with simulator("fast", seed=4, args=["--no-auth"]) as process, httpx.Client(base_url=process.url, timeout=10) as client:
+        assert client.post("/api/v1/auth/token", data={"username": "u", "password": "p"}).status_code == 404
+        created = client.post("/api/v1/threads", json={"title": "hi", "agent_id": AGENT_ID})
+        assert created.status_code == 201, created.text
+        with client.stream("POST", "/api/v1/orchestrate/runs" + RUN_QUERY, json=run_body(created.json()["thread_id"])) as answer:
+            assert answer.status_code == 200 and '"done"' in answer.read().decode()
+
+
+def test_auto_mode_on_a_local_host_without_login_gets_no_token_and_says_what_to_set_on_401() -> None:
+    from wxo_load.auth import AuthSettings, LocalOrNoTokenProvider, resolve_auth
+    from wxo_load.errors import AuthError
+
+    with simulator("fast", seed=4, args=["--no-auth"]) as process:
+        provider, _ = resolve_auth(AuthSettings(), process.url)
+        assert isinstance(provider, LocalOrNoTokenProvider)
+        assert provider.token() == "" and provider.without_token
+        told: list[str] = []
+        provider.on_refused = told.append
+        with pytest.raises(AuthError, match="WXO_TOKEN"):
+            provider.refresh("")
+        assert len(told) == 1 and "HTTP 401" in told[0]
+        provider.close()

@@ -4,6 +4,7 @@ wrong shape, a local server without login, and one that refuses requests without
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,10 +66,14 @@ def test_a_local_server_without_login_is_tested_without_a_token(tmp_path: Path) 
     assert {run["outcome"] for run in runs} <= {"ok", "stopped"}  # stopped: cut by the end of the test
 
 
-def test_a_server_that_refuses_requests_without_a_token_stops_the_test_saying_what_to_set(tmp_path: Path) -> None:
+@pytest.mark.parametrize("extra", [[], ["--processes", "2"]], ids=["local", "workers"])
+def test_a_server_that_refuses_requests_without_a_token_stops_the_test_saying_what_to_set(tmp_path: Path, extra: list[str]) -> None:
     with SimulatorProcess.start(profile="fast", port=0, seed=7) as sim:
         host = f"{sim.url}/instances/needs-a-token"  # no login there (404), and chat needs a token
-        done = run_locust(["-u", "2", "-r", "2", "-t", "20s", "--host", host, "--results-dir", str(tmp_path / "r")], home=tmp_path, timeout_s=60)
+        args = ["-u", "2", "-r", "2", "-t", "30s", "--host", host, "--results-dir", str(tmp_path / "r"), *extra]
+        started = time.monotonic()
+        done = run_locust(args, home=tmp_path, timeout_s=60)
+        assert time.monotonic() - started < 25  # stopped at the first 401, not at the end of -t
     output = done.stdout + done.stderr
     assert done.returncode == 2, output[-3000:]
     assert "refused a request sent without a token (HTTP 401)" in output and "WXO_TOKEN" in output
