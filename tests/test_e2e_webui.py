@@ -1,4 +1,4 @@
-"""End to end: the web UI. Two tests in one session each get complete results; --scenario is in the form."""
+"""End to end: the web UI. Two tests in one session each get complete results; --scenario is in the form; a bad host in the form is refused with a message."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -23,7 +24,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_until(check, timeout_s: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+def wait_until(check: Callable[[], bool], timeout_s: float = 20.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
