@@ -108,3 +108,23 @@ def test_with_only_a_fake_adk_config_in_home_locust_runs_against_the_environment
     outcomes = [str(run["outcome"]) for run in read_runs(results)]
     assert outcomes.count("ok") >= 3 and "http_401" not in outcomes
     assert_no_secret_anywhere(results, [out.stdout, out.stderr], [adk_token])
+
+
+def test_cloud_pak_for_data_user_and_password_end_to_end_leak_nowhere(tmp_path: Path) -> None:
+    from token_servers import CPD_USERNAME, TokenServer
+
+    password = "e2e-cpd-password-6a1d0f93"
+    results = tmp_path / "results"
+    with TokenServer("cpd", ttl=4, api_key=password) as ts, process.SimulatorProcess.start(port=0, extra_args=["--accept-any-token"]) as sim:
+        out = run_locust(
+            ["-u", "2", "-r", "2", "-t", "6s", "--host", f"{sim.url}/instances/cpd-1", "--auth-type", "cpd",
+             "--iam-url", ts.url, "--results-dir", str(results)],
+            clean_env(WXO_USERNAME=CPD_USERNAME, WXO_PASSWORD=password), ROOT, 90,
+        )
+        issued = ts.stats()["issued"]
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert issued >= 2  # the start-up check and the test's own provider (refresh: test_auth_cpd_mcsp.py)
+    outcomes = [str(run["outcome"]) for run in read_runs(results)]
+    assert "ok" in outcomes and set(outcomes) <= {"ok", "stopped"}
+    assert "Cloud Pak for Data user" in out.stderr
+    assert_no_secret_anywhere(results, [out.stdout, out.stderr], [password])

@@ -13,6 +13,10 @@ and then serves:
 - `POST /revoke`: every token issued so far is refused from now on;
 - `GET /stats`: `{"issued", "bad_requests", "checks_ok", "checks_rejected", "exchange_delay_s"}`.
 
+The `cpd` kind is Cloud Pak for Data's authorize: JSON `{"username": CPD_USERNAME, "api_key": KEY}`
+or `{"username": CPD_USERNAME, "password": KEY}` (the same secret) -> `{"token"}` only, so the
+token's lifetime is known from its JWT `exp` alone.
+
 Tokens are HS256 JWTs with `exp` = issue time + TTL (whole seconds, as real servers do), and the
 answer carries `expires_in`. `--delay` slows each exchange (to make concurrent callers overlap).
 The process exits by itself after `--max-lifetime` seconds or when its stdin closes.
@@ -44,7 +48,9 @@ PATHS = {
     "ibm_iam": "/identity/token",
     "mcsp": "/siusermgr/api/1.0/apikeys/token",
     "mcsp_v2": "/api/2.0/apikeys/token",
+    "cpd": "/icp4d-api/v1/authorize",
 }
+CPD_USERNAME = "cpd-load-tester"
 MCSP_V2_QUERY = {
     "includeBuiltinActions": "false",
     "includeCustomActions": "false",
@@ -154,7 +160,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if self.headers.get("Accept") != "application/json":
             return self._bad("Accept must be application/json")
-        problem = (self._check_iam if st.kind == "ibm_iam" else self._check_mcsp)(raw, parts.query)
+        check = {"ibm_iam": self._check_iam, "cpd": self._check_cpd}.get(st.kind, self._check_mcsp)
+        problem = check(raw, parts.query)
         if problem == "key":
             self._send(400, {"errorCode": "BXNIM0415E", "errorMessage": "Provided API key could not be found."})
             return
@@ -164,7 +171,10 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(st.delay_s)
         token, exp = st.mint()
         expires_in = max(int(st.ttl_s), 1)
-        if st.kind == "ibm_iam":
+        body: dict[str, Any]
+        if st.kind == "cpd":
+            body = {"_messageCode_": "200", "message": "Success", "token": token}
+        elif st.kind == "ibm_iam":
             body = {"access_token": token, "refresh_token": "not_supported", "token_type": "Bearer",
                     "expires_in": expires_in, "expiration": exp, "scope": "ibm openid"}
         else:
@@ -180,6 +190,18 @@ class Handler(BaseHTTPRequestHandler):
         if form["grant_type"][0] != IAM_GRANT:
             return "unsupported grant_type"
         return "key" if form["apikey"][0] != self.state.api_key else None
+
+    def _check_cpd(self, raw: bytes, query: str) -> str | None:
+        if not (self.headers.get("Content-Type") or "").startswith("application/json"):
+            return "Content-Type must be application/json"
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return "body is not JSON"
+        if not isinstance(body, dict) or sorted(body) not in (["api_key", "username"], ["password", "username"]):
+            return "body must be {\"username\", \"api_key\"} or {\"username\", \"password\"}"
+        secret = body.get("api_key") or body.get("password")
+        return "key" if body["username"] != CPD_USERNAME or secret != self.state.api_key else None
 
     def _check_mcsp(self, raw: bytes, query: str) -> str | None:
         if not (self.headers.get("Content-Type") or "").startswith("application/json"):

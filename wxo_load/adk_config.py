@@ -3,7 +3,8 @@
 The ADK (`orchestrate env activate NAME`) keeps:
 
 - `~/.config/orchestrate/config.yaml`: `context.active_environment` and
-  `environments.<name>.wxo_url` (+ optional `auth_type`, `iam_url`);
+  `environments.<name>.wxo_url` (+ optional `auth_type`, `iam_url`, and the TLS settings
+  `verify` (true, false or a CA bundle path) and `bypass_ssl`);
 - `~/.cache/orchestrate/credentials.yaml`: `auth.<name>.wxo_mcsp_token` and, for non-local
   environments, `auth.<name>.wxo_mcsp_token_expiry` (Unix seconds).
 
@@ -40,6 +41,8 @@ class AdkEnvironment:
     token_expiry: float | None  # Unix seconds: the file's expiry, else the JWT's `exp`
     config_path: Path
     credentials_path: Path
+    verify: bool | str | None = None  # `verify`: false, true, or a CA bundle path; None: not set
+    bypass_ssl: bool | None = None  # `bypass_ssl: true` turns verification off
 
     def is_expired(self, now: float | None = None, margin_s: float = 0.0) -> bool:
         """True when the cached token is missing or its expiry (minus margin) has passed."""
@@ -61,7 +64,7 @@ class AdkEnvironment:
         token, expiry = _read_token(self.credentials_path, self.name)
         return AdkEnvironment(
             self.name, self.wxo_url, self.auth_type, self.iam_url, token, expiry,
-            self.config_path, self.credentials_path,
+            self.config_path, self.credentials_path, self.verify, self.bypass_ssl,
         )
 
 
@@ -107,6 +110,8 @@ def load_environment(name: str | None = None, home: Path | str | None = None) ->
         token_expiry=expiry,
         config_path=config_path,
         credentials_path=credentials_path,
+        verify=_verify(entry.get("verify"), config_path, str(name)),
+        bypass_ssl=_flag(entry.get("bypass_ssl"), config_path, f"environments.{name}.bypass_ssl"),
     )
 
 
@@ -157,6 +162,26 @@ def _mapping(value: Any, path: Path, key: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"{path}, key `{key}`: expected a mapping, got {type(value).__name__}.")
     return value
+
+
+def _flag(value: Any, path: Path, key: str) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "on"):
+        return True
+    if text in ("false", "no", "0", "off"):
+        return False
+    raise ConfigError(f"{path}, key `{key}`: expected true or false, got {value!r}.")
+
+
+def _verify(value: Any, path: Path, name: str) -> bool | str | None:
+    """`verify` is a boolean or the path of a CA bundle (as requests' `verify=`)."""
+    if isinstance(value, str) and value.strip().lower() not in ("", "true", "false", "yes", "no", "1", "0", "on", "off"):
+        return value
+    return _flag(value, path, f"environments.{name}.verify")
 
 
 def _opt_str(value: Any) -> str | None:

@@ -31,7 +31,7 @@ from urllib.parse import urlencode, urlsplit
 import orjson
 
 from . import __version__
-from .auth.resolve import default_api_prefix
+from .deployment import Deployment, deployment_for
 from .errors import AuthError, ConfigError
 from .records import (
     CONNECT_ERROR,
@@ -99,7 +99,7 @@ class ChatClient:
         tokens: Tokens,
         *,
         ssl_context: ssl.SSLContext | None = None,
-        api_prefix: str | None = None,
+        deployment: Deployment | None = None,
         user_agent: str = f"wxo-load/{__version__}",
     ) -> None:
         self.scenario = scenario
@@ -108,7 +108,8 @@ class ChatClient:
         if endpoint.https and ssl_context is None:
             ssl_context = ssl.create_default_context()
         api, req = scenario.api, scenario.request
-        prefix = api.prefix if api.prefix is not None else (api_prefix if api_prefix is not None else default_api_prefix(host))
+        if deployment is None:  # the harness decides once per process; a library user, here
+            deployment = deployment_for(host, api)
         self._conn = Connection(
             endpoint.host,
             endpoint.port,
@@ -121,8 +122,8 @@ class ChatClient:
             "Content-Type: application/json\r\nx-watson-channel: agentic_chat\r\n"
             + "".join(f"{k}: {v}\r\n" for k, v in req.headers.items())
         )
-        threads_target = endpoint.base_path + prefix + api.threads_path
-        runs_target = f"{endpoint.base_path}{prefix}{api.runs_path}?{urlencode(api.stream_query)}"
+        threads_target = endpoint.base_path + deployment.threads_path
+        runs_target = f"{endpoint.base_path}{deployment.runs_path}?{urlencode(api.stream_query)}"
         self._thread_head = f"POST {threads_target} HTTP/1.1\r\nAccept: application/json, text/plain, */*\r\n{common}".encode()
         self._run_head = f"POST {runs_target} HTTP/1.1\r\nAccept: */*\r\n{common}".encode()
         self._stream_timeout_s = req.stream_timeout_s

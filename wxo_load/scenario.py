@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 import yaml
 
+from .deployment import normalise_kind
 from .errors import ConfigError
 
 Range = tuple[float, float]
@@ -29,14 +30,18 @@ DEFAULT_AGENT_ID = "0c191f04-78cd-45e3-a99a-988cfb29434d"
 
 @dataclass(frozen=True, slots=True)
 class ApiPaths:
-    prefix: str | None = None  # None: chosen from the host (Developer Edition /api/v1, SaaS /v1)
-    threads_path: str = "/threads"
-    runs_path: str = "/orchestrate/runs"
+    # None: chosen per deployment kind (wxo_load.deployment): a Developer Edition gets /api/v1 +
+    # /threads and /orchestrate/runs, SaaS and other remote instances /v1 + /orchestrate/threads
+    # and /orchestrate/runs
+    prefix: str | None = None
+    threads_path: str | None = None
+    runs_path: str | None = None
     stream_query: tuple[tuple[str, str], ...] = (
         ("stream", "true"),
         ("stream_timeout", "120000"),
         ("multiple_content", "true"),
     )
+    deployment: str = "auto"  # auto | local | remote (--deployment wins)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +124,7 @@ class Scenario:
             api=ApiPaths(
                 api["prefix"], api["threads_path"], api["runs_path"],
                 tuple((str(k), str(v)) for k, v in api["stream_query"]),
+                api.get("deployment", "auto"),
             ),
             load=LoadSettings(**d["load"]),
             conversation=ConversationSettings(
@@ -328,7 +334,7 @@ def _mapping(w: _Where, key: str, value: Any) -> dict[str, Any] | None:
 
 
 def _api(w: _Where, value: Any) -> ApiPaths:
-    raw = _section(w, "api", value, ("prefix", "threads_path", "runs_path", "stream_query"))
+    raw = _section(w, "api", value, ("prefix", "threads_path", "runs_path", "stream_query", "deployment"))
     paths: dict[str, Any] = {}
     for key in ("prefix", "threads_path", "runs_path"):
         if key in raw:
@@ -340,6 +346,11 @@ def _api(w: _Where, value: Any) -> ApiPaths:
     if query is not None:
         query_map = _mapping(w, "api.stream_query", query) or {}
         paths["stream_query"] = tuple((str(k), str(v).lower() if isinstance(v, bool) else str(v)) for k, v in query_map.items())
+    if "deployment" in raw:
+        try:
+            paths["deployment"] = normalise_kind(_string(w, "api.deployment", raw["deployment"]), where="")
+        except ConfigError:
+            raise w.error("api.deployment", f"expected auto, local (Developer Edition paths) or remote (SaaS paths); got {raw['deployment']!r}.") from None
     return ApiPaths(**paths)
 
 

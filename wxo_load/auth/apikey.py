@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from ..errors import AuthError
 from ..redact import mask, redact
+from . import mcsp
 from .base import TokenProvider
 from .http import call, excerpt, json_body, lifetime_s, make_client
 from .settings import AuthSettings
@@ -83,12 +84,18 @@ class ApiKeyProvider(TokenProvider):
         auth_type = settings.auth_type
         if auth_type == "auto":
             auth_type = adk_auth_type if adk_auth_type in SERVICES else infer_auth_type(host)
-            # the ADK tries MCSP v1 and falls back to v2 when v1 refuses the key; so do we
-            self._fallback_to_v2 = auth_type == "mcsp"
-        else:
-            self._fallback_to_v2 = False
+        # plain mcsp: a k1:/k2: key says which service; otherwise the ADK tries v1, then v2 on
+        # any error, and so do we
+        self._fallback_to_v2 = False
+        if auth_type == "mcsp":
+            version = mcsp.key_version(self._api_key)
+            if version == "mcsp_v2":
+                log.info("the API key is an MCSP v2 key (k2:): using the MCSP v2 token service")
+            self._fallback_to_v2 = version is None
+            auth_type = version or auth_type
         self._auth_type = auth_type
         self._iam_url = settings.iam_url
+        self._v2_base = mcsp.v2_base(host)
         self._client = make_client(settings)
 
     @property
@@ -97,7 +104,12 @@ class ApiKeyProvider(TokenProvider):
 
     @property
     def url(self) -> str:
-        return token_url(self._auth_type, self._iam_url)
+        return self._url_for(self._auth_type)
+
+    def _url_for(self, auth_type: str) -> str:
+        """`--iam-url` if given; the v2 service's default is regional (wxo_load.auth.mcsp)."""
+        default = self._v2_base if auth_type == "mcsp_v2" else None
+        return token_url(auth_type, self._iam_url or default)
 
     def describe(self) -> str:
         return f"API key {mask(self._api_key)} ({self._auth_type}) via {self.url}"
@@ -108,10 +120,11 @@ class ApiKeyProvider(TokenProvider):
     def _fetch(self) -> tuple[str, float | None]:
         try:
             return self._exchange(self._auth_type)
-        except _Refused as refused:
+        except (_Refused, AuthError) as failed:
+            error = failed.error if isinstance(failed, _Refused) else failed
             if not self._fallback_to_v2:
-                raise refused.error from None
-            log.info("MCSP v1 refused the API key; trying MCSP v2 as the ADK does")
+                raise error from None
+            log.info("MCSP v1 failed (%s); trying MCSP v2 as the ADK does", redact(str(error))[:200])
             self._fallback_to_v2 = False
             try:
                 result = self._exchange("mcsp_v2")
@@ -121,7 +134,7 @@ class ApiKeyProvider(TokenProvider):
             return result
 
     def _exchange(self, auth_type: str) -> tuple[str, float | None]:
-        url = token_url(auth_type, self._iam_url)
+        url = self._url_for(auth_type)
         what = f"API key exchange ({auth_type})"
         hint = "Check --iam-url (or its default for this --auth-type) and your network or proxy."
         headers = {"Accept": "application/json"}

@@ -70,6 +70,12 @@ class LocalLoginProvider(TokenProvider):
             params={"tenant_id": tenant_id} if tenant_id else None,
             headers={"Accept": "application/json"},
         )
+        if response.status_code == 404 and tenant_id is None:
+            raise LoginNotFound(
+                f"{what}: {url} answered HTTP 404: this server has no Developer Edition login. "
+                "If it needs no token, use --auth none (or the default auto mode); otherwise set "
+                "WXO_TOKEN, or WXO_API_KEY with --auth-type, or check --host."
+            )
         if response.status_code in (401, 403):
             raise AuthError(
                 f"{what}: {url} refused user {self._username} (HTTP {response.status_code}). "
@@ -123,6 +129,10 @@ class LocalLoginProvider(TokenProvider):
                 f"({excerpt(response)}). {self._hint}"
             )
         return json_body(response, what)
+
+
+class LoginNotFound(AuthError):
+    """The host has no `/api/v1/auth/token` (HTTP 404): not a Developer Edition login."""
 
 
 def _tenant_id(data: Any, name: str) -> str | None:

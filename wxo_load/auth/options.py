@@ -4,7 +4,7 @@
 here so that tools and tests can use them without importing locust. No locust import here: the parser object is passed in (Locust's configargparse parser, whose
 `add_argument` also takes `env_var=`, `include_in_web_ui=` and `is_secret=`).
 
-Secrets (`--token`, `--api-key`) are kept out of Locust's web UI altogether: its page embeds
+Secrets (`--token`, `--api-key`, `--password`) are kept out of Locust's web UI altogether: its page embeds
 each UI option's current value, even for `is_secret` ones (only the input box is masked).
 """
 
@@ -48,7 +48,16 @@ def add_auth_options(parser: Any) -> None:
     group.add_argument(
         "--auth-type", dest="auth_type", choices=AUTH_TYPES, default=None, env_var="WXO_AUTH_TYPE",
         include_in_web_ui=False,
-        help="Token service for the API key: ibm_iam (IBM Cloud), mcsp, mcsp_v2 (AWS-hosted SaaS); default auto (from the host)",
+        help="Token service: ibm_iam (IBM Cloud), mcsp, mcsp_v2 (AWS-hosted SaaS), cpd (Cloud Pak for Data); default auto (from the host)",
+    )
+    group.add_argument(
+        "--username", dest="username", default=None, env_var="WXO_USERNAME", include_in_web_ui=False,
+        help="User name for Cloud Pak for Data (--auth-type cpd) or a Developer Edition login other than the built-in one",
+    )
+    group.add_argument(
+        "--password", dest="password", default=None, env_var="WXO_PASSWORD",
+        include_in_web_ui=False, is_secret=True,
+        help="Password for --username (prefer the WXO_PASSWORD environment variable)",
     )
     group.add_argument(
         "--iam-url", dest="iam_url", default=None, env_var="WXO_IAM_URL", include_in_web_ui=False,
@@ -83,7 +92,7 @@ def settings_from_options(options: Any, scenario_auth: Mapping[str, Any] | None 
 
     token = getattr(options, "token", None) or _from_env(scenario, "token_env")
     api_key = getattr(options, "api_key", None) or _from_env(scenario, "api_key_env")
-    password = _from_env(scenario, "password_env") or DEFAULT_PASSWORD
+    password = getattr(options, "password", None) or _from_env(scenario, "password_env") or DEFAULT_PASSWORD
     margin = scenario.get("refresh_margin_s", 60.0)
     if isinstance(margin, bool) or not isinstance(margin, (int, float)):
         raise ConfigError(f"scenario `auth.refresh_margin_s`: expected seconds as a number, got {margin!r}.")
@@ -94,7 +103,7 @@ def settings_from_options(options: Any, scenario_auth: Mapping[str, Any] | None 
         auth_type=str(pick("auth_type", "auto")),
         iam_url=pick("iam_url"),
         wxo_env=pick("wxo_env"),
-        username=str(scenario.get("username") or DEFAULT_USERNAME),
+        username=str(getattr(options, "username", None) or scenario.get("username") or DEFAULT_USERNAME),
         password=password,
         tenant=str(scenario.get("tenant") or "wxo-dev"),
         refresh_margin_s=float(margin),

@@ -10,32 +10,37 @@ from urllib.parse import urlsplit
 
 from .. import adk_config
 from ..adk_config import AdkEnvironment
+from ..deployment import DEFAULT_PATHS, LOCAL_HOSTNAMES, deployment_kind, is_local_hostname
 from ..errors import AuthError, WxoLoadError
 from .adk import AdkTokenProvider, expired_message
 from .apikey import ApiKeyProvider
 from .base import NoAuthProvider, StaticTokenProvider, TokenProvider, UnresolvedProvider
+from .cpd import CpdTokenProvider, is_cpd_url
 from .jwt import jwt_exp
 from .local import LocalLoginProvider
-from .settings import AuthSettings
+from .nologin import LocalOrNoTokenProvider
+from .settings import DEFAULT_PASSWORD, AuthSettings
 
 log = logging.getLogger("wxo_load.auth")
 
-LOCAL_HOSTNAMES = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0", "[::1]"})
 SOON_S = 30 * 60  # warn when a token that cannot be renewed expires sooner than this
 
 
 def is_local_host(host: str | None) -> bool:
     """True for a URL on this machine (a Developer Edition or the built-in simulator)."""
-    if not host:
-        return False
-    hostname = urlsplit(host if "//" in host else f"http://{host}").hostname or ""
-    return hostname in LOCAL_HOSTNAMES or hostname.startswith("127.")
+    return is_local_hostname(host)
 
 
 def default_api_prefix(host: str | None) -> str:
-    """`/v1` for a SaaS instance URL (`.../instances/<id>`), else `/api/v1` (Developer Edition)."""
-    path = urlsplit(host).path if host else ""
-    return "/v1" if "/instances/" in f"{path}/" else "/api/v1"
+    """`/api/v1` for a Developer Edition, `/v1` for a remote instance (wxo_load.deployment)."""
+    return DEFAULT_PATHS[deployment_kind(host)[0]][0]
+
+
+def wants_cpd(settings: AuthSettings, host: str | None, adk_auth_type: str | None) -> bool:
+    """Cloud Pak for Data: asked for, the ADK environment's type, or a URL starting https://cpd."""
+    if settings.auth_type != "auto":
+        return settings.auth_type == "cpd"
+    return adk_auth_type == "cpd" or is_cpd_url(host)
 
 
 def resolve_auth(settings: AuthSettings, host: str | None) -> tuple[TokenProvider, str | None]:
@@ -65,6 +70,8 @@ def _resolve(settings: AuthSettings, host: str | None) -> tuple[TokenProvider, s
             )
         env = _adk_env(settings, required=False)
         host = host or (env.wxo_url if env else None)
+        if wants_cpd(settings, host, env.auth_type if env else None):
+            return CpdTokenProvider(settings, host), host
         return ApiKeyProvider(settings, host, env.auth_type if env else None), host
     if mode == "adk":
         env = _adk_env(settings, required=True)
@@ -78,6 +85,8 @@ def _resolve(settings: AuthSettings, host: str | None) -> tuple[TokenProvider, s
 
 
 def _auto(settings: AuthSettings, host: str | None) -> tuple[TokenProvider, str | None]:
+    if wants_cpd(settings, host, None) and (settings.auth_type == "cpd" or settings.password != DEFAULT_PASSWORD):
+        return CpdTokenProvider(settings, host), host  # user name and password, no API key
     env = _adk_env(settings, required=False)
     if env is not None and host is not None and not settings.wxo_env and not same_server(host, env.wxo_url):
         log.info(
@@ -90,11 +99,12 @@ def _auto(settings: AuthSettings, host: str | None) -> tuple[TokenProvider, str 
     if host is None:
         return UnresolvedProvider("no --host, no token, no API key and no active ADK environment"), None
     if is_local_host(host):
-        return LocalLoginProvider(settings, host), host
+        return LocalOrNoTokenProvider(settings, host), host
     raise AuthError(
         f"No credentials for {host}: set WXO_TOKEN to a bearer token, or WXO_API_KEY to an API "
         "key (with --auth-type ibm_iam for IBM Cloud, mcsp or mcsp_v2 for AWS-hosted SaaS), or "
-        "activate an ADK environment for it with `orchestrate env activate NAME`."
+        "--auth-type cpd with WXO_USERNAME and WXO_PASSWORD / WXO_API_KEY for Cloud Pak for Data, "
+        "or activate an ADK environment for it with `orchestrate env activate NAME`."
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ..errors import ConfigError
 
 MODES = ("auto", "token", "apikey", "adk", "local", "none")
-AUTH_TYPES = ("auto", "ibm_iam", "mcsp", "mcsp_v2")
+AUTH_TYPES = ("auto", "ibm_iam", "mcsp", "mcsp_v2", "cpd")
 DEFAULT_USERNAME = "wxo.archer@ibm.com"  # the Developer Edition's built-in user
 DEFAULT_PASSWORD = "watsonx"  # ... and its published password (no secret)
 _AUTH_TYPE_ALIASES = {
@@ -18,6 +18,8 @@ _AUTH_TYPE_ALIASES = {
     "mcspv1": "mcsp",
     "mcspv2": "mcsp_v2",
     "mcsp-v2": "mcsp_v2",
+    "cp4d": "cpd",
+    "icp4d": "cpd",
 }
 
 
@@ -30,7 +32,8 @@ class AuthSettings:
     api_key: str | None = None  # WXO_API_KEY
     # ibm_iam | mcsp | mcsp_v2, or auto: IBM Cloud hosts (*.cloud.ibm.com) -> ibm_iam, other
     # *.ibm.com hosts -> mcsp (then mcsp_v2 if the v1 service refuses the key, as the ADK does),
-    # anything else -> ibm_iam; an ADK environment's `auth_type` wins over the guess.
+    # anything else -> ibm_iam; an ADK environment's `auth_type` wins over the guess. cpd: Cloud
+    # Pak for Data (also chosen in auto mode for a host URL starting https://cpd).
     auth_type: str = "auto"
     iam_url: str | None = None  # base URL of the token service (the operation path is added)
     wxo_env: str | None = None  # ADK environment name
@@ -51,7 +54,8 @@ class AuthSettings:
         if auth_type not in AUTH_TYPES:
             raise ConfigError(
                 f"auth type `{self.auth_type}` is not known; use one of: ibm_iam (IBM Cloud), "
-                "mcsp (AWS-hosted SaaS), mcsp_v2 (newer SaaS regions), or auto."
+                "mcsp (AWS-hosted SaaS), mcsp_v2 (newer SaaS regions), cpd (Cloud Pak for Data), "
+                "or auto."
             )
         object.__setattr__(self, "auth_type", auth_type)
         from ..redact import redact

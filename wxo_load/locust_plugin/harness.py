@@ -36,7 +36,10 @@ from locust.runners import (
 )
 
 from .. import gate_output, gates
-from ..auth import TokenProvider, default_api_prefix, resolve_auth, ssl_context
+from ..auth import TokenProvider, resolve_auth, ssl_context
+from ..auth.nologin import LocalOrNoTokenProvider
+from ..auth.tlsdefaults import tls_for_target
+from ..deployment import Deployment, deployment_for
 from ..errors import WxoLoadError
 from ..gate_cli import load_summary
 from ..live import IntervalTimings
@@ -49,6 +52,7 @@ from ..stats import MetricsBook, build_summary, nearest_rank_ms
 from .auth_options import add_auth_options, settings_from_options
 from .options import add_options, scenario_path
 from .webtab import LiveView, install_web_ui, linger, start_metrics_server
+from .webui import host_problem, install_host_check
 
 log = logging.getLogger("wxo_load")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # token exchanges are logged by wxo_load.auth
@@ -59,6 +63,7 @@ FLUSH_INTERVAL_S = 1.0
 TIMELINE_INTERVAL_S = 2.0
 FINAL_REPORT_GRACE_S = 10.0
 CPU_LIMIT_PERCENT = 90.0
+ABORT_MESSAGE = "wxo_abort"  # worker -> master: a harness error that must stop the test
 
 
 class CpuMeter:
@@ -104,7 +109,7 @@ class Harness:
         self.scenario_source = ""
         self.tokens: TokenProvider | None = None
         self.ssl_context: Any = None
-        self.api_prefix = "/api/v1"
+        self.deployment: Deployment | None = None
         self.book = MetricsBook()  # this process's measurements since the last report
         self.total = MetricsBook()  # master / local: everything so far
         self.window = MetricsBook()  # master: merged worker books since the last progress line
@@ -125,6 +130,7 @@ class Harness:
         self.baseline: dict[str, Any] | None = None
         self.finished = False
         self.aborted_by: Any = None
+        self.abort_message: str | None = None  # a harness error that stopped the test (exit 2)
         self.user_serial = 0
         self.cpu = CpuMeter()
         self.worker_cpu: dict[str, tuple[float, float]] = {}  # master: worker -> (peak %, CPU s)
@@ -165,6 +171,7 @@ class Harness:
             self.gates = self._collect_gates(scenario)
             self._apply_load_defaults(scenario)
             host = self._resolve_host(scenario)
+            deployment_for(host, scenario.api, getattr(options, "deployment", None))  # a bad --deployment stops here
         except WxoLoadError as exc:
             self.stop_simulator()
             fail_fast(str(exc))
@@ -215,8 +222,8 @@ class Harness:
 
     def _resolve_host(self, scenario: Scenario) -> str:
         options = self.options
-        settings = settings_from_options(options, dict(scenario.auth))
         host = self.env.host or options.host or scenario.host
+        settings = tls_for_target(settings_from_options(options, dict(scenario.auth)), host)
         provider, host = resolve_auth(settings, host)
         if not host:
             host = self.start_simulator(scenario)
@@ -254,11 +261,18 @@ class Harness:
             raise WxoLoadError("no scenario reached this worker: start the master with this locustfile (it loads --scenario).")
         self.scenario = scenario = Scenario.from_wire(wire)
         host = self.env.host
-        settings = settings_from_options(options, dict(scenario.auth))
+        self.tokens = None  # users of a test that cannot start do nothing (see WxoChatUser)
+        problem = host_problem(host)
+        if problem is not None:
+            raise WxoLoadError(problem)
+        settings = tls_for_target(settings_from_options(options, dict(scenario.auth)), host)
         self.tokens, _ = resolve_auth(settings, host)
+        if isinstance(self.tokens, LocalOrNoTokenProvider):
+            self.tokens.on_refused = self.abort_without_token
         self.ssl_context = ssl_context(settings) if host and host.startswith("https") else None
-        self.api_prefix = default_api_prefix(host)
         self.all_rows = getattr(options, "locust_rows", "run") == "all"
+        self.deployment = deployment_for(host, scenario.api, getattr(options, "deployment", None))
+        self.abort_message = None
         if self.is_worker:
             self.worker_name = f"worker-{self.runner.worker_index}"
         self.book.reset()
@@ -267,10 +281,22 @@ class Harness:
         self.cpu.start()
         self.greenlets.append(gevent.spawn(self._every, CpuMeter.INTERVAL_S, self.cpu.sample))
 
+    def check_target(self) -> None:
+        """Master or local runner, at test_start: the host (maybe typed in the web UI) must be a
+        URL; log the deployment kind and paths chosen for it, once per test."""
+        assert self.scenario is not None
+        host = self.env.host
+        problem = host_problem(host)
+        if problem is not None:
+            raise WxoLoadError(problem)
+        deployment = deployment_for(host, self.scenario.api, getattr(self.options, "deployment", None))
+        log.info("wxo-load: deployment %s", deployment.describe(host))
+
     def start_results(self) -> None:
         """Master or local runner, at test_start."""
         assert self.scenario is not None
         options = self.options
+        self.abort_message = None
         self.started_at = time.time()
         directory = Path(options.results_dir) if options.results_dir else ResultsWriter.default_dir(Path("results"), self.scenario.name, self.started_at)
         self.writer = ResultsWriter(directory)
@@ -469,6 +495,19 @@ class Harness:
 
     # -- the end -------------------------------------------------------------------------------
 
+    def abort_without_token(self, message: str) -> None:
+        """The server refused a request sent without a token: stop the test, exit 2. A worker
+        tells the master, which stops every worker."""
+        if self.abort_message is not None:
+            return
+        self.abort_message = message
+        log.error("wxo-load: %s", redact(message))
+        if self.is_worker:
+            self.runner.send_message(ABORT_MESSAGE, message)
+            return
+        self.env.process_exit_code = EXIT_HARNESS_ERROR
+        end_test(self.env)
+
     def _meta(self, ended_at: float) -> dict[str, Any]:
         options = self.options
         assert self.scenario is not None
@@ -525,6 +564,9 @@ class Harness:
             gate_output.write_gate_outputs(writer.directory, verdicts, {"scenario": summary["scenario"].get("name"), "results_dir": str(writer.directory)})
             sys.stdout.write("\n" + gate_output.format_table(verdicts) + "\n")
             self.env.process_exit_code = gate_output.exit_code(verdicts)
+        if self.abort_message is not None:
+            self.env.process_exit_code = EXIT_HARNESS_ERROR
+            sys.stderr.write(f"wxo-load: the test was stopped: {redact(self.abort_message)}\n")
         writer.close()
         runs = summary["runs"]
         sys.stderr.write(
@@ -576,6 +618,14 @@ def _relative(path: str | None) -> str | None:
 _harness: Harness | None = None
 
 
+def end_test(environment: Environment) -> None:
+    """After a harness error: headless, end the process (its exit code is set); with the web
+    UI, stop this test and keep the UI for the next one."""
+    runner = cast(Any, environment.runner)
+    headless = getattr(environment.parsed_options, "headless", True)
+    gevent.spawn(runner.quit if headless else runner.stop)
+
+
 def harness_of(environment: Environment) -> Harness:
     global _harness
     if _harness is None or _harness.env is not environment:
@@ -590,10 +640,12 @@ def _on_parser(parser: Any, **_: Any) -> None:
 
 
 @events.init.add_listener
-def _on_init(environment: Environment, **_: Any) -> None:
+def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
     harness = harness_of(environment)
     if environment.parsed_options is None:  # a library user building an Environment by hand
         return
+    if web_ui is not None:
+        install_host_check(web_ui)
     if not isinstance(environment.runner, WorkerRunner):
         harness.prepare()
         if environment.web_ui is not None:
@@ -605,6 +657,8 @@ def _on_init(environment: Environment, **_: Any) -> None:
             except OSError as exc:
                 harness.stop_simulator()
                 fail_fast(f"--metrics-port {options.metrics_port}: cannot listen on {options.metrics_bind} ({exc.strerror or exc}). Pick a free port.")
+    if isinstance(environment.runner, MasterRunner):
+        environment.runner.register_message(ABORT_MESSAGE, lambda msg, **_: harness.abort_without_token(str(msg.data)))
 
 
 @events.test_start.add_listener
@@ -613,6 +667,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     try:
         if not harness.is_worker:
             harness.reload_scenario_if_changed()  # the web UI's form may name another scenario
+            harness.check_target()
         if harness.is_master:
             harness.start_results()
             return
@@ -620,7 +675,7 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
     except WxoLoadError as exc:
         log.error("wxo-load: %s", redact(str(exc)))
         environment.process_exit_code = EXIT_HARNESS_ERROR
-        gevent.spawn(cast(Any, environment.runner).quit)
+        end_test(environment)
         return
     if isinstance(environment.runner, LocalRunner):
         harness.start_results()

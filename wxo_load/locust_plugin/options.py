@@ -56,6 +56,13 @@ def add_options(parser: Any) -> None:
         help="Agent to talk to (overrides the scenario's agent_id)",
     )
     group.add_argument(
+        "--deployment",
+        default=None,
+        env_var="WXO_DEPLOYMENT",
+        include_in_web_ui=False,
+        help="API paths: auto (default: from the host URL), local (Developer Edition: /api/v1/threads) or remote (SaaS: /v1/orchestrate/threads); overrides the scenario's api.deployment",
+    )
+    group.add_argument(
         "--mock-profile",
         default=None,
         include_in_web_ui=False,

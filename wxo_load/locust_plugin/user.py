@@ -69,12 +69,9 @@ class WxoChatUser(User):
             scenario,
             self.harness.tokens,
             ssl_context=self.harness.ssl_context,
-            api_prefix=self.harness.api_prefix,
+            deployment=self.harness.deployment,
         )
 
-    def on_start(self) -> None:
-        if not self.ready:
-            raise StopUser()  # test_start reported why; this user has nothing to do
 
     def on_stop(self) -> None:
         if self.ready:
@@ -86,6 +83,8 @@ class WxoChatUser(User):
 
     @task
     def conversation(self) -> None:
+        if not self.ready:
+            raise StopUser()  # test_start reported why; this user has nothing to do (quietly)
         harness, scenario = self.harness, self.scenario
         turns = scenario.pick_turns(self.rng)
         messages = self.prompts.conversation(turns)

@@ -2,7 +2,10 @@
 
 Routes are served under `/api/v1/...` (the widget's prefix) and `/v1/...` (the ADK's):
 login and tenants, threads and their messages, streamed and plain runs, readiness; plus the
-unauthenticated `/_mock/stats` and `/_mock/reset-stats`.
+unauthenticated `/_mock/stats` and `/_mock/reset-stats`. A SaaS instance's shape is served
+under `/instances/<id>/v1/orchestrate/...` (threads, runs) only: anything else under
+`/instances/<id>/` (e.g. `/v1/threads`, `/api/v1/...`) is 404, as on SaaS. With `no_auth`
+(`--no-auth`) there is no login route and chat needs no token (a server without auth).
 """
 
 from __future__ import annotations
@@ -87,6 +90,7 @@ class Settings:
     stats_dir: Path | None = None  # with --workers N: where workers share their stats
     watch_parent: bool = False  # exit when the process that started us goes away
     accept_any_token: bool = False  # benchmarks: any non-empty bearer is the default tenant's user
+    no_auth: bool = False  # no login route; chat accepts requests without a token
 
 
 def _now_iso() -> str:
@@ -184,6 +188,8 @@ class MockApp:
         elif path.startswith("/_mock/"):
             await self.mock_route(path, method, send)
             return
+        elif path.startswith("/instances/") and _instance_sub(path) is not None:
+            sub = _instance_sub(path) or ""
         else:
             await self.respond(send, 404, {"detail": "Not Found"})
             return
@@ -218,7 +224,7 @@ class MockApp:
         if sub.startswith("/threads/") and sub.endswith("/messages") and method == "GET":
             await self.thread_messages(scope, send, sub[9:-9])
             return
-        if sub == "/auth/token" and method == "POST":
+        if sub == "/auth/token" and method == "POST" and not self.settings.no_auth:
             await self.login(scope, receive, send)
             return
         if sub == "/tenants":
@@ -275,6 +281,8 @@ class MockApp:
                 if text[:7].lower() == "bearer ":
                     token = text[7:].strip()
                 break
+        if self.settings.no_auth:
+            return _ANY_TOKEN_CLAIMS, ""
         if not token:
             return None, "Not authenticated"
         if self.settings.accept_any_token:
@@ -767,6 +775,14 @@ async def _watch_parent(ppid: int) -> None:
         if os.getppid() != ppid:
             os.kill(os.getpid(), signal.SIGTERM)
             return
+
+
+def _instance_sub(path: str) -> str | None:
+    """`/instances/<id>/v1/orchestrate/rest` -> `/orchestrate/rest`; None for any other shape."""
+    parts = path.split("/", 3)  # ['', 'instances', '<id>', 'v1/orchestrate/...']
+    if len(parts) < 4 or not parts[2] or not parts[3].startswith("v1/orchestrate/"):
+        return None
+    return "/" + parts[3][3:]
 
 
 def _query_value(scope: Scope, key: bytes) -> str:

@@ -56,6 +56,11 @@ def configure_mock(parser: argparse.ArgumentParser) -> None:
         help="accept any bearer token (for hand-written locustfiles in benchmarks; never for rehearsing auth)",
     )
     parser.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="a server without authentication: no login route (404) and no token needed for chat",
+    )
+    parser.add_argument(
         "--token-ttl",
         type=float,
         default=None,
@@ -134,6 +139,7 @@ def run_mock(args: argparse.Namespace) -> int:
         seed=seed,
         token_ttl_s=args.token_ttl,
         accept_any_token=args.accept_any_token,
+        no_auth=args.no_auth,
         event_log=args.event_log,
         watch_parent=os.environ.get(WATCH_PARENT_ENV) == "1",
     )
