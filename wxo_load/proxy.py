@@ -90,6 +90,16 @@ def explicit() -> str | None:
     return _explicit
 
 
+def httpx_proxy() -> tuple[str | None, bool]:
+    """`(proxy, trust_env)` for an httpx client, so token exchanges take the same way."""
+    if _explicit is None:
+        return None, True  # httpx reads the same environment variables
+    text = _explicit.strip()
+    if not text or text.lower() in DIRECT:
+        return None, False
+    return (text if "://" in text else "http://" + text), True
+
+
 def proxy_for(url: str, environ: Mapping[str, str] | None = None) -> Proxy | None:
     """The proxy a request to `url` goes through, or None for a direct connection."""
     if _explicit is not None:

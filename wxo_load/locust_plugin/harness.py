@@ -40,6 +40,7 @@ from ..auth import TokenProvider, default_api_prefix, resolve_auth, ssl_context
 from ..errors import WxoLoadError
 from ..gate_cli import load_summary
 from ..mock.process import SimulatorProcess
+from ..proxy import set_explicit as set_proxy
 from ..records import LOCUST_NAMES, OK, STOPPED, ConversationRecord, RunRecord
 from ..redact import redact
 from ..results import ResultsWriter
@@ -209,6 +210,7 @@ class Harness:
         options = self.options
         settings = settings_from_options(options, dict(scenario.auth))
         host = self.env.host or options.host or scenario.host
+        set_proxy(getattr(options, "proxy", None) or None)  # the login below goes through it too
         provider, host = resolve_auth(settings, host)
         if not host:
             host = self.start_simulator(scenario)
@@ -247,6 +249,7 @@ class Harness:
         self.scenario = scenario = Scenario.from_wire(wire)
         host = self.env.host
         settings = settings_from_options(options, dict(scenario.auth))
+        set_proxy(getattr(options, "proxy", None) or None)  # before any token exchange or connection
         self.tokens, _ = resolve_auth(settings, host)
         self.ssl_context = ssl_context(settings) if host and host.startswith("https") else None
         self.api_prefix = default_api_prefix(host)

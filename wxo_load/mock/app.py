@@ -87,6 +87,7 @@ class Settings:
     stats_dir: Path | None = None  # with --workers N: where workers share their stats
     watch_parent: bool = False  # exit when the process that started us goes away
     accept_any_token: bool = False  # benchmarks: any non-empty bearer is the default tenant's user
+    keep_alive_timeout_s: float = 5.0  # idle keep-alive connections are closed after this (uvicorn's default)
 
 
 def _now_iso() -> str:

@@ -70,6 +70,13 @@ def configure_mock(parser: argparse.ArgumentParser) -> None:
         help="override one fault rate of the profile, e.g. --fault http_503=0.1 (repeatable)",
     )
     parser.add_argument(
+        "--keep-alive-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="close idle keep-alive connections after this, as uvicorn does (default 5, like the Developer Edition)",
+    )
+    parser.add_argument(
         "--log-level",
         default="warning",
         choices=LOG_LEVELS,
@@ -112,6 +119,10 @@ def run_mock(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"option --token-ttl {args.token_ttl:g}: expected a positive number of seconds."
         )
+    if not args.keep_alive_timeout > 0:
+        raise ConfigError(
+            f"option --keep-alive-timeout {args.keep_alive_timeout:g}: expected a positive number of seconds."
+        )
     profile = _apply_overrides(args)
     seed = args.seed if args.seed is not None else profile.seed
     if args.event_log is not None:
@@ -134,6 +145,7 @@ def run_mock(args: argparse.Namespace) -> int:
         seed=seed,
         token_ttl_s=args.token_ttl,
         accept_any_token=args.accept_any_token,
+        keep_alive_timeout_s=args.keep_alive_timeout,
         event_log=args.event_log,
         watch_parent=os.environ.get(WATCH_PARENT_ENV) == "1",
     )
