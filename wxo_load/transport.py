@@ -122,7 +122,8 @@ class Response:
         if self._interim:
             self._interim = False
             return
-        self._keep_alive = self._parser.should_keep_alive()
+        parser = self._parser  # HTTP/1.0 keep-alive is legal but rare: not reused, like h11
+        self._keep_alive = parser.should_keep_alive() and parser.get_http_version() == "1.1"
         self._complete = True
 
     # -- reading --------------------------------------------------------------------------
