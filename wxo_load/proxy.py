@@ -22,7 +22,7 @@ import os
 import socket
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
 from .errors import ConfigError
@@ -36,7 +36,7 @@ _MAX_CONNECT_ANSWER = 16 * 1024
 class Proxy:
     host: str
     port: int
-    authorization: str | None = None  # "Basic <base64>" when the URL had credentials
+    authorization: str | None = field(default=None, repr=False)  # "Basic <base64>": never in a repr
 
     @property
     def shown(self) -> str:
