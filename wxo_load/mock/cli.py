@@ -17,6 +17,7 @@ from ..errors import ConfigError, WxoLoadError
 if TYPE_CHECKING:
     from .profiles import Profile
 from . import DEFAULT_BIND, DEFAULT_PORT
+from .framing import FRAMINGS
 
 WATCH_PARENT_ENV = "WXO_LOAD_MOCK_WATCH_PARENT"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -75,6 +76,12 @@ def configure_mock(parser: argparse.ArgumentParser) -> None:
         default=5.0,
         metavar="SECONDS",
         help="close idle keep-alive connections after this, as uvicorn does (default 5, like the Developer Edition)",
+    )
+    parser.add_argument(
+        "--framing",
+        default="ndjson",
+        choices=FRAMINGS,
+        help="how events go on the wire: ndjson (default, like the Developer Edition), sse, or crlf-tiny (CRLF lines in 16-byte chunks)",
     )
     parser.add_argument(
         "--log-level",
@@ -146,6 +153,7 @@ def run_mock(args: argparse.Namespace) -> int:
         token_ttl_s=args.token_ttl,
         accept_any_token=args.accept_any_token,
         keep_alive_timeout_s=args.keep_alive_timeout,
+        framing=args.framing,
         event_log=args.event_log,
         watch_parent=os.environ.get(WATCH_PARENT_ENV) == "1",
     )
