@@ -64,5 +64,6 @@ if _OUT:
 
     @events.quitting.add_listener
     def _flush(**_: object) -> None:
+        assert _OUT is not None
         with open(_OUT, "w") as f:
             f.write("\n".join(_lines) + "\n")
