@@ -103,3 +103,11 @@ def test_https_goes_through_a_connect_tunnel(tmp_path: Path, proxy: ForwardProxy
     assert (response.status, response.read()) == (200, b"POST /api/v1/threads HTTP/1.1")  # origin form inside the tunnel
     assert proxy.seen == [f"CONNECT orchestrate.invalid:{port}"]
     listener.close()
+
+
+def test_an_unusable_proxy_setting_stops_the_test_before_any_user_without_its_secret(tmp_path: Path, sim: SimulatorProcess) -> None:
+    env = clean_env(tmp_path, HTTP_PROXY=f"socks5://tester:{SECRET}@127.0.0.1:1080")
+    proc = run_locust(["-u", "1", "-t", "5s", "--host", sim.url, "--results-dir", str(tmp_path / "r")], home=tmp_path, env=env, timeout_s=60)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "not a supported proxy URL" in proc.stderr and "Traceback" not in proc.stderr
+    assert SECRET not in proc.stdout + proc.stderr

@@ -40,6 +40,7 @@ from ..auth import TokenProvider, default_api_prefix, resolve_auth, ssl_context
 from ..errors import WxoLoadError
 from ..gate_cli import load_summary
 from ..mock.process import SimulatorProcess
+from ..proxy import proxy_for
 from ..proxy import set_explicit as set_proxy
 from ..records import LOCUST_NAMES, OK, STOPPED, ConversationRecord, RunRecord
 from ..redact import redact
@@ -211,6 +212,8 @@ class Harness:
         settings = settings_from_options(options, dict(scenario.auth))
         host = self.env.host or options.host or scenario.host
         set_proxy(getattr(options, "proxy", None) or None)  # the login below goes through it too
+        if host:
+            proxy_for(host)  # a proxy URL from the environment that cannot be used stops the test here
         provider, host = resolve_auth(settings, host)
         if not host:
             host = self.start_simulator(scenario)
