@@ -207,6 +207,7 @@ class Response:
         self._conn.close()
 
     def _finish(self) -> None:
+        self._parser = None  # type: ignore[assignment]  # break the parser <-> protocol cycle: no GC work
         self._conn._response_done(self._keep_alive and not self._dirty)
 
     def drain(self, max_bytes: int = DRAIN_MAX_BYTES, max_s: float = DRAIN_MAX_S) -> bool:
@@ -270,6 +271,7 @@ class Connection:
         self.read_timeout_s = read_timeout_s
         self.proxy = proxy
         self._sock: socket.socket | None = None
+        self._response: Response | None = None  # the last one, whose parser cycle close() breaks
         self._reusable = False
         self.last_rx = 0.0
         loop = gevent_loop()
@@ -287,6 +289,9 @@ class Connection:
     def close(self) -> None:
         sock, self._sock = self._sock, None
         self._reusable = False
+        response, self._response = self._response, None
+        if response is not None:  # an answer not read to its end: break its parser cycle
+            response._parser = None  # type: ignore[assignment]
         if self._watchdog is not None:
             self._watchdog.disarm()
         if sock is not None:
@@ -381,7 +386,10 @@ class Connection:
             watchdog.stalled = False
             watchdog.arm(self.read_timeout_s)
         data = head + body
-        response = Response(self)
+        previous = self._response
+        if previous is not None:
+            previous._parser = None  # type: ignore[assignment]  # done with: break its cycle
+        self._response = response = Response(self)
         try:
             sent = sock.send(data)  # a request fits the socket buffer: one call, no sendall loop
             if sent < len(data):

@@ -41,15 +41,18 @@ def _watch() -> None:
 
 
 _gc_start = [0.0]
+_gc_q0 = [0.0]
 
 
 def _on_gc(phase: str, info: dict[str, int]) -> None:
     if phase == "start":
         _gc_start[0] = _perf()
+        if info.get("generation", 0) > 0:
+            _gc_q0[0] = _run_queue_s()
         return
     took = _perf() - _gc_start[0]
     if took > 0.001:
-        _lines.append(json.dumps({"t": _gc_start[0], "kind": "gc", "gen": info.get("generation"), "ms": round(took * 1000, 3)}))
+        _lines.append(json.dumps({"t": _gc_start[0], "kind": "gc", "gen": info.get("generation"), "ms": round(took * 1000, 3), "collected": info.get("collected"), "run_queue_ms": round((_run_queue_s() - _gc_q0[0]) * 1000, 3)}))
 
 
 if _OUT:
