@@ -156,7 +156,11 @@ def open_socket(host: str, port: int, proxy: Proxy | None, ssl_context: ssl.SSLC
         sock = socket.create_connection((proxy.host, proxy.port) if proxy else (host, port), timeout=timeout_s)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if proxy is not None and ssl_context is not None:
-            _tunnel(sock, host, port, proxy)
+            try:
+                _tunnel(sock, host, port, proxy)
+            except BaseException:
+                sock.close()
+                raise
         if ssl_context is not None:
             sock = ssl_context.wrap_socket(sock, server_hostname=host)
     except ConnectFailed:
