@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .mock.framing import FRAMINGS
 from .mock.process import SimulatorProcess
 from .stats import nearest_rank_ms
 
@@ -52,6 +53,7 @@ def configure_bench(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=float, default=6.0, help="seconds before measuring (default 6)")
     parser.add_argument("--streams", default="100,250,500,750,1000", help="open-stream steps of the concurrency phase (default 100,250,500,750,1000)")
     parser.add_argument("--phases", default="cost,timing,concurrency", help="which phases to run (default all three)")
+    parser.add_argument("--framing", default="ndjson", choices=FRAMINGS, help="how the simulator frames events in every phase: ndjson (default), sse, crlf-tiny")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
 
 
@@ -121,8 +123,11 @@ def _harness_runs(results_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+_framing = "ndjson"  # set once by run_bench from --framing
+
+
 def _simulator(profile: str, work: Path, log: Path | None) -> SimulatorProcess:
-    args = ["--accept-any-token"]
+    args = ["--accept-any-token", "--framing", _framing]
     if log is not None:
         args += ["--event-log", str(log)]
     return SimulatorProcess.start(profile=str(ASSETS / profile), port=0, seed=1, extra_args=args, timeout_s=30)
@@ -274,7 +279,9 @@ def run_bench(args: argparse.Namespace) -> int:
     if unknown:
         raise ConfigError(f"--phases: unknown {', '.join(sorted(unknown))}; choose from cost, timing, concurrency.")
     steps = [int(x) for x in args.streams.split(",") if x.strip()]
-    report: dict[str, Any] = {"machine": _machine(), "reference": str(reference)}
+    global _framing
+    _framing = args.framing
+    report: dict[str, Any] = {"machine": _machine(), "reference": str(reference), "framing": args.framing}
     with tempfile.TemporaryDirectory(prefix="wxo-bench-") as tmp:
         work = Path(tmp)
         if "cost" in phases:

@@ -33,6 +33,7 @@ import orjson
 from . import __version__
 from .deployment import Deployment, deployment_for
 from .errors import AuthError, ConfigError
+from .proxy import proxy_for
 from .records import (
     CONNECT_ERROR,
     PROTOCOL_ERROR,
@@ -110,20 +111,26 @@ class ChatClient:
         api, req = scenario.api, scenario.request
         if deployment is None:  # the harness decides once per process; a library user, here
             deployment = deployment_for(host, api)
+        proxy = proxy_for(host)
         self._conn = Connection(
             endpoint.host,
             endpoint.port,
             ssl_context=ssl_context if endpoint.https else None,
             connect_timeout_s=req.connect_timeout_s,
             read_timeout_s=req.stall_timeout_s,
+            proxy=proxy,
         )
+        # Through a proxy, a plain-http request names its origin (absolute form) and carries the
+        # proxy's credentials; an https one goes through a CONNECT tunnel and needs neither.
+        origin = f"http://{self._conn.host_header}" if proxy is not None and not endpoint.https else ""
         common = (
             f"Host: {self._conn.host_header}\r\nUser-Agent: {user_agent}\r\n"
             "Content-Type: application/json\r\nx-watson-channel: agentic_chat\r\n"
             + "".join(f"{k}: {v}\r\n" for k, v in req.headers.items())
+            + (proxy.header_line if origin and proxy is not None else "")
         )
-        threads_target = endpoint.base_path + deployment.threads_path
-        runs_target = f"{endpoint.base_path}{deployment.runs_path}?{urlencode(api.stream_query)}"
+        threads_target = origin + endpoint.base_path + deployment.threads_path
+        runs_target = f"{origin}{endpoint.base_path}{deployment.runs_path}?{urlencode(api.stream_query)}"
         self._thread_head = f"POST {threads_target} HTTP/1.1\r\nAccept: application/json, text/plain, */*\r\n{common}".encode()
         self._run_head = f"POST {runs_target} HTTP/1.1\r\nAccept: */*\r\n{common}".encode()
         self._stream_timeout_s = req.stream_timeout_s
@@ -152,6 +159,7 @@ class ChatClient:
         """`POST /threads` with the first message as title; 201 and `{"thread_id"}` expected."""
         body = b'{"title":' + orjson.dumps(title[:200]) + b',"agent_id":' + self._agent_id_json + b"}"
         t0 = perf_counter()
+        response: Response | None = None
         try:
             token = self.tokens.token()
             for attempt in (1, 2):
@@ -163,11 +171,12 @@ class ChatClient:
                 break
         except AuthError as exc:
             return ThreadResult(None, _ms_since(t0), HTTP_401, redact(str(exc))[:300], 401)
-        except _TRANSPORT_ERRORS as exc:
+        except Exception as exc:  # every failure is one error class, never an escape (`stopped`)
             self._conn.close()
-            outcome = TIMEOUT if isinstance(exc, TimeoutError) and not isinstance(exc, ConnectFailed) else CONNECT_ERROR
-            return ThreadResult(None, _ms_since(t0), outcome, _exc_text(exc))
+            outcome, detail = self._classify(exc, response is not None)
+            return ThreadResult(None, _ms_since(t0), outcome, detail)
         elapsed = _ms_since(t0)
+        assert response is not None
         if response.status not in (200, 201):
             return ThreadResult(None, elapsed, http_error_class(response.status), _body_text(content), response.status)
         try:
@@ -199,7 +208,9 @@ class ChatClient:
             for attempt in (1, 2):
                 record.attempts = attempt
                 head = self._head(self._run_head, token, record.request_id, len(body))
-                if not self._stream_once(tracker, head, body, t0, allow_retry=attempt == 1):
+                again = self._stream_once(tracker, head, body, t0, allow_retry=attempt == 1)
+                record.reconnects += self._conn.retries
+                if not again:
                     break
                 token = self.tokens.refresh(token)
         except AuthError as exc:  # no valid token could be had: the server would answer 401
@@ -252,21 +263,22 @@ class ChatClient:
 
     def _read_events(self, response: Response, tracker: RunTracker, decoder: StreamDecoder, deadline: float) -> None:
         """Feed the body to the tracker as it arrives, until it ends or the run is over."""
-        feed, on_event = decoder.feed, tracker.on_event
+        feed, on_event, conn = decoder.feed, tracker.on_event, self._conn
         for chunk in response.iter_body():
-            t = perf_counter()
-            if tracker.finished:
-                continue  # after `done`: drain the body (normally just its last chunk) to reuse the connection
+            t = conn.last_rx  # when recv returned these bytes
             for event in feed(chunk):
                 if on_event(event, t):
                     tracker.end(t)  # the run is over at `done`, whatever the drain takes
-                    break
-            if t > deadline and not tracker.finished:
+                    response.drain()  # the body's end (bounded), so the connection can be reused
+                    return
+            if t > deadline:
                 self._conn.close()
                 tracker.end(t, TIMEOUT, f"run still streaming after stream_timeout_s={self._stream_timeout_s:g}")
                 return
 
     def _classify(self, exc: Exception, got_response: bool) -> tuple[str, str]:
+        if not isinstance(exc, _TRANSPORT_ERRORS):  # a bug of ours: counted, never an escape
+            return PROTOCOL_ERROR, f"internal error: {_exc_text(exc)}"
         if isinstance(exc, ConnectFailed):
             return CONNECT_ERROR, _exc_text(exc)
         if isinstance(exc, TimeoutError):

@@ -98,6 +98,7 @@ class RunRecord:
     client_lag_max_ms: float | None = None  # worst arrival-minus-event-id-timestamp in this run
     schedule_lag_ms: float | None = None  # how late the run began against its schedule
     attempts: int = 1  # 2 when a 401 before streaming was retried with a refreshed token
+    reconnects: int = 0  # times the request was sent again on a new connection (the kept-alive one had closed before any answer byte)
     worker: str = ""  # which load-generator process measured it
 
     @property

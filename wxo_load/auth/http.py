@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from ..errors import AuthError
+from ..proxy import httpx_proxy
 from ..redact import redact
 from ..tls import TlsSettings, ssl_context
 
@@ -18,13 +19,16 @@ USER_AGENT = "wxo-load"
 
 
 def make_client(settings: TlsSettings) -> httpx.Client:
-    """A client for token exchanges, with the process's shared TLS context."""
+    """A client for token exchanges, with the process's shared TLS context and the proxy the
+    chat connections use (`--proxy` / `WXO_PROXY`, else the environment's)."""
+    proxy, trust_env = httpx_proxy()
     return httpx.Client(
         verify=ssl_context(settings),
         timeout=TIMEOUT,
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,
-        trust_env=True,
+        trust_env=trust_env,
+        proxy=proxy,
     )
 
 

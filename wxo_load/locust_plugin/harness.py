@@ -44,6 +44,8 @@ from ..errors import WxoLoadError
 from ..gate_cli import load_summary
 from ..live import IntervalTimings
 from ..mock.process import SimulatorProcess
+from ..proxy import proxy_for
+from ..proxy import set_explicit as set_proxy
 from ..records import LOCUST_NAMES, OK, STOPPED, ConversationRecord, RunRecord
 from ..redact import redact
 from ..results import ResultsWriter
@@ -223,6 +225,9 @@ class Harness:
     def _resolve_host(self, scenario: Scenario) -> str:
         options = self.options
         host = self.env.host or options.host or scenario.host
+        set_proxy(getattr(options, "proxy", None) or None)  # the login below goes through it too
+        if host:
+            proxy_for(host)  # a proxy URL from the environment that cannot be used stops the test here
         settings = tls_for_target(settings_from_options(options, dict(scenario.auth)), host)
         provider, host = resolve_auth(settings, host)
         if not host:
@@ -266,6 +271,7 @@ class Harness:
         if problem is not None:
             raise WxoLoadError(problem)
         settings = tls_for_target(settings_from_options(options, dict(scenario.auth)), host)
+        set_proxy(getattr(options, "proxy", None) or None)  # before any token exchange or connection
         self.tokens, _ = resolve_auth(settings, host)
         if isinstance(self.tokens, LocalOrNoTokenProvider):
             self.tokens.on_refused = self.abort_without_token

@@ -69,6 +69,13 @@ def add_options(parser: Any) -> None:
         help="Behaviour profile of the built-in simulator started when no host is given (overrides the scenario's simulator.profile)",
     )
     group.add_argument(
+        "--proxy",
+        default=None,
+        env_var="WXO_PROXY",
+        is_secret=True,
+        help="Forward proxy for every request, e.g. http://user:pass@proxy:3128, or `none` (default: HTTP_PROXY / HTTPS_PROXY / NO_PROXY)",
+    )
+    group.add_argument(
         "--lag-limit-ms",
         type=float,
         default=10.0,

@@ -18,7 +18,7 @@ from locust.exception import StopUser
 from locust.user.users import LOCUST_STATE_STOPPING
 
 from ..client import ChatClient, request_id
-from ..records import OK, STOPPED, ConversationRecord, RunRecord
+from ..records import OK, PROTOCOL_ERROR, STOPPED, ConversationRecord, RunRecord
 from ..scenario import Scenario
 from .harness import harness_of
 
@@ -99,6 +99,9 @@ class WxoChatUser(User):
                 return
             conv.thread_id = thread.thread_id
             self._turns(conv, messages, t0)
+        except Exception:
+            conv.outcome = PROTOCOL_ERROR  # a bug of ours (the client never raises): not `stopped`
+            raise
         except BaseException:
             conv.outcome = STOPPED  # the test stopped in the middle of this conversation
             raise

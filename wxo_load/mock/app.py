@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from .eventlog import EventLog
+from .framing import framer
 from .plan import DROP, MALFORMED, MESSAGE_CREATED, Planner, RunPlan, encode, rest_of
 from .profiles import Profile
 from .stats import Stats, aggregate
@@ -91,6 +92,8 @@ class Settings:
     watch_parent: bool = False  # exit when the process that started us goes away
     accept_any_token: bool = False  # benchmarks: any non-empty bearer is the default tenant's user
     no_auth: bool = False  # no login route; chat accepts requests without a token
+    keep_alive_timeout_s: float = 5.0  # idle keep-alive connections are closed after this (uvicorn's default)
+    framing: str = "ndjson"  # how event lines go on the wire: see mock/framing.py
 
 
 def _now_iso() -> str:
@@ -135,6 +138,7 @@ class MockApp:
             }
         }
         self.event_log = EventLog(settings.event_log) if settings.event_log else None
+        self.framer = framer(settings.framing)
         self._background: list[asyncio.Task[None]] = []
         self._reset_generation = 0
 
@@ -626,7 +630,11 @@ class MockApp:
                 raise DropConnection(plan.run_id)
             line = b'{"id": "' + event_id.encode() + rest
             t_mono = perf_counter()
-            await send({"type": "http.response.body", "body": line, "more_body": True})
+            if self.framer is None:
+                await send({"type": "http.response.body", "body": line, "more_body": True})
+            else:
+                for piece in self.framer(line):
+                    await send({"type": "http.response.body", "body": piece, "more_body": True})
             record(t_mono - t_sched)
             if log is not None:
                 log.add(plan.run_id, plan.thread_id, index, name, event_id, t_mono, t_sched)

@@ -17,6 +17,7 @@ from ..errors import ConfigError, WxoLoadError
 if TYPE_CHECKING:
     from .profiles import Profile
 from . import DEFAULT_BIND, DEFAULT_PORT
+from .framing import FRAMINGS
 
 WATCH_PARENT_ENV = "WXO_LOAD_MOCK_WATCH_PARENT"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -75,6 +76,19 @@ def configure_mock(parser: argparse.ArgumentParser) -> None:
         help="override one fault rate of the profile, e.g. --fault http_503=0.1 (repeatable)",
     )
     parser.add_argument(
+        "--keep-alive-timeout",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="close idle keep-alive connections after this, as uvicorn does (default 5, like the Developer Edition)",
+    )
+    parser.add_argument(
+        "--framing",
+        default="ndjson",
+        choices=FRAMINGS,
+        help="how events go on the wire: ndjson (default, like the Developer Edition), sse, or crlf-tiny (CRLF lines in 16-byte chunks)",
+    )
+    parser.add_argument(
         "--log-level",
         default="warning",
         choices=LOG_LEVELS,
@@ -117,6 +131,10 @@ def run_mock(args: argparse.Namespace) -> int:
         raise ConfigError(
             f"option --token-ttl {args.token_ttl:g}: expected a positive number of seconds."
         )
+    if not args.keep_alive_timeout > 0:
+        raise ConfigError(
+            f"option --keep-alive-timeout {args.keep_alive_timeout:g}: expected a positive number of seconds."
+        )
     profile = _apply_overrides(args)
     seed = args.seed if args.seed is not None else profile.seed
     if args.event_log is not None:
@@ -140,6 +158,8 @@ def run_mock(args: argparse.Namespace) -> int:
         token_ttl_s=args.token_ttl,
         accept_any_token=args.accept_any_token,
         no_auth=args.no_auth,
+        keep_alive_timeout_s=args.keep_alive_timeout,
+        framing=args.framing,
         event_log=args.event_log,
         watch_parent=os.environ.get(WATCH_PARENT_ENV) == "1",
     )

@@ -72,7 +72,7 @@ def run_worker(
         log_level=log_level,
         access_log=False,
         timeout_graceful_shutdown=1,
-        timeout_keep_alive=30,
+        timeout_keep_alive=settings.keep_alive_timeout_s,  # type: ignore[arg-type]  # a float works (call_later)
     )
     logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
 

@@ -1,0 +1,136 @@
+"""A/B the harness's client code of two checkouts on a shared machine: rounds of A then B.
+
+    python bench/ab_client.py --a /work/main --b . --framings ndjson,sse,crlf-tiny --rounds 2
+
+Each checkout runs its own locustfile with its own Python (`<checkout>/.venv/bin/python`) and
+the bench scenario, alone, against a fresh simulator of *this* checkout (so `--framing` is
+available and the server is the same for both) that logs when it wrote every event. Per run,
+the interval from run.started to the first message.delta and to done as the client measured it
+is compared with the interval between the server's writes of the same events (run by run, not
+percentile against percentile); and the Locust process's CPU seconds (from /proc) over the
+measured window are divided by the runs completed in it. Alternating A and B in rounds spreads
+the noise of other processes over both. Not a test: it prints figures (and --json writes them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(HERE))
+
+from wxo_load.bench import (  # noqa: E402 - after the path set-up above
+    ASSETS,
+    _clean_env,
+    _cpu_seconds,
+    _errors_ms,
+    _harness_runs,
+    _quantiles,
+    _read_event_log,
+    _server_writes,
+)
+from wxo_load.mock.process import SimulatorProcess  # noqa: E402
+
+
+def one(checkout: Path, framing: str, users: int, warmup_s: float, duration_s: float, work: Path, probe: bool = False) -> dict[str, Any]:
+    log = work / "events.jsonl"
+    results = work / "results"
+    python = checkout / ".venv" / "bin" / "python"
+    env = _clean_env()
+    files = str(checkout / "locustfile.py")
+    if probe:
+        env["WXO_BENCH_HUB_PROBE_OUT"] = str(work / "probe.jsonl")
+        files += f",{ASSETS / 'hub_probe.py'}"
+    args = ["--accept-any-token", "--framing", framing, "--event-log", str(log)]
+    with SimulatorProcess.start(profile=str(ASSETS / "profile_long.yaml"), port=0, seed=1, extra_args=args, timeout_s=30) as sim:
+        steady_from = time.perf_counter() + warmup_s
+        cmd = [str(python), "-m", "locust", "-f", files, "--headless", "--only-summary",
+               "-u", str(users), "-r", str(users), "-t", f"{int(warmup_s + duration_s + 2)}s", "--host", sim.url,
+               "--scenario", str(ASSETS / "scenario.yaml"), "--results-dir", str(results), "--progress-interval", "0"]  # fmt: skip
+        proc = subprocess.Popen(cmd, cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        time.sleep(warmup_s)
+        t1, cpu1 = time.perf_counter(), _cpu_seconds(proc.pid)
+        time.sleep(duration_s)
+        t2, cpu2 = time.perf_counter(), _cpu_seconds(proc.pid)
+        proc.wait(timeout=120)
+    done = sum(1 for line in _read_event_log(log) if line["event"] == "done" and t1 <= line["t_mono"] <= t2)
+    server = {run_id: w for run_id, w in _server_writes(log).items() if w.get("run.started", 0) >= steady_from}
+    measured = {
+        r["run_id"]: {"run.started": r["run_started_ms"] / 1000.0, "message.delta": r["first_delta_ms"] / 1000.0, "done": r["done_ms"] / 1000.0}
+        for r in _harness_runs(results)
+        if r["outcome"] == "ok" and r["run_id"]
+    }
+    errors = _errors_ms(measured, server)
+    causes = _outlier_causes(measured, server, work / "probe.jsonl") if probe else {}
+    return {"errors": errors, "cpu_s": cpu2 - cpu1, "runs": done, "causes": causes}
+
+
+def _outlier_causes(measured: dict[str, dict[str, float]], server: dict[str, dict[str, float]], probe: Path, limit_ms: float = 5.0) -> dict[str, int]:
+    """For each run whose timing error exceeds `limit_ms`: what the probe saw while it streamed."""
+    episodes = [json.loads(x) for x in probe.read_text().splitlines() if x.strip()] if probe.exists() else []
+    causes: dict[str, int] = {}
+    for run_id, seen in measured.items():
+        wrote = server.get(run_id)
+        if not wrote or "done" not in wrote or "run.started" not in wrote:
+            continue
+        worst = max(abs((seen[e] - seen["run.started"]) - (wrote[e] - wrote["run.started"])) * 1000 for e in ("message.delta", "done") if e in wrote)
+        if worst <= limit_ms:
+            continue
+        during = [e for e in episodes if wrote["run.started"] - 0.05 <= e["t"] <= wrote["done"] + 0.05]
+        if any(e["kind"] == "gc" and e["ms"] >= limit_ms / 2 for e in during):
+            cause = "gc pause"
+        elif any(e["kind"] == "late" and e["run_queue_ms"] >= 0.5 * e["late_ms"] and e["late_ms"] >= limit_ms / 2 for e in during):
+            cause = "process waiting for a CPU (other processes)"
+        elif any(e["kind"] == "late" and e["late_ms"] >= limit_ms / 2 for e in during):
+            cause = "event loop busy in this process"
+        else:
+            cause = "no late wake-up seen"
+        causes[cause] = causes.get(cause, 0) + 1
+    return causes
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--a", type=Path, required=True, help="checkout A (e.g. /work/main), with its own .venv")
+    parser.add_argument("--b", type=Path, default=HERE, help="checkout B (default: this one)")
+    parser.add_argument("--framings", default="ndjson,sse,crlf-tiny")
+    parser.add_argument("--users", type=int, default=100, help="open streams (default 100)")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--warmup", type=float, default=5.0)
+    parser.add_argument("--duration", type=float, default=15.0)
+    parser.add_argument("--probe", action="store_true", help="also run B with a probe of late wake-ups and GC pauses, and say what each outlier (> 5 ms) coincided with")
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    report: dict[str, Any] = {}
+    for framing in [f.strip() for f in args.framings.split(",") if f.strip()]:
+        totals: dict[str, dict[str, Any]] = {n: {"errors": [], "cpu_s": 0.0, "runs": 0, "causes": {}} for n in ("A", "B")}
+        for _ in range(args.rounds):
+            for name, checkout in (("A", args.a), ("B", args.b)):
+                with tempfile.TemporaryDirectory(prefix="wxo-ab-") as tmp:
+                    got = one(checkout.resolve(), framing, args.users, args.warmup, args.duration, Path(tmp), probe=args.probe and name == "B")
+                for key in ("errors", "cpu_s", "runs"):
+                    totals[name][key] += got[key]
+                for cause, n in got["causes"].items():
+                    totals[name]["causes"][cause] = totals[name]["causes"].get(cause, 0) + n
+        report[framing] = {}
+        for name, checkout in (("A", args.a), ("B", args.b)):
+            t = totals[name]
+            figures = {"checkout": str(checkout), **_quantiles(t["errors"]), "runs": t["runs"], "cpu_ms_per_run": round(1000 * t["cpu_s"] / t["runs"], 3) if t["runs"] else None, "outliers_over_5ms_by_cause": t["causes"]}
+            report[framing][name] = figures
+            print(f"{framing:10} {name} {figures['checkout']:24} timing error p50 {figures['p50_ms']} p99 {figures['p99_ms']} max {figures['max_ms']} ms (n={figures['n']}); CPU {figures['cpu_ms_per_run']} ms/run over {figures['runs']} runs", flush=True)
+            if t["causes"]:
+                print(f"{'':13} outliers > 5 ms: {t['causes']}", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
