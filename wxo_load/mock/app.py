@@ -545,6 +545,8 @@ class MockApp:
             "run_id": plan.run_id,
             "message": message,
         }
+        if plan.trace_id is not None:
+            data["trace_id"] = plan.trace_id
         return rest_of(MESSAGE_CREATED, encode(data))
 
     async def stream_run(
@@ -621,7 +623,7 @@ class MockApp:
             await send({"type": "http.response.body", "body": line, "more_body": True})
             record(t_mono - t_sched)
             if log is not None:
-                log.add(plan.run_id, plan.thread_id, index, name, event_id, t_mono, t_sched)
+                log.add(plan.run_id, plan.thread_id, index, name, event_id, t_mono, t_sched, ev.tag)
         self.stats.events_written += len(plan.events)
         return True
 
