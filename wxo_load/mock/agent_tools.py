@@ -4,6 +4,7 @@
       thinking: true                  # a run.step.thinking event before the first tool
       tool_gap_ms: {uniform: [5, 20]} # the model's time between a tool's response and what follows
       trace_id: true                  # message.created carries a trace_id
+      async_interim: true             # an async agent's interim message.created (is_async: true) first
       tools:
         - name: lookup_order
           probability: 1.0            # chance the agent calls it in a run
@@ -36,7 +37,9 @@ from .profiles import Dist, fixed
 STEP_DELTA = "run.step.delta"
 STEP_THINKING = "run.step.thinking"
 STEP_EVENTS = frozenset({STEP_DELTA, STEP_THINKING})
-_KEYS = ("thinking", "tool_gap_ms", "trace_id", "tools", "handoff")
+_KEYS = ("thinking", "tool_gap_ms", "trace_id", "async_interim", "tools", "handoff")
+ASYNC_INTERIM = "async_interim"  # timeline arg (and event-log tag) of the interim message.created
+ASYNC_TEXT = "I am looking into this; the answer follows shortly."
 _TOOL_KEYS = ("name", "probability", "latency_ms")
 _HANDOFF_KEYS = ("agent", "probability", "latency_ms")
 
@@ -55,6 +58,7 @@ class AgentSpec:
     thinking: bool = False
     tool_gap_ms: Dist = fixed(5.0)
     trace_id: bool = False
+    async_interim: bool = False
 
 
 def _tool(ctx: Any, raw: Any, key: str, keys: tuple[str, ...], name_key: str) -> ToolSpec:
@@ -85,11 +89,12 @@ def parse_agent(ctx: Any, raw: Any) -> AgentSpec | None:
         handoff = _tool(ctx, values["handoff"], "agent.handoff", _HANDOFF_KEYS, "agent")
         if not handoff.name.endswith("_agent"):
             raise ctx.fail("agent.handoff.agent", "a collaborator agent's name ends in `_agent`.")
-    for flag in ("thinking", "trace_id"):
+    for flag in ("thinking", "trace_id", "async_interim"):
         if not isinstance(values.get(flag, False), bool):
             raise ctx.fail(f"agent.{flag}", "expected true or false.")
     gap = ctx.dist(values["tool_gap_ms"], "agent.tool_gap_ms") if "tool_gap_ms" in values else fixed(5.0)
-    return AgentSpec(tools, handoff, bool(values.get("thinking")), gap, bool(values.get("trace_id")))
+    return AgentSpec(tools, handoff, bool(values.get("thinking")), gap, bool(values.get("trace_id")),
+                     bool(values.get("async_interim")))
 
 
 Timeline = list[tuple[float, str, str]]
@@ -121,6 +126,8 @@ def agent_timeline(
 ) -> tuple[Timeline, float]:
     """The thinking, tool and hand-over events from `t`; returns them and the time after."""
     out: Timeline = []
+    if agent.async_interim:
+        out.append((t, "message.created", ASYNC_INTERIM))
     if agent.thinking:
         out.append((t, STEP_THINKING, "thinking\n" + encode([{"type": "thinking", "content": "Planning which tools to call."}])))
     chosen = [spec for spec in agent.tools if spec.probability >= 1.0 or rng.random() < spec.probability]
@@ -142,3 +149,12 @@ def step_data(name: str, arg: str, q_thread: str, q_run: str, q_display: str) ->
                 f'"step_details": {details}}}'), ""
     return (f'{{"thread_id": {q_thread}, "run_id": {q_run}, "agent_display_name": {q_display}, '
             f'"delta": {{"role": "assistant", "step_details": {details}}}}}'), tag
+
+
+def interim_message(answer_message: dict[str, Any]) -> dict[str, Any]:
+    """An async agent's interim assistant message: the answer's shape, is_async true, own id."""
+    message = dict(answer_message)
+    message["id"] = str(message.get("id", "")) + "-async"
+    message["content"] = [{"response_type": "text", "id": "1", "text": ASYNC_TEXT}]
+    message["additional_properties"] = {"display_properties": {"skip_render": False, "is_async": True}, "is_interrupt": False}
+    return message

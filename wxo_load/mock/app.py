@@ -23,6 +23,7 @@ from time import perf_counter
 from typing import Any
 from urllib.parse import parse_qs
 
+from .agent_tools import interim_message
 from .eventlog import EventLog
 from .plan import DROP, MALFORMED, MESSAGE_CREATED, Planner, RunPlan, encode, rest_of
 from .profiles import Profile
@@ -607,7 +608,9 @@ class MockApp:
             event_id = f"{last_ms}-{seq}"
             name = ev.event
             rest = ev.rest
-            if name == MESSAGE_CREATED:
+            if name == MESSAGE_CREATED and ev.tag:  # an async agent's interim message
+                rest = self.message_created_rest(plan, interim_message(self.assistant_message(plan, claims, parent_id)))
+            elif name == MESSAGE_CREATED:
                 message = self.assistant_message(plan, claims, parent_id)
                 state.messages.append(_json_bytes(message))
                 rest = self.message_created_rest(plan, message)

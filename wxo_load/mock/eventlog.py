@@ -33,6 +33,8 @@ def _step_fields(tag: str) -> str:
     if not tag:
         return ""
     kind, _, rest = tag.partition(" ")
+    if not rest:
+        return f', "step": {_q(kind)}'
     name, _, call_id = rest.partition(" ")
     return f', "step": {_q(kind)}, "tool": {_q(name)}, "tool_call_id": {_q(call_id)}'
 

@@ -224,7 +224,7 @@ class Planner:
                 events.append(PlannedEvent(offset_ms / 1000.0, name, rest_of(name, data), tag))
                 continue
             else:  # message.created: built at write time (its timestamps are wall-clock)
-                events.append(PlannedEvent(offset_ms / 1000.0, name, b""))
+                events.append(PlannedEvent(offset_ms / 1000.0, name, b"", arg))  # arg: "" or async_interim
                 continue
             events.append(PlannedEvent(offset_ms / 1000.0, name, rest_of(name, data)))
         if plan.fault is not None:
