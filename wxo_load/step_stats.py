@@ -94,7 +94,7 @@ def steps_summary(book: MetricsBook) -> dict[str, Any]:
     names.sort(key=lambda n: -(book.timing(TOOL + n).count + book.timing(TOOL_FAILED + n).count))
     kept, rest = names[:MAX_TOOL_NAMES], names[MAX_TOOL_NAMES:]  # merged workers may bring more
     tools = {name: _tool_summary(book, [name]) for name in kept}
-    if rest or OTHER in book.timings or (TOOL + OTHER) in book.timings or (TOOL_FAILED + OTHER) in book.timings:
+    if rest or (TOOL + OTHER) in book.timings or (TOOL_FAILED + OTHER) in book.timings:
         tools[OTHER] = _tool_summary(book, [*rest, OTHER])
     return {
         "tools": tools,
