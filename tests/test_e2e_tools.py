@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from e2e import read_jsonl, run_locust, write_scenario
+from test_report_browser import _chromium_available, _script  # tests/ is on sys.path
 
 from wxo_load.mock.process import SimulatorProcess
 from wxo_load.stats import nearest_rank_ms
@@ -86,3 +87,10 @@ def test_tool_percentiles_cadence_and_gates_match_the_simulators_log(tmp_path: P
     for field in ("run_started_ms", "thinking_ms", "intermediate_ms", "handoff_ms", "streaming_ms", "finish_ms", "inter_delta_p50_ms"):
         assert run[field] is not None, field
     assert summary["steps"]["thinking"]["count"] == len(runs)
+
+    if _chromium_available():  # the report's waterfall of a typical run, as Chromium renders it
+        dom = _script(str(results), "--dump-dom").stdout
+        typical = dom[dom.index("A typical run"):]
+        typical = typical[: typical.index("</svg>")]
+        for phase in ("queue → run.started", "thinking", "lookup_order", "search_kb", "billing_agent (hand-over)", "streaming", "finish → done"):
+            assert f'data-phase="{phase}"' in typical, phase
