@@ -65,3 +65,12 @@ def test_waterfall_renders_every_phase_in_headless_chromium(tmp_path: Path) -> N
     for phase in PHASES:
         assert f'data-phase="{phase}"' in typical, phase
     assert "billing_agent (hand-over): 200 ms (from 700 ms)" in typical
+
+
+def test_summary_md_lists_tools_by_p95(tmp_path: Path) -> None:
+    from wxo_load.results import summary_markdown
+
+    write_results(tmp_path / "r")
+    markdown = summary_markdown(json.loads((tmp_path / "r" / "summary.json").read_text()))
+    tools = markdown[markdown.index("### Tools (ms)"):]
+    assert tools.index("lookup_order") < tools.index("search_kb")  # 300 ms before 200 ms
