@@ -113,3 +113,16 @@ def test_tool_names_are_bounded() -> None:
         book.record_run(rec)
     tools = build_summary(book, meta={})["tools"]
     assert len(tools) == 51 and tools["other"]["calls"] == 10
+
+
+def test_a_call_cut_off_by_the_end_of_the_test_is_not_a_tool_failure() -> None:
+    timeline = two_tools_and_a_handoff()[:6]  # search_kb called, then the test stops
+    record = RunRecord(started_at_unix=0.0, user_id="u", conversation_id="c", turn_index=0, request_id="r", thread_id=T)
+    tracker = RunTracker(record, 0.0, 0.0)
+    for at_ms, event in timeline:
+        tracker.on_event(event, at_ms / 1000.0)
+    rec = tracker.end(0.7, "stopped", "the test stopped")
+    book = MetricsBook()
+    book.record_run(rec)
+    tools = build_summary(book, meta={})["tools"]
+    assert tools["lookup_order"]["calls"] == 1 and "search_kb" not in tools

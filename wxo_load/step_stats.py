@@ -4,7 +4,8 @@ Recorded into the MetricsBook's own mergeable histograms (so they merge exactly 
 workers), under these keys:
 
     tool/NAME            duration of each answered call of tool NAME (ms)
-    tool_failed/NAME     calls of NAME that got no tool_response before the run ended
+    tool_failed/NAME     calls of NAME that got no tool_response before the run ended (runs
+                         `stopped` by the end of the test excepted)
     step/thinking        run.started -> first tool call or first text, per run
     step/intermediate    time between tools before the first text, outside any tool, per run
     step/handoff         time in hand-overs to collaborator agents, per run
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .records import RunRecord
+from .records import STOPPED, RunRecord
 
 if TYPE_CHECKING:
     from .stats import MetricsBook
@@ -56,7 +57,8 @@ def record_run_steps(book: MetricsBook, run: RunRecord) -> None:
     if run.tools:
         for name, _start, duration in run.tools:
             if duration is None:
-                timing(_tool_key(book, TOOL_FAILED, name)).record(run.total_ms or 0.0)
+                if run.outcome != STOPPED:  # the end of the test cut it off: not the tool's failure
+                    timing(_tool_key(book, TOOL_FAILED, name)).record(run.total_ms or 0.0)
             else:
                 timing(_tool_key(book, TOOL, name)).record(duration)
     for phase, field in STEP_PHASES.items():
