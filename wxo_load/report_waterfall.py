@@ -101,7 +101,9 @@ def waterfall_svg(run: dict[str, Any], title: str) -> str:
         parts.append(f'<text class="tick" x="{LABEL_W - 6}" y="{y + 15}" text-anchor="end">{escape(label)}</text>')
         parts.append(f'<rect class="phase phase-{kind}" data-phase="{escape(label)}" x="{x:.1f}" y="{y + 3}" '
                      f'width="{w:.1f}" height="{ROW_H - 6}" fill="{COLORS[kind]}"><title>{escape(text)}</title></rect>')
-        parts.append(f'<text class="tick" x="{min(x + w + 4, width - 60):.1f}" y="{y + 15}">{escape(fmt_num(end - start))} ms</text>')
+        inside = x + w + 4 > width - 60  # no room right of the bar: write the figure inside it
+        tx, anchor, fill = (x + w - 4, "end", ' style="fill:#fff"') if inside else (x + w + 4, "start", "")
+        parts.append(f'<text class="tick" x="{tx:.1f}" y="{y + 15}" text-anchor="{anchor}"{fill}>{escape(fmt_num(end - start))} ms</text>')
     y_axis = PAD + ROW_H * len(bars) + 14
     parts.append(f'<text class="tick" x="{LABEL_W}" y="{y_axis}">0</text>'
                  f'<text class="tick" x="{LABEL_W + BAR_W}" y="{y_axis}" text-anchor="end">{escape(fmt_num(total))} ms</text></svg>')
