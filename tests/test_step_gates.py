@@ -7,7 +7,16 @@ from test_steps import run_of, two_tools_and_a_handoff
 
 from wxo_load.errors import ConfigError
 from wxo_load.gate_cli import compare_summaries
-from wxo_load.gates import COUNT, PER_S, TIME, evaluate, figure_kind, figure_value, parse_gate, parse_regression
+from wxo_load.gates import (
+    COUNT,
+    PER_S,
+    TIME,
+    evaluate,
+    figure_kind,
+    figure_value,
+    parse_gate,
+    parse_regression,
+)
 from wxo_load.stats import MetricsBook, build_summary
 
 
