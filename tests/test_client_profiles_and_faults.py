@@ -26,7 +26,7 @@ def one_conversation(sim: SimulatorProcess, turns: int = 2, scenario: Scenario =
     return records
 
 
-@pytest.mark.parametrize("profile", ["default", "fast", "replay", "faults"])
+@pytest.mark.parametrize("profile", ["default", "fast", "replay", "faults", "tools"])
 def test_every_shipped_profile_is_measured_run_by_run(profile: str) -> None:
     with SimulatorProcess.start(profile=profile, port=0, seed=4) as sim:
         records = one_conversation(sim, scenario=PATIENT)  # replay's captured gaps reach 3.9 s

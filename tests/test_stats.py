@@ -200,7 +200,8 @@ def test_empty_metrics_have_count_zero_and_null_fields() -> None:
             "p95": None, "p99": None, "p999": None, "max": None,
         }
     assert summary["runs"] == {
-        "total": 0, "ok": 0, "failed": 0, "stopped": 0, "error_rate": 0.0, "by_outcome": {"ok": 0}
+        "total": 0, "ok": 0, "failed": 0, "stopped": 0, "error_rate": 0.0, "by_outcome": {"ok": 0},
+        "ended_without_done": 0,
     }
     assert summary["throughput"]["runs_per_s"] == 0.0
     assert book.percentile_ms("done", 99) is None

@@ -58,9 +58,53 @@ def test_captured_run_with_empty_deltas_gets_its_first_text_from_message_created
 
 
 def test_body_ending_without_done_is_truncated() -> None:
-    rec = replay(capture(1)[:-1])
+    rec = replay(capture(1)[:-2])  # message.completed, then the body ends: no run.completed
     assert rec.outcome == TRUNCATED
     assert rec.done_ms is None and rec.message_created_ms is not None
+    assert not rec.ended_without_done
+
+
+def test_body_ending_after_run_completed_without_done_is_a_finished_run() -> None:
+    rec = replay(capture(1)[:-1])  # run.completed is the last event, as the ADK accepts
+    assert rec.outcome == OK and rec.ended_without_done
+    assert rec.done_ms == rec.total_ms and rec.error_detail is None
+
+
+def test_connection_broken_after_run_completed_stays_truncated() -> None:
+    record = RunRecord(started_at_unix=0, user_id="u", conversation_id="c", turn_index=0, request_id="r")
+    tracker = RunTracker(record, 0.0, 0.0)
+    tracker.on_event({"event": "run.started", "data": {}}, 0.001)
+    tracker.on_event({"event": "run.completed", "data": {}}, 0.002)
+    tracker.end(0.003, TRUNCATED, "connection broke: reset by peer")
+    assert record.outcome == TRUNCATED and not record.ended_without_done
+
+
+def _created(message: dict, **extra: object) -> dict:
+    return {"event": "message.created", "data": {"thread_id": THREAD, "message_id": message.get("id"), "message": message, **extra}}
+
+
+def test_answer_and_first_text_come_from_the_last_non_async_assistant_message() -> None:
+    events = capture(2)
+    k = next(i for i, e in enumerate(events) if e["event"] == "message.created")
+    real = events[k]
+    interim = {"id": "m-async", "role": "assistant", "content": [{"response_type": "text", "text": "Working on it in the background, please wait"}],
+               "additional_properties": {"display_properties": {"is_async": True}}}
+    roleless = {"id": "m-none", "content": [{"response_type": "text", "text": "not an answer at all"}]}
+    events[k:k] = [{**_created(interim), "id": events[k - 1]["id"]}, {**_created(roleless), "id": events[k - 1]["id"]}]
+    rec = replay(events)
+    answer = real["data"]["message"]["content"][0]["text"]
+    assert rec.outcome == OK and rec.answer_chars == len(answer)
+    assert rec.first_text_ms == rec.message_created_ms == pytest.approx(1770397922940 - 1770397917176)
+    assert rec.message_id == real["data"]["message_id"]
+
+
+def test_trace_id_of_message_created_is_kept() -> None:
+    events = capture(1)
+    k = next(i for i, e in enumerate(events) if e["event"] == "message.created")
+    events[k] = {**events[k], "data": {**events[k]["data"], "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736"}}
+    rec = replay(events)
+    assert rec.trace_id == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert replay(capture(1)).trace_id is None
 
 
 @pytest.mark.parametrize("name", ["run.failed", "run.cancelled", "run.expired", "error"])

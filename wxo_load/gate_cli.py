@@ -30,6 +30,7 @@ from .gates import (
     signed_delta,
 )
 from .records import ALL_METRICS, OK
+from .step_gates import step_compare_figures
 
 SUMMARY_SCHEMA_PREFIX = "wxo-load/summary/"
 
@@ -224,6 +225,7 @@ def compare_figures(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
         prefix = f"by_turn.{turn}.first_text"
         if figure_value(a, f"{prefix}.count") or figure_value(b, f"{prefix}.count"):
             figures += [f"{prefix}.p50", f"{prefix}.p95", f"{prefix}.p99"]
+    figures += step_compare_figures(a, b)
     figures += ["error_rate"]
     classes = sorted({*_classes(a), *_classes(b)})
     figures += [f"error_rate.{c}" for c in classes]

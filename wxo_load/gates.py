@@ -16,6 +16,11 @@ Figures (what a gate measures):
                                    p999 min max mean count (count is a number of samples)
     by_turn.TURN.METRIC.STAT       TURN in first follow_up; METRIC a run metric
     by_turn.TURN.runs              runs that were the first / a follow-up message
+    tools.NAME.STAT                one tool's answered calls (NAME as in summary.json `tools`);
+                                   tools.NAME.calls, tools.NAME.failures are counts
+    steps.PHASE.STAT               PHASE in thinking intermediate handoff (per run)
+    streaming.inter_delta.STAT     gaps between consecutive text deltas, every run's
+    streaming.chars_per_s.STAT     characters per second while streaming (lower is worse)
     by_turn.TURN.error_rate        failed runs / runs of that turn
     client_lag.STAT, schedule_lag.STAT      the load generator's own lateness
     error_rate                     failed runs / all runs
@@ -53,6 +58,7 @@ from dataclasses import dataclass
 
 from .errors import ConfigError
 from .records import ALL_METRICS, FIXED_ERROR_CLASSES, LOAD_GENERATOR_METRICS, RUN_METRICS
+from .step_stats import FIGURE_ROOTS as STEP_FIGURE_ROOTS
 
 STATS = ("p50", "p90", "p95", "p99", "p999", "min", "max", "mean", "count")
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
@@ -161,6 +167,10 @@ def figure_kind(figure: str, *, where: str = "gate", text: str | None = None) ->
     if figure in _SCALAR_FIGURES:
         return _SCALAR_FIGURES[figure]
     parts = figure.split(".")
+    if parts[0] in STEP_FIGURE_ROOTS:  # tools.NAME.STAT, steps.PHASE.STAT, streaming.X.STAT
+        from .step_gates import step_figure_kind
+
+        return step_figure_kind(figure, where, shown)
     if parts[0] == "error_rate" and len(parts) == 2:
         if _ERROR_CLASS.match(parts[1]):
             return RATE
@@ -220,6 +230,8 @@ def _figures_help() -> str:
         f"(or {' '.join(LOAD_GENERATOR_METRICS)}) and STAT one of {' '.join(STATS)}; "
         "by_turn.first|follow_up.METRIC.STAT; error_rate, error_rate.CLASS "
         "(error_rate.timeout, error_rate.http_503, ...), conversation_error_rate; "
+        "tools.NAME.STAT (and .calls, .failures), steps.thinking|intermediate|handoff.STAT, "
+        "streaming.inter_delta.STAT, streaming.chars_per_s.STAT; "
         f"{', '.join(k for k in _SCALAR_FIGURES if k not in ('error_rate', 'conversation_error_rate'))}."
     )
 
@@ -282,6 +294,10 @@ def _figure_path(figure: str) -> tuple[str, ...] | None:
     if figure in simple:
         return simple[figure]
     parts = tuple(figure.split("."))
+    if parts[0] in STEP_FIGURE_ROOTS:
+        from .step_gates import step_figure_path
+
+        return step_figure_path(figure)
     if parts[0] in ("runs", "conversations") and len(parts) == 2:
         return parts
     if parts[0] == "by_turn":
@@ -302,6 +318,10 @@ def sample_count(summary: Mapping, figure: str) -> int | None:
     if kind in (COUNT, PERCENT):
         return None
     parts = figure.split(".")
+    if parts[0] in STEP_FIGURE_ROOTS:
+        from .step_gates import step_sample_count
+
+        return step_sample_count(summary, figure)
     if parts[0] == "by_turn" and kind == RATE:
         return int(_num(_get(summary, "by_turn", parts[1], "runs")) or 0)
     if kind == RATE or figure in ("runs_per_s", "ok_runs_per_s", "answer_chars_per_s"):

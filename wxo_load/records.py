@@ -9,10 +9,13 @@ A run's `outcome` is `"ok"` or exactly one low-cardinality error class:
     connect_error    the connection could not be made or broke before any response
     timeout          no event for longer than the stall limit, or the whole run past stream_timeout
     run_failed       run.failed / run.cancelled / run.expired / error events (message kept)
-    truncated        the body ended without `done`
+    truncated        the body ended without `done` (and without `run.completed` before it)
     protocol_error   an unparseable line, events for another thread or run, `done` before
                      `run.started`
     stopped          the test stopped while the run was still streaming
+
+A body that ends after `run.completed` with no `done` is a finished run, as the ADK reads it:
+its outcome is `ok` and its `ended_without_done` flag is set (counted apart in summary.json).
 
 Error classes never contain ids or free text, so Locust shows one row per class. Details go in
 `error_detail`, which is kept in the run's own record only.
@@ -20,7 +23,7 @@ Error classes never contain ids or free text, so Locust shows one row per class.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 OK = "ok"
 CONNECT_ERROR = "connect_error"
@@ -100,6 +103,23 @@ class RunRecord:
     attempts: int = 1  # 2 when a 401 before streaming was retried with a refreshed token
     reconnects: int = 0  # times the request was sent again on a new connection (the kept-alive one had closed before any answer byte)
     worker: str = ""  # which load-generator process measured it
+    ended_without_done: bool = False  # ok: the body ended after run.completed with no `done`
+    trace_id: str | None = None  # from message.created: joins the run with Orchestrate's traces
+    # Where the time went (wxo_load.steps): phases in ms, tool calls as [name, start_ms, ms]
+    # (ms None: no tool_response came), streaming cadence between text deltas.
+    thinking_ms: float | None = None  # run.started -> first tool call or first text
+    intermediate_ms: float | None = None  # after thinking, before first text, outside tools
+    streaming_ms: float | None = None  # first text -> message.created
+    finish_ms: float | None = None  # message.created -> done
+    handoff_ms: float | None = None  # time in hand-overs to collaborator agents (`*_agent`)
+    tool_calls: int = 0
+    handoffs: int = 0
+    unknown_steps: int = 0  # step details of a shape not understood (kept out of tool figures)
+    tools: list | None = None  # [[name, start_ms, duration_ms | None], ...] in start order
+    inter_delta_p50_ms: float | None = None  # median gap between consecutive text deltas
+    inter_delta_max_ms: float | None = None
+    stream_chars_per_s: float | None = None  # delta text / (last text delta - first text)
+    delta_gaps_ms: list | None = field(default=None, metadata={"wire": False})  # not in runs.jsonl
 
     @property
     def ok(self) -> bool:
@@ -140,7 +160,7 @@ class ConversationRecord:
         return cls(**{k: v for k, v in data.items() if k in names})
 
 
-_RUN_FIELD_NAMES = tuple(f.name for f in fields(RunRecord))
+_RUN_FIELD_NAMES = tuple(f.name for f in fields(RunRecord) if f.metadata.get("wire", True))
 _CONV_FIELD_NAMES = tuple(f.name for f in fields(ConversationRecord))
 _RUN_FIELDS = frozenset(_RUN_FIELD_NAMES)
 _CONV_FIELDS = frozenset(_CONV_FIELD_NAMES)

@@ -764,9 +764,13 @@ def build_report_html(
     summary: dict[str, Any], runs: Iterable[dict[str, Any]], conversations: Iterable[dict[str, Any]]
 ) -> str:
     """One self-contained HTML page (inline CSS and SVG, no scripts, no network)."""
+    from .report_waterfall import WaterfallRuns, section_html
+
     collected = _Collected()
+    waterfalls = WaterfallRuns()
     for run in runs:
         collected.add_run(run)
+        waterfalls.add(run)
     for conv in conversations:
         collected.add_conversation(conv)
     tb = _Timebase.of(summary, collected)
@@ -791,6 +795,7 @@ def build_report_html(
                  "Milliseconds from just before the request was written. Percentiles are nearest-rank over "
                  "HDR histograms merged from every load-generator process (3 significant digits); min, mean "
                  "and max are exact."),
+        section_html(summary, waterfalls),
         _section("throughput", "Runs, errors and users over time", outcome_legend + '<div class="grid">'
                  + _card("Runs completed per second, by outcome", runs_chart)
                  + _card("Errors per second, by class", errors_chart)

@@ -296,6 +296,11 @@ def summary_markdown(summary: dict[str, Any], extra_sections: Sequence[str] = ()
         "### Throughput\n\n" + _throughput_table(summary.get("throughput") or {}),
         "### First turn vs follow-ups (ms)\n\n" + _turn_table(summary.get("by_turn") or {}),
     ]
+    tools = summary.get("tools") or {}
+    if tools:  # where the time goes inside a run: tools by p95
+        keys = ("calls", "failures", "p50", "p95", "p99", "max")
+        rows = sorted(([n, *((t or {}).get(k) for k in keys)] for n, t in tools.items()), key=lambda r: -(r[4] or 0))
+        sections.append("### Tools (ms)\n\n" + _table(["tool", *keys], rows))
     sections += [s.strip("\n") for s in extra_sections]
     return "\n\n".join(sections) + "\n"
 

@@ -36,6 +36,7 @@ from .records import (
     ConversationRecord,
     RunRecord,
 )
+from .step_stats import ended_without_done, record_run_steps, steps_summary
 
 SCHEMA = "wxo-load/summary/v1"
 WIRE_SCHEMA = "wxo-load/book/v1"
@@ -348,6 +349,7 @@ class MetricsBook:
             worker["failed"] += 1
         self.answer_chars += run.answer_chars
         self._span(run.started_at_unix, run.total_ms)
+        record_run_steps(self, run)
 
     def record_conversation(self, conv: ConversationRecord) -> None:
         for metric, field in CONVERSATION_METRICS.items():
@@ -592,6 +594,7 @@ def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
     ended = book.last_end_unix if ended is None else ended
     duration_s = round(ended - started, 3) if started is not None and ended is not None else None
     runs = _outcomes(book.runs_by_outcome)
+    runs["ended_without_done"] = ended_without_done(book)
     conversations = _outcomes(book.conversations_by_outcome)
     by_turn: dict[str, Any] = {}
     for turn in TURN_CLASSES:
@@ -629,6 +632,7 @@ def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
         },
         "answer_chars": book.answer_chars,
         "by_turn": by_turn,
+        **steps_summary(book),
         "load_generator": _load_generator(book, dict(meta.get("load_generator") or {})),
         "timeline": list(meta.get("timeline") or []),
     }

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .records import PROTOCOL_ERROR, RUN_FAILED, RunRecord
+from .records import PROTOCOL_ERROR, RUN_FAILED, TRUNCATED, RunRecord
+from .steps import StepTracker, finish_phases
 from .stream import BAD_LINE
 
 KNOWN_EVENTS = frozenset(
@@ -33,6 +34,12 @@ def _text_of_content(content: Any) -> str:
         return ""
     parts = [part.get("text") for part in content if type(part) is dict]
     return "".join(p for p in parts if type(p) is str)
+
+
+def _is_async(message: dict[str, Any]) -> bool:
+    props = message.get("additional_properties")
+    display = props.get("display_properties") if type(props) is dict else None
+    return type(display) is dict and display.get("is_async") is True
 
 
 def _failure_detail(name: str, data: Any) -> str:
@@ -65,7 +72,7 @@ class RunTracker:
 
     __slots__ = (
         "record", "t0", "wall_minus_perf_ms", "client_lags_ms", "_last_t", "_answer_from_deltas",
-        "finished", "_failed", "_ended",
+        "finished", "_failed", "_ended", "_completed", "steps", "_gaps", "_last_text_ms",
     )  # fmt: skip
 
     def __init__(self, record: RunRecord, t0: float, wall_minus_perf_s: float) -> None:
@@ -78,7 +85,10 @@ class RunTracker:
         self.finished = False
         self._failed = False
         self._ended = False
-
+        self._completed = False  # run.completed seen: a body ending without `done` is finished
+        self.steps: StepTracker | None = None  # made at the first run.step.delta
+        self._gaps: list[float] = []  # between consecutive text deltas, ms
+        self._last_text_ms: float | None = None
 
     def on_event(self, event: dict[str, Any], t: float) -> bool:
         """Account for one event that arrived at perf_counter() `t`. True when the run is over.
@@ -125,6 +135,11 @@ class RunTracker:
             self._on_delta(data, since_ms)
         elif name.startswith("run.step."):
             rec.intermediate_steps += 1
+            if name == "run.step.delta":
+                steps = self.steps
+                if steps is None:
+                    steps = self.steps = StepTracker()
+                steps.on_delta(data, since_ms)
         elif name == "run.started":
             if rec.run_started_ms is None:
                 rec.run_started_ms = since_ms
@@ -132,6 +147,8 @@ class RunTracker:
             self._on_message_created(data, since_ms)
         elif name == "done":
             return self._on_done(since_ms)
+        elif name == "run.completed":
+            self._completed = True
         elif name in FAILURE_EVENTS:
             self._fail(RUN_FAILED, _failure_detail(name, data))
         elif name not in KNOWN_EVENTS:
@@ -144,24 +161,37 @@ class RunTracker:
         if rec.first_delta_ms is None:
             rec.first_delta_ms = since_ms
         delta = data.get("delta")
-        text = _text_of_content(delta.get("content")) if type(delta) is dict else ""
+        if type(delta) is not dict or delta.get("role", "assistant") != "assistant":
+            return  # only the assistant's own text is the answer
+        text = _text_of_content(delta.get("content"))
         if text:
             self._answer_from_deltas += len(text)
+            last = self._last_text_ms
+            if last is not None:
+                self._gaps.append(since_ms - last)
+            self._last_text_ms = since_ms
             if rec.first_text_ms is None:
                 rec.first_text_ms = since_ms
 
     def _on_message_created(self, data: dict[str, Any], since_ms: float) -> None:
+        """The answer is the last assistant message that is not async (as the ADK reads it)."""
         rec = self.record
-        if rec.message_created_ms is None:
-            rec.message_created_ms = since_ms
+        message = data.get("message")
+        if type(message) is not dict:
+            message = {}
+        trace_id = data.get("trace_id") or message.get("trace_id")
+        if type(trace_id) is str and rec.trace_id is None:
+            rec.trace_id = trace_id
+        if message and (message.get("role") != "assistant" or _is_async(message)):
+            return  # no role, someone else's, or an async agent's interim message
+        rec.message_created_ms = since_ms
         message_id = data.get("message_id")
         if message_id is not None:
             rec.message_id = message_id
-        message = data.get("message")
-        text = _text_of_content(message.get("content")) if type(message) is dict else ""
+        text = _text_of_content(message.get("content"))
         if text and rec.first_text_ms is None:
             rec.first_text_ms = since_ms  # every delta was empty: the text arrives here
-        if len(text) > rec.answer_chars:
+        if text:
             rec.answer_chars = len(text)
 
     def _on_done(self, since_ms: float) -> bool:
@@ -197,8 +227,15 @@ class RunTracker:
             return rec
         self._ended = True
         rec.total_ms = (t - self.t0) * 1000.0
+        if outcome == TRUNCATED and self._completed and not self._failed and not (detail or "").startswith("connection broke"):
+            # run.completed, then a clean end of the body (not a broken connection, whose
+            # detail the client starts with "connection broke"): the ADK reads it as finished
+            rec.ended_without_done = True
+            rec.done_ms = rec.total_ms
+            outcome = None
         if outcome is not None:
             self._fail(outcome, detail or outcome)
         if self._answer_from_deltas > rec.answer_chars:
             rec.answer_chars = self._answer_from_deltas
+        finish_phases(rec, self.steps, self._gaps, self._answer_from_deltas, self._last_text_ms)
         return rec

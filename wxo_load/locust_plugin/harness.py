@@ -53,6 +53,7 @@ from ..scenario import Scenario, load_scenario
 from ..stats import MetricsBook, build_summary, nearest_rank_ms
 from .auth_options import add_auth_options, settings_from_options
 from .options import add_options, scenario_path
+from .tool_rows import ToolRows
 from .webtab import LiveView, install_web_ui, linger, start_metrics_server
 from .webui import host_problem, install_host_check
 
@@ -364,6 +365,8 @@ class Harness:
                 fire(request_type=rtype, name=name, response_time=value, response_length=run.answer_chars if metric == "done_ms" else 0, exception=None, context={})
         if run.outcome != OK:
             fire(request_type=_DONE[0], name=_DONE[1], response_time=run.total_ms, response_length=0, exception=RunFailure(run.outcome), context={})
+        if run.tools and self.all_rows:  # tool rows would count in Locust's RPS: only with `all`
+            _TOOL_ROWS.fire(fire, run)
 
     def record_conversation(self, conv: ConversationRecord) -> None:
         conv.worker = self.worker_name
@@ -586,6 +589,7 @@ _RUN_ENTRIES = [
     for metric in ("run_started", "first_delta", "first_text", "message_created", "done")
 ]
 _DONE = LOCUST_NAMES["done"]
+_TOOL_ROWS = ToolRows()
 
 
 def _fmt_ms(value: float | None) -> str:

@@ -26,6 +26,7 @@ from time import perf_counter
 from typing import Any
 from urllib.parse import parse_qs
 
+from .agent_tools import interim_message
 from .eventlog import EventLog
 from .framing import framer
 from .plan import DROP, MALFORMED, MESSAGE_CREATED, Planner, RunPlan, encode, rest_of
@@ -557,6 +558,8 @@ class MockApp:
             "run_id": plan.run_id,
             "message": message,
         }
+        if plan.trace_id is not None:
+            data["trace_id"] = plan.trace_id
         return rest_of(MESSAGE_CREATED, encode(data))
 
     async def stream_run(
@@ -617,7 +620,9 @@ class MockApp:
             event_id = f"{last_ms}-{seq}"
             name = ev.event
             rest = ev.rest
-            if name == MESSAGE_CREATED:
+            if name == MESSAGE_CREATED and ev.tag:  # an async agent's interim message
+                rest = self.message_created_rest(plan, interim_message(self.assistant_message(plan, claims, parent_id)))
+            elif name == MESSAGE_CREATED:
                 message = self.assistant_message(plan, claims, parent_id)
                 state.messages.append(_json_bytes(message))
                 rest = self.message_created_rest(plan, message)
@@ -637,7 +642,7 @@ class MockApp:
                     await send({"type": "http.response.body", "body": piece, "more_body": True})
             record(t_mono - t_sched)
             if log is not None:
-                log.add(plan.run_id, plan.thread_id, index, name, event_id, t_mono, t_sched)
+                log.add(plan.run_id, plan.thread_id, index, name, event_id, t_mono, t_sched, ev.tag)
         self.stats.events_written += len(plan.events)
         return True
 

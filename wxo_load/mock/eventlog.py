@@ -5,6 +5,10 @@ Line: `{"run_id", "thread_id", "seq", "event", "id", "t_mono", "t_sched"}` where
 before the event's bytes went to the transport, and `t_sched` the time the profile scheduled
 it on the same clock. Several worker processes append to one file; each flush is a single
 `write()` on an O_APPEND descriptor, so lines do not interleave.
+
+A tool's step events (agents with tools, see agent_tools.py) add `"step"` (`tool_call` or
+`tool_response`), `"tool"` (its name) and `"tool_call_id"`, so a test can compare each call's
+duration as written with the one the client measured.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import json
 import os
 from pathlib import Path
 
-_Entry = tuple[str, str, int, str, str, float, float]
+_Entry = tuple[str, str, int, str, str, float, float, str]
 
 
 def _q(text: str) -> str:
@@ -22,6 +26,17 @@ def _q(text: str) -> str:
     if '"' in text or "\\" in text or not text.isprintable():
         return json.dumps(text, ensure_ascii=False)
     return f'"{text}"'
+
+
+def _step_fields(tag: str) -> str:
+    """`tool_call NAME ID` -> `, "step": "tool_call", "tool": NAME, "tool_call_id": ID`."""
+    if not tag:
+        return ""
+    kind, _, rest = tag.partition(" ")
+    if not rest:
+        return f', "step": {_q(kind)}'
+    name, _, call_id = rest.partition(" ")
+    return f', "step": {_q(kind)}, "tool": {_q(name)}, "tool_call_id": {_q(call_id)}'
 
 
 class EventLog:
@@ -40,8 +55,9 @@ class EventLog:
         event_id: str,
         t_mono: float,
         t_sched: float,
+        tag: str = "",
     ) -> None:
-        self._buffer.append((run_id, thread_id, seq, event, event_id, t_mono, t_sched))
+        self._buffer.append((run_id, thread_id, seq, event, event_id, t_mono, t_sched, tag))
 
     def flush(self) -> None:
         if not self._buffer:
@@ -51,8 +67,8 @@ class EventLog:
         # cheaper than json.dumps, which keeps each flush short (it runs on the event loop).
         lines = [
             f'{{"run_id": "{r}", "thread_id": {_q(t)}, "seq": {s}, "event": "{e}", "id": "{i}", '
-            f'"t_mono": {m!r}, "t_sched": {sch!r}}}\n'
-            for r, t, s, e, i, m, sch in entries
+            f'"t_mono": {m!r}, "t_sched": {sch!r}{_step_fields(tag)}}}\n'
+            for r, t, s, e, i, m, sch, tag in entries
         ]
         os.write(self._fd, "".join(lines).encode())
 

@@ -13,6 +13,7 @@ import random
 import uuid
 from dataclasses import dataclass, field
 
+from . import agent_tools
 from .profiles import HTTP_FAULTS, STEP_TEXTS, STREAM_FAULTS, Profile, ReplayScript
 
 ENCODER = json.JSONEncoder(ensure_ascii=False)
@@ -129,6 +130,7 @@ class PlannedEvent:
     offset_s: float
     event: str
     rest: bytes  # everything after the id: `", "event": "...", "data": {...}}\n` ('' if built late)
+    tag: str = ""  # for the event log: `tool_call NAME ID` / `tool_response NAME ID`
 
 
 @dataclass(slots=True)
@@ -140,6 +142,7 @@ class RunPlan:
     answer: str
     fault: str | None
     events: list[PlannedEvent] = field(default_factory=list)
+    trace_id: str | None = None
 
     @property
     def total_s(self) -> float:
@@ -193,6 +196,8 @@ class Planner:
             answer = self._answer()
             timeline = self._timeline(answer, start_ms)
         plan = RunPlan(run_id, message_id, thread_id, agent_id, answer, self._stream_fault())
+        if profile.agent is not None and profile.agent.trace_id:
+            plan.trace_id = self.new_uuid().replace("-", "")
         q_run, q_thread, q_agent = encode(run_id), encode(thread_id), encode(agent_id)
         q_display = encode(profile.agent_display_name)
         events = plan.events
@@ -214,8 +219,13 @@ class Planner:
                 )
             elif name in ("run.completed", "done"):
                 data = f'{{"run_id": {q_run}, "agent_id": {q_agent}, "context": {{}}, "thread_id": {q_thread}}}'
+            elif name in agent_tools.STEP_EVENTS:
+                data, tag = agent_tools.step_data(name, arg, q_thread, q_run, q_display)
+                events.append(PlannedEvent(offset_ms / 1000.0, name, rest_of(name, data), tag))
+                continue
             else:  # message.created: built at write time (its timestamps are wall-clock)
-                events.append(PlannedEvent(offset_ms / 1000.0, name, b""))
+                tag = agent_tools.ASYNC_INTERIM if arg == agent_tools.ASYNC_INTERIM else ""  # (replay: the text)
+                events.append(PlannedEvent(offset_ms / 1000.0, name, b"", tag))
                 continue
             events.append(PlannedEvent(offset_ms / 1000.0, name, rest_of(name, data)))
         if plan.fault is not None:
@@ -261,6 +271,9 @@ class Planner:
         for i in range(max(0, int(round(timing.steps.sample(rng))))):
             t += timing.step_gap_ms.sample(rng)
             out.append((t, "run.step.intermediate", STEP_CYCLE[i % len(STEP_CYCLE)]))
+        if self.profile.agent is not None:
+            steps, t = agent_tools.agent_timeline(self.profile.agent, t, rng, self.new_uuid, encode)
+            out += steps
         t += timing.think_ms.sample(rng)
         out.append((t, "run.step.intermediate", "pullingEverythingTogether"))
         t += timing.first_delta_ms.sample(rng)
@@ -304,7 +317,10 @@ class Planner:
             encode(plan.thread_id),
             encode(plan.agent_id),
         )
-        if fault == "truncated":
+        if fault == "no_done":  # run.completed, then the body ends: the ADK reads it as finished
+            if events[-1].event == "done":
+                del events[-1]
+        elif fault == "truncated":
             del events[k:]
         elif fault == "drop_connection":
             del events[k:]

@@ -37,6 +37,7 @@ FAULT_NAMES: tuple[str, ...] = (
     "drop_connection",
     "stall",
     "malformed_line",
+    "no_done",
 )
 HTTP_FAULTS: tuple[str, ...] = ("token_expiry", "http_429", "http_500", "http_503")
 STREAM_FAULTS: tuple[str, ...] = (
@@ -46,6 +47,7 @@ STREAM_FAULTS: tuple[str, ...] = (
     "drop_connection",
     "stall",
     "malformed_line",
+    "no_done",
 )
 
 # The intermediate-step messages seen in the captures, key -> text.
@@ -168,6 +170,7 @@ class Profile:
     faults: Faults = field(default_factory=Faults)
     replay_first_turn: ReplayScript | None = None
     replay_follow_up: ReplayScript | None = None
+    agent: Any = None  # agent_tools.AgentSpec: tools, hand-over, thinking (None: no tools)
 
     @property
     def is_replay(self) -> bool:
@@ -330,6 +333,7 @@ _TOP_KEYS = (
     "answer",
     "faults",
     "replay",
+    "agent",
 )
 
 
@@ -359,7 +363,14 @@ def parse_profile(raw: Any, *, source: str = "(inline)", default_name: str = "cu
         faults=_parse_faults(ctx, top.get("faults")),
         replay_first_turn=replay_first,
         replay_follow_up=replay_follow,
+        agent=_parse_agent(ctx, top.get("agent")),
     )
+
+
+def _parse_agent(ctx: _Ctx, raw: Any) -> Any:
+    from .agent_tools import parse_agent
+
+    return parse_agent(ctx, raw)
 
 
 _TIMING_KEYS = (
