@@ -81,6 +81,7 @@ class SimulatorSettings:
     seed: int | None = None
     faults: Mapping[str, float] = field(default_factory=dict)
     token_ttl_s: float | None = None
+    capacity: Mapping[str, int] = field(default_factory=dict)  # concurrent_runs, max_queue, reject_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +198,7 @@ _TOP_KEYS: dict[str, str] = {
     "conversation": "turns, think_time_s, pause_between_s, on_failure",
     "prompts": "messages, file, order",
     "request": "timeouts and extra body fields / headers",
-    "simulator": "profile, seed, faults, token_ttl_s for the built-in simulator",
+    "simulator": "profile, seed, faults, token_ttl_s, capacity for the built-in simulator",
     "auth": "how to get a token (no secrets here: name environment variables)",
     "gates": "limits the results must meet",
     "regressions": "tolerances against a baseline summary",
@@ -492,7 +493,7 @@ def _request(w: _Where, value: Any) -> RequestSettings:
 
 
 def _simulator(w: _Where, value: Any) -> SimulatorSettings:
-    raw = _section(w, "simulator", value, ("profile", "seed", "faults", "token_ttl_s"))
+    raw = _section(w, "simulator", value, ("profile", "seed", "faults", "token_ttl_s", "capacity"))
     settings: dict[str, Any] = {}
     if "profile" in raw:
         settings["profile"] = _string(w, "simulator.profile", raw["profile"], non_empty=True)
@@ -507,7 +508,19 @@ def _simulator(w: _Where, value: Any) -> SimulatorSettings:
             if rate > 1:
                 raise w.error(f"simulator.faults.{fault}", f"a rate is a fraction from 0 to 1; got {rate}.")
         settings["faults"] = {str(k): float(v) for k, v in faults.items()}
+    if "capacity" in raw:
+        settings["capacity"] = _sim_capacity(w, raw["capacity"])
     return SimulatorSettings(**settings)
+
+
+def _sim_capacity(w: _Where, value: Any) -> dict[str, int]:
+    raw = _section(w, "simulator.capacity", value, ("concurrent_runs", "max_queue", "reject_status"))
+    if "concurrent_runs" not in raw:
+        raise w.error("simulator.capacity.concurrent_runs", "missing: how many runs the simulator serves at once, e.g. `concurrent_runs: 40`.")
+    out = {k: int(_number(w, f"simulator.capacity.{k}", raw[k], minimum=1 if k == "concurrent_runs" else 0, integer=True)) for k in raw}
+    if out.get("reject_status", 429) not in (429, 503):
+        raise w.error("simulator.capacity.reject_status", f"expected 429 or 503; got {out['reject_status']}.")
+    return out
 
 
 _AUTH_KEYS = (

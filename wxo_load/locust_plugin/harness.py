@@ -228,6 +228,8 @@ class Harness:
             args += ["--token-ttl", str(sim.token_ttl_s)]
         for fault, rate in sim.faults.items():
             args += ["--fault", f"{fault}={rate}"]
+        for key, value in sim.capacity.items():
+            args += [f"--{'capacity' if key == 'concurrent_runs' else key.replace('_', '-')}", str(value)]
         profile = options.mock_profile or sim.profile
         self.simulator = SimulatorProcess.start(profile=profile, port=0, extra_args=args)
         log.info("No --host given: started the built-in Developer Edition simulator at %s (profile %s); it stops when the test ends.", self.simulator.url, profile)

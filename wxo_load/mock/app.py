@@ -23,6 +23,7 @@ from time import perf_counter
 from typing import Any
 from urllib.parse import parse_qs
 
+from .capacity import Capacity, RunSlots
 from .eventlog import EventLog
 from .plan import DROP, MALFORMED, MESSAGE_CREATED, Planner, RunPlan, encode, rest_of
 from .profiles import Profile
@@ -87,6 +88,7 @@ class Settings:
     stats_dir: Path | None = None  # with --workers N: where workers share their stats
     watch_parent: bool = False  # exit when the process that started us goes away
     accept_any_token: bool = False  # benchmarks: any non-empty bearer is the default tenant's user
+    capacity: Capacity | None = None  # at most N streamed runs at once, the rest queue (capacity.py)
 
 
 def _now_iso() -> str:
@@ -131,6 +133,7 @@ class MockApp:
             }
         }
         self.event_log = EventLog(settings.event_log) if settings.event_log else None
+        self.slots = RunSlots(settings.capacity) if settings.capacity else None
         self._background: list[asyncio.Task[None]] = []
         self._reset_generation = 0
 
@@ -479,7 +482,9 @@ class MockApp:
             self.stats.fault(plan.fault)
         user_message = self.user_message(claims, thread_id, body["message"])
         state.messages.append(_json_bytes(user_message))
-        if stream:
+        if stream and self.slots is not None:
+            await self.stream_run_in_line(plan, state, claims, user_message["id"], receive, send)
+        elif stream:
             await self.stream_run(plan, state, claims, user_message["id"], t0, receive, send)
         else:
             await self.start_plain_run(plan, state, claims, user_message["id"], send)
@@ -569,6 +574,20 @@ class MockApp:
         finally:
             stats.stream_closed()
             gone.cancel()
+
+    async def stream_run_in_line(
+        self, plan: RunPlan, state: ThreadState, claims: dict[str, Any], parent_id: str, receive: Receive, send: Send
+    ) -> None:
+        """With a capacity: wait for a slot (FIFO), then stream with the plan's times from then."""
+        slots = self.slots
+        assert slots is not None
+        if not await slots.enter():
+            await self.send_http_fault(send, "http_429" if slots.capacity.reject_status == 429 else "http_503")
+            return
+        try:
+            await self.stream_run(plan, state, claims, parent_id, perf_counter(), receive, send)
+        finally:
+            slots.leave()
 
     async def write_events(
         self,
@@ -699,6 +718,8 @@ class MockApp:
 
     def stats_answer(self) -> dict[str, Any]:
         own = self.stats.to_wire()
+        if self.slots is not None:
+            own["capacity"] = self.slots.snapshot()
         stats_dir = self.settings.stats_dir
         if stats_dir is None:
             own.pop("lateness_wire")
