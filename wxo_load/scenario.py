@@ -20,6 +20,7 @@ import orjson
 import yaml
 
 from .errors import ConfigError
+from .load.model import LoadPlan
 
 Range = tuple[float, float]
 
@@ -44,6 +45,7 @@ class LoadSettings:
     users: int | None = None
     spawn_rate: float | None = None
     run_time_s: float | None = None
+    plan: LoadPlan | None = None  # stages, an arrival model or a capacity search (wxo_load.load)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,7 @@ class Scenario:
                 api["prefix"], api["threads_path"], api["runs_path"],
                 tuple((str(k), str(v)) for k, v in api["stream_query"]),
             ),
-            load=LoadSettings(**d["load"]),
+            load=LoadSettings(**{**d["load"], "plan": LoadPlan.from_wire(d["load"].get("plan"))}),
             conversation=ConversationSettings(
                 turns=tuple(conv["turns"]),
                 think_time_s=tuple(conv["think_time_s"]),
@@ -194,7 +196,7 @@ _TOP_KEYS: dict[str, str] = {
     "agent_id": "the agent to talk to (uuid)",
     "host": "base URL of the Orchestrate API (--host wins)",
     "api": "API prefix and paths",
-    "load": "users, spawn_rate, run_time (Locust's -u/-r/-t win)",
+    "load": "users, spawn_rate, run_time (Locust's -u/-r/-t win); stages, arrival or search",
     "conversation": "turns, think_time_s, pause_between_s, on_failure",
     "prompts": "messages, file, order",
     "request": "timeouts and extra body fields / headers",
@@ -345,8 +347,11 @@ def _api(w: _Where, value: Any) -> ApiPaths:
 
 
 def _load(w: _Where, value: Any) -> LoadSettings:
-    raw = _section(w, "load", value, ("users", "spawn_rate", "run_time"))
+    from .load.config import parse_plan  # reads this module's helpers
+
+    raw = _section(w, "load", value, ("users", "spawn_rate", "run_time", "stages", "arrival", "search"))
     return LoadSettings(
+        plan=parse_plan(w, raw),
         users=int(_number(w, "load.users", raw["users"], minimum=1, integer=True)) if "users" in raw else None,
         spawn_rate=_number(w, "load.spawn_rate", raw["spawn_rate"], minimum=0.001) if "spawn_rate" in raw else None,
         run_time_s=_duration_s(w, "load.run_time", raw["run_time"]) if "run_time" in raw else None,

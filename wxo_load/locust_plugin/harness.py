@@ -45,8 +45,10 @@ from ..redact import redact
 from ..results import ResultsWriter
 from ..scenario import Scenario, load_scenario
 from ..stats import MetricsBook, build_summary, nearest_rank_ms
+from .arrival import ArrivalDispatcher
 from .auth_options import add_auth_options, settings_from_options
 from .options import add_options, scenario_path
+from .shape import MESSAGE_BEGIN, MESSAGE_RATE, LoadControl, WxoShape
 
 log = logging.getLogger("wxo_load")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # token exchanges are logged by wxo_load.auth
@@ -127,6 +129,9 @@ class Harness:
         self.cpu = CpuMeter()
         self.worker_cpu: dict[str, tuple[float, float]] = {}  # master: worker -> (peak %, CPU s)
         self.workers_seen: set[str] = set()
+        self.load: LoadControl | None = None  # master / local: stages, arrivals, search (shape.py)
+        self.arrivals: ArrivalDispatcher | None = None  # every load-generating process, open model
+        self.arrival_begin: dict[str, Any] | None = None  # the master's schedule start, if it came first
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -164,6 +169,16 @@ class Harness:
         self.env.host = host
         options.host = host
         self._use(scenario, str(path))
+        self._install_load_plan(scenario)
+
+    def _install_load_plan(self, scenario: Scenario) -> None:
+        """Stages, an arrival model or a search run by wxo-load's LoadTestShape (shape.py)."""
+        plan = scenario.load.plan
+        self.load = LoadControl(self, plan) if plan is not None else None
+        if self.load is not None:
+            self.load.install()
+        elif self.env.shape_class is not None and isinstance(self.env.shape_class, WxoShape):
+            self.env.shape_class = None
 
     def _use(self, scenario: Scenario, source: str) -> None:
         self.options.wxo_scenario = scenario.to_wire()  # travels to workers in the spawn message
@@ -181,6 +196,7 @@ class Harness:
             scenario = _replace(scenario, agent_id=options.agent_id)
         self.gates = self._collect_gates(scenario)
         self._use(scenario, str(path))
+        self._install_load_plan(scenario)
         log.info("wxo-load: scenario %s loaded from %s", scenario.name, path)
 
     def _collect_gates(self, scenario: Scenario) -> list[Any]:
@@ -259,6 +275,22 @@ class Harness:
         self.finals.clear()
         self.cpu.start()
         self.greenlets.append(gevent.spawn(self._every, CpuMeter.INTERVAL_S, self.cpu.sample))
+        arrival = scenario.load.plan.arrival if scenario.load.plan else None
+        if self.arrivals is not None:
+            self.arrivals.stop()
+        self.arrivals = ArrivalDispatcher(arrival.process, arrival.seed, arrival.tolerance_s) if arrival else None
+        if self.arrivals is not None and self.arrival_begin is not None:
+            self.begin_arrivals(self.arrival_begin)
+
+    def begin_arrivals(self, data: dict[str, Any]) -> None:
+        """The master's message: when the shared schedule starts and this process's share."""
+        self.arrival_begin = data
+        if self.arrivals is not None:
+            self.arrivals.begin(float(data["epoch"]), int(data["slot"]), int(data["processes"]), data["segments"])
+
+    def add_arrival_rate(self, data: dict[str, Any]) -> None:
+        if self.arrivals is not None:
+            self.arrivals.add_segment(int(data["segment"]), float(data["start_s"]), float(data["rate"]))
 
     def start_results(self) -> None:
         """Master or local runner, at test_start."""
@@ -344,8 +376,9 @@ class Harness:
         runs, self.pending_runs = self.pending_runs, []
         convs, self.pending_conversations = self.pending_conversations, []
         self.cpu.sample()
+        dropped = self.arrivals.take_dropped() if self.arrivals is not None else []
         return {
-            "book": book.to_wire(), "runs": runs, "conversations": convs, "final": final,
+            "book": book.to_wire(), "runs": runs, "conversations": convs, "final": final, "dropped": dropped,
             "worker": self.worker_name, "cpu_percent_max": self.cpu.peak_percent, "cpu_s": self.cpu.used_s,
         }  # fmt: skip
 
@@ -358,6 +391,8 @@ class Harness:
             if self.writer is not None:
                 self.writer.append_runs(payload.get("runs") or [])
                 self.writer.append_conversations(payload.get("conversations") or [])
+                if self.load is not None:
+                    self.load.observe(payload.get("runs") or [], payload.get("conversations") or [], payload.get("dropped") or [])
             else:
                 log.warning("wxo-load: a report from %s arrived with no test running; %d runs ignored", client_id, len(payload.get("runs") or []))
         self.workers_seen.add(client_id)
@@ -375,6 +410,8 @@ class Harness:
         if self.writer is not None:
             self.writer.append_runs(runs)
             self.writer.append_conversations(convs)
+        if self.load is not None:
+            self.load.observe(runs, convs, self.arrivals.take_dropped() if self.arrivals is not None else [])
 
     def wait_for_final_reports(self) -> None:
         """Master, when the test stops: stop the workers' users, then wait for their last data.
@@ -437,6 +474,8 @@ class Harness:
             f"{failed} failed{f' ({classes})' if classes else ''}; first text p95 "
             f"{_fmt_ms(p95)} (last interval); client lag p99 {_fmt_ms(lag)}"
         )
+        if self.load is not None:
+            line += self.load.progress(time.time())
         if lag is not None and lag > float(self.options.lag_limit_ms):
             line += " -- results are limited by the load generator: add workers (--processes N)"
         sys.stderr.write(line + "\n")
@@ -494,7 +533,10 @@ class Harness:
             greenlet.kill(block=False)
         self.sample_timeline()
         self.flush()
-        summary = build_summary(self.total, meta=self._meta(time.time()))
+        now = time.time()
+        summary = build_summary(self.total, meta=self._meta(now))
+        if self.load is not None:
+            summary.update(self.load.summary_extras(summary, now))
         writer = self.writer
         writer.write_summary(summary)
         warnings = summary["load_generator"]["warnings"]
@@ -576,6 +618,9 @@ def _on_init(environment: Environment, **_: Any) -> None:
     harness = harness_of(environment)
     if environment.parsed_options is None:  # a library user building an Environment by hand
         return
+    if environment.runner is not None and not isinstance(environment.runner, MasterRunner):
+        environment.runner.register_message(MESSAGE_BEGIN, lambda msg, **_: harness_of(environment).begin_arrivals(msg.data))
+        environment.runner.register_message(MESSAGE_RATE, lambda msg, **_: harness_of(environment).add_arrival_rate(msg.data))
     if not isinstance(environment.runner, WorkerRunner):
         harness.prepare()
 
@@ -618,12 +663,17 @@ def _on_test_stopping(environment: Environment, **_: Any) -> None:
 @events.test_stop.add_listener
 def _on_test_stop(environment: Environment, **_: Any) -> None:
     harness = harness_of(environment)
+    if harness.arrivals is not None:
+        harness.arrivals.stop()
+        harness.arrival_begin = None
     if harness.is_worker:
         harness.final_pending = True
         cast(Any, environment.runner)._send_stats()  # the final report: users are stopped, nothing more comes
     elif harness.writer is not None:
         harness.flush()
         harness.finish()  # each test of a web-UI session gets its own complete results
+    if harness.load is not None and not harness.is_worker:
+        harness.load.reset()  # the next test of a web-UI session starts the plan afresh
 
 
 @events.report_to_master.add_listener

@@ -1,0 +1,63 @@
+"""End to end: load stages, the open arrival model and the capacity search, as real Locust runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from e2e import read_jsonl, run_locust, write_scenario
+
+pytestmark = pytest.mark.slow
+
+HEAD = "name: {name}\nagent_id: a\nprompts: [hello, more]\n"
+
+
+def _summary(results: Path) -> dict:
+    return json.loads((results / "summary.json").read_text())
+
+
+STAGES = HEAD + """conversation: {turns: 2, think_time_s: 0.1, pause_between_s: 0.1}
+simulator: {profile: fast}
+load:
+  stages:
+    - {duration: 2s, users: 2}
+    - {name: peak, duration: 2s, users: 4, spawn_rate: 20}
+    - {duration: 2s, users: 1}
+"""
+
+
+@pytest.mark.parametrize("processes", [None, 2], ids=["local", "processes-2"])
+def test_three_stages_give_three_summaries_whose_runs_add_up(tmp_path: Path, processes: int | None) -> None:
+    scenario = write_scenario(tmp_path / "stages.yaml", STAGES.replace("{name}", "stages"))
+    results = tmp_path / "results"
+    args = ["--scenario", str(scenario), "--results-dir", str(results)] + (["--processes", str(processes)] if processes else [])
+    proc = run_locust(args, home=tmp_path, timeout_s=60)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = _summary(results)
+    stages = summary["stages"]
+    assert [s["name"] for s in stages] == ["stage 1", "peak", "stage 3"]
+    assert [s["load"]["users"] for s in stages] == [2, 4, 1]
+    assert all(s["runs"]["total"] > 0 and s["metrics"]["first_text"]["count"] > 0 for s in stages)
+    assert sum(s["runs"]["total"] for s in stages) == summary["runs"]["total"] == len(read_jsonl(results / "runs.jsonl"))
+    assert sum(s["conversations"]["total"] for s in stages) == summary["conversations"]["total"]
+    # twice the users, about twice the throughput
+    assert stages[1]["throughput"]["runs_per_s"] > 1.4 * stages[0]["throughput"]["runs_per_s"]
+
+
+@pytest.mark.parametrize(
+    ("load", "key"),
+    [
+        ("  stages: [{users: 5}]\n", "load.stages[0].duration"),
+        ("  arrival: {rate: 5, max_concurrent: 10}\n", "load.arrival.rate"),
+        ("  search: {users: {start: 1, step: 1, max: 4}}\n", "load.search.slo"),
+    ],
+    ids=["stage-without-duration", "rate-without-unit", "search-without-slo"],
+)
+def test_a_bad_load_section_stops_before_the_test_with_exit_2(tmp_path: Path, load: str, key: str) -> None:
+    scenario = write_scenario(tmp_path / "bad.yaml", HEAD.replace("{name}", "bad") + "load:\n" + load)
+    proc = run_locust(["--scenario", str(scenario), "--results-dir", str(tmp_path / "r")], home=tmp_path, timeout_s=30)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("wxo-load:")]
+    assert len(lines) == 1 and "bad.yaml" in lines[0] and f"`{key}`" in lines[0], proc.stderr[-2000:]
+    assert not (tmp_path / "r").exists()
