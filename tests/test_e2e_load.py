@@ -61,3 +61,41 @@ def test_a_bad_load_section_stops_before_the_test_with_exit_2(tmp_path: Path, lo
     lines = [line for line in proc.stderr.splitlines() if line.startswith("wxo-load:")]
     assert len(lines) == 1 and "bad.yaml" in lines[0] and f"`{key}`" in lines[0], proc.stderr[-2000:]
     assert not (tmp_path / "r").exists()
+
+
+ARRIVAL = HEAD + """conversation: {turns: 2, think_time_s: 0.5}
+simulator: {profile: slow}
+request: {stall_timeout_s: 120, stream_timeout_s: 200}
+load:
+  arrival: {stages: [{duration: 6s, rate: 10/s}], process: constant, max_concurrent: CAP}
+"""
+
+
+def test_a_constant_arrival_rate_starts_its_conversations_whatever_the_server_latency(tmp_path: Path) -> None:
+    # the slow profile answers in ~20 s: a closed model of a few users would start a handful.
+    # Two processes: each takes every other arrival of the shared schedule, the totals add up.
+    scenario = write_scenario(tmp_path / "arrival.yaml", ARRIVAL.replace("{name}", "arrival").replace("CAP", "80"))
+    results = tmp_path / "results"
+    args = ["--scenario", str(scenario), "--results-dir", str(results), "--processes", "2"]
+    proc = run_locust(args, home=tmp_path, timeout_s=60)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = _summary(results)
+    arrivals = summary["arrivals"]
+    assert 58 <= arrivals["started"] <= 62 and arrivals["dropped"] == 0, arrivals
+    assert summary["conversations"]["total"] == arrivals["started"]
+    assert summary["stages"][0]["arrivals"]["started"] == arrivals["started"]
+    assert arrivals["arrival_lag"]["p99"] < 100  # each conversation began on its schedule
+    assert "dropped arrivals 0" in proc.stderr  # the progress line says so
+    assert set(summary["load_generator"]["workers"]) == {"worker-0", "worker-1"}
+
+
+def test_an_arrival_cap_that_is_too_small_reports_its_dropped_arrivals(tmp_path: Path) -> None:
+    scenario = write_scenario(tmp_path / "arrival.yaml", ARRIVAL.replace("{name}", "capped").replace("CAP", "5"))
+    results = tmp_path / "results"
+    proc = run_locust(["--scenario", str(scenario), "--results-dir", str(results)], home=tmp_path, timeout_s=60)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    arrivals = _summary(results)["arrivals"]
+    assert arrivals["started"] == 5 and 53 <= arrivals["dropped"] <= 57, arrivals
+    assert arrivals["dropped_by_reason"] == {"cap_reached": arrivals["dropped"]}
+    assert arrivals["scheduled"] == arrivals["started"] + arrivals["dropped"] and arrivals["dropped_per_s"] > 5
+    assert "dropped arrivals" in proc.stderr and "cap_reached" in proc.stderr
