@@ -99,3 +99,42 @@ def test_an_arrival_cap_that_is_too_small_reports_its_dropped_arrivals(tmp_path:
     assert arrivals["dropped_by_reason"] == {"cap_reached": arrivals["dropped"]}
     assert arrivals["scheduled"] == arrivals["started"] + arrivals["dropped"] and arrivals["dropped_per_s"] > 5
     assert "dropped arrivals" in proc.stderr and "cap_reached" in proc.stderr
+
+
+STEADY_PROFILE = """name: steady
+description: fixed latencies (first text ~0.42 s, a run ~0.5 s), so any wait in line shows at once
+timing: {run_started_ms: 1, message_started_ms: 5, steps: 3, step_gap_ms: 2, think_ms: 400, first_delta_ms: 2, delta_gap_ms: 20, finish_gap_ms: 2}
+"""
+SEARCH = HEAD + """conversation: {turns: 3, think_time_s: 0, pause_between_s: 0}
+simulator: {profile: PROFILE, capacity: {concurrent_runs: 10}}
+load:
+  search:
+    users: {start: 4, step: 4, max: 20}
+    hold: 5s
+    warmup: 1.5s
+    slo: ["first_text.p95 < 500ms", "error_rate < 1%"]
+gates: ["capacity.users >= 8"]
+"""
+
+
+def test_the_capacity_search_finds_the_simulators_capacity_within_one_step(tmp_path: Path) -> None:
+    # uncongested first text p95 ~0.42 s; the SLO sits just above it, so the first user past
+    # the simulator's 10 concurrent runs (who waits a whole run in line) breaks it
+    profile = write_scenario(tmp_path / "steady.yaml", STEADY_PROFILE)
+    scenario = write_scenario(tmp_path / "search.yaml", SEARCH.replace("{name}", "search").replace("PROFILE", str(profile)))
+    results = tmp_path / "results"
+    proc = run_locust(["--scenario", str(scenario), "--results-dir", str(results)], home=tmp_path, timeout_s=90)
+    assert proc.returncode == 0, proc.stderr[-3000:]  # the capacity gate passed
+    summary = _summary(results)
+    steps = summary["steps"]
+    assert [s["load"]["users"] for s in steps][:3] == [4, 8, 12]  # stepped up, stopped at the first break
+    assert [s["verdict"] for s in steps][:3] == ["pass", "pass", "fail"]
+    assert len(steps) <= 5 and all(s["load"]["users"] < 16 for s in steps)  # never went on past the break
+    found = summary["capacity"]
+    assert 6 <= found["users"] <= 14, found  # the true capacity, 10, within one step (4)
+    assert found["metrics"]["first_text"]["p95"] < 500 and found["runs_per_s"] > 10
+    assert 6 <= summary["knee"]["users"] <= 14
+    for step in steps:
+        assert {"name", "load", "runs", "throughput", "metrics", "verdict", "slo"} <= set(step)
+    assert "step 3 (12 users) broke the SLO" in proc.stderr and "; step 1 (4 users)" in proc.stderr
+    assert (results / "gates.json").exists()

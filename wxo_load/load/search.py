@@ -75,6 +75,10 @@ def load_value(step: Mapping[str, Any], kind: str) -> float:
     return float(step["load"][kind])
 
 
+def _shown(value: float, kind: str) -> float | int:
+    return int(value) if kind == SEARCH_USERS else value
+
+
 def knee(steps: Sequence[Mapping[str, Any]], kind: str) -> dict[str, Any] | None:
     """The highest load up to which each added unit of load still added throughput."""
     points = sorted((load_value(s, kind), float(s["throughput"]["runs_per_s"])) for s in steps if load_value(s, kind) > 0)
@@ -86,7 +90,7 @@ def knee(steps: Sequence[Mapping[str, Any]], kind: str) -> dict[str, Any] | None
         if high > low and (high_tput - low_tput) / (high - low) < KNEE_MARGINAL * unit:
             break
         found = (high, high_tput)
-    return {kind: found[0], "runs_per_s": found[1]}
+    return {kind: _shown(found[0], kind), "runs_per_s": found[1]}
 
 
 def capacity(steps: Sequence[Mapping[str, Any]], spec: Search) -> dict[str, Any] | None:
@@ -99,9 +103,9 @@ def capacity(steps: Sequence[Mapping[str, Any]], spec: Search) -> dict[str, Any]
     failed = [load_value(s, kind) for s in steps if s.get("verdict") == "fail" and load_value(s, kind) > load_value(best, kind)]
     metrics = best.get("metrics", {})
     return {
-        kind: load_value(best, kind),
+        kind: _shown(load_value(best, kind), kind),
         "step": best["index"],
-        "broke_at": {kind: min(failed)} if failed else None,
+        "broke_at": {kind: _shown(min(failed), kind)} if failed else None,
         "limited_by": "slo" if failed else "max",
         "runs_per_s": best["throughput"]["runs_per_s"],
         "conversations_per_s": best["throughput"]["conversations_per_s"],
