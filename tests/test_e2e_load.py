@@ -138,3 +138,8 @@ def test_the_capacity_search_finds_the_simulators_capacity_within_one_step(tmp_p
         assert {"name", "load", "runs", "throughput", "metrics", "verdict", "slo"} <= set(step)
     assert "step 3 (12 users) broke the SLO" in proc.stderr and "; step 1 (4 users)" in proc.stderr
     assert (results / "gates.json").exists()
+    # the report's chart marks the capacity and the knee there, with the SLO line
+    html = (results / "report.html").read_text()
+    assert 'id="capacity-chart"' in html and '<line class="slo"' in html
+    assert f'>capacity {found["users"]}</text>' in html and f'>knee {summary["knee"]["users"]}</text>' in html
+    assert f"Capacity: {found['users']} users" in html
