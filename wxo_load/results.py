@@ -296,6 +296,9 @@ def summary_markdown(summary: dict[str, Any], extra_sections: Sequence[str] = ()
         "### Throughput\n\n" + _throughput_table(summary.get("throughput") or {}),
         "### First turn vs follow-ups (ms)\n\n" + _turn_table(summary.get("by_turn") or {}),
     ]
+    from .load.markdown import load_markdown  # stages or a capacity search, when there were any
+
+    sections += [s for s in [load_markdown(summary)] if s]
     sections += [s.strip("\n") for s in extra_sections]
     return "\n\n".join(sections) + "\n"
 
