@@ -107,3 +107,9 @@ def test_capacity_is_the_highest_load_that_met_the_slo_and_the_knee_where_throug
     found = capacity(steps, _spec())
     assert found is not None and found["users"] == 10 and found["broke_at"] == {"users": 11} and found["limited_by"] == "slo"
     assert knee(steps, "users") == {"users": 10, "runs_per_s": 19.8}
+
+
+@pytest.mark.parametrize(("name", "mode"), [("stages", "stages"), ("arrival", "arrival"), ("capacity", "search")])
+def test_shipped_load_scenarios_load(name: str, mode: str) -> None:
+    plan = load_scenario(Path(__file__).resolve().parent.parent / "scenarios" / f"{name}.yaml").load.plan
+    assert plan is not None and plan.mode == mode

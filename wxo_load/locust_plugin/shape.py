@@ -186,12 +186,12 @@ class LoadControl:
     def _start_rate(self, index: int, now: float, rate: float) -> None:
         if self.epoch is None:
             self.epoch = now + (ARRIVAL_LEAD_DISTRIBUTED_S if self.harness.is_master else ARRIVAL_LEAD_S)
-            self.step_start_shift(self.epoch)
+            self._shift_first_step(self.epoch)
             self._send_begin([[index, 0.0, None, rate]])
             return
         self.harness.runner.send_message(MESSAGE_RATE, {"segment": index, "start_s": now - self.epoch, "rate": rate})
 
-    def step_start_shift(self, epoch: float) -> None:
+    def _shift_first_step(self, epoch: float) -> None:
         """The first rate step starts when the schedule does."""
         assert self.step is not None and self.search is not None
         self.step.start_unix = epoch
