@@ -119,8 +119,8 @@ simulator: {profile: PROFILE, capacity: {concurrent_runs: 10}}
 load:
   search:
     users: {start: 4, step: 4, max: 20}
-    hold: 5s
-    warmup: 1.5s
+    hold: 4s
+    warmup: 1s
     slo: ["first_text.p95 < 500ms", "error_rate < 1%"]
 gates: ["capacity.users >= 8"]
 """
