@@ -177,6 +177,8 @@ class Harness:
         self.load = LoadControl(self, plan) if plan is not None else None
         if self.load is not None:
             self.load.install()
+            if self.options.num_users or self.options.spawn_rate:
+                log.warning("wxo-load: the scenario's load.%s sets the load: -u / -r are ignored (-t still ends the test)", self.load.plan.mode)
         elif self.env.shape_class is not None and isinstance(self.env.shape_class, WxoShape):
             self.env.shape_class = None
 
