@@ -134,3 +134,8 @@ class ArrivalDispatcher:
     def take_dropped(self) -> list[list[Any]]:
         dropped, self.pending_dropped = self.pending_dropped, []
         return dropped
+
+    def take_scheduled(self) -> int:
+        """Arrivals this process reached since the last call (started or dropped)."""
+        count, self.scheduled = self.scheduled, 0
+        return count

@@ -379,8 +379,9 @@ class Harness:
         convs, self.pending_conversations = self.pending_conversations, []
         self.cpu.sample()
         dropped = self.arrivals.take_dropped() if self.arrivals is not None else []
+        scheduled = self.arrivals.take_scheduled() if self.arrivals is not None else 0
         return {
-            "book": book.to_wire(), "runs": runs, "conversations": convs, "final": final, "dropped": dropped,
+            "book": book.to_wire(), "runs": runs, "conversations": convs, "final": final, "dropped": dropped, "scheduled": scheduled,
             "worker": self.worker_name, "cpu_percent_max": self.cpu.peak_percent, "cpu_s": self.cpu.used_s,
         }  # fmt: skip
 
@@ -394,7 +395,7 @@ class Harness:
                 self.writer.append_runs(payload.get("runs") or [])
                 self.writer.append_conversations(payload.get("conversations") or [])
                 if self.load is not None:
-                    self.load.observe(payload.get("runs") or [], payload.get("conversations") or [], payload.get("dropped") or [])
+                    self.load.observe(payload.get("runs") or [], payload.get("conversations") or [], payload.get("dropped") or [], int(payload.get("scheduled") or 0))
             else:
                 log.warning("wxo-load: a report from %s arrived with no test running; %d runs ignored", client_id, len(payload.get("runs") or []))
         self.workers_seen.add(client_id)
@@ -413,7 +414,8 @@ class Harness:
             self.writer.append_runs(runs)
             self.writer.append_conversations(convs)
         if self.load is not None:
-            self.load.observe(runs, convs, self.arrivals.take_dropped() if self.arrivals is not None else [])
+            arrivals = self.arrivals
+            self.load.observe(runs, convs, arrivals.take_dropped() if arrivals else [], arrivals.take_scheduled() if arrivals else 0)
 
     def wait_for_final_reports(self) -> None:
         """Master, when the test stops: stop the workers' users, then wait for their last data.

@@ -68,6 +68,7 @@ class LoadControl:
         self.t0: float | None = None
         self.epoch: float | None = None
         self.dropped: dict[str, int] = {}
+        self.scheduled = 0  # arrivals the processes reached so far (started or dropped)
         self.search = CapacitySearch(self.plan.search) if self.plan.search else None
         self.step: Segment | None = None
         self.step_end: float | None = None
@@ -207,7 +208,8 @@ class LoadControl:
         for slot, client_id in enumerate(clients):
             runner.send_message(MESSAGE_BEGIN, {**data, "slot": slot, "processes": len(clients)}, client_id)
 
-    def observe(self, runs: list[dict[str, Any]], conversations: list[dict[str, Any]], dropped: list[list[Any]]) -> None:
+    def observe(self, runs: list[dict[str, Any]], conversations: list[dict[str, Any]], dropped: list[list[Any]], scheduled: int = 0) -> None:
+        self.scheduled += scheduled
         self.segments.add_runs(runs)
         self.segments.add_conversations(conversations)
         self.segments.add_dropped(dropped)
@@ -222,7 +224,7 @@ class LoadControl:
         if self.plan.arrival is not None:
             total = sum(self.dropped.values())
             reasons = ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items()))
-            text += f"; dropped arrivals {total}" + (f" ({reasons})" if reasons else "")
+            text += f"; arrivals {self.scheduled - total} started, dropped {total}" + (f" ({reasons})" if reasons else "")
         return text
 
     def summary_extras(self, summary: dict[str, Any], now: float) -> dict[str, Any]:
