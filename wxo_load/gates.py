@@ -29,6 +29,8 @@ Figures (what a gate measures):
     runs, runs.ok, runs.failed, runs.stopped, conversations, conversations.ok, conversations.failed
     runs_per_s, ok_runs_per_s, conversations_per_s, answer_chars_per_s
     cpu_percent_max                the busiest load-generator process, in percent
+    capacity.users, capacity.arrival_rate, capacity.runs_per_s   what a capacity search found
+    arrivals.dropped, arrivals.dropped_rate   open-model arrivals that could not start on time
 
 Limits carry units: times take ms, s or m (minutes) and are kept in milliseconds; rates take
 `%` or a plain fraction (`1%` == `0.01`); counts and throughputs are plain numbers
@@ -89,7 +91,14 @@ _SCALAR_FIGURES: dict[str, str] = {
     "conversations_per_s": PER_S,
     "answer_chars_per_s": PER_S,
     "cpu_percent_max": PERCENT,
+    # a capacity search (load.search) and the open arrival model (load.arrival)
+    "capacity.users": COUNT,
+    "capacity.arrival_rate": PER_S,
+    "capacity.runs_per_s": PER_S,
+    "arrivals.dropped": COUNT,
+    "arrivals.dropped_rate": RATE,
 }
+_NOT_SAMPLED = frozenset({"capacity.users", "capacity.arrival_rate", "capacity.runs_per_s", "arrivals.dropped_rate"})
 _ERROR_CLASS = re.compile(r"^(?:http_[1-9]\d\d|" + "|".join(FIXED_ERROR_CLASSES) + r")$")
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _GATE_RE = re.compile(
@@ -290,6 +299,11 @@ def _figure_path(figure: str) -> tuple[str, ...] | None:
         "conversations_per_s": ("throughput", "conversations_per_s"),
         "answer_chars_per_s": ("throughput", "answer_chars_per_s"),
         "cpu_percent_max": ("load_generator", "cpu_percent_max"),
+        "capacity.users": ("capacity", "users"),
+        "capacity.arrival_rate": ("capacity", "arrival_rate"),
+        "capacity.runs_per_s": ("capacity", "runs_per_s"),
+        "arrivals.dropped": ("arrivals", "dropped"),
+        "arrivals.dropped_rate": ("arrivals", "dropped_rate"),
     }
     if figure in simple:
         return simple[figure]
@@ -315,7 +329,7 @@ def sample_count(summary: Mapping, figure: str) -> int | None:
     """How many samples the figure rests on, or None when that is not a meaningful question
     (counts, cpu): runs for rates and throughput, the metric's count for times."""
     kind = figure_kind(figure)
-    if kind in (COUNT, PERCENT):
+    if kind in (COUNT, PERCENT) or figure in _NOT_SAMPLED:
         return None
     parts = figure.split(".")
     if parts[0] in STEP_FIGURE_ROOTS:

@@ -764,6 +764,7 @@ def build_report_html(
     summary: dict[str, Any], runs: Iterable[dict[str, Any]], conversations: Iterable[dict[str, Any]]
 ) -> str:
     """One self-contained HTML page (inline CSS and SVG, no scripts, no network)."""
+    from .report_load import load_section  # stages and capacity search (it builds on this module)
     from .report_waterfall import WaterfallRuns, section_html
 
     collected = _Collected()
@@ -791,6 +792,7 @@ def build_report_html(
         _header(summary),
         _trust_banner(summary),
         _kpis(summary),
+        load_section(summary),
         _section("timings", "Timings", _metrics_table(summary) + _config_details(summary),
                  "Milliseconds from just before the request was written. Percentiles are nearest-rank over "
                  "HDR histograms merged from every load-generator process (3 significant digits); min, mean "

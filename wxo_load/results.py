@@ -301,6 +301,9 @@ def summary_markdown(summary: dict[str, Any], extra_sections: Sequence[str] = ()
         keys = ("calls", "failures", "p50", "p95", "p99", "max")
         rows = sorted(([n, *((t or {}).get(k) for k in keys)] for n, t in tools.items()), key=lambda r: -(r[4] or 0))
         sections.append("### Tools (ms)\n\n" + _table(["tool", *keys], rows))
+    from .load.markdown import load_markdown  # stages or a capacity search, when there were any
+
+    sections += [s for s in [load_markdown(summary)] if s]
     sections += [s.strip("\n") for s in extra_sections]
     return "\n\n".join(sections) + "\n"
 

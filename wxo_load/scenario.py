@@ -21,6 +21,7 @@ import yaml
 
 from .deployment import normalise_kind
 from .errors import ConfigError
+from .load.model import LoadPlan
 
 Range = tuple[float, float]
 
@@ -49,6 +50,7 @@ class LoadSettings:
     users: int | None = None
     spawn_rate: float | None = None
     run_time_s: float | None = None
+    plan: LoadPlan | None = None  # stages, an arrival model or a capacity search (wxo_load.load)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,7 @@ class SimulatorSettings:
     seed: int | None = None
     faults: Mapping[str, float] = field(default_factory=dict)
     token_ttl_s: float | None = None
+    capacity: Mapping[str, int] = field(default_factory=dict)  # concurrent_runs, max_queue, reject_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +129,7 @@ class Scenario:
                 tuple((str(k), str(v)) for k, v in api["stream_query"]),
                 api.get("deployment", "auto"),
             ),
-            load=LoadSettings(**d["load"]),
+            load=LoadSettings(**{**d["load"], "plan": LoadPlan.from_wire(d["load"].get("plan"))}),
             conversation=ConversationSettings(
                 turns=tuple(conv["turns"]),
                 think_time_s=tuple(conv["think_time_s"]),
@@ -199,11 +202,11 @@ _TOP_KEYS: dict[str, str] = {
     "agent_id": "the agent to talk to (uuid)",
     "host": "base URL of the Orchestrate API (--host wins)",
     "api": "API prefix and paths",
-    "load": "users, spawn_rate, run_time (Locust's -u/-r/-t win)",
+    "load": "users, spawn_rate, run_time (Locust's -u/-r/-t win); stages, arrival or search",
     "conversation": "turns, think_time_s, pause_between_s, on_failure",
     "prompts": "messages, file, order",
     "request": "timeouts and extra body fields / headers",
-    "simulator": "profile, seed, faults, token_ttl_s for the built-in simulator",
+    "simulator": "profile, seed, faults, token_ttl_s, capacity for the built-in simulator",
     "auth": "how to get a token (no secrets here: name environment variables)",
     "gates": "limits the results must meet",
     "regressions": "tolerances against a baseline summary",
@@ -355,8 +358,11 @@ def _api(w: _Where, value: Any) -> ApiPaths:
 
 
 def _load(w: _Where, value: Any) -> LoadSettings:
-    raw = _section(w, "load", value, ("users", "spawn_rate", "run_time"))
+    from .load.config import parse_plan  # reads this module's helpers
+
+    raw = _section(w, "load", value, ("users", "spawn_rate", "run_time", "stages", "arrival", "search"))
     return LoadSettings(
+        plan=parse_plan(w, raw),
         users=int(_number(w, "load.users", raw["users"], minimum=1, integer=True)) if "users" in raw else None,
         spawn_rate=_number(w, "load.spawn_rate", raw["spawn_rate"], minimum=0.001) if "spawn_rate" in raw else None,
         run_time_s=_duration_s(w, "load.run_time", raw["run_time"]) if "run_time" in raw else None,
@@ -503,7 +509,7 @@ def _request(w: _Where, value: Any) -> RequestSettings:
 
 
 def _simulator(w: _Where, value: Any) -> SimulatorSettings:
-    raw = _section(w, "simulator", value, ("profile", "seed", "faults", "token_ttl_s"))
+    raw = _section(w, "simulator", value, ("profile", "seed", "faults", "token_ttl_s", "capacity"))
     settings: dict[str, Any] = {}
     if "profile" in raw:
         settings["profile"] = _string(w, "simulator.profile", raw["profile"], non_empty=True)
@@ -518,7 +524,19 @@ def _simulator(w: _Where, value: Any) -> SimulatorSettings:
             if rate > 1:
                 raise w.error(f"simulator.faults.{fault}", f"a rate is a fraction from 0 to 1; got {rate}.")
         settings["faults"] = {str(k): float(v) for k, v in faults.items()}
+    if "capacity" in raw:
+        settings["capacity"] = _sim_capacity(w, raw["capacity"])
     return SimulatorSettings(**settings)
+
+
+def _sim_capacity(w: _Where, value: Any) -> dict[str, int]:
+    raw = _section(w, "simulator.capacity", value, ("concurrent_runs", "max_queue", "reject_status"))
+    if "concurrent_runs" not in raw:
+        raise w.error("simulator.capacity.concurrent_runs", "missing: how many runs the simulator serves at once, e.g. `concurrent_runs: 40`.")
+    out = {k: int(_number(w, f"simulator.capacity.{k}", raw[k], minimum=1 if k == "concurrent_runs" else 0, integer=True)) for k in raw}
+    if out.get("reject_status", 429) not in (429, 503):
+        raise w.error("simulator.capacity.reject_status", f"expected 429 or 503; got {out['reject_status']}.")
+    return out
 
 
 _AUTH_KEYS = (

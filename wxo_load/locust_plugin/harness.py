@@ -51,8 +51,10 @@ from ..redact import redact
 from ..results import ResultsWriter
 from ..scenario import Scenario, load_scenario
 from ..stats import MetricsBook, build_summary, nearest_rank_ms
+from .arrival import ArrivalDispatcher
 from .auth_options import add_auth_options, settings_from_options
 from .options import add_options, scenario_path
+from .shape import MESSAGE_BEGIN, MESSAGE_RATE, LoadControl, WxoShape
 from .tool_rows import ToolRows
 from .webtab import LiveView, install_web_ui, linger, start_metrics_server
 from .webui import host_problem, install_host_check
@@ -144,6 +146,9 @@ class Harness:
         self.final_verdicts: list[Any] = []
         self.view = LiveView(self)
         self.metrics_server: Any = None
+        self.load: LoadControl | None = None  # master / local: stages, arrivals, search (shape.py)
+        self.arrivals: ArrivalDispatcher | None = None  # every load-generating process, open model
+        self.arrival_begin: dict[str, Any] | None = None  # the master's schedule start, if it came first
 
     # -- setup ---------------------------------------------------------------------------------
 
@@ -182,6 +187,18 @@ class Harness:
         self.env.host = host
         options.host = host
         self._use(scenario, str(path))
+        self._install_load_plan(scenario)
+
+    def _install_load_plan(self, scenario: Scenario) -> None:
+        """Stages, an arrival model or a search run by wxo-load's LoadTestShape (shape.py)."""
+        plan = scenario.load.plan
+        self.load = LoadControl(self, plan) if plan is not None else None
+        if self.load is not None:
+            self.load.install()
+            if self.options.num_users or self.options.spawn_rate:
+                log.warning("wxo-load: the scenario's load.%s sets the load: -u / -r are ignored (-t still ends the test)", self.load.plan.mode)
+        elif self.env.shape_class is not None and isinstance(self.env.shape_class, WxoShape):
+            self.env.shape_class = None
 
     def _use(self, scenario: Scenario, source: str) -> None:
         self.options.wxo_scenario = scenario.to_wire()  # travels to workers in the spawn message
@@ -199,6 +216,7 @@ class Harness:
             scenario = _replace(scenario, agent_id=options.agent_id)
         self.gates = self._collect_gates(scenario)
         self._use(scenario, str(path))
+        self._install_load_plan(scenario)
         log.info("wxo-load: scenario %s loaded from %s", scenario.name, path)
 
     def _collect_gates(self, scenario: Scenario) -> list[Any]:
@@ -249,6 +267,8 @@ class Harness:
             args += ["--token-ttl", str(sim.token_ttl_s)]
         for fault, rate in sim.faults.items():
             args += ["--fault", f"{fault}={rate}"]
+        for key, value in sim.capacity.items():
+            args += [f"--{'capacity' if key == 'concurrent_runs' else key.replace('_', '-')}", str(value)]
         profile = options.mock_profile or sim.profile
         self.simulator = SimulatorProcess.start(profile=profile, port=0, extra_args=args)
         log.info("No --host given: started the built-in Developer Edition simulator at %s (profile %s); it stops when the test ends.", self.simulator.url, profile)
@@ -287,6 +307,22 @@ class Harness:
         self.finals.clear()
         self.cpu.start()
         self.greenlets.append(gevent.spawn(self._every, CpuMeter.INTERVAL_S, self.cpu.sample))
+        arrival = scenario.load.plan.arrival if scenario.load.plan else None
+        if self.arrivals is not None:
+            self.arrivals.stop()
+        self.arrivals = ArrivalDispatcher(arrival.process, arrival.seed, arrival.tolerance_s) if arrival else None
+        if self.arrivals is not None and self.arrival_begin is not None:
+            self.begin_arrivals(self.arrival_begin)
+
+    def begin_arrivals(self, data: dict[str, Any]) -> None:
+        """The master's message: when the shared schedule starts and this process's share."""
+        self.arrival_begin = data
+        if self.arrivals is not None:
+            self.arrivals.begin(float(data["epoch"]), int(data["slot"]), int(data["processes"]), data["segments"])
+
+    def add_arrival_rate(self, data: dict[str, Any]) -> None:
+        if self.arrivals is not None:
+            self.arrivals.add_segment(int(data["segment"]), float(data["start_s"]), float(data["rate"]))
 
     def check_target(self) -> None:
         """Master or local runner, at test_start: the host (maybe typed in the web UI) must be a
@@ -393,8 +429,10 @@ class Harness:
         runs, self.pending_runs = self.pending_runs, []
         convs, self.pending_conversations = self.pending_conversations, []
         self.cpu.sample()
+        dropped = self.arrivals.take_dropped() if self.arrivals is not None else []
+        scheduled = self.arrivals.take_scheduled() if self.arrivals is not None else 0
         return {
-            "book": book.to_wire(), "runs": runs, "conversations": convs, "final": final,
+            "book": book.to_wire(), "runs": runs, "conversations": convs, "final": final, "dropped": dropped, "scheduled": scheduled,
             "worker": self.worker_name, "cpu_percent_max": self.cpu.peak_percent, "cpu_s": self.cpu.used_s,
         }  # fmt: skip
 
@@ -408,6 +446,8 @@ class Harness:
             if self.writer is not None:
                 self.writer.append_runs(payload.get("runs") or [])
                 self.writer.append_conversations(payload.get("conversations") or [])
+                if self.load is not None:
+                    self.load.observe(payload.get("runs") or [], payload.get("conversations") or [], payload.get("dropped") or [], int(payload.get("scheduled") or 0))
             else:
                 log.warning("wxo-load: a report from %s arrived with no test running; %d runs ignored", client_id, len(payload.get("runs") or []))
         self.workers_seen.add(client_id)
@@ -425,6 +465,9 @@ class Harness:
         if self.writer is not None:
             self.writer.append_runs(runs)
             self.writer.append_conversations(convs)
+        if self.load is not None:
+            arrivals = self.arrivals
+            self.load.observe(runs, convs, arrivals.take_dropped() if arrivals else [], arrivals.take_scheduled() if arrivals else 0)
 
     def wait_for_final_reports(self) -> None:
         """Master, when the test stops: stop the workers' users, then wait for their last data.
@@ -488,6 +531,8 @@ class Harness:
             f"{failed} failed{f' ({classes})' if classes else ''}; first text p95 "
             f"{_fmt_ms(p95)} (last interval); client lag p99 {_fmt_ms(lag)}"
         )
+        if self.load is not None:
+            line += self.load.progress(time.time())
         if lag is not None and lag > float(self.options.lag_limit_ms):
             line += " -- results are limited by the load generator: add workers (--processes N)"
         sys.stderr.write(line + "\n")
@@ -558,7 +603,10 @@ class Harness:
             greenlet.kill(block=False)
         self.sample_timeline()
         self.flush()
-        summary = build_summary(self.total, meta=self._meta(time.time()))
+        now = time.time()
+        summary = build_summary(self.total, meta=self._meta(now))
+        if self.load is not None:
+            summary.update(self.load.summary_extras(summary, now))
         writer = self.writer
         writer.write_summary(summary)
         self.final_summary = summary
@@ -656,6 +704,9 @@ def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
         return
     if web_ui is not None:
         install_host_check(web_ui)
+    if environment.runner is not None and not isinstance(environment.runner, MasterRunner):
+        environment.runner.register_message(MESSAGE_BEGIN, lambda msg, **_: harness_of(environment).begin_arrivals(msg.data))
+        environment.runner.register_message(MESSAGE_RATE, lambda msg, **_: harness_of(environment).add_arrival_rate(msg.data))
     if not isinstance(environment.runner, WorkerRunner):
         harness.prepare()
         if environment.web_ui is not None:
@@ -710,12 +761,17 @@ def _on_test_stopping(environment: Environment, **_: Any) -> None:
 @events.test_stop.add_listener
 def _on_test_stop(environment: Environment, **_: Any) -> None:
     harness = harness_of(environment)
+    if harness.arrivals is not None:
+        harness.arrivals.stop()
+        harness.arrival_begin = None
     if harness.is_worker:
         harness.final_pending = True
         cast(Any, environment.runner)._send_stats()  # the final report: users are stopped, nothing more comes
     elif harness.writer is not None:
         harness.flush()
         harness.finish()  # each test of a web-UI session gets its own complete results
+    if harness.load is not None and not harness.is_worker:
+        harness.load.reset()  # the next test of a web-UI session starts the plan afresh
 
 
 @events.report_to_master.add_listener

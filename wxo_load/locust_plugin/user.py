@@ -20,6 +20,8 @@ from locust.user.users import LOCUST_STATE_STOPPING
 from ..client import ChatClient, request_id
 from ..records import OK, PROTOCOL_ERROR, STOPPED, ConversationRecord, RunRecord
 from ..scenario import Scenario
+from ..stats import Timing
+from .arrival import ARRIVAL_LAG
 from .harness import harness_of
 
 perf_counter = time.perf_counter
@@ -49,7 +51,9 @@ class WxoChatUser(User):
 
     abstract = False
 
-    def wait_time(self) -> float:  # between conversations
+    def wait_time(self) -> float:  # between conversations (the open model's pool waits for arrivals)
+        if self.harness.arrivals is not None:
+            return 0.0
         return _uniform(self.rng, self.scenario.conversation.pause_between_s)
 
     def __init__(self, environment: Any) -> None:
@@ -86,10 +90,14 @@ class WxoChatUser(User):
         if not self.ready:
             raise StopUser()  # test_start reported why; this user has nothing to do (quietly)
         harness, scenario = self.harness, self.scenario
+        started_unix, t0 = time.time(), perf_counter()
+        if harness.arrivals is not None:  # open model: wait for an arrival, measure from its schedule
+            ticket = harness.arrivals.take()
+            started_unix, t0 = ticket.scheduled_unix, ticket.scheduled_perf
+            harness.book.timings.setdefault(ARRIVAL_LAG, Timing()).record(max(0.0, (perf_counter() - t0) * 1000.0))
         turns = scenario.pick_turns(self.rng)
         messages = self.prompts.conversation(turns)
-        conv = ConversationRecord(started_at_unix=time.time(), user_id=self.user_id, conversation_id=request_id()[:18].replace("-", ""), turns_planned=turns)
-        t0 = perf_counter()
+        conv = ConversationRecord(started_at_unix=started_unix, user_id=self.user_id, conversation_id=request_id()[:18].replace("-", ""), turns_planned=turns)
         try:
             thread = self.client.create_thread(messages[0])
             conv.thread_create_ms = thread.elapsed_ms

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from .agent_tools import interim_message
+from .capacity import Capacity, RunSlots
 from .eventlog import EventLog
 from .framing import framer
 from .plan import DROP, MALFORMED, MESSAGE_CREATED, Planner, RunPlan, encode, rest_of
@@ -95,6 +96,7 @@ class Settings:
     no_auth: bool = False  # no login route; chat accepts requests without a token
     keep_alive_timeout_s: float = 5.0  # idle keep-alive connections are closed after this (uvicorn's default)
     framing: str = "ndjson"  # how event lines go on the wire: see mock/framing.py
+    capacity: Capacity | None = None  # at most N streamed runs at once, the rest queue (capacity.py)
 
 
 def _now_iso() -> str:
@@ -140,6 +142,7 @@ class MockApp:
         }
         self.event_log = EventLog(settings.event_log) if settings.event_log else None
         self.framer = framer(settings.framing)
+        self.slots = RunSlots(settings.capacity) if settings.capacity else None
         self._background: list[asyncio.Task[None]] = []
         self._reset_generation = 0
 
@@ -492,7 +495,9 @@ class MockApp:
             self.stats.fault(plan.fault)
         user_message = self.user_message(claims, thread_id, body["message"])
         state.messages.append(_json_bytes(user_message))
-        if stream:
+        if stream and self.slots is not None:
+            await self.stream_run_in_line(plan, state, claims, user_message["id"], receive, send)
+        elif stream:
             await self.stream_run(plan, state, claims, user_message["id"], t0, receive, send)
         else:
             await self.start_plain_run(plan, state, claims, user_message["id"], send)
@@ -584,6 +589,20 @@ class MockApp:
         finally:
             stats.stream_closed()
             gone.cancel()
+
+    async def stream_run_in_line(
+        self, plan: RunPlan, state: ThreadState, claims: dict[str, Any], parent_id: str, receive: Receive, send: Send
+    ) -> None:
+        """With a capacity: wait for a slot (FIFO), then stream with the plan's times from then."""
+        slots = self.slots
+        assert slots is not None
+        if not await slots.enter():
+            await self.send_http_fault(send, "http_429" if slots.capacity.reject_status == 429 else "http_503")
+            return
+        try:
+            await self.stream_run(plan, state, claims, parent_id, perf_counter(), receive, send)
+        finally:
+            slots.leave()
 
     async def write_events(
         self,
@@ -720,6 +739,8 @@ class MockApp:
 
     def stats_answer(self) -> dict[str, Any]:
         own = self.stats.to_wire()
+        if self.slots is not None:
+            own["capacity"] = self.slots.snapshot()
         stats_dir = self.settings.stats_dir
         if stats_dir is None:
             own.pop("lateness_wire")

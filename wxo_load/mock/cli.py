@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ..errors import ConfigError, WxoLoadError
 
 if TYPE_CHECKING:
+    from .capacity import Capacity
     from .profiles import Profile
 from . import DEFAULT_BIND, DEFAULT_PORT
 from .framing import FRAMINGS
@@ -89,6 +90,27 @@ def configure_mock(parser: argparse.ArgumentParser) -> None:
         help="how events go on the wire: ndjson (default, like the Developer Edition), sse, or crlf-tiny (CRLF lines in 16-byte chunks)",
     )
     parser.add_argument(
+        "--capacity",
+        type=int,
+        default=None,
+        metavar="RUNS",
+        help="at most RUNS streamed runs at once; later runs wait in a FIFO queue before run.started",
+    )
+    parser.add_argument(
+        "--max-queue",
+        type=int,
+        default=None,
+        metavar="N",
+        help="with --capacity: turn a run away when N runs already wait (default: no limit)",
+    )
+    parser.add_argument(
+        "--reject-status",
+        type=int,
+        default=429,
+        choices=(429, 503),
+        help="with --max-queue: the status a turned-away run gets (default 429)",
+    )
+    parser.add_argument(
         "--log-level",
         default="warning",
         choices=LOG_LEVELS,
@@ -122,6 +144,19 @@ def _apply_overrides(args: argparse.Namespace) -> Profile:
     return profile
 
 
+def _capacity(args: argparse.Namespace) -> Capacity | None:
+    from .capacity import Capacity
+
+    if getattr(args, "capacity", None) is None:
+        if getattr(args, "max_queue", None) is not None:
+            raise ConfigError("option --max-queue: only meaningful with --capacity RUNS (the number of runs served at once).")
+        return None
+    try:
+        return Capacity(args.capacity, args.max_queue, args.reject_status)
+    except ConfigError as exc:
+        raise ConfigError(f"option --capacity / --max-queue: {exc}") from None
+
+
 def run_mock(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"option --port {args.port}: expected 0 (any free port) to 65535.")
@@ -147,6 +182,8 @@ def run_mock(args: argparse.Namespace) -> int:
                 f"option --event-log {args.event_log}: cannot write there ({exc.strerror})."
             ) from None
 
+    capacity = _capacity(args)
+
     from .app import Settings
     from .server import serve
     from .tokens import make_key
@@ -162,6 +199,7 @@ def run_mock(args: argparse.Namespace) -> int:
         framing=args.framing,
         event_log=args.event_log,
         watch_parent=os.environ.get(WATCH_PARENT_ENV) == "1",
+        capacity=capacity,
     )
     try:
         return serve(
