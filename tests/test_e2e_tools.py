@@ -88,7 +88,7 @@ def test_tool_percentiles_cadence_and_gates_match_the_simulators_log(tmp_path: P
     assert run["handoffs"] == 1 and run["tool_calls"] == 3 and run["trace_id"]
     for field in ("run_started_ms", "thinking_ms", "intermediate_ms", "handoff_ms", "streaming_ms", "finish_ms", "inter_delta_p50_ms"):
         assert run[field] is not None, field
-    assert summary["steps"]["thinking"]["count"] >= outcomes["ok"]
+    assert summary["phases"]["thinking"]["count"] >= outcomes["ok"]
 
     if _chromium_available():  # the report's waterfall of a typical run, as Chromium renders it
         dom = _script(str(results), "--dump-dom").stdout

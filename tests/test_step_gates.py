@@ -32,15 +32,15 @@ def summary_with_lookup(ms: float, runs: int = 5) -> dict:
 def test_figure_kinds_and_values() -> None:
     summary = summary_with_lookup(300)
     assert figure_kind("tools.lookup_order.p95") == TIME and figure_kind("tools.lookup_order.calls") == COUNT
-    assert figure_kind("streaming.chars_per_s.p50") == PER_S and figure_kind("steps.thinking.p99") == TIME
+    assert figure_kind("streaming.chars_per_s.p50") == PER_S and figure_kind("phases.thinking.p99") == TIME
     assert figure_kind("tools.my.dotted.tool.p95") == TIME
     assert figure_value(summary, "tools.lookup_order.p95") == 300
     assert figure_value(summary, "tools.lookup_order.calls") == 5
     assert figure_value(summary, "streaming.inter_delta.p99") == 20
-    assert figure_value(summary, "steps.handoff.p50") == 200
+    assert figure_value(summary, "phases.handoff.p50") == 200
 
 
-@pytest.mark.parametrize("text", ["tools.lookup_order", "tools.x.p97", "steps.nap.p95", "streaming.jitter.p50"])
+@pytest.mark.parametrize("text", ["tools.lookup_order", "tools.x.p97", "phases.nap.p95", "streaming.jitter.p50"])
 def test_bad_step_figures_are_config_errors(text: str) -> None:
     with pytest.raises(ConfigError, match="For example"):
         parse_gate(f"{text} < 1s")
@@ -60,4 +60,4 @@ def test_regression_and_compare_on_tool_figures() -> None:
     assert not verdict.passed
     rows = {r.figure: r for r in compare_summaries(base, now)}
     assert rows["tools.lookup_order.p95"].mark == "worse" and "streaming.inter_delta.p99" in rows
-    assert "steps.thinking.p95" in rows
+    assert "phases.thinking.p95" in rows

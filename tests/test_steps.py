@@ -101,7 +101,7 @@ def test_tool_figures_merge_exactly_across_workers() -> None:
         merged.merge_wire(book.to_wire())
     summary = build_summary(merged, meta={})
     assert summary["tools"]["lookup_order"]["calls"] == 10
-    assert summary["steps"]["thinking"]["p50"] == 90
+    assert summary["phases"]["thinking"]["p50"] == 90
     assert summary["streaming"]["inter_delta"]["count"] == 30 and summary["streaming"]["inter_delta"]["p99"] == 20
 
 

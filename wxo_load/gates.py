@@ -239,7 +239,7 @@ def _figures_help() -> str:
         f"(or {' '.join(LOAD_GENERATOR_METRICS)}) and STAT one of {' '.join(STATS)}; "
         "by_turn.first|follow_up.METRIC.STAT; error_rate, error_rate.CLASS "
         "(error_rate.timeout, error_rate.http_503, ...), conversation_error_rate; "
-        "tools.NAME.STAT (and .calls, .failures), steps.thinking|intermediate|handoff.STAT, "
+        "tools.NAME.STAT (and .calls, .failures), phases.thinking|intermediate|handoff.STAT, "
         "streaming.inter_delta.STAT, streaming.chars_per_s.STAT; "
         f"{', '.join(k for k in _SCALAR_FIGURES if k not in ('error_rate', 'conversation_error_rate'))}."
     )

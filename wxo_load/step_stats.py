@@ -16,7 +16,7 @@ workers), under these keys:
 Tool names are dynamic: at most MAX_TOOL_NAMES distinct names are kept per book, later ones
 are folded into `other`.
 
-summary.json gains `tools` (per name: calls, failures and the duration statistics), `steps`
+summary.json gains `tools` (per name: calls, failures and the duration statistics), `phases`
 (thinking, intermediate, handoff) and `streaming` (inter_delta, chars_per_s). Gate figures:
 `tools.NAME.STAT` (plus `tools.NAME.calls`, `tools.NAME.failures`), `steps.PHASE.STAT`,
 `streaming.inter_delta.STAT`, `streaming.chars_per_s.STAT`.
@@ -39,7 +39,7 @@ STEP_PHASES = {"thinking": "thinking_ms", "intermediate": "intermediate_ms", "ha
 INTER_DELTA = "stream/inter_delta"
 CHARS_PER_S = "stream/chars_per_s"
 ENDED_WITHOUT_DONE = "ended_without_done"
-FIGURE_ROOTS = ("tools", "steps", "streaming")
+FIGURE_ROOTS = ("tools", "phases", "streaming")
 STREAMING_FIGURES = {"inter_delta": INTER_DELTA, "chars_per_s": CHARS_PER_S}
 
 
@@ -91,7 +91,7 @@ def _tool_summary(book: MetricsBook, names: list[str]) -> dict[str, Any]:
 
 
 def steps_summary(book: MetricsBook) -> dict[str, Any]:
-    """The `tools`, `steps` and `streaming` sections of summary.json."""
+    """The `tools`, `phases` and `streaming` sections of summary.json."""
     names = [n for n in _tool_names(book) if n != OTHER]
     names.sort(key=lambda n: -(book.timing(TOOL + n).count + book.timing(TOOL_FAILED + n).count))
     kept, rest = names[:MAX_TOOL_NAMES], names[MAX_TOOL_NAMES:]  # merged workers may bring more
@@ -100,7 +100,7 @@ def steps_summary(book: MetricsBook) -> dict[str, Any]:
         tools[OTHER] = _tool_summary(book, [*rest, OTHER])
     return {
         "tools": tools,
-        "steps": {phase: book.metric_summary(f"step/{phase}") for phase in STEP_PHASES},
+        "phases": {phase: book.metric_summary(f"step/{phase}") for phase in STEP_PHASES},
         "streaming": {name: book.metric_summary(key) for name, key in STREAMING_FIGURES.items()},
     }
 
