@@ -5,7 +5,6 @@ side by side). Same gate engine as the Locust run; no locust import.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,43 +29,8 @@ from .gates import (
     signed_delta,
 )
 from .records import ALL_METRICS, OK
+from .results import load_summary, summary_path
 from .step_gates import step_compare_figures
-
-SUMMARY_SCHEMA_PREFIX = "wxo-load/summary/"
-
-# --------------------------------------------------------------------------- shared
-
-
-def summary_path(path: str | Path) -> Path:
-    """A results directory or a summary.json file -> the summary.json path."""
-    p = Path(path)
-    return p / "summary.json" if p.is_dir() else p
-
-
-def load_summary(path: str | Path, *, what: str = "results") -> dict[str, Any]:
-    """Read a summary.json (schema wxo-load/summary/v1) given its file or its directory."""
-    file = summary_path(path)
-    if not file.exists():
-        if not Path(path).exists():
-            raise ResultsError(
-                f"{what} {path} does not exist. Give a results directory (the one that holds "
-                "summary.json, e.g. results/ci) or the path of a summary.json."
-            )
-        raise ResultsError(
-            f"{what} {path} has no summary.json: it is not a finished wxo-load results "
-            "directory. Give the directory a test wrote (--results-dir), or its summary.json."
-        )
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ResultsError(f"{what} {file}: cannot be read as JSON ({exc}). Was the test cut "
-                           "off while writing it? Re-run the test.") from None
-    schema = data.get("schema", "") if isinstance(data, dict) else ""
-    if not isinstance(schema, str) or not schema.startswith(SUMMARY_SCHEMA_PREFIX):
-        raise ResultsError(f"{what} {file}: not a wxo-load summary (schema {schema!r}, "
-                           f"expected {SUMMARY_SCHEMA_PREFIX}v1).")
-    return data
-
 
 # --------------------------------------------------------------------------- gate
 

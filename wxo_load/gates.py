@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from .errors import ConfigError
@@ -63,7 +63,6 @@ from .records import ALL_METRICS, FIXED_ERROR_CLASSES, LOAD_GENERATOR_METRICS, R
 from .step_stats import FIGURE_ROOTS as STEP_FIGURE_ROOTS
 
 STATS = ("p50", "p90", "p95", "p99", "p999", "min", "max", "mean", "count")
-PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p999": 99.9}
 TURNS = ("first", "follow_up")
 OPS = ("<", "<=", ">", ">=")
 ABORT_MIN_RUNS = 20
@@ -726,13 +725,6 @@ def format_value(value: float, kind: str, unit: str = "") -> str:
     return f"{value:.0f}" if float(value).is_integer() else _fmt(value)
 
 
-def gates_figures(gates: Sequence[AnyGate]) -> list[str]:
-    """The distinct figures a set of gates reads, in order (for live summaries)."""
-    seen: dict[str, None] = {}
-    for gate in gates:
-        seen.setdefault(gate.figure, None)
-    return list(seen)
-
 
 __all__ = [
     "ABORT_MIN_RUNS",
@@ -748,7 +740,6 @@ __all__ = [
     "figure_kind",
     "figure_value",
     "format_value",
-    "gates_figures",
     "parse_gate",
     "parse_gate_list",
     "parse_gate_spec",

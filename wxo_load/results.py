@@ -25,6 +25,7 @@ from .stats import SCHEMA
 RUNS_FILE = "runs.jsonl"
 CONVERSATIONS_FILE = "conversations.jsonl"
 SUMMARY_FILE = "summary.json"
+SUMMARY_SCHEMA_PREFIX = "wxo-load/summary/"  # any version of the schema is read; v1 is written
 SUMMARY_MD_FILE = "summary.md"
 REPORT_FILE = "report.html"
 
@@ -183,22 +184,39 @@ class LoadedResults:
     conversations: list[dict[str, Any]] = field(default_factory=list)
 
 
-def load_summary(directory: Path) -> dict[str, Any]:
-    path = Path(directory) / SUMMARY_FILE
+def summary_path(path: str | Path) -> Path:
+    """A results directory or a summary.json file -> the summary.json path."""
+    p = Path(path)
+    return p / SUMMARY_FILE if p.is_dir() else p
+
+
+def load_summary(path: str | Path, *, what: str = "results") -> dict[str, Any]:
+    """Read a summary.json given its file or its results directory: the one reader of summaries
+    (reports, gates, baselines, compare). `what` names it in errors ("baseline", "A")."""
+    file = summary_path(path)
+    if not Path(path).exists():
+        raise ResultsError(
+            f"{what} {path} does not exist. Give a results directory (the one that holds "
+            "summary.json, e.g. results/ci) or the path of a summary.json."
+        )
     try:
-        summary = orjson.loads(path.read_bytes())
+        summary = orjson.loads(file.read_bytes())
     except FileNotFoundError:
         raise ResultsError(
-            f"{path} is missing. Point the command at a directory a wxo-load test wrote "
-            "(results/<timestamp>-<scenario>/); a test killed before it ended has no summary."
+            f"{what} {path} has no summary.json ({file} is missing): it is not a finished wxo-load "
+            "results directory (a test killed before it ended has none). Give the directory a test "
+            "wrote (--results-dir), or its summary.json."
         ) from None
-    except orjson.JSONDecodeError as exc:
-        raise ResultsError(f"{path} is not valid JSON ({exc}); restore it from the test's artifacts.") from exc
-    if not isinstance(summary, dict) or summary.get("schema") != SCHEMA:
-        found = summary.get("schema") if isinstance(summary, dict) else type(summary).__name__
+    except (OSError, orjson.JSONDecodeError) as exc:
         raise ResultsError(
-            f"{path} has schema {found!r}, expected {SCHEMA!r}. It was not written by this "
-            "version of wxo-load; re-run the test or use the matching wxo-load version."
+            f"{what} {file} cannot be read as JSON (not valid JSON: {exc}). Was the test cut off "
+            "while writing it? Re-run the test, or restore the file from the test's artifacts."
+        ) from None
+    found = summary.get("schema") if isinstance(summary, dict) else type(summary).__name__
+    if not isinstance(found, str) or not found.startswith(SUMMARY_SCHEMA_PREFIX):
+        raise ResultsError(
+            f"{what} {file}: not a wxo-load summary (schema {found!r}, expected {SCHEMA!r}). Give "
+            "a summary.json that wxo-load wrote, or re-run the test with this version."
         )
     return summary
 
@@ -348,6 +366,7 @@ __all__ = [
     "iter_jsonl",
     "load_results",
     "load_summary",
+    "summary_path",
     "summary_markdown",
     "write_derived",
 ]

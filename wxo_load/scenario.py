@@ -25,9 +25,6 @@ from .load.model import LoadPlan
 
 Range = tuple[float, float]
 
-DEFAULT_AGENT_ID = "0c191f04-78cd-45e3-a99a-988cfb29434d"
-"""The agent id of the captured conversation; the simulator accepts any agent id."""
-
 
 @dataclass(frozen=True, slots=True)
 class ApiPaths:

@@ -40,15 +40,14 @@ from ..auth import TokenProvider, resolve_auth, ssl_context
 from ..auth.nologin import LocalOrNoTokenProvider
 from ..auth.tlsdefaults import tls_for_target
 from ..deployment import Deployment, deployment_for
-from ..errors import WxoLoadError
-from ..gate_cli import load_summary
+from ..errors import ExitCode, WxoLoadError
 from ..live import IntervalTimings
 from ..mock.process import SimulatorProcess
 from ..proxy import proxy_for
 from ..proxy import set_explicit as set_proxy
 from ..records import LOCUST_NAMES, OK, STOPPED, ConversationRecord, RunRecord
 from ..redact import redact
-from ..results import ResultsWriter
+from ..results import ResultsWriter, load_summary
 from ..scenario import Scenario, load_scenario
 from ..stats import MetricsBook, build_summary, nearest_rank_ms
 from .arrival import ArrivalDispatcher
@@ -62,8 +61,7 @@ from .webui import host_problem, install_host_check
 log = logging.getLogger("wxo_load")
 logging.getLogger("httpx").setLevel(logging.WARNING)  # token exchanges are logged by wxo_load.auth
 
-EXIT_HARNESS_ERROR = 2
-EXIT_GATE_FAILED = 3
+EXIT_HARNESS_ERROR = ExitCode.CANNOT_RUN
 FLUSH_INTERVAL_S = 1.0
 TIMELINE_INTERVAL_S = 2.0
 FINAL_REPORT_GRACE_S = 10.0
