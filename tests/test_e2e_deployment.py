@@ -48,7 +48,8 @@ def test_forcing_the_developer_edition_paths_on_an_instance_url_fails_every_thre
     output = done.stdout + done.stderr
     assert "forced to local" in output and f"{host}/api/v1/threads" in output
     conversations = read_jsonl(results / "conversations.jsonl")
-    assert conversations and {c["outcome"] for c in conversations} == {"http_404"}
+    outcomes = {c["outcome"] for c in conversations}
+    assert "http_404" in outcomes and outcomes <= {"http_404", "stopped"}  # stopped: cut by the end of the test
     assert not (results / "runs.jsonl").exists() or not read_jsonl(results / "runs.jsonl")
     assert "http_404" in output  # counted with its class in Locust's failures
 
