@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -39,7 +40,7 @@ from wxo_load.bench import (  # noqa: E402 - after the path set-up above
 from wxo_load.mock.process import SimulatorProcess  # noqa: E402
 
 
-def one(checkout: Path, framing: str, users: int, warmup_s: float, duration_s: float, work: Path, probe: bool = False) -> dict[str, Any]:
+def one(checkout: Path, framing: str, users: int, warmup_s: float, duration_s: float, work: Path, probe: bool = False, pin: bool = False) -> dict[str, Any]:
     log = work / "events.jsonl"
     results = work / "results"
     python = checkout / ".venv" / "bin" / "python"
@@ -55,6 +56,9 @@ def one(checkout: Path, framing: str, users: int, warmup_s: float, duration_s: f
                "-u", str(users), "-r", str(users), "-t", f"{int(warmup_s + duration_s + 2)}s", "--host", sim.url,
                "--scenario", str(ASSETS / "scenario.yaml"), "--results-dir", str(results), "--progress-interval", "0"]  # fmt: skip
         proc = subprocess.Popen(cmd, cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        if pin:  # the simulator on CPU 0, the load generator on CPU 1: neither waits for the other
+            _pin(sim.pid, 0)
+            _pin(proc.pid, 1)
         time.sleep(warmup_s)
         t1, cpu1 = time.perf_counter(), _cpu_seconds(proc.pid)
         time.sleep(duration_s)
@@ -70,6 +74,12 @@ def one(checkout: Path, framing: str, users: int, warmup_s: float, duration_s: f
     errors = _errors_ms(measured, server)
     causes = _outlier_causes(measured, server, work / "probe.jsonl") if probe else {}
     return {"errors": errors, "cpu_s": cpu2 - cpu1, "runs": done, "causes": causes}
+
+
+def _pin(pid: int, cpu: int) -> None:
+    """Pin a process and all its threads (uvicorn's and gevent's included) to one CPU."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        os.sched_setaffinity(int(task.name), {cpu})
 
 
 def _outlier_causes(measured: dict[str, dict[str, float]], server: dict[str, dict[str, float]], probe: Path, limit_ms: float = 5.0) -> dict[str, int]:
@@ -106,6 +116,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--probe", action="store_true", help="also run B with a probe of late wake-ups and GC pauses, and say what each outlier (> 5 ms) coincided with")
+    parser.add_argument("--pin", action="store_true", help="pin the simulator to CPU 0 and the load generator to CPU 1 (Linux)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     report: dict[str, Any] = {}
@@ -114,7 +125,7 @@ def main() -> int:
         for _ in range(args.rounds):
             for name, checkout in (("A", args.a), ("B", args.b)):
                 with tempfile.TemporaryDirectory(prefix="wxo-ab-") as tmp:
-                    got = one(checkout.resolve(), framing, args.users, args.warmup, args.duration, Path(tmp), probe=args.probe and name == "B")
+                    got = one(checkout.resolve(), framing, args.users, args.warmup, args.duration, Path(tmp), probe=args.probe and name == "B", pin=args.pin)
                 for key in ("errors", "cpu_s", "runs"):
                     totals[name][key] += got[key]
                 for cause, n in got["causes"].items():
