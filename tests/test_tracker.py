@@ -30,7 +30,7 @@ def replay(events: list[dict], *, t0: float = 100.0, clock_from_ids: bool = True
             t = t0 + ((event_id_unix_ms(event["id"]) or 0) - first_ms) / 1000.0
         if tracker.on_event(event, t):
             break
-    return tracker.end(t if tracker.finished else t + 0.001, None if tracker.finished else TRUNCATED, None)
+    return tracker.end_of_body(t if tracker.finished else t + 0.001)
 
 
 def test_captured_run_with_text_in_its_delta() -> None:

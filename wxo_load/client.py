@@ -255,10 +255,7 @@ class ChatClient:
             for event in decoder.close():
                 if tracker.on_event(event, t_end):
                     break
-        if tracker.finished:
-            tracker.end(t_end)
-        else:
-            tracker.end(t_end, TRUNCATED, "the body ended without a done event")
+        tracker.end_of_body(t_end)
         return False
 
     def _read_events(self, response: Response, tracker: RunTracker, decoder: StreamDecoder, deadline: float) -> None:

@@ -216,6 +216,19 @@ class RunTracker:
     def failed(self) -> bool:
         return self._failed
 
+    def end_of_body(self, t: float) -> RunRecord:
+        """The body ended cleanly at `t`. After `done` the run is over; after `run.completed`
+        without `done` it is finished too, as the ADK reads it (flagged `ended_without_done`);
+        before either, the run was truncated."""
+        if self.finished:
+            return self.end(t)
+        if self._completed and not self._failed:
+            self.record.ended_without_done = True
+            rec = self.end(t)
+            rec.done_ms = rec.total_ms
+            return rec
+        return self.end(t, TRUNCATED, "the body ended without a done event")
+
     def end(self, t: float, outcome: str | None = None, detail: str | None = None) -> RunRecord:
         """The stream is over at `t` (ended, broke or was abandoned). Returns the final record.
 
@@ -227,12 +240,6 @@ class RunTracker:
             return rec
         self._ended = True
         rec.total_ms = (t - self.t0) * 1000.0
-        if outcome == TRUNCATED and self._completed and not self._failed and not (detail or "").startswith("connection broke"):
-            # run.completed, then a clean end of the body (not a broken connection, whose
-            # detail the client starts with "connection broke"): the ADK reads it as finished
-            rec.ended_without_done = True
-            rec.done_ms = rec.total_ms
-            outcome = None
         if outcome is not None:
             self._fail(outcome, detail or outcome)
         if self._answer_from_deltas > rec.answer_chars:
