@@ -191,25 +191,29 @@ class Handler(BaseHTTPRequestHandler):
             return "unsupported grant_type"
         return "key" if form["apikey"][0] != self.state.api_key else None
 
-    def _check_cpd(self, raw: bytes, query: str) -> str | None:
+    def _json_body(self, raw: bytes) -> Any:
+        """The request's JSON body, or the complaint (a str) when it is not JSON."""
         if not (self.headers.get("Content-Type") or "").startswith("application/json"):
             return "Content-Type must be application/json"
         try:
             body = json.loads(raw)
         except ValueError:
             return "body is not JSON"
+        return body if not isinstance(body, str) else "body must be a JSON object"
+
+    def _check_cpd(self, raw: bytes, query: str) -> str | None:
+        body = self._json_body(raw)
+        if isinstance(body, str):
+            return body
         if not isinstance(body, dict) or sorted(body) not in (["api_key", "username"], ["password", "username"]):
             return "body must be {\"username\", \"api_key\"} or {\"username\", \"password\"}"
         secret = body.get("api_key") or body.get("password")
         return "key" if body["username"] != CPD_USERNAME or secret != self.state.api_key else None
 
     def _check_mcsp(self, raw: bytes, query: str) -> str | None:
-        if not (self.headers.get("Content-Type") or "").startswith("application/json"):
-            return "Content-Type must be application/json"
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            return "body is not JSON"
+        body = self._json_body(raw)
+        if isinstance(body, str):
+            return body
         if not isinstance(body, dict) or sorted(body) != ["apikey"]:
             return "body must be exactly {\"apikey\": ...}"
         if self.state.kind == "mcsp_v2":
