@@ -68,7 +68,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--old", type=Path, default=None, help="another transport.py to compare with")
     args = parser.parse_args()
-    from wxo_load import transport
+    from wxo_load.edge import transport
 
     print(f"this transport: {cost_us(transport):.1f} µs per 14-event response (connect excluded)")
     if args.old:

@@ -91,7 +91,7 @@ def ensure_report(results_dir: Path) -> Path:
     report = results_dir / "report.html"
     if not report.exists():
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-        from wxo_load.results import load_summary, write_derived
+        from wxo_load.edge.results import load_summary, write_derived
 
         write_derived(results_dir, load_summary(results_dir))
     return report

@@ -1,12 +1,35 @@
-"""Shared fixtures: the simulator as a real server process."""
+"""Shared fixtures and the test tiers.
+
+The folders are the tiers (README, Development):
+
+- `tests/unit/`: pure functions and classes, no server process (a few run a short `python -c`
+  subprocess where importing Locust would monkey-patch the test process).
+- `tests/integration/`: one part against a real server process on a free loopback port (the
+  simulator, a raw HTTP server, a token server, a proxy, headless Chromium).
+- `tests/e2e/`: Locust itself as a subprocess against the simulator; marked `e2e`.
+
+`tests/helpers/` holds what several tiers share (it is on `sys.path`, see pyproject.toml), and
+`tests/data/` the captures.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from wxo_load.mock.process import SimulatorProcess
+
+TIERS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).resolve().parent
+    for item in items:
+        tier = Path(item.fspath).resolve().relative_to(here).parts[0]
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """The load plan of a scenario: closed stages, an open arrival model, or a capacity search.
 
-Frozen data, validated once by `wxo_load.load.config`, carried to workers with `to_wire()`.
+Frozen data, validated once by `wxo_load.config.load`, carried to workers with `to_wire()`.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .. import gates as gate_engine
-from .model import SEARCH_USERS, Search
+from wxo_load.gates import engine as gate_engine
+from wxo_load.load.model import SEARCH_USERS, Search
 
 KNEE_MARGINAL = 0.5
 """Past the knee, one more unit of load buys less than this share of the throughput a unit

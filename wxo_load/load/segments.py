@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..records import ConversationRecord, RunRecord
-from ..stats import MetricsBook, build_summary, iso_utc
+from wxo_load.core.records import ConversationRecord, RunRecord
+from wxo_load.core.stats import MetricsBook, build_summary, iso_utc
 
 SUMMARY_METRICS = ("thread_create", "run_started", "first_delta", "first_text", "done", "conversation")
 

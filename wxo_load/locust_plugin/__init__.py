@@ -6,7 +6,7 @@ import of locust, monkey-patches the process with gevent). `locustfile.py` is ju
 
 from __future__ import annotations
 
-from . import harness as _harness  # noqa: F401  (registers the listeners)
-from .user import WxoChatUser
+from wxo_load.locust_plugin import harness as _harness  # noqa: F401  (registers the listeners)
+from wxo_load.locust_plugin.user import WxoChatUser
 
 __all__ = ["WxoChatUser"]

@@ -23,7 +23,7 @@ from typing import Any
 import gevent
 from gevent.queue import Queue
 
-from ..load.schedule import Due, my_share, segment_arrivals
+from wxo_load.load.schedule import Due, my_share, segment_arrivals
 
 log = logging.getLogger("wxo_load")
 perf_counter = time.perf_counter

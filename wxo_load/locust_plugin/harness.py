@@ -35,31 +35,32 @@ from locust.runners import (
     WorkerRunner,
 )
 
-from .. import gate_output, gates
-from ..auth import TokenProvider, resolve_auth, ssl_context
-from ..auth.nologin import LocalOrNoTokenProvider
-from ..auth.tlsdefaults import tls_for_target
-from ..deployment import Deployment, deployment_for
-from ..errors import ExitCode, WxoLoadError
-from ..live import IntervalTimings
-from ..mock.process import SimulatorProcess
-from ..proxy import proxy_for
-from ..proxy import set_explicit as set_proxy
-from ..records import LOCUST_NAMES, OK, STOPPED, ConversationRecord, RunRecord
-from ..redact import redact
-from ..results import ResultsWriter, load_summary
-from ..scenario import Scenario, load_scenario
-from ..stats import MetricsBook, build_summary, nearest_rank_ms
-from .arrival import ArrivalDispatcher
-from .auth_options import add_auth_options, settings_from_options
-from .options import add_options, scenario_path
-from .shape import MESSAGE_BEGIN, MESSAGE_RATE, LoadControl, WxoShape
-from .tool_rows import ToolRows
-from .webtab import LiveView, install_web_ui, linger, start_metrics_server
-from .webui import host_problem, install_host_check
+from wxo_load.config.scenario import Scenario, load_scenario
+from wxo_load.core.deployment import Deployment, deployment_for
+from wxo_load.core.errors import ExitCode, WxoLoadError
+from wxo_load.core.records import LOCUST_NAMES, OK, STOPPED, ConversationRecord, RunRecord
+from wxo_load.core.redact import redact
+from wxo_load.core.stats import MetricsBook, build_summary, nearest_rank_ms
+from wxo_load.edge import gate_output
+from wxo_load.edge.auth import TokenProvider, resolve_auth, ssl_context
+from wxo_load.edge.auth.nologin import LocalOrNoTokenProvider
+from wxo_load.edge.auth.tlsdefaults import tls_for_target
+from wxo_load.edge.live import IntervalTimings
+from wxo_load.edge.proxy import proxy_for
+from wxo_load.edge.proxy import set_explicit as set_proxy
+from wxo_load.edge.results import ResultsWriter, load_summary
+from wxo_load.gates import engine as gates
+from wxo_load.locust_plugin.arrival import ArrivalDispatcher
+from wxo_load.locust_plugin.auth_options import add_auth_options, settings_from_options
+from wxo_load.locust_plugin.options import add_options, scenario_path
+from wxo_load.locust_plugin.shape import MESSAGE_BEGIN, MESSAGE_RATE, LoadControl, WxoShape
+from wxo_load.locust_plugin.tool_rows import ToolRows
+from wxo_load.locust_plugin.webtab import LiveView, install_web_ui, linger, start_metrics_server
+from wxo_load.locust_plugin.webui import host_problem, install_host_check
+from wxo_load.mock.process import SimulatorProcess
 
 log = logging.getLogger("wxo_load")
-logging.getLogger("httpx").setLevel(logging.WARNING)  # token exchanges are logged by wxo_load.auth
+logging.getLogger("httpx").setLevel(logging.WARNING)  # token exchanges are logged by wxo_load.edge.auth
 
 EXIT_HARNESS_ERROR = ExitCode.CANNOT_RUN
 FLUSH_INTERVAL_S = 1.0

@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from locust import LoadTestShape
 
-from .. import gates
-from ..load.model import ARRIVAL, SEARCH, SEARCH_USERS, STAGES, LoadPlan
-from ..load.schedule import boundaries, stage_at, stage_segments
-from ..load.search import CapacitySearch, capacity, judge, knee
-from ..load.segments import Segment, SegmentLog, summarize
+from wxo_load.gates import engine as gates
+from wxo_load.load.model import ARRIVAL, SEARCH, SEARCH_USERS, STAGES, LoadPlan
+from wxo_load.load.schedule import boundaries, stage_at, stage_segments
+from wxo_load.load.search import CapacitySearch, capacity, judge, knee
+from wxo_load.load.segments import Segment, SegmentLog, summarize
 
 if TYPE_CHECKING:
-    from .harness import Harness
+    from wxo_load.locust_plugin.harness import Harness
 
 log = logging.getLogger("wxo_load")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..records import RunRecord
-from ..step_stats import MAX_TOOL_NAMES, OTHER
+from wxo_load.core.records import RunRecord
+from wxo_load.core.step_stats import MAX_TOOL_NAMES, OTHER
 
 REQUEST_TYPE = "TOOL"
 

@@ -17,12 +17,12 @@ from locust import User, task
 from locust.exception import StopUser
 from locust.user.users import LOCUST_STATE_STOPPING
 
-from ..client import ChatClient, request_id
-from ..records import OK, PROTOCOL_ERROR, STOPPED, ConversationRecord, RunRecord
-from ..scenario import Scenario
-from ..stats import Timing
-from .arrival import ARRIVAL_LAG
-from .harness import harness_of
+from wxo_load.config.scenario import Scenario
+from wxo_load.core.records import OK, PROTOCOL_ERROR, STOPPED, ConversationRecord, RunRecord
+from wxo_load.core.stats import Timing
+from wxo_load.edge.client import ChatClient, request_id
+from wxo_load.locust_plugin.arrival import ARRIVAL_LAG
+from wxo_load.locust_plugin.harness import harness_of
 
 perf_counter = time.perf_counter
 
@@ -47,7 +47,7 @@ class PromptPicker:
 
 
 class WxoChatUser(User):
-    """A person chatting through the WebChat widget (see wxo_load.client for what is sent)."""
+    """A person chatting through the WebChat widget (see wxo_load.edge.client for what is sent)."""
 
     abstract = False
 

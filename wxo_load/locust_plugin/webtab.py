@@ -27,13 +27,14 @@ from typing import TYPE_CHECKING, Any
 import gevent
 from gevent.pywsgi import WSGIServer
 
-from .. import gates, live, prometheus
-from ..stats import build_summary
+from wxo_load.core.stats import build_summary
+from wxo_load.edge import live, prometheus
+from wxo_load.gates import engine as gates
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from .harness import Harness
+    from wxo_load.locust_plugin.harness import Harness
 
 log = logging.getLogger("wxo_load")
 

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .profiles import Dist, fixed
+from wxo_load.mock.profiles import Dist, fixed
 
 STEP_DELTA = "run.step.delta"
 STEP_THINKING = "run.step.thinking"

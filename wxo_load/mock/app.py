@@ -26,14 +26,14 @@ from time import perf_counter
 from typing import Any
 from urllib.parse import parse_qs
 
-from .agent_tools import interim_message
-from .capacity import Capacity, RunSlots
-from .eventlog import EventLog
-from .framing import framer
-from .plan import DROP, MALFORMED, MESSAGE_CREATED, Planner, RunPlan, encode, rest_of
-from .profiles import Profile
-from .stats import Stats, aggregate
-from .tokens import (
+from wxo_load.mock.agent_tools import interim_message
+from wxo_load.mock.capacity import Capacity, RunSlots
+from wxo_load.mock.eventlog import EventLog
+from wxo_load.mock.framing import framer
+from wxo_load.mock.plan import DROP, MALFORMED, MESSAGE_CREATED, Planner, RunPlan, encode, rest_of
+from wxo_load.mock.profiles import Profile
+from wxo_load.mock.stats import Stats, aggregate
+from wxo_load.mock.tokens import (
     DEFAULT_TENANT_ID,
     DEFAULT_TENANT_NAME,
     DEFAULT_TENANT_TITLE,
@@ -43,7 +43,7 @@ from .tokens import (
     Keyring,
     TokenError,
 )
-from .validate import parse_json_body, validate_run_body, validate_thread_body
+from wxo_load.mock.validate import parse_json_body, validate_run_body, validate_thread_body
 
 Scope = dict[str, Any]
 Message = dict[str, Any]

@@ -20,7 +20,7 @@ import asyncio
 from collections import deque
 from dataclasses import dataclass
 
-from ..errors import ConfigError
+from wxo_load.core.errors import ConfigError
 
 REJECT_STATUSES = (429, 503)
 

@@ -12,13 +12,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError, WxoLoadError
+from wxo_load.core.errors import ConfigError, WxoLoadError
 
 if TYPE_CHECKING:
-    from .capacity import Capacity
-    from .profiles import Profile
-from . import DEFAULT_BIND, DEFAULT_PORT
-from .framing import FRAMINGS
+    from wxo_load.mock.capacity import Capacity
+    from wxo_load.mock.profiles import Profile
+from wxo_load.mock import DEFAULT_BIND, DEFAULT_PORT
+from wxo_load.mock.framing import FRAMINGS
 
 WATCH_PARENT_ENV = "WXO_LOAD_MOCK_WATCH_PARENT"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
@@ -119,7 +119,7 @@ def configure_mock(parser: argparse.ArgumentParser) -> None:
 
 
 def _apply_overrides(args: argparse.Namespace) -> Profile:
-    from .profiles import FAULT_NAMES, load_profile
+    from wxo_load.mock.profiles import FAULT_NAMES, load_profile
 
     profile = load_profile(args.profile)
     if args.fault:
@@ -145,7 +145,7 @@ def _apply_overrides(args: argparse.Namespace) -> Profile:
 
 
 def _capacity(args: argparse.Namespace) -> Capacity | None:
-    from .capacity import Capacity
+    from wxo_load.mock.capacity import Capacity
 
     if getattr(args, "capacity", None) is None:
         if getattr(args, "max_queue", None) is not None:
@@ -184,9 +184,9 @@ def run_mock(args: argparse.Namespace) -> int:
 
     capacity = _capacity(args)
 
-    from .app import Settings
-    from .server import serve
-    from .tokens import make_key
+    from wxo_load.mock.app import Settings
+    from wxo_load.mock.server import serve
+    from wxo_load.mock.tokens import make_key
 
     settings = Settings(
         profile=profile,

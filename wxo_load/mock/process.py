@@ -19,8 +19,8 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import IO, Any
 
-from ..errors import WxoLoadError
-from . import LISTENING_PREFIX
+from wxo_load.core.errors import WxoLoadError
+from wxo_load.mock import LISTENING_PREFIX
 
 
 class SimulatorProcess:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from wxo_load.core.errors import ConfigError
 
 PROFILES_DIR = Path(__file__).with_name("profiles")
 
@@ -368,7 +368,7 @@ def parse_profile(raw: Any, *, source: str = "(inline)", default_name: str = "cu
 
 
 def _parse_agent(ctx: _Ctx, raw: Any) -> Any:
-    from .agent_tools import parse_agent
+    from wxo_load.mock.agent_tools import parse_agent
 
     return parse_agent(ctx, raw)
 

@@ -22,8 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from . import LISTENING_PREFIX
-from .app import DropConnection, MockApp, Settings
+from wxo_load.mock import LISTENING_PREFIX
+from wxo_load.mock.app import DropConnection, MockApp, Settings
 
 
 class _QuietDrops(logging.Filter):

@@ -1,0 +1,334 @@
+"""`wxo-load bench`: the harness against the hand-written reference locustfile, on one server.
+
+Three phases, each against a fresh built-in simulator that logs when it wrote every event
+(perf_counter, the clock every process on this host shares):
+
+1. cost: the harness and the reference (../shared/bench/naive_locustfile.py) side by side, the
+   same number of users each, 14-event runs back to back. CPU seconds of each Locust process
+   (from /proc) over a steady window, divided by the runs each completed in that window (from
+   the simulator's record) -> CPU ms per completed run, and runs per second.
+2. timing error: both side by side again at 100 concurrent streams (~3 s runs). For every run,
+   the interval from run.started to the first message.delta and to done as each client measured
+   it, against the interval between the server's writes of the same events. The reference is
+   observed through a probe that stamps the moment it parses each line (its code is unchanged).
+3. concurrency: the harness alone, one process, with more and more open streams; the client
+   lag p99 of each steady interval (arrival minus the server's timestamp in the event id). The
+   most streams held with lag p99 under 10 ms is reported.
+
+Not a test: it prints figures (and writes them as JSON with --json) for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wxo_load.core.errors import ConfigError
+from wxo_load.core.stats import nearest_rank_ms
+from wxo_load.mock.framing import FRAMINGS
+from wxo_load.mock.process import SimulatorProcess
+
+ASSETS = Path(__file__).parent / "bench_assets"
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_REFERENCE = REPO.parent / "shared" / "bench" / "naive_locustfile.py"
+LAG_LIMIT_MS = 10.0
+
+
+def configure_bench(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--reference", type=Path, default=None, help=f"the hand-written locustfile to compare with (default {DEFAULT_REFERENCE})")
+    parser.add_argument("--users", type=int, default=50, help="users of each load generator in the cost phase (default 50: the simulator stays below saturation)")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds measured in each phase, after warm-up (default 20)")
+    parser.add_argument("--warmup", type=float, default=6.0, help="seconds before measuring (default 6)")
+    parser.add_argument("--streams", default="100,250,500,750,1000", help="open-stream steps of the concurrency phase (default 100,250,500,750,1000)")
+    parser.add_argument("--phases", default="cost,timing,concurrency", help="which phases to run (default all three)")
+    parser.add_argument("--framing", default="ndjson", choices=FRAMINGS, help="how the simulator frames events in every phase: ndjson (default), sse, crlf-tiny")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
+
+
+@dataclass
+class Generator:
+    """One Locust load generator process and what it measured."""
+
+    name: str
+    proc: subprocess.Popen[str]
+    results_dir: Path | None = None
+    probe_out: Path | None = None
+    cpu_window_s: float = 0.0
+    output: str = ""
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WXO_", "LOCUST_"))}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _locust(locustfiles: str, host: str, users: int, run_time_s: float, extra: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+    cmd = [
+        sys.executable, "-m", "locust", "-f", locustfiles, "--headless", "--only-summary",
+        "-u", str(users), "-r", str(max(users, 1)), "-t", f"{int(run_time_s)}s", "--host", host, *extra,
+    ]  # fmt: skip
+    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
+
+
+def _start_pair(sim: SimulatorProcess, work: Path, reference: Path, users: int, run_time_s: float, *, probe: bool) -> tuple[Generator, Generator]:
+    harness_dir = work / "harness"
+    harness = Generator("wxo-load", _locust(str(REPO / "locustfile.py"), sim.url, users, run_time_s, ["--scenario", str(ASSETS / "scenario.yaml"), "--results-dir", str(harness_dir), "--progress-interval", "0"], _clean_env()), results_dir=harness_dir)
+    env = _clean_env()
+    files = str(reference)
+    probe_out = None
+    if probe:
+        probe_out = work / "reference-probe.jsonl"
+        env["WXO_BENCH_PROBE_OUT"] = str(probe_out)
+        files += f",{ASSETS / 'naive_probe.py'}"
+    naive = Generator("reference", _locust(files, sim.url, users, run_time_s, [], env), probe_out=probe_out)
+    return harness, naive
+
+
+def _finish(*generators: Generator) -> None:
+    for gen in generators:
+        try:
+            gen.output, _ = gen.proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            gen.proc.send_signal(signal.SIGTERM)
+            gen.output, _ = gen.proc.communicate(timeout=30)
+
+
+def _read_event_log(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _harness_runs(results_dir: Path) -> list[dict[str, Any]]:
+    path = results_dir / "runs.jsonl"
+    if not path.exists():
+        raise ConfigError(f"the harness wrote no results in {results_dir}: run `locust -f locustfile.py --headless -u 1 -t 5s` to see why.")
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+_framing = "ndjson"  # set once by run_bench from --framing
+
+
+def _simulator(profile: str, work: Path, log: Path | None) -> SimulatorProcess:
+    args = ["--accept-any-token", "--framing", _framing]
+    if log is not None:
+        args += ["--event-log", str(log)]
+    return SimulatorProcess.start(profile=str(ASSETS / profile), port=0, seed=1, extra_args=args, timeout_s=30)
+
+
+# -- phase 1 ------------------------------------------------------------------------------------
+
+
+def phase_cost(reference: Path, users: int, warmup_s: float, duration_s: float, work: Path) -> dict[str, Any]:
+    log = work / "cost-events.jsonl"
+    with _simulator("profile_14_events.yaml", work, log) as sim:
+        harness, naive = _start_pair(sim, work / "cost", reference, users, warmup_s + duration_s + 4, probe=False)
+        time.sleep(warmup_s)
+        t1, cpu1 = time.perf_counter(), {g.name: _cpu_seconds(g.proc.pid) for g in (harness, naive)}
+        time.sleep(duration_s)
+        t2, cpu2 = time.perf_counter(), {g.name: _cpu_seconds(g.proc.pid) for g in (harness, naive)}
+        _finish(harness, naive)
+        sim_stats = sim.stats()
+    assert harness.results_dir is not None
+    harness_threads = {r["thread_id"] for r in _harness_runs(harness.results_dir)}
+    done: dict[str, int] = defaultdict(int)
+    events: dict[str, int] = defaultdict(int)
+    for line in _read_event_log(log):
+        owner = "wxo-load" if line["thread_id"] in harness_threads else "reference"
+        if t1 <= line["t_mono"] <= t2:
+            events[owner] += 1
+            if line["event"] == "done":
+                done[owner] += 1
+    figures: dict[str, Any] = {"users_each": users, "window_s": round(t2 - t1, 2), "simulator_lateness_ms": sim_stats.get("lateness_ms")}
+    for gen in (harness, naive):
+        runs = done[gen.name]
+        cpu_s = cpu2[gen.name] - cpu1[gen.name]
+        figures[gen.name] = {
+            "runs": runs,
+            "runs_per_s": round(runs / (t2 - t1), 1),
+            "events_per_run": round(events[gen.name] / runs, 1) if runs else None,
+            "cpu_percent": round(100 * cpu_s / (t2 - t1), 1),
+            "cpu_ms_per_run": round(1000 * cpu_s / runs, 3) if runs else None,
+        }
+    h, n = figures["wxo-load"]["cpu_ms_per_run"], figures["reference"]["cpu_ms_per_run"]
+    figures["cpu_ratio"] = round(h / n, 3) if h and n else None
+    return figures
+
+
+# -- phase 2 ------------------------------------------------------------------------------------
+
+_INTERVALS = (("first_delta", "message.delta"), ("done", "done"))
+
+
+def _server_writes(log: Path) -> dict[str, dict[str, float]]:
+    written: dict[str, dict[str, float]] = defaultdict(dict)
+    for line in _read_event_log(log):
+        written[line["run_id"]].setdefault(line["event"], line["t_mono"])
+    return written
+
+
+def _errors_ms(client: dict[str, dict[str, float]], server: dict[str, dict[str, float]]) -> list[float]:
+    """|client interval - server interval| from run.started to each milestone, per run."""
+    errors = []
+    for run_id, seen in client.items():
+        wrote = server.get(run_id, {})
+        if "run.started" not in seen or "run.started" not in wrote:
+            continue
+        for _, event in _INTERVALS:
+            if event in seen and event in wrote:
+                errors.append(abs((seen[event] - seen["run.started"]) - (wrote[event] - wrote["run.started"])) * 1000.0)
+    return errors
+
+
+def _quantiles(values: list[float]) -> dict[str, Any]:
+    return {"n": len(values), "p50_ms": _r(nearest_rank_ms(values, 50)), "p99_ms": _r(nearest_rank_ms(values, 99)), "max_ms": _r(max(values) if values else None)}
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def phase_timing(reference: Path, warmup_s: float, duration_s: float, work: Path, streams: int = 100) -> dict[str, Any]:
+    log = work / "timing-events.jsonl"
+    with _simulator("profile_long.yaml", work, log) as sim:
+        steady_from = time.perf_counter() + warmup_s  # runs started during the spawn burst are left out
+        harness, naive = _start_pair(sim, work / "timing", reference, streams, warmup_s + duration_s, probe=True)
+        _finish(harness, naive)
+    server = {run_id: wrote for run_id, wrote in _server_writes(log).items() if wrote.get("run.started", 0) >= steady_from}
+    assert harness.results_dir is not None and naive.probe_out is not None
+    measured: dict[str, dict[str, float]] = {}
+    for run in _harness_runs(harness.results_dir):
+        if run["outcome"] == "ok" and run["run_id"]:
+            seen = {"run.started": run["run_started_ms"] / 1000.0}
+            seen["message.delta"] = run["first_delta_ms"] / 1000.0
+            seen["done"] = run["done_ms"] / 1000.0
+            measured[run["run_id"]] = seen
+    reference_seen: dict[str, dict[str, float]] = defaultdict(dict)
+    if naive.probe_out.exists():
+        for line in naive.probe_out.read_text().splitlines():
+            t, name, run_id = json.loads(line)
+            if run_id:
+                reference_seen[run_id].setdefault(name, t)
+    return {"streams_each": streams, "wxo-load": _quantiles(_errors_ms(measured, server)), "reference": _quantiles(_errors_ms(reference_seen, server))}
+
+
+# -- phase 3 ------------------------------------------------------------------------------------
+
+_PROGRESS_LAG = re.compile(r"client lag p99 (\d+(?:\.\d+)?) ms")
+
+
+def phase_concurrency(steps: list[int], warmup_s: float, duration_s: float, work: Path) -> dict[str, Any]:
+    rows = []
+    best = 0
+    for streams in steps:
+        with _simulator("profile_long.yaml", work, None) as sim:
+            results = work / f"concurrency-{streams}"
+            proc = _locust(str(REPO / "locustfile.py"), sim.url, streams, warmup_s + duration_s, ["--scenario", str(ASSETS / "scenario.yaml"), "--results-dir", str(results), "--progress-interval", "5"], _clean_env())
+            gen = Generator("wxo-load", proc, results_dir=results)
+            time.sleep(warmup_s)
+            cpu1, t1 = _cpu_seconds(proc.pid), time.perf_counter()
+            time.sleep(max(duration_s - 2, 1))
+            cpu2, t2 = _cpu_seconds(proc.pid), time.perf_counter()
+            _finish(gen)
+            open_max = sim.stats().get("streams_open_max")
+        lags = [float(x) for x in _PROGRESS_LAG.findall(gen.output)]
+        steady = lags[int(warmup_s // 5) :] or lags
+        summary = json.loads((results / "summary.json").read_text())
+        row = {
+            "streams": streams,
+            "simulator_streams_open_max": open_max,
+            "client_lag_p99_ms_steady_worst": max(steady) if steady else None,
+            "client_lag_p99_ms_whole_run": summary["load_generator"]["client_lag"]["p99"],
+            "runs_per_s": summary["throughput"]["runs_per_s"],
+            "cpu_percent": round(100 * (cpu2 - cpu1) / (t2 - t1), 1),
+            "failed": summary["runs"]["failed"],
+        }
+        rows.append(row)
+        worst = row["client_lag_p99_ms_steady_worst"]
+        if worst is not None and worst < LAG_LIMIT_MS and not row["failed"]:
+            best = max(best, streams)
+    return {"steps": rows, "most_streams_with_lag_p99_under_10ms": best}
+
+
+# -- entry point --------------------------------------------------------------------------------
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    reference = (args.reference or DEFAULT_REFERENCE).resolve()
+    if not reference.is_file():
+        raise ConfigError(f"reference locustfile {reference} not found: pass --reference PATH/naive_locustfile.py (it ships in ../shared/bench/ beside this repository).")
+    phases = {p.strip() for p in args.phases.split(",") if p.strip()}
+    unknown = phases - {"cost", "timing", "concurrency"}
+    if unknown:
+        raise ConfigError(f"--phases: unknown {', '.join(sorted(unknown))}; choose from cost, timing, concurrency.")
+    steps = [int(x) for x in args.streams.split(",") if x.strip()]
+    global _framing
+    _framing = args.framing
+    report: dict[str, Any] = {"machine": _machine(), "reference": str(reference), "framing": args.framing}
+    with tempfile.TemporaryDirectory(prefix="wxo-bench-") as tmp:
+        work = Path(tmp)
+        if "cost" in phases:
+            print(f"cost: {args.users} users each, side by side, {args.duration:g} s measured ...", flush=True)
+            report["cost"] = phase_cost(reference, args.users, args.warmup, args.duration, work)
+            _print_cost(report["cost"])
+        if "timing" in phases:
+            print("timing error: 100 streams each, side by side ...", flush=True)
+            report["timing"] = phase_timing(reference, args.warmup, args.duration, work)
+            _print_timing(report["timing"])
+        if "concurrency" in phases:
+            print(f"concurrency: the harness alone, {', '.join(map(str, steps))} streams ...", flush=True)
+            report["concurrency"] = phase_concurrency(steps, args.warmup, args.duration, work)
+            _print_concurrency(report["concurrency"])
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+def _machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "system": platform.platform()}
+
+
+def _print_cost(c: dict[str, Any]) -> None:
+    print(f"  {'':10} {'runs/s':>8} {'CPU ms/run':>11} {'CPU %':>6} {'events/run':>10}")
+    for name in ("wxo-load", "reference"):
+        f = c[name]
+        print(f"  {name:10} {f['runs_per_s']:>8} {f['cpu_ms_per_run']!s:>11} {f['cpu_percent']:>6} {f['events_per_run']!s:>10}")
+    print(f"  wxo-load costs {c['cpu_ratio']}x the reference's CPU per run")
+
+
+def _print_timing(t: dict[str, Any]) -> None:
+    for name in ("wxo-load", "reference"):
+        f = t[name]
+        print(f"  {name:10} timing error p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, max {f['max_ms']} ms over {f['n']} intervals")
+
+
+def _print_concurrency(c: dict[str, Any]) -> None:
+    print(f"  {'streams':>8} {'open max':>9} {'lag p99 (steady)':>17} {'runs/s':>7} {'CPU %':>6} {'failed':>6}")
+    for row in c["steps"]:
+        print(f"  {row['streams']:>8} {row['simulator_streams_open_max']!s:>9} {row['client_lag_p99_ms_steady_worst']!s:>17} {row['runs_per_s']:>7} {row['cpu_percent']:>6} {row['failed']:>6}")
+    print(f"  most streams one process holds with client lag p99 under {LAG_LIMIT_MS:g} ms: {c['most_streams_with_lag_p99_under_10ms']}")

@@ -1,0 +1,281 @@
+"""`wxo-load gate` (re-evaluate gates on saved results) and `wxo-load compare` (two results
+side by side). Same gate engine as the Locust run; no locust import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from wxo_load.core.errors import ConfigError, ResultsError
+from wxo_load.core.records import ALL_METRICS, OK
+from wxo_load.edge.gate_output import exit_code, format_table, write_gate_outputs
+from wxo_load.edge.results import load_summary, summary_path
+from wxo_load.gates.engine import (
+    COUNT,
+    PER_S,
+    AnyGate,
+    RegressionGate,
+    evaluate,
+    figure_kind,
+    figure_value,
+    format_value,
+    parse_gate_list,
+    parse_gate_spec,
+    parse_regression,
+    signed_delta,
+)
+from wxo_load.gates.steps import step_compare_figures
+
+# --------------------------------------------------------------------------- gate
+
+
+def configure_gate(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("results_dir", metavar="RESULTS_DIR",
+                        help="a results directory written by a test (holds summary.json)")
+    parser.add_argument("--scenario", metavar="FILE",
+                        help="take gates, regressions and baseline from this scenario file "
+                        "(default: the ones saved with the results)")
+    parser.add_argument("--gate", metavar="EXPR", action="append", default=[],
+                        help='a limit, e.g. "first_text.p95 < 3000ms", "error_rate < 1%%", '
+                        '"runs >= 100"; or a regression "first_text.p95 +10%%" (repeatable)')
+    parser.add_argument("--regression", metavar="EXPR", action="append", default=[],
+                        help='a tolerance against --baseline, e.g. "first_text.p95 +10%%", '
+                        '"done.p99 +50ms", "error_rate +0.5pp" (repeatable)')
+    parser.add_argument("--baseline", metavar="PATH",
+                        help="baseline results directory or summary.json for regressions")
+    parser.add_argument("--no-write", action="store_true",
+                        help="only print the table; leave gates.json, junit.xml and summary.md alone")
+
+
+@dataclass(slots=True)
+class GatePlan:
+    gates: list[AnyGate]
+    baseline: str | None
+    source: str
+
+
+def plan_gates(args: argparse.Namespace, summary: Mapping[str, Any]) -> GatePlan:
+    """The gates to apply: the scenario's (or, without --scenario and without any --gate,
+    the ones saved in summary.json's scenario), then --gate and --regression."""
+    gates: list[AnyGate] = []
+    baseline: str | None = None
+    sources: list[str] = []
+    if args.scenario:
+        from wxo_load.config.scenario import load_scenario  # pure; validates the whole file
+
+        scenario = load_scenario(args.scenario)
+        where = f"{args.scenario}, key `gates`"
+        gates += parse_gate_list(list(scenario.gates), where=where)
+        gates += [parse_regression(text, where=f"{args.scenario}, key `regressions[{i}]`")
+                  for i, text in enumerate(scenario.regressions)]
+        baseline = scenario.baseline
+        sources.append(f"scenario {args.scenario}")
+    elif not args.gate and not args.regression:
+        gates, baseline = saved_gates(summary)
+        if gates:
+            sources.append("the gates saved in summary.json")
+    gates += [parse_gate_spec(text, where="--gate") for text in args.gate]
+    gates += [parse_regression(text, where="--regression") for text in args.regression]
+    if args.gate or args.regression:
+        sources.append("the command line")
+    return GatePlan(gates, args.baseline or baseline, " and ".join(sources))
+
+
+def saved_gates(summary: Mapping[str, Any]) -> tuple[list[AnyGate], str | None]:
+    """The gates a test ran with, from its summary.json: the scenario's specs (which keep
+    `min_runs`), then any other gate text listed in `options.gates` (the run's --gate and
+    --regression), and the baseline it used."""
+    scenario = summary.get("scenario")
+    config = scenario.get("config") if isinstance(scenario, Mapping) else None
+    if not isinstance(config, Mapping):
+        config = scenario if isinstance(scenario, Mapping) else {}
+    options = summary.get("options")
+    options = options if isinstance(options, Mapping) else {}
+    where = "summary.json, scenario"
+    gates = parse_gate_list(list(config.get("gates") or []), where=f"{where} gates")
+    gates += parse_gate_list(list(config.get("regressions") or []), where=f"{where} regressions")
+    known = {gate.text for gate in gates}
+    for text in options.get("gates") or []:
+        if isinstance(text, str) and text.strip() not in known:
+            gates.append(parse_gate_spec(text, where="summary.json, options.gates"))
+            known.add(text.strip())
+    baseline = options.get("baseline") or config.get("baseline") or None
+    return gates, baseline if isinstance(baseline, str) else None
+
+
+def run_gate(args: argparse.Namespace) -> int:
+    results_dir = Path(args.results_dir)
+    if not results_dir.is_dir():
+        raise ResultsError(f"results directory {results_dir} does not exist. Give the directory "
+                           "a test wrote (its --results-dir), e.g. results/ci.")
+    summary = load_summary(results_dir)
+    plan = plan_gates(args, summary)
+    if not plan.gates:
+        raise ConfigError(
+            "no gates to evaluate: pass --gate EXPR (e.g. --gate \"first_text.p95 < 3000ms\"), "
+            "or --scenario FILE whose `gates:` list is not empty."
+        )
+    has_regressions = any(isinstance(g, RegressionGate) for g in plan.gates)
+    baseline = load_summary(plan.baseline, what="baseline") if plan.baseline else None
+    if has_regressions and baseline is None:
+        raise ConfigError(
+            "regression gates need a baseline: pass --baseline PATH (a results directory or "
+            "its summary.json, e.g. one saved from your main branch), or set `baseline:` in "
+            "the scenario."
+        )
+    if baseline is not None and not has_regressions:
+        print("wxo-load gate: note: --baseline given but no regression gates compare against "
+              'it; add e.g. --regression "first_text.p95 +10%".', file=sys.stderr)
+    verdicts = evaluate(plan.gates, summary, baseline)
+    sys.stdout.write(format_table(verdicts))
+    if not args.no_write:
+        meta = {
+            "source": "wxo-load gate",
+            "gates_from": plan.source,
+            "results_dir": str(results_dir),
+            "summary": str(summary_path(results_dir)),
+            "baseline": str(summary_path(plan.baseline)) if plan.baseline else None,
+            "scenario": _scenario_name(summary),
+            "evaluated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+        write_gate_outputs(results_dir, verdicts, meta)
+    return exit_code(verdicts)
+
+
+def _scenario_name(summary: Mapping[str, Any]) -> str | None:
+    scenario = summary.get("scenario")
+    name = scenario.get("name") if isinstance(scenario, Mapping) else None
+    return name if isinstance(name, str) else None
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def configure_compare(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("a", metavar="A", help="results directory or summary.json (before)")
+    parser.add_argument("b", metavar="B", help="results directory or summary.json (after)")
+    parser.add_argument("--threshold", metavar="PCT", type=float, default=5.0,
+                        help="mark a change as worse/better only beyond this many percent "
+                        "(default 5)")
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    figure: str
+    a: str
+    b: str
+    delta: str
+    change: str  # "+12.3%", "new", ""
+    mark: str  # "worse", "better", ""
+
+
+COMPARE_STATS = ("p50", "p95", "p99", "max")
+
+
+def compare_figures(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """Every figure worth comparing that either summary has."""
+    figures: list[str] = []
+    for metric in ALL_METRICS:
+        if _has_samples(a, metric) or _has_samples(b, metric):
+            figures += [f"{metric}.{stat}" for stat in COMPARE_STATS]
+    for turn in ("first", "follow_up"):
+        prefix = f"by_turn.{turn}.first_text"
+        if figure_value(a, f"{prefix}.count") or figure_value(b, f"{prefix}.count"):
+            figures += [f"{prefix}.p50", f"{prefix}.p95", f"{prefix}.p99"]
+    figures += step_compare_figures(a, b)
+    figures += ["error_rate"]
+    classes = sorted({*_classes(a), *_classes(b)})
+    figures += [f"error_rate.{c}" for c in classes]
+    figures += ["conversation_error_rate", "runs", "conversations", "runs_per_s",
+                "conversations_per_s", "client_lag.p99", "schedule_lag.p99"]
+    return figures
+
+
+def _has_samples(summary: Mapping[str, Any], metric: str) -> bool:
+    return bool(figure_value(summary, f"{metric}.count"))
+
+
+def _classes(summary: Mapping[str, Any]) -> list[str]:
+    runs = summary.get("runs")
+    by_outcome = runs.get("by_outcome") if isinstance(runs, Mapping) else None
+    if not isinstance(by_outcome, Mapping):
+        return []
+    return [str(k) for k, v in by_outcome.items() if k != OK and v]
+
+
+def compare_summaries(a: Mapping[str, Any], b: Mapping[str, Any], *,
+                      threshold_pct: float = 5.0) -> list[Difference]:
+    rows: list[Difference] = []
+    for figure in compare_figures(a, b):
+        try:
+            kind = figure_kind(figure)
+        except ConfigError:  # an error class name the gate grammar does not know
+            continue
+        va, vb = figure_value(a, figure), figure_value(b, figure)
+        if va is None and vb is None:
+            continue
+        rows.append(_difference(figure, kind, va, vb, threshold_pct))
+    return rows
+
+
+def _difference(figure: str, kind: str, va: float | None, vb: float | None,
+                threshold_pct: float) -> Difference:
+    shown_a = "n/a" if va is None else format_value(va, kind)
+    shown_b = "n/a" if vb is None else format_value(vb, kind)
+    if va is None or vb is None:
+        return Difference(figure, shown_a, shown_b, "", "", "")
+    delta = vb - va
+    delta_shown = signed_delta(delta, kind)
+    if va == 0:
+        change = "" if vb == 0 else "new"
+        pct = 0.0 if vb == 0 else float("inf")
+    else:
+        pct = delta / abs(va) * 100
+        change = f"{pct:+.1f}%"
+    mark = ""
+    if kind != COUNT and abs(pct) >= threshold_pct and delta != 0:
+        worse = delta < 0 if kind == PER_S else delta > 0
+        mark = "worse" if worse else "better"
+    return Difference(figure, shown_a, shown_b, delta_shown, change, mark)
+
+
+def format_differences(rows: Sequence[Difference], a_name: str, b_name: str,
+                       *, markdown: bool = False) -> str:
+    header = ("figure", "A", "B", "delta", "change", "")
+    cells = [(r.figure, r.a, r.b, r.delta, r.change, r.mark) for r in rows]
+    if markdown:
+        lines = [f"A: `{a_name}`  \nB: `{b_name}`", "",
+                 "| figure | A | B | delta | change | |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+        lines += ["| " + " | ".join(c) + " |" for c in cells]
+        return "\n".join(lines) + "\n"
+    widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header))]
+    right = {1, 2, 3, 4}
+
+    def line(row: Sequence[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+
+    worse = sum(1 for r in rows if r.mark == "worse")
+    better = sum(1 for r in rows if r.mark == "better")
+    out = [f"A: {a_name}", f"B: {b_name}", "", line(header),
+           "  ".join("-" * w for w in widths), *(line(c) for c in cells), "",
+           f"{worse} worse, {better} better (changes under the threshold are not marked)"]
+    return "\n".join(out) + "\n"
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    if args.threshold < 0:
+        raise ConfigError(f"--threshold {args.threshold}: give a percentage of 0 or more.")
+    a = load_summary(args.a, what="A")
+    b = load_summary(args.b, what="B")
+    rows = compare_summaries(a, b, threshold_pct=args.threshold)
+    sys.stdout.write(format_differences(rows, str(summary_path(args.a)), str(summary_path(args.b)),
+                                        markdown=args.markdown))
+    return 0

@@ -1,0 +1,166 @@
+"""What one streamed run and one conversation measured: the records every other part reads.
+
+Pure data: no clock, no sockets. Times are milliseconds measured from the moment just before
+the run's request was written (for runs) or the conversation began (for conversations).
+
+A run's `outcome` is `"ok"` or exactly one low-cardinality error class:
+
+    http_<status>    the server answered with a non-2xx status (http_401, http_429, http_503...)
+    connect_error    the connection could not be made or broke before any response
+    timeout          no event for longer than the stall limit, or the whole run past stream_timeout
+    run_failed       run.failed / run.cancelled / run.expired / error events (message kept)
+    truncated        the body ended without `done` (and without `run.completed` before it)
+    protocol_error   an unparseable line, events for another thread or run, `done` before
+                     `run.started`
+    stopped          the test stopped while the run was still streaming
+
+A body that ends after `run.completed` with no `done` is a finished run, as the ADK reads it:
+its outcome is `ok` and its `ended_without_done` flag is set (counted apart in summary.json).
+
+Error classes never contain ids or free text, so Locust shows one row per class. Details go in
+`error_detail`, which is kept in the run's own record only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+OK = "ok"
+CONNECT_ERROR = "connect_error"
+TIMEOUT = "timeout"
+RUN_FAILED = "run_failed"
+TRUNCATED = "truncated"
+PROTOCOL_ERROR = "protocol_error"
+STOPPED = "stopped"
+
+FIXED_ERROR_CLASSES = (CONNECT_ERROR, TIMEOUT, RUN_FAILED, TRUNCATED, PROTOCOL_ERROR, STOPPED)
+
+
+def http_error_class(status: int) -> str:
+    return f"http_{status}"
+
+
+# Metric names as they appear in summary.json, gates and reports, with the RunRecord /
+# ConversationRecord field each is read from, and the Locust request entry it is fired as.
+RUN_METRICS: dict[str, str] = {
+    "run_started": "run_started_ms",
+    "first_delta": "first_delta_ms",
+    "first_text": "first_text_ms",
+    "message_created": "message_created_ms",
+    "done": "done_ms",
+}
+CONVERSATION_METRICS: dict[str, str] = {
+    "thread_create": "thread_create_ms",
+    "conversation": "total_ms",
+}
+LOAD_GENERATOR_METRICS = ("client_lag", "schedule_lag")
+"""client_lag: per event, arrival time minus the server's timestamp in the event id.
+schedule_lag: per run, how much later than scheduled the user began it."""
+
+ALL_METRICS = ("thread_create", *RUN_METRICS, "conversation")
+
+LOCUST_NAMES: dict[str, tuple[str, str]] = {
+    # metric -> (Locust request_type, Locust name)
+    "thread_create": ("POST", "/threads"),
+    "run_started": ("STREAM", "run.started"),
+    "first_delta": ("STREAM", "message.delta"),
+    "first_text": ("STREAM", "first text"),
+    "message_created": ("STREAM", "message.created"),
+    "done": ("STREAM", "done"),
+    "conversation": ("CONV", "conversation"),
+}
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """One streamed run: `POST /orchestrate/runs?stream=true` and every event it produced."""
+
+    started_at_unix: float  # wall clock when the request was about to be written
+    user_id: str
+    conversation_id: str
+    turn_index: int  # 0 = the conversation's first message
+    request_id: str  # the x-ibm-request-id sent, to join with server logs
+    thread_id: str | None = None
+    run_id: str | None = None
+    message_id: str | None = None
+    outcome: str = OK
+    error_detail: str | None = None  # server's message, bad line (truncated), exception text
+    status_code: int | None = None
+    run_started_ms: float | None = None
+    first_delta_ms: float | None = None
+    first_text_ms: float | None = None  # first delta with text, else message.created
+    message_created_ms: float | None = None
+    done_ms: float | None = None
+    total_ms: float | None = None  # until the stream ended, successfully or not
+    events: int = 0
+    intermediate_steps: int = 0
+    deltas: int = 0
+    unknown_events: int = 0
+    answer_chars: int = 0
+    max_gap_ms: float | None = None  # longest silence between two events (or request and first)
+    client_lag_max_ms: float | None = None  # worst arrival-minus-event-id-timestamp in this run
+    schedule_lag_ms: float | None = None  # how late the run began against its schedule
+    attempts: int = 1  # 2 when a 401 before streaming was retried with a refreshed token
+    reconnects: int = 0  # times the request was sent again on a new connection (the kept-alive one had closed before any answer byte)
+    worker: str = ""  # which load-generator process measured it
+    ended_without_done: bool = False  # ok: the body ended after run.completed with no `done`
+    trace_id: str | None = None  # from message.created: joins the run with Orchestrate's traces
+    # Where the time went (wxo_load.core.steps): phases in ms, tool calls as [name, start_ms, ms]
+    # (ms None: no tool_response came), streaming cadence between text deltas.
+    thinking_ms: float | None = None  # run.started -> first tool call or first text
+    intermediate_ms: float | None = None  # after thinking, before first text, outside tools
+    streaming_ms: float | None = None  # first text -> message.created
+    finish_ms: float | None = None  # message.created -> done
+    handoff_ms: float | None = None  # time in hand-overs to collaborator agents (`*_agent`)
+    tool_calls: int = 0
+    handoffs: int = 0
+    unknown_steps: int = 0  # step details of a shape not understood (kept out of tool figures)
+    tools: list | None = None  # [[name, start_ms, duration_ms | None], ...] in start order
+    inter_delta_p50_ms: float | None = None  # median gap between consecutive text deltas
+    inter_delta_max_ms: float | None = None
+    stream_chars_per_s: float | None = None  # delta text / (last text delta - first text)
+    delta_gaps_ms: list | None = field(default=None, metadata={"wire": False})  # not in runs.jsonl
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == OK
+
+    def to_dict(self) -> dict:
+        """A plain dict of every field (flat, so no deep copy: dataclasses.asdict costs 10x more)."""
+        return {name: getattr(self, name) for name in _RUN_FIELD_NAMES}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunRecord:
+        names = _RUN_FIELDS
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(slots=True)
+class ConversationRecord:
+    """One person's conversation: a thread and the runs sent on it."""
+
+    started_at_unix: float
+    user_id: str
+    conversation_id: str
+    thread_id: str | None = None
+    turns_planned: int = 0
+    turns_completed: int = 0  # runs that ended `ok`
+    runs: int = 0  # runs attempted
+    thread_create_ms: float | None = None
+    total_ms: float | None = None
+    outcome: str = OK  # ok, or the error class that ended it (thread creation or a run)
+    worker: str = ""
+
+    def to_dict(self) -> dict:
+        return {name: getattr(self, name) for name in _CONV_FIELD_NAMES}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ConversationRecord:
+        names = _CONV_FIELDS
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+_RUN_FIELD_NAMES = tuple(f.name for f in fields(RunRecord) if f.metadata.get("wire", True))
+_CONV_FIELD_NAMES = tuple(f.name for f in fields(ConversationRecord))
+_RUN_FIELDS = frozenset(_RUN_FIELD_NAMES)
+_CONV_FIELDS = frozenset(_CONV_FIELD_NAMES)

@@ -1,0 +1,329 @@
+"""The HTTP edge: create a thread and stream a run exactly as the WebChat widget does.
+
+What is sent (../shared/seeds/002_*: the widget talking to a Developer Edition):
+
+    POST {prefix}/threads                       {"title": <first message>, "agent_id": ...}
+    POST {prefix}/orchestrate/runs?stream=true&stream_timeout=120000&multiple_content=true
+         {"message": {"role": "user", "content": ...}, "agent_id", "thread_id",
+          "additional_properties": {}, "context": {}, "environment_id": "", + scenario extras}
+
+with `Authorization: Bearer`, `Content-Type: application/json`, `Accept`, a fresh
+`x-ibm-request-id` per request and `x-watson-channel: agentic_chat`. Browser-only headers
+(Origin, Referer, Sec-Fetch-*) are not sent; `Accept-Encoding` is not sent either, so the
+stream arrives uncompressed as the capture shows.
+
+One `ChatClient` per simulated person, holding one keep-alive connection like a browser tab,
+over wxo-load's lean HTTP/1.1 transport (see wxo_load.edge.transport for why not httpx here). The
+SSL context is shared by the whole process. Timing: the run's clock starts just before its
+request is written; each chunk is stamped with `perf_counter()` the moment `recv` returns it,
+and every event decoded from that chunk carries the stamp.
+"""
+
+from __future__ import annotations
+
+import random
+import ssl
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlencode, urlsplit
+
+import orjson
+
+from wxo_load import __version__
+from wxo_load.config.scenario import Scenario
+from wxo_load.core.deployment import Deployment, deployment_for
+from wxo_load.core.errors import AuthError, ConfigError
+from wxo_load.core.records import (
+    CONNECT_ERROR,
+    PROTOCOL_ERROR,
+    STOPPED,
+    TIMEOUT,
+    TRUNCATED,
+    RunRecord,
+    http_error_class,
+)
+from wxo_load.core.redact import redact
+from wxo_load.core.stream import StreamDecoder
+from wxo_load.core.tracker import RunTracker
+from wxo_load.edge.proxy import proxy_for
+from wxo_load.edge.transport import ConnectFailed, Connection, ProtocolError, Response
+
+perf_counter = time.perf_counter
+WALL_MINUS_PERF_S = time.time() - time.perf_counter()
+"""Unix time = perf_counter() + this; taken once per process (both clocks tick at one rate)."""
+
+_MAX_ERROR_BODY = 2000
+_TRANSPORT_ERRORS = (OSError, ProtocolError)  # TimeoutError, ConnectFailed and resets are OSErrors
+HTTP_401 = http_error_class(401)
+
+
+class Tokens(Protocol):
+    def token(self) -> str: ...
+    def refresh(self, stale: str) -> str: ...
+
+
+@dataclass(slots=True)
+class ThreadResult:
+    thread_id: str | None
+    elapsed_ms: float
+    outcome: str  # "ok" or an error class
+    detail: str | None = None
+    status_code: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A parsed base URL."""
+
+    https: bool
+    host: str
+    port: int
+    base_path: str
+
+    @classmethod
+    def parse(cls, url: str) -> Endpoint:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"host {url!r} is not an http(s) URL: pass --host like http://localhost:4321 or https://api.<region>.watson-orchestrate.cloud.ibm.com/instances/<id>.")
+        https = parts.scheme == "https"
+        return cls(https, parts.hostname, parts.port or (443 if https else 80), parts.path.rstrip("/"))
+
+
+class ChatClient:
+    """One person's connection to Orchestrate: thread creation and streamed runs."""
+
+    def __init__(
+        self,
+        host: str,
+        scenario: Scenario,
+        tokens: Tokens,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        deployment: Deployment | None = None,
+        user_agent: str = f"wxo-load/{__version__}",
+    ) -> None:
+        self.scenario = scenario
+        self.tokens = tokens
+        endpoint = Endpoint.parse(host)
+        if endpoint.https and ssl_context is None:
+            ssl_context = ssl.create_default_context()
+        api, req = scenario.api, scenario.request
+        if deployment is None:  # the harness decides once per process; a library user, here
+            deployment = deployment_for(host, api)
+        proxy = proxy_for(host)
+        self._conn = Connection(
+            endpoint.host,
+            endpoint.port,
+            ssl_context=ssl_context if endpoint.https else None,
+            connect_timeout_s=req.connect_timeout_s,
+            read_timeout_s=req.stall_timeout_s,
+            proxy=proxy,
+        )
+        # Through a proxy, a plain-http request names its origin (absolute form) and carries the
+        # proxy's credentials; an https one goes through a CONNECT tunnel and needs neither.
+        origin = f"http://{self._conn.host_header}" if proxy is not None and not endpoint.https else ""
+        common = (
+            f"Host: {self._conn.host_header}\r\nUser-Agent: {user_agent}\r\n"
+            "Content-Type: application/json\r\nx-watson-channel: agentic_chat\r\n"
+            + "".join(f"{k}: {v}\r\n" for k, v in req.headers.items())
+            + (proxy.header_line if origin and proxy is not None else "")
+        )
+        threads_target = origin + endpoint.base_path + deployment.threads_path
+        runs_target = f"{origin}{endpoint.base_path}{deployment.runs_path}?{urlencode(api.stream_query)}"
+        self._thread_head = f"POST {threads_target} HTTP/1.1\r\nAccept: application/json, text/plain, */*\r\n{common}".encode()
+        self._run_head = f"POST {runs_target} HTTP/1.1\r\nAccept: */*\r\n{common}".encode()
+        self._stream_timeout_s = req.stream_timeout_s
+        self._stall_timeout_s = req.stall_timeout_s
+        self._run_body_extra = _run_body_extra(scenario)
+        self._agent_id_json = orjson.dumps(scenario.agent_id)
+        self._auth_token = ""
+        self._auth_line = b""
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @property
+    def connection(self) -> Connection:
+        return self._conn
+
+    # -- requests -------------------------------------------------------------------------
+
+    def _head(self, start: bytes, token: str, request_id: str, length: int) -> bytes:
+        if token != self._auth_token:  # encode the Authorization line once per token
+            self._auth_token = token
+            self._auth_line = f"Authorization: Bearer {token}\r\n".encode() if token else b""
+        return b"%sx-ibm-request-id: %s\r\n%sContent-Length: %d\r\n\r\n" % (start, request_id.encode(), self._auth_line, length)
+
+    def create_thread(self, title: str) -> ThreadResult:
+        """`POST /threads` with the first message as title; 201 and `{"thread_id"}` expected."""
+        body = b'{"title":' + orjson.dumps(title[:200]) + b',"agent_id":' + self._agent_id_json + b"}"
+        t0 = perf_counter()
+        response: Response | None = None
+        try:
+            token = self.tokens.token()
+            for attempt in (1, 2):
+                response = self._conn.request(self._head(self._thread_head, token, request_id(), len(body)), body)
+                content = response.read(_MAX_ERROR_BODY * 8)
+                if response.status == 401 and attempt == 1:
+                    token = self.tokens.refresh(token)
+                    continue
+                break
+        except AuthError as exc:
+            return ThreadResult(None, _ms_since(t0), HTTP_401, redact(str(exc))[:300], 401)
+        except Exception as exc:  # every failure is one error class, never an escape (`stopped`)
+            self._conn.close()
+            outcome, detail = self._classify(exc, response is not None)
+            return ThreadResult(None, _ms_since(t0), outcome, detail)
+        elapsed = _ms_since(t0)
+        assert response is not None
+        if response.status not in (200, 201):
+            return ThreadResult(None, elapsed, http_error_class(response.status), _body_text(content), response.status)
+        try:
+            thread_id = orjson.loads(content)["thread_id"]
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            return ThreadResult(None, elapsed, PROTOCOL_ERROR, "thread answer without thread_id: " + _body_text(content), response.status)
+        return ThreadResult(str(thread_id), elapsed, "ok", None, response.status)
+
+    def _run_body(self, text: str, thread_id: str) -> bytes:
+        return (
+            b'{"message":{"role":"user","content":' + orjson.dumps(text)
+            + b'},"agent_id":' + self._agent_id_json
+            + b',"thread_id":' + orjson.dumps(thread_id)
+            + self._run_body_extra
+        )  # fmt: skip
+
+    def stream_run(self, record: RunRecord, text: str) -> RunTracker:
+        """Send one message on `record.thread_id` and measure its streamed answer into `record`.
+
+        Returns the tracker (its `record` is final, `client_lags_ms` holds per-event lags). Never
+        raises for anything the server or network does; a stop of the test (GreenletExit) marks
+        the run `stopped` and is re-raised.
+        """
+        body = self._run_body(text, record.thread_id or "")
+        t0 = perf_counter()
+        tracker = RunTracker(record, t0, WALL_MINUS_PERF_S)
+        try:
+            token = self.tokens.token()
+            for attempt in (1, 2):
+                record.attempts = attempt
+                head = self._head(self._run_head, token, record.request_id, len(body))
+                again = self._stream_once(tracker, head, body, t0, allow_retry=attempt == 1)
+                record.reconnects += self._conn.retries
+                if not again:
+                    break
+                token = self.tokens.refresh(token)
+        except AuthError as exc:  # no valid token could be had: the server would answer 401
+            tracker.end(perf_counter(), HTTP_401, redact(str(exc)))
+        except Exception as exc:  # a bug of ours must never kill the user: count it, keep going
+            self._conn.close()
+            if tracker.finished:
+                tracker.end(perf_counter())
+            else:
+                tracker.end(perf_counter(), PROTOCOL_ERROR, f"internal error: {_exc_text(exc)}")
+        except BaseException:  # GreenletExit: the test is stopping while this run streams
+            self._conn.close()
+            if tracker.finished:  # `done` had arrived; only the drain of the body was cut
+                tracker.end(perf_counter())
+            else:
+                tracker.end(perf_counter(), STOPPED, "the test stopped while the run was streaming")
+            raise
+        return tracker
+
+    def _stream_once(self, tracker: RunTracker, head: bytes, body: bytes, t0: float, *, allow_retry: bool) -> bool:
+        """One attempt. Returns True when it ended in a 401 that may be retried with a new token."""
+        decoder = StreamDecoder()
+        response: Response | None = None
+        try:
+            response = self._conn.request(head, body)
+            tracker.record.status_code = response.status
+            if response.status != 200:
+                content = response.read(_MAX_ERROR_BODY)  # an unfinished body is never reused
+                if response.status == 401 and allow_retry:
+                    return True
+                tracker.end(perf_counter(), http_error_class(response.status), _body_text(content))
+                return False
+            self._read_events(response, tracker, decoder, t0 + self._stream_timeout_s)
+        except _TRANSPORT_ERRORS as exc:
+            self._conn.close()
+            if not tracker.finished:
+                outcome, detail = self._classify(exc, response is not None)
+                tracker.end(perf_counter(), outcome, detail)
+                return False
+        t_end = perf_counter()
+        if not tracker.finished:
+            for event in decoder.close():
+                if tracker.on_event(event, t_end):
+                    break
+        tracker.end_of_body(t_end)
+        return False
+
+    def _read_events(self, response: Response, tracker: RunTracker, decoder: StreamDecoder, deadline: float) -> None:
+        """Feed the body to the tracker as it arrives, until it ends or the run is over."""
+        feed, on_event, conn = decoder.feed, tracker.on_event, self._conn
+        for chunk in response.iter_body():
+            t = conn.last_rx  # when recv returned these bytes
+            for event in feed(chunk):
+                if on_event(event, t):
+                    tracker.end(t)  # the run is over at `done`, whatever the drain takes
+                    response.drain()  # the body's end (bounded), so the connection can be reused
+                    return
+            if t > deadline:
+                self._conn.close()
+                tracker.end(t, TIMEOUT, f"run still streaming after stream_timeout_s={self._stream_timeout_s:g}")
+                return
+
+    def _classify(self, exc: Exception, got_response: bool) -> tuple[str, str]:
+        if not isinstance(exc, _TRANSPORT_ERRORS):  # a bug of ours: counted, never an escape
+            return PROTOCOL_ERROR, f"internal error: {_exc_text(exc)}"
+        if isinstance(exc, ConnectFailed):
+            return CONNECT_ERROR, _exc_text(exc)
+        if isinstance(exc, TimeoutError):
+            return TIMEOUT, f"no event for {self._stall_timeout_s:g} s (stall_timeout_s)"
+        if isinstance(exc, ProtocolError):
+            return PROTOCOL_ERROR, _exc_text(exc)
+        if not got_response:
+            return CONNECT_ERROR, _exc_text(exc)
+        return TRUNCATED, f"connection broke: {_exc_text(exc)}"
+
+
+def _run_body_extra(scenario: Scenario) -> bytes:
+    """The constant tail of every run body, encoded once."""
+    req = scenario.request
+    tail: dict[str, Any] = {
+        "additional_properties": dict(req.additional_properties),
+        "context": dict(req.context),
+        "environment_id": req.environment_id,
+    }
+    if req.context_variables is not None:
+        tail["context_variables"] = dict(req.context_variables)
+    if req.llm_params is not None:
+        tail["llm_params"] = dict(req.llm_params)
+    if req.guardrails is not None:
+        tail["guardrails"] = dict(req.guardrails)
+    encoded = orjson.dumps(tail)  # b'{"additional_properties":...}'
+    return b"," + encoded[1:]
+
+
+def request_id() -> str:
+    """A random (version 4) UUID, as the widget's x-ibm-request-id; uuid.uuid4() costs 3x more."""
+    h = "%032x" % (_random_bits(128) & _UUID4_CLEAR | _UUID4_SET)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_random_bits = random.getrandbits  # reseeded in every forked worker (random registers at-fork)
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
+def _ms_since(t0: float) -> float:
+    return (perf_counter() - t0) * 1000.0
+
+
+def _body_text(content: bytes) -> str:
+    return redact(content[:300].decode("utf-8", "replace").strip())
+
+
+def _exc_text(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return redact(f"{type(exc).__name__}: {text}")[:300]

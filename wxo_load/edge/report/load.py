@@ -1,0 +1,175 @@
+"""The report's load section: per-stage figures, and a capacity search's steps against load.
+
+Inline SVG like the rest of `report.html` (no scripts). For a search: latency percentiles
+against load with the SLO's limit as a dashed line, throughput against load, the capacity (the
+highest load that met the SLO) and the knee marked on both; then a table of every step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from typing import Any
+
+from wxo_load.edge.report.html import (
+    TOP,
+    Frame,
+    Series,
+    _axes,
+    _card,
+    _legend,
+    _open,
+    _path_coords,
+    _section,
+    _table,
+    fmt_num,
+    nice_max,
+    nice_ticks,
+)
+from wxo_load.gates import engine as gate_engine
+
+CAPACITY_COLOR = "#2e9d4b"
+BROKE_COLOR = "#d62728"
+KNEE_COLOR = "#6d4c41"
+SLO_COLOR = "#d62728"
+LINE_COLORS = ("#1f77b4", "#ff7f0e", "#8c3fbf", "#0097a7")
+
+
+def load_section(summary: dict[str, Any]) -> str:
+    """The section for stages or a capacity search; "" for a plain test."""
+    if summary.get("steps"):
+        return _search_section(summary)
+    if summary.get("stages"):
+        return _section("stages", "Stages", _stages_table(summary["stages"]),
+                        "Each stage's own figures: runs are counted in the stage they started in.")  # fmt: skip
+    return ""
+
+
+def _kind(summary: dict[str, Any]) -> str:
+    return str(((summary.get("load_plan") or {}).get("search") or {}).get("kind") or "users")
+
+
+def _slo_gates(summary: dict[str, Any]) -> list[gate_engine.Gate]:
+    texts = ((summary.get("load_plan") or {}).get("search") or {}).get("slo") or []
+    found = []
+    for text in texts:
+        try:
+            found.append(gate_engine.parse_gate(text))
+        except Exception:  # noqa: BLE001 (an old or hand-edited summary: skip the line)
+            continue
+    return found
+
+
+def _latency_series(summary: dict[str, Any], steps: list[dict[str, Any]], kind: str) -> tuple[list[Series], list[tuple[str, float]]]:
+    """One line per time figure the SLO names (else first_text p50 / p95), and the SLO limits."""
+    figures: list[str] = []
+    limits: list[tuple[str, float]] = []
+    for gate in _slo_gates(summary):
+        parts = gate.figure.split(".")
+        if len(parts) == 2 and gate_engine.figure_kind(gate.figure) == gate_engine.TIME and gate.op in ("<", "<="):
+            figures.append(gate.figure)
+            limits.append((gate.text, gate.limit))
+    figures = list(dict.fromkeys(figures)) or ["first_text.p50", "first_text.p95"]
+    series = []
+    for color, figure in zip(LINE_COLORS, figures, strict=False):
+        metric, stat = figure.split(".")
+        points = [(float(s["load"][kind]), float(v)) for s in steps if (v := (s["metrics"].get(metric) or {}).get(stat)) is not None]
+        series.append(Series(figure, color, points))
+    return series, limits
+
+
+def _markers(frame: Frame, summary: dict[str, Any], kind: str) -> list[str]:
+    parts = []
+    capacity = summary.get("capacity") or {}
+    knee = summary.get("knee") or {}
+    marks = [
+        (capacity.get(kind), CAPACITY_COLOR, "capacity", "", "end"),
+        ((capacity.get("broke_at") or {}).get(kind), BROKE_COLOR, "broke at", ' stroke-dasharray="5 3"', "start"),
+        (knee.get(kind), KNEE_COLOR, "knee", ' stroke-dasharray="2 3"', "end"),
+    ]
+    bottom = TOP + frame.ph
+    for index, (value, color, label, dash, anchor) in enumerate(marks):
+        if value is None:
+            continue
+        x = frame.px(float(value))
+        text = f"{label} {fmt_num(float(value))}"
+        shift = 4 if anchor == "start" else -4
+        parts.append(f'<line class="load-mark {label.replace(" ", "-")}" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{bottom}" stroke="{color}" stroke-width="2"{dash}><title>{escape(text)}</title></line>')
+        parts.append(f'<text class="marker" x="{x + shift:.1f}" y="{TOP + 12 + 14 * index}" text-anchor="{anchor}" fill="{color}">{escape(text)}</text>')
+    return parts
+
+
+def _chart(series: Sequence[Series], summary: dict[str, Any], kind: str, y_label: str, y_unit: str, limits: Sequence[tuple[str, float]] = ()) -> str:
+    loads = [x for s in series for x, _ in s.points]
+    values = [y for s in series for _, y in s.points] + [limit for _, limit in limits]
+    if not loads:
+        return ""
+    x_range = (0.0, nice_max(max(loads)))
+    frame = Frame(x_range, (0.0, nice_max(max(values) * 1.05)))
+    x_label = "users" if kind == "users" else "arrival rate (conversations/s)"
+    parts = _open(y_label)
+    parts += _axes(frame, nice_ticks(*x_range, target=8), nice_ticks(0, frame.y1), fmt_num, x_label, y_label)
+    for text, limit in limits:
+        y = frame.py(limit)
+        parts.append(f'<line class="slo" x1="{frame.px(x_range[0]):.1f}" x2="{frame.px(x_range[1]):.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{SLO_COLOR}" stroke-dasharray="6 4"><title>SLO {escape(text)}</title></line>')
+    parts += _markers(frame, summary, kind)
+    for s in series:
+        points = sorted(s.points)
+        parts.append(f'<polyline fill="none" stroke="{s.color}" stroke-width="1.8" points="{_path_coords(frame, points, False)}"/>')
+        for x, y in points:
+            parts.append(f'<circle class="pt" cx="{frame.px(x):.1f}" cy="{frame.py(y):.1f}" r="3" fill="{s.color}"><title>{escape(s.label)} at {escape(fmt_num(x))}: {escape(fmt_num(y))} {escape(y_unit)}</title></circle>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _search_section(summary: dict[str, Any]) -> str:
+    kind = _kind(summary)
+    steps = [s for s in summary["steps"] if (s.get("load") or {}).get(kind) is not None]
+    latency, limits = _latency_series(summary, steps, kind)
+    throughput = [Series("runs/s", LINE_COLORS[0], [(float(s["load"][kind]), float(s["throughput"]["runs_per_s"])) for s in steps])]
+    legend = _legend([(s.label, s.color) for s in latency] + [("SLO limit", SLO_COLOR), ("capacity", CAPACITY_COLOR), ("broke at", BROKE_COLOR), ("knee", KNEE_COLOR)])
+    charts = ('<div class="grid" id="capacity-chart">'
+              + _card("Latency against load (ms)", _chart(latency, summary, kind, "ms", "ms", limits))
+              + _card("Throughput against load (runs/s)", _chart(throughput, summary, kind, "runs/s", "runs/s"))
+              + "</div>")  # fmt: skip
+    return _section("capacity", "Capacity search", _headline(summary, kind) + legend + charts + _steps_table(steps, kind),
+                    "Each step held one load; only its measured part (after the warm-up) counts. The capacity is the "
+                    "highest load that met every SLO gate; the knee is the last load that still added throughput.")  # fmt: skip
+
+
+def _headline(summary: dict[str, Any], kind: str) -> str:
+    capacity = summary.get("capacity")
+    unit = "users" if kind == "users" else "conversations/s"
+    if not capacity:
+        return '<p class="capacity-none">No step met the SLO: the capacity is below the first load tried.</p>'
+    broke = (capacity.get("broke_at") or {}).get(kind)
+    tail = f"; it broke at {fmt_num(float(broke))} {unit}" if broke is not None else " (the highest load tried)"
+    first_text = ((capacity.get("metrics") or {}).get("first_text") or {}).get("p95")
+    ft = f", first text p95 {fmt_num(float(first_text))} ms" if first_text is not None else ""
+    return (f'<p class="capacity-found"><b>Capacity: {escape(fmt_num(float(capacity[kind])))} {unit}</b>, '
+            f"{escape(fmt_num(float(capacity['runs_per_s'])))} runs/s{escape(ft)}{escape(tail)}.</p>")  # fmt: skip
+
+
+def _steps_table(steps: list[dict[str, Any]], kind: str) -> str:
+    rows = []
+    for s in steps:
+        m = s.get("metrics") or {}
+        rows.append([s.get("name"), s.get("phase"), s["load"][kind], s["runs"]["total"], s["throughput"]["runs_per_s"],
+                     (m.get("first_text") or {}).get("p50"), (m.get("first_text") or {}).get("p95"), (m.get("done") or {}).get("p95"),
+                     f"{100 * s['runs']['error_rate']:.2f} %", (s.get("arrivals") or {}).get("dropped"), s.get("verdict")])  # fmt: skip
+    header = ["step", "phase", "load", "runs", "runs/s", "first text p50", "first text p95", "done p95", "errors", "dropped", "verdict"]
+    return _table(header, rows, "wide")
+
+
+def _stages_table(stages: list[dict[str, Any]]) -> str:
+    rows = []
+    for s in stages:
+        m = s.get("metrics") or {}
+        load = s.get("load") or {}
+        shown = f"{load['users']} users" if "users" in load else f"{fmt_num(float(load.get('arrival_rate') or 0))}/s"
+        rows.append([s.get("name"), shown, s.get("duration_s"), s["runs"]["total"], s["throughput"]["runs_per_s"],
+                     (m.get("first_text") or {}).get("p50"), (m.get("first_text") or {}).get("p95"), (m.get("done") or {}).get("p95"),
+                     f"{100 * s['runs']['error_rate']:.2f} %", (s.get("arrivals") or {}).get("dropped")])  # fmt: skip
+    header = ["stage", "load", "duration (s)", "runs", "runs/s", "first text p50", "first text p95", "done p95", "errors", "dropped"]
+    return _table(header, rows, "wide")
+

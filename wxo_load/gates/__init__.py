@@ -1,0 +1,1 @@
+"""wxo_load.gates."""
