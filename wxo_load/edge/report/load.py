@@ -11,20 +11,17 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from wxo_load.edge.report.html import (
+from wxo_load.edge.report.page import card, legend, section, table
+from wxo_load.edge.report.svg import (
     TOP,
     Frame,
     Series,
-    _axes,
-    _card,
-    _legend,
-    _open,
-    _path_coords,
-    _section,
-    _table,
+    axes,
     fmt_num,
     nice_max,
     nice_ticks,
+    path_coords,
+    svg_open,
 )
 from wxo_load.gates import engine as gate_engine
 
@@ -40,7 +37,7 @@ def load_section(summary: dict[str, Any]) -> str:
     if summary.get("steps"):
         return _search_section(summary)
     if summary.get("stages"):
-        return _section("stages", "Stages", _stages_table(summary["stages"]),
+        return section("stages", "Stages", _stages_table(summary["stages"]),
                         "Each stage's own figures: runs are counted in the stage they started in.")  # fmt: skip
     return ""
 
@@ -107,15 +104,15 @@ def _chart(series: Sequence[Series], summary: dict[str, Any], kind: str, y_label
     x_range = (0.0, nice_max(max(loads)))
     frame = Frame(x_range, (0.0, nice_max(max(values) * 1.05)))
     x_label = "users" if kind == "users" else "arrival rate (conversations/s)"
-    parts = _open(y_label)
-    parts += _axes(frame, nice_ticks(*x_range, target=8), nice_ticks(0, frame.y1), fmt_num, x_label, y_label)
+    parts = svg_open(y_label)
+    parts += axes(frame, nice_ticks(*x_range, target=8), nice_ticks(0, frame.y1), fmt_num, x_label, y_label)
     for text, limit in limits:
         y = frame.py(limit)
         parts.append(f'<line class="slo" x1="{frame.px(x_range[0]):.1f}" x2="{frame.px(x_range[1]):.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{SLO_COLOR}" stroke-dasharray="6 4"><title>SLO {escape(text)}</title></line>')
     parts += _markers(frame, summary, kind)
     for s in series:
         points = sorted(s.points)
-        parts.append(f'<polyline fill="none" stroke="{s.color}" stroke-width="1.8" points="{_path_coords(frame, points, False)}"/>')
+        parts.append(f'<polyline fill="none" stroke="{s.color}" stroke-width="1.8" points="{path_coords(frame, points, False)}"/>')
         for x, y in points:
             parts.append(f'<circle class="pt" cx="{frame.px(x):.1f}" cy="{frame.py(y):.1f}" r="3" fill="{s.color}"><title>{escape(s.label)} at {escape(fmt_num(x))}: {escape(fmt_num(y))} {escape(y_unit)}</title></circle>')
     parts.append("</svg>")
@@ -127,12 +124,12 @@ def _search_section(summary: dict[str, Any]) -> str:
     steps = [s for s in summary["steps"] if (s.get("load") or {}).get(kind) is not None]
     latency, limits = _latency_series(summary, steps, kind)
     throughput = [Series("runs/s", LINE_COLORS[0], [(float(s["load"][kind]), float(s["throughput"]["runs_per_s"])) for s in steps])]
-    legend = _legend([(s.label, s.color) for s in latency] + [("SLO limit", SLO_COLOR), ("capacity", CAPACITY_COLOR), ("broke at", BROKE_COLOR), ("knee", KNEE_COLOR)])
+    key = legend([(s.label, s.color) for s in latency] + [("SLO limit", SLO_COLOR), ("capacity", CAPACITY_COLOR), ("broke at", BROKE_COLOR), ("knee", KNEE_COLOR)])
     charts = ('<div class="grid" id="capacity-chart">'
-              + _card("Latency against load (ms)", _chart(latency, summary, kind, "ms", "ms", limits))
-              + _card("Throughput against load (runs/s)", _chart(throughput, summary, kind, "runs/s", "runs/s"))
+              + card("Latency against load (ms)", _chart(latency, summary, kind, "ms", "ms", limits))
+              + card("Throughput against load (runs/s)", _chart(throughput, summary, kind, "runs/s", "runs/s"))
               + "</div>")  # fmt: skip
-    return _section("capacity", "Capacity search", _headline(summary, kind) + legend + charts + _steps_table(steps, kind),
+    return section("capacity", "Capacity search", _headline(summary, kind) + key + charts + _steps_table(steps, kind),
                     "Each step held one load; only its measured part (after the warm-up) counts. The capacity is the "
                     "highest load that met every SLO gate; the knee is the last load that still added throughput.")  # fmt: skip
 
@@ -158,7 +155,7 @@ def _steps_table(steps: list[dict[str, Any]], kind: str) -> str:
                      (m.get("first_text") or {}).get("p50"), (m.get("first_text") or {}).get("p95"), (m.get("done") or {}).get("p95"),
                      f"{100 * s['runs']['error_rate']:.2f} %", (s.get("arrivals") or {}).get("dropped"), s.get("verdict")])  # fmt: skip
     header = ["step", "phase", "load", "runs", "runs/s", "first text p50", "first text p95", "done p95", "errors", "dropped", "verdict"]
-    return _table(header, rows, "wide")
+    return table(header, rows, "wide")
 
 
 def _stages_table(stages: list[dict[str, Any]]) -> str:
@@ -171,5 +168,5 @@ def _stages_table(stages: list[dict[str, Any]]) -> str:
                      (m.get("first_text") or {}).get("p50"), (m.get("first_text") or {}).get("p95"), (m.get("done") or {}).get("p95"),
                      f"{100 * s['runs']['error_rate']:.2f} %", (s.get("arrivals") or {}).get("dropped")])  # fmt: skip
     header = ["stage", "load", "duration (s)", "runs", "runs/s", "first text p50", "first text p95", "done p95", "errors", "dropped"]
-    return _table(header, rows, "wide")
+    return table(header, rows, "wide")
 

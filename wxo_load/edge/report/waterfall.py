@@ -16,7 +16,9 @@ from html import escape
 from typing import Any
 
 from wxo_load.core.steps import is_handoff
-from wxo_load.edge.report.html import _card, _legend, _section, _table, fmt_num, grouped_bars
+from wxo_load.edge.report.charts import grouped_bars
+from wxo_load.edge.report.page import card, legend, section, table
+from wxo_load.edge.report.svg import fmt_num
 
 SAMPLE_SIZE = 5000  # ok runs kept (reservoir) to find a typical one
 SLOWEST = 3
@@ -116,7 +118,7 @@ def _tools_table(summary: dict[str, Any]) -> str:
         return '<p class="note">No tool calls were seen (no run.step.delta tool steps).</p>'
     rows = sorted(tools.items(), key=lambda kv: -((kv[1] or {}).get("p95") or 0.0))
     keys = ("calls", "failures", "p50", "p95", "p99", "max")
-    return _table(["tool (ms)", *keys], [[name, *((s or {}).get(k) for k in keys)] for name, s in rows], "wide")
+    return table(["tool (ms)", *keys], [[name, *((s or {}).get(k) for k in keys)] for name, s in rows], "wide")
 
 
 def _inter_delta_chart(summary: dict[str, Any]) -> str:
@@ -129,21 +131,21 @@ def _inter_delta_chart(summary: dict[str, Any]) -> str:
 
 def section_html(summary: dict[str, Any], runs: WaterfallRuns) -> str:
     """The whole section; an explanatory note when no run had phases to draw."""
-    legend = _legend([("queue", COLORS["queue"]), ("thinking", COLORS["thinking"]), ("tool call", COLORS["tool"]),
+    key = legend([("queue", COLORS["queue"]), ("thinking", COLORS["thinking"]), ("tool call", COLORS["tool"]),
                       ("hand-over", COLORS["handoff"]), ("streaming", COLORS["streaming"]), ("finish", COLORS["finish"])])
     cards = []
     typical = runs.typical()
     if typical is not None:
-        cards.append(_card(f"A typical run (median done, {fmt_num(typical['done_ms'])} ms)", waterfall_svg(typical, "typical run")))
+        cards.append(card(f"A typical run (median done, {fmt_num(typical['done_ms'])} ms)", waterfall_svg(typical, "typical run")))
     for i, run in enumerate(runs.slowest_runs()):
-        cards.append(_card(f"Slowest run #{i + 1} (done {fmt_num(run['done_ms'])} ms)", waterfall_svg(run, f"slowest run {i + 1}")))
+        cards.append(card(f"Slowest run #{i + 1} (done {fmt_num(run['done_ms'])} ms)", waterfall_svg(run, f"slowest run {i + 1}")))
     streaming = summary.get("streaming") or {}
     cps = (streaming.get("chars_per_s") or {}).get("p50")
     note = f"median {fmt_num(cps)} characters per second while streaming" if cps is not None else ""
-    cards.append(_card("Gaps between consecutive text deltas", _inter_delta_chart(summary), note))
-    cards.append(_card("Tools by p95", _tools_table(summary)))
-    body = legend + '<div class="grid" id="waterfall">' + "".join(cards) + "</div>"
-    return _section("where-time-goes", "Where the time goes inside a run", body,
+    cards.append(card("Gaps between consecutive text deltas", _inter_delta_chart(summary), note))
+    cards.append(card("Tools by p95", _tools_table(summary)))
+    body = key + '<div class="grid" id="waterfall">' + "".join(cards) + "</div>"
+    return section("where-time-goes", "Where the time goes inside a run", body,
                     "Each bar is a phase of one run, in ms from just before its request was written: the queue "
                     "before run.started, the agent's thinking before its first tool call or text, each tool call "
                     "(tool_call to its tool_response), hand-overs to collaborator agents, streaming (first text "
