@@ -1,0 +1,146 @@
+"""The scenario as frozen, typed data: users, prompts, pacing, request extras, simulator, gates.
+
+Built by `wxo_load.config.scenario.load_scenario` from YAML, validated once. The scenario travels
+to distributed workers as plain data (`to_wire()` / `from_wire()`), prompts already read from
+their files, so workers need no files.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from wxo_load.load.model import LoadPlan
+
+Range = tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiPaths:
+    # None: chosen per deployment kind (wxo_load.core.deployment): a Developer Edition gets
+    # /api/v1 + /threads and /orchestrate/runs, SaaS and other remote instances /v1 +
+    # /orchestrate/threads and /orchestrate/runs
+    prefix: str | None = None
+    threads_path: str | None = None
+    runs_path: str | None = None
+    stream_query: tuple[tuple[str, str], ...] = (
+        ("stream", "true"),
+        ("stream_timeout", "120000"),
+        ("multiple_content", "true"),
+    )
+    deployment: str = "auto"  # auto | local | remote (--deployment wins)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSettings:
+    users: int | None = None
+    spawn_rate: float | None = None
+    run_time_s: float | None = None
+    plan: LoadPlan | None = None  # stages, an arrival model or a capacity search (wxo_load.load)
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSettings:
+    turns: Range = (3.0, 3.0)
+    think_time_s: Range = (1.0, 1.0)
+    pause_between_s: Range = (0.0, 0.0)
+    on_failure: str = "continue"  # continue | end
+
+
+@dataclass(frozen=True, slots=True)
+class Prompts:
+    order: str  # script: in order, cycling; random: sampled from the pool
+    messages: tuple[str, ...]
+    source: str = "inline"
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSettings:
+    stream_timeout_s: float = 120.0
+    stall_timeout_s: float = 30.0
+    connect_timeout_s: float = 10.0
+    context_variables: Mapping[str, Any] | None = None
+    llm_params: Mapping[str, Any] | None = None
+    guardrails: Mapping[str, Any] | None = None
+    additional_properties: Mapping[str, Any] = field(default_factory=dict)
+    context: Mapping[str, Any] = field(default_factory=dict)
+    environment_id: str = ""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatorSettings:
+    profile: str = "default"
+    seed: int | None = None
+    faults: Mapping[str, float] = field(default_factory=dict)
+    token_ttl_s: float | None = None
+    # concurrent_runs, max_queue, reject_status
+    capacity: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    agent_id: str
+    prompts: Prompts
+    file: str | None = None
+    description: str = ""
+    host: str | None = None
+    api: ApiPaths = ApiPaths()
+    load: LoadSettings = LoadSettings()
+    conversation: ConversationSettings = ConversationSettings()
+    request: RequestSettings = RequestSettings()
+    simulator: SimulatorSettings = SimulatorSettings()
+    auth: Mapping[str, Any] = field(default_factory=dict)
+    gates: tuple[Any, ...] = ()  # raw gate specs, validated by wxo_load.gates.engine at load time
+    regressions: tuple[Any, ...] = ()
+    baseline: str | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        """Plain data (msgpack-safe) for Locust's spawn message and for summary.json."""
+        return _plain(asdict(self))
+
+    @classmethod
+    def from_wire(cls, d: Mapping[str, Any]) -> Scenario:
+        """Rebuild a scenario validated by `load_scenario` on the master (trusted data)."""
+        api, conv, prompts = d["api"], d["conversation"], d["prompts"]
+        return cls(
+            name=d["name"],
+            agent_id=d["agent_id"],
+            prompts=Prompts(prompts["order"], tuple(prompts["messages"]), prompts["source"]),
+            file=d.get("file"),
+            description=d.get("description", ""),
+            host=d.get("host"),
+            api=ApiPaths(
+                api["prefix"], api["threads_path"], api["runs_path"],
+                tuple((str(k), str(v)) for k, v in api["stream_query"]),
+                api.get("deployment", "auto"),
+            ),
+            load=LoadSettings(**{**d["load"], "plan": LoadPlan.from_wire(d["load"].get("plan"))}),
+            conversation=ConversationSettings(
+                turns=tuple(conv["turns"]),
+                think_time_s=tuple(conv["think_time_s"]),
+                pause_between_s=tuple(conv["pause_between_s"]),
+                on_failure=conv["on_failure"],
+            ),
+            request=RequestSettings(**d["request"]),
+            simulator=SimulatorSettings(**d["simulator"]),
+            auth=dict(d.get("auth") or {}),
+            gates=tuple(d.get("gates") or ()),
+            regressions=tuple(d.get("regressions") or ()),
+            baseline=d.get("baseline"),
+        )
+
+    def pick_turns(self, rng: random.Random) -> int:
+        low, high = self.conversation.turns
+        return rng.randint(int(low), int(high))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
