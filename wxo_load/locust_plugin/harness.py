@@ -23,7 +23,7 @@ from typing import Any, cast
 import gevent
 from locust.env import Environment
 from locust.rpc import Message
-from locust.runners import STATE_STOPPING, LocalRunner, MasterRunner, WorkerRunner
+from locust.runners import STATE_STOPPING, MasterRunner, WorkerRunner
 
 from wxo_load.config.scenario import Scenario
 from wxo_load.core.errors import WxoLoadError
@@ -35,7 +35,7 @@ from wxo_load.locust_plugin.progress import LAG_ADVICE, CpuMeter
 from wxo_load.locust_plugin.recording import Recorder
 from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR, Session, fail_fast
 from wxo_load.locust_plugin.shape import LoadControl, WxoShape
-from wxo_load.locust_plugin.state import TestState
+from wxo_load.locust_plugin.state import LOCAL, MASTER, WORKER, TestState
 from wxo_load.locust_plugin.webtab import LiveView
 
 log = logging.getLogger("wxo_load")
@@ -110,40 +110,28 @@ class Harness:
         elif self.env.shape_class is not None and isinstance(self.env.shape_class, WxoShape):
             self.env.shape_class = None
 
-    def begin_test(self) -> None:
-        """Every process, at test_start: reset once, check the target once, then set up what
-        this process does (generate load, write results, or both)."""
-        if not self.is_worker and self.session.reload_if_changed():
-            self._install_load_plan()
-        self._reset_test()
-        scenario = self.session.scenario if self.is_master else self.session.scenario_from_master()
-        assert scenario is not None
-        deployment = self.session.target(self.env.host, scenario)
-        if not self.is_worker:
-            log.info("wxo-load: deployment %s", deployment.describe(self.env.host))
-        if not self.is_master:
-            self._start_load(scenario)
-        if not self.is_worker:
-            self._start_results(scenario)
+    @property
+    def role(self) -> str:
+        return MASTER if self.is_master else WORKER if self.is_worker else LOCAL
 
-    def _reset_test(self) -> None:
-        """The one per-test reset: a new TestState; no users until the target is checked."""
+    def begin_test(self) -> None:
+        """Every process, at test_start: reset once and check the target once (Session), then
+        set up what this process does: generate load, write results, or both."""
+        role = self.role
+        if role != WORKER and self.session.reload_if_changed():
+            self._install_load_plan()
         for greenlet in self.greenlets:
             greenlet.kill(block=False)
         self.greenlets = []
-        local = isinstance(self.runner, LocalRunner)
-        self.recorder.test = TestState.for_process(local=local)
-        self.session.tokens = None  # users of a test that cannot start do nothing (WxoChatUser)
         self.final_pending = False
+        scenario = self.session.begin_test(role, self.recorder, self.abort_without_token)
+        if role != MASTER:
+            self._start_load(scenario)
+        if role != WORKER:
+            self._start_results(scenario)
 
     def _start_load(self, scenario: Scenario) -> None:
-        """A load-generating process (worker or local runner): what users need."""
-        self.session.connect(scenario, on_refused=self.abort_without_token)
-        recorder = self.recorder
-        recorder.all_rows = getattr(self.options, "locust_rows", "run") == "all"
-        recorder.local = not self.is_worker
-        if self.is_worker:
-            recorder.worker_name = f"worker-{self.runner.worker_index}"
+        """A load-generating process (worker or local runner): CPU meter, arrivals."""
         self.cpu.start()
         self._every(CpuMeter.INTERVAL_S, self.cpu.sample)
         arrival = scenario.load.plan.arrival if scenario.load.plan else None

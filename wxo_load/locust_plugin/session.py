@@ -27,6 +27,8 @@ from wxo_load.edge.results import load_summary
 from wxo_load.gates import engine as gates
 from wxo_load.locust_plugin.auth_options import settings_from_options
 from wxo_load.locust_plugin.options import scenario_path
+from wxo_load.locust_plugin.recording import Recorder
+from wxo_load.locust_plugin.state import LOCAL, MASTER, WORKER, TestState
 from wxo_load.locust_plugin.webui import host_problem
 from wxo_load.mock.process import SimulatorProcess
 
@@ -124,6 +126,29 @@ class Session:
             options.spawn_rate = load.spawn_rate
         if load.run_time_s is not None and not options.run_time:
             options.run_time = int(round(load.run_time_s))
+
+    # -- each test --------------------------------------------------------------------------
+
+    def begin_test(
+        self, role: str, recorder: Recorder, on_refused: Callable[[str], None]
+    ) -> Scenario:
+        """Every process, at test_start: the one per-test reset (a new TestState, no token
+        provider until connected), then the target, checked once; a load-generating process
+        also connects. Raises WxoLoadError when the test cannot start."""
+        recorder.test = TestState.for_process(local=role == LOCAL)
+        recorder.local = role != WORKER
+        self.tokens = None  # users of a test that cannot start do nothing (WxoChatUser)
+        scenario = self.scenario if role == MASTER else self.scenario_from_master()
+        assert scenario is not None
+        deployment = self.target(self.env.host, scenario)
+        if role != WORKER:
+            log.info("wxo-load: deployment %s", deployment.describe(self.env.host))
+        if role != MASTER:
+            self.connect(scenario, on_refused)
+            recorder.all_rows = getattr(self.options, "locust_rows", "run") == "all"
+            if role == WORKER:
+                recorder.worker_name = f"worker-{self.env.runner.worker_index}"
+        return scenario
 
     # -- the target ------------------------------------------------------------------------
 

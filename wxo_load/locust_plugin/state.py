@@ -12,6 +12,8 @@ from wxo_load.core.stats import MetricsBook
 from wxo_load.edge.live import IntervalTimings
 from wxo_load.edge.results import ResultsWriter
 
+MASTER, WORKER, LOCAL = "master", "worker", "local"  # a process's role (Locust's runner class)
+
 
 @dataclass
 class TestState:
