@@ -122,6 +122,8 @@ def wait_for_final_reports(
         runner.server.send_to_client(message("quit", None, client_id))
     missing = set(clients) - test.finals
     if missing:
-        log.warning("wxo-load: no final report from %d worker(s) within %.0f s: runs they "
-                    "measured since their last report are missing", len(missing), limit_s)  # fmt: skip
+        log.warning(
+            "wxo-load: no final report from %d worker(s) within %.0f s: runs they measured "
+            "since their last report are missing", len(missing), limit_s,
+        )  # fmt: skip
     return missing

@@ -39,7 +39,8 @@ from wxo_load.locust_plugin.state import LOCAL, MASTER, WORKER, TestState
 from wxo_load.locust_plugin.webtab import LiveView
 
 log = logging.getLogger("wxo_load")
-logging.getLogger("httpx").setLevel(logging.WARNING)  # token exchanges are logged by wxo_load.edge.auth
+# token exchanges are logged by wxo_load.edge.auth
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 FLUSH_INTERVAL_S = 1.0
 TIMELINE_INTERVAL_S = 2.0
@@ -60,7 +61,7 @@ class Harness:
         self.metrics_server: Any = None
         self.load: LoadControl | None = None  # master / local: stages, arrivals, search (shape.py)
         self.arrivals: ArrivalDispatcher | None = None  # every load-generating process, open model
-        self.arrival_begin: dict[str, Any] | None = None  # the master's schedule start, if it came first
+        self.arrival_begin: dict[str, Any] | None = None  # the master's schedule start, if early
 
     @property
     def test(self) -> TestState:
@@ -106,7 +107,10 @@ class Harness:
         if self.load is not None:
             self.load.install()
             if self.options.num_users or self.options.spawn_rate:
-                log.warning("wxo-load: the scenario's load.%s sets the load: -u / -r are ignored (-t still ends the test)", self.load.plan.mode)
+                log.warning(
+                    "wxo-load: the scenario's load.%s sets the load: -u / -r are ignored "
+                    "(-t still ends the test)", self.load.plan.mode,
+                )  # fmt: skip
         elif self.env.shape_class is not None and isinstance(self.env.shape_class, WxoShape):
             self.env.shape_class = None
 
@@ -137,7 +141,9 @@ class Harness:
         arrival = scenario.load.plan.arrival if scenario.load.plan else None
         if self.arrivals is not None:
             self.arrivals.stop()
-        self.arrivals = ArrivalDispatcher(arrival.process, arrival.seed, arrival.tolerance_s) if arrival else None
+        self.arrivals = None
+        if arrival is not None:
+            self.arrivals = ArrivalDispatcher(arrival.process, arrival.seed, arrival.tolerance_s)
         if self.arrivals is not None and self.arrival_begin is not None:
             self.begin_arrivals(self.arrival_begin)
 
@@ -145,9 +151,14 @@ class Harness:
         """Master or local runner: the results directory and the background tasks."""
         options, test = self.options, self.test
         test.started_at = time.time()
-        directory = Path(options.results_dir) if options.results_dir else ResultsWriter.default_dir(Path("results"), scenario.name, test.started_at)
+        directory = (
+            Path(options.results_dir)
+            if options.results_dir
+            else ResultsWriter.default_dir(Path("results"), scenario.name, test.started_at)
+        )
         test.writer = ResultsWriter(directory)
-        log.info("wxo-load: scenario %s against %s; results in %s", scenario.name, self.env.host, directory)
+        log.info("wxo-load: scenario %s against %s; results in %s",
+                 scenario.name, self.env.host, directory)  # fmt: skip
         self._every(FLUSH_INTERVAL_S, self.flush)
         self._every(TIMELINE_INTERVAL_S, self.sample_timeline)
         interval = float(options.progress_interval or 0)
@@ -165,11 +176,13 @@ class Harness:
         """The master's message: when the shared schedule starts and this process's share."""
         self.arrival_begin = data
         if self.arrivals is not None:
-            self.arrivals.begin(float(data["epoch"]), int(data["slot"]), int(data["processes"]), data["segments"])
+            epoch, slot, processes = float(data["epoch"]), int(data["slot"]), int(data["processes"])
+            self.arrivals.begin(epoch, slot, processes, data["segments"])
 
     def add_arrival_rate(self, data: dict[str, Any]) -> None:
         if self.arrivals is not None:
-            self.arrivals.add_segment(int(data["segment"]), float(data["start_s"]), float(data["rate"]))
+            start_s, rate = float(data["start_s"]), float(data["rate"])
+            self.arrivals.add_segment(int(data["segment"]), start_s, rate)
 
     # -- hand-off, progress, the end ---------------------------------------------------------
 

@@ -53,8 +53,12 @@ def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
         install_host_check(web_ui)
     runner = environment.runner
     if runner is not None and not isinstance(runner, MasterRunner):
-        runner.register_message(MESSAGE_BEGIN, lambda msg, **_: harness_of(environment).begin_arrivals(msg.data))
-        runner.register_message(MESSAGE_RATE, lambda msg, **_: harness_of(environment).add_arrival_rate(msg.data))
+        runner.register_message(
+            MESSAGE_BEGIN, lambda msg, **_: harness_of(environment).begin_arrivals(msg.data)
+        )
+        runner.register_message(
+            MESSAGE_RATE, lambda msg, **_: harness_of(environment).add_arrival_rate(msg.data)
+        )
     if not isinstance(runner, WorkerRunner):
         harness.prepare()
         if environment.web_ui is not None:
@@ -62,16 +66,22 @@ def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
         if environment.parsed_options.metrics_port:
             _start_metrics_server(harness)
     if isinstance(runner, MasterRunner):
-        runner.register_message(ABORT_MESSAGE, lambda msg, **_: harness.abort_without_token(str(msg.data)))
+        runner.register_message(
+            ABORT_MESSAGE, lambda msg, **_: harness.abort_without_token(str(msg.data))
+        )
 
 
 def _start_metrics_server(harness: Harness) -> None:
     options = harness.options
+    bind, port = options.metrics_bind, options.metrics_port
     try:
-        harness.metrics_server = start_metrics_server(harness.view, options.metrics_bind, options.metrics_port)
+        harness.metrics_server = start_metrics_server(harness.view, bind, port)
     except OSError as exc:
         harness.session.stop_simulator()
-        fail_fast(f"--metrics-port {options.metrics_port}: cannot listen on {options.metrics_bind} ({exc.strerror or exc}). Pick a free port.")
+        fail_fast(
+            f"--metrics-port {port}: cannot listen on {bind} ({exc.strerror or exc}). "
+            "Pick a free port."
+        )
 
 
 @events.test_start.add_listener
@@ -108,7 +118,8 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
         harness.arrival_begin = None
     if harness.is_worker:
         harness.final_pending = True
-        cast(Any, environment.runner)._send_stats()  # the final report: users are stopped, nothing more comes
+        # the final report: users are stopped, nothing more comes
+        cast(Any, environment.runner)._send_stats()
     elif harness.test.writer is not None:
         harness.flush()
         harness.finish()  # each test of a web-UI session gets its own complete results
@@ -141,7 +152,8 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
         runner.stop()  # Ctrl+C or SIGTERM: stop the users first so their runs are recorded
     try:
         harness.finish()
-        linger(harness.metrics_server, float(getattr(environment.parsed_options, "metrics_linger", 0) or 0))
+        seconds = float(getattr(environment.parsed_options, "metrics_linger", 0) or 0)
+        linger(harness.metrics_server, seconds)
     finally:
         if harness.session.tokens is not None:
             harness.session.tokens.close()

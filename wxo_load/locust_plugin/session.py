@@ -110,10 +110,15 @@ class Session:
         regressions = [
             gates.parse_regression(t, where=f"{where} `regressions`") for t in scenario.regressions
         ]
-        regressions += [gates.parse_regression(t, where="--regression") for t in options.regression or ()]
+        regressions += [
+            gates.parse_regression(t, where="--regression") for t in options.regression or ()
+        ]
         baseline = options.baseline or scenario.baseline
         if regressions and not baseline:
-            raise WxoLoadError("regression gates need a baseline: pass --baseline PATH/summary.json (or set `baseline:` in the scenario).")
+            raise WxoLoadError(
+                "regression gates need a baseline: pass --baseline PATH/summary.json "
+                "(or set `baseline:` in the scenario)."
+            )
         self.baseline = load_summary(baseline, what="baseline") if baseline else None
         return found + regressions
 
@@ -187,7 +192,10 @@ class Session:
         """A load-generating process, at test_start: the scenario as the master sent it."""
         wire = getattr(self.options, "wxo_scenario", None)
         if wire is None:
-            raise WxoLoadError("no scenario reached this worker: start the master with this locustfile (it loads --scenario).")
+            raise WxoLoadError(
+                "no scenario reached this worker: start the master with this locustfile "
+                "(it loads --scenario)."
+            )
         self.scenario = Scenario.from_wire(wire)
         return self.scenario
 
@@ -195,7 +203,7 @@ class Session:
         """A load-generating process, at test_start: the token provider and TLS for users."""
         options, host = self.options, self.env.host
         settings = tls_for_target(settings_from_options(options, dict(scenario.auth)), host)
-        set_proxy(getattr(options, "proxy", None) or None)  # before any token exchange or connection
+        set_proxy(getattr(options, "proxy", None) or None)  # before any token exchange, connection
         self.tokens, _ = resolve_auth(settings, host)
         if isinstance(self.tokens, LocalOrNoTokenProvider):
             self.tokens.on_refused = on_refused
@@ -207,7 +215,10 @@ class Session:
         profile = self.options.mock_profile or scenario.simulator.profile
         args = simulator_args(scenario)
         self.simulator = SimulatorProcess.start(profile=profile, port=0, extra_args=args)
-        log.info("No --host given: started the built-in Developer Edition simulator at %s (profile %s); it stops when the test ends.", self.simulator.url, profile)
+        log.info(
+            "No --host given: started the built-in Developer Edition simulator at %s "
+            "(profile %s); it stops when the test ends.", self.simulator.url, profile,
+        )  # fmt: skip
         return self.simulator.url
 
     def stop_simulator(self) -> None:
