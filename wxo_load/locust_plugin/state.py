@@ -1,4 +1,5 @@
-"""What one test measures and decides: a fresh `TestState` at each test_start is the only reset.
+"""What one test measures and decides. `Session.begin_test` gives the recorder a fresh
+`TestState` at each test_start: the figures of the last test are dropped there and nowhere else.
 
 Imports no locust, so it can be built and checked in a plain process.
 """
