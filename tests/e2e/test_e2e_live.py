@@ -131,7 +131,7 @@ def test_web_ui_tab_shows_live_figures_and_locust_counts_one_request_per_run(tmp
 def test_a_metrics_port_in_use_stops_before_any_user_with_exit_2(tmp_path: Path) -> None:
     import socket
 
-    from e2e import run_locust
+    from locust_runs import run_locust
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

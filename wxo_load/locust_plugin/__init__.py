@@ -1,12 +1,29 @@
-"""wxo-load's Locust integration: the user class, options and listeners, in one place.
+"""wxo-load's Locust integration: the user class, options, listeners and the harness's parts.
 
-Importing this package registers wxo-load's listeners on Locust's global events (and, like any
-import of locust, monkey-patches the process with gevent). `locustfile.py` is just this import.
+Lazy: importing this package imports no locust. The first access of `WxoChatUser` (as
+`locustfile.py` does) imports the user class and registers wxo-load's listeners on Locust's
+global events, and, like any import of locust, monkey-patches the process with gevent. The
+pure units (`session`, `state`, `recording`, `handoff`, `progress`, `finish`) import no locust,
+so tests can use them in a plain process.
 """
 
 from __future__ import annotations
 
-from wxo_load.locust_plugin import harness as _harness  # noqa: F401  (registers the listeners)
-from wxo_load.locust_plugin.user import WxoChatUser
+import importlib
+from typing import Any
 
-__all__ = ["WxoChatUser"]
+_LAZY = {
+    "WxoChatUser": "wxo_load.locust_plugin.user",
+    "Harness": "wxo_load.locust_plugin.harness",
+    "harness_of": "wxo_load.locust_plugin.listeners",
+}
+
+__all__ = ["Harness", "WxoChatUser", "harness_of"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    importlib.import_module("wxo_load.locust_plugin.listeners")  # registers the listeners
+    return getattr(importlib.import_module(module), name)

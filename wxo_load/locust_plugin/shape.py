@@ -257,5 +257,5 @@ class LoadControl:
             "dropped_by_reason": dict(sorted(self.dropped.items())),
             "dropped_rate": round(dropped / (started + dropped), 6) if started + dropped else 0.0,
             "dropped_per_s": round(dropped / duration, 3) if duration else 0.0,
-            "arrival_lag": self.harness.total.metric_summary("arrival_lag"),
+            "arrival_lag": self.harness.test.total.metric_summary("arrival_lag"),
         }

@@ -22,7 +22,7 @@ from wxo_load.core.records import OK, PROTOCOL_ERROR, STOPPED, ConversationRecor
 from wxo_load.core.stats import Timing
 from wxo_load.edge.client import ChatClient, request_id
 from wxo_load.locust_plugin.arrival import ARRIVAL_LAG
-from wxo_load.locust_plugin.harness import harness_of
+from wxo_load.locust_plugin.listeners import harness_of
 
 perf_counter = time.perf_counter
 
@@ -58,22 +58,24 @@ class WxoChatUser(User):
 
     def __init__(self, environment: Any) -> None:
         super().__init__(environment)
-        self.harness = harness_of(environment)
-        scenario = self.harness.scenario
-        self.ready = scenario is not None and self.harness.tokens is not None
-        if scenario is None or self.harness.tokens is None:  # the test could not start (logged)
+        self.harness = harness = harness_of(environment)
+        self.recorder = harness.recorder
+        session = harness.session
+        scenario = session.scenario
+        self.ready = scenario is not None and session.tokens is not None
+        if scenario is None or session.tokens is None:  # the test could not start (logged)
             return
         self.scenario: Scenario = scenario
-        self.harness.user_serial += 1
-        self.user_id = f"{self.harness.worker_name}-u{self.harness.user_serial}"
+        harness.user_serial += 1
+        self.user_id = f"{self.recorder.worker_name}-u{harness.user_serial}"
         self.rng = random.Random(f"{self.user_id}-{time.time_ns()}")
         self.prompts = PromptPicker(scenario, self.rng)
         self.client = ChatClient(
             environment.host or "",
             scenario,
-            self.harness.tokens,
-            ssl_context=self.harness.ssl_context,
-            deployment=self.harness.deployment,
+            session.tokens,
+            ssl_context=session.ssl_context,
+            deployment=session.deployment,
         )
 
 
@@ -94,14 +96,14 @@ class WxoChatUser(User):
         if harness.arrivals is not None:  # open model: wait for an arrival, measure from its schedule
             ticket = harness.arrivals.take()
             started_unix, t0 = ticket.scheduled_unix, ticket.scheduled_perf
-            harness.book.timings.setdefault(ARRIVAL_LAG, Timing()).record(max(0.0, (perf_counter() - t0) * 1000.0))
+            harness.test.book.timings.setdefault(ARRIVAL_LAG, Timing()).record(max(0.0, (perf_counter() - t0) * 1000.0))
         turns = scenario.pick_turns(self.rng)
         messages = self.prompts.conversation(turns)
         conv = ConversationRecord(started_at_unix=started_unix, user_id=self.user_id, conversation_id=request_id()[:18].replace("-", ""), turns_planned=turns)
         try:
             thread = self.client.create_thread(messages[0])
             conv.thread_create_ms = thread.elapsed_ms
-            harness.record_thread(thread.elapsed_ms, thread.outcome)
+            self.recorder.record_thread(thread.elapsed_ms, thread.outcome)
             if thread.outcome != OK:
                 conv.outcome = thread.outcome
                 return
@@ -115,10 +117,10 @@ class WxoChatUser(User):
             raise
         finally:
             conv.total_ms = (perf_counter() - t0) * 1000.0
-            harness.record_conversation(conv)
+            self.recorder.record_conversation(conv)
 
     def _turns(self, conv: ConversationRecord, messages: list[str], t0: float) -> None:
-        harness, scenario = self.harness, self.scenario
+        scenario = self.scenario
         scheduled = perf_counter()
         for index, text in enumerate(messages):
             if index:
@@ -144,7 +146,7 @@ class WxoChatUser(User):
                 lags = tracker.client_lags_ms
                 record.schedule_lag_ms = max(0.0, (tracker.t0 - scheduled) * 1000.0)
             finally:
-                harness.record_run(record, lags)
+                self.recorder.record_run(record, lags)
             scheduled = perf_counter()  # think time counts from the end of the answer
             if record.outcome == OK:
                 conv.turns_completed += 1

@@ -30,6 +30,7 @@ from gevent.pywsgi import WSGIServer
 from wxo_load.core.stats import build_summary
 from wxo_load.edge import live, prometheus
 from wxo_load.gates import engine as gates
+from wxo_load.locust_plugin.finish import meta
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,29 +52,29 @@ class LiveView:
 
     @property
     def ended(self) -> bool:
-        return self.harness.final_summary is not None
+        return self.harness.test.final_summary is not None
 
     def snapshot(self) -> tuple[dict[str, Any], list[gates.Verdict]]:
         """(summary-shaped dict, gate verdicts on it): final once the test ended."""
         harness = self.harness
-        if harness.final_summary is not None:
-            return harness.final_summary, harness.final_verdicts
+        if harness.test.final_summary is not None:
+            return harness.test.final_summary, harness.test.final_verdicts
         now = time.monotonic()
         if self._cached is not None and now - self._cached[0] < SNAPSHOT_MAX_AGE_S:
             return self._cached[1], self._cached[2]
-        if harness.scenario is None or harness.started_at is None:
-            summary = build_summary(harness.total, meta={})
+        if harness.session.scenario is None or harness.test.started_at is None:
+            summary = build_summary(harness.test.total, meta={})
         else:
-            summary = build_summary(harness.total, meta=harness._meta(time.time()))
+            summary = build_summary(harness.test.total, meta=meta(harness, time.time()))
             summary["timeline"] = [*summary["timeline"], *_now_point(harness, summary)]
-        verdicts = gates.evaluate(harness.gates, summary, harness.baseline) if harness.gates else []
+        verdicts = gates.evaluate(harness.session.gates, summary, harness.session.baseline) if harness.session.gates else []
         self._cached = (now, summary, verdicts)
         return summary, verdicts
 
     def state(self) -> str:
         if self.ended:
             return "ended: these are the final figures (summary.json)"
-        if self.harness.started_at is None:
+        if self.harness.test.started_at is None:
             return "not started"
         state = getattr(self.harness.runner, "state", "running")
         return "running" if state == "running" else f"running ({state})"
@@ -81,8 +82,8 @@ class LiveView:
     def extended_stats(self) -> list[dict[str, Any]]:
         summary, verdicts = self.snapshot()
         harness = self.harness
-        aborted = harness.aborted_by.gate_text if harness.aborted_by is not None else None
-        abort_gates = [g.text for g in harness.gates if getattr(g, "abort", False)]
+        aborted = harness.test.aborted_by.gate_text if harness.test.aborted_by is not None else None
+        abort_gates = [g.text for g in harness.session.gates if getattr(g, "abort", False)]
         tables = live.extended_stats(summary, verdicts, state=self.state(), aborted_by=aborted, abort_gates=abort_gates)
         tables[0]["data"].append(self._results_row())
         return tables
@@ -95,9 +96,9 @@ class LiveView:
     def metrics_text(self) -> str:
         summary, verdicts = self.snapshot()
         harness = self.harness
-        running = harness.started_at is not None and not self.ended
+        running = harness.test.started_at is not None and not self.ended
         return prometheus.exposition(
-            harness.total,
+            harness.test.total,
             users=int(getattr(harness.runner, "user_count", 0) or 0),
             trustworthy=bool(summary["load_generator"].get("trustworthy", True)),
             running=running,
@@ -113,11 +114,11 @@ class LiveView:
 def _now_point(harness: Harness, summary: dict[str, Any]) -> list[dict[str, Any]]:
     """The current counts as a last timeline point (not stored; the stored ones come every 2 s)."""
     t_s = round(float(summary.get("duration_s") or 0), 1)
-    last = harness.timeline[-1]["t_s"] if harness.timeline else 0
+    last = harness.test.timeline[-1]["t_s"] if harness.test.timeline else 0
     if t_s <= last:
         return []
     users = int(getattr(harness.runner, "user_count", 0) or 0)
-    return [{"t_s": t_s, "users": users, "runs": harness.total.runs_total, "errors": harness.total.runs_failed}]
+    return [{"t_s": t_s, "users": users, "runs": harness.test.total.runs_total, "errors": harness.test.total.runs_failed}]
 
 
 # -- the web UI ------------------------------------------------------------------------------------
@@ -151,7 +152,7 @@ def install_web_ui(web_ui: Any, view: LiveView) -> None:
         return Response(view.live_json(), content_type="application/json")
 
     def result_file(name: str) -> Any:
-        writer = view.harness.writer
+        writer = view.harness.test.writer
         if name not in RESULT_FILES or writer is None or not view.ended or not (writer.directory / name).exists():
             return Response(f"{name}: not available (results appear when the test has ended)\n", status=404, content_type="text/plain")
         return send_from_directory(writer.directory.resolve(), name)

@@ -1,0 +1,135 @@
+"""The end of a test (master or local runner): summary, results, gates, exit code; and the
+early stop when an `abort` gate can no longer pass. Imports no locust: the harness is passed in.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from wxo_load.config.scenario import Scenario
+from wxo_load.core.redact import redact
+from wxo_load.core.stats import build_summary
+from wxo_load.edge import gate_output
+from wxo_load.gates import engine as gates
+from wxo_load.locust_plugin.progress import LAG_ADVICE, load_generator_cpu
+from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR
+
+if TYPE_CHECKING:
+    from wxo_load.edge.results import ResultsWriter
+    from wxo_load.locust_plugin.harness import Harness
+
+log = logging.getLogger("wxo_load")
+
+CPU_LIMIT_PERCENT = 90.0
+
+
+def meta(h: Harness, ended_at: float) -> dict[str, Any]:
+    """The summary's description of the test: scenario, options, host, times, load generator."""
+    options, test, scenario = h.options, h.test, h.session.scenario
+    assert scenario is not None
+    cpu_peak, cpu_s = load_generator_cpu(test, h.cpu, h.is_master)
+    runs = test.total.runs_total
+    return {
+        "scenario": _scenario_for_summary(scenario),
+        "options": {
+            "users": options.num_users,
+            "spawn_rate": options.spawn_rate,
+            "run_time_s": options.run_time,
+            "processes": getattr(options, "processes", None),
+            "workers": len(test.workers_seen) if h.is_master else 1,
+            "stop_timeout_s": h.env.stop_timeout,
+            "gates": [g.text for g in h.session.gates],
+            "baseline": options.baseline or scenario.baseline,
+        },
+        "host": h.env.host,
+        "started_at": test.started_at,
+        "ended_at": ended_at,
+        "users_peak": test.users_peak,
+        "timeline": test.timeline,
+        "load_generator": {
+            "cpu_percent_max": round(cpu_peak, 1),
+            "cpu_s": round(cpu_s, 3),
+            "cpu_ms_per_run": round(cpu_s * 1000.0 / runs, 3) if runs else None,
+            "cpu_percent_limit": CPU_LIMIT_PERCENT,
+            "client_lag_p99_limit_ms": float(options.lag_limit_ms),
+            "warnings": [],
+        },
+    }
+
+
+def check_abort(h: Harness) -> bool:
+    """True (and the test is being stopped) when an `abort` gate can no longer pass."""
+    test = h.test
+    if test.aborted_by is not None or test.finished:
+        return False
+    live = build_summary(test.total, meta=meta(h, time.time()))
+    verdict = gates.abort_reason(h.session.gates, live)
+    if verdict is None:
+        return False
+    test.aborted_by = verdict
+    log.error("wxo-load: gate %r can no longer pass (%s): stopping the test early",
+              verdict.gate_text, verdict.reason)  # fmt: skip
+    return True
+
+
+def finish(h: Harness) -> None:
+    """Master or local runner, at quitting (after the last flush): results, gates, exit code."""
+    test = h.test
+    writer = test.writer
+    assert writer is not None
+    now = time.time()
+    summary = build_summary(test.total, meta=meta(h, now))
+    if h.load is not None:
+        summary.update(h.load.summary_extras(summary, now))
+    writer.write_summary(summary)
+    test.final_summary = summary
+    for warning in summary["load_generator"]["warnings"]:
+        log.warning("wxo-load: %s%s", warning, LAG_ADVICE)
+    if h.session.gates:
+        _apply_gates(h, summary, writer)
+    if test.abort_message is not None:
+        h.env.process_exit_code = EXIT_HARNESS_ERROR
+        sys.stderr.write(f"wxo-load: the test was stopped: {redact(test.abort_message)}\n")
+    writer.close()
+    runs = summary["runs"]
+    sys.stderr.write(
+        f"wxo-load: {runs['total']} runs ({runs['ok']} ok, {runs['failed']} failed, "
+        f"{runs.get('stopped', 0)} stopped by the end of the test); results in {writer.directory}\n"
+    )
+
+
+def _apply_gates(h: Harness, summary: dict[str, Any], writer: ResultsWriter) -> None:
+    test = h.test
+    verdicts = gates.evaluate(h.session.gates, summary, h.session.baseline)
+    aborted = test.aborted_by
+    if aborted is not None and all(v.gate_text != aborted.gate_text for v in verdicts):
+        verdicts.append(aborted)
+    test.final_verdicts = verdicts
+    where = {"scenario": summary["scenario"].get("name"), "results_dir": str(writer.directory)}
+    gate_output.write_gate_outputs(writer.directory, verdicts, where)
+    sys.stdout.write("\n" + gate_output.format_table(verdicts) + "\n")
+    h.env.process_exit_code = gate_output.exit_code(verdicts)
+
+
+def _scenario_for_summary(scenario: Scenario) -> dict[str, Any]:
+    wire = scenario.to_wire()
+    prompts = wire.get("prompts", {})
+    messages = prompts.get("messages", [])
+    if len(messages) > 20:
+        prompts["messages"] = messages[:20] + [f"... {len(messages) - 20} more"]
+    file = _relative(scenario.file)
+    return {"name": scenario.name, "file": file, "config": {**wire, "file": file}}
+
+
+def _relative(path: str | None) -> str | None:
+    """A scenario path as the user would write it: relative to the working directory if inside."""
+    if not path:
+        return path
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return path

@@ -1,0 +1,129 @@
+"""Moving data to the master: a worker's report payload, the master's merge, the final reports.
+
+A worker ships what it measured since its last report in Locust's own worker report (`wxo`
+key); the master merges the books and appends the records to the results files as they
+arrive. The quit race (locust issue #1426): the master waits only 0.5 s for the workers' last
+report, so when the test stops the master tells the workers to stop their users and waits for
+each one's final report (`wait_for_final_reports`) before Locust quits.
+
+Imports no locust: the runner, Locust's message class and its STOPPING state are passed in.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from wxo_load.core.stats import MetricsBook
+from wxo_load.locust_plugin.progress import CpuMeter
+from wxo_load.locust_plugin.recording import Recorder
+from wxo_load.locust_plugin.state import TestState
+
+if TYPE_CHECKING:
+    from wxo_load.locust_plugin.arrival import ArrivalDispatcher
+    from wxo_load.locust_plugin.shape import LoadControl
+
+log = logging.getLogger("wxo_load")
+
+FINAL_REPORT_GRACE_S = 10.0
+
+
+def take_wire(
+    recorder: Recorder, cpu: CpuMeter, arrivals: ArrivalDispatcher | None, final: bool
+) -> dict[str, Any]:
+    """A worker's report payload: what it measured since the last one."""
+    book = recorder.test.book.take()
+    runs, convs = recorder.take_pending()
+    cpu.sample()
+    dropped = arrivals.take_dropped() if arrivals is not None else []
+    scheduled = arrivals.take_scheduled() if arrivals is not None else 0
+    return {
+        "book": book.to_wire(), "runs": runs, "conversations": convs, "final": final,
+        "dropped": dropped, "scheduled": scheduled, "worker": recorder.worker_name,
+        "cpu_percent_max": cpu.peak_percent, "cpu_s": cpu.used_s,
+    }  # fmt: skip
+
+
+def absorb(
+    test: TestState, load: LoadControl | None, client_id: str, payload: dict[str, Any]
+) -> None:
+    """Master: merge one worker report."""
+    if payload.get("runs") or payload.get("conversations") or payload.get("book"):
+        _merge(test, load, client_id, payload)
+    test.workers_seen.add(client_id)
+    if "cpu_s" in payload:
+        peak = float(payload.get("cpu_percent_max") or 0)
+        test.worker_cpu[client_id] = (peak, float(payload["cpu_s"]))
+    if payload.get("final"):
+        test.finals.add(client_id)
+
+
+def _merge(
+    test: TestState, load: LoadControl | None, client_id: str, payload: dict[str, Any]
+) -> None:
+    incoming = MetricsBook.from_wire(payload["book"])
+    test.total.merge(incoming)
+    test.window.merge(incoming)
+    test.interval.merge_book(incoming)
+    runs = payload.get("runs") or []
+    if test.writer is None:
+        log.warning("wxo-load: a report from %s arrived with no test running; %d runs ignored",
+                    client_id, len(runs))  # fmt: skip
+        return
+    convs = payload.get("conversations") or []
+    test.writer.append_runs(runs)
+    test.writer.append_conversations(convs)
+    if load is not None:
+        dropped = payload.get("dropped") or []
+        load.observe(runs, convs, dropped, int(payload.get("scheduled") or 0))
+
+
+def flush_local(
+    recorder: Recorder, load: LoadControl | None, arrivals: ArrivalDispatcher | None
+) -> None:
+    """Local runner: append the records measured since the last flush to the files."""
+    runs, convs = recorder.take_pending()
+    writer = recorder.test.writer
+    if writer is not None:
+        writer.append_runs(runs)
+        writer.append_conversations(convs)
+    if load is not None:
+        dropped = arrivals.take_dropped() if arrivals else []
+        load.observe(runs, convs, dropped, arrivals.take_scheduled() if arrivals else 0)
+
+
+def wait_for_final_reports(
+    runner: Any,
+    test: TestState,
+    limit_s: float,
+    *,
+    message: Callable[[str, Any, str], Any],
+    stopping: str,
+    sleep: Callable[[float], Any],
+) -> set[str]:
+    """Master, when the test stops: stop the workers' users, then wait for their last data;
+    returns the workers whose final report did not come.
+
+    The master is moved to `stopping` first, or it would hand new users to a worker that
+    reports ready again. Once a worker's final report is in, it is told to quit (Locust's
+    own quit message would miss it: a stopped worker leaves the master's client list).
+    """
+    clients = [c.id for c in runner.clients.all]
+    test.workers_seen.update(clients)
+    runner.update_state(stopping)
+    for client_id in clients:
+        runner.server.send_to_client(message("stop", None, client_id))
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline and not set(clients) <= test.finals:
+        sleep(0.05)
+    for client_id in clients:
+        runner.server.send_to_client(message("quit", None, client_id))
+    missing = set(clients) - test.finals
+    if missing:
+        log.warning(
+            "wxo-load: no final report from %d worker(s) within %.0f s: runs they measured "
+            "since their last report are missing", len(missing), limit_s,
+        )  # fmt: skip
+    return missing

@@ -1,0 +1,174 @@
+"""The Locust event listeners that drive a wxo-load test (registered when this is imported).
+
+One `Harness` per process (`harness_of`). The quit race (locust issue #1426): when a
+distributed test stops, the master waits for each worker's final report (`test_stopping`)
+before Locust quits; a worker sends its final report at `test_stop`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import logging
+from typing import Any, cast
+
+from locust import events
+from locust.env import Environment
+from locust.runners import STATE_INIT, STATE_STOPPED, MasterRunner, WorkerRunner
+
+from wxo_load.core.errors import WxoLoadError
+from wxo_load.core.redact import redact
+from wxo_load.locust_plugin.auth_options import add_auth_options
+from wxo_load.locust_plugin.harness import ABORT_MESSAGE, Harness, end_test
+from wxo_load.locust_plugin.options import add_options
+from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR, fail_fast
+from wxo_load.locust_plugin.shape import MESSAGE_BEGIN, MESSAGE_RATE
+from wxo_load.locust_plugin.webtab import install_web_ui, linger, start_metrics_server
+from wxo_load.locust_plugin.webui import install_host_check
+
+log = logging.getLogger("wxo_load")
+
+_harness: Harness | None = None
+
+
+def harness_of(environment: Environment) -> Harness:
+    global _harness
+    if _harness is None or _harness.env is not environment:
+        _harness = Harness(environment)
+    return _harness
+
+
+@events.init_command_line_parser.add_listener
+def _on_parser(parser: Any, **_: Any) -> None:
+    add_options(parser)
+    add_auth_options(parser)
+
+
+@events.init.add_listener
+def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
+    harness = harness_of(environment)
+    if environment.parsed_options is None:  # a library user building an Environment by hand
+        return
+    if web_ui is not None:
+        install_host_check(web_ui)
+    runner = environment.runner
+    if runner is not None and not isinstance(runner, MasterRunner):
+        runner.register_message(
+            MESSAGE_BEGIN, lambda msg, **_: harness_of(environment).begin_arrivals(msg.data)
+        )
+        runner.register_message(
+            MESSAGE_RATE, lambda msg, **_: harness_of(environment).add_arrival_rate(msg.data)
+        )
+    if not isinstance(runner, WorkerRunner):
+        harness.prepare()
+        if environment.web_ui is not None:
+            install_web_ui(environment.web_ui, harness.view)
+        if environment.parsed_options.metrics_port:
+            _start_metrics_server(harness)
+    if isinstance(runner, MasterRunner):
+        runner.register_message(
+            ABORT_MESSAGE, lambda msg, **_: harness.abort_without_token(str(msg.data))
+        )
+
+
+def _start_metrics_server(harness: Harness) -> None:
+    options = harness.options
+    bind, port = options.metrics_bind, options.metrics_port
+    try:
+        harness.metrics_server = start_metrics_server(harness.view, bind, port)
+    except OSError as exc:
+        harness.session.stop_simulator()
+        fail_fast(
+            f"--metrics-port {port}: cannot listen on {bind} ({exc.strerror or exc}). "
+            "Pick a free port."
+        )
+
+
+@events.test_start.add_listener
+def _on_test_start(environment: Environment, **_: Any) -> None:
+    try:
+        harness_of(environment).begin_test()
+    except WxoLoadError as exc:
+        log.error("wxo-load: %s", redact(str(exc)))
+        environment.process_exit_code = EXIT_HARNESS_ERROR
+        end_test(environment)
+
+
+@events.spawning_complete.add_listener
+def _on_spawning_complete(**_: Any) -> None:
+    """Every user exists now: move the objects built so far (Locust, gevent, users, modules) out
+    of the cyclic collector's reach. Otherwise each full collection walks them all and pauses
+    the event loop (seen: 17 ms), which every open stream would measure as server latency."""
+    gc.collect()
+    gc.freeze()
+
+
+@events.test_stopping.add_listener
+def _on_test_stopping(environment: Environment, **_: Any) -> None:
+    harness = harness_of(environment)
+    if harness.is_master and harness.test.writer is not None:
+        harness.wait_for_final_reports()
+
+
+@events.test_stop.add_listener
+def _on_test_stop(environment: Environment, **_: Any) -> None:
+    harness = harness_of(environment)
+    if harness.arrivals is not None:
+        harness.arrivals.stop()
+        harness.arrival_begin = None
+    if harness.is_worker:
+        harness.final_pending = True
+        # the final report: users are stopped, nothing more comes
+        cast(Any, environment.runner)._send_stats()
+    elif harness.test.writer is not None:
+        harness.flush()
+        harness.finish()  # each test of a web-UI session gets its own complete results
+    if harness.load is not None and not harness.is_worker:
+        harness.load.reset()  # the next test of a web-UI session starts the plan afresh
+
+
+@events.report_to_master.add_listener
+def _on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:
+    harness = _harness
+    if harness is not None and harness.scenario is not None:
+        final, harness.final_pending = harness.final_pending, False
+        data["wxo"] = harness.take_wire(final=final)
+
+
+@events.worker_report.add_listener
+def _on_worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
+    payload = data.get("wxo")
+    if payload and _harness is not None:
+        _harness.absorb(client_id, payload)
+
+
+@events.quitting.add_listener
+def _on_quitting(environment: Environment, **_: Any) -> None:
+    harness = harness_of(environment)
+    if harness.is_worker:
+        return
+    runner = environment.runner
+    if runner is not None and runner.state not in (STATE_INIT, STATE_STOPPED):
+        runner.stop()  # Ctrl+C or SIGTERM: stop the users first so their runs are recorded
+    try:
+        harness.finish()
+        seconds = float(getattr(environment.parsed_options, "metrics_linger", 0) or 0)
+        linger(harness.metrics_server, seconds)
+    finally:
+        if harness.session.tokens is not None:
+            harness.session.tokens.close()
+
+
+@events.quit.add_listener
+def _on_quit(**_: Any) -> None:
+    if _harness is not None:
+        _harness.session.stop_simulator()
+
+
+@atexit.register
+def _stop_simulator_at_exit() -> None:
+    if _harness is not None:
+        _harness.session.stop_simulator()
+
+
+__all__ = ["harness_of"]

@@ -1,0 +1,98 @@
+"""Recording (every load-generating process, the hot path): users hand their records here.
+
+Each record goes into this test's `MetricsBook`, waits in a pending list for the results files
+(a worker ships it to the master), and becomes Locust request events (`fire`, passed in: this
+module imports no locust).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wxo_load.core.records import LOCUST_NAMES, OK, STOPPED, ConversationRecord, RunRecord
+from wxo_load.locust_plugin.state import TestState
+from wxo_load.locust_plugin.tool_rows import ToolRows
+
+WINDOW_LAGS_MAX = 200_000
+
+
+class RunFailure(Exception):
+    """The Locust-visible failure of a run: its text is the error class alone (low cardinality)."""
+
+
+_RUN_ENTRIES = [
+    (f"{metric}_ms" if metric != "done" else "done_ms", LOCUST_NAMES[metric])
+    for metric in ("run_started", "first_delta", "first_text", "message_created", "done")
+]
+_DONE = LOCUST_NAMES["done"]
+_TOOL_ROWS = ToolRows()
+
+
+class Recorder:
+    """This process's records since the last flush or report, and its Locust rows."""
+
+    def __init__(self, events: Any) -> None:
+        self.events = events  # Locust's `environment.events`
+        self.test = TestState()  # replaced at each test_start (Harness.begin_test)
+        self.pending_runs: list[dict[str, Any]] = []
+        self.pending_conversations: list[dict[str, Any]] = []
+        self.worker_name = "local"
+        self.local = True  # False on a worker: the master keeps the progress window
+        self.all_rows = False  # --locust-rows all: every timing is a Locust row of its own
+
+    def take_pending(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(runs, conversations) recorded since the last call."""
+        runs, self.pending_runs = self.pending_runs, []
+        convs, self.pending_conversations = self.pending_conversations, []
+        return runs, convs
+
+    def record_run(self, run: RunRecord, client_lags_ms: list[float]) -> None:
+        run.worker = self.worker_name
+        test = self.test
+        book = test.book
+        book.record_run(run)
+        for lag in client_lags_ms:
+            book.record_client_lag_ms(lag)
+        self.pending_runs.append(run.to_dict())
+        if run.outcome != STOPPED:
+            self._fire_run(run)
+        if self.local:
+            test.interval.record_run(run)
+            if run.first_text_ms is not None:
+                test.window_first_text_ms.append(run.first_text_ms)
+            if len(test.window_lag_ms) < WINDOW_LAGS_MAX:
+                test.window_lag_ms.extend(client_lags_ms)
+
+    def _fire_run(self, run: RunRecord) -> None:
+        fire = self.events.request.fire
+        for metric, (rtype, name) in _RUN_ENTRIES if self.all_rows else _RUN_ENTRIES[-1:]:
+            value = getattr(run, metric)
+            if value is not None and (metric != "done_ms" or run.outcome == OK):
+                length = run.answer_chars if metric == "done_ms" else 0
+                fire(request_type=rtype, name=name, response_time=value,
+                     response_length=length, exception=None, context={})  # fmt: skip
+        if run.outcome != OK:
+            fire(request_type=_DONE[0], name=_DONE[1], response_time=run.total_ms,
+                 response_length=0, exception=RunFailure(run.outcome), context={})  # fmt: skip
+        if run.tools and self.all_rows:  # tool rows would count in Locust's RPS: only with `all`
+            _TOOL_ROWS.fire(fire, run)
+
+    def record_conversation(self, conv: ConversationRecord) -> None:
+        conv.worker = self.worker_name
+        self.test.book.record_conversation(conv)
+        self.pending_conversations.append(conv.to_dict())
+        if conv.outcome == STOPPED or not self.all_rows:
+            return
+        rtype, name = LOCUST_NAMES["conversation"]
+        exception = None if conv.outcome == OK else RunFailure(conv.outcome)
+        self.events.request.fire(request_type=rtype, name=name, response_time=conv.total_ms,
+                                 response_length=conv.turns_completed, exception=exception,
+                                 context={})  # fmt: skip
+
+    def record_thread(self, elapsed_ms: float, outcome: str) -> None:
+        if outcome == OK and not self.all_rows:
+            return  # a failed one is fired: no run follows it, and Locust must see the failure
+        rtype, name = LOCUST_NAMES["thread_create"]
+        exception = None if outcome == OK else RunFailure(outcome)
+        self.events.request.fire(request_type=rtype, name=name, response_time=elapsed_ms,
+                                 response_length=0, exception=exception, context={})  # fmt: skip

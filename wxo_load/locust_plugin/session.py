@@ -1,0 +1,243 @@
+"""The test's set-up: scenario, gates, host, login, deployment, the built-in simulator.
+
+`Session` works on Locust's environment (its `host` and `parsed_options`, passed in) and
+imports no locust, so set-up can be checked in a plain process. The deployment is computed
+once per host (`target`): at init for the first test, again only when the host changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from wxo_load.config.scenario import Scenario, load_scenario
+from wxo_load.core.deployment import Deployment, deployment_for
+from wxo_load.core.errors import ExitCode, WxoLoadError
+from wxo_load.core.redact import redact
+from wxo_load.edge.auth import TokenProvider, resolve_auth, ssl_context
+from wxo_load.edge.auth.nologin import LocalOrNoTokenProvider
+from wxo_load.edge.auth.tlsdefaults import tls_for_target
+from wxo_load.edge.proxy import proxy_for
+from wxo_load.edge.proxy import set_explicit as set_proxy
+from wxo_load.edge.results import load_summary
+from wxo_load.gates import engine as gates
+from wxo_load.locust_plugin.auth_options import settings_from_options
+from wxo_load.locust_plugin.options import scenario_path
+from wxo_load.locust_plugin.recording import Recorder
+from wxo_load.locust_plugin.state import LOCAL, MASTER, WORKER, TestState
+from wxo_load.locust_plugin.webui import host_problem
+from wxo_load.mock.process import SimulatorProcess
+
+log = logging.getLogger("wxo_load")
+
+EXIT_HARNESS_ERROR = ExitCode.CANNOT_RUN
+
+
+def fail_fast(message: str) -> None:
+    """Stop before any user starts: one paragraph, exit code 2, no traceback."""
+    sys.stderr.write(f"wxo-load: {redact(message)}\n")
+    sys.stderr.flush()
+    raise SystemExit(EXIT_HARNESS_ERROR)
+
+
+class Session:
+    """Scenario, gates and target of this process; `env` is Locust's Environment."""
+
+    def __init__(self, env: Any) -> None:
+        self.env = env
+        self.scenario: Scenario | None = None
+        self.scenario_source = ""
+        self.gates: list[Any] = []
+        self.baseline: dict[str, Any] | None = None
+        self.tokens: TokenProvider | None = None
+        self.ssl_context: Any = None
+        self.deployment: Deployment | None = None
+        self._deployment_key: tuple[Any, ...] | None = None
+        self.simulator: SimulatorProcess | None = None
+
+    @property
+    def options(self) -> Any:
+        return self.env.parsed_options
+
+    # -- the scenario (master or local runner) ---------------------------------------------
+
+    def prepare(self) -> None:
+        """At init: validate everything before any user starts; raises WxoLoadError."""
+        path = self._scenario_path()
+        scenario = self._load(path)
+        self._apply_load_defaults(scenario)
+        host = self._resolve_host(scenario)
+        self._deployment_for(host, scenario)  # a bad --deployment stops here
+        self.env.host = host
+        self.options.host = host
+        self._use(scenario, str(path))
+
+    def reload_if_changed(self) -> bool:
+        """At test_start: load the scenario again if the option changed (the web UI's form)."""
+        path = self._scenario_path()
+        if str(path) == self.scenario_source:
+            return False
+        scenario = self._load(path)
+        self._use(scenario, str(path))
+        log.info("wxo-load: scenario %s loaded from %s", scenario.name, path)
+        return True
+
+    def _scenario_path(self) -> Path:
+        options = self.options
+        here = Path(getattr(options, "locustfile", ".") or ".").resolve().parent
+        return scenario_path(options, here)
+
+    def _load(self, path: Path) -> Scenario:
+        scenario = load_scenario(path)
+        if self.options.agent_id:
+            scenario = dataclasses.replace(scenario, agent_id=self.options.agent_id)
+        self.gates = self._collect_gates(scenario)
+        return scenario
+
+    def _use(self, scenario: Scenario, source: str) -> None:
+        self.options.wxo_scenario = scenario.to_wire()  # travels to workers in the spawn message
+        self.scenario = scenario
+        self.scenario_source = source
+
+    def _collect_gates(self, scenario: Scenario) -> list[Any]:
+        options, where = self.options, f"{scenario.file}, key"
+        found = [gates.parse_gate_spec(g, where=f"{where} `gates`") for g in scenario.gates]
+        found += [gates.parse_gate(text, where="--gate") for text in options.gate or ()]
+        regressions = [
+            gates.parse_regression(t, where=f"{where} `regressions`") for t in scenario.regressions
+        ]
+        regressions += [
+            gates.parse_regression(t, where="--regression") for t in options.regression or ()
+        ]
+        baseline = options.baseline or scenario.baseline
+        if regressions and not baseline:
+            raise WxoLoadError(
+                "regression gates need a baseline: pass --baseline PATH/summary.json "
+                "(or set `baseline:` in the scenario)."
+            )
+        self.baseline = load_summary(baseline, what="baseline") if baseline else None
+        return found + regressions
+
+    def _apply_load_defaults(self, scenario: Scenario) -> None:
+        """The scenario's `load:` fills in what -u / -r / -t did not say."""
+        options, load = self.options, scenario.load
+        if load.users is not None and options.num_users is None:
+            options.num_users = load.users
+        if load.spawn_rate is not None and options.spawn_rate is None:
+            options.spawn_rate = load.spawn_rate
+        if load.run_time_s is not None and not options.run_time:
+            options.run_time = int(round(load.run_time_s))
+
+    # -- each test --------------------------------------------------------------------------
+
+    def begin_test(
+        self, role: str, recorder: Recorder, on_refused: Callable[[str], None]
+    ) -> Scenario:
+        """Every process, at test_start: the one per-test reset (a new TestState, no token
+        provider until connected), then the target, checked once; a load-generating process
+        also connects. Raises WxoLoadError when the test cannot start."""
+        recorder.test = TestState.for_process(local=role == LOCAL)
+        recorder.local = role != WORKER
+        self.tokens = None  # users of a test that cannot start do nothing (WxoChatUser)
+        scenario = self.scenario if role == MASTER else self.scenario_from_master()
+        assert scenario is not None
+        deployment = self.target(self.env.host, scenario)
+        if role != WORKER:
+            log.info("wxo-load: deployment %s", deployment.describe(self.env.host))
+        if role != MASTER:
+            self.connect(scenario, on_refused)
+            recorder.all_rows = getattr(self.options, "locust_rows", "run") == "all"
+            if role == WORKER:
+                recorder.worker_name = f"worker-{self.env.runner.worker_index}"
+        return scenario
+
+    # -- the target ------------------------------------------------------------------------
+
+    def _resolve_host(self, scenario: Scenario) -> str:
+        options = self.options
+        host = self.env.host or options.host or scenario.host
+        set_proxy(getattr(options, "proxy", None) or None)  # the login below goes through it too
+        if host:
+            proxy_for(host)  # a proxy URL from the environment that cannot be used stops here
+        settings = tls_for_target(settings_from_options(options, dict(scenario.auth)), host)
+        provider, host = resolve_auth(settings, host)
+        if not host:
+            host = self.start_simulator(scenario)
+            provider, host = resolve_auth(settings, host)
+        assert host is not None
+        provider.token()  # log in now: a wrong key or an unreachable server stops the test here
+        provider.close()
+        return host
+
+    def target(self, host: str | None, scenario: Scenario) -> Deployment:
+        """At test_start: the host (maybe typed in the web UI) must be a URL; its deployment."""
+        problem = host_problem(host)
+        if problem is not None:
+            raise WxoLoadError(problem)
+        return self._deployment_for(host, scenario)
+
+    def _deployment_for(self, host: str | None, scenario: Scenario) -> Deployment:
+        """The deployment kind and paths, computed once per host (and `api:`, --deployment)."""
+        key = (host, scenario.api, getattr(self.options, "deployment", None))
+        if self.deployment is None or key != self._deployment_key:
+            self.deployment = deployment_for(host, scenario.api, key[2])
+            self._deployment_key = key
+        return self.deployment
+
+    def scenario_from_master(self) -> Scenario:
+        """A load-generating process, at test_start: the scenario as the master sent it."""
+        wire = getattr(self.options, "wxo_scenario", None)
+        if wire is None:
+            raise WxoLoadError(
+                "no scenario reached this worker: start the master with this locustfile "
+                "(it loads --scenario)."
+            )
+        self.scenario = Scenario.from_wire(wire)
+        return self.scenario
+
+    def connect(self, scenario: Scenario, on_refused: Callable[[str], None]) -> None:
+        """A load-generating process, at test_start: the token provider and TLS for users."""
+        options, host = self.options, self.env.host
+        settings = tls_for_target(settings_from_options(options, dict(scenario.auth)), host)
+        set_proxy(getattr(options, "proxy", None) or None)  # before any token exchange, connection
+        self.tokens, _ = resolve_auth(settings, host)
+        if isinstance(self.tokens, LocalOrNoTokenProvider):
+            self.tokens.on_refused = on_refused
+        self.ssl_context = ssl_context(settings) if host and host.startswith("https") else None
+
+    # -- the built-in simulator ------------------------------------------------------------
+
+    def start_simulator(self, scenario: Scenario) -> str:
+        profile = self.options.mock_profile or scenario.simulator.profile
+        args = simulator_args(scenario)
+        self.simulator = SimulatorProcess.start(profile=profile, port=0, extra_args=args)
+        log.info(
+            "No --host given: started the built-in Developer Edition simulator at %s "
+            "(profile %s); it stops when the test ends.", self.simulator.url, profile,
+        )  # fmt: skip
+        return self.simulator.url
+
+    def stop_simulator(self) -> None:
+        if self.simulator is not None:
+            self.simulator.stop()
+            self.simulator = None
+
+
+def simulator_args(scenario: Scenario) -> list[str]:
+    """The simulator's command line for the scenario's `simulator:` section."""
+    sim = scenario.simulator
+    args: list[str] = []
+    if sim.seed is not None:
+        args += ["--seed", str(sim.seed)]
+    if sim.token_ttl_s is not None:
+        args += ["--token-ttl", str(sim.token_ttl_s)]
+    for fault, rate in sim.faults.items():
+        args += ["--fault", f"{fault}={rate}"]
+    for key, value in sim.capacity.items():
+        flag = "capacity" if key == "concurrent_runs" else key.replace("_", "-")
+        args += [f"--{flag}", str(value)]
+    return args
