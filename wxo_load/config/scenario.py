@@ -558,7 +558,7 @@ def _auth(w: _Where, value: Any) -> dict[str, Any]:
 
 def _gates(w: _Where, raw: Mapping[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """Validate gate specs now, so a bad expression stops the test before it starts."""
-    from wxo_load.gates import engine as gate_engine  # pure core, same layer
+    from wxo_load import gates as gate_engine  # pure core, same layer
 
     parsed: list[tuple[Any, ...]] = []
     for key in ("gates", "regressions"):

@@ -26,6 +26,9 @@ PERCENT = "percent"  # percent points (cpu); higher is worse
 WORSE: dict[str, int] = {TIME: 1, RATE: 1, COUNT: 0, PER_S: -1, PERCENT: 1}
 """Per kind: +1 when a higher value is worse, -1 when a lower one is, 0 when neither."""
 
+STATS = ("p50", "p90", "p95", "p99", "p999", "min", "max", "mean", "count")
+"""The statistics of a timing a gate or compare can name (`first_text.p95`): all TIME but count."""
+
 # -- where a metric comes from ---------------------------------------------------------------
 
 RUN = "run"  # a RunRecord field, one value per run; also kept per turn class
@@ -44,7 +47,7 @@ class Metric:
     gates (`KEY.STAT`) and compare; `field` is the record field it is read from (None: recorded
     directly, per event or per run, by the load generator); `locust` is the (request_type,
     name) of its Locust row; `title` its report card title; `kind` the gate kind of
-    `KEY.STAT` for every STAT but count."""
+    `KEY.STAT` for every STAT but count; `about` one sentence for help texts (Prometheus)."""
 
     key: str
     source: str
@@ -52,6 +55,7 @@ class Metric:
     locust: tuple[str, str] | None
     title: str
     kind: str = TIME
+    about: str = ""
 
     @property
     def section(self) -> str:
@@ -73,10 +77,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("done", RUN, "done_ms", ("STREAM", "done"), "Done (stream complete)"),
     Metric("conversation", CONVERSATION, "total_ms", ("CONV", "conversation"),
            "Whole conversation"),
-    # per event: arrival time minus the server's timestamp in the event id
-    Metric("client_lag", LOAD_GENERATOR, None, None, "Client lag (per event)"),
-    # per run: how much later than scheduled the user began it
-    Metric("schedule_lag", LOAD_GENERATOR, None, None, "Schedule lag (per run)"),
+    Metric("client_lag", LOAD_GENERATOR, None, None, "Client lag (per event)", about=(
+        "Per event: arrival minus the server's event timestamp (the client's reading lag).")),
+    Metric("schedule_lag", LOAD_GENERATOR, None, None, "Schedule lag (per run)", about=(
+        "Per run: how much later than scheduled a user began it.")),
 )
 
 # -- derived views (read these; never list metric names elsewhere) ---------------------------
@@ -124,6 +128,7 @@ __all__ = [
     "RUN_METRICS",
     "SCHEDULE_LAG",
     "SERVER_METRICS",
+    "STATS",
     "TIME",
     "TURN_CLASSES",
     "WORSE",

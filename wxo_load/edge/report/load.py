@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from wxo_load import gates as gate_engine
 from wxo_load.edge.report.html import (
     TOP,
     Frame,
@@ -26,7 +27,6 @@ from wxo_load.edge.report.html import (
     nice_max,
     nice_ticks,
 )
-from wxo_load.gates import engine as gate_engine
 
 CAPACITY_COLOR = "#2e9d4b"
 BROKE_COLOR = "#d62728"
