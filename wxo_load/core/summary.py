@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from wxo_load import __version__
-from wxo_load.core.metrics import ALL_METRICS, CLIENT_LAG, RUN_METRICS, SCHEDULE_LAG, TURN_CLASSES
+from wxo_load.core.metrics import ALL_METRICS, LOAD_GENERATOR_METRICS, RUN_METRICS, TURN_CLASSES
 from wxo_load.core.records import OK, STOPPED
 from wxo_load.core.step_stats import ended_without_done, steps_summary
 
@@ -49,36 +49,14 @@ def _per_second(amount: float, duration_s: float | None) -> float:
 
 
 def _load_generator(book: MetricsBook, extras: dict[str, Any]) -> dict[str, Any]:
-    client_lag = book.metric_summary(CLIENT_LAG)
-    schedule_lag = book.metric_summary(SCHEDULE_LAG)
+    lags = {key: book.metric_summary(key) for key in LOAD_GENERATOR_METRICS}
     warnings = [str(w) for w in extras.get("warnings") or []]
-
-    def warn(text: str) -> None:
+    for text in _lag_warnings(lags, extras) + _cpu_warnings(extras):
         if text not in warnings:
             warnings.append(text)
-
-    checks = (
-        (client_lag, "client_lag_p99_limit_ms", "client lag"),
-        (schedule_lag, "schedule_lag_p99_limit_ms", "schedule lag"),
-    )
-    for summary, key, label in checks:
-        limit = extras.get(key)
-        if limit is not None and summary["count"] and summary["p99"] > float(limit):
-            warn(
-                f"{label} p99 was {summary['p99']:g} ms (limit {float(limit):g} ms): the load "
-                "generator fell behind, so server timings may be overstated"
-            )
-    cpu = extras.get("cpu_percent_max")
-    cpu_limit = extras.get("cpu_percent_limit")
-    if cpu is not None and cpu_limit is not None and float(cpu) > float(cpu_limit):
-        warn(
-            f"load generator CPU peaked at {float(cpu):.0f} % (limit {float(cpu_limit):g} %): "
-            "add --processes or workers, or lower the user count"
-        )
     result: dict[str, Any] = {
-        "client_lag": client_lag,
-        "schedule_lag": schedule_lag,
-        "cpu_percent_max": cpu,
+        **lags,
+        "cpu_percent_max": extras.get("cpu_percent_max"),
         "trustworthy": not warnings,
         "warnings": warnings,
         "workers": {w: dict(c) for w, c in sorted(book.runs_by_worker.items())},
@@ -86,6 +64,54 @@ def _load_generator(book: MetricsBook, extras: dict[str, Any]) -> dict[str, Any]
     for key, value in extras.items():
         result.setdefault(key, value)
     return result
+
+
+def _lag_warnings(lags: dict[str, dict[str, Any]], extras: dict[str, Any]) -> list[str]:
+    """A warning per lag whose p99 is over its limit (`extras["<key>_p99_limit_ms"]`)."""
+    warnings = []
+    for key, summary in lags.items():
+        limit = extras.get(f"{key}_p99_limit_ms")
+        if limit is not None and summary["count"] and summary["p99"] > float(limit):
+            warnings.append(
+                f"{key.replace('_', ' ')} p99 was {summary['p99']:g} ms (limit {float(limit):g} "
+                "ms): the load generator fell behind, so server timings may be overstated"
+            )
+    return warnings
+
+
+def _cpu_warnings(extras: dict[str, Any]) -> list[str]:
+    cpu = extras.get("cpu_percent_max")
+    cpu_limit = extras.get("cpu_percent_limit")
+    if cpu is not None and cpu_limit is not None and float(cpu) > float(cpu_limit):
+        return [
+            f"load generator CPU peaked at {float(cpu):.0f} % (limit {float(cpu_limit):g} %): "
+            "add --processes or workers, or lower the user count"
+        ]
+    return []
+
+
+def _throughput(runs: dict[str, Any], conversations: dict[str, Any], answer_chars: int,
+                duration_s: float | None) -> dict[str, float]:
+    return {
+        "runs_per_s": _per_second(runs["total"], duration_s),
+        "ok_runs_per_s": _per_second(runs["ok"], duration_s),
+        "conversations_per_s": _per_second(conversations["total"], duration_s),
+        "answer_chars_per_s": _per_second(answer_chars, duration_s),
+    }
+
+
+def _by_turn(book: MetricsBook) -> dict[str, Any]:
+    by_turn: dict[str, Any] = {}
+    for turn in TURN_CLASSES:
+        counts = _outcomes(book.runs_by_turn.get(turn, {}))
+        by_turn[turn] = {
+            "runs": counts["total"],
+            "ok": counts["ok"],
+            "failed": counts["failed"],
+            "by_outcome": counts["by_outcome"],
+            "metrics": {m: book.metric_summary(f"{turn}/{m}") for m in RUN_METRICS},
+        }
+    return by_turn
 
 
 def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
@@ -104,16 +130,6 @@ def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
     runs = _outcomes(book.runs_by_outcome)
     runs["ended_without_done"] = ended_without_done(book)
     conversations = _outcomes(book.conversations_by_outcome)
-    by_turn: dict[str, Any] = {}
-    for turn in TURN_CLASSES:
-        counts = _outcomes(book.runs_by_turn.get(turn, {}))
-        by_turn[turn] = {
-            "runs": counts["total"],
-            "ok": counts["ok"],
-            "failed": counts["failed"],
-            "by_outcome": counts["by_outcome"],
-            "metrics": {m: book.metric_summary(f"{turn}/{m}") for m in RUN_METRICS},
-        }
     return {
         "schema": SCHEMA,
         "tool": {"name": "wxo-load", "version": __version__},
@@ -132,14 +148,9 @@ def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
         "metrics": {m: book.metric_summary(m) for m in ALL_METRICS},
         "runs": runs,
         "conversations": conversations,
-        "throughput": {
-            "runs_per_s": _per_second(runs["total"], duration_s),
-            "ok_runs_per_s": _per_second(runs["ok"], duration_s),
-            "conversations_per_s": _per_second(conversations["total"], duration_s),
-            "answer_chars_per_s": _per_second(book.answer_chars, duration_s),
-        },
+        "throughput": _throughput(runs, conversations, book.answer_chars, duration_s),
         "answer_chars": book.answer_chars,
-        "by_turn": by_turn,
+        "by_turn": _by_turn(book),
         **steps_summary(book),
         "load_generator": _load_generator(book, dict(meta.get("load_generator") or {})),
         "timeline": list(meta.get("timeline") or []),

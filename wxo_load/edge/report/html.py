@@ -18,6 +18,8 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from wxo_load.core import fmt
+from wxo_load.core.metrics import METRIC_TITLES
 from wxo_load.core.records import ALL_METRICS, CONVERSATION_METRICS, OK, RUN_METRICS, STOPPED
 from wxo_load.core.redact import redact
 from wxo_load.core.stats import nearest_rank
@@ -40,16 +42,7 @@ class Series:
 
 def fmt_num(value: float) -> str:
     """Compact, readable numbers for axes and tables: 0.042, 3.5, 12.3, 1,234."""
-    if value == 0:
-        return "0"
-    magnitude = abs(value)
-    if magnitude >= 100:
-        return f"{value:,.0f}"
-    if magnitude >= 10:
-        return f"{value:.1f}".rstrip("0").rstrip(".")
-    if magnitude >= 1:
-        return f"{value:.2f}".rstrip("0").rstrip(".")
-    return f"{value:.3g}"
+    return fmt.num(value, sep=",")
 
 
 def fmt_time(seconds: float, span_s: float) -> str:
@@ -340,15 +333,6 @@ STOPPED_COLOR = "#9e9e9e"
 ERROR_COLORS = ("#d62728", "#8c3fbf", "#e6850e", "#c2185b", "#6d4c41", "#0097a7", "#b0a300", "#455a64")
 FIRST_COLORS = ("#4a90d9", "#1c5a99")
 FOLLOW_COLORS = ("#f5a04a", "#c0620b")
-METRIC_TITLES = {
-    "thread_create": "Thread creation (POST /threads)",
-    "run_started": "Run started (run.started event)",
-    "first_delta": "First message.delta",
-    "first_text": "First text (time to first token)",
-    "message_created": "Message created (full answer)",
-    "done": "Done (stream complete)",
-    "conversation": "Whole conversation",
-}
 MAX_BINS = 120
 NICE_BIN_WIDTHS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400)
 MAX_ERROR_DETAILS = 2000
