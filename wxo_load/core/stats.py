@@ -7,39 +7,18 @@
 
 from __future__ import annotations
 
-from wxo_load.core.book import WIRE_SCHEMA, MetricsBook
-from wxo_load.core.hdr import (
-    HIGHEST_US,
-    LOWEST_US,
-    PERCENTILES,
-    SIGNIFICANT_FIGURES,
-    SUMMARY_FIELDS,
-    Timing,
-    nearest_rank,
-    nearest_rank_ms,
-    to_us,
-)
-from wxo_load.core.metrics import CLIENT_LAG, FIRST, FOLLOW_UP, SCHEDULE_LAG, TURN_CLASSES
+from wxo_load.core.book import MetricsBook
+from wxo_load.core.hdr import HIGHEST_US, PERCENTILES, Timing, nearest_rank, nearest_rank_ms
 from wxo_load.core.summary import SCHEMA, build_summary, iso_utc
 
 __all__ = [
-    "CLIENT_LAG",
-    "FIRST",
-    "FOLLOW_UP",
     "HIGHEST_US",
-    "LOWEST_US",
     "PERCENTILES",
-    "SCHEDULE_LAG",
     "SCHEMA",
-    "SIGNIFICANT_FIGURES",
-    "SUMMARY_FIELDS",
-    "TURN_CLASSES",
-    "WIRE_SCHEMA",
     "MetricsBook",
     "Timing",
     "build_summary",
     "iso_utc",
     "nearest_rank",
     "nearest_rank_ms",
-    "to_us",
 ]
