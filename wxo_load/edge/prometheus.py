@@ -79,9 +79,9 @@ def exposition(book: MetricsBook, *, users: int, trustworthy: bool, running: boo
     lines += _header("wxo_load_timing_seconds", "histogram", "wxo-load timings: thread creation, each run milestone, whole conversations.")
     for metric in ALL_METRICS:
         lines += histogram_lines("wxo_load_timing_seconds", book.timing(metric), f'metric="{metric}"')
-    for metric in (m for m in METRICS if m.source == LOAD_GENERATOR):
-        lines += _header(f"wxo_load_{metric.key}_seconds", "histogram", metric.about)
-        lines += histogram_lines(f"wxo_load_{metric.key}_seconds", book.timing(metric.key))
+    for lag in (m for m in METRICS if m.source == LOAD_GENERATOR):
+        lines += _header(f"wxo_load_{lag.key}_seconds", "histogram", lag.about)
+        lines += histogram_lines(f"wxo_load_{lag.key}_seconds", book.timing(lag.key))
     lines += _gauge("wxo_load_users", users, "Users running now.")
     lines += _gauge("wxo_load_trustworthy", 1 if trustworthy else 0, "1 while the load generator keeps up (client lag and CPU within limits), else 0.")
     lines += _gauge("wxo_load_test_running", 1 if running else 0, "1 while a test runs.")
