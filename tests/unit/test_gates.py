@@ -6,7 +6,7 @@ import pytest
 from gates_support import make_summary, metric, variant
 
 from wxo_load.core.errors import ConfigError
-from wxo_load.gates.engine import (
+from wxo_load.gates import (
     Gate,
     RegressionGate,
     Verdict,

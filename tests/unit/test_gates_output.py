@@ -22,7 +22,7 @@ from wxo_load.edge.gate_output import (
     replace_gates_section,
     write_gate_outputs,
 )
-from wxo_load.gates.engine import Verdict, evaluate, parse_gate_spec
+from wxo_load.gates import Verdict, evaluate, parse_gate_spec
 
 
 def _verdicts() -> list[Verdict]:

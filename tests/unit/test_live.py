@@ -7,7 +7,7 @@ import re
 from wxo_load.core.records import RunRecord
 from wxo_load.core.stats import MetricsBook, Timing, build_summary
 from wxo_load.edge import live, prometheus
-from wxo_load.gates.engine import Verdict
+from wxo_load.gates import Verdict
 
 
 def run(i: int, outcome: str = "ok", turn: int = 0) -> RunRecord:

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wxo_load.core.errors import ResultsError
+from wxo_load.core.hdr import _bucket_midpoint_us, _index_of
 from wxo_load.core.records import ALL_METRICS, RUN_METRICS, ConversationRecord, RunRecord
 from wxo_load.core.stats import (
     HIGHEST_US,
@@ -19,8 +20,6 @@ from wxo_load.core.stats import (
     SCHEMA,
     MetricsBook,
     Timing,
-    _bucket_midpoint_us,
-    _index_of,
     build_summary,
     nearest_rank,
     nearest_rank_ms,

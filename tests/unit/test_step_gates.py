@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from steps_support import run_of, two_tools_and_a_handoff
 
-from wxo_load.cli.gate import compare_summaries
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.stats import MetricsBook, build_summary
-from wxo_load.gates.engine import (
+from wxo_load.gates import (
     COUNT,
     PER_S,
     TIME,
+    compare_summaries,
     evaluate,
     figure_kind,
     figure_value,

@@ -13,24 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from wxo_load.core.errors import ConfigError, ResultsError
-from wxo_load.core.records import ALL_METRICS, OK
 from wxo_load.edge.gate_output import exit_code, format_table, write_gate_outputs
 from wxo_load.edge.results import load_summary, summary_path
-from wxo_load.gates.engine import (
-    COUNT,
-    PER_S,
+from wxo_load.gates import (
     AnyGate,
+    Difference,
     RegressionGate,
+    compare_summaries,
     evaluate,
-    figure_kind,
-    figure_value,
-    format_value,
     parse_gate_list,
     parse_gate_spec,
     parse_regression,
-    signed_delta,
 )
-from wxo_load.gates.steps import step_compare_figures
 
 # --------------------------------------------------------------------------- gate
 
@@ -164,86 +158,6 @@ def configure_compare(parser: argparse.ArgumentParser) -> None:
                         help="mark a change as worse/better only beyond this many percent "
                         "(default 5)")
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
-
-
-@dataclass(frozen=True, slots=True)
-class Difference:
-    figure: str
-    a: str
-    b: str
-    delta: str
-    change: str  # "+12.3%", "new", ""
-    mark: str  # "worse", "better", ""
-
-
-COMPARE_STATS = ("p50", "p95", "p99", "max")
-
-
-def compare_figures(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
-    """Every figure worth comparing that either summary has."""
-    figures: list[str] = []
-    for metric in ALL_METRICS:
-        if _has_samples(a, metric) or _has_samples(b, metric):
-            figures += [f"{metric}.{stat}" for stat in COMPARE_STATS]
-    for turn in ("first", "follow_up"):
-        prefix = f"by_turn.{turn}.first_text"
-        if figure_value(a, f"{prefix}.count") or figure_value(b, f"{prefix}.count"):
-            figures += [f"{prefix}.p50", f"{prefix}.p95", f"{prefix}.p99"]
-    figures += step_compare_figures(a, b)
-    figures += ["error_rate"]
-    classes = sorted({*_classes(a), *_classes(b)})
-    figures += [f"error_rate.{c}" for c in classes]
-    figures += ["conversation_error_rate", "runs", "conversations", "runs_per_s",
-                "conversations_per_s", "client_lag.p99", "schedule_lag.p99"]
-    return figures
-
-
-def _has_samples(summary: Mapping[str, Any], metric: str) -> bool:
-    return bool(figure_value(summary, f"{metric}.count"))
-
-
-def _classes(summary: Mapping[str, Any]) -> list[str]:
-    runs = summary.get("runs")
-    by_outcome = runs.get("by_outcome") if isinstance(runs, Mapping) else None
-    if not isinstance(by_outcome, Mapping):
-        return []
-    return [str(k) for k, v in by_outcome.items() if k != OK and v]
-
-
-def compare_summaries(a: Mapping[str, Any], b: Mapping[str, Any], *,
-                      threshold_pct: float = 5.0) -> list[Difference]:
-    rows: list[Difference] = []
-    for figure in compare_figures(a, b):
-        try:
-            kind = figure_kind(figure)
-        except ConfigError:  # an error class name the gate grammar does not know
-            continue
-        va, vb = figure_value(a, figure), figure_value(b, figure)
-        if va is None and vb is None:
-            continue
-        rows.append(_difference(figure, kind, va, vb, threshold_pct))
-    return rows
-
-
-def _difference(figure: str, kind: str, va: float | None, vb: float | None,
-                threshold_pct: float) -> Difference:
-    shown_a = "n/a" if va is None else format_value(va, kind)
-    shown_b = "n/a" if vb is None else format_value(vb, kind)
-    if va is None or vb is None:
-        return Difference(figure, shown_a, shown_b, "", "", "")
-    delta = vb - va
-    delta_shown = signed_delta(delta, kind)
-    if va == 0:
-        change = "" if vb == 0 else "new"
-        pct = 0.0 if vb == 0 else float("inf")
-    else:
-        pct = delta / abs(va) * 100
-        change = f"{pct:+.1f}%"
-    mark = ""
-    if kind != COUNT and abs(pct) >= threshold_pct and delta != 0:
-        worse = delta < 0 if kind == PER_S else delta > 0
-        mark = "worse" if worse else "better"
-    return Difference(figure, shown_a, shown_b, delta_shown, change, mark)
 
 
 def format_differences(rows: Sequence[Difference], a_name: str, b_name: str,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from wxo_load import gates as gate_engine
 from wxo_load.config.fields import Where, describe, duration_s, number, section
-from wxo_load.gates import engine as gate_engine
 from wxo_load.load.model import (
     ARRIVAL,
     CONSTANT,

@@ -94,7 +94,7 @@ class Scenario:
     request: RequestSettings = RequestSettings()
     simulator: SimulatorSettings = SimulatorSettings()
     auth: Mapping[str, Any] = field(default_factory=dict)
-    gates: tuple[Any, ...] = ()  # raw gate specs, validated by wxo_load.gates.engine at load time
+    gates: tuple[Any, ...] = ()  # raw gate specs, validated by wxo_load.gates at load time
     regressions: tuple[Any, ...] = ()
     baseline: str | None = None
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from wxo_load import gates as gate_engine
 from wxo_load.config.fields import (
     Where,
     describe,
@@ -42,7 +43,6 @@ from wxo_load.config.model import (
 from wxo_load.config.prompts import parse_prompts
 from wxo_load.core.deployment import normalise_kind
 from wxo_load.core.errors import ConfigError
-from wxo_load.gates import engine as gate_engine
 
 __all__ = [
     "ApiPaths",

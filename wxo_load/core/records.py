@@ -25,6 +25,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
+# The metric tables live in wxo_load.core.metrics (one row per metric); these names are
+# re-exported for the readers that take them from the records.
+from wxo_load.core.metrics import (
+    ALL_METRICS,
+    CONVERSATION_METRICS,
+    LOAD_GENERATOR_METRICS,
+    LOCUST_NAMES,
+    RUN_METRICS,
+)
+
 OK = "ok"
 CONNECT_ERROR = "connect_error"
 TIMEOUT = "timeout"
@@ -38,37 +48,6 @@ FIXED_ERROR_CLASSES = (CONNECT_ERROR, TIMEOUT, RUN_FAILED, TRUNCATED, PROTOCOL_E
 
 def http_error_class(status: int) -> str:
     return f"http_{status}"
-
-
-# Metric names as they appear in summary.json, gates and reports, with the RunRecord /
-# ConversationRecord field each is read from, and the Locust request entry it is fired as.
-RUN_METRICS: dict[str, str] = {
-    "run_started": "run_started_ms",
-    "first_delta": "first_delta_ms",
-    "first_text": "first_text_ms",
-    "message_created": "message_created_ms",
-    "done": "done_ms",
-}
-CONVERSATION_METRICS: dict[str, str] = {
-    "thread_create": "thread_create_ms",
-    "conversation": "total_ms",
-}
-LOAD_GENERATOR_METRICS = ("client_lag", "schedule_lag")
-"""client_lag: per event, arrival time minus the server's timestamp in the event id.
-schedule_lag: per run, how much later than scheduled the user began it."""
-
-ALL_METRICS = ("thread_create", *RUN_METRICS, "conversation")
-
-LOCUST_NAMES: dict[str, tuple[str, str]] = {
-    # metric -> (Locust request_type, Locust name)
-    "thread_create": ("POST", "/threads"),
-    "run_started": ("STREAM", "run.started"),
-    "first_delta": ("STREAM", "message.delta"),
-    "first_text": ("STREAM", "first text"),
-    "message_created": ("STREAM", "message.created"),
-    "done": ("STREAM", "done"),
-    "conversation": ("CONV", "conversation"),
-}
 
 
 @dataclass(slots=True)
@@ -164,3 +143,23 @@ _RUN_FIELD_NAMES = tuple(f.name for f in fields(RunRecord) if f.metadata.get("wi
 _CONV_FIELD_NAMES = tuple(f.name for f in fields(ConversationRecord))
 _RUN_FIELDS = frozenset(_RUN_FIELD_NAMES)
 _CONV_FIELDS = frozenset(_CONV_FIELD_NAMES)
+
+
+__all__ = [
+    "ALL_METRICS",
+    "CONNECT_ERROR",
+    "CONVERSATION_METRICS",
+    "FIXED_ERROR_CLASSES",
+    "LOAD_GENERATOR_METRICS",
+    "LOCUST_NAMES",
+    "OK",
+    "PROTOCOL_ERROR",
+    "RUN_FAILED",
+    "RUN_METRICS",
+    "STOPPED",
+    "TIMEOUT",
+    "TRUNCATED",
+    "ConversationRecord",
+    "RunRecord",
+    "http_error_class",
+]

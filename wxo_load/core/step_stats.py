@@ -26,10 +26,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from wxo_load.core.hdr import Timing
 from wxo_load.core.records import STOPPED, RunRecord
 
 if TYPE_CHECKING:
-    from wxo_load.core.stats import MetricsBook
+    from wxo_load.core.book import MetricsBook
 
 MAX_TOOL_NAMES = 50
 OTHER = "other"
@@ -81,8 +82,6 @@ def _tool_names(book: MetricsBook) -> list[str]:
 
 
 def _tool_summary(book: MetricsBook, names: list[str]) -> dict[str, Any]:
-    from wxo_load.core.stats import Timing
-
     answered, failed = Timing(), Timing()
     for name in names:
         answered.merge(book.timing(TOOL + name))

@@ -13,9 +13,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from wxo_load.core.records import ALL_METRICS, RUN_METRICS, RunRecord
-from wxo_load.core.stats import CLIENT_LAG, FIRST, FOLLOW_UP, SCHEDULE_LAG, MetricsBook, Timing
-from wxo_load.gates.engine import Verdict
+from wxo_load.core import fmt
+from wxo_load.core.book import MetricsBook
+from wxo_load.core.hdr import Timing
+from wxo_load.core.metrics import (
+    ALL_METRICS,
+    FIRST,
+    FOLLOW_UP,
+    LOAD_GENERATOR_METRICS,
+    RUN_METRICS,
+)
+from wxo_load.core.records import RunRecord
+from wxo_load.gates import Verdict
 
 OVERVIEW = "wxo-load"
 TIMINGS = "wxo-load-timings"
@@ -73,10 +82,7 @@ class IntervalTimings:
         return figures
 
 
-def fmt_ms(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:,.1f} ms" if value < 100 else f"{value:,.0f} ms"
+fmt_ms = fmt.ms
 
 
 def _num(value: float | None, digits: int = 1) -> float | str:
@@ -202,8 +208,8 @@ def timing_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
                 figures = ((by_turn.get(turn) or {}).get("metrics") or {}).get(metric) or {}
                 rows.append(_timing_row(metric, turn.replace("_", "-"), figures))
     lg = summary.get("load_generator") or {}
-    for name in (CLIENT_LAG, SCHEDULE_LAG):
-        rows.append(_timing_row(name, "load generator", lg.get(name) or {}))
+    for metric in LOAD_GENERATOR_METRICS:
+        rows.append(_timing_row(metric, "load generator", lg.get(metric) or {}))
     return rows
 
 

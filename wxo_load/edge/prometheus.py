@@ -5,9 +5,9 @@ Pure: a `MetricsBook` (the master's merge of every worker) and a few gauges in, 
 - `wxo_load_runs_total{outcome}` and `wxo_load_conversations_total{outcome}`: counters by
   outcome (`ok`, an error class, or `stopped`); `wxo_load_run_errors_total{error_class}` the
   failed runs alone.
-- `wxo_load_timing_seconds{metric}`: a histogram per timing (thread_create, run_started,
-  first_delta, first_text, message_created, done, conversation), and
-  `wxo_load_client_lag_seconds` / `wxo_load_schedule_lag_seconds` for the load generator.
+- `wxo_load_timing_seconds{metric}`: a histogram per server timing of wxo_load.core.metrics
+  (thread_create, run_started, ... conversation), and `wxo_load_client_lag_seconds` /
+  `wxo_load_schedule_lag_seconds` for the load generator.
   Every histogram has the same fixed buckets (`BUCKETS_S`), read from the merged HDR
   histograms, so they aggregate across scrapes and instances; `_sum` and `_count` are exact.
 - gauges: `wxo_load_users`, `wxo_load_trustworthy` (1 while the load generator keeps up),
@@ -21,8 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from wxo_load.core.records import ALL_METRICS, OK, STOPPED
-from wxo_load.core.stats import CLIENT_LAG, SCHEDULE_LAG, MetricsBook, Timing
+from wxo_load.core.book import MetricsBook
+from wxo_load.core.hdr import Timing
+from wxo_load.core.metrics import ALL_METRICS, LOAD_GENERATOR, METRICS
+from wxo_load.core.records import OK, STOPPED
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 60.0, 120.0, 300.0)
@@ -77,10 +79,9 @@ def exposition(book: MetricsBook, *, users: int, trustworthy: bool, running: boo
     lines += _header("wxo_load_timing_seconds", "histogram", "wxo-load timings: thread creation, each run milestone, whole conversations.")
     for metric in ALL_METRICS:
         lines += histogram_lines("wxo_load_timing_seconds", book.timing(metric), f'metric="{metric}"')
-    for metric, text in ((CLIENT_LAG, "Per event: arrival minus the server's event timestamp (the client's reading lag)."),
-                         (SCHEDULE_LAG, "Per run: how much later than scheduled a user began it.")):
-        lines += _header(f"wxo_load_{metric}_seconds", "histogram", text)
-        lines += histogram_lines(f"wxo_load_{metric}_seconds", book.timing(metric))
+    for lag in (m for m in METRICS if m.source == LOAD_GENERATOR):
+        lines += _header(f"wxo_load_{lag.key}_seconds", "histogram", lag.about)
+        lines += histogram_lines(f"wxo_load_{lag.key}_seconds", book.timing(lag.key))
     lines += _gauge("wxo_load_users", users, "Users running now.")
     lines += _gauge("wxo_load_trustworthy", 1 if trustworthy else 0, "1 while the load generator keeps up (client lag and CPU within limits), else 0.")
     lines += _gauge("wxo_load_test_running", 1 if running else 0, "1 while a test runs.")

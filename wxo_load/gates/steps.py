@@ -6,7 +6,7 @@
     streaming.inter_delta.STAT      gaps between consecutive text deltas (ms)
     streaming.chars_per_s.STAT      characters per second while streaming (lower is worse)
 
-gates.py asks this module about any figure whose first part is tools, steps or streaming.
+gates/figures.py asks this module about any figure whose first part is tools, steps or streaming.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from wxo_load.core.errors import ConfigError
+from wxo_load.core.metrics import COUNT, PER_S, STATS, TIME
 from wxo_load.core.step_stats import STEP_PHASES, STREAMING_FIGURES
 
 TOOL_COUNTS = ("calls", "failures")
@@ -33,8 +34,6 @@ def split_figure(figure: str) -> tuple[str, str, str]:
 
 
 def step_figure_kind(figure: str, where: str, shown: str) -> str:
-    from wxo_load.gates.engine import COUNT, PER_S, STATS, TIME
-
     root, name, stat = split_figure(figure)
     if not name or not stat:
         raise _fail(where, shown, f"a {root} figure is {root}.NAME.STAT.")

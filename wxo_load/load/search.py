@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from wxo_load.gates import engine as gate_engine
+from wxo_load import gates as gate_engine
 from wxo_load.load.model import SEARCH_USERS, Search
 
 KNEE_MARGINAL = 0.5

@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wxo_load import gates
 from wxo_load.config.scenario import Scenario
 from wxo_load.core.redact import redact
 from wxo_load.core.stats import build_summary
 from wxo_load.edge import gate_output
-from wxo_load.gates import engine as gates
 from wxo_load.locust_plugin.progress import LAG_ADVICE, load_generator_cpu
 from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from wxo_load.core import fmt
 from wxo_load.core.records import OK, STOPPED
 from wxo_load.core.stats import MetricsBook, nearest_rank_ms
 from wxo_load.locust_plugin.state import TestState
@@ -78,11 +79,5 @@ def progress_line(test: TestState, p95: float | None, lag: float | None) -> str:
     return (
         f"wxo-load: {total.conversations_total} conversations, {total.runs_total} runs, "
         f"{failed} failed{f' ({classes})' if classes else ''}; first text p95 "
-        f"{_fmt_ms(p95)} (last interval); client lag p99 {_fmt_ms(lag)}"
+        f"{fmt.ms(p95, sep='')} (last interval); client lag p99 {fmt.ms(lag, sep='')}"
     )
-
-
-def _fmt_ms(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"

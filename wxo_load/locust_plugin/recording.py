@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wxo_load.core.metrics import LOCUST_RUN_ENTRIES
 from wxo_load.core.records import LOCUST_NAMES, OK, STOPPED, ConversationRecord, RunRecord
 from wxo_load.locust_plugin.state import TestState
 from wxo_load.locust_plugin.tool_rows import ToolRows
@@ -20,10 +21,6 @@ class RunFailure(Exception):
     """The Locust-visible failure of a run: its text is the error class alone (low cardinality)."""
 
 
-_RUN_ENTRIES = [
-    (f"{metric}_ms" if metric != "done" else "done_ms", LOCUST_NAMES[metric])
-    for metric in ("run_started", "first_delta", "first_text", "message_created", "done")
-]
 _DONE = LOCUST_NAMES["done"]
 _TOOL_ROWS = ToolRows()
 
@@ -65,7 +62,7 @@ class Recorder:
 
     def _fire_run(self, run: RunRecord) -> None:
         fire = self.events.request.fire
-        for metric, (rtype, name) in _RUN_ENTRIES if self.all_rows else _RUN_ENTRIES[-1:]:
+        for metric, (rtype, name) in LOCUST_RUN_ENTRIES if self.all_rows else LOCUST_RUN_ENTRIES[-1:]:
             value = getattr(run, metric)
             if value is not None and (metric != "done_ms" or run.outcome == OK):
                 length = run.answer_chars if metric == "done_ms" else 0

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from wxo_load import gates
 from wxo_load.config.scenario import Scenario, load_scenario
 from wxo_load.core.deployment import Deployment, deployment_for
 from wxo_load.core.errors import ExitCode, WxoLoadError
@@ -24,7 +25,6 @@ from wxo_load.edge.auth.tlsdefaults import tls_for_target
 from wxo_load.edge.proxy import proxy_for
 from wxo_load.edge.proxy import set_explicit as set_proxy
 from wxo_load.edge.results import load_summary
-from wxo_load.gates import engine as gates
 from wxo_load.locust_plugin.auth_options import settings_from_options
 from wxo_load.locust_plugin.options import scenario_path
 from wxo_load.locust_plugin.recording import Recorder

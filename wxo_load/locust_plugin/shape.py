@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from locust import LoadTestShape
 
-from wxo_load.gates import engine as gates
+from wxo_load import gates
 from wxo_load.load.model import ARRIVAL, SEARCH, SEARCH_USERS, STAGES, LoadPlan
 from wxo_load.load.schedule import boundaries, stage_at, stage_segments
 from wxo_load.load.search import CapacitySearch, capacity, judge, knee

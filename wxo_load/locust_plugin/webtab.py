@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 import gevent
 from gevent.pywsgi import WSGIServer
 
+from wxo_load import gates
 from wxo_load.core.stats import build_summary
 from wxo_load.edge import live, prometheus
-from wxo_load.gates import engine as gates
 from wxo_load.locust_plugin.finish import meta
 
 if TYPE_CHECKING:

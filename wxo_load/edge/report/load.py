@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from wxo_load import gates as gate_engine
 from wxo_load.edge.report.page import card, legend, section, table
 from wxo_load.edge.report.svg import (
     TOP,
@@ -23,7 +24,6 @@ from wxo_load.edge.report.svg import (
     path_coords,
     svg_open,
 )
-from wxo_load.gates import engine as gate_engine
 
 CAPACITY_COLOR = "#2e9d4b"
 BROKE_COLOR = "#d62728"

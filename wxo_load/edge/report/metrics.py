@@ -6,6 +6,7 @@ import json
 import math
 from typing import Any
 
+from wxo_load.core.metrics import METRIC_TITLES
 from wxo_load.core.records import ALL_METRICS, RUN_METRICS
 from wxo_load.core.stats import nearest_rank
 from wxo_load.edge.report.charts import grouped_bars, line_chart, log_histogram
@@ -16,15 +17,6 @@ from wxo_load.edge.report.svg import Point, Series, empty_chart
 P_COLORS = {"p50": "#1f77b4", "p95": "#ff7f0e", "p99": "#d62728"}
 FIRST_COLORS = ("#4a90d9", "#1c5a99")
 FOLLOW_COLORS = ("#f5a04a", "#c0620b")
-METRIC_TITLES = {
-    "thread_create": "Thread creation (POST /threads)",
-    "run_started": "Run started (run.started event)",
-    "first_delta": "First message.delta",
-    "first_text": "First text (time to first token)",
-    "message_created": "Message created (full answer)",
-    "done": "Done (stream complete)",
-    "conversation": "Whole conversation",
-}
 
 
 def _sample_percentiles(values: list[float]) -> tuple[float, float, float]:

@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
+from wxo_load.core import fmt
+
 WIDTH = 640
 HEIGHT = 250
 LEFT, RIGHT, TOP, BOTTOM = 62, 14, 14, 42
@@ -24,16 +26,7 @@ class Series:
 
 def fmt_num(value: float) -> str:
     """Compact, readable numbers for axes and tables: 0.042, 3.5, 12.3, 1,234."""
-    if value == 0:
-        return "0"
-    magnitude = abs(value)
-    if magnitude >= 100:
-        return f"{value:,.0f}"
-    if magnitude >= 10:
-        return f"{value:.1f}".rstrip("0").rstrip(".")
-    if magnitude >= 1:
-        return f"{value:.2f}".rstrip("0").rstrip(".")
-    return f"{value:.3g}"
+    return fmt.num(value, sep=",")
 
 
 def fmt_time(seconds: float, span_s: float) -> str:

@@ -1,0 +1,157 @@
+"""summary.json (schema wxo-load/summary/v1) from a `MetricsBook`. Pure: no clock, no I/O."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from wxo_load import __version__
+from wxo_load.core.metrics import ALL_METRICS, LOAD_GENERATOR_METRICS, RUN_METRICS, TURN_CLASSES
+from wxo_load.core.records import OK, STOPPED
+from wxo_load.core.step_stats import ended_without_done, steps_summary
+
+if TYPE_CHECKING:
+    from wxo_load.core.book import MetricsBook
+
+SCHEMA = "wxo-load/summary/v1"
+
+
+
+def iso_utc(unix: float | None) -> str | None:
+    """Unix seconds -> `2026-11-21T07:00:00.000Z`."""
+    if unix is None:
+        return None
+    moment = datetime.fromtimestamp(unix, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _outcomes(by_outcome: dict[str, int]) -> dict[str, Any]:
+    total = sum(by_outcome.values())
+    ok = by_outcome.get(OK, 0)
+    stopped = by_outcome.get(STOPPED, 0)
+    failed = total - ok - stopped
+    ordered = {OK: ok}
+    for name in sorted(by_outcome, key=lambda k: (-by_outcome[k], k)):
+        if name != OK:
+            ordered[name] = by_outcome[name]
+    return {
+        "total": total,
+        "ok": ok,
+        "failed": failed,
+        "stopped": stopped,
+        "error_rate": round(failed / total, 6) if total else 0.0,
+        "by_outcome": ordered,
+    }
+
+
+def _per_second(amount: float, duration_s: float | None) -> float:
+    return round(amount / duration_s, 3) if duration_s else 0.0
+
+
+def _load_generator(book: MetricsBook, extras: dict[str, Any]) -> dict[str, Any]:
+    lags = {key: book.metric_summary(key) for key in LOAD_GENERATOR_METRICS}
+    warnings = [str(w) for w in extras.get("warnings") or []]
+    for text in _lag_warnings(lags, extras) + _cpu_warnings(extras):
+        if text not in warnings:
+            warnings.append(text)
+    result: dict[str, Any] = {
+        **lags,
+        "cpu_percent_max": extras.get("cpu_percent_max"),
+        "trustworthy": not warnings,
+        "warnings": warnings,
+        "workers": {w: dict(c) for w, c in sorted(book.runs_by_worker.items())},
+    }
+    for key, value in extras.items():
+        result.setdefault(key, value)
+    return result
+
+
+def _lag_warnings(lags: dict[str, dict[str, Any]], extras: dict[str, Any]) -> list[str]:
+    """A warning per lag whose p99 is over its limit (`extras["<key>_p99_limit_ms"]`)."""
+    warnings = []
+    for key, summary in lags.items():
+        limit = extras.get(f"{key}_p99_limit_ms")
+        if limit is not None and summary["count"] and summary["p99"] > float(limit):
+            warnings.append(
+                f"{key.replace('_', ' ')} p99 was {summary['p99']:g} ms (limit {float(limit):g} "
+                "ms): the load generator fell behind, so server timings may be overstated"
+            )
+    return warnings
+
+
+def _cpu_warnings(extras: dict[str, Any]) -> list[str]:
+    cpu = extras.get("cpu_percent_max")
+    cpu_limit = extras.get("cpu_percent_limit")
+    if cpu is not None and cpu_limit is not None and float(cpu) > float(cpu_limit):
+        return [
+            f"load generator CPU peaked at {float(cpu):.0f} % (limit {float(cpu_limit):g} %): "
+            "add --processes or workers, or lower the user count"
+        ]
+    return []
+
+
+def _throughput(runs: dict[str, Any], conversations: dict[str, Any], answer_chars: int,
+                duration_s: float | None) -> dict[str, float]:
+    return {
+        "runs_per_s": _per_second(runs["total"], duration_s),
+        "ok_runs_per_s": _per_second(runs["ok"], duration_s),
+        "conversations_per_s": _per_second(conversations["total"], duration_s),
+        "answer_chars_per_s": _per_second(answer_chars, duration_s),
+    }
+
+
+def _by_turn(book: MetricsBook) -> dict[str, Any]:
+    by_turn: dict[str, Any] = {}
+    for turn in TURN_CLASSES:
+        counts = _outcomes(book.runs_by_turn.get(turn, {}))
+        by_turn[turn] = {
+            "runs": counts["total"],
+            "ok": counts["ok"],
+            "failed": counts["failed"],
+            "by_outcome": counts["by_outcome"],
+            "metrics": {m: book.metric_summary(f"{turn}/{m}") for m in RUN_METRICS},
+        }
+    return by_turn
+
+
+def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
+    """summary.json (schema wxo-load/summary/v1) as a dict.
+
+    `meta`: scenario (dict, already free of secrets), options, host, started_at / ended_at
+    (unix seconds), users_peak, timeline (list of {"t_s","users","runs","errors"}), and
+    load_generator extras: cpu_percent_max, warnings, and optional limits
+    client_lag_p99_limit_ms, schedule_lag_p99_limit_ms, cpu_percent_limit.
+    """
+    started = meta.get("started_at")
+    ended = meta.get("ended_at")
+    started = book.first_start_unix if started is None else started
+    ended = book.last_end_unix if ended is None else ended
+    duration_s = round(ended - started, 3) if started is not None and ended is not None else None
+    runs = _outcomes(book.runs_by_outcome)
+    runs["ended_without_done"] = ended_without_done(book)
+    conversations = _outcomes(book.conversations_by_outcome)
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "wxo-load", "version": __version__},
+        "scenario": meta.get("scenario", {}),
+        "options": meta.get("options", {}),
+        "host": meta.get("host"),
+        "started_at": iso_utc(started),
+        "ended_at": iso_utc(ended),
+        "duration_s": duration_s,
+        "users": {"peak": meta.get("users_peak")},
+        "percentiles": {
+            "method": "nearest-rank",
+            "resolution": "HDR histogram, 1 us to 1 h, 3 significant digits; min, max, mean exact",
+            "unit": "ms",
+        },
+        "metrics": {m: book.metric_summary(m) for m in ALL_METRICS},
+        "runs": runs,
+        "conversations": conversations,
+        "throughput": _throughput(runs, conversations, book.answer_chars, duration_s),
+        "answer_chars": book.answer_chars,
+        "by_turn": _by_turn(book),
+        **steps_summary(book),
+        "load_generator": _load_generator(book, dict(meta.get("load_generator") or {})),
+        "timeline": list(meta.get("timeline") or []),
+    }

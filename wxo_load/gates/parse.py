@@ -1,0 +1,246 @@
+"""Gate expressions: `first_text.p95 < 3000ms` (a limit) and `first_text.p95 +10%` (a
+regression against a baseline), from the command line or a scenario's `gates:` list.
+
+Limits carry units: times take ms, s or m (minutes) and are kept in milliseconds; rates take
+`%` or a plain fraction (`1%` == `0.01`); counts and throughputs are plain numbers
+(throughputs may add `/s`). Operators: < <= > >=.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from wxo_load.core.errors import ConfigError
+from wxo_load.core.metrics import COUNT, PER_S, PERCENT, RATE, TIME
+from wxo_load.gates.figures import figure_kind
+
+OPS = ("<", "<=", ">", ">=")
+_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_GATE_RE = re.compile(
+    rf"^\s*(?P<figure>[A-Za-z_][\w.]*)\s*(?P<op><=|>=|<|>|==|=|!=)\s*"
+    rf"(?P<num>-?{_NUMBER})\s*(?P<unit>[A-Za-z%/]+)?\s*$"
+)
+_REGRESSION_RE = re.compile(
+    rf"^\s*(?P<figure>[A-Za-z_][\w.]*)(?:\s*(?P<sign>[+-])\s*|\s+)(?P<num>{_NUMBER})\s*"
+    rf"(?P<unit>[A-Za-z%/]+)?\s*$"
+)
+_TIME_UNITS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+GATE_GRAMMAR = (
+    "A gate is FIGURE OP LIMIT, for example "
+    '"first_text.p95 < 3000ms", "done.p99 < 10s", "conversation.p50 < 1m", '
+    '"error_rate < 1%", "error_rate.timeout <= 0.5%", "runs_per_s >= 5", "runs >= 100". '
+    "OP is one of < <= > >=. Times take ms, s or m; rates take % or a fraction (0.01); "
+    "counts and runs_per_s are plain numbers. "
+    'A regression gate is FIGURE TOLERANCE, for example "first_text.p95 +10%" or '
+    '"done.p99 +50ms", checked against --baseline.'
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """`FIGURE OP LIMIT`. `limit` is normalised (ms for times, a fraction for rates);
+    `unit` is the unit the limit was written in ("ms", "s", "m", "%", "/s" or "")."""
+
+    text: str
+    figure: str
+    op: str
+    limit: float
+    unit: str
+    abort: bool = False
+    min_runs: int = 0  # 0: at least 1 sample to be judged, ABORT_MIN_RUNS before aborting
+
+
+@dataclass(frozen=True, slots=True)
+class RegressionGate:
+    """`FIGURE +TOLERANCE` against a baseline: fails when the figure got worse by more than
+    the tolerance. Worse is higher for times and rates, lower for throughputs. `tolerance` is
+    percent for "percent", and in the figure's normalised unit (ms, fraction, /s) for
+    "absolute"; `unit` is how it was written."""
+
+    text: str
+    figure: str
+    tolerance: float
+    tolerance_kind: str  # "percent" | "absolute"
+    unit: str = "%"
+
+
+AnyGate = Gate | RegressionGate
+
+
+def parse_gate(
+    text: str, *, abort: bool = False, min_runs: int = 0, where: str = "--gate"
+) -> Gate:
+    """`"first_text.p95 < 3000ms"` -> Gate. ConfigError naming `where`, the text and the
+    grammar when it cannot be used."""
+    if not isinstance(text, str) or not text.strip():
+        raise ConfigError(f"{where}: empty gate expression. {GATE_GRAMMAR}")
+    match = _GATE_RE.match(text)
+    if not match:
+        if _REGRESSION_RE.match(text):
+            raise ConfigError(
+                f'{where} "{text.strip()}" is a regression gate (FIGURE +TOLERANCE); give it with '
+                "--regression (or --gate on the wxo-load gate command), together with --baseline."
+            )
+        raise ConfigError(f'{where} "{text.strip()}": not a gate expression. {GATE_GRAMMAR}')
+    figure, op, unit = match["figure"], match["op"], match["unit"] or ""
+    shown = text.strip()
+    if op not in OPS:
+        raise ConfigError(f'{where} "{shown}": operator "{op}" is not supported; use one of '
+                          f"{' '.join(OPS)}.")
+    kind = figure_kind(figure, where=where, text=shown)
+    limit = _limit_value(float(match["num"]), unit, kind, where, shown)
+    if min_runs < 0:
+        raise ConfigError(f'{where} "{shown}": min_runs must be 0 or more, got {min_runs}.')
+    return Gate(shown, figure, op, limit, unit, abort=abort, min_runs=min_runs)
+
+
+def _limit_value(number: float, unit: str, kind: str, where: str, shown: str) -> float:
+    if number < 0:
+        raise ConfigError(f'{where} "{shown}": a limit cannot be negative.')
+    if kind == TIME:
+        if unit not in _TIME_UNITS:
+            hint = "add a unit" if not unit else f'"{unit}" is not a time unit'
+            raise ConfigError(
+                f'{where} "{shown}": {hint}; times take ms, s or m (minutes), '
+                'for example "first_text.p95 < 3000ms" or "done.p99 < 10s".'
+            )
+        return number * _TIME_UNITS[unit]
+    if kind == RATE:
+        if unit == "%":
+            if number > 100:
+                raise ConfigError(f'{where} "{shown}": a rate cannot be over 100%.')
+            return number / 100.0
+        if unit == "" and number <= 1:
+            return number
+        raise ConfigError(
+            f'{where} "{shown}": rates take a percentage or a fraction from 0 to 1, '
+            'for example "error_rate < 1%" or "error_rate < 0.01".'
+        )
+    if kind == PERCENT and unit in ("", "%"):
+        return number
+    if kind == PER_S and unit in ("", "/s"):
+        return number
+    if kind == COUNT and unit == "":
+        return number
+    raise ConfigError(
+        f'{where} "{shown}": "{unit}" does not fit this figure; counts and runs_per_s are '
+        'plain numbers, for example "runs >= 100" or "runs_per_s >= 5".'
+    )
+
+
+def parse_regression(text: str, *, where: str = "--regression") -> RegressionGate:
+    """`"first_text.p95 +10%"` (relative) or `"done.p99 +50ms"` (absolute) -> RegressionGate.
+    For rates an absolute tolerance is written in percentage points (`+0.5pp`) or as a
+    fraction (`+0.005`); `%` is always relative."""
+    if not isinstance(text, str) or not text.strip():
+        raise ConfigError(f"{where}: empty regression expression. {GATE_GRAMMAR}")
+    shown = text.strip()
+    match = _REGRESSION_RE.match(text)
+    if not match:
+        if _GATE_RE.match(text):
+            raise ConfigError(
+                f'{where} "{shown}" is a limit (FIGURE OP LIMIT), not a regression; give it with '
+                '--gate. A regression is FIGURE +TOLERANCE, for example "first_text.p95 +10%".'
+            )
+        raise ConfigError(f'{where} "{shown}": not a regression expression. {GATE_GRAMMAR}')
+    figure, unit = match["figure"], match["unit"] or ""
+    if match["sign"] == "-":
+        raise ConfigError(
+            f'{where} "{shown}": a tolerance is how much worse the figure may get, written '
+            'with + ("runs_per_s +10%" allows throughput to drop by 10%).'
+        )
+    kind = figure_kind(figure, where=where, text=shown)
+    if kind == COUNT:
+        raise ConfigError(
+            f'{where} "{shown}": regression gates compare times, rates and throughputs; '
+            f"{figure} is a count, which depends on how long the test ran. Gate it with a "
+            'limit instead, for example "runs >= 100".'
+        )
+    number = float(match["num"])
+    if unit == "%":
+        return RegressionGate(shown, figure, number, "percent", unit)
+    return RegressionGate(shown, figure, _tolerance_value(number, unit, kind, where, shown),
+                          "absolute", unit)
+
+
+def _tolerance_value(number: float, unit: str, kind: str, where: str, shown: str) -> float:
+    if kind == TIME and unit in _TIME_UNITS:
+        return number * _TIME_UNITS[unit]
+    if kind == RATE and unit == "pp":
+        return number / 100.0
+    if kind == RATE and unit == "" and number <= 1:
+        return number
+    if kind == PER_S and unit in ("", "/s"):
+        return number
+    if kind == PERCENT and unit in ("", "pp"):
+        return number
+    hints = {
+        TIME: 'times take % (relative) or ms, s, m (absolute): "first_text.p95 +10%", '
+        '"done.p99 +50ms"',
+        RATE: 'rates take % (relative) or pp (percentage points): "error_rate +0.5pp"',
+        PER_S: 'throughputs take % or a plain number: "runs_per_s +10%"',
+        PERCENT: 'cpu takes % (relative) or pp: "cpu_percent_max +10pp"',
+    }
+    raise ConfigError(f'{where} "{shown}": tolerance unit "{unit}" does not fit; {hints[kind]}.')
+
+
+_SPEC_KEYS = ("gate", "regression", "abort", "min_runs")
+
+
+def parse_gate_spec(item: object, *, where: str) -> Gate | RegressionGate:
+    """One item of a scenario's `gates:` list: a string (a limit or a regression) or a
+    mapping `{gate: "...", abort: true, min_runs: 50}` / `{regression: "first_text.p95 +10%"}`."""
+    if isinstance(item, str):
+        if _GATE_RE.match(item) or not _REGRESSION_RE.match(item):
+            return parse_gate(item, where=where)
+        return parse_regression(item, where=where)
+    if not isinstance(item, Mapping):
+        raise ConfigError(
+            f"{where}: expected a gate expression (a string) or a mapping with a `gate` key, "
+            f'got {type(item).__name__}. Example: - "first_text.p95 < 3000ms" or '
+            '- {gate: "error_rate < 5%", abort: true, min_runs: 50}.'
+        )
+    unknown = [str(k) for k in item if k not in _SPEC_KEYS]
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key(s) {', '.join(unknown)}; a gate mapping takes "
+            f"{', '.join(_SPEC_KEYS)}."
+        )
+    if ("gate" in item) == ("regression" in item):
+        raise ConfigError(f"{where}: give exactly one of `gate` (a limit) or `regression`.")
+    abort = item.get("abort", False)
+    min_runs = item.get("min_runs", 0)
+    if not isinstance(abort, bool):
+        raise ConfigError(f"{where}, key `abort`: expected true or false, got {abort!r}.")
+    if isinstance(min_runs, bool) or not isinstance(min_runs, int) or min_runs < 0:
+        raise ConfigError(f"{where}, key `min_runs`: expected a whole number >= 0, got "
+                          f"{min_runs!r}.")
+    if "regression" in item:
+        if abort or min_runs:
+            raise ConfigError(f"{where}: `abort` and `min_runs` apply to limits, not regressions.")
+        return parse_regression(_str(item["regression"], where), where=where)
+    text = _str(item["gate"], where)
+    if _REGRESSION_RE.match(text) and not _GATE_RE.match(text):
+        raise ConfigError(f'{where}: "{text}" is a regression; write it as '
+                          f"{{regression: {text!r}}} (abort and min_runs apply to limits).")
+    return parse_gate(text, abort=abort, min_runs=min_runs, where=where)
+
+
+def _str(value: object, where: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: the expression must be a string, got {value!r}.")
+    return value
+
+
+def parse_gate_list(items: object, *, where: str) -> list[Gate | RegressionGate]:
+    """A scenario's `gates:` (or `regressions:`) value: a list of specs; `where` names the key,
+    e.g. `scenarios/ci.yaml, key gates`."""
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise ConfigError(f"{where}: expected a list of gate expressions, got "
+                          f"{type(items).__name__}.")
+    return [parse_gate_spec(item, where=f"{where}[{i}]") for i, item in enumerate(items)]
