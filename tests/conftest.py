@@ -6,7 +6,10 @@ The folders are the tiers (README, Development):
   subprocess where importing Locust would monkey-patch the test process).
 - `tests/integration/`: one part against a real server process on a free loopback port (the
   simulator, a raw HTTP server, a token server, a proxy, headless Chromium).
-- `tests/e2e/`: Locust itself as a subprocess against the simulator; marked `e2e`.
+- `tests/e2e/`: Locust itself as a subprocess against the simulator; marked `e2e` and `slow`.
+
+Tests of the first two tiers that wait on a real clock for seconds (token expiry, replayed
+captures, stall limits) are marked `slow` where they are defined; `-m "not slow"` runs the rest.
 
 `tests/helpers/` holds what several tiers share (it is on `sys.path`, see pyproject.toml), and
 `tests/data/` the captures.
@@ -30,6 +33,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         tier = Path(item.fspath).resolve().relative_to(here).parts[0]
         if tier in TIERS:
             item.add_marker(getattr(pytest.mark, tier))
+        if tier == "e2e":
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

@@ -72,6 +72,7 @@ def test_auto_type_on_ibm_saas_falls_back_from_mcsp_to_mcsp_v2_like_the_adk() ->
         assert provider.auth_type == "mcsp_v2"
 
 
+@pytest.mark.slow
 def test_token_is_refreshed_before_it_expires_so_no_request_is_refused() -> None:
     with TokenServer("ibm_iam", ttl=2) as ts:
         provider = _provider(ts)
@@ -101,6 +102,7 @@ def test_concurrent_callers_without_a_token_cause_exactly_one_exchange() -> None
         assert ts.stats()["issued"] == 1
 
 
+@pytest.mark.slow
 def test_near_expiry_one_caller_refreshes_while_the_others_keep_the_old_token() -> None:
     with TokenServer("ibm_iam", ttl=4, delay=0.6) as ts:
         provider = _provider(ts, refresh_margin_s=60.0)
@@ -131,6 +133,7 @@ def test_near_expiry_one_caller_refreshes_while_the_others_keep_the_old_token() 
         assert provider.token() != old and ts.check(provider.token()) == 200
 
 
+@pytest.mark.slow
 def test_after_a_401_many_callers_refresh_the_stale_token_only_once() -> None:
     with TokenServer("mcsp_v2", delay=0.2) as ts:
         provider = _provider(ts)
@@ -171,6 +174,7 @@ print(len({u.value for u in users}), provider.exchanges, round(max(gaps), 3))
 """
 
 
+@pytest.mark.slow
 def test_under_gevent_one_exchange_serves_all_greenlets_and_the_loop_keeps_running() -> None:
     root = Path(__file__).resolve().parents[2]
     with TokenServer("ibm_iam", delay=0.5) as ts:

@@ -43,6 +43,7 @@ def test_a_url_starting_https_cpd_is_cloud_pak_for_data_in_auto_mode() -> None:
     assert "cpd-secret-key-1" not in provider.describe()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("secret_field", ["api_key", "password"])
 def test_cpd_exchanges_user_and_secret_for_a_token_and_refreshes_it_before_exp(secret_field: str) -> None:
     with TokenServer("cpd", ttl=3) as ts:

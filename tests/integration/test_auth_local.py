@@ -39,6 +39,7 @@ def test_local_login_yields_a_tenant_token_the_simulator_accepts(sim: process.Si
     provider.close()
 
 
+@pytest.mark.slow
 def test_local_login_renews_a_three_second_token_before_the_simulator_refuses_it(sim: process.SimulatorProcess) -> None:
     provider, _ = resolve_auth(AuthSettings(), sim.url)
     statuses: list[int] = []

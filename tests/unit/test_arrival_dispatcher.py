@@ -10,6 +10,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 SCRIPT = r"""
 import json, sys, time
 import gevent
@@ -44,6 +46,7 @@ print(json.dumps({
 """
 
 
+@pytest.mark.slow
 def test_dispatcher_starts_drops_and_splits_arrivals() -> None:
     out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr[-2000:]
