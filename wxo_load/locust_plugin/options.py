@@ -13,116 +13,152 @@ DEFAULT_SCENARIO = "scenarios/smoke.yaml"
 LOCUST_ROWS = ("run", "all")
 
 
-def add_options(parser: Any) -> None:
-    # Locust's own add_argument understands include_in_web_ui / is_secret; argument groups don't.
-    group = parser
-    group.add_argument(
+# Every wxo-load option: (flag, keyword arguments of Locust's add_argument, which understands
+# env_var, include_in_web_ui and is_secret; argument groups do not).
+OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    (
         "--scenario",
-        default=None,
-        env_var="WXO_SCENARIO",
-        help=f"Scenario YAML file: users, prompts, pacing, gates (default: {DEFAULT_SCENARIO} next to the locustfile)",
-    )
-    group.add_argument(
+        dict(
+            default=None,
+            env_var="WXO_SCENARIO",
+            help=f"Scenario YAML file: users, prompts, pacing, gates (default: {DEFAULT_SCENARIO} next to the locustfile)",
+        ),
+    ),
+    (
         "--results-dir",
-        default=None,
-        env_var="WXO_RESULTS_DIR",
-        include_in_web_ui=False,
-        help="Where to write results (default: results/<UTC time>-<scenario>)",
-    )
-    group.add_argument(
+        dict(
+            default=None,
+            env_var="WXO_RESULTS_DIR",
+            include_in_web_ui=False,
+            help="Where to write results (default: results/<UTC time>-<scenario>)",
+        ),
+    ),
+    (
         "--gate",
-        action="append",
-        default=None,
-        include_in_web_ui=False,
-        help='A limit the results must meet, e.g. "first_text.p95 < 3000ms" (repeatable)',
-    )
-    group.add_argument(
+        dict(
+            action="append",
+            default=None,
+            include_in_web_ui=False,
+            help='A limit the results must meet, e.g. "first_text.p95 < 3000ms" (repeatable)',
+        ),
+    ),
+    (
         "--regression",
-        action="append",
-        default=None,
-        include_in_web_ui=False,
-        help='A tolerance against --baseline, e.g. "first_text.p95 +10%%" (repeatable)',
-    )
-    group.add_argument(
+        dict(
+            action="append",
+            default=None,
+            include_in_web_ui=False,
+            help='A tolerance against --baseline, e.g. "first_text.p95 +10%%" (repeatable)',
+        ),
+    ),
+    (
         "--baseline",
-        default=None,
-        include_in_web_ui=False,
-        help="A previous run's summary.json (or its results directory) for regression gates",
-    )
-    group.add_argument(
+        dict(
+            default=None,
+            include_in_web_ui=False,
+            help="A previous run's summary.json (or its results directory) for regression gates",
+        ),
+    ),
+    (
         "--agent-id",
-        default=None,
-        env_var="WXO_AGENT_ID",
-        help="Agent to talk to (overrides the scenario's agent_id)",
-    )
-    group.add_argument(
+        dict(
+            default=None,
+            env_var="WXO_AGENT_ID",
+            help="Agent to talk to (overrides the scenario's agent_id)",
+        ),
+    ),
+    (
         "--deployment",
-        default=None,
-        env_var="WXO_DEPLOYMENT",
-        include_in_web_ui=False,
-        help="API paths: auto (default: from the host URL), local (Developer Edition: /api/v1/threads) or remote (SaaS: /v1/orchestrate/threads); overrides the scenario's api.deployment",
-    )
-    group.add_argument(
+        dict(
+            default=None,
+            env_var="WXO_DEPLOYMENT",
+            include_in_web_ui=False,
+            help="API paths: auto (default: from the host URL), local (Developer Edition: /api/v1/threads) or remote (SaaS: /v1/orchestrate/threads); overrides the scenario's api.deployment",
+        ),
+    ),
+    (
         "--mock-profile",
-        default=None,
-        include_in_web_ui=False,
-        help="Behaviour profile of the built-in simulator started when no host is given (overrides the scenario's simulator.profile)",
-    )
-    group.add_argument(
+        dict(
+            default=None,
+            include_in_web_ui=False,
+            help="Behaviour profile of the built-in simulator started when no host is given (overrides the scenario's simulator.profile)",
+        ),
+    ),
+    (
         "--proxy",
-        default=None,
-        env_var="WXO_PROXY",
-        is_secret=True,
-        help="Forward proxy for every request, e.g. http://user:pass@proxy:3128, or `none` (default: HTTP_PROXY / HTTPS_PROXY / NO_PROXY)",
-    )
-    group.add_argument(
+        dict(
+            default=None,
+            env_var="WXO_PROXY",
+            is_secret=True,
+            help="Forward proxy for every request, e.g. http://user:pass@proxy:3128, or `none` (default: HTTP_PROXY / HTTPS_PROXY / NO_PROXY)",
+        ),
+    ),
+    (
         "--lag-limit-ms",
-        type=float,
-        default=10.0,
-        include_in_web_ui=False,
-        help="Client lag p99 above which results are flagged as limited by the load generator (default 10)",
-    )
-    group.add_argument(
+        dict(
+            type=float,
+            default=10.0,
+            include_in_web_ui=False,
+            help="Client lag p99 above which results are flagged as limited by the load generator (default 10)",
+        ),
+    ),
+    (
         "--progress-interval",
-        type=float,
-        default=5.0,
-        include_in_web_ui=False,
-        help="Seconds between wxo-load progress lines in headless runs (0 turns them off)",
-    )
-    group.add_argument(
+        dict(
+            type=float,
+            default=5.0,
+            include_in_web_ui=False,
+            help="Seconds between wxo-load progress lines in headless runs (0 turns them off)",
+        ),
+    ),
+    (
         "--locust-rows",
-        choices=LOCUST_ROWS,
-        default="run",
-        env_var="WXO_LOCUST_ROWS",
-        include_in_web_ui=False,
-        help="Requests fired into Locust's own stats: `run` (default) one per run, so Locust's RPS is "
-        "runs per second; `all` also every timing, thread creation and conversation as rows of their own",
-    )
-    group.add_argument(
+        dict(
+            choices=LOCUST_ROWS,
+            default="run",
+            env_var="WXO_LOCUST_ROWS",
+            include_in_web_ui=False,
+            help="Requests fired into Locust's own stats: `run` (default) one per run, so Locust's RPS is "
+            "runs per second; `all` also every timing, thread creation and conversation as rows of their own",
+        ),
+    ),
+    (
         "--metrics-port",
-        type=int,
-        default=0,
-        env_var="WXO_METRICS_PORT",
-        include_in_web_ui=False,
-        help="Serve wxo-load's live figures in Prometheus text format at http://BIND:PORT/wxo/metrics "
-        "from the master (the web UI also serves them at /wxo/metrics). 0: off",
-    )
-    group.add_argument(
+        dict(
+            type=int,
+            default=0,
+            env_var="WXO_METRICS_PORT",
+            include_in_web_ui=False,
+            help="Serve wxo-load's live figures in Prometheus text format at http://BIND:PORT/wxo/metrics "
+            "from the master (the web UI also serves them at /wxo/metrics). 0: off",
+        ),
+    ),
+    (
         "--metrics-bind",
-        default="127.0.0.1",
-        env_var="WXO_METRICS_BIND",
-        include_in_web_ui=False,
-        help="Address --metrics-port listens on (default 127.0.0.1; 0.0.0.0 for a remote Prometheus)",
-    )
-    group.add_argument(
+        dict(
+            default="127.0.0.1",
+            env_var="WXO_METRICS_BIND",
+            include_in_web_ui=False,
+            help="Address --metrics-port listens on (default 127.0.0.1; 0.0.0.0 for a remote Prometheus)",
+        ),
+    ),
+    (
         "--metrics-linger",
-        type=float,
-        default=0.0,
-        env_var="WXO_METRICS_LINGER",
-        include_in_web_ui=False,
-        help="Seconds to keep --metrics-port serving the final figures after a headless test ends "
-        "(set it above your Prometheus scrape interval)",
-    )
+        dict(
+            type=float,
+            default=0.0,
+            env_var="WXO_METRICS_LINGER",
+            include_in_web_ui=False,
+            help="Seconds to keep --metrics-port serving the final figures after a headless test ends "
+            "(set it above your Prometheus scrape interval)",
+        ),
+    ),
+)
+
+
+def add_options(parser: Any) -> None:
+    for flag, settings in OPTIONS:
+        parser.add_argument(flag, **settings)
 
 
 def scenario_path(options: Any, locustfile_dir: Path) -> Path:
