@@ -25,66 +25,148 @@ from wxo_load.edge.auth.settings import (
 
 #: keys a scenario's `auth:` mapping may hold; secrets only by the name of an environment variable
 SCENARIO_KEYS = (
-    "mode", "auth_type", "iam_url", "wxo_env", "token_env", "api_key_env", "username",
-    "password_env", "tenant", "refresh_margin_s", "insecure", "ca_bundle",
+    "mode",
+    "auth_type",
+    "iam_url",
+    "wxo_env",
+    "token_env",
+    "api_key_env",
+    "username",
+    "password_env",
+    "tenant",
+    "refresh_margin_s",
+    "insecure",
+    "ca_bundle",
 )
-_RAW_SECRETS = {"token": "token_env", "api_key": "api_key_env", "apikey": "api_key_env", "password": "password_env"}
+_RAW_SECRETS = {
+    "token": "token_env",
+    "api_key": "api_key_env",
+    "apikey": "api_key_env",
+    "password": "password_env",
+}
+
+
+# Locust's parser.add_argument understands include_in_web_ui / is_secret; an argument group's
+# add_argument does not (TypeError), so the options go on the parser itself. Without options:
+# WXO_TOKEN, else WXO_API_KEY, else the ADK's active environment, else the Developer Edition
+# login on localhost.
+AUTH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    (
+        "--auth",
+        dict(
+            dest="auth",
+            choices=MODES,
+            default=None,
+            env_var="WXO_AUTH",
+            help="Token provider: auto (default), token, apikey, adk, local or none",
+        ),
+    ),
+    (
+        "--token",
+        dict(
+            dest="token",
+            default=None,
+            env_var="WXO_TOKEN",
+            include_in_web_ui=False,
+            is_secret=True,
+            help="Bearer token to use as is (prefer the WXO_TOKEN environment variable)",
+        ),
+    ),
+    (
+        "--api-key",
+        dict(
+            dest="api_key",
+            default=None,
+            env_var="WXO_API_KEY",
+            include_in_web_ui=False,
+            is_secret=True,
+            help="API key to exchange for tokens (prefer WXO_API_KEY: a command line is visible to other users of the machine)",
+        ),
+    ),
+    (
+        "--auth-type",
+        dict(
+            dest="auth_type",
+            choices=AUTH_TYPES,
+            default=None,
+            env_var="WXO_AUTH_TYPE",
+            include_in_web_ui=False,
+            help="Token service: ibm_iam (IBM Cloud), mcsp, mcsp_v2 (AWS-hosted SaaS), cpd (Cloud Pak for Data); default auto (from the host)",
+        ),
+    ),
+    (
+        "--username",
+        dict(
+            dest="username",
+            default=None,
+            env_var="WXO_USERNAME",
+            include_in_web_ui=False,
+            help="User name for Cloud Pak for Data (--auth-type cpd) or a Developer Edition login other than the built-in one",
+        ),
+    ),
+    (
+        "--password",
+        dict(
+            dest="password",
+            default=None,
+            env_var="WXO_PASSWORD",
+            include_in_web_ui=False,
+            is_secret=True,
+            help="Password for --username (prefer the WXO_PASSWORD environment variable)",
+        ),
+    ),
+    (
+        "--iam-url",
+        dict(
+            dest="iam_url",
+            default=None,
+            env_var="WXO_IAM_URL",
+            include_in_web_ui=False,
+            help="Base URL of the token service (default: the public one for --auth-type)",
+        ),
+    ),
+    (
+        "--wxo-env",
+        dict(
+            dest="wxo_env",
+            default=None,
+            env_var="WXO_ENV",
+            include_in_web_ui=False,
+            help="ADK environment to use instead of the active one (see `orchestrate env list`)",
+        ),
+    ),
+    (
+        "--insecure",
+        dict(
+            dest="insecure",
+            action="store_true",
+            default=None,
+            env_var="WXO_INSECURE",
+            include_in_web_ui=False,
+            help="Do not verify TLS certificates (self-signed on-premises installs on a trusted network)",
+        ),
+    ),
+    (
+        "--ca-bundle",
+        dict(
+            dest="ca_bundle",
+            default=None,
+            env_var="WXO_CA_BUNDLE",
+            include_in_web_ui=False,
+            help="PEM file (or directory) of CA certificates to trust, e.g. an on-premises install's CA",
+        ),
+    ),
+)
 
 
 def add_auth_options(parser: Any) -> None:
-    # Locust's parser.add_argument understands include_in_web_ui / is_secret; an argument
-    # group's add_argument does not (TypeError), so the options go on the parser itself.
-    # Without options: WXO_TOKEN, else WXO_API_KEY, else the ADK's active environment, else the
-    # Developer Edition login on localhost.
-    group = parser
-    group.add_argument(
-        "--auth", dest="auth", choices=MODES, default=None, env_var="WXO_AUTH",
-        help="Token provider: auto (default), token, apikey, adk, local or none",
-    )
-    group.add_argument(
-        "--token", dest="token", default=None, env_var="WXO_TOKEN",
-        include_in_web_ui=False, is_secret=True,
-        help="Bearer token to use as is (prefer the WXO_TOKEN environment variable)",
-    )
-    group.add_argument(
-        "--api-key", dest="api_key", default=None, env_var="WXO_API_KEY",
-        include_in_web_ui=False, is_secret=True,
-        help="API key to exchange for tokens (prefer WXO_API_KEY: a command line is visible to other users of the machine)",
-    )
-    group.add_argument(
-        "--auth-type", dest="auth_type", choices=AUTH_TYPES, default=None, env_var="WXO_AUTH_TYPE",
-        include_in_web_ui=False,
-        help="Token service: ibm_iam (IBM Cloud), mcsp, mcsp_v2 (AWS-hosted SaaS), cpd (Cloud Pak for Data); default auto (from the host)",
-    )
-    group.add_argument(
-        "--username", dest="username", default=None, env_var="WXO_USERNAME", include_in_web_ui=False,
-        help="User name for Cloud Pak for Data (--auth-type cpd) or a Developer Edition login other than the built-in one",
-    )
-    group.add_argument(
-        "--password", dest="password", default=None, env_var="WXO_PASSWORD",
-        include_in_web_ui=False, is_secret=True,
-        help="Password for --username (prefer the WXO_PASSWORD environment variable)",
-    )
-    group.add_argument(
-        "--iam-url", dest="iam_url", default=None, env_var="WXO_IAM_URL", include_in_web_ui=False,
-        help="Base URL of the token service (default: the public one for --auth-type)",
-    )
-    group.add_argument(
-        "--wxo-env", dest="wxo_env", default=None, env_var="WXO_ENV", include_in_web_ui=False,
-        help="ADK environment to use instead of the active one (see `orchestrate env list`)",
-    )
-    group.add_argument(
-        "--insecure", dest="insecure", action="store_true", default=None, env_var="WXO_INSECURE",
-        include_in_web_ui=False,
-        help="Do not verify TLS certificates (self-signed on-premises installs on a trusted network)",
-    )
-    group.add_argument(
-        "--ca-bundle", dest="ca_bundle", default=None, env_var="WXO_CA_BUNDLE", include_in_web_ui=False,
-        help="PEM file (or directory) of CA certificates to trust, e.g. an on-premises install's CA",
-    )
+    for flag, settings in AUTH_OPTIONS:
+        parser.add_argument(flag, **settings)
 
 
-def settings_from_options(options: Any, scenario_auth: Mapping[str, Any] | None = None) -> AuthSettings:
+def settings_from_options(
+    options: Any, scenario_auth: Mapping[str, Any] | None = None
+) -> AuthSettings:
     """Command line (and its environment variables) first, then the scenario's `auth:` mapping,
     then the defaults. The scenario names environment variables for secrets, never the secrets."""
     scenario = _scenario(scenario_auth)
@@ -98,10 +180,16 @@ def settings_from_options(options: Any, scenario_auth: Mapping[str, Any] | None 
 
     token = getattr(options, "token", None) or _from_env(scenario, "token_env")
     api_key = getattr(options, "api_key", None) or _from_env(scenario, "api_key_env")
-    password = getattr(options, "password", None) or _from_env(scenario, "password_env") or DEFAULT_PASSWORD
+    password = (
+        getattr(options, "password", None)
+        or _from_env(scenario, "password_env")
+        or DEFAULT_PASSWORD
+    )
     margin = scenario.get("refresh_margin_s", 60.0)
     if isinstance(margin, bool) or not isinstance(margin, (int, float)):
-        raise ConfigError(f"scenario `auth.refresh_margin_s`: expected seconds as a number, got {margin!r}.")
+        raise ConfigError(
+            f"scenario `auth.refresh_margin_s`: expected seconds as a number, got {margin!r}."
+        )
     return AuthSettings(
         mode=str(pick("auth", scenario.get("mode") or "auto")),
         token=token or None,
@@ -109,7 +197,9 @@ def settings_from_options(options: Any, scenario_auth: Mapping[str, Any] | None 
         auth_type=str(pick("auth_type", "auto")),
         iam_url=pick("iam_url"),
         wxo_env=pick("wxo_env"),
-        username=str(getattr(options, "username", None) or scenario.get("username") or DEFAULT_USERNAME),
+        username=str(
+            getattr(options, "username", None) or scenario.get("username") or DEFAULT_USERNAME
+        ),
         password=password,
         tenant=str(scenario.get("tenant") or "wxo-dev"),
         refresh_margin_s=float(margin),
@@ -140,7 +230,9 @@ def _from_env(scenario: Mapping[str, Any], key: str) -> str | None:
     if not name:
         return None
     if not isinstance(name, str):
-        raise ConfigError(f"scenario `auth.{key}`: expected the name of an environment variable, got {name!r}.")
+        raise ConfigError(
+            f"scenario `auth.{key}`: expected the name of an environment variable, got {name!r}."
+        )
     value = os.environ.get(name)
     if not value:
         raise ConfigError(
