@@ -53,10 +53,19 @@ def _post(url: str, data: dict[str, str] | None = None) -> None:
 def _screenshot(url: str, png: Path, width: int, height: int) -> None:
     binary = find_chromium()
     if binary is None:
-        raise SystemExit("screenshot_live_tab: no Chromium found (apt-get install chromium, or set WXO_LOAD_CHROMIUM)")
+        raise SystemExit(
+            "screenshot_live_tab: no Chromium found (apt-get install chromium, or set WXO_LOAD_CHROMIUM)"
+        )
     with tempfile.TemporaryDirectory(prefix="wxo-load-chromium-") as profile:
-        command = [binary, *FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=5000",
-                   f"--window-size={width},{height}", f"--screenshot={png.resolve()}", url]
+        command = [
+            binary,
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=5000",
+            f"--window-size={width},{height}",
+            f"--screenshot={png.resolve()}",
+            url,
+        ]
         subprocess.run(command, capture_output=True, timeout=90, check=False)
     if not png.exists():
         raise SystemExit(f"screenshot_live_tab: Chromium wrote no {png}")
@@ -65,9 +74,13 @@ def _screenshot(url: str, png: Path, width: int, height: int) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("live-tab.png"))
-    parser.add_argument("--tab", default="wxo-load", help="wxo-load, wxo-load-timings or wxo-load-over-time")
+    parser.add_argument(
+        "--tab", default="wxo-load", help="wxo-load, wxo-load-timings or wxo-load-over-time"
+    )
     parser.add_argument("--users", type=int, default=10)
-    parser.add_argument("--seconds", type=float, default=20.0, help="how long the test runs before the screenshot")
+    parser.add_argument(
+        "--seconds", type=float, default=20.0, help="how long the test runs before the screenshot"
+    )
     parser.add_argument("--scenario", default="scenarios/smoke.yaml")
     parser.add_argument("--width", type=int, default=1400)
     parser.add_argument("--height", type=int, default=1100)
@@ -75,12 +88,36 @@ def main() -> int:
     port = _free_port()
     ui = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="wxo-load-live-") as results:
-        cmd = [sys.executable, "-m", "locust", "-f", str(ROOT / "locustfile.py"), "--web-host", "127.0.0.1",
-               "--web-port", str(port), "--results-dir", str(Path(results) / "r")]
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        cmd = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "locustfile.py"),
+            "--web-host",
+            "127.0.0.1",
+            "--web-port",
+            str(port),
+            "--results-dir",
+            str(Path(results) / "r"),
+        ]
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
         try:
             _wait_for(ui)
-            _post(f"{ui}/swarm", {"user_count": str(args.users), "spawn_rate": str(args.users), "scenario": args.scenario})
+            _post(
+                f"{ui}/swarm",
+                {
+                    "user_count": str(args.users),
+                    "spawn_rate": str(args.users),
+                    "scenario": args.scenario,
+                },
+            )
             time.sleep(args.seconds)
             args.out.parent.mkdir(parents=True, exist_ok=True)
             _screenshot(f"{ui}/?tab={args.tab}", args.out, args.width, args.height)

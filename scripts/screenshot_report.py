@@ -47,7 +47,9 @@ def find_chromium() -> str | None:
     return None
 
 
-def _run_chromium(extra: list[str], html: Path, timeout_s: float) -> subprocess.CompletedProcess[bytes]:
+def _run_chromium(
+    extra: list[str], html: Path, timeout_s: float
+) -> subprocess.CompletedProcess[bytes]:
     binary = find_chromium()
     if binary is None:
         raise SystemExit(
@@ -59,7 +61,9 @@ def _run_chromium(extra: list[str], html: Path, timeout_s: float) -> subprocess.
         try:
             return subprocess.run(command, capture_output=True, timeout=timeout_s, check=False)
         except subprocess.TimeoutExpired as exc:
-            raise SystemExit(f"screenshot_report: Chromium did not finish within {timeout_s:g} s") from exc
+            raise SystemExit(
+                f"screenshot_report: Chromium did not finish within {timeout_s:g} s"
+            ) from exc
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -71,14 +75,20 @@ def png_size(path: Path) -> tuple[int, int]:
     return int(width), int(height)
 
 
-def screenshot(html: Path, png: Path, *, width: int = 1400, height: int = 2400, timeout_s: float = 60.0) -> Path:
+def screenshot(
+    html: Path, png: Path, *, width: int = 1400, height: int = 2400, timeout_s: float = 60.0
+) -> Path:
     png.parent.mkdir(parents=True, exist_ok=True)
     if png.exists():
         png.unlink()
-    result = _run_chromium([f"--window-size={width},{height}", f"--screenshot={png.resolve()}"], html, timeout_s)
+    result = _run_chromium(
+        [f"--window-size={width},{height}", f"--screenshot={png.resolve()}"], html, timeout_s
+    )
     if not png.exists():
         stderr = result.stderr.decode(errors="replace")[-800:]
-        raise SystemExit(f"screenshot_report: Chromium wrote no screenshot (exit {result.returncode}):\n{stderr}")
+        raise SystemExit(
+            f"screenshot_report: Chromium wrote no screenshot (exit {result.returncode}):\n{stderr}"
+        )
     return png
 
 
@@ -100,18 +110,24 @@ def ensure_report(results_dir: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("results_dir", type=Path, metavar="RESULTS_DIR")
-    parser.add_argument("--out", type=Path, default=None, help="PNG to write (default RESULTS_DIR/report.png)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="PNG to write (default RESULTS_DIR/report.png)"
+    )
     parser.add_argument("--width", type=int, default=1400)
     parser.add_argument("--height", type=int, default=2400, help="page height captured, in pixels")
     parser.add_argument("--dump-dom", action="store_true", help="print the rendered DOM instead")
     args = parser.parse_args(argv)
     if not args.results_dir.is_dir():
-        parser.error(f"{args.results_dir} is not a directory; pass a results directory a test wrote")
+        parser.error(
+            f"{args.results_dir} is not a directory; pass a results directory a test wrote"
+        )
     report = ensure_report(args.results_dir)
     if args.dump_dom:
         sys.stdout.write(dump_dom(report))
         return 0
-    png = screenshot(report, args.out or args.results_dir / "report.png", width=args.width, height=args.height)
+    png = screenshot(
+        report, args.out or args.results_dir / "report.png", width=args.width, height=args.height
+    )
     width, height = png_size(png)
     print(f"wrote {png} ({width}x{height}, {png.stat().st_size // 1024} KiB)")
     return 0

@@ -22,7 +22,7 @@ LOCUST = Path(sys.executable).with_name("locust")
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ3ZWJ1aS10ZXN0In0.d2VidWktc2VjcmV0LXNpZ25hdHVyZQ"
 API_KEY = "webui-test-api-key-6c2e81f0aa"
 
-LOCUSTFILE = '''
+LOCUSTFILE = """
 import os
 from locust import User, constant, events, task
 from wxo_load.edge.auth.options import add_auth_options, settings_from_options
@@ -42,7 +42,7 @@ class Idle(User):
     @task
     def idle(self):
         pass
-'''
+"""
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -62,18 +62,53 @@ def test_options_and_their_environment_variables_reach_the_settings(tmp_path: Pa
     locustfile = tmp_path / "lf.py"
     locustfile.write_text(LOCUSTFILE)
     out = subprocess.run(
-        [str(LOCUST), "-f", str(locustfile), "--headless", "-u", "1", "-r", "1", "-t", "1s",
-         "--auth", "apikey", "--auth-type", "mcsp_v2", "--iam-url", "https://iam.example",
-         "--wxo-env", "prod", "--insecure"],
-        env=_env(WXO_API_KEY=API_KEY, WXO_TOKEN=TOKEN, EXPECT_TOKEN=TOKEN, EXPECT_KEY=API_KEY,
-                 WXO_CA_BUNDLE="/etc/ssl/ca.pem"),
-        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        [
+            str(LOCUST),
+            "-f",
+            str(locustfile),
+            "--headless",
+            "-u",
+            "1",
+            "-r",
+            "1",
+            "-t",
+            "1s",
+            "--auth",
+            "apikey",
+            "--auth-type",
+            "mcsp_v2",
+            "--iam-url",
+            "https://iam.example",
+            "--wxo-env",
+            "prod",
+            "--insecure",
+        ],
+        env=_env(
+            WXO_API_KEY=API_KEY,
+            WXO_TOKEN=TOKEN,
+            EXPECT_TOKEN=TOKEN,
+            EXPECT_KEY=API_KEY,
+            WXO_CA_BUNDLE="/etc/ssl/ca.pem",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
     )
     line = next((ln for ln in out.stdout.splitlines() if ln.startswith("SETTINGS")), None)
     assert line is not None, out.stderr[-2000:]
     # the command line wins over the scenario (auth_type), the scenario fills the rest (tenant)
-    assert line.split()[1:] == ["apikey", "mcsp_v2", "https://iam.example", "prod", "True",
-                                "/etc/ssl/ca.pem", "from-scenario", "True", "True"]
+    assert line.split()[1:] == [
+        "apikey",
+        "mcsp_v2",
+        "https://iam.example",
+        "prod",
+        "True",
+        "/etc/ssl/ca.pem",
+        "from-scenario",
+        "True",
+        "True",
+    ]
 
 
 def test_the_web_ui_page_never_contains_the_token_or_the_api_key(tmp_path: Path) -> None:
@@ -81,9 +116,22 @@ def test_the_web_ui_page_never_contains_the_token_or_the_api_key(tmp_path: Path)
     locustfile.write_text(LOCUSTFILE)
     port = _free_port()
     proc = subprocess.Popen(
-        [str(LOCUST), "-f", str(locustfile), "--web-host", "127.0.0.1", "--web-port", str(port),
-         "--token", TOKEN],
-        env=_env(WXO_API_KEY=API_KEY), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path,
+        [
+            str(LOCUST),
+            "-f",
+            str(locustfile),
+            "--web-host",
+            "127.0.0.1",
+            "--web-port",
+            str(port),
+            "--token",
+            TOKEN,
+        ],
+        env=_env(WXO_API_KEY=API_KEY),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
     )
     try:
         page = ""
@@ -106,12 +154,28 @@ def test_the_web_ui_page_never_contains_the_token_or_the_api_key(tmp_path: Path)
     assert TOKEN not in output and API_KEY not in output
 
 
-def test_a_scenario_names_environment_variables_for_secrets_never_the_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    options = SimpleNamespace(auth=None, token=None, api_key=None, auth_type=None, iam_url=None,
-                              wxo_env=None, insecure=None, ca_bundle=None)
+def test_a_scenario_names_environment_variables_for_secrets_never_the_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    options = SimpleNamespace(
+        auth=None,
+        token=None,
+        api_key=None,
+        auth_type=None,
+        iam_url=None,
+        wxo_env=None,
+        insecure=None,
+        ca_bundle=None,
+    )
     monkeypatch.setenv("MY_ORCH_KEY", API_KEY)
-    settings = settings_from_options(options, {"api_key_env": "MY_ORCH_KEY", "mode": "apikey", "refresh_margin_s": 30})
-    assert settings.api_key == API_KEY and settings.mode == "apikey" and settings.refresh_margin_s == 30
+    settings = settings_from_options(
+        options, {"api_key_env": "MY_ORCH_KEY", "mode": "apikey", "refresh_margin_s": 30}
+    )
+    assert (
+        settings.api_key == API_KEY
+        and settings.mode == "apikey"
+        and settings.refresh_margin_s == 30
+    )
     with pytest.raises(ConfigError, match="api_key_env"):
         settings_from_options(options, {"api_key": API_KEY})
     with pytest.raises(ConfigError) as caught:

@@ -30,12 +30,29 @@ def scenario(tmp_path: Path, gates: list[str], faults: str = "") -> Path:
 
 def run(tmp_path: Path, scenario_file: Path, *extra: str, name: str = "results", seconds: int = 5):
     results = tmp_path / name
-    proc = run_locust(["-u", "4", "-r", "4", "-t", f"{seconds}s", "--scenario", str(scenario_file), "--results-dir", str(results), *extra], home=tmp_path)
+    proc = run_locust(
+        [
+            "-u",
+            "4",
+            "-r",
+            "4",
+            "-t",
+            f"{seconds}s",
+            "--scenario",
+            str(scenario_file),
+            "--results-dir",
+            str(results),
+            *extra,
+        ],
+        home=tmp_path,
+    )
     return proc, results
 
 
 def test_passing_gates_exit_0_and_write_gate_files(tmp_path: Path) -> None:
-    proc, results = run(tmp_path, scenario(tmp_path, ["runs >= 5", "first_text.p95 < 5000ms", "error_rate < 5%"]))
+    proc, results = run(
+        tmp_path, scenario(tmp_path, ["runs >= 5", "first_text.p95 < 5000ms", "error_rate < 5%"])
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "first_text.p95 < 5000ms" in proc.stdout and "PASS" in proc.stdout
     verdicts = json.loads((results / "gates.json").read_text())
@@ -44,13 +61,20 @@ def test_passing_gates_exit_0_and_write_gate_files(tmp_path: Path) -> None:
     assert len(suite.findall(".//testcase")) == 3
     assert "first_text.p95 < 5000ms" in (results / "summary.md").read_text()
     # rebuilding the report offline keeps the gates table
-    rebuilt = subprocess.run([sys.executable, "-m", "wxo_load.cli", "report", str(results)], capture_output=True, text=True, timeout=60)
+    rebuilt = subprocess.run(
+        [sys.executable, "-m", "wxo_load.cli", "report", str(results)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "first_text.p95 < 5000ms" in (results / "summary.md").read_text()
 
 
 def test_failing_percentile_gate_exits_3_and_names_the_gate(tmp_path: Path) -> None:
-    proc, results = run(tmp_path, scenario(tmp_path, ["runs >= 5"]), "--gate", "first_text.p95 < 1ms")
+    proc, results = run(
+        tmp_path, scenario(tmp_path, ["runs >= 5"]), "--gate", "first_text.p95 < 1ms"
+    )
     assert proc.returncode == EXIT_GATE_FAILED, proc.stderr[-3000:]
     assert "first_text.p95 < 1ms" in proc.stdout and "FAIL" in proc.stdout
     junit = (results / "junit.xml").read_text()
@@ -77,22 +101,42 @@ def test_regression_against_a_baseline_exits_3_and_names_the_gate(tmp_path: Path
     proc, baseline = run(tmp_path, quick, name="baseline")
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((baseline / "summary.json").read_text())
-    summary["metrics"]["first_text"]["p95"] = summary["metrics"]["first_text"]["p95"] / 10  # a much faster past
+    summary["metrics"]["first_text"]["p95"] = (
+        summary["metrics"]["first_text"]["p95"] / 10
+    )  # a much faster past
     (baseline / "summary.json").write_text(json.dumps(summary))
-    proc, _ = run(tmp_path, quick, "--baseline", str(baseline / "summary.json"), "--regression", "first_text.p95 +10%", name="now")
+    proc, _ = run(
+        tmp_path,
+        quick,
+        "--baseline",
+        str(baseline / "summary.json"),
+        "--regression",
+        "first_text.p95 +10%",
+        name="now",
+    )
     assert proc.returncode == EXIT_GATE_FAILED, proc.stderr[-3000:]
     assert "first_text.p95 +10%" in proc.stdout
 
 
 def test_bad_gate_expression_is_rejected_before_the_test_starts(tmp_path: Path) -> None:
-    proc, results = run(tmp_path, scenario(tmp_path, ["runs >= 5"]), "--gate", "first_text.p95 < fast")
+    proc, results = run(
+        tmp_path, scenario(tmp_path, ["runs >= 5"]), "--gate", "first_text.p95 < fast"
+    )
     assert proc.returncode == 2
-    assert "--gate" in proc.stderr and "first_text.p95 < fast" in proc.stderr and "Traceback" not in proc.stderr
+    assert (
+        "--gate" in proc.stderr
+        and "first_text.p95 < fast" in proc.stderr
+        and "Traceback" not in proc.stderr
+    )
     assert not results.exists()  # nothing ran
 
 
 def test_abort_gate_ends_the_test_early(tmp_path: Path) -> None:
-    faulty = write_scenario(tmp_path / "abort.yaml", QUICK % (", faults: {http_500: 0.6}", '  - {gate: "error_rate < 5%", abort: true, min_runs: 20}'))
+    faulty = write_scenario(
+        tmp_path / "abort.yaml",
+        QUICK
+        % (", faults: {http_500: 0.6}", '  - {gate: "error_rate < 5%", abort: true, min_runs: 20}'),
+    )
     proc, results = run(tmp_path, faulty, seconds=60)
     assert proc.returncode == EXIT_GATE_FAILED, proc.stderr[-3000:]
     summary = json.loads((results / "summary.json").read_text())

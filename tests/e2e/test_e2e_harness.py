@@ -33,7 +33,11 @@ def check_summary_matches_runs(results: Path) -> tuple[dict, list[dict]]:
     assert summary["runs"]["total"] == len(runs)
     assert summary["runs"]["by_outcome"] == dict(Counter(r["outcome"] for r in runs))
     for metric, field in METRIC_FIELDS.items():
-        values = [r[field] for r in runs if r[field] is not None and (metric != "done" or r["outcome"] == "ok")]
+        values = [
+            r[field]
+            for r in runs
+            if r[field] is not None and (metric != "done" or r["outcome"] == "ok")
+        ]
         figures = summary["metrics"][metric]
         assert figures["count"] == len(values), metric
         for p in (50, 90, 95, 99):
@@ -46,16 +50,31 @@ def check_summary_matches_runs(results: Path) -> tuple[dict, list[dict]]:
 
 def test_main_command_completes_conversations_against_the_builtin_simulator(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    proc = run_locust(["-u", "5", "-r", "5", "-t", "6s", "--locust-rows", "all", "--results-dir", str(results)], home=tmp_path)
+    proc = run_locust(
+        ["-u", "5", "-r", "5", "-t", "6s", "--locust-rows", "all", "--results-dir", str(results)],
+        home=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "started the built-in Developer Edition simulator at http://127.0.0.1:" in proc.stderr
-    for entry in ("run.started", "message.delta", "first text", "message.created", "done", "/threads", "conversation"):
-        assert entry in proc.stderr, entry  # with --locust-rows all, Locust's table (on stderr) shows every timing
+    for entry in (
+        "run.started",
+        "message.delta",
+        "first text",
+        "message.created",
+        "done",
+        "/threads",
+        "conversation",
+    ):
+        assert entry in proc.stderr, (
+            entry
+        )  # with --locust-rows all, Locust's table (on stderr) shows every timing
     summary, runs = check_summary_matches_runs(results)
     assert summary["runs"]["ok"] >= 10
     assert summary["conversations"]["ok"] >= 3
     assert {r["turn_index"] for r in runs} == {0, 1}
-    assert all(r["request_id"] and r["thread_id"] and r["run_id"] for r in runs if r["outcome"] == "ok")
+    assert all(
+        r["request_id"] and r["thread_id"] and r["run_id"] for r in runs if r["outcome"] == "ok"
+    )
     for name in ("summary.md", "report.html", "conversations.jsonl"):
         assert (results / name).stat().st_size > 0
     assert "Traceback" not in proc.stderr
@@ -65,18 +84,42 @@ def test_processes_2_merges_exact_percentiles_from_both_workers(tmp_path: Path) 
     results = tmp_path / "results"
     csv = tmp_path / "locust"
     master = str(free_port())  # not Locust's default 5557: another test run may hold it
-    proc = run_locust(["-u", "20", "-r", "20", "-t", "8s", "--processes", "2", "--master-port", master, "--master-bind-port", master,
-                       "--results-dir", str(results), "--csv", str(csv)], home=tmp_path)
+    proc = run_locust(
+        [
+            "-u",
+            "20",
+            "-r",
+            "20",
+            "-t",
+            "8s",
+            "--processes",
+            "2",
+            "--master-port",
+            master,
+            "--master-bind-port",
+            master,
+            "--results-dir",
+            str(results),
+            "--csv",
+            str(csv),
+        ],
+        home=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary, runs = check_summary_matches_runs(results)
     # by default Locust counts one request per run, so its RPS and Aggregated row are runs
     rows = {row["Name"]: row for row in csv_rows(tmp_path / "locust_stats.csv")}
     assert set(rows) == {"done", "Aggregated"}, set(rows)
-    assert int(rows["Aggregated"]["Request Count"]) == summary["runs"]["total"] - summary["runs"]["stopped"]
+    assert (
+        int(rows["Aggregated"]["Request Count"])
+        == summary["runs"]["total"] - summary["runs"]["stopped"]
+    )
     workers = Counter(r["worker"] for r in runs)
     assert set(workers) == {"worker-0", "worker-1"}, workers
     assert summary["options"]["workers"] == 2
-    assert "Sending spawn jobs" in proc.stderr and proc.stderr.count("Sending spawn jobs") == 1  # no re-spawn at stop
+    assert (
+        "Sending spawn jobs" in proc.stderr and proc.stderr.count("Sending spawn jobs") == 1
+    )  # no re-spawn at stop
 
 
 def free_port() -> int:
@@ -95,7 +138,10 @@ def csv_rows(path: Path) -> list[dict[str, str]]:
 
 
 def test_bad_scenario_stops_before_any_user_with_exit_2_and_no_traceback(tmp_path: Path) -> None:
-    bad = write_scenario(tmp_path / "bad.yaml", "name: bad\nagent_id: x\nprompts: {messages: [hi]}\nconversation: {turns: three, tunrs: 2}\n")
+    bad = write_scenario(
+        tmp_path / "bad.yaml",
+        "name: bad\nagent_id: x\nprompts: {messages: [hi]}\nconversation: {turns: three, tunrs: 2}\n",
+    )
     proc = run_locust(["-u", "1", "-t", "5s", "--scenario", str(bad)], home=tmp_path, timeout_s=30)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
@@ -109,7 +155,10 @@ def test_bad_scenario_stops_before_any_user_with_exit_2_and_no_traceback(tmp_pat
     [
         ("name: x\nprompts: [hi]\n", "key `agent_id`: missing"),
         ("name: x\nagent_id: a\nprompts: {messages: []}\n", "prompt pool is empty"),
-        ("name: x\nagent_id: a\nprompts: [hi]\nload: {users: many}\n", "key `load.users`: expected an integer"),
+        (
+            "name: x\nagent_id: a\nprompts: [hi]\nload: {users: many}\n",
+            "key `load.users`: expected an integer",
+        ),
         ("name: x\nagent_id: a\nprompts: [hi]\nsurprise: 1\n", "key `surprise`: unknown key"),
     ],
 )
@@ -121,12 +170,16 @@ def test_scenario_errors_name_the_file_and_key(tmp_path: Path, text: str, fragme
 
 
 def test_unreachable_host_stops_the_test_with_exit_2(tmp_path: Path) -> None:
-    proc = run_locust(["-u", "1", "-t", "5s", "--host", "http://127.0.0.1:9"], home=tmp_path, timeout_s=30)
+    proc = run_locust(
+        ["-u", "1", "-t", "5s", "--host", "http://127.0.0.1:9"], home=tmp_path, timeout_s=30
+    )
     assert proc.returncode == 2
     assert "cannot connect" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_malformed_streams_and_faults_are_counted_by_class_and_never_kill_a_user(tmp_path: Path) -> None:
+def test_malformed_streams_and_faults_are_counted_by_class_and_never_kill_a_user(
+    tmp_path: Path,
+) -> None:
     scenario = write_scenario(
         tmp_path / "faulty.yaml",
         """
@@ -142,7 +195,21 @@ simulator:
 """,
     )
     results = tmp_path / "results"
-    proc = run_locust(["-u", "6", "-r", "6", "-t", "8s", "--scenario", str(scenario), "--results-dir", str(results)], home=tmp_path)
+    proc = run_locust(
+        [
+            "-u",
+            "6",
+            "-r",
+            "6",
+            "-t",
+            "8s",
+            "--scenario",
+            str(scenario),
+            "--results-dir",
+            str(results),
+        ],
+        home=tmp_path,
+    )
     assert proc.returncode == 1, proc.stderr[-3000:]  # failures and no gates: Locust's own rule
     summary, runs = check_summary_matches_runs(results)
     outcomes = Counter(r["outcome"] for r in runs)
@@ -161,8 +228,32 @@ simulator:
 
 def test_a_test_stopped_with_sigterm_still_writes_all_its_results(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary", "-u", "5", "-r", "5", "-t", "60s", "--results-dir", str(results)]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=clean_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    cmd = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--only-summary",
+        "-u",
+        "5",
+        "-r",
+        "5",
+        "-t",
+        "60s",
+        "--results-dir",
+        str(results),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=clean_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     time.sleep(6)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)

@@ -20,13 +20,20 @@ from locust_runs import LOCUSTFILE, REPO, clean_env
 from net import free_port, wait_until
 
 CHROMIUM = os.environ.get("WXO_LOAD_CHROMIUM") or next(
-    (found for name in ("chromium", "chromium-browser", "google-chrome") if (found := shutil.which(name))), None
+    (
+        found
+        for name in ("chromium", "chromium-browser", "google-chrome")
+        if (found := shutil.which(name))
+    ),
+    None,
 )
 
 
 def scrape(url: str) -> dict[str, float]:
     answer = httpx.get(url, timeout=5)
-    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith(
+        "text/plain; version=0.0.4"
+    )
     values = {}
     for line in answer.text.splitlines():
         if line and not line.startswith("#"):
@@ -41,10 +48,42 @@ def runs_total(values: dict[str, float]) -> float:
 
 def test_metrics_scraped_during_a_processes_2_run_add_up_to_the_summary(tmp_path: Path) -> None:
     port, master, results = free_port(), str(free_port()), tmp_path / "results"
-    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary", "-u", "10", "-r", "10", "-t", "8s",
-           "--processes", "2", "--master-port", master, "--master-bind-port", master,  # not 5557: other tests may run in parallel
-           "--metrics-port", str(port), "--metrics-linger", "8", "--results-dir", str(results)]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=clean_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL)
+    cmd = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--only-summary",
+        "-u",
+        "10",
+        "-r",
+        "10",
+        "-t",
+        "8s",
+        "--processes",
+        "2",
+        "--master-port",
+        master,
+        "--master-bind-port",
+        master,  # not 5557: other tests may run in parallel
+        "--metrics-port",
+        str(port),
+        "--metrics-linger",
+        "8",
+        "--results-dir",
+        str(results),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=clean_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/wxo/metrics"
     try:
         wait_until(lambda: runs_total(scrape(url)) > 0, timeout_s=30)
@@ -62,9 +101,18 @@ def test_metrics_scraped_during_a_processes_2_run_add_up_to_the_summary(tmp_path
     for outcome, count in summary["runs"]["by_outcome"].items():
         assert final[f'wxo_load_runs_total{{outcome="{outcome}"}}'] == count
     for metric in ("first_text", "done", "thread_create", "conversation"):
-        assert final[f'wxo_load_timing_seconds_count{{metric="{metric}"}}'] == summary["metrics"][metric]["count"]
-        assert final[f'wxo_load_timing_seconds_bucket{{metric="{metric}",le="+Inf"}}'] == summary["metrics"][metric]["count"]
-    assert final["wxo_load_client_lag_seconds_count"] == summary["load_generator"]["client_lag"]["count"]
+        assert (
+            final[f'wxo_load_timing_seconds_count{{metric="{metric}"}}']
+            == summary["metrics"][metric]["count"]
+        )
+        assert (
+            final[f'wxo_load_timing_seconds_bucket{{metric="{metric}",le="+Inf"}}']
+            == summary["metrics"][metric]["count"]
+        )
+    assert (
+        final["wxo_load_client_lag_seconds_count"]
+        == summary["load_generator"]["client_lag"]["count"]
+    )
     assert final["wxo_load_test_running"] == 0
     assert final["wxo_load_trustworthy"] == (1 if summary["load_generator"]["trustworthy"] else 0)
     assert "Traceback" not in err
@@ -74,15 +122,30 @@ def dom_of(url: str) -> str:
     """The page as headless Chromium rendered it, after the UI's first stats poll."""
     assert CHROMIUM is not None
     with tempfile.TemporaryDirectory(prefix="wxo-load-chromium-") as profile:
-        cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-               f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom", url]
+        cmd = [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            f"--user-data-dir={profile}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            url,
+        ]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=True).stdout
 
 
 def table_rows(dom: str) -> list[list[str]]:
     rows = []
     for row in re.findall(r"<tr[^>]*>(.*?)</tr>", dom, re.S):
-        rows.append([html.unescape(re.sub(r"<[^>]+>", "", cell)).strip() for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)])
+        rows.append(
+            [
+                html.unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+                for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)
+            ]
+        )
     return rows
 
 
@@ -93,22 +156,58 @@ def first_text_p95(dom: str) -> float:
     return float(row[header.index("p95")])
 
 
-@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("WXO_REQUIRE_BROWSER"), reason="needs Chromium")
-def test_web_ui_tab_shows_live_figures_and_locust_counts_one_request_per_run(tmp_path: Path) -> None:
+@pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("WXO_REQUIRE_BROWSER"), reason="needs Chromium"
+)
+def test_web_ui_tab_shows_live_figures_and_locust_counts_one_request_per_run(
+    tmp_path: Path,
+) -> None:
     port, results = free_port(), tmp_path / "results"
-    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--web-host", "127.0.0.1", "--web-port", str(port), "--results-dir", str(results)]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=clean_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
+    cmd = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--web-host",
+        "127.0.0.1",
+        "--web-port",
+        str(port),
+        "--results-dir",
+        str(results),
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=clean_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
     ui = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: httpx.get(ui, timeout=2).status_code == 200)
-        assert httpx.post(f"{ui}/swarm", data={"user_count": 6, "spawn_rate": 6, "scenario": "scenarios/smoke.yaml"}, timeout=10).json()["success"]
-        wait_until(lambda: httpx.get(f"{ui}/stats/requests", timeout=5).json()["stats"][-1]["num_requests"] >= 10, timeout_s=30)
+        assert httpx.post(
+            f"{ui}/swarm",
+            data={"user_count": 6, "spawn_rate": 6, "scenario": "scenarios/smoke.yaml"},
+            timeout=10,
+        ).json()["success"]
+        wait_until(
+            lambda: (
+                httpx.get(f"{ui}/stats/requests", timeout=5).json()["stats"][-1]["num_requests"]
+                >= 10
+            ),
+            timeout_s=30,
+        )
         during = dom_of(f"{ui}/?tab=wxo-load")
         overview = {r[0]: r[1:] for r in table_rows(during) if r}
         assert overview["Test"][0].startswith("running"), overview
         assert float(overview["Runs per second"][0].rstrip("/s")) > 0
         assert first_text_p95(dom_of(f"{ui}/?tab=wxo-load-timings")) > 0
-        assert httpx.get(f"{ui}/wxo/results/summary.json", timeout=5).status_code == 404  # not before the end
+        assert (
+            httpx.get(f"{ui}/wxo/results/summary.json", timeout=5).status_code == 404
+        )  # not before the end
         httpx.post(f"{ui}/stop", timeout=30)
         wait_until(lambda: (results / "summary.json").exists())
         summary = json.loads((results / "summary.json").read_text())
@@ -123,7 +222,9 @@ def test_web_ui_tab_shows_live_figures_and_locust_counts_one_request_per_run(tmp
     assert "ended: these are the final figures" in ended
     # Locust's header and Aggregated row count runs: one request per run that ended ok or failed
     assert [s["name"] for s in stats["stats"]] == ["done", "Aggregated"]
-    assert stats["stats"][-1]["num_requests"] == summary["runs"]["total"] - summary["runs"]["stopped"]
+    assert (
+        stats["stats"][-1]["num_requests"] == summary["runs"]["total"] - summary["runs"]["stopped"]
+    )
     assert served.status_code == 200 and served.json()["runs"] == summary["runs"]
     assert "Traceback" not in output, output[-3000:]
 
@@ -137,6 +238,11 @@ def test_a_metrics_port_in_use_stops_before_any_user_with_exit_2(tmp_path: Path)
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        proc = run_locust(["-u", "1", "-t", "5s", "--metrics-port", str(port)], home=tmp_path, timeout_s=60)
+        proc = run_locust(
+            ["-u", "1", "-t", "5s", "--metrics-port", str(port)], home=tmp_path, timeout_s=60
+        )
     assert proc.returncode == 2, proc.stderr[-2000:]
-    assert f"--metrics-port {port}: cannot listen on 127.0.0.1" in proc.stderr and "Traceback" not in proc.stderr
+    assert (
+        f"--metrics-port {port}: cannot listen on 127.0.0.1" in proc.stderr
+        and "Traceback" not in proc.stderr
+    )

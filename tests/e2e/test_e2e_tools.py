@@ -52,23 +52,59 @@ def test_tool_percentiles_cadence_and_gates_match_the_simulators_log(tmp_path: P
     scenario = write_scenario(tmp_path / "tools.yaml", SCENARIO)
     results, failing = tmp_path / "results", tmp_path / "failing"
     common = ["-u", "12", "-r", "4", "--stop-timeout", "5", "--scenario", str(scenario)]
-    with SimulatorProcess.start(profile="tools", port=0, seed=11, extra_args=["--event-log", str(log)]) as sim:
-        proc = run_locust([*common, "-t", "15s", "--host", sim.url, "--results-dir", str(results), "--locust-rows", "all"], home=tmp_path)
-        failed = run_locust([*common, "-t", "3s", "--host", sim.url, "--results-dir", str(failing), "--gate", "tools.lookup_order.p95 < 250ms"], home=tmp_path)
+    with SimulatorProcess.start(
+        profile="tools", port=0, seed=11, extra_args=["--event-log", str(log)]
+    ) as sim:
+        proc = run_locust(
+            [
+                *common,
+                "-t",
+                "15s",
+                "--host",
+                sim.url,
+                "--results-dir",
+                str(results),
+                "--locust-rows",
+                "all",
+            ],
+            home=tmp_path,
+        )
+        failed = run_locust(
+            [
+                *common,
+                "-t",
+                "3s",
+                "--host",
+                sim.url,
+                "--results-dir",
+                str(failing),
+                "--gate",
+                "tools.lookup_order.p95 < 250ms",
+            ],
+            home=tmp_path,
+        )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert failed.returncode == EXIT_GATE_FAILED, failed.stderr[-3000:]
     assert "tools.lookup_order.p95 < 250ms" in failed.stdout and "FAIL" in failed.stdout
-    assert "TOOL     lookup_order" in proc.stdout + proc.stderr  # one Locust row per tool (--locust-rows all)
-    assert "TOOL" not in failed.stdout + failed.stderr  # by default Locust counts one request per run
+    assert (
+        "TOOL     lookup_order" in proc.stdout + proc.stderr
+    )  # one Locust row per tool (--locust-rows all)
+    assert (
+        "TOOL" not in failed.stdout + failed.stderr
+    )  # by default Locust counts one request per run
 
     summary = json.loads((results / "summary.json").read_text())
     runs = read_jsonl(results / "runs.jsonl")
     outcomes = Counter(r["outcome"] for r in runs)
-    assert outcomes["ok"] >= 60 and set(outcomes) <= {"ok", "stopped"}, outcomes  # stopped: cut off by the end
+    assert outcomes["ok"] >= 60 and set(outcomes) <= {"ok", "stopped"}, (
+        outcomes
+    )  # stopped: cut off by the end
     server = server_tool_durations(log, {r["run_id"] for r in runs})
     for tool in ("lookup_order", "search_kb", "billing_agent"):
         measured = summary["tools"][tool]
-        assert measured["calls"] == len(server[tool]) >= outcomes["ok"] and measured["failures"] == 0
+        assert (
+            measured["calls"] == len(server[tool]) >= outcomes["ok"] and measured["failures"] == 0
+        )
         for name, p in (("p50", 50), ("p95", 95)):
             expected = nearest_rank_ms(server[tool], p)
             assert expected is not None
@@ -77,20 +113,40 @@ def test_tool_percentiles_cadence_and_gates_match_the_simulators_log(tmp_path: P
     assert abs(summary["tools"]["lookup_order"]["p50"] - 300.0) <= 5.0
 
     inter = summary["streaming"]["inter_delta"]
-    print(f"inter-delta p50 {inter['p50']:.3f} ms, p99 {inter['p99']:.3f} ms over {inter['count']} gaps")
+    print(
+        f"inter-delta p50 {inter['p50']:.3f} ms, p99 {inter['p99']:.3f} ms over {inter['count']} gaps"
+    )
     assert abs(inter["p50"] - 20.0) <= 2.0
-    assert summary["streaming"]["chars_per_s"]["p50"] == pytest.approx(200.0, rel=0.1)  # 4 chars / 20 ms
+    assert summary["streaming"]["chars_per_s"]["p50"] == pytest.approx(
+        200.0, rel=0.1
+    )  # 4 chars / 20 ms
 
     run = next(r for r in runs if r["outcome"] == "ok")
     assert [t[0] for t in run["tools"]] == ["lookup_order", "search_kb", "billing_agent"]
     assert run["handoffs"] == 1 and run["tool_calls"] == 3 and run["trace_id"]
-    for field in ("run_started_ms", "thinking_ms", "intermediate_ms", "handoff_ms", "streaming_ms", "finish_ms", "inter_delta_p50_ms"):
+    for field in (
+        "run_started_ms",
+        "thinking_ms",
+        "intermediate_ms",
+        "handoff_ms",
+        "streaming_ms",
+        "finish_ms",
+        "inter_delta_p50_ms",
+    ):
         assert run[field] is not None, field
     assert summary["phases"]["thinking"]["count"] >= outcomes["ok"]
 
     if _chromium_available():  # the report's waterfall of a typical run, as Chromium renders it
         dom = _script(str(results), "--dump-dom").stdout
-        typical = dom[dom.index("A typical run"):]
+        typical = dom[dom.index("A typical run") :]
         typical = typical[: typical.index("</svg>")]
-        for phase in ("queue → run.started", "thinking", "lookup_order", "search_kb", "billing_agent (hand-over)", "streaming", "finish → done"):
+        for phase in (
+            "queue → run.started",
+            "thinking",
+            "lookup_order",
+            "search_kb",
+            "billing_agent (hand-over)",
+            "streaming",
+            "finish → done",
+        ):
             assert f'data-phase="{phase}"' in typical, phase

@@ -8,21 +8,36 @@ from wxo_load.edge.auth import AuthSettings, resolve_auth
 from wxo_load.edge.client import ChatClient, request_id
 from wxo_load.mock.process import SimulatorProcess
 
-SCENARIO = Scenario(name="t", agent_id="a", prompts=Prompts("script", ("hello",)), request=RequestSettings(stall_timeout_s=0.7, stream_timeout_s=20))
-PATIENT = Scenario(name="t", agent_id="a", prompts=Prompts("script", ("hello",)), request=RequestSettings(stall_timeout_s=10, stream_timeout_s=30))
+SCENARIO = Scenario(
+    name="t",
+    agent_id="a",
+    prompts=Prompts("script", ("hello",)),
+    request=RequestSettings(stall_timeout_s=0.7, stream_timeout_s=20),
+)
+PATIENT = Scenario(
+    name="t",
+    agent_id="a",
+    prompts=Prompts("script", ("hello",)),
+    request=RequestSettings(stall_timeout_s=10, stream_timeout_s=30),
+)
 
 
-def one_conversation(sim: SimulatorProcess, turns: int = 2, scenario: Scenario = SCENARIO) -> list[RunRecord]:
+def one_conversation(
+    sim: SimulatorProcess, turns: int = 2, scenario: Scenario = SCENARIO
+) -> list[RunRecord]:
     tokens, _ = resolve_auth(AuthSettings(), sim.url)
     client = ChatClient(sim.url, scenario, tokens)
     thread = client.create_thread("hello")
     records = []
     for turn in range(turns):
-        record = RunRecord(started_at_unix=0.0, user_id="u", conversation_id="c", turn_index=turn, request_id=request_id(), thread_id=thread.thread_id)
+        record = RunRecord(
+            started_at_unix=0.0,
+            user_id="u",
+            conversation_id="c",
+            turn_index=turn,
+            request_id=request_id(),
+            thread_id=thread.thread_id,
+        )
         records.append(client.stream_run(record, "hello").record)
     client.close()
     return records
-
-
-
-

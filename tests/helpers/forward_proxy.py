@@ -20,7 +20,9 @@ from raw_http_server import read_request
 class ForwardProxy:
     aliases: tuple[str, ...] = ("orchestrate.invalid",)
     require_auth: str | None = None
-    seen: list[str] = field(default_factory=list)  # "POST http://host:port/path", "CONNECT host:port"
+    seen: list[str] = field(
+        default_factory=list
+    )  # "POST http://host:port/path", "CONNECT host:port"
     auth_seen: list[str] = field(default_factory=list)
     port: int = 0
 
@@ -61,11 +63,20 @@ class ForwardProxy:
                 lines = raw.split(b"\r\n")
                 method, target, _ = lines[0].decode().split(" ", 2)
                 self.seen.append(f"{method} {target}")
-                auth = next((ln.split(b":", 1)[1].strip().decode() for ln in lines[1:] if ln.lower().startswith(b"proxy-authorization:")), None)
+                auth = next(
+                    (
+                        ln.split(b":", 1)[1].strip().decode()
+                        for ln in lines[1:]
+                        if ln.lower().startswith(b"proxy-authorization:")
+                    ),
+                    None,
+                )
                 if auth:
                     self.auth_seen.append(auth)
                 if self.require_auth and auth != self.require_auth:
-                    client.sendall(b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    client.sendall(
+                        b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    )
                     return
                 if method == "CONNECT":
                     upstream = self._upstream(target)

@@ -13,21 +13,41 @@ from wxo_load.core.records import ALL_METRICS
 _STAT_KEYS = ("count", "min", "mean", "p50", "p90", "p95", "p99", "p999", "max")
 
 
-def metric(count: int, p50: float, p95: float | None = None, p99: float | None = None,
-           max_ms: float | None = None) -> dict[str, Any]:
+def metric(
+    count: int,
+    p50: float,
+    p95: float | None = None,
+    p99: float | None = None,
+    max_ms: float | None = None,
+) -> dict[str, Any]:
     """A metric block; p90 and p95 default between p50 and p99, mean near p50."""
     if count == 0:
         return {"count": 0, **{k: None for k in _STAT_KEYS if k != "count"}}
     p95 = p95 if p95 is not None else p50 * 1.5
     p99 = p99 if p99 is not None else p95 * 1.2
     max_ms = max_ms if max_ms is not None else p99 * 1.1
-    return {"count": count, "min": p50 / 2, "mean": p50 * 1.1, "p50": p50, "p90": p95 * 0.9,
-            "p95": p95, "p99": p99, "p999": max_ms, "max": max_ms}
+    return {
+        "count": count,
+        "min": p50 / 2,
+        "mean": p50 * 1.1,
+        "p50": p50,
+        "p90": p95 * 0.9,
+        "p95": p95,
+        "p99": p99,
+        "p999": max_ms,
+        "max": max_ms,
+    }
 
 
-def make_summary(*, runs: int = 200, failed: dict[str, int] | None = None,
-                 first_text_p95: float = 800.0, duration_s: float = 20.0,
-                 conversations: int = 50, **metrics: dict[str, Any]) -> dict[str, Any]:
+def make_summary(
+    *,
+    runs: int = 200,
+    failed: dict[str, int] | None = None,
+    first_text_p95: float = 800.0,
+    duration_s: float = 20.0,
+    conversations: int = 50,
+    **metrics: dict[str, Any],
+) -> dict[str, Any]:
     """A consistent summary: `runs` runs of which `failed` per error class failed."""
     failed = dict(failed or {})
     n_failed = sum(failed.values())
@@ -42,32 +62,50 @@ def make_summary(*, runs: int = 200, failed: dict[str, int] | None = None,
         "schema": "wxo-load/summary/v1",
         "tool": {"name": "wxo-load", "version": "0.1.0"},
         "scenario": {"name": "ci", "file": "scenarios/ci.yaml", "config": {}},
-        "options": {"users": 5, "spawn_rate": 5.0, "run_time_s": duration_s, "processes": None,
-                    "workers": 1},
+        "options": {
+            "users": 5,
+            "spawn_rate": 5.0,
+            "run_time_s": duration_s,
+            "processes": None,
+            "workers": 1,
+        },
         "host": "http://127.0.0.1:4321",
         "started_at": "2026-11-21T07:00:00.000Z",
         "ended_at": "2026-11-21T07:00:20.000Z",
         "duration_s": duration_s,
         "users": {"peak": 5},
         "metrics": blocks,
-        "runs": {"total": runs, "ok": ok, "failed": n_failed,
-                 "error_rate": n_failed / runs if runs else 0.0,
-                 "by_outcome": {"ok": ok, **failed}},
-        "conversations": {"total": conversations, "ok": conversations, "failed": 0,
-                          "by_outcome": {"ok": conversations}},
-        "throughput": {"runs_per_s": runs / duration_s,
-                       "conversations_per_s": conversations / duration_s,
-                       "answer_chars_per_s": 300.0 * ok / duration_s},
+        "runs": {
+            "total": runs,
+            "ok": ok,
+            "failed": n_failed,
+            "error_rate": n_failed / runs if runs else 0.0,
+            "by_outcome": {"ok": ok, **failed},
+        },
+        "conversations": {
+            "total": conversations,
+            "ok": conversations,
+            "failed": 0,
+            "by_outcome": {"ok": conversations},
+        },
+        "throughput": {
+            "runs_per_s": runs / duration_s,
+            "conversations_per_s": conversations / duration_s,
+            "answer_chars_per_s": 300.0 * ok / duration_s,
+        },
         "by_turn": {
-            "first": {"runs": min(conversations, ok),
-                      "metrics": {"first_text": metric(min(conversations, ok), 900.0, 1200.0)}},
-            "follow_up": {"runs": follow,
-                          "metrics": {"first_text": metric(follow, 500.0, 700.0)}},
+            "first": {
+                "runs": min(conversations, ok),
+                "metrics": {"first_text": metric(min(conversations, ok), 900.0, 1200.0)},
+            },
+            "follow_up": {"runs": follow, "metrics": {"first_text": metric(follow, 500.0, 700.0)}},
         },
         "load_generator": {
             "client_lag": {"count": 1000, "p50": 0.4, "p99": 3.0, "max": 12.0},
             "schedule_lag": {"count": runs, "p50": 1.0, "p99": 8.0, "max": 20.0},
-            "cpu_percent_max": 55.0, "trustworthy": True, "warnings": [],
+            "cpu_percent_max": 55.0,
+            "trustworthy": True,
+            "warnings": [],
         },
         "timeline": [{"t_s": 0.0, "users": 0, "runs": 0, "errors": 0}],
     }

@@ -22,14 +22,35 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_locust(args: list[str], *, home: Path, timeout_s: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_locust(
+    args: list[str], *, home: Path, timeout_s: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`locust -f locustfile.py --headless ARGS` as a subprocess, from the repository root."""
-    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary", *args]
-    return subprocess.run(cmd, cwd=REPO, env=env or clean_env(home), capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+    cmd = [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--only-summary",
+        *args,
+    ]
+    return subprocess.run(
+        cmd,
+        cwd=REPO,
+        env=env or clean_env(home),
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
 
 
 def write_scenario(path: Path, text: str) -> Path:

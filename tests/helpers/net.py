@@ -25,4 +25,3 @@ def wait_until(check: Callable[[], bool], timeout_s: float = 20.0) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError("timed out")
-

@@ -21,9 +21,11 @@ ANSWERS: dict[str, bytes] = {
     "/chunked": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
     + b"%x;ext=1\r\n%s|\r\n" % (len(BODY[:30]), BODY[:30])
     + b"%x\r\n%s\r|\n0\r\nX-Trailer: 1\r\n|\r\n" % (len(BODY[30:]), BODY[30:]),
-    "/length": b"HTTP/1.1 201 Created\r\nContent-Length: %d\r\n\r\n%s|%s" % (len(BODY), BODY[:10], BODY[10:]),
+    "/length": b"HTTP/1.1 201 Created\r\nContent-Length: %d\r\n\r\n%s|%s"
+    % (len(BODY), BODY[:10], BODY[10:]),
     "/close": b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + BODY[:20] + b"|" + BODY[20:],
-    "/gzip": b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s" % (len(GZ), GZ),
+    "/gzip": b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s"
+    % (len(GZ), GZ),
     "/broken": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789",
     "/continue": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
     "/notkeepalive": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",

@@ -11,8 +11,14 @@ from wxo_load.core.stats import MetricsBook, build_summary
 from wxo_load.edge.results import ResultsWriter
 
 
-def synthetic_results(directory: Path, *, seed: int = 1, users: int = 30, duration_s: float = 60.0,
-                      scenario_name: str = "synthetic") -> dict[str, Any]:
+def synthetic_results(
+    directory: Path,
+    *,
+    seed: int = 1,
+    users: int = 30,
+    duration_s: float = 60.0,
+    scenario_name: str = "synthetic",
+) -> dict[str, Any]:
     """Write a realistic results directory: ramp-up, 3-turn conversations, an error burst."""
     rng = random.Random(seed)
     book = MetricsBook()
@@ -22,14 +28,28 @@ def synthetic_results(directory: Path, *, seed: int = 1, users: int = 30, durati
         t = user * 10.0 / users  # ramp up over 10 s
         conv_index = 0
         while t < duration_s - 1:
-            conv = ConversationRecord(T0 + t, f"u{user}", f"u{user}-c{conv_index}", thread_id=f"th-{user}-{conv_index}",
-                                      turns_planned=3, worker=f"w{user % 2}")
+            conv = ConversationRecord(
+                T0 + t,
+                f"u{user}",
+                f"u{user}-c{conv_index}",
+                thread_id=f"th-{user}-{conv_index}",
+                turns_planned=3,
+                worker=f"w{user % 2}",
+            )
             conv.thread_create_ms = rng.lognormvariate(3.6, 0.3)
             t += conv.thread_create_ms / 1000
             for turn in range(3):
-                run = RunRecord(T0 + t, f"u{user}", conv.conversation_id, turn, f"req-{user}-{conv_index}-{turn}",
-                                thread_id=conv.thread_id, run_id=f"run-{len(runs)}", worker=conv.worker,
-                                schedule_lag_ms=rng.uniform(0, 2))
+                run = RunRecord(
+                    T0 + t,
+                    f"u{user}",
+                    conv.conversation_id,
+                    turn,
+                    f"req-{user}-{conv_index}-{turn}",
+                    thread_id=conv.thread_id,
+                    run_id=f"run-{len(runs)}",
+                    worker=conv.worker,
+                    schedule_lag_ms=rng.uniform(0, 2),
+                )
                 failed = _fail(rng, run, t)
                 if not failed:
                     _run_timings(rng, run, 1.25 if turn == 0 else 1.0)
@@ -58,8 +78,17 @@ def synthetic_results(directory: Path, *, seed: int = 1, users: int = 30, durati
         for s in range(int(duration_s) + 1)
     ]
     meta = {
-        "scenario": {"name": scenario_name, "file": "scenarios/synthetic.yaml", "config": {"turns": 3}},
-        "options": {"users": users, "spawn_rate": users / 10, "run_time_s": duration_s, "processes": 2},
+        "scenario": {
+            "name": scenario_name,
+            "file": "scenarios/synthetic.yaml",
+            "config": {"turns": 3},
+        },
+        "options": {
+            "users": users,
+            "spawn_rate": users / 10,
+            "run_time_s": duration_s,
+            "processes": 2,
+        },
         "host": "http://127.0.0.1:4321",
         "started_at": T0,
         "ended_at": T0 + duration_s,
@@ -102,10 +131,12 @@ def _fail(rng: random.Random, run: RunRecord, at_s: float) -> bool:
         run.run_started_ms = rng.lognormvariate(4.6, 0.3)
         run.total_ms = 30_000.0
     elif roll < 0.025:
-        run.outcome, run.error_detail = "run_failed", "run.failed: tool call failed (token=abcdef123456789)"
+        run.outcome, run.error_detail = (
+            "run_failed",
+            "run.failed: tool call failed (token=abcdef123456789)",
+        )
         run.run_started_ms = rng.lognormvariate(4.6, 0.3)
         run.total_ms = 900.0
     else:
         return False
     return True
-

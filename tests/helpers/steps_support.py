@@ -19,11 +19,21 @@ def step(*details: dict[str, Any]) -> dict[str, Any]:
 
 
 def text(chunk: str) -> dict[str, Any]:
-    return ev("message.delta", delta={"role": "assistant", "content": [{"response_type": "text", "text": chunk}]})
+    return ev(
+        "message.delta",
+        delta={"role": "assistant", "content": [{"response_type": "text", "text": chunk}]},
+    )
 
 
 def run_of(timeline: list[tuple[float, dict[str, Any]]]) -> RunRecord:
-    record = RunRecord(started_at_unix=0.0, user_id="u", conversation_id="c", turn_index=0, request_id="r", thread_id=T)
+    record = RunRecord(
+        started_at_unix=0.0,
+        user_id="u",
+        conversation_id="c",
+        turn_index=0,
+        request_id="r",
+        thread_id=T,
+    )
     tracker = RunTracker(record, 0.0, 0.0)
     for at_ms, event in timeline:
         if tracker.on_event(event, at_ms / 1000.0):
@@ -36,16 +46,86 @@ def two_tools_and_a_handoff() -> list[tuple[float, dict[str, Any]]]:
     return [
         (10, ev("run.started")),
         (15, ev("run.step.thinking")),
-        (100, step({"type": "tool_calls", "tool_calls": [{"id": "c1", "name": "lookup_order", "args": {}}]})),
-        (102, step({"type": "tool_call", "id": "x", "name": "lookup_order", "args": {}, "tool_call_id": "c1"})),
-        (400, step({"type": "tool_response", "name": "lookup_order", "content": "{}", "tool_call_id": "c1"})),
-        (450, step({"type": "tool_calls", "tool_calls": [{"id": "c2", "name": "search_kb", "args": {}}]})),
-        (650, step({"type": "tool_response", "name": "search_kb", "content": "[]", "tool_call_id": "c2"})),
-        (700, step({"type": "tool_call", "id": "h", "name": "billing_agent", "args": {}, "tool_call_id": "c3"})),
-        (900, step({"type": "tool_response", "name": "billing_agent", "content": "ok", "tool_call_id": "c3"})),
-        (950, text("ab")), (970, text("cd")), (990, text("ef")), (1010, text("gh")),
+        (
+            100,
+            step(
+                {
+                    "type": "tool_calls",
+                    "tool_calls": [{"id": "c1", "name": "lookup_order", "args": {}}],
+                }
+            ),
+        ),
+        (
+            102,
+            step(
+                {
+                    "type": "tool_call",
+                    "id": "x",
+                    "name": "lookup_order",
+                    "args": {},
+                    "tool_call_id": "c1",
+                }
+            ),
+        ),
+        (
+            400,
+            step(
+                {
+                    "type": "tool_response",
+                    "name": "lookup_order",
+                    "content": "{}",
+                    "tool_call_id": "c1",
+                }
+            ),
+        ),
+        (
+            450,
+            step(
+                {
+                    "type": "tool_calls",
+                    "tool_calls": [{"id": "c2", "name": "search_kb", "args": {}}],
+                }
+            ),
+        ),
+        (
+            650,
+            step(
+                {
+                    "type": "tool_response",
+                    "name": "search_kb",
+                    "content": "[]",
+                    "tool_call_id": "c2",
+                }
+            ),
+        ),
+        (
+            700,
+            step(
+                {
+                    "type": "tool_call",
+                    "id": "h",
+                    "name": "billing_agent",
+                    "args": {},
+                    "tool_call_id": "c3",
+                }
+            ),
+        ),
+        (
+            900,
+            step(
+                {
+                    "type": "tool_response",
+                    "name": "billing_agent",
+                    "content": "ok",
+                    "tool_call_id": "c3",
+                }
+            ),
+        ),
+        (950, text("ab")),
+        (970, text("cd")),
+        (990, text("ef")),
+        (1010, text("gh")),
         (1020, ev("message.created", message=message)),
         (1030, ev("run.completed")),
         (1031, ev("done")),
     ]
-

@@ -83,7 +83,13 @@ class State:
             serial = self.issued
         now = time.time()
         exp = int(now + self.ttl_s)
-        claims = {"sub": "load-tester", "iat": int(now), "exp": exp, "serial": serial, "iss": self.kind}
+        claims = {
+            "sub": "load-tester",
+            "iat": int(now),
+            "exp": exp,
+            "serial": serial,
+            "iss": self.kind,
+        }
         head = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
         body = _b64(json.dumps(claims, separators=(",", ":")).encode())
         sig = _b64(hmac.new(self.key, f"{head}.{body}".encode(), hashlib.sha256).digest())
@@ -93,7 +99,9 @@ class State:
         parts = token.split(".")
         if len(parts) != 3:
             return False
-        expected = _b64(hmac.new(self.key, f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest())
+        expected = _b64(
+            hmac.new(self.key, f"{parts[0]}.{parts[1]}".encode(), hashlib.sha256).digest()
+        )
         if not hmac.compare_digest(expected, parts[2]):
             return False
         claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
@@ -129,11 +137,16 @@ class Handler(BaseHTTPRequestHandler):
         st = self.state
         if path == "/stats":
             with st.lock:
-                self._send(200, {
-                    "issued": st.issued, "bad_requests": st.bad_requests,
-                    "checks_ok": st.checks_ok, "checks_rejected": st.checks_rejected,
-                    "exchange_delay_s": st.delay_s,
-                })
+                self._send(
+                    200,
+                    {
+                        "issued": st.issued,
+                        "bad_requests": st.bad_requests,
+                        "checks_ok": st.checks_ok,
+                        "checks_rejected": st.checks_rejected,
+                        "exchange_delay_s": st.delay_s,
+                    },
+                )
         elif path == "/check":
             auth = self.headers.get("Authorization", "")
             ok = auth.startswith("Bearer ") and st.valid(auth[7:])
@@ -163,7 +176,10 @@ class Handler(BaseHTTPRequestHandler):
         check = {"ibm_iam": self._check_iam, "cpd": self._check_cpd}.get(st.kind, self._check_mcsp)
         problem = check(raw, parts.query)
         if problem == "key":
-            self._send(400, {"errorCode": "BXNIM0415E", "errorMessage": "Provided API key could not be found."})
+            self._send(
+                400,
+                {"errorCode": "BXNIM0415E", "errorMessage": "Provided API key could not be found."},
+            )
             return
         if problem:
             return self._bad(problem)
@@ -175,14 +191,22 @@ class Handler(BaseHTTPRequestHandler):
         if st.kind == "cpd":
             body = {"_messageCode_": "200", "message": "Success", "token": token}
         elif st.kind == "ibm_iam":
-            body = {"access_token": token, "refresh_token": "not_supported", "token_type": "Bearer",
-                    "expires_in": expires_in, "expiration": exp, "scope": "ibm openid"}
+            body = {
+                "access_token": token,
+                "refresh_token": "not_supported",
+                "token_type": "Bearer",
+                "expires_in": expires_in,
+                "expiration": exp,
+                "scope": "ibm openid",
+            }
         else:
             body = {"token": token, "token_type": "jwt", "expires_in": expires_in}
         self._send(200, body)
 
     def _check_iam(self, raw: bytes, query: str) -> str | None:
-        if not (self.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded"):
+        if not (self.headers.get("Content-Type") or "").startswith(
+            "application/x-www-form-urlencoded"
+        ):
             return "Content-Type must be application/x-www-form-urlencoded"
         form = parse_qs(raw.decode(), keep_blank_values=True)
         if sorted(form) != ["apikey", "grant_type"] or any(len(v) != 1 for v in form.values()):
@@ -205,8 +229,11 @@ class Handler(BaseHTTPRequestHandler):
         body = self._json_body(raw)
         if isinstance(body, str):
             return body
-        if not isinstance(body, dict) or sorted(body) not in (["api_key", "username"], ["password", "username"]):
-            return "body must be {\"username\", \"api_key\"} or {\"username\", \"password\"}"
+        if not isinstance(body, dict) or sorted(body) not in (
+            ["api_key", "username"],
+            ["password", "username"],
+        ):
+            return 'body must be {"username", "api_key"} or {"username", "password"}'
         secret = body.get("api_key") or body.get("password")
         return "key" if body["username"] != CPD_USERNAME or secret != self.state.api_key else None
 
@@ -215,7 +242,7 @@ class Handler(BaseHTTPRequestHandler):
         if isinstance(body, str):
             return body
         if not isinstance(body, dict) or sorted(body) != ["apikey"]:
-            return "body must be exactly {\"apikey\": ...}"
+            return 'body must be exactly {"apikey": ...}'
         if self.state.kind == "mcsp_v2":
             header = self.headers.get("X-API-Key")
             if header is None:
@@ -266,14 +293,36 @@ def main(argv: list[str] | None = None) -> None:
 class TokenServer:
     """A token server subprocess for tests: `with TokenServer("mcsp", ttl=3) as ts: ts.url`."""
 
-    def __init__(self, kind: str, ttl: float = 3600.0, delay: float = 0.0,
-                 api_key: str = DEFAULT_API_KEY, max_lifetime: float = 300.0) -> None:
+    def __init__(
+        self,
+        kind: str,
+        ttl: float = 3600.0,
+        delay: float = 0.0,
+        api_key: str = DEFAULT_API_KEY,
+        max_lifetime: float = 300.0,
+    ) -> None:
         self.kind = kind
         self.api_key = api_key
         self._proc = subprocess.Popen(
-            [sys.executable, __file__, "--kind", kind, "--ttl", str(ttl), "--port", "0",
-             "--delay", str(delay), "--api-key", api_key, "--max-lifetime", str(max_lifetime)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                __file__,
+                "--kind",
+                kind,
+                "--ttl",
+                str(ttl),
+                "--port",
+                "0",
+                "--delay",
+                str(delay),
+                "--api-key",
+                api_key,
+                "--max-lifetime",
+                str(max_lifetime),
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self._proc.stdout is not None
         line = self._proc.stdout.readline()
@@ -286,7 +335,9 @@ class TokenServer:
         return httpx.get(f"{self.url}/stats", timeout=5).json()
 
     def check(self, token: str) -> int:
-        return httpx.get(f"{self.url}/check", headers={"Authorization": f"Bearer {token}"}, timeout=5).status_code
+        return httpx.get(
+            f"{self.url}/check", headers={"Authorization": f"Bearer {token}"}, timeout=5
+        ).status_code
 
     def revoke(self) -> None:
         httpx.post(f"{self.url}/revoke", timeout=5).raise_for_status()

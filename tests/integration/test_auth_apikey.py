@@ -56,7 +56,9 @@ def test_a_refused_api_key_gives_an_error_that_says_what_to_do_and_hides_the_key
 def test_an_unreachable_token_service_is_reported_with_its_url() -> None:
     with TokenServer("mcsp") as ts:
         url = ts.url
-    provider = resolve_auth(AuthSettings(api_key="k" * 40, auth_type="mcsp", iam_url=url), SAAS_HOST)[0]
+    provider = resolve_auth(
+        AuthSettings(api_key="k" * 40, auth_type="mcsp", iam_url=url), SAAS_HOST
+    )[0]
     with pytest.raises(AuthError) as caught:
         provider.token()
     assert "cannot connect" in str(caught.value) and url in str(caught.value)
@@ -66,7 +68,9 @@ def test_an_unreachable_token_service_is_reported_with_its_url() -> None:
 def test_auto_type_on_ibm_saas_falls_back_from_mcsp_to_mcsp_v2_like_the_adk() -> None:
     with TokenServer("mcsp_v2") as ts:
         settings = AuthSettings(api_key=ts.api_key, iam_url=ts.url)  # auth_type auto
-        provider, _ = resolve_auth(settings, "https://api.dl.watson-orchestrate.ibm.com/instances/abc")
+        provider, _ = resolve_auth(
+            settings, "https://api.dl.watson-orchestrate.ibm.com/instances/abc"
+        )
         assert isinstance(provider, ApiKeyProvider) and provider.auth_type == "mcsp"
         assert ts.check(provider.token()) == 200
         assert provider.auth_type == "mcsp_v2"
@@ -93,7 +97,9 @@ def test_concurrent_callers_without_a_token_cause_exactly_one_exchange() -> None
     with TokenServer("mcsp", delay=0.4) as ts:
         provider = _provider(ts)
         results: list[str] = []
-        threads = [threading.Thread(target=lambda: results.append(provider.token())) for _ in range(25)]
+        threads = [
+            threading.Thread(target=lambda: results.append(provider.token())) for _ in range(25)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -109,7 +115,9 @@ def test_near_expiry_one_caller_refreshes_while_the_others_keep_the_old_token() 
         old = provider.token()
         current = provider._current
         assert current is not None
-        time.sleep(max(current.refresh_at - time.monotonic(), 0) + 0.05)  # inside the refresh window
+        time.sleep(
+            max(current.refresh_at - time.monotonic(), 0) + 0.05
+        )  # inside the refresh window
         took: list[tuple[float, str]] = []
 
         def call() -> None:
@@ -142,7 +150,10 @@ def test_after_a_401_many_callers_refresh_the_stale_token_only_once() -> None:
         ts.revoke()
         assert ts.check(stale) == 401
         results: list[str] = []
-        threads = [threading.Thread(target=lambda: results.append(provider.refresh(stale))) for _ in range(10)]
+        threads = [
+            threading.Thread(target=lambda: results.append(provider.refresh(stale)))
+            for _ in range(10)
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -180,7 +191,9 @@ def test_under_gevent_one_exchange_serves_all_greenlets_and_the_loop_keeps_runni
     with TokenServer("ibm_iam", delay=0.5) as ts:
         out = subprocess.run(
             [sys.executable, "-c", GEVENT_SCRIPT, ts.url, str(root), ts.api_key],
-            capture_output=True, text=True, timeout=30,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         assert out.returncode == 0, out.stderr
         distinct, exchanges, max_gap_s = out.stdout.split()

@@ -31,23 +31,36 @@ def _key(prefix: str) -> str:
 
 def test_cpd_authorize_url_is_the_host_up_to_orchestrate() -> None:
     assert authorize_url(CPD_HOST) == "https://cpd-wxo.apps.example.com/icp4d-api/v1/authorize"
-    assert authorize_url("https://cpd.example.com:8443") == "https://cpd.example.com:8443/icp4d-api/v1/authorize"
-    assert authorize_url(CPD_HOST, "http://127.0.0.1:9") == "http://127.0.0.1:9/icp4d-api/v1/authorize"
+    assert (
+        authorize_url("https://cpd.example.com:8443")
+        == "https://cpd.example.com:8443/icp4d-api/v1/authorize"
+    )
+    assert (
+        authorize_url(CPD_HOST, "http://127.0.0.1:9") == "http://127.0.0.1:9/icp4d-api/v1/authorize"
+    )
 
 
 def test_a_url_starting_https_cpd_is_cloud_pak_for_data_in_auto_mode() -> None:
-    provider, _ = resolve_auth(AuthSettings(username=CPD_USERNAME, password="cpd-secret-pw-1"), CPD_HOST)
+    provider, _ = resolve_auth(
+        AuthSettings(username=CPD_USERNAME, password="cpd-secret-pw-1"), CPD_HOST
+    )
     assert isinstance(provider, CpdTokenProvider)
-    provider, _ = resolve_auth(AuthSettings(username=CPD_USERNAME, api_key="cpd-secret-key-1"), CPD_HOST)
+    provider, _ = resolve_auth(
+        AuthSettings(username=CPD_USERNAME, api_key="cpd-secret-key-1"), CPD_HOST
+    )
     assert isinstance(provider, CpdTokenProvider)
     assert "cpd-secret-key-1" not in provider.describe()
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("secret_field", ["api_key", "password"])
-def test_cpd_exchanges_user_and_secret_for_a_token_and_refreshes_it_before_exp(secret_field: str) -> None:
+def test_cpd_exchanges_user_and_secret_for_a_token_and_refreshes_it_before_exp(
+    secret_field: str,
+) -> None:
     with TokenServer("cpd", ttl=3) as ts:
-        settings = AuthSettings(auth_type="cpd", username=CPD_USERNAME, **{secret_field: ts.api_key})  # type: ignore[arg-type]
+        settings = AuthSettings(
+            auth_type="cpd", username=CPD_USERNAME, **{secret_field: ts.api_key}
+        )  # type: ignore[arg-type]
         provider, _ = resolve_auth(settings, f"{ts.url}/orchestrate/instances/1")
         assert isinstance(provider, CpdTokenProvider)
         first = provider.token()
@@ -65,7 +78,10 @@ def test_cpd_without_credentials_or_with_wrong_ones_says_what_to_set() -> None:
         resolve_auth(AuthSettings(auth_type="cpd"), CPD_HOST)
     with TokenServer("cpd") as ts:
         wrong = "wrong-cpd-password-77"
-        provider, _ = resolve_auth(AuthSettings(auth_type="cpd", username=CPD_USERNAME, password=wrong), f"{ts.url}/orchestrate")
+        provider, _ = resolve_auth(
+            AuthSettings(auth_type="cpd", username=CPD_USERNAME, password=wrong),
+            f"{ts.url}/orchestrate",
+        )
         with pytest.raises(AuthError) as caught:
             provider.token()
     assert "WXO_PASSWORD" in str(caught.value) and wrong not in str(caught.value)
@@ -84,15 +100,22 @@ def test_mcsp_key_kind_is_read_from_the_decoded_key() -> None:
 def test_the_v2_token_service_is_regional() -> None:
     germany = "https://api.germanywestcentral.watson-orchestrate.ibm.com/instances/1"
     other = "https://api.dl.watson-orchestrate.ibm.com/instances/1"
-    assert ApiKeyProvider(AuthSettings(api_key=_key("k2"), auth_type="mcsp"), germany).url.startswith(V2_GERMANY_BASE + "/api/2.0/")
-    assert ApiKeyProvider(AuthSettings(api_key=_key("k2")), other).url.startswith(V2_DEFAULT_BASE + "/api/2.0/")
+    assert ApiKeyProvider(
+        AuthSettings(api_key=_key("k2"), auth_type="mcsp"), germany
+    ).url.startswith(V2_GERMANY_BASE + "/api/2.0/")
+    assert ApiKeyProvider(AuthSettings(api_key=_key("k2")), other).url.startswith(
+        V2_DEFAULT_BASE + "/api/2.0/"
+    )
     assert ApiKeyProvider(AuthSettings(api_key=_key("k1")), other).auth_type == "mcsp"
 
 
 def test_a_k2_key_goes_straight_to_mcsp_v2() -> None:
     key = _key("k2")
     with TokenServer("mcsp_v2", api_key=key) as ts:
-        provider = ApiKeyProvider(AuthSettings(api_key=key, auth_type="mcsp", iam_url=ts.url), "https://api.dl.watson-orchestrate.ibm.com/instances/1")
+        provider = ApiKeyProvider(
+            AuthSettings(api_key=key, auth_type="mcsp", iam_url=ts.url),
+            "https://api.dl.watson-orchestrate.ibm.com/instances/1",
+        )
         assert provider.auth_type == "mcsp_v2"
         assert ts.check(provider.token()) == 200
         provider.close()
@@ -100,7 +123,10 @@ def test_a_k2_key_goes_straight_to_mcsp_v2() -> None:
 
 def test_plain_mcsp_with_a_key_that_does_not_say_tries_v1_then_v2() -> None:
     with TokenServer("mcsp_v2") as ts:  # the v1 path answers 404 there
-        provider = ApiKeyProvider(AuthSettings(api_key=ts.api_key, auth_type="mcsp", iam_url=ts.url), "https://api.dl.watson-orchestrate.ibm.com/instances/1")
+        provider = ApiKeyProvider(
+            AuthSettings(api_key=ts.api_key, auth_type="mcsp", iam_url=ts.url),
+            "https://api.dl.watson-orchestrate.ibm.com/instances/1",
+        )
         assert ts.check(provider.token()) == 200
         assert provider.auth_type == "mcsp_v2"
         provider.close()
@@ -112,7 +138,14 @@ def test_plain_mcsp_with_a_key_that_does_not_say_tries_v1_then_v2() -> None:
 def _adk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **entry: object) -> None:
     config = tmp_path / ".config/orchestrate/config.yaml"
     config.parent.mkdir(parents=True)
-    config.write_text(yaml.safe_dump({"context": {"active_environment": "prod"}, "environments": {"prod": {"wxo_url": CPD_HOST, **entry}}}))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "context": {"active_environment": "prod"},
+                "environments": {"prod": {"wxo_url": CPD_HOST, **entry}},
+            }
+        )
+    )
     monkeypatch.setenv("HOME", str(tmp_path))
 
 
@@ -126,23 +159,49 @@ def _adk_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **entry: object) 
         ({}, True, None),  # CPD (https://cpd...) without a setting: off, as the ADK does
     ],
 )
-def test_the_adk_environment_tls_settings_are_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entry: dict[str, object], insecure: bool, ca_bundle: str | None) -> None:
+def test_the_adk_environment_tls_settings_are_honoured(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    entry: dict[str, object],
+    insecure: bool,
+    ca_bundle: str | None,
+) -> None:
     _adk_home(tmp_path, monkeypatch, **entry)
     settings = tls_for_target(AuthSettings(token="t" * 20), CPD_HOST)
     assert (settings.insecure, settings.ca_bundle) == (insecure, ca_bundle)
-    assert tls_for_target(AuthSettings(token="t" * 20, ca_bundle="/mine.pem"), CPD_HOST).insecure is False  # the user's choice wins
+    assert (
+        tls_for_target(AuthSettings(token="t" * 20, ca_bundle="/mine.pem"), CPD_HOST).insecure
+        is False
+    )  # the user's choice wins
 
 
-def test_a_non_cpd_host_keeps_verification_and_the_cpd_default_is_logged(caplog: pytest.LogCaptureFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_non_cpd_host_keeps_verification_and_the_cpd_default_is_logged(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setattr(tlsdefaults, "_said", set())
-    assert tls_for_target(AuthSettings(), "https://api.us-south.watson-orchestrate.cloud.ibm.com/instances/1").insecure is False
+    assert (
+        tls_for_target(
+            AuthSettings(), "https://api.us-south.watson-orchestrate.cloud.ibm.com/instances/1"
+        ).insecure
+        is False
+    )
     with caplog.at_level(logging.WARNING, logger="wxo_load.auth"):
-        assert tls_for_target(AuthSettings(auth_type="cpd"), "https://onprem.example.com/orchestrate").insecure is True
-    assert "Cloud Pak for Data: TLS certificates are not verified" in caplog.text and "--ca-bundle" in caplog.text
+        assert (
+            tls_for_target(
+                AuthSettings(auth_type="cpd"), "https://onprem.example.com/orchestrate"
+            ).insecure
+            is True
+        )
+    assert (
+        "Cloud Pak for Data: TLS certificates are not verified" in caplog.text
+        and "--ca-bundle" in caplog.text
+    )
 
 
-def test_a_bad_verify_value_names_the_file_and_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_verify_value_names_the_file_and_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _adk_home(tmp_path, monkeypatch, bypass_ssl="maybe")
     with pytest.raises(ConfigError, match="bypass_ssl"):
         load_environment(home=tmp_path)

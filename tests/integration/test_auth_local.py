@@ -29,7 +29,9 @@ def _thread_status(url: str, token: str) -> int:
     return response.status_code
 
 
-def test_local_login_yields_a_tenant_token_the_simulator_accepts(sim: process.SimulatorProcess) -> None:
+def test_local_login_yields_a_tenant_token_the_simulator_accepts(
+    sim: process.SimulatorProcess,
+) -> None:
     provider, host = resolve_auth(AuthSettings(), sim.url)
     assert isinstance(provider, LocalLoginProvider) and host == sim.url
     token = provider.token()
@@ -40,7 +42,9 @@ def test_local_login_yields_a_tenant_token_the_simulator_accepts(sim: process.Si
 
 
 @pytest.mark.slow
-def test_local_login_renews_a_three_second_token_before_the_simulator_refuses_it(sim: process.SimulatorProcess) -> None:
+def test_local_login_renews_a_three_second_token_before_the_simulator_refuses_it(
+    sim: process.SimulatorProcess,
+) -> None:
     provider, _ = resolve_auth(AuthSettings(), sim.url)
     statuses: list[int] = []
     deadline = time.monotonic() + 4.5
@@ -52,7 +56,9 @@ def test_local_login_renews_a_three_second_token_before_the_simulator_refuses_it
     provider.close()
 
 
-def test_local_login_with_a_wrong_password_says_which_user_was_refused(sim: process.SimulatorProcess) -> None:
+def test_local_login_with_a_wrong_password_says_which_user_was_refused(
+    sim: process.SimulatorProcess,
+) -> None:
     provider, _ = resolve_auth(AuthSettings(mode="local", password="not-the-password-123"), sim.url)
     with pytest.raises(AuthError) as caught:
         provider.token()

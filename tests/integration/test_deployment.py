@@ -22,39 +22,75 @@ SAAS = "https://api.us-south.watson-orchestrate.cloud.ibm.com/instances/abc-123"
 
 @pytest.mark.parametrize(
     "host",
-    ["http://localhost:4321", "http://127.0.0.1:4321", "http://[::1]:4321", "http://0.0.0.0:4321", "http://host.docker.internal:4321"],
+    [
+        "http://localhost:4321",
+        "http://127.0.0.1:4321",
+        "http://[::1]:4321",
+        "http://0.0.0.0:4321",
+        "http://host.docker.internal:4321",
+    ],
 )
 def test_the_adk_local_hosts_get_the_widget_paths(host: str) -> None:
     chosen = choose_deployment(host)
-    assert (chosen.kind, chosen.threads_path, chosen.runs_path) == ("local", "/api/v1/threads", "/api/v1/orchestrate/runs")
+    assert (chosen.kind, chosen.threads_path, chosen.runs_path) == (
+        "local",
+        "/api/v1/threads",
+        "/api/v1/orchestrate/runs",
+    )
 
 
-@pytest.mark.parametrize("host", [SAAS, "https://api.dl.watson-orchestrate.ibm.com/instances/1", "https://wxo.example.com", "http://127.0.0.1:9/instances/x"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        SAAS,
+        "https://api.dl.watson-orchestrate.ibm.com/instances/1",
+        "https://wxo.example.com",
+        "http://127.0.0.1:9/instances/x",
+    ],
+)
 def test_remote_hosts_and_any_instance_url_get_the_saas_paths(host: str) -> None:
     chosen = choose_deployment(host)
-    assert (chosen.kind, chosen.threads_path, chosen.runs_path) == ("remote", "/v1/orchestrate/threads", "/v1/orchestrate/runs")
+    assert (chosen.kind, chosen.threads_path, chosen.runs_path) == (
+        "remote",
+        "/v1/orchestrate/threads",
+        "/v1/orchestrate/runs",
+    )
 
 
 def test_a_forced_kind_wins_over_the_host_and_scenario_keys_override_each_path() -> None:
-    assert choose_deployment("http://localhost:4321", forced="remote").threads_path == "/v1/orchestrate/threads"
+    assert (
+        choose_deployment("http://localhost:4321", forced="remote").threads_path
+        == "/v1/orchestrate/threads"
+    )
     assert choose_deployment(SAAS, forced="local").threads_path == "/api/v1/threads"
     assert choose_deployment(SAAS, forced="saas").kind == "remote"
     custom = choose_deployment(SAAS, prefix="/api/v2", runs_path="/orchestrate/runs/stream")
-    assert (custom.threads_path, custom.runs_path) == ("/api/v2/orchestrate/threads", "/api/v2/orchestrate/runs/stream")
+    assert (custom.threads_path, custom.runs_path) == (
+        "/api/v2/orchestrate/threads",
+        "/api/v2/orchestrate/runs/stream",
+    )
     assert "overridden" in custom.why
     api = ApiPaths(deployment="local")
     assert deployment_for(SAAS, api).kind == "local"
-    assert deployment_for(SAAS, api, "remote").kind == "remote"  # --deployment wins over the scenario
+    assert (
+        deployment_for(SAAS, api, "remote").kind == "remote"
+    )  # --deployment wins over the scenario
 
 
 def test_an_unknown_kind_is_an_error_saying_what_is_allowed(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="expected auto, local"):
         deployment_kind(SAAS, "cloud")
     path = tmp_path / "s.yaml"
-    path.write_text(f"name: s\nagent_id: {AGENT_ID}\nprompts: [hi]\napi:\n  deployment: cloud\n", encoding="utf-8")
+    path.write_text(
+        f"name: s\nagent_id: {AGENT_ID}\nprompts: [hi]\napi:\n  deployment: cloud\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match=r"api.deployment"):
         load_scenario(path)
-    path.write_text(f"name: s\nagent_id: {AGENT_ID}\nprompts: [hi]\napi:\n  deployment: remote\n", encoding="utf-8")
+    path.write_text(
+        f"name: s\nagent_id: {AGENT_ID}\nprompts: [hi]\napi:\n  deployment: remote\n",
+        encoding="utf-8",
+    )
     loaded = load_scenario(path)
     assert loaded.api.deployment == "remote"
     assert Scenario.from_wire(loaded.to_wire()).api == loaded.api
@@ -62,7 +98,11 @@ def test_an_unknown_kind_is_an_error_saying_what_is_allowed(tmp_path: Path) -> N
 
 def test_the_describe_line_names_kind_and_full_urls() -> None:
     text = choose_deployment(SAAS).describe(SAAS)
-    assert "remote" in text and f"{SAAS}/v1/orchestrate/threads" in text and f"{SAAS}/v1/orchestrate/runs" in text
+    assert (
+        "remote" in text
+        and f"{SAAS}/v1/orchestrate/threads" in text
+        and f"{SAAS}/v1/orchestrate/runs" in text
+    )
 
 
 # -- the simulator's SaaS shape ----------------------------------------------------------------
@@ -74,15 +114,29 @@ def sim() -> Iterator[SimulatorProcess]:
         yield process
 
 
-def test_the_simulator_serves_the_saas_shape_under_instances_and_404s_the_wrong_one(sim: SimulatorProcess) -> None:
-    with httpx.Client(base_url=f"{sim.url}/instances/inst-1", timeout=10, headers=bearer("any")) as client:
-        for wrong in ("/v1/threads", "/api/v1/threads", "/api/v1/orchestrate/threads", "/v1/orchestrate/auth/token"):
+def test_the_simulator_serves_the_saas_shape_under_instances_and_404s_the_wrong_one(
+    sim: SimulatorProcess,
+) -> None:
+    with httpx.Client(
+        base_url=f"{sim.url}/instances/inst-1", timeout=10, headers=bearer("any")
+    ) as client:
+        for wrong in (
+            "/v1/threads",
+            "/api/v1/threads",
+            "/api/v1/orchestrate/threads",
+            "/v1/orchestrate/auth/token",
+        ):
             assert client.post(wrong, json={"agent_id": AGENT_ID}).status_code == 404, wrong
-        assert client.post("/api/v1/orchestrate/runs" + RUN_QUERY, json=run_body(None)).status_code == 404
+        assert (
+            client.post("/api/v1/orchestrate/runs" + RUN_QUERY, json=run_body(None)).status_code
+            == 404
+        )
         created = client.post("/v1/orchestrate/threads", json={"title": "hi", "agent_id": AGENT_ID})
         assert created.status_code == 201, created.text
         thread_id = created.json()["thread_id"]
-        with client.stream("POST", "/v1/orchestrate/runs" + RUN_QUERY, json=run_body(thread_id)) as answer:
+        with client.stream(
+            "POST", "/v1/orchestrate/runs" + RUN_QUERY, json=run_body(thread_id)
+        ) as answer:
             assert answer.status_code == 200
             assert '"done"' in answer.read().decode()
 
@@ -103,14 +157,25 @@ def _converse(client: ChatClient) -> tuple[str, str | None]:
     thread = client.create_thread("hello")
     if thread.outcome != OK:
         return thread.outcome, None
-    record = RunRecord(started_at_unix=0.0, user_id="u", conversation_id="c", turn_index=0, request_id=str(uuid.uuid4()), thread_id=thread.thread_id)
+    record = RunRecord(
+        started_at_unix=0.0,
+        user_id="u",
+        conversation_id="c",
+        turn_index=0,
+        request_id=str(uuid.uuid4()),
+        thread_id=thread.thread_id,
+    )
     return thread.outcome, client.stream_run(record, "hello").record.outcome
 
 
-def test_the_client_completes_runs_on_an_instance_url_and_the_wrong_shape_is_http_404(sim: SimulatorProcess) -> None:
+def test_the_client_completes_runs_on_an_instance_url_and_the_wrong_shape_is_http_404(
+    sim: SimulatorProcess,
+) -> None:
     host = f"{sim.url}/instances/inst-1"
     right = ChatClient(host, _scenario(), _AnyToken())
-    wrong = ChatClient(host, _scenario(), _AnyToken(), deployment=choose_deployment(host, forced="local"))
+    wrong = ChatClient(
+        host, _scenario(), _AnyToken(), deployment=choose_deployment(host, forced="local")
+    )
     try:
         assert _converse(right) == (OK, OK)
         assert _converse(wrong) == ("http_404", None)
@@ -120,15 +185,27 @@ def test_the_client_completes_runs_on_an_instance_url_and_the_wrong_shape_is_htt
 
 
 def test_the_no_auth_simulator_has_no_login_and_chats_without_a_token() -> None:
-    with simulator("fast", seed=4, args=["--no-auth"]) as process, httpx.Client(base_url=process.url, timeout=10) as client:
-        assert client.post("/api/v1/auth/token", data={"username": "u", "password": "p"}).status_code == 404
+    with (
+        simulator("fast", seed=4, args=["--no-auth"]) as process,
+        httpx.Client(base_url=process.url, timeout=10) as client,
+    ):
+        assert (
+            client.post("/api/v1/auth/token", data={"username": "u", "password": "p"}).status_code
+            == 404
+        )
         created = client.post("/api/v1/threads", json={"title": "hi", "agent_id": AGENT_ID})
         assert created.status_code == 201, created.text
-        with client.stream("POST", "/api/v1/orchestrate/runs" + RUN_QUERY, json=run_body(created.json()["thread_id"])) as answer:
+        with client.stream(
+            "POST",
+            "/api/v1/orchestrate/runs" + RUN_QUERY,
+            json=run_body(created.json()["thread_id"]),
+        ) as answer:
             assert answer.status_code == 200 and '"done"' in answer.read().decode()
 
 
-def test_auto_mode_on_a_local_host_without_login_gets_no_token_and_says_what_to_set_on_401() -> None:
+def test_auto_mode_on_a_local_host_without_login_gets_no_token_and_says_what_to_set_on_401() -> (
+    None
+):
     from wxo_load.core.errors import AuthError
     from wxo_load.edge.auth import AuthSettings, LocalOrNoTokenProvider, resolve_auth
 

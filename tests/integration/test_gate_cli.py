@@ -16,8 +16,9 @@ from gates_support import make_summary, variant, write_results
 EXIT_OK, EXIT_HARNESS, EXIT_GATE_FAILED = 0, 2, 3
 
 
-def wxo_load(*args: str | Path, cwd: Path, step_summary: Path | None = None
-             ) -> subprocess.CompletedProcess[str]:
+def wxo_load(
+    *args: str | Path, cwd: Path, step_summary: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real command. GITHUB_STEP_SUMMARY is unset unless given, so tests running in
     GitHub Actions do not write into the job's own summary."""
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}
@@ -25,7 +26,11 @@ def wxo_load(*args: str | Path, cwd: Path, step_summary: Path | None = None
         env["GITHUB_STEP_SUMMARY"] = str(step_summary)
     return subprocess.run(
         [sys.executable, "-m", "wxo_load.cli", *map(str, args)],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=60,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -36,14 +41,26 @@ def failed_lines(stdout: str) -> list[str]:
 @pytest.fixture
 def results(tmp_path: Path) -> Path:
     """200 runs, 1% timeouts, first_text p95 800 ms, 10 runs/s."""
-    return write_results(tmp_path / "results" / "ci",
-                         make_summary(runs=200, failed={"timeout": 2}, first_text_p95=800.0))
+    return write_results(
+        tmp_path / "results" / "ci",
+        make_summary(runs=200, failed={"timeout": 2}, first_text_p95=800.0),
+    )
 
 
 def test_gate_passing_gates_exit_zero_and_write_outputs(results: Path, tmp_path: Path) -> None:
-    proc = wxo_load("gate", results, "--gate", "first_text.p95 < 3000ms", "--gate",
-                    "error_rate < 5%", "--gate", "runs >= 100", "--gate", "runs_per_s >= 5",
-                    cwd=tmp_path)
+    proc = wxo_load(
+        "gate",
+        results,
+        "--gate",
+        "first_text.p95 < 3000ms",
+        "--gate",
+        "error_rate < 5%",
+        "--gate",
+        "runs >= 100",
+        "--gate",
+        "runs_per_s >= 5",
+        cwd=tmp_path,
+    )
     assert proc.returncode == EXIT_OK, proc.stderr
     assert "gates: all 4 passed" in proc.stdout and failed_lines(proc.stdout) == []
     gates = json.loads((results / "gates.json").read_text())
@@ -56,8 +73,15 @@ def test_gate_passing_gates_exit_zero_and_write_outputs(results: Path, tmp_path:
 def test_gate_failing_percentile_exits_with_gate_code_and_names_it(
     results: Path, tmp_path: Path
 ) -> None:
-    proc = wxo_load("gate", results, "--gate", "first_text.p95 < 500ms", "--gate",
-                    "error_rate < 5%", cwd=tmp_path)
+    proc = wxo_load(
+        "gate",
+        results,
+        "--gate",
+        "first_text.p95 < 500ms",
+        "--gate",
+        "error_rate < 5%",
+        cwd=tmp_path,
+    )
     assert proc.returncode == EXIT_GATE_FAILED
     (line,) = failed_lines(proc.stdout)
     assert "first_text.p95 < 500ms" in line and "800 ms" in line
@@ -68,10 +92,20 @@ def test_gate_failing_percentile_exits_with_gate_code_and_names_it(
 
 
 def test_gate_failing_error_rate_from_injected_faults(tmp_path: Path) -> None:
-    faulty = write_results(tmp_path / "faulty", make_summary(
-        runs=400, failed={"http_503": 24, "timeout": 4}))
-    proc = wxo_load("gate", faulty, "--gate", "error_rate < 5%", "--gate",
-                    "error_rate.http_503 < 2%", "--gate", "error_rate.timeout <= 1%", cwd=tmp_path)
+    faulty = write_results(
+        tmp_path / "faulty", make_summary(runs=400, failed={"http_503": 24, "timeout": 4})
+    )
+    proc = wxo_load(
+        "gate",
+        faulty,
+        "--gate",
+        "error_rate < 5%",
+        "--gate",
+        "error_rate.http_503 < 2%",
+        "--gate",
+        "error_rate.timeout <= 1%",
+        cwd=tmp_path,
+    )
     assert proc.returncode == EXIT_GATE_FAILED
     failing = failed_lines(proc.stdout)
     assert len(failing) == 2
@@ -81,8 +115,17 @@ def test_gate_failing_error_rate_from_injected_faults(tmp_path: Path) -> None:
 
 def test_gate_failing_baseline_regression_names_it(results: Path, tmp_path: Path) -> None:
     baseline = write_results(tmp_path / "baseline", make_summary(first_text_p95=650.0))
-    proc = wxo_load("gate", results, "--regression", "first_text.p95 +10%", "--gate",
-                    "done.p99 +50ms", "--baseline", baseline / "summary.json", cwd=tmp_path)
+    proc = wxo_load(
+        "gate",
+        results,
+        "--regression",
+        "first_text.p95 +10%",
+        "--gate",
+        "done.p99 +50ms",
+        "--baseline",
+        baseline / "summary.json",
+        cwd=tmp_path,
+    )
     assert proc.returncode == EXIT_GATE_FAILED
     (line,) = failed_lines(proc.stdout)
     assert "first_text.p95 +10%" in line and "+23.1%" in line and "baseline 650 ms" in line
@@ -92,8 +135,7 @@ def test_gate_failing_baseline_regression_names_it(results: Path, tmp_path: Path
 
 def test_gate_too_few_runs_fails_instead_of_passing(tmp_path: Path) -> None:
     few = write_results(tmp_path / "few", make_summary(runs=12, conversations=4))
-    proc = wxo_load("gate", few, "--gate", "runs >= 100", "--gate", "error_rate < 5%",
-                    cwd=tmp_path)
+    proc = wxo_load("gate", few, "--gate", "runs >= 100", "--gate", "error_rate < 5%", cwd=tmp_path)
     assert proc.returncode == EXIT_GATE_FAILED
     (line,) = failed_lines(proc.stdout)
     assert "runs >= 100" in line
@@ -113,10 +155,11 @@ def test_gate_bad_expression_exits_2_before_touching_results(results: Path, tmp_
         (["missing-dir", "--gate", "runs >= 1"], "results directory missing-dir does not exist"),
         (["empty", "--gate", "runs >= 1"], "has no summary.json"),
         (["results/ci"], "no gates to evaluate"),
-        (["results/ci", "--regression", "first_text.p95 +10%"],
-         "regression gates need a baseline"),
-        (["results/ci", "--regression", "first_text.p95 +10%", "--baseline", "nowhere"],
-         "baseline nowhere does not exist"),
+        (["results/ci", "--regression", "first_text.p95 +10%"], "regression gates need a baseline"),
+        (
+            ["results/ci", "--regression", "first_text.p95 +10%", "--baseline", "nowhere"],
+            "baseline nowhere does not exist",
+        ),
     ],
 )
 def test_gate_unusable_input_exits_2_with_a_clear_message(
@@ -153,8 +196,9 @@ def test_gate_takes_gates_regressions_and_baseline_from_the_scenario(
     assert "+14.3%" in proc.stdout
     # --baseline on the command line wins over the scenario's
     write_results(tmp_path / "slow-baseline", make_summary(first_text_p95=790.0))
-    proc = wxo_load("gate", results, "--scenario", "ci.yaml", "--baseline", "slow-baseline",
-                    cwd=tmp_path)
+    proc = wxo_load(
+        "gate", results, "--scenario", "ci.yaml", "--baseline", "slow-baseline", cwd=tmp_path
+    )
     assert proc.returncode == EXIT_OK, proc.stdout + proc.stderr
 
 
@@ -171,19 +215,29 @@ def test_gate_without_options_reuses_the_gates_saved_with_the_results(tmp_path: 
     """As the Locust run saves them: the scenario's specs under scenario.config (min_runs
     kept), every gate's text under options.gates (with the run's --gate), the baseline."""
     write_results(tmp_path / "base", make_summary(first_text_p95=3000.0))
-    summary = variant(make_summary(runs=200, first_text_p95=4000.0), **{
-        "scenario.config": {"gates": ["first_text.p95 < 3000ms",
-                                      {"gate": "error_rate < 5%", "min_runs": 500}]},
-        "options.gates": ["first_text.p95 < 3000ms", "error_rate < 5%", "runs >= 10",
-                          "first_text.p95 +10%"],
-        "options.baseline": "base",
-    })
+    summary = variant(
+        make_summary(runs=200, first_text_p95=4000.0),
+        **{
+            "scenario.config": {
+                "gates": ["first_text.p95 < 3000ms", {"gate": "error_rate < 5%", "min_runs": 500}]
+            },
+            "options.gates": [
+                "first_text.p95 < 3000ms",
+                "error_rate < 5%",
+                "runs >= 10",
+                "first_text.p95 +10%",
+            ],
+            "options.baseline": "base",
+        },
+    )
     saved = write_results(tmp_path / "saved", summary)
     proc = wxo_load("gate", saved, cwd=tmp_path)
     assert proc.returncode == EXIT_GATE_FAILED, proc.stderr
     assert [line.split()[1:4] for line in failed_lines(proc.stdout)] == [
-        ["first_text.p95", "<", "3000ms"], ["error_rate", "<", "5%"],
-        ["first_text.p95", "+10%", "<="]]
+        ["first_text.p95", "<", "3000ms"],
+        ["error_rate", "<", "5%"],
+        ["first_text.p95", "+10%", "<="],
+    ]
     assert "only 200 runs, gate needs >= 500" in proc.stdout
     gates = json.loads((saved / "gates.json").read_text())
     assert gates["gates_from"] == "the gates saved in summary.json" and gates["total"] == 4
@@ -194,8 +248,17 @@ def test_gate_rerun_replaces_its_section_and_appends_to_github_step_summary(
 ) -> None:
     (results / "summary.md").write_text("## wxo-load: ci\n\nTimings\n")
     step_summary = tmp_path / "step.md"
-    codes = [wxo_load("gate", results, "--gate", f"first_text.p95 < {limit}", cwd=tmp_path,
-                      step_summary=step_summary).returncode for limit in ("500ms", "3s")]
+    codes = [
+        wxo_load(
+            "gate",
+            results,
+            "--gate",
+            f"first_text.p95 < {limit}",
+            cwd=tmp_path,
+            step_summary=step_summary,
+        ).returncode
+        for limit in ("500ms", "3s")
+    ]
     assert codes == [EXIT_GATE_FAILED, EXIT_OK]
     summary_md = (results / "summary.md").read_text()
     assert summary_md.startswith("## wxo-load: ci\n\nTimings\n")
@@ -207,18 +270,30 @@ def test_gate_no_write_leaves_results_untouched(results: Path, tmp_path: Path) -
     proc = wxo_load("gate", results, "--gate", "runs >= 1", "--no-write", cwd=tmp_path)
     assert proc.returncode == EXIT_OK
     assert sorted(p.name for p in results.iterdir()) == [
-        "conversations.jsonl", "runs.jsonl", "summary.json"]
+        "conversations.jsonl",
+        "runs.jsonl",
+        "summary.json",
+    ]
 
 
 def test_compare_prints_every_figure_with_delta_and_marks_worse(tmp_path: Path) -> None:
     before = write_results(tmp_path / "a", make_summary(first_text_p95=800.0))
-    after = write_results(tmp_path / "b", make_summary(
-        runs=150, failed={"http_503": 3}, first_text_p95=1000.0))
+    after = write_results(
+        tmp_path / "b", make_summary(runs=150, failed={"http_503": 3}, first_text_p95=1000.0)
+    )
     proc = wxo_load("compare", before, after / "summary.json", cwd=tmp_path)
     assert proc.returncode == EXIT_OK, proc.stderr
     rows = {line.split()[0]: line for line in proc.stdout.splitlines() if line.strip()}
-    assert rows["first_text.p95"].split()[1:] == ["800", "ms", "1000", "ms", "+200", "ms",
-                                                  "+25.0%", "worse"]
+    assert rows["first_text.p95"].split()[1:] == [
+        "800",
+        "ms",
+        "1000",
+        "ms",
+        "+200",
+        "ms",
+        "+25.0%",
+        "worse",
+    ]
     assert rows["runs_per_s"].endswith("-25.0%  worse")
     assert rows["error_rate.http_503"].endswith("new  worse")
     assert rows["done.p99"].split()[-1] == "+0.0%"  # unchanged: not marked

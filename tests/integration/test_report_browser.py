@@ -19,17 +19,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-
-
 def _png_pixels_not_blank(path: Path) -> float:
     """Share of non-zero bytes in the PNG's filtered scanlines: ~0 for a blank page."""
     data = path.read_bytes()
     position, idat = 8, b""
     while position < len(data):
-        (length,) = struct.unpack(">I", data[position:position + 4])
-        kind = data[position + 4:position + 8]
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
         if kind == b"IDAT":
-            idat += data[position + 8:position + 8 + length]
+            idat += data[position + 8 : position + 8 + length]
         position += 12 + length
     raw = zlib.decompress(idat)
     return sum(1 for b in raw[::97] if b) / len(raw[::97])
@@ -47,10 +45,20 @@ def test_report_renders_in_headless_chromium_with_every_chart_section(results_di
     assert result.returncode == 0, result.stderr
     dom = result.stdout
     assert 'data-report-ready="1"' in dom
-    for section in ("timings", "over-time", "distributions", "throughput", "errors", "turns", "load-generator"):
+    for section in (
+        "timings",
+        "over-time",
+        "distributions",
+        "throughput",
+        "errors",
+        "turns",
+        "load-generator",
+    ):
         assert f'id="{section}"' in dom
     assert dom.count("<svg") >= 18
-    assert "Runs completed per second, by outcome" in dom and "First text (time to first token)" in dom
+    assert (
+        "Runs completed per second, by outcome" in dom and "First text (time to first token)" in dom
+    )
 
 
 def test_screenshot_script_writes_a_full_non_blank_png(results_dir: Path, tmp_path: Path) -> None:

@@ -15,7 +15,15 @@ from wxo_load.core.stats import MetricsBook, build_summary
 from wxo_load.edge.report.html import build_report_html
 from wxo_load.edge.results import ResultsWriter
 
-PHASES = ("queue → run.started", "thinking", "lookup_order", "search_kb", "billing_agent (hand-over)", "streaming", "finish → done")
+PHASES = (
+    "queue → run.started",
+    "thinking",
+    "lookup_order",
+    "search_kb",
+    "billing_agent (hand-over)",
+    "streaming",
+    "finish → done",
+)
 
 
 def write_results(directory: Path, runs: int = 9) -> None:
@@ -36,8 +44,18 @@ def write_results(directory: Path, runs: int = 9) -> None:
 def test_runs_jsonl_keeps_each_phase_of_a_run_with_tools_and_a_handover(tmp_path: Path) -> None:
     write_results(tmp_path / "r")
     run = json.loads((tmp_path / "r" / "runs.jsonl").read_text().splitlines()[0])
-    assert run["tools"] == [["lookup_order", 100, 300], ["search_kb", 450, 200], ["billing_agent", 700, 200]]
-    assert (run["run_started_ms"], run["thinking_ms"], run["handoff_ms"], run["streaming_ms"], run["finish_ms"]) == (10, 90, 200, 70, 11)
+    assert run["tools"] == [
+        ["lookup_order", 100, 300],
+        ["search_kb", 450, 200],
+        ["billing_agent", 700, 200],
+    ]
+    assert (
+        run["run_started_ms"],
+        run["thinking_ms"],
+        run["handoff_ms"],
+        run["streaming_ms"],
+        run["finish_ms"],
+    ) == (10, 90, 200, 70, 11)
     assert run["intermediate_ms"] == 150 and run["handoffs"] == 1 and run["tool_calls"] == 3
 
 
@@ -46,13 +64,17 @@ def test_report_html_has_a_waterfall_per_typical_and_slowest_run(tmp_path: Path)
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     runs = [json.loads(x) for x in (tmp_path / "r" / "runs.jsonl").read_text().splitlines()]
     html = build_report_html(summary, runs, [])
-    assert 'id="where-time-goes"' in html and html.count('class="waterfall"') == 4  # typical + 3 slowest
+    assert (
+        'id="where-time-goes"' in html and html.count('class="waterfall"') == 4
+    )  # typical + 3 slowest
     for phase in PHASES:
         assert f'data-phase="{phase}"' in html
     assert "Tools by p95" in html and "Gaps between consecutive text deltas" in html
 
 
-@pytest.mark.skipif(not _chromium_available() and not os.environ.get("WXO_REQUIRE_BROWSER"), reason="needs Chromium")
+@pytest.mark.skipif(
+    not _chromium_available() and not os.environ.get("WXO_REQUIRE_BROWSER"), reason="needs Chromium"
+)
 def test_waterfall_renders_every_phase_in_headless_chromium(tmp_path: Path) -> None:
     directory = tmp_path / "20270115T080000Z-tools"
     write_results(directory)
@@ -60,7 +82,7 @@ def test_waterfall_renders_every_phase_in_headless_chromium(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     dom = result.stdout
     assert 'data-report-ready="1"' in dom and 'id="waterfall"' in dom
-    typical = dom[dom.index("A typical run"):]
+    typical = dom[dom.index("A typical run") :]
     typical = typical[: typical.index("</svg>")]
     for phase in PHASES:
         assert f'data-phase="{phase}"' in typical, phase
@@ -72,5 +94,5 @@ def test_summary_md_lists_tools_by_p95(tmp_path: Path) -> None:
 
     write_results(tmp_path / "r")
     markdown = summary_markdown(json.loads((tmp_path / "r" / "summary.json").read_text()))
-    tools = markdown[markdown.index("### Tools (ms)"):]
+    tools = markdown[markdown.index("### Tools (ms)") :]
     assert tools.index("lookup_order") < tools.index("search_kb")  # 300 ms before 200 ms

@@ -41,7 +41,12 @@ def jwt(exp: float | None, serial: str = "1") -> str:
     return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJlLW5vdC1jaGVja2Vk"
 
 
-def write_adk(home: Path, active: str | None, envs: dict[str, str], tokens: dict[str, tuple[str, float | None]]) -> None:
+def write_adk(
+    home: Path,
+    active: str | None,
+    envs: dict[str, str],
+    tokens: dict[str, tuple[str, float | None]],
+) -> None:
     config_dir = home / ".config" / "orchestrate"
     cache_dir = home / ".cache" / "orchestrate"
     config_dir.mkdir(parents=True, exist_ok=True)
@@ -79,12 +84,19 @@ def test_an_api_key_comes_next_and_takes_the_adk_environment_url_as_host(home: P
     write_adk(home, "prod", {"prod": AWS_SAAS}, {})
     provider, host = resolve_auth(AuthSettings(api_key="k" * 32), None)
     assert isinstance(provider, ApiKeyProvider)
-    assert host == AWS_SAAS and provider.auth_type == "mcsp"  # guessed from the host, as the ADK does
+    assert (
+        host == AWS_SAAS and provider.auth_type == "mcsp"
+    )  # guessed from the host, as the ADK does
 
 
 def test_with_a_fake_adk_config_the_active_environment_gives_host_and_token(home: Path) -> None:
     adk_token = jwt(time.time() + 7200)
-    write_adk(home, "prod", {"prod": SAAS + "/", "local": "http://localhost:4321"}, {"prod": (adk_token, time.time() + 7200)})
+    write_adk(
+        home,
+        "prod",
+        {"prod": SAAS + "/", "local": "http://localhost:4321"},
+        {"prod": (adk_token, time.time() + 7200)},
+    )
     provider, host = resolve_auth(AuthSettings(), None)
     assert isinstance(provider, AdkTokenProvider)
     assert host == SAAS
@@ -109,9 +121,16 @@ def test_an_adk_token_without_expiry_field_uses_the_jwt_exp(home: Path) -> None:
         resolve_auth(AuthSettings(mode="adk"), None)
 
 
-def test_wxo_env_picks_a_named_environment_and_an_unknown_name_lists_the_known_ones(home: Path) -> None:
+def test_wxo_env_picks_a_named_environment_and_an_unknown_name_lists_the_known_ones(
+    home: Path,
+) -> None:
     staging = jwt(time.time() + 3600, "staging")
-    write_adk(home, "prod", {"prod": SAAS, "staging": AWS_SAAS}, {"staging": (staging, time.time() + 3600)})
+    write_adk(
+        home,
+        "prod",
+        {"prod": SAAS, "staging": AWS_SAAS},
+        {"staging": (staging, time.time() + 3600)},
+    )
     provider, host = resolve_auth(AuthSettings(wxo_env="staging"), None)
     assert host == AWS_SAAS and provider.token() == staging
     with pytest.raises(AuthError) as caught:
@@ -124,7 +143,9 @@ def test_after_a_401_the_adk_provider_picks_up_a_token_renewed_by_the_adk(home: 
     write_adk(home, "prod", {"prod": SAAS}, {"prod": (first, time.time() + 3600)})
     provider, _ = resolve_auth(AuthSettings(mode="adk"), None)
     assert provider.token() == first
-    write_adk(home, "prod", {"prod": SAAS}, {"prod": (second, time.time() + 3600)})  # `orchestrate env activate`
+    write_adk(
+        home, "prod", {"prod": SAAS}, {"prod": (second, time.time() + 3600)}
+    )  # `orchestrate env activate`
     time.sleep(provider.min_refresh_interval_s + 0.05)
     assert provider.refresh(first) == second
     time.sleep(provider.min_refresh_interval_s + 0.05)

@@ -37,8 +37,13 @@ from wxo_load.gates import (
         ("runs_per_s > 2.5/s", "runs_per_s", ">", 2.5, "/s"),
         ("runs >= 100", "runs", ">=", 100.0, ""),
         ("first_text.count >= 50", "first_text.count", ">=", 50.0, ""),
-        ("by_turn.follow_up.first_text.p95 < 800ms", "by_turn.follow_up.first_text.p95", "<",
-         800.0, "ms"),
+        (
+            "by_turn.follow_up.first_text.p95 < 800ms",
+            "by_turn.follow_up.first_text.p95",
+            "<",
+            800.0,
+            "ms",
+        ),
         ("client_lag.p99 < 20ms", "client_lag.p99", "<", 20.0, "ms"),
         ("thread_create.p999 < 1e3ms", "thread_create.p999", "<", 1000.0, "ms"),
     ],
@@ -66,8 +71,10 @@ def test_parse_gate_normalises_figure_op_and_limit(
         ("runs >= 100ms", ['"ms" does not fit', "plain numbers"]),
         ("first_text.p95 == 3s", ['operator "=="', "< <= > >="]),
         ("first_text.p95 < -3s", ["cannot be negative"]),
-        ("p95 of first text is fast", ["not a gate expression", "FIGURE OP LIMIT",
-                                        '"error_rate < 1%"']),
+        (
+            "p95 of first text is fast",
+            ["not a gate expression", "FIGURE OP LIMIT", '"error_rate < 1%"'],
+        ),
         ("by_turn.third.first_text.p95 < 1s", ['unknown turn "third"']),
         ("by_turn.first.conversation.p95 < 1s", ["by_turn figures are per run"]),
         ("", ["empty gate expression"]),
@@ -215,7 +222,9 @@ def test_gate_on_a_metric_without_samples_fails() -> None:
     summary = make_summary(first_text=metric(0, 0))
     verdict = _one("first_text.p95 < 3000ms", summary)
     assert not verdict.passed
-    assert verdict.measured == "n/a" and verdict.reason == "only 0 first_text samples, gate needs >= 1"
+    assert (
+        verdict.measured == "n/a" and verdict.reason == "only 0 first_text samples, gate needs >= 1"
+    )
 
 
 def test_rate_gate_with_no_runs_fails() -> None:
@@ -307,7 +316,9 @@ def test_regression_fails_when_the_baseline_lacks_the_figure() -> None:
     del baseline["by_turn"]["follow_up"]["metrics"]["first_text"]
     verdict = _one("by_turn.follow_up.first_text.p95 +10%", make_summary(), baseline)
     assert not verdict.passed
-    assert verdict.reason == "no baseline figure: the baseline has no by_turn.follow_up.first_text.p95"
+    assert (
+        verdict.reason == "no baseline figure: the baseline has no by_turn.follow_up.first_text.p95"
+    )
 
 
 def test_regression_without_a_baseline_fails() -> None:
@@ -345,15 +356,22 @@ def test_abort_never_fires_on_gates_without_abort_or_still_within_limits() -> No
 
 def test_abort_never_fires_on_lower_limits_that_can_still_be_reached() -> None:
     early = make_summary(runs=30, duration_s=30.0)
-    assert abort_reason([_abort_gate("runs >= 1000"), _abort_gate("runs_per_s >= 50")], early) is None
+    assert (
+        abort_reason([_abort_gate("runs >= 1000"), _abort_gate("runs_per_s >= 50")], early) is None
+    )
 
 
 def test_abort_on_percentile_needs_min_samples_and_a_broken_limit() -> None:
     gate = _abort_gate("first_text.p95 < 1s")
-    assert abort_reason([gate], make_summary(runs=19, conversations=5, first_text_p95=4000.0)) is None
+    assert (
+        abort_reason([gate], make_summary(runs=19, conversations=5, first_text_p95=4000.0)) is None
+    )
     assert abort_reason([gate], make_summary(runs=200, first_text_p95=900.0)) is None
     verdict = abort_reason([gate], make_summary(runs=200, first_text_p95=4000.0))
-    assert verdict is not None and verdict.reason == "abort: 4 s is not < 1 s after 200 first_text samples"
+    assert (
+        verdict is not None
+        and verdict.reason == "abort: 4 s is not < 1 s after 200 first_text samples"
+    )
 
 
 def test_abort_on_max_or_count_is_final_from_the_first_sample() -> None:
@@ -366,7 +384,10 @@ def test_abort_on_max_or_count_is_final_from_the_first_sample() -> None:
 
 def test_abort_reports_the_first_gate_that_cannot_pass() -> None:
     summary = make_summary(runs=100, failed={"timeout": 30}, first_text_p95=5000.0)
-    gates = [_abort_gate("runs >= 10"), _abort_gate("first_text.p95 < 1s"),
-             _abort_gate("error_rate < 1%")]
+    gates = [
+        _abort_gate("runs >= 10"),
+        _abort_gate("first_text.p95 < 1s"),
+        _abort_gate("error_rate < 1%"),
+    ]
     verdict = abort_reason(gates, summary)
     assert verdict is not None and verdict.gate_text == "first_text.p95 < 1s"

@@ -70,7 +70,11 @@ def test_junit_xml_parses_and_has_one_testcase_per_gate_with_failures() -> None:
     assert suite is not None and suite.get("tests") == "4" and suite.get("failures") == "2"
     cases = suite.findall("testcase")
     assert [c.get("name") for c in cases] == [
-        "first_text.p95 < 3000ms", "error_rate < 1%", "runs >= 100", "first_text.p95 +10%"]
+        "first_text.p95 < 3000ms",
+        "error_rate < 1%",
+        "runs >= 100",
+        "first_text.p95 +10%",
+    ]
     failure = cases[1].find("failure")
     assert failure is not None and failure.get("message") == "error_rate < 1%: 2% is not < 1%"
     assert cases[0].find("failure") is None

@@ -32,7 +32,11 @@ def test_stages_arrival_and_search_are_read_and_survive_the_wire(tmp_path: Path)
         assert loaded.load.plan is not None
         assert Scenario.from_wire(loaded.to_wire()) == loaded
     arrival = scenario(tmp_path, "  arrival: {rate: 120/m}\n").load.plan
-    assert arrival is not None and arrival.arrival is not None and arrival.arrival.stages[0].rate_per_s == 2.0
+    assert (
+        arrival is not None
+        and arrival.arrival is not None
+        and arrival.arrival.stages[0].rate_per_s == 2.0
+    )
 
 
 @pytest.mark.parametrize(
@@ -42,31 +46,59 @@ def test_stages_arrival_and_search_are_read_and_survive_the_wire(tmp_path: Path)
         ("  stages: [{duration: 1m}]\n", "load.stages[0].users", "needs `duration`"),
         ("  stages: {duration: 1m}\n", "load.stages", "non-empty list"),
         ("  arrival: {rate: 5}\n", "load.arrival.rate", "with its unit, like 2/s"),
-        ("  arrival: {stages: [{duration: 10s, rate: 3}]}\n", "load.arrival.stages[0].rate", "like 2/s"),
+        (
+            "  arrival: {stages: [{duration: 10s, rate: 3}]}\n",
+            "load.arrival.stages[0].rate",
+            "like 2/s",
+        ),
         ("  arrival: {rate: 2/s, process: bursty}\n", "load.arrival.process", "poisson"),
         ("  arrival: {}\n", "load.arrival", "exactly one of `rate"),
-        ("  search: {users: {start: 5, step: 5, max: 60}}\n", "load.search.slo", "needs the objective"),
-        ("  search: {users: {start: 5, step: 5, max: 60}, slo: ['first_txt.p95 < 3s']}\n", "load.search.slo[0]", "unknown figure"),
-        ("  search: {users: {start: 5, max: 60}, slo: ['error_rate < 1%']}\n", "load.search.users", "`start`, `step` and `max`"),
-        ("  stages: [{duration: 1m, users: 5}]\n  search: {users: {start: 1, step: 1, max: 2}, slo: ['error_rate < 1%']}\n", "load.stages", "cannot be combined"),
+        (
+            "  search: {users: {start: 5, step: 5, max: 60}}\n",
+            "load.search.slo",
+            "needs the objective",
+        ),
+        (
+            "  search: {users: {start: 5, step: 5, max: 60}, slo: ['first_txt.p95 < 3s']}\n",
+            "load.search.slo[0]",
+            "unknown figure",
+        ),
+        (
+            "  search: {users: {start: 5, max: 60}, slo: ['error_rate < 1%']}\n",
+            "load.search.users",
+            "`start`, `step` and `max`",
+        ),
+        (
+            "  stages: [{duration: 1m, users: 5}]\n  search: {users: {start: 1, step: 1, max: 2}, slo: ['error_rate < 1%']}\n",
+            "load.stages",
+            "cannot be combined",
+        ),
     ],
 )
-def test_bad_load_sections_name_the_file_and_key(tmp_path: Path, load: str, key: str, words: str) -> None:
+def test_bad_load_sections_name_the_file_and_key(
+    tmp_path: Path, load: str, key: str, words: str
+) -> None:
     with pytest.raises(ConfigError) as info:
         scenario(tmp_path, load)
     message = str(info.value)
-    assert "s.yaml" in message and (f"key `{key}`" in message or key in message) and words in message, message
+    assert (
+        "s.yaml" in message and (f"key `{key}`" in message or key in message) and words in message
+    ), message
 
 
 def test_stage_at_follows_the_plan_and_ends(tmp_path: Path) -> None:
-    plan = scenario(tmp_path, "  stages: [{duration: 10s, users: 1}, {duration: 5s, users: 2}]\n").load.plan
+    plan = scenario(
+        tmp_path, "  stages: [{duration: 10s, users: 1}, {duration: 5s, users: 2}]\n"
+    ).load.plan
     assert plan is not None
     assert [stage_at(plan.stages, t) for t in (0, 9.9, 10, 14.9, 15)] == [0, 0, 1, 1, None]
 
 
 def test_a_constant_rate_gives_exactly_rate_times_duration_and_shares_add_up() -> None:
     def count(slot: int, processes: int, process: str) -> int:
-        return sum(1 for _ in my_share(segment_arrivals(0, 0.0, 30.0, 5.0, process, 7), slot, processes))
+        return sum(
+            1 for _ in my_share(segment_arrivals(0, 0.0, 30.0, 5.0, process, 7), slot, processes)
+        )
 
     assert count(0, 1, "constant") == 150
     assert count(0, 3, "constant") + count(1, 3, "constant") + count(2, 3, "constant") == 150
@@ -76,7 +108,14 @@ def test_a_constant_rate_gives_exactly_rate_times_duration_and_shares_add_up() -
 
 
 def _spec(**kw: object) -> Search:
-    base: dict = {"kind": "users", "start": 4, "step": 4, "max": 24, "slo": ("first_text.p95 < 1s",), "resolution": 1}
+    base: dict = {
+        "kind": "users",
+        "start": 4,
+        "step": 4,
+        "max": 24,
+        "slo": ("first_text.p95 < 1s",),
+        "resolution": 1,
+    }
     base.update(kw)
     return Search(**base)
 
@@ -102,14 +141,31 @@ def _step(index: int, users: int, runs_per_s: float, verdict: str) -> dict:
             "runs": {"error_rate": 0.0}, "metrics": {}, "verdict": verdict}  # fmt: skip
 
 
-def test_capacity_is_the_highest_load_that_met_the_slo_and_the_knee_where_throughput_flattens() -> None:
-    steps = [_step(0, 4, 8.0, "pass"), _step(1, 8, 16.0, "pass"), _step(2, 12, 20.0, "fail"), _step(3, 10, 19.8, "pass"), _step(4, 11, 20.1, "fail")]
+def test_capacity_is_the_highest_load_that_met_the_slo_and_the_knee_where_throughput_flattens() -> (
+    None
+):
+    steps = [
+        _step(0, 4, 8.0, "pass"),
+        _step(1, 8, 16.0, "pass"),
+        _step(2, 12, 20.0, "fail"),
+        _step(3, 10, 19.8, "pass"),
+        _step(4, 11, 20.1, "fail"),
+    ]
     found = capacity(steps, _spec())
-    assert found is not None and found["users"] == 10 and found["broke_at"] == {"users": 11} and found["limited_by"] == "slo"
+    assert (
+        found is not None
+        and found["users"] == 10
+        and found["broke_at"] == {"users": 11}
+        and found["limited_by"] == "slo"
+    )
     assert knee(steps, "users") == {"users": 10, "runs_per_s": 19.8}
 
 
-@pytest.mark.parametrize(("name", "mode"), [("stages", "stages"), ("arrival", "arrival"), ("capacity", "search")])
+@pytest.mark.parametrize(
+    ("name", "mode"), [("stages", "stages"), ("arrival", "arrival"), ("capacity", "search")]
+)
 def test_shipped_load_scenarios_load(name: str, mode: str) -> None:
-    plan = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / f"{name}.yaml").load.plan
+    plan = load_scenario(
+        Path(__file__).resolve().parents[2] / "scenarios" / f"{name}.yaml"
+    ).load.plan
     assert plan is not None and plan.mode == mode

@@ -42,12 +42,23 @@ def test_every_metric_reads_a_field_its_record_has() -> None:
 
 
 def test_derived_views_keep_the_summary_order() -> None:
-    assert ALL_METRICS == ("thread_create", "run_started", "first_delta", "first_text",
-                           "message_created", "done", "conversation")
-    assert list(RUN_METRICS) == ["run_started", "first_delta", "first_text", "message_created",
-                                 "done"]
-    assert CONVERSATION_METRICS == {"thread_create": "thread_create_ms",
-                                    "conversation": "total_ms"}
+    assert ALL_METRICS == (
+        "thread_create",
+        "run_started",
+        "first_delta",
+        "first_text",
+        "message_created",
+        "done",
+        "conversation",
+    )
+    assert list(RUN_METRICS) == [
+        "run_started",
+        "first_delta",
+        "first_text",
+        "message_created",
+        "done",
+    ]
+    assert CONVERSATION_METRICS == {"thread_create": "thread_create_ms", "conversation": "total_ms"}
     assert LOAD_GENERATOR_METRICS == ("client_lag", "schedule_lag")
     assert LOCUST_NAMES["first_text"] == ("STREAM", "first text")
     assert LOCUST_RUN_ENTRIES[-1] == ("done_ms", ("STREAM", "done"))
@@ -97,11 +108,17 @@ def test_each_load_generator_lag_warns_over_its_limit() -> None:
     for _ in range(10):
         book.record_client_lag_ms(80.0)
     book.record_run(RunRecord(1.0, "u", "c", 0, "r", schedule_lag_ms=30.0))
-    limits = {"client_lag_p99_limit_ms": 50, "schedule_lag_p99_limit_ms": 20,
-              "cpu_percent_max": 95.0, "cpu_percent_limit": 90}
+    limits = {
+        "client_lag_p99_limit_ms": 50,
+        "schedule_lag_p99_limit_ms": 20,
+        "cpu_percent_max": 95.0,
+        "cpu_percent_limit": 90,
+    }
     lg = build_summary(book, meta={"load_generator": limits})["load_generator"]
     assert [w.split(" (")[0] for w in lg["warnings"]] == [
-        "client lag p99 was 80 ms", "schedule lag p99 was 30 ms", "load generator CPU peaked at 95 %",
+        "client lag p99 was 80 ms",
+        "schedule lag p99 was 30 ms",
+        "load generator CPU peaked at 95 %",
     ]
     assert lg["trustworthy"] is False
     assert list(lg)[:3] == ["client_lag", "schedule_lag", "cpu_percent_max"]

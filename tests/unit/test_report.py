@@ -32,17 +32,19 @@ def cli_main(argv: list[str]) -> int:
         return exc.exit_code
 
 
-
-
-
-
-
-
 def test_report_has_every_section_and_is_self_contained(tmp_path: Path) -> None:
     synthetic_results(tmp_path / "r")
     html = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert 'data-report-ready="1"' in html
-    for section in ("timings", "over-time", "distributions", "throughput", "errors", "turns", "load-generator"):
+    for section in (
+        "timings",
+        "over-time",
+        "distributions",
+        "throughput",
+        "errors",
+        "turns",
+        "load-generator",
+    ):
         assert f'<section id="{section}">' in html
     assert html.count("<svg") >= 7 * 2 + 4
     assert "<script" not in html
@@ -53,13 +55,23 @@ def test_report_has_every_section_and_is_self_contained(tmp_path: Path) -> None:
 def test_report_escapes_text_and_redacts_secrets(tmp_path: Path) -> None:
     secret = "s3cr3t-api-key-value-123"
     redact.add(secret)
-    summary = build_summary(MetricsBook(), meta={
-        "scenario": {"name": "<script>alert(1)</script>", "config": {"note": secret}},
-        "host": "http://x/?a=<b>",
-        "load_generator": {"warnings": ['client lag "high" & <rising>']},
-    })
-    run = RunRecord(T0, "u", "c", 0, "r", outcome="http_401",
-                    error_detail=f"Unauthorized <img src=x onerror=alert(1)> Bearer {secret}")
+    summary = build_summary(
+        MetricsBook(),
+        meta={
+            "scenario": {"name": "<script>alert(1)</script>", "config": {"note": secret}},
+            "host": "http://x/?a=<b>",
+            "load_generator": {"warnings": ['client lag "high" & <rising>']},
+        },
+    )
+    run = RunRecord(
+        T0,
+        "u",
+        "c",
+        0,
+        "r",
+        outcome="http_401",
+        error_detail=f"Unauthorized <img src=x onerror=alert(1)> Bearer {secret}",
+    )
     html = build_report_html(summary, [run.to_dict()], [])
     assert "<script>" not in html and "<img" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -70,7 +82,9 @@ def test_report_escapes_text_and_redacts_secrets(tmp_path: Path) -> None:
 def test_report_of_an_empty_test_still_renders(tmp_path: Path) -> None:
     summary = build_summary(MetricsBook(), meta={"scenario": {"name": "empty"}})
     html = build_report_html(summary, [], [])
-    assert 'data-report-ready="1"' in html and "no samples" in html and "no timeline recorded" in html
+    assert (
+        'data-report-ready="1"' in html and "no samples" in html and "no timeline recorded" in html
+    )
 
 
 def test_report_of_many_runs_stays_small_and_fast(tmp_path: Path) -> None:
@@ -82,9 +96,17 @@ def test_report_of_many_runs_stays_small_and_fast(tmp_path: Path) -> None:
     for i in range(100_000):
         started = rng.lognormvariate(4.6, 0.35)
         done = started + rng.lognormvariate(7.5, 0.4)
-        runs.append({**template, "started_at_unix": T0 + i * 0.006, "turn_index": i % 4,
-                     "run_started_ms": started, "first_text_ms": started + 300.0,
-                     "done_ms": done, "total_ms": done})
+        runs.append(
+            {
+                **template,
+                "started_at_unix": T0 + i * 0.006,
+                "turn_index": i % 4,
+                "run_started_ms": started,
+                "first_text_ms": started + 300.0,
+                "done_ms": done,
+                "total_ms": done,
+            }
+        )
     summary = build_summary(MetricsBook(), meta={"started_at": T0, "ended_at": T0 + 600})
     begin = time.perf_counter()
     html = build_report_html(summary, runs, [])
@@ -92,7 +114,9 @@ def test_report_of_many_runs_stays_small_and_fast(tmp_path: Path) -> None:
     assert len(html) < 1_500_000  # binned: the page does not grow with the number of runs
 
 
-def test_report_command_rebuilds_report_and_summary_md(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_command_rebuilds_report_and_summary_md(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     directory = tmp_path / "r"
     synthetic_results(directory)
     (directory / "report.html").unlink()
@@ -106,13 +130,17 @@ def test_report_command_rebuilds_report_and_summary_md(tmp_path: Path, capsys: p
     assert other.stat().st_size > 10_000
 
 
-def test_report_command_explains_a_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_command_explains_a_missing_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli_main(["report", str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and "results/" in err
 
 
-def test_report_command_rebuilds_a_killed_test_from_runs_jsonl(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_report_command_rebuilds_a_killed_test_from_runs_jsonl(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     directory = tmp_path / "r"
     summary = synthetic_results(directory)
     (directory / "summary.json").unlink()
@@ -133,20 +161,33 @@ def test_report_command_does_not_import_locust_or_gevent() -> None:
         "import sys, wxo_load.cli.report, wxo_load.edge.results, wxo_load.edge.report.html, wxo_load.core.stats; "
         "bad = [m for m in ('locust', 'gevent') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                            cwd=Path(__file__).resolve().parents[2], check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_error_details_that_differ_only_by_ids_are_grouped() -> None:
     runs = [
-        RunRecord(T0, "u", "c", 0, "r", outcome="protocol_error",
-                  error_detail=f'unparseable line: {{"id": "17952436{i:05d}-1", "thread_id": "ee7b9b63-32b9-4eeb-9903-cab7c228b{i:03d}"')
+        RunRecord(
+            T0,
+            "u",
+            "c",
+            0,
+            "r",
+            outcome="protocol_error",
+            error_detail=f'unparseable line: {{"id": "17952436{i:05d}-1", "thread_id": "ee7b9b63-32b9-4eeb-9903-cab7c228b{i:03d}"',
+        )
         for i in range(5)
     ] + [RunRecord(T0, "u", "c", 0, "r", outcome="http_500", error_detail="Internal Server Error")]
     summary = build_summary(MetricsBook(), meta={})
     html = build_report_html(summary, [r.to_dict() for r in runs], [])
-    errors = html[html.index('<section id="errors">'):]
-    errors = errors[:errors.index("</section>")]
+    errors = html[html.index('<section id="errors">') :]
+    errors = errors[: errors.index("</section>")]
     assert errors.count("<tr>") == 1 + 2  # header, one row per kind of error
-    assert "<td class=\"num\">5</td>" in errors and "1795243600000-1" in errors
+    assert '<td class="num">5</td>' in errors and "1795243600000-1" in errors

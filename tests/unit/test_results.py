@@ -25,8 +25,19 @@ T0 = 1_800_000_000.0
 def _runs(n: int) -> list[RunRecord]:
     runs = []
     for i in range(n):
-        run = RunRecord(T0 + i, f"u{i}", f"c{i}", i % 2, f"req-{i}", thread_id=f"t{i}", run_id=f"r{i}",
-                        run_started_ms=50.0 + i, first_text_ms=400.0 + i, done_ms=900.0 + i, total_ms=900.0 + i)
+        run = RunRecord(
+            T0 + i,
+            f"u{i}",
+            f"c{i}",
+            i % 2,
+            f"req-{i}",
+            thread_id=f"t{i}",
+            run_id=f"r{i}",
+            run_started_ms=50.0 + i,
+            first_text_ms=400.0 + i,
+            done_ms=900.0 + i,
+            total_ms=900.0 + i,
+        )
         if i % 5 == 4:
             run.outcome, run.done_ms, run.error_detail = "http_503", None, "overloaded"
         runs.append(run)
@@ -37,7 +48,9 @@ def _summary(runs: list[RunRecord], **meta: object) -> dict:
     book = MetricsBook()
     for run in runs:
         book.record_run(run)
-    return build_summary(book, meta={"scenario": {"name": "smoke"}, "started_at": T0, "ended_at": T0 + 10, **meta})
+    return build_summary(
+        book, meta={"scenario": {"name": "smoke"}, "started_at": T0, "ended_at": T0 + 10, **meta}
+    )
 
 
 def test_default_dir_is_utc_stamped_safe_and_unique(tmp_path: Path) -> None:
@@ -54,7 +67,11 @@ def test_records_are_on_disk_before_close(tmp_path: Path) -> None:
     writer.append_runs([r.to_dict() for r in _runs(3)])
     writer.append_conversations([ConversationRecord(T0, "u", "c").to_dict()])
     # another process (or a reader after a kill) sees them without close()
-    assert [line["request_id"] for line in iter_jsonl(tmp_path / "r" / "runs.jsonl")] == ["req-0", "req-1", "req-2"]
+    assert [line["request_id"] for line in iter_jsonl(tmp_path / "r" / "runs.jsonl")] == [
+        "req-0",
+        "req-1",
+        "req-2",
+    ]
     assert len(list(iter_jsonl(tmp_path / "r" / "conversations.jsonl"))) == 1
     writer.close()
 
@@ -86,7 +103,9 @@ def test_error_details_are_redacted_in_runs_jsonl(tmp_path: Path) -> None:
     assert secret not in text and "(masked)" in text
 
 
-def test_a_damaged_last_line_is_skipped_but_a_damaged_middle_line_is_an_error(tmp_path: Path) -> None:
+def test_a_damaged_last_line_is_skipped_but_a_damaged_middle_line_is_an_error(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "runs.jsonl"
     path.write_text('{"a": 1}\n{"a": 2}\n{"a": ')
     assert [item["a"] for item in iter_jsonl(path)] == [1, 2]
@@ -136,7 +155,9 @@ def test_summary_markdown_flags_an_untrustworthy_load_generator_and_escapes_name
 def test_append_markdown_adds_a_section_to_summary_md(tmp_path: Path) -> None:
     (tmp_path / "summary.md").write_text("## wxo-load: x\n")
     append_markdown(tmp_path, "### Gates\n\n| gate | verdict |\n")
-    assert (tmp_path / "summary.md").read_text() == "## wxo-load: x\n\n### Gates\n\n| gate | verdict |\n"
+    assert (
+        tmp_path / "summary.md"
+    ).read_text() == "## wxo-load: x\n\n### Gates\n\n| gate | verdict |\n"
 
 
 def test_writer_explains_an_unwritable_directory(tmp_path: Path) -> None:

@@ -34,7 +34,9 @@ def test_shipped_scenarios_load(name: str) -> None:
         ("p.txt", "first\n\nsecond\n"),
     ],
 )
-def test_prompts_come_from_yaml_jsonl_csv_or_txt_files_next_to_the_scenario(tmp_path: Path, filename: str, content: str) -> None:
+def test_prompts_come_from_yaml_jsonl_csv_or_txt_files_next_to_the_scenario(
+    tmp_path: Path, filename: str, content: str
+) -> None:
     (tmp_path / filename).write_text(content, encoding="utf-8")
     loaded = scenario(tmp_path, BASE + f"prompts: {{file: {filename}, order: random}}\n")
     assert loaded.prompts.messages == ("first", "second") and loaded.prompts.order == "random"
@@ -43,19 +45,29 @@ def test_prompts_come_from_yaml_jsonl_csv_or_txt_files_next_to_the_scenario(tmp_
 def test_ranges_durations_and_request_extras(tmp_path: Path) -> None:
     loaded = scenario(
         tmp_path,
-        BASE + "prompts: [hi]\nload: {users: 3, run_time: 1m30s}\nconversation: {turns: [2, 5], think_time_s: 1.5}\n"
+        BASE
+        + "prompts: [hi]\nload: {users: 3, run_time: 1m30s}\nconversation: {turns: [2, 5], think_time_s: 1.5}\n"
         "request: {context_variables: {wxo_user_name: A}, headers: {x-team: perf}}\napi: {stream_query: {stream: true}}\n",
     )
     assert loaded.load.run_time_s == 90 and loaded.load.users == 3
-    assert loaded.conversation.turns == (2.0, 5.0) and loaded.conversation.think_time_s == (1.5, 1.5)
-    assert loaded.request.context_variables == {"wxo_user_name": "A"} and loaded.request.headers == {"x-team": "perf"}
+    assert loaded.conversation.turns == (2.0, 5.0) and loaded.conversation.think_time_s == (
+        1.5,
+        1.5,
+    )
+    assert loaded.request.context_variables == {
+        "wxo_user_name": "A"
+    } and loaded.request.headers == {"x-team": "perf"}
     assert loaded.api.stream_query == (("stream", "true"),)
 
 
 def test_scenario_travels_to_workers_as_plain_data(tmp_path: Path) -> None:
     import msgpack
 
-    loaded = scenario(tmp_path, BASE + "prompts: [hi, there]\nconversation: {turns: [1, 3]}\ngates: [first_text.p95 < 3s]\n")
+    loaded = scenario(
+        tmp_path,
+        BASE
+        + "prompts: [hi, there]\nconversation: {turns: [1, 3]}\ngates: [first_text.p95 < 3s]\n",
+    )
     wire = msgpack.unpackb(msgpack.packb(loaded.to_wire()))  # Locust's spawn message is msgpack
     assert Scenario.from_wire(wire) == loaded
 
@@ -66,14 +78,19 @@ def test_scenario_travels_to_workers_as_plain_data(tmp_path: Path) -> None:
         (BASE + "prompts: [hi]\nconversation: {turns: [5, 2]}\n", "min above max"),
         (BASE + "prompts: [hi]\nconversation: {on_failure: retry}\n", "expected `continue`"),
         (BASE + "prompts: {file: missing.jsonl}\n", "does not exist"),
-        (BASE + "prompts: [hi]\nrequest: {headers: {Authorization: x}}\n", "set by wxo-load itself"),
+        (
+            BASE + "prompts: [hi]\nrequest: {headers: {Authorization: x}}\n",
+            "set by wxo-load itself",
+        ),
         (BASE + "prompts: [hi]\nauth: {token: eyJabc}\n", "name it with `token_env"),
         (BASE + "prompts: [hi]\nhost: localhost:4321\n", "http:// or https://"),
         (BASE + "prompts: [hi]\ngates: [first_text.p95 < soon]\n", "key `gates[0]`"),
         ("name: s\nagent_id: a\nprompts: [hi\n", "not valid YAML at line"),
     ],
 )
-def test_bad_values_say_which_key_and_what_is_allowed(tmp_path: Path, text: str, fragment: str) -> None:
+def test_bad_values_say_which_key_and_what_is_allowed(
+    tmp_path: Path, text: str, fragment: str
+) -> None:
     with pytest.raises(ConfigError) as error:
         scenario(tmp_path, text)
     assert fragment in str(error.value) and "s.yaml" in str(error.value)

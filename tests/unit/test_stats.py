@@ -158,7 +158,9 @@ def test_merging_books_equals_one_book_over_the_union() -> None:
 
 def test_wire_roundtrip_is_msgpack_safe_and_lossless() -> None:
     book = book_of(make_runs(500))
-    book.record_conversation(ConversationRecord(1.0, "u", "c", thread_create_ms=12.5, total_ms=900.0))
+    book.record_conversation(
+        ConversationRecord(1.0, "u", "c", thread_create_ms=12.5, total_ms=900.0)
+    )
     for i in range(100):
         book.record_client_lag_ms(0.1 * i)
     wire = book.to_wire()
@@ -195,11 +197,23 @@ def test_empty_metrics_have_count_zero_and_null_fields() -> None:
     assert summary["schema"] == SCHEMA
     for metric in ALL_METRICS:
         assert summary["metrics"][metric] == {
-            "count": 0, "min": None, "mean": None, "p50": None, "p90": None,
-            "p95": None, "p99": None, "p999": None, "max": None,
+            "count": 0,
+            "min": None,
+            "mean": None,
+            "p50": None,
+            "p90": None,
+            "p95": None,
+            "p99": None,
+            "p999": None,
+            "max": None,
         }
     assert summary["runs"] == {
-        "total": 0, "ok": 0, "failed": 0, "stopped": 0, "error_rate": 0.0, "by_outcome": {"ok": 0},
+        "total": 0,
+        "ok": 0,
+        "failed": 0,
+        "stopped": 0,
+        "error_rate": 0.0,
+        "by_outcome": {"ok": 0},
         "ended_without_done": 0,
     }
     assert summary["throughput"]["runs_per_s"] == 0.0
@@ -220,7 +234,9 @@ def test_out_of_range_values_are_clamped_but_min_max_stay_exact() -> None:
 def test_build_summary_counts_outcomes_turns_throughput_and_trust() -> None:
     runs = make_runs(900)
     book = book_of(runs)
-    book.record_conversation(ConversationRecord(1.0, "u", "c1", thread_create_ms=10.0, total_ms=50.0))
+    book.record_conversation(
+        ConversationRecord(1.0, "u", "c1", thread_create_ms=10.0, total_ms=50.0)
+    )
     book.record_conversation(
         ConversationRecord(1.0, "u", "c2", thread_create_ms=11.0, outcome="http_503")
     )
@@ -234,8 +250,12 @@ def test_build_summary_counts_outcomes_turns_throughput_and_trust() -> None:
         "ended_at": 1_800_000_045.0,
         "users_peak": 5,
         "timeline": [{"t_s": 0.0, "users": 5, "runs": 0, "errors": 0}],
-        "load_generator": {"cpu_percent_max": 97.0, "cpu_percent_limit": 90,
-                           "client_lag_p99_limit_ms": 50, "warnings": ["from the lead"]},
+        "load_generator": {
+            "cpu_percent_max": 97.0,
+            "cpu_percent_limit": 90,
+            "client_lag_p99_limit_ms": 50,
+            "warnings": ["from the lead"],
+        },
     }
     summary = build_summary(book, meta=meta)
     outcomes = [r.outcome for r in runs]

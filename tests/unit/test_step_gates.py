@@ -31,8 +31,14 @@ def summary_with_lookup(ms: float, runs: int = 5) -> dict:
 
 def test_figure_kinds_and_values() -> None:
     summary = summary_with_lookup(300)
-    assert figure_kind("tools.lookup_order.p95") == TIME and figure_kind("tools.lookup_order.calls") == COUNT
-    assert figure_kind("streaming.chars_per_s.p50") == PER_S and figure_kind("phases.thinking.p99") == TIME
+    assert (
+        figure_kind("tools.lookup_order.p95") == TIME
+        and figure_kind("tools.lookup_order.calls") == COUNT
+    )
+    assert (
+        figure_kind("streaming.chars_per_s.p50") == PER_S
+        and figure_kind("phases.thinking.p99") == TIME
+    )
     assert figure_kind("tools.my.dotted.tool.p95") == TIME
     assert figure_value(summary, "tools.lookup_order.p95") == 300
     assert figure_value(summary, "tools.lookup_order.calls") == 5
@@ -40,7 +46,9 @@ def test_figure_kinds_and_values() -> None:
     assert figure_value(summary, "phases.handoff.p50") == 200
 
 
-@pytest.mark.parametrize("text", ["tools.lookup_order", "tools.x.p97", "phases.nap.p95", "streaming.jitter.p50"])
+@pytest.mark.parametrize(
+    "text", ["tools.lookup_order", "tools.x.p97", "phases.nap.p95", "streaming.jitter.p50"]
+)
 def test_bad_step_figures_are_config_errors(text: str) -> None:
     with pytest.raises(ConfigError, match="For example"):
         parse_gate(f"{text} < 1s")
@@ -48,8 +56,14 @@ def test_bad_step_figures_are_config_errors(text: str) -> None:
 
 def test_gate_on_a_tools_p95_passes_and_fails() -> None:
     summary = summary_with_lookup(300)
-    passed, failed, missing = evaluate([parse_gate("tools.lookup_order.p95 < 2s"), parse_gate("tools.lookup_order.p95 < 250ms"),
-                                        parse_gate("tools.get_weather.p95 < 2s")], summary)
+    passed, failed, missing = evaluate(
+        [
+            parse_gate("tools.lookup_order.p95 < 2s"),
+            parse_gate("tools.lookup_order.p95 < 250ms"),
+            parse_gate("tools.get_weather.p95 < 2s"),
+        ],
+        summary,
+    )
     assert passed.passed and not failed.passed and not missing.passed
     assert "only 0" in missing.reason  # a tool never called fails for want of samples
 

@@ -13,7 +13,11 @@ from wxo_load.core.tracker import RunTracker
 def test_two_tool_calls_and_a_handover_give_every_phase() -> None:
     rec = run_of(two_tools_and_a_handoff())
     assert rec.outcome == OK
-    assert rec.tools == [["lookup_order", 100, 300], ["search_kb", 450, 200], ["billing_agent", 700, 200]]
+    assert rec.tools == [
+        ["lookup_order", 100, 300],
+        ["search_kb", 450, 200],
+        ["billing_agent", 700, 200],
+    ]
     assert (rec.tool_calls, rec.handoffs, rec.handoff_ms, rec.unknown_steps) == (3, 1, 200, 0)
     assert rec.run_started_ms == 10 and rec.thinking_ms == 90  # run.started -> first tool call
     assert rec.intermediate_ms == pytest.approx(850 - 700)  # 100..950 outside the three tools
@@ -45,7 +49,10 @@ def test_a_call_without_response_is_a_tool_failure() -> None:
     book = MetricsBook()
     book.record_run(rec)
     summary = build_summary(book, meta={})
-    assert summary["tools"]["search_kb"]["calls"] == 1 and summary["tools"]["search_kb"]["failures"] == 1
+    assert (
+        summary["tools"]["search_kb"]["calls"] == 1
+        and summary["tools"]["search_kb"]["failures"] == 1
+    )
     assert summary["tools"]["lookup_order"]["p95"] == 300
 
 
@@ -59,7 +66,10 @@ def test_tool_figures_merge_exactly_across_workers() -> None:
     summary = build_summary(merged, meta={})
     assert summary["tools"]["lookup_order"]["calls"] == 10
     assert summary["phases"]["thinking"]["p50"] == 90
-    assert summary["streaming"]["inter_delta"]["count"] == 30 and summary["streaming"]["inter_delta"]["p99"] == 20
+    assert (
+        summary["streaming"]["inter_delta"]["count"] == 30
+        and summary["streaming"]["inter_delta"]["p99"] == 20
+    )
 
 
 def test_tool_names_are_bounded() -> None:
@@ -74,7 +84,14 @@ def test_tool_names_are_bounded() -> None:
 
 def test_a_call_cut_off_by_the_end_of_the_test_is_not_a_tool_failure() -> None:
     timeline = two_tools_and_a_handoff()[:6]  # search_kb called, then the test stops
-    record = RunRecord(started_at_unix=0.0, user_id="u", conversation_id="c", turn_index=0, request_id="r", thread_id=T)
+    record = RunRecord(
+        started_at_unix=0.0,
+        user_id="u",
+        conversation_id="c",
+        turn_index=0,
+        request_id="r",
+        thread_id=T,
+    )
     tracker = RunTracker(record, 0.0, 0.0)
     for at_ms, event in timeline:
         tracker.on_event(event, at_ms / 1000.0)

@@ -47,14 +47,46 @@ LAG_LIMIT_MS = 10.0
 
 
 def configure_bench(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--reference", type=Path, default=None, help=f"the hand-written locustfile to compare with (default {DEFAULT_REFERENCE})")
-    parser.add_argument("--users", type=int, default=50, help="users of each load generator in the cost phase (default 50: the simulator stays below saturation)")
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds measured in each phase, after warm-up (default 20)")
-    parser.add_argument("--warmup", type=float, default=6.0, help="seconds before measuring (default 6)")
-    parser.add_argument("--streams", default="100,250,500,750,1000", help="open-stream steps of the concurrency phase (default 100,250,500,750,1000)")
-    parser.add_argument("--phases", default="cost,timing,concurrency", help="which phases to run (default all three)")
-    parser.add_argument("--framing", default="ndjson", choices=FRAMINGS, help="how the simulator frames events in every phase: ndjson (default), sse, crlf-tiny")
-    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        default=None,
+        help=f"the hand-written locustfile to compare with (default {DEFAULT_REFERENCE})",
+    )
+    parser.add_argument(
+        "--users",
+        type=int,
+        default=50,
+        help="users of each load generator in the cost phase (default 50: the simulator stays below saturation)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=20.0,
+        help="seconds measured in each phase, after warm-up (default 20)",
+    )
+    parser.add_argument(
+        "--warmup", type=float, default=6.0, help="seconds before measuring (default 6)"
+    )
+    parser.add_argument(
+        "--streams",
+        default="100,250,500,750,1000",
+        help="open-stream steps of the concurrency phase (default 100,250,500,750,1000)",
+    )
+    parser.add_argument(
+        "--phases",
+        default="cost,timing,concurrency",
+        help="which phases to run (default all three)",
+    )
+    parser.add_argument(
+        "--framing",
+        default="ndjson",
+        choices=FRAMINGS,
+        help="how the simulator frames events in every phase: ndjson (default), sse, crlf-tiny",
+    )
+    parser.add_argument(
+        "--json", type=Path, default=None, help="also write the figures to this JSON file"
+    )
 
 
 @dataclass
@@ -81,17 +113,58 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
-def _locust(locustfiles: str, host: str, users: int, run_time_s: float, extra: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+def _locust(
+    locustfiles: str,
+    host: str,
+    users: int,
+    run_time_s: float,
+    extra: list[str],
+    env: dict[str, str],
+) -> subprocess.Popen[str]:
     cmd = [
         sys.executable, "-m", "locust", "-f", locustfiles, "--headless", "--only-summary",
         "-u", str(users), "-r", str(max(users, 1)), "-t", f"{int(run_time_s)}s", "--host", host, *extra,
     ]  # fmt: skip
-    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
 
 
-def _start_pair(sim: SimulatorProcess, work: Path, reference: Path, users: int, run_time_s: float, *, probe: bool) -> tuple[Generator, Generator]:
+def _start_pair(
+    sim: SimulatorProcess,
+    work: Path,
+    reference: Path,
+    users: int,
+    run_time_s: float,
+    *,
+    probe: bool,
+) -> tuple[Generator, Generator]:
     harness_dir = work / "harness"
-    harness = Generator("wxo-load", _locust(str(REPO / "locustfile.py"), sim.url, users, run_time_s, ["--scenario", str(ASSETS / "scenario.yaml"), "--results-dir", str(harness_dir), "--progress-interval", "0"], _clean_env()), results_dir=harness_dir)
+    harness = Generator(
+        "wxo-load",
+        _locust(
+            str(REPO / "locustfile.py"),
+            sim.url,
+            users,
+            run_time_s,
+            [
+                "--scenario",
+                str(ASSETS / "scenario.yaml"),
+                "--results-dir",
+                str(harness_dir),
+                "--progress-interval",
+                "0",
+            ],
+            _clean_env(),
+        ),
+        results_dir=harness_dir,
+    )
     env = _clean_env()
     files = str(reference)
     probe_out = None
@@ -99,7 +172,9 @@ def _start_pair(sim: SimulatorProcess, work: Path, reference: Path, users: int, 
         probe_out = work / "reference-probe.jsonl"
         env["WXO_BENCH_PROBE_OUT"] = str(probe_out)
         files += f",{ASSETS / 'naive_probe.py'}"
-    naive = Generator("reference", _locust(files, sim.url, users, run_time_s, [], env), probe_out=probe_out)
+    naive = Generator(
+        "reference", _locust(files, sim.url, users, run_time_s, [], env), probe_out=probe_out
+    )
     return harness, naive
 
 
@@ -119,7 +194,9 @@ def _read_event_log(path: Path) -> list[dict[str, Any]]:
 def _harness_runs(results_dir: Path) -> list[dict[str, Any]]:
     path = results_dir / "runs.jsonl"
     if not path.exists():
-        raise ConfigError(f"the harness wrote no results in {results_dir}: run `locust -f locustfile.py --headless -u 1 -t 5s` to see why.")
+        raise ConfigError(
+            f"the harness wrote no results in {results_dir}: run `locust -f locustfile.py --headless -u 1 -t 5s` to see why."
+        )
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
@@ -130,16 +207,22 @@ def _simulator(profile: str, work: Path, log: Path | None) -> SimulatorProcess:
     args = ["--accept-any-token", "--framing", _framing]
     if log is not None:
         args += ["--event-log", str(log)]
-    return SimulatorProcess.start(profile=str(ASSETS / profile), port=0, seed=1, extra_args=args, timeout_s=30)
+    return SimulatorProcess.start(
+        profile=str(ASSETS / profile), port=0, seed=1, extra_args=args, timeout_s=30
+    )
 
 
 # -- phase 1 ------------------------------------------------------------------------------------
 
 
-def phase_cost(reference: Path, users: int, warmup_s: float, duration_s: float, work: Path) -> dict[str, Any]:
+def phase_cost(
+    reference: Path, users: int, warmup_s: float, duration_s: float, work: Path
+) -> dict[str, Any]:
     log = work / "cost-events.jsonl"
     with _simulator("profile_14_events.yaml", work, log) as sim:
-        harness, naive = _start_pair(sim, work / "cost", reference, users, warmup_s + duration_s + 4, probe=False)
+        harness, naive = _start_pair(
+            sim, work / "cost", reference, users, warmup_s + duration_s + 4, probe=False
+        )
         time.sleep(warmup_s)
         t1, cpu1 = time.perf_counter(), {g.name: _cpu_seconds(g.proc.pid) for g in (harness, naive)}
         time.sleep(duration_s)
@@ -156,7 +239,11 @@ def phase_cost(reference: Path, users: int, warmup_s: float, duration_s: float, 
             events[owner] += 1
             if line["event"] == "done":
                 done[owner] += 1
-    figures: dict[str, Any] = {"users_each": users, "window_s": round(t2 - t1, 2), "simulator_lateness_ms": sim_stats.get("lateness_ms")}
+    figures: dict[str, Any] = {
+        "users_each": users,
+        "window_s": round(t2 - t1, 2),
+        "simulator_lateness_ms": sim_stats.get("lateness_ms"),
+    }
     for gen in (harness, naive):
         runs = done[gen.name]
         cpu_s = cpu2[gen.name] - cpu1[gen.name]
@@ -184,7 +271,9 @@ def _server_writes(log: Path) -> dict[str, dict[str, float]]:
     return written
 
 
-def _errors_ms(client: dict[str, dict[str, float]], server: dict[str, dict[str, float]]) -> list[float]:
+def _errors_ms(
+    client: dict[str, dict[str, float]], server: dict[str, dict[str, float]]
+) -> list[float]:
     """|client interval - server interval| from run.started to each milestone, per run."""
     errors = []
     for run_id, seen in client.items():
@@ -193,25 +282,43 @@ def _errors_ms(client: dict[str, dict[str, float]], server: dict[str, dict[str, 
             continue
         for _, event in _INTERVALS:
             if event in seen and event in wrote:
-                errors.append(abs((seen[event] - seen["run.started"]) - (wrote[event] - wrote["run.started"])) * 1000.0)
+                errors.append(
+                    abs((seen[event] - seen["run.started"]) - (wrote[event] - wrote["run.started"]))
+                    * 1000.0
+                )
     return errors
 
 
 def _quantiles(values: list[float]) -> dict[str, Any]:
-    return {"n": len(values), "p50_ms": _r(nearest_rank_ms(values, 50)), "p99_ms": _r(nearest_rank_ms(values, 99)), "max_ms": _r(max(values) if values else None)}
+    return {
+        "n": len(values),
+        "p50_ms": _r(nearest_rank_ms(values, 50)),
+        "p99_ms": _r(nearest_rank_ms(values, 99)),
+        "max_ms": _r(max(values) if values else None),
+    }
 
 
 def _r(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def phase_timing(reference: Path, warmup_s: float, duration_s: float, work: Path, streams: int = 100) -> dict[str, Any]:
+def phase_timing(
+    reference: Path, warmup_s: float, duration_s: float, work: Path, streams: int = 100
+) -> dict[str, Any]:
     log = work / "timing-events.jsonl"
     with _simulator("profile_long.yaml", work, log) as sim:
-        steady_from = time.perf_counter() + warmup_s  # runs started during the spawn burst are left out
-        harness, naive = _start_pair(sim, work / "timing", reference, streams, warmup_s + duration_s, probe=True)
+        steady_from = (
+            time.perf_counter() + warmup_s
+        )  # runs started during the spawn burst are left out
+        harness, naive = _start_pair(
+            sim, work / "timing", reference, streams, warmup_s + duration_s, probe=True
+        )
         _finish(harness, naive)
-    server = {run_id: wrote for run_id, wrote in _server_writes(log).items() if wrote.get("run.started", 0) >= steady_from}
+    server = {
+        run_id: wrote
+        for run_id, wrote in _server_writes(log).items()
+        if wrote.get("run.started", 0) >= steady_from
+    }
     assert harness.results_dir is not None and naive.probe_out is not None
     measured: dict[str, dict[str, float]] = {}
     for run in _harness_runs(harness.results_dir):
@@ -226,7 +333,11 @@ def phase_timing(reference: Path, warmup_s: float, duration_s: float, work: Path
             t, name, run_id = json.loads(line)
             if run_id:
                 reference_seen[run_id].setdefault(name, t)
-    return {"streams_each": streams, "wxo-load": _quantiles(_errors_ms(measured, server)), "reference": _quantiles(_errors_ms(reference_seen, server))}
+    return {
+        "streams_each": streams,
+        "wxo-load": _quantiles(_errors_ms(measured, server)),
+        "reference": _quantiles(_errors_ms(reference_seen, server)),
+    }
 
 
 # -- phase 3 ------------------------------------------------------------------------------------
@@ -234,13 +345,29 @@ def phase_timing(reference: Path, warmup_s: float, duration_s: float, work: Path
 _PROGRESS_LAG = re.compile(r"client lag p99 (\d+(?:\.\d+)?) ms")
 
 
-def phase_concurrency(steps: list[int], warmup_s: float, duration_s: float, work: Path) -> dict[str, Any]:
+def phase_concurrency(
+    steps: list[int], warmup_s: float, duration_s: float, work: Path
+) -> dict[str, Any]:
     rows = []
     best = 0
     for streams in steps:
         with _simulator("profile_long.yaml", work, None) as sim:
             results = work / f"concurrency-{streams}"
-            proc = _locust(str(REPO / "locustfile.py"), sim.url, streams, warmup_s + duration_s, ["--scenario", str(ASSETS / "scenario.yaml"), "--results-dir", str(results), "--progress-interval", "5"], _clean_env())
+            proc = _locust(
+                str(REPO / "locustfile.py"),
+                sim.url,
+                streams,
+                warmup_s + duration_s,
+                [
+                    "--scenario",
+                    str(ASSETS / "scenario.yaml"),
+                    "--results-dir",
+                    str(results),
+                    "--progress-interval",
+                    "5",
+                ],
+                _clean_env(),
+            )
             gen = Generator("wxo-load", proc, results_dir=results)
             time.sleep(warmup_s)
             cpu1, t1 = _cpu_seconds(proc.pid), time.perf_counter()
@@ -273,19 +400,30 @@ def phase_concurrency(steps: list[int], warmup_s: float, duration_s: float, work
 def run_bench(args: argparse.Namespace) -> int:
     reference = (args.reference or DEFAULT_REFERENCE).resolve()
     if not reference.is_file():
-        raise ConfigError(f"reference locustfile {reference} not found: pass --reference PATH/naive_locustfile.py (it ships in ../shared/bench/ beside this repository).")
+        raise ConfigError(
+            f"reference locustfile {reference} not found: pass --reference PATH/naive_locustfile.py (it ships in ../shared/bench/ beside this repository)."
+        )
     phases = {p.strip() for p in args.phases.split(",") if p.strip()}
     unknown = phases - {"cost", "timing", "concurrency"}
     if unknown:
-        raise ConfigError(f"--phases: unknown {', '.join(sorted(unknown))}; choose from cost, timing, concurrency.")
+        raise ConfigError(
+            f"--phases: unknown {', '.join(sorted(unknown))}; choose from cost, timing, concurrency."
+        )
     steps = [int(x) for x in args.streams.split(",") if x.strip()]
     global _framing
     _framing = args.framing
-    report: dict[str, Any] = {"machine": _machine(), "reference": str(reference), "framing": args.framing}
+    report: dict[str, Any] = {
+        "machine": _machine(),
+        "reference": str(reference),
+        "framing": args.framing,
+    }
     with tempfile.TemporaryDirectory(prefix="wxo-bench-") as tmp:
         work = Path(tmp)
         if "cost" in phases:
-            print(f"cost: {args.users} users each, side by side, {args.duration:g} s measured ...", flush=True)
+            print(
+                f"cost: {args.users} users each, side by side, {args.duration:g} s measured ...",
+                flush=True,
+            )
             report["cost"] = phase_cost(reference, args.users, args.warmup, args.duration, work)
             _print_cost(report["cost"])
         if "timing" in phases:
@@ -293,7 +431,10 @@ def run_bench(args: argparse.Namespace) -> int:
             report["timing"] = phase_timing(reference, args.warmup, args.duration, work)
             _print_timing(report["timing"])
         if "concurrency" in phases:
-            print(f"concurrency: the harness alone, {', '.join(map(str, steps))} streams ...", flush=True)
+            print(
+                f"concurrency: the harness alone, {', '.join(map(str, steps))} streams ...",
+                flush=True,
+            )
             report["concurrency"] = phase_concurrency(steps, args.warmup, args.duration, work)
             _print_concurrency(report["concurrency"])
     if args.json:
@@ -310,25 +451,40 @@ def _machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "system": platform.platform()}
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
 
 
 def _print_cost(c: dict[str, Any]) -> None:
     print(f"  {'':10} {'runs/s':>8} {'CPU ms/run':>11} {'CPU %':>6} {'events/run':>10}")
     for name in ("wxo-load", "reference"):
         f = c[name]
-        print(f"  {name:10} {f['runs_per_s']:>8} {f['cpu_ms_per_run']!s:>11} {f['cpu_percent']:>6} {f['events_per_run']!s:>10}")
+        print(
+            f"  {name:10} {f['runs_per_s']:>8} {f['cpu_ms_per_run']!s:>11} {f['cpu_percent']:>6} {f['events_per_run']!s:>10}"
+        )
     print(f"  wxo-load costs {c['cpu_ratio']}x the reference's CPU per run")
 
 
 def _print_timing(t: dict[str, Any]) -> None:
     for name in ("wxo-load", "reference"):
         f = t[name]
-        print(f"  {name:10} timing error p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, max {f['max_ms']} ms over {f['n']} intervals")
+        print(
+            f"  {name:10} timing error p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, max {f['max_ms']} ms over {f['n']} intervals"
+        )
 
 
 def _print_concurrency(c: dict[str, Any]) -> None:
-    print(f"  {'streams':>8} {'open max':>9} {'lag p99 (steady)':>17} {'runs/s':>7} {'CPU %':>6} {'failed':>6}")
+    print(
+        f"  {'streams':>8} {'open max':>9} {'lag p99 (steady)':>17} {'runs/s':>7} {'CPU %':>6} {'failed':>6}"
+    )
     for row in c["steps"]:
-        print(f"  {row['streams']:>8} {row['simulator_streams_open_max']!s:>9} {row['client_lag_p99_ms_steady_worst']!s:>17} {row['runs_per_s']:>7} {row['cpu_percent']:>6} {row['failed']:>6}")
-    print(f"  most streams one process holds with client lag p99 under {LAG_LIMIT_MS:g} ms: {c['most_streams_with_lag_p99_under_10ms']}")
+        print(
+            f"  {row['streams']:>8} {row['simulator_streams_open_max']!s:>9} {row['client_lag_p99_ms_steady_worst']!s:>17} {row['runs_per_s']:>7} {row['cpu_percent']:>6} {row['failed']:>6}"
+        )
+    print(
+        f"  most streams one process holds with client lag p99 under {LAG_LIMIT_MS:g} ms: {c['most_streams_with_lag_p99_under_10ms']}"
+    )

@@ -30,21 +30,43 @@ from wxo_load.gates import (
 
 
 def configure_gate(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("results_dir", metavar="RESULTS_DIR",
-                        help="a results directory written by a test (holds summary.json)")
-    parser.add_argument("--scenario", metavar="FILE",
-                        help="take gates, regressions and baseline from this scenario file "
-                        "(default: the ones saved with the results)")
-    parser.add_argument("--gate", metavar="EXPR", action="append", default=[],
-                        help='a limit, e.g. "first_text.p95 < 3000ms", "error_rate < 1%%", '
-                        '"runs >= 100"; or a regression "first_text.p95 +10%%" (repeatable)')
-    parser.add_argument("--regression", metavar="EXPR", action="append", default=[],
-                        help='a tolerance against --baseline, e.g. "first_text.p95 +10%%", '
-                        '"done.p99 +50ms", "error_rate +0.5pp" (repeatable)')
-    parser.add_argument("--baseline", metavar="PATH",
-                        help="baseline results directory or summary.json for regressions")
-    parser.add_argument("--no-write", action="store_true",
-                        help="only print the table; leave gates.json, junit.xml and summary.md alone")
+    parser.add_argument(
+        "results_dir",
+        metavar="RESULTS_DIR",
+        help="a results directory written by a test (holds summary.json)",
+    )
+    parser.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="take gates, regressions and baseline from this scenario file "
+        "(default: the ones saved with the results)",
+    )
+    parser.add_argument(
+        "--gate",
+        metavar="EXPR",
+        action="append",
+        default=[],
+        help='a limit, e.g. "first_text.p95 < 3000ms", "error_rate < 1%%", '
+        '"runs >= 100"; or a regression "first_text.p95 +10%%" (repeatable)',
+    )
+    parser.add_argument(
+        "--regression",
+        metavar="EXPR",
+        action="append",
+        default=[],
+        help='a tolerance against --baseline, e.g. "first_text.p95 +10%%", '
+        '"done.p99 +50ms", "error_rate +0.5pp" (repeatable)',
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="PATH",
+        help="baseline results directory or summary.json for regressions",
+    )
+    parser.add_argument(
+        "--no-write",
+        action="store_true",
+        help="only print the table; leave gates.json, junit.xml and summary.md alone",
+    )
 
 
 @dataclass(slots=True)
@@ -66,8 +88,10 @@ def plan_gates(args: argparse.Namespace, summary: Mapping[str, Any]) -> GatePlan
         scenario = load_scenario(args.scenario)
         where = f"{args.scenario}, key `gates`"
         gates += parse_gate_list(list(scenario.gates), where=where)
-        gates += [parse_regression(text, where=f"{args.scenario}, key `regressions[{i}]`")
-                  for i, text in enumerate(scenario.regressions)]
+        gates += [
+            parse_regression(text, where=f"{args.scenario}, key `regressions[{i}]`")
+            for i, text in enumerate(scenario.regressions)
+        ]
         baseline = scenario.baseline
         sources.append(f"scenario {args.scenario}")
     elif not args.gate and not args.regression:
@@ -106,13 +130,15 @@ def saved_gates(summary: Mapping[str, Any]) -> tuple[list[AnyGate], str | None]:
 def run_gate(args: argparse.Namespace) -> int:
     results_dir = Path(args.results_dir)
     if not results_dir.is_dir():
-        raise ResultsError(f"results directory {results_dir} does not exist. Give the directory "
-                           "a test wrote (its --results-dir), e.g. results/ci.")
+        raise ResultsError(
+            f"results directory {results_dir} does not exist. Give the directory "
+            "a test wrote (its --results-dir), e.g. results/ci."
+        )
     summary = load_summary(results_dir)
     plan = plan_gates(args, summary)
     if not plan.gates:
         raise ConfigError(
-            "no gates to evaluate: pass --gate EXPR (e.g. --gate \"first_text.p95 < 3000ms\"), "
+            'no gates to evaluate: pass --gate EXPR (e.g. --gate "first_text.p95 < 3000ms"), '
             "or --scenario FILE whose `gates:` list is not empty."
         )
     has_regressions = any(isinstance(g, RegressionGate) for g in plan.gates)
@@ -124,8 +150,11 @@ def run_gate(args: argparse.Namespace) -> int:
             "the scenario."
         )
     if baseline is not None and not has_regressions:
-        print("wxo-load gate: note: --baseline given but no regression gates compare against "
-              'it; add e.g. --regression "first_text.p95 +10%".', file=sys.stderr)
+        print(
+            "wxo-load gate: note: --baseline given but no regression gates compare against "
+            'it; add e.g. --regression "first_text.p95 +10%".',
+            file=sys.stderr,
+        )
     verdicts = evaluate(plan.gates, summary, baseline)
     sys.stdout.write(format_table(verdicts))
     if not args.no_write:
@@ -154,33 +183,51 @@ def _scenario_name(summary: Mapping[str, Any]) -> str | None:
 def configure_compare(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("a", metavar="A", help="results directory or summary.json (before)")
     parser.add_argument("b", metavar="B", help="results directory or summary.json (after)")
-    parser.add_argument("--threshold", metavar="PCT", type=float, default=5.0,
-                        help="mark a change as worse/better only beyond this many percent "
-                        "(default 5)")
+    parser.add_argument(
+        "--threshold",
+        metavar="PCT",
+        type=float,
+        default=5.0,
+        help="mark a change as worse/better only beyond this many percent (default 5)",
+    )
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
 
 
-def format_differences(rows: Sequence[Difference], a_name: str, b_name: str,
-                       *, markdown: bool = False) -> str:
+def format_differences(
+    rows: Sequence[Difference], a_name: str, b_name: str, *, markdown: bool = False
+) -> str:
     header = ("figure", "A", "B", "delta", "change", "")
     cells = [(r.figure, r.a, r.b, r.delta, r.change, r.mark) for r in rows]
     if markdown:
-        lines = [f"A: `{a_name}`  \nB: `{b_name}`", "",
-                 "| figure | A | B | delta | change | |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+        lines = [
+            f"A: `{a_name}`  \nB: `{b_name}`",
+            "",
+            "| figure | A | B | delta | change | |",
+            "| --- | ---: | ---: | ---: | ---: | --- |",
+        ]
         lines += ["| " + " | ".join(c) + " |" for c in cells]
         return "\n".join(lines) + "\n"
     widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header))]
     right = {1, 2, 3, 4}
 
     def line(row: Sequence[str]) -> str:
-        return "  ".join(c.rjust(w) if i in right else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+        return "  ".join(
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
 
     worse = sum(1 for r in rows if r.mark == "worse")
     better = sum(1 for r in rows if r.mark == "better")
-    out = [f"A: {a_name}", f"B: {b_name}", "", line(header),
-           "  ".join("-" * w for w in widths), *(line(c) for c in cells), "",
-           f"{worse} worse, {better} better (changes under the threshold are not marked)"]
+    out = [
+        f"A: {a_name}",
+        f"B: {b_name}",
+        "",
+        line(header),
+        "  ".join("-" * w for w in widths),
+        *(line(c) for c in cells),
+        "",
+        f"{worse} worse, {better} better (changes under the threshold are not marked)",
+    ]
     return "\n".join(out) + "\n"
 
 
@@ -190,6 +237,9 @@ def run_compare(args: argparse.Namespace) -> int:
     a = load_summary(args.a, what="A")
     b = load_summary(args.b, what="B")
     rows = compare_summaries(a, b, threshold_pct=args.threshold)
-    sys.stdout.write(format_differences(rows, str(summary_path(args.a)), str(summary_path(args.b)),
-                                        markdown=args.markdown))
+    sys.stdout.write(
+        format_differences(
+            rows, str(summary_path(args.a)), str(summary_path(args.b)), markdown=args.markdown
+        )
+    )
     return 0

@@ -16,7 +16,10 @@ from wxo_load.core.errors import ExitCode, WxoLoadError
 # subcommand -> (module, help). The module provides configure_<name>(parser) and run_<name>(args).
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "mock": ("wxo_load.mock.cli", "run the built-in Developer Edition simulator"),
-    "report": ("wxo_load.cli.report", "rebuild report.html and summary.md from a results directory"),
+    "report": (
+        "wxo_load.cli.report",
+        "rebuild report.html and summary.md from a results directory",
+    ),
     "gate": ("wxo_load.cli.gate", "re-evaluate performance gates on saved results"),
     "compare": ("wxo_load.cli.gate", "print the differences between two results"),
     "bench": ("wxo_load.cli.bench", "measure the harness against a hand-written locustfile"),

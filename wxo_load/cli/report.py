@@ -33,10 +33,20 @@ REBUILT_WARNING = (
 
 
 def configure_report(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("results_dir", metavar="RESULTS_DIR", type=Path,
-                        help="a directory a test wrote, e.g. results/20261121T070000Z-smoke")
-    parser.add_argument("--output", "-o", metavar="FILE", type=Path, default=None,
-                        help=f"write the HTML report here instead of RESULTS_DIR/{REPORT_FILE}")
+    parser.add_argument(
+        "results_dir",
+        metavar="RESULTS_DIR",
+        type=Path,
+        help="a directory a test wrote, e.g. results/20261121T070000Z-smoke",
+    )
+    parser.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help=f"write the HTML report here instead of RESULTS_DIR/{REPORT_FILE}",
+    )
 
 
 def rebuild_summary(directory: Path) -> dict[str, Any]:
@@ -52,10 +62,13 @@ def rebuild_summary(directory: Path) -> dict[str, Any]:
     for data in iter_jsonl(directory / CONVERSATIONS_FILE, missing_ok=True):
         book.record_conversation(ConversationRecord.from_dict(data))
     scenario_name = directory.name.split("-", 1)[1] if "-" in directory.name else directory.name
-    return build_summary(book, meta={
-        "scenario": {"name": scenario_name},
-        "load_generator": {"warnings": [REBUILT_WARNING]},
-    })
+    return build_summary(
+        book,
+        meta={
+            "scenario": {"name": scenario_name},
+            "load_generator": {"warnings": [REBUILT_WARNING]},
+        },
+    )
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -68,8 +81,10 @@ def run_report(args: argparse.Namespace) -> int:
     if (directory / SUMMARY_FILE).exists():
         summary = load_summary(directory)
     else:
-        print(f"wxo-load report: {directory / SUMMARY_FILE} is missing; rebuilding it from {RUNS_FILE}",
-              file=sys.stderr)
+        print(
+            f"wxo-load report: {directory / SUMMARY_FILE} is missing; rebuilding it from {RUNS_FILE}",
+            file=sys.stderr,
+        )
         summary = rebuild_summary(directory)
         (directory / SUMMARY_FILE).write_bytes(dump_summary(summary))
     output: Path | None = args.output

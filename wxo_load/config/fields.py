@@ -70,9 +70,7 @@ def optional_url(w: Where, key: str, value: Any) -> str | None:
     return url
 
 
-def number(
-    w: Where, key: str, value: Any, *, minimum: float = 0.0, integer: bool = False
-) -> float:
+def number(w: Where, key: str, value: Any, *, minimum: float = 0.0, integer: bool = False) -> float:
     ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
     if isinstance(value, bool) or not ok_type:
         what = "an integer" if integer else "a number"
@@ -92,9 +90,7 @@ def duration_s(w: Where, key: str, value: Any) -> float:
             elif ch in units and digits:
                 total, digits = total + float(digits) * units[ch], ""
             else:
-                raise w.error(
-                    key, f"expected a duration like 30, 30s, 2m or 1h30m; got {value!r}."
-                )
+                raise w.error(key, f"expected a duration like 30, 30s, 2m or 1h30m; got {value!r}.")
         return total + (float(digits) if digits else 0.0)
     return number(w, key, value)
 

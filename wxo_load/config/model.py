@@ -114,7 +114,9 @@ class Scenario:
             description=d.get("description", ""),
             host=d.get("host"),
             api=ApiPaths(
-                api["prefix"], api["threads_path"], api["runs_path"],
+                api["prefix"],
+                api["threads_path"],
+                api["runs_path"],
                 tuple((str(k), str(v)) for k, v in api["stream_query"]),
                 api.get("deployment", "auto"),
             ),

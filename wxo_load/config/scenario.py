@@ -208,7 +208,11 @@ _REQUEST_KEYS = (
     "guardrails", "additional_properties", "context", "environment_id", "headers",
 )  # fmt: skip
 _MAPPING_KEYS = (
-    "context_variables", "llm_params", "guardrails", "additional_properties", "context"
+    "context_variables",
+    "llm_params",
+    "guardrails",
+    "additional_properties",
+    "context",
 )
 _FORBIDDEN_HEADERS = frozenset({"authorization", "content-length", "host", "transfer-encoding"})
 

@@ -234,7 +234,8 @@ class MetricsBook:
         return taken
 
     def is_empty(self) -> bool:
-        return not self.runs_by_outcome and not self.conversations_by_outcome and not any(
-            t.count for t in self.timings.values()
+        return (
+            not self.runs_by_outcome
+            and not self.conversations_by_outcome
+            and not any(t.count for t in self.timings.values())
         )
-

@@ -30,14 +30,21 @@ from urllib.parse import urlsplit
 from wxo_load.core.errors import ConfigError
 
 KINDS = ("auto", "local", "remote")
-LOCAL_HOSTNAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", "host.docker.internal"})
+LOCAL_HOSTNAMES = frozenset(
+    {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", "host.docker.internal"}
+)
 
 #: (prefix, threads_path, runs_path) per kind
 DEFAULT_PATHS = {
     "local": ("/api/v1", "/threads", "/orchestrate/runs"),
     "remote": ("/v1", "/orchestrate/threads", "/orchestrate/runs"),
 }
-_KIND_ALIASES = {"saas": "remote", "developer": "local", "dev": "local", "developer_edition": "local"}
+_KIND_ALIASES = {
+    "saas": "remote",
+    "developer": "local",
+    "dev": "local",
+    "developer_edition": "local",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +58,9 @@ class Deployment:
 
     def describe(self, host: str | None) -> str:
         base = (host or "").rstrip("/")
-        name = "Developer Edition (local)" if self.kind == "local" else "remote instance (SaaS shape)"
+        name = (
+            "Developer Edition (local)" if self.kind == "local" else "remote instance (SaaS shape)"
+        )
         return f"{name}, {self.why}: threads POST {base}{self.threads_path}, runs POST {base}{self.runs_path}"
 
 
@@ -103,7 +112,15 @@ def choose_deployment(
     prefix = default_prefix if prefix is None else prefix
     threads = default_threads if threads_path is None else threads_path
     runs = default_runs if runs_path is None else runs_path
-    overridden = [name for name, value in (("prefix", prefix != default_prefix), ("threads_path", threads != default_threads), ("runs_path", runs != default_runs)) if value]
+    overridden = [
+        name
+        for name, value in (
+            ("prefix", prefix != default_prefix),
+            ("threads_path", threads != default_threads),
+            ("runs_path", runs != default_runs),
+        )
+        if value
+    ]
     if overridden:
         why += f"; scenario api.{', api.'.join(overridden)} overridden"
     return Deployment(kind, prefix + threads, prefix + runs, why)

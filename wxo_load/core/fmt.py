@@ -1,8 +1,8 @@
 """Numbers for people, one way everywhere: gates, compare, the live tab, the HTML report.
 
-    num(3000) == "3000"    num(1234.5, sep=",") == "1,234"    num(12.34) == "12.3"
-    num(0.5124) == "0.512" ms(12.34) == "12.3 ms"             ms(None) == "-"
-    value(1500, TIME, "s") == "1.5 s"    value(0.0123, RATE) == "1.23%"
+num(3000) == "3000"    num(1234.5, sep=",") == "1,234"    num(12.34) == "12.3"
+num(0.5124) == "0.512" ms(12.34) == "12.3 ms"             ms(None) == "-"
+value(1500, TIME, "s") == "1.5 s"    value(0.0123, RATE) == "1.23%"
 """
 
 from __future__ import annotations

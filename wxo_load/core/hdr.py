@@ -49,8 +49,13 @@ def _new_histogram() -> HdrHistogram:
 
 def _check_layout() -> None:
     probe = _new_histogram()
-    if probe.unit_magnitude != 0 or probe.sub_bucket_half_count_magnitude != _SUB_BUCKET_HALF_MAGNITUDE:
-        raise RuntimeError("unexpected hdrhistogram layout; wxo_load.core.hdr needs hdrhistogram>=0.10.8")
+    if (
+        probe.unit_magnitude != 0
+        or probe.sub_bucket_half_count_magnitude != _SUB_BUCKET_HALF_MAGNITUDE
+    ):
+        raise RuntimeError(
+            "unexpected hdrhistogram layout; wxo_load.core.hdr needs hdrhistogram>=0.10.8"
+        )
 
 
 _check_layout()
@@ -59,7 +64,9 @@ _check_layout()
 def _index_of(value_us: int) -> int:
     """The counts-array index hdrh uses for `value_us` (unit magnitude 0, 3 significant digits)."""
     bucket = max(value_us.bit_length() - _SUB_BUCKET_HALF_MAGNITUDE - 1, 0)
-    return ((bucket + 1) << _SUB_BUCKET_HALF_MAGNITUDE) + (value_us >> bucket) - _SUB_BUCKET_HALF_COUNT
+    return (
+        ((bucket + 1) << _SUB_BUCKET_HALF_MAGNITUDE) + (value_us >> bucket) - _SUB_BUCKET_HALF_COUNT
+    )
 
 
 def _bucket_midpoint_us(index: int) -> int:
@@ -257,7 +264,6 @@ class Timing:
             result[name] = round_ms(value)
         result["max"] = round_ms(self.max_ms)
         return result
-
 
 
 def round_ms(value: float | None) -> float | None:

@@ -64,23 +64,57 @@ class Metric:
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("thread_create", CONVERSATION, "thread_create_ms", ("POST", "/threads"),
-           "Thread creation (POST /threads)"),
-    Metric("run_started", RUN, "run_started_ms", ("STREAM", "run.started"),
-           "Run started (run.started event)"),
-    Metric("first_delta", RUN, "first_delta_ms", ("STREAM", "message.delta"),
-           "First message.delta"),
-    Metric("first_text", RUN, "first_text_ms", ("STREAM", "first text"),
-           "First text (time to first token)"),
-    Metric("message_created", RUN, "message_created_ms", ("STREAM", "message.created"),
-           "Message created (full answer)"),
+    Metric(
+        "thread_create",
+        CONVERSATION,
+        "thread_create_ms",
+        ("POST", "/threads"),
+        "Thread creation (POST /threads)",
+    ),
+    Metric(
+        "run_started",
+        RUN,
+        "run_started_ms",
+        ("STREAM", "run.started"),
+        "Run started (run.started event)",
+    ),
+    Metric(
+        "first_delta", RUN, "first_delta_ms", ("STREAM", "message.delta"), "First message.delta"
+    ),
+    Metric(
+        "first_text",
+        RUN,
+        "first_text_ms",
+        ("STREAM", "first text"),
+        "First text (time to first token)",
+    ),
+    Metric(
+        "message_created",
+        RUN,
+        "message_created_ms",
+        ("STREAM", "message.created"),
+        "Message created (full answer)",
+    ),
     Metric("done", RUN, "done_ms", ("STREAM", "done"), "Done (stream complete)"),
-    Metric("conversation", CONVERSATION, "total_ms", ("CONV", "conversation"),
-           "Whole conversation"),
-    Metric("client_lag", LOAD_GENERATOR, None, None, "Client lag (per event)", about=(
-        "Per event: arrival minus the server's event timestamp (the client's reading lag).")),
-    Metric("schedule_lag", LOAD_GENERATOR, None, None, "Schedule lag (per run)", about=(
-        "Per run: how much later than scheduled a user began it.")),
+    Metric(
+        "conversation", CONVERSATION, "total_ms", ("CONV", "conversation"), "Whole conversation"
+    ),
+    Metric(
+        "client_lag",
+        LOAD_GENERATOR,
+        None,
+        None,
+        "Client lag (per event)",
+        about=("Per event: arrival minus the server's event timestamp (the client's reading lag)."),
+    ),
+    Metric(
+        "schedule_lag",
+        LOAD_GENERATOR,
+        None,
+        None,
+        "Schedule lag (per run)",
+        about=("Per run: how much later than scheduled a user began it."),
+    ),
 )
 
 # -- derived views (read these; never list metric names elsewhere) ---------------------------

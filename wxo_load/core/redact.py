@@ -11,7 +11,9 @@ import threading
 
 _BEARER = re.compile(r"(?i)(bearer\s+)([A-Za-z0-9._~+/=-]{8,})")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
-_KEYVAL = re.compile(r"(?i)((?:api[_-]?key|apikey|password|token|secret)[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}]{6,})")
+_KEYVAL = re.compile(
+    r"(?i)((?:api[_-]?key|apikey|password|token|secret)[\"']?\s*[:=]\s*[\"']?)([^\s\"'&,;}]{6,})"
+)
 
 
 def mask(secret: str | None) -> str:

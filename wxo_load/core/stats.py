@@ -1,8 +1,8 @@
 """Exact, mergeable statistics and the `summary.json` they produce, in one import.
 
-    wxo_load.core.hdr       Timing: one metric's HDR histogram and exact counters; nearest rank
-    wxo_load.core.book      MetricsBook: every timing and counter of a test, and its wire format
-    wxo_load.core.summary   build_summary: summary.json from a MetricsBook
+wxo_load.core.hdr       Timing: one metric's HDR histogram and exact counters; nearest rank
+wxo_load.core.book      MetricsBook: every timing and counter of a test, and its wire format
+wxo_load.core.summary   build_summary: summary.json from a MetricsBook
 """
 
 from __future__ import annotations

@@ -36,7 +36,11 @@ MAX_TOOL_NAMES = 50
 OTHER = "other"
 TOOL = "tool/"
 TOOL_FAILED = "tool_failed/"
-STEP_PHASES = {"thinking": "thinking_ms", "intermediate": "intermediate_ms", "handoff": "handoff_ms"}
+STEP_PHASES = {
+    "thinking": "thinking_ms",
+    "intermediate": "intermediate_ms",
+    "handoff": "handoff_ms",
+}
 INTER_DELTA = "stream/inter_delta"
 CHARS_PER_S = "stream/chars_per_s"
 ENDED_WITHOUT_DONE = "ended_without_done"

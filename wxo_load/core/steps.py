@@ -92,7 +92,9 @@ def _union_ms(intervals: list[tuple[float, float]], lo: float, hi: float) -> flo
     return total
 
 
-def _tool_phases(rec: RunRecord, steps: StepTracker | None, answer_ms: float | None) -> float | None:
+def _tool_phases(
+    rec: RunRecord, steps: StepTracker | None, answer_ms: float | None
+) -> float | None:
     """Fills tools, tool_calls, handoffs, handoff_ms; returns the first call's start."""
     if steps is None:
         return None
@@ -100,7 +102,9 @@ def _tool_phases(rec: RunRecord, steps: StepTracker | None, answer_ms: float | N
     calls = sorted(steps.calls.values(), key=lambda c: c[1])
     if not calls:
         return None
-    rec.tools = [[name, _r(start), _r(None if end is None else end - start)] for name, start, end in calls]
+    rec.tools = [
+        [name, _r(start), _r(None if end is None else end - start)] for name, start, end in calls
+    ]
     rec.tool_calls = len(calls)
     handoffs = [c for c in calls if is_handoff(c[0])]
     rec.handoffs = len(handoffs)
@@ -113,13 +117,19 @@ def _tool_phases(rec: RunRecord, steps: StepTracker | None, answer_ms: float | N
     return float(calls[0][1])
 
 
-def _streaming(rec: RunRecord, gaps: list[float] | None, text_chars: int, last_text_ms: float | None) -> None:
+def _streaming(
+    rec: RunRecord, gaps: list[float] | None, text_chars: int, last_text_ms: float | None
+) -> None:
     if not gaps:
         return
     ordered = sorted(gaps)
     rec.inter_delta_p50_ms = _r(ordered[(len(ordered) + 1) // 2 - 1])  # nearest rank
     rec.inter_delta_max_ms = _r(ordered[-1])
-    if rec.first_text_ms is not None and last_text_ms is not None and last_text_ms > rec.first_text_ms:
+    if (
+        rec.first_text_ms is not None
+        and last_text_ms is not None
+        and last_text_ms > rec.first_text_ms
+    ):
         rec.stream_chars_per_s = round(text_chars * 1000.0 / (last_text_ms - rec.first_text_ms), 1)
     rec.delta_gaps_ms = gaps
 

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 SCHEMA = "wxo-load/summary/v1"
 
 
-
 def iso_utc(unix: float | None) -> str | None:
     """Unix seconds -> `2026-11-21T07:00:00.000Z`."""
     if unix is None:
@@ -90,8 +89,9 @@ def _cpu_warnings(extras: dict[str, Any]) -> list[str]:
     return []
 
 
-def _throughput(runs: dict[str, Any], conversations: dict[str, Any], answer_chars: int,
-                duration_s: float | None) -> dict[str, float]:
+def _throughput(
+    runs: dict[str, Any], conversations: dict[str, Any], answer_chars: int, duration_s: float | None
+) -> dict[str, float]:
     return {
         "runs_per_s": _per_second(runs["total"], duration_s),
         "ok_runs_per_s": _per_second(runs["ok"], duration_s),

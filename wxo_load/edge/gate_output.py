@@ -43,8 +43,9 @@ def headline(verdicts: Sequence[Verdict]) -> str:
         return "gates: none configured"
     if not failed:
         return f"gates: all {len(verdicts)} passed"
-    return (f"gates: {len(verdicts) - len(failed)} passed, {len(failed)} failed "
-            f"({'; '.join(failed)})")
+    return (
+        f"gates: {len(verdicts) - len(failed)} passed, {len(failed)} failed ({'; '.join(failed)})"
+    )
 
 
 def format_table(verdicts: Sequence[Verdict]) -> str:
@@ -84,20 +85,42 @@ def gates_json(verdicts: Sequence[Verdict], meta: Mapping[str, Any]) -> dict[str
 def junit_xml(verdicts: Sequence[Verdict], suite_name: str = "wxo-load gates") -> str:
     """JUnit XML, one <testcase> per gate; a failed gate has a <failure> with its reason."""
     failures = sum(1 for v in verdicts if not v.passed)
-    root = ET.Element("testsuites", name=suite_name, tests=str(len(verdicts)),
-                      failures=str(failures), errors="0", time="0")
-    suite = ET.SubElement(root, "testsuite", name=suite_name, tests=str(len(verdicts)),
-                          failures=str(failures), errors="0", skipped="0", time="0")
+    root = ET.Element(
+        "testsuites",
+        name=suite_name,
+        tests=str(len(verdicts)),
+        failures=str(failures),
+        errors="0",
+        time="0",
+    )
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        name=suite_name,
+        tests=str(len(verdicts)),
+        failures=str(failures),
+        errors="0",
+        skipped="0",
+        time="0",
+    )
     for verdict in verdicts:
-        case = ET.SubElement(suite, "testcase", classname=f"wxo-load.{verdict.kind}",
-                             name=verdict.gate_text, time="0")
-        detail = (f"figure: {verdict.figure}\nlimit: {verdict.limit}\n"
-                  f"measured: {verdict.measured}\n{verdict.reason}")
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=f"wxo-load.{verdict.kind}",
+            name=verdict.gate_text,
+            time="0",
+        )
+        detail = (
+            f"figure: {verdict.figure}\nlimit: {verdict.limit}\n"
+            f"measured: {verdict.measured}\n{verdict.reason}"
+        )
         if verdict.passed:
             ET.SubElement(case, "system-out").text = detail
         else:
-            failure = ET.SubElement(case, "failure", type="GateFailed",
-                                    message=f"{verdict.gate_text}: {verdict.reason}")
+            failure = ET.SubElement(
+                case, "failure", type="GateFailed", message=f"{verdict.gate_text}: {verdict.reason}"
+            )
             failure.text = detail
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
@@ -114,8 +137,12 @@ def markdown_table(verdicts: Sequence[Verdict]) -> str:
         lines += ["| | Gate | Limit | Measured | Why |", "| --- | --- | --- | --- | --- |"]
         for v in verdicts:
             mark = "✅ pass" if v.passed else "❌ **FAIL**"
-            cells = [_md_cell(f"`{v.gate_text}`"), _md_cell(v.limit), _md_cell(v.measured),
-                     _md_cell(v.reason)]
+            cells = [
+                _md_cell(f"`{v.gate_text}`"),
+                _md_cell(v.limit),
+                _md_cell(v.measured),
+                _md_cell(v.reason),
+            ]
             lines.append(f"| {mark} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -93,10 +93,22 @@ def _row(figure: str, value: str, detail: str = "") -> dict[str, str]:
     return {"figure": figure, "value": value, "detail": detail}
 
 
-def overview_rows(summary: Mapping[str, Any], verdicts: Sequence[Verdict], *, state: str,
-                  aborted_by: str | None = None, abort_gates: Sequence[str] = ()) -> list[dict[str, str]]:
+def overview_rows(
+    summary: Mapping[str, Any],
+    verdicts: Sequence[Verdict],
+    *,
+    state: str,
+    aborted_by: str | None = None,
+    abort_gates: Sequence[str] = (),
+) -> list[dict[str, str]]:
     """The tab's headline: runs per second by outcome, trust, gates, stages, results."""
-    rows = [_row("Test", state, f"{summary.get('duration_s') or 0:.0f} s, peak {(summary.get('users') or {}).get('peak') or 0} users")]
+    rows = [
+        _row(
+            "Test",
+            state,
+            f"{summary.get('duration_s') or 0:.0f} s, peak {(summary.get('users') or {}).get('peak') or 0} users",
+        )
+    ]
     rows += _throughput_rows(summary)
     rows += turn_rows(summary)
     rows += _trust_rows(summary)
@@ -109,18 +121,43 @@ def _throughput_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
     runs, duration = summary.get("runs") or {}, summary.get("duration_s") or 0
     total = int(runs.get("total") or 0)
     ended = total - int(runs.get("stopped") or 0)
-    rows = [_row("Runs per second", f"{ended / duration if duration else 0.0:.2f}/s",
-                 f"{ended} runs ended ok or failed in {duration:.0f} s: what Locust's RPS counts (one request per run)")]
+    rows = [
+        _row(
+            "Runs per second",
+            f"{ended / duration if duration else 0.0:.2f}/s",
+            f"{ended} runs ended ok or failed in {duration:.0f} s: what Locust's RPS counts (one request per run)",
+        )
+    ]
     recent = recent_runs_per_s(summary.get("timeline") or [])
     if recent is not None:
-        rows.append(_row(f"Runs per second, last {RECENT_S:.0f} s", f"{recent:.2f}/s", "every outcome, from the timeline"))
+        rows.append(
+            _row(
+                f"Runs per second, last {RECENT_S:.0f} s",
+                f"{recent:.2f}/s",
+                "every outcome, from the timeline",
+            )
+        )
     for outcome, count in (runs.get("by_outcome") or {}).items():
         rate = count / duration if duration else 0.0
         share = 100.0 * count / total if total else 0.0
-        rows.append(_row(f"Runs per second: {outcome}", f"{rate:.2f}/s", f"{count} runs, {share:.1f} %"))
-    rows.append(_row("Error rate", f"{100.0 * float(runs.get('error_rate') or 0):.2f} %", f"{runs.get('failed', 0)} failed runs"))
+        rows.append(
+            _row(f"Runs per second: {outcome}", f"{rate:.2f}/s", f"{count} runs, {share:.1f} %")
+        )
+    rows.append(
+        _row(
+            "Error rate",
+            f"{100.0 * float(runs.get('error_rate') or 0):.2f} %",
+            f"{runs.get('failed', 0)} failed runs",
+        )
+    )
     convs = summary.get("conversations") or {}
-    rows.append(_row("Conversations", str(convs.get("total", 0)), f"{convs.get('ok', 0)} ok, {convs.get('failed', 0)} failed"))
+    rows.append(
+        _row(
+            "Conversations",
+            str(convs.get("total", 0)),
+            f"{convs.get('ok', 0)} ok, {convs.get('failed', 0)} failed",
+        )
+    )
     return rows
 
 
@@ -131,8 +168,13 @@ def turn_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
         part = (summary.get("by_turn") or {}).get(turn) or {}
         metrics = part.get("metrics") or {}
         first_text, done = metrics.get("first_text") or {}, metrics.get("done") or {}
-        rows.append(_row(label, f"first text p95 {fmt_ms(first_text.get('p95'))}",
-                         f"done p95 {fmt_ms(done.get('p95'))}; {part.get('runs', 0)} runs, {part.get('failed', 0)} failed"))
+        rows.append(
+            _row(
+                label,
+                f"first text p95 {fmt_ms(first_text.get('p95'))}",
+                f"done p95 {fmt_ms(done.get('p95'))}; {part.get('runs', 0)} runs, {part.get('failed', 0)} failed",
+            )
+        )
     return rows
 
 
@@ -144,7 +186,9 @@ def recent_runs_per_s(timeline: Sequence[Mapping[str, Any]]) -> float | None:
     if len(timeline) < 2:
         return None
     last = timeline[-1]
-    start = next((p for p in timeline if float(last["t_s"]) - float(p["t_s"]) <= RECENT_S), timeline[0])
+    start = next(
+        (p for p in timeline if float(last["t_s"]) - float(p["t_s"]) <= RECENT_S), timeline[0]
+    )
     span = float(last["t_s"]) - float(start["t_s"])
     if span <= 0:
         return None
@@ -155,19 +199,40 @@ def _trust_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
     lg = summary.get("load_generator") or {}
     lag = lg.get("client_lag") or {}
     limit = lg.get("client_lag_p99_limit_ms")
-    rows = [_row("Client lag p99", fmt_ms(lag.get("p99")), f"limit {fmt_ms(limit)}; max {fmt_ms(lag.get('max'))}")]
+    rows = [
+        _row(
+            "Client lag p99",
+            fmt_ms(lag.get("p99")),
+            f"limit {fmt_ms(limit)}; max {fmt_ms(lag.get('max'))}",
+        )
+    ]
     cpu = lg.get("cpu_percent_max")
-    rows.append(_row("Load generator CPU peak", "-" if cpu is None else f"{cpu:.0f} %", f"limit {lg.get('cpu_percent_limit', '-')} %"))
+    rows.append(
+        _row(
+            "Load generator CPU peak",
+            "-" if cpu is None else f"{cpu:.0f} %",
+            f"limit {lg.get('cpu_percent_limit', '-')} %",
+        )
+    )
     if lg.get("trustworthy", True):
-        rows.append(_row("Load generator kept up", "yes", "timings measure the server, not the client"))
+        rows.append(
+            _row("Load generator kept up", "yes", "timings measure the server, not the client")
+        )
     else:
         for warning in lg.get("warnings") or []:
-            rows.append(_row("WARNING: results limited by the load generator", "add workers (--processes N)", str(warning)))
+            rows.append(
+                _row(
+                    "WARNING: results limited by the load generator",
+                    "add workers (--processes N)",
+                    str(warning),
+                )
+            )
     return rows
 
 
-def gate_rows(verdicts: Sequence[Verdict], *, aborted_by: str | None = None,
-              abort_gates: Sequence[str] = ()) -> list[dict[str, str]]:
+def gate_rows(
+    verdicts: Sequence[Verdict], *, aborted_by: str | None = None, abort_gates: Sequence[str] = ()
+) -> list[dict[str, str]]:
     rows = []
     for verdict in verdicts:
         status = "PASS" if verdict.passed else "FAIL"
@@ -187,8 +252,18 @@ def stage_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
         for index, item in enumerate(summary.get(key) or [], start=1):
             if isinstance(item, Mapping):
                 name = str(item.get("name") or item.get("stage") or index)
-                text = ", ".join(f"{k} {_short(v)}" for k, v in item.items() if k not in ("name", "stage") and not isinstance(v, (Mapping, list)))
-                rows.append(_row(f"{key[:-1].capitalize()} {name}", str(item.get("verdict") or item.get("status") or ""), text))
+                text = ", ".join(
+                    f"{k} {_short(v)}"
+                    for k, v in item.items()
+                    if k not in ("name", "stage") and not isinstance(v, (Mapping, list))
+                )
+                rows.append(
+                    _row(
+                        f"{key[:-1].capitalize()} {name}",
+                        str(item.get("verdict") or item.get("status") or ""),
+                        text,
+                    )
+                )
     return rows
 
 
@@ -238,14 +313,33 @@ def timeline_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows[::-1]  # newest first: the table shows the present at the top
 
 
-def extended_stats(summary: Mapping[str, Any], verdicts: Sequence[Verdict], *, state: str,
-                   aborted_by: str | None = None, abort_gates: Sequence[str] = ()) -> list[dict[str, Any]]:
+def extended_stats(
+    summary: Mapping[str, Any],
+    verdicts: Sequence[Verdict],
+    *,
+    state: str,
+    aborted_by: str | None = None,
+    abort_gates: Sequence[str] = (),
+) -> list[dict[str, Any]]:
     """Locust's `extended_stats`: the rows of every wxo-load tab."""
     return [
-        {"key": OVERVIEW, "data": overview_rows(summary, verdicts, state=state, aborted_by=aborted_by, abort_gates=abort_gates)},
+        {
+            "key": OVERVIEW,
+            "data": overview_rows(
+                summary, verdicts, state=state, aborted_by=aborted_by, abort_gates=abort_gates
+            ),
+        },
         {"key": TIMINGS, "data": timing_rows(summary)},
         {"key": OVER_TIME, "data": timeline_rows(summary)},
     ]
 
 
-__all__ = ["TABLES", "TABS", "IntervalTimings", "extended_stats", "overview_rows", "timeline_rows", "timing_rows"]
+__all__ = [
+    "TABLES",
+    "TABS",
+    "IntervalTimings",
+    "extended_stats",
+    "overview_rows",
+    "timeline_rows",
+    "timing_rows",
+]

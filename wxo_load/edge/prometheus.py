@@ -27,7 +27,25 @@ from wxo_load.core.metrics import ALL_METRICS, LOAD_GENERATOR, METRICS
 from wxo_load.core.records import OK, STOPPED
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 60.0, 120.0, 300.0)
+BUCKETS_S = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    25.0,
+    60.0,
+    120.0,
+    300.0,
+)
 
 
 def _escape(value: str) -> str:
@@ -44,7 +62,9 @@ def _header(name: str, kind: str, text: str) -> list[str]:
     return [f"# HELP {name} {text}", f"# TYPE {name} {kind}"]
 
 
-def _counter(name: str, label: str, counts: Mapping[str, int], text: str, always: Iterable[str] = ()) -> list[str]:
+def _counter(
+    name: str, label: str, counts: Mapping[str, int], text: str, always: Iterable[str] = ()
+) -> list[str]:
     lines = _header(name, "counter", text)
     values = {key: 0 for key in always}
     values.update(counts)
@@ -57,7 +77,10 @@ def histogram_lines(name: str, timing: Timing, labels: str = "") -> list[str]:
     """`_bucket`, `_sum` and `_count` lines of one histogram, in seconds."""
     sep = "," if labels else ""
     cumulative = timing.counts_at_or_below_ms([b * 1000.0 for b in BUCKETS_S])
-    lines = [f'{name}_bucket{{{labels}{sep}le="{_num(b)}"}} {c}' for b, c in zip(BUCKETS_S, cumulative, strict=True)]
+    lines = [
+        f'{name}_bucket{{{labels}{sep}le="{_num(b)}"}} {c}'
+        for b, c in zip(BUCKETS_S, cumulative, strict=True)
+    ]
     lines.append(f'{name}_bucket{{{labels}{sep}le="+Inf"}} {timing.count}')
     braces = f"{{{labels}}}" if labels else ""
     lines.append(f"{name}_sum{braces} {_num(round(timing.sum_ms / 1000.0, 6))}")
@@ -69,24 +92,59 @@ def _gauge(name: str, value: float, text: str) -> list[str]:
     return [*_header(name, "gauge", text), f"{name} {_num(value)}"]
 
 
-def exposition(book: MetricsBook, *, users: int, trustworthy: bool, running: bool,
-               gates: Iterable[tuple[str, bool]] = ()) -> str:
+def exposition(
+    book: MetricsBook,
+    *,
+    users: int,
+    trustworthy: bool,
+    running: bool,
+    gates: Iterable[tuple[str, bool]] = (),
+) -> str:
     """The whole scrape body."""
     errors = {k: v for k, v in book.runs_by_outcome.items() if k not in (OK, STOPPED)}
-    lines = _counter("wxo_load_runs_total", "outcome", book.runs_by_outcome, "Runs ended, by outcome (ok, an error class, or stopped by the end of the test).", always=(OK,))
-    lines += _counter("wxo_load_run_errors_total", "error_class", errors, "Failed runs, by error class.")
-    lines += _counter("wxo_load_conversations_total", "outcome", book.conversations_by_outcome, "Conversations ended, by outcome.", always=(OK,))
-    lines += _header("wxo_load_timing_seconds", "histogram", "wxo-load timings: thread creation, each run milestone, whole conversations.")
+    lines = _counter(
+        "wxo_load_runs_total",
+        "outcome",
+        book.runs_by_outcome,
+        "Runs ended, by outcome (ok, an error class, or stopped by the end of the test).",
+        always=(OK,),
+    )
+    lines += _counter(
+        "wxo_load_run_errors_total", "error_class", errors, "Failed runs, by error class."
+    )
+    lines += _counter(
+        "wxo_load_conversations_total",
+        "outcome",
+        book.conversations_by_outcome,
+        "Conversations ended, by outcome.",
+        always=(OK,),
+    )
+    lines += _header(
+        "wxo_load_timing_seconds",
+        "histogram",
+        "wxo-load timings: thread creation, each run milestone, whole conversations.",
+    )
     for metric in ALL_METRICS:
-        lines += histogram_lines("wxo_load_timing_seconds", book.timing(metric), f'metric="{metric}"')
+        lines += histogram_lines(
+            "wxo_load_timing_seconds", book.timing(metric), f'metric="{metric}"'
+        )
     for lag in (m for m in METRICS if m.source == LOAD_GENERATOR):
         lines += _header(f"wxo_load_{lag.key}_seconds", "histogram", lag.about)
         lines += histogram_lines(f"wxo_load_{lag.key}_seconds", book.timing(lag.key))
     lines += _gauge("wxo_load_users", users, "Users running now.")
-    lines += _gauge("wxo_load_trustworthy", 1 if trustworthy else 0, "1 while the load generator keeps up (client lag and CPU within limits), else 0.")
+    lines += _gauge(
+        "wxo_load_trustworthy",
+        1 if trustworthy else 0,
+        "1 while the load generator keeps up (client lag and CPU within limits), else 0.",
+    )
     lines += _gauge("wxo_load_test_running", 1 if running else 0, "1 while a test runs.")
     gate_list = list(gates)
     if gate_list:
-        lines += _header("wxo_load_gate_passing", "gauge", "1 while a gate passes on the live figures, else 0.")
-        lines += [f'wxo_load_gate_passing{{gate="{_escape(text)}"}} {1 if ok else 0}' for text, ok in gate_list]
+        lines += _header(
+            "wxo_load_gate_passing", "gauge", "1 while a gate passes on the live figures, else 0."
+        )
+        lines += [
+            f'wxo_load_gate_passing{{gate="{_escape(text)}"}} {1 if ok else 0}'
+            for text, ok in gate_list
+        ]
     return "\n".join(lines) + "\n"

@@ -89,9 +89,7 @@ class ResultsWriter:
             self._conversations.flush()
             self.conversations_written += len(lines)
 
-    def write_summary(
-        self, summary: dict[str, Any], *, extra_markdown: Sequence[str] = ()
-    ) -> None:
+    def write_summary(self, summary: dict[str, Any], *, extra_markdown: Sequence[str] = ()) -> None:
         """summary.json, then summary.md and report.html built from it and the record files."""
         self._runs.flush()
         self._conversations.flush()
@@ -306,12 +304,16 @@ def summary_markdown(summary: dict[str, Any], extra_sections: Sequence[str] = ()
     )
     metrics = summary.get("metrics") or {}
     metric_rows = [
-        [name, *(metrics.get(name, {}).get(k) for k in ("count", "p50", "p90", "p95", "p99", "max"))]
+        [
+            name,
+            *(metrics.get(name, {}).get(k) for k in ("count", "p50", "p90", "p95", "p99", "max")),
+        ]
         for name in ALL_METRICS
     ]
     sections = [
         header,
-        "### Timings (ms)\n\n" + _table(["metric", "count", "p50", "p90", "p95", "p99", "max"], metric_rows),
+        "### Timings (ms)\n\n"
+        + _table(["metric", "count", "p50", "p90", "p95", "p99", "max"], metric_rows),
         "### Outcomes\n\n" + _outcome_table(runs, convs),
         "### Throughput\n\n" + _throughput_table(summary.get("throughput") or {}),
         "### First turn vs follow-ups (ms)\n\n" + _turn_table(summary.get("by_turn") or {}),
@@ -319,7 +321,10 @@ def summary_markdown(summary: dict[str, Any], extra_sections: Sequence[str] = ()
     tools = summary.get("tools") or {}
     if tools:  # where the time goes inside a run: tools by p95
         keys = ("calls", "failures", "p50", "p95", "p99", "max")
-        rows = sorted(([n, *((t or {}).get(k) for k in keys)] for n, t in tools.items()), key=lambda r: -(r[4] or 0))
+        rows = sorted(
+            ([n, *((t or {}).get(k) for k in keys)] for n, t in tools.items()),
+            key=lambda r: -(r[4] or 0),
+        )
         sections.append("### Tools (ms)\n\n" + _table(["tool", *keys], rows))
     from wxo_load.load.markdown import (
         load_markdown,  # stages or a capacity search, when there were any
@@ -334,7 +339,10 @@ def _outcome_table(runs: dict[str, Any], convs: dict[str, Any]) -> str:
     run_by = runs.get("by_outcome") or {"ok": 0}
     conv_by = convs.get("by_outcome") or {"ok": 0}
     names = list(run_by) + [name for name in conv_by if name not in run_by]
-    return _table(["outcome", "runs", "conversations"], ([n, run_by.get(n, 0), conv_by.get(n, 0)] for n in names))
+    return _table(
+        ["outcome", "runs", "conversations"],
+        ([n, run_by.get(n, 0), conv_by.get(n, 0)] for n in names),
+    )
 
 
 def _throughput_table(throughput: dict[str, Any]) -> str:
@@ -344,7 +352,10 @@ def _throughput_table(throughput: dict[str, Any]) -> str:
         "conversations_per_s": "conversations/s",
         "answer_chars_per_s": "answer characters/s",
     }
-    return _table(["rate", "value"], ([label, throughput.get(key)] for key, label in labels.items() if key in throughput))
+    return _table(
+        ["rate", "value"],
+        ([label, throughput.get(key)] for key, label in labels.items() if key in throughput),
+    )
 
 
 def _turn_table(by_turn: dict[str, Any]) -> str:
@@ -353,7 +364,16 @@ def _turn_table(by_turn: dict[str, Any]) -> str:
         for turn in ("first", "follow_up"):
             entry = by_turn.get(turn) or {}
             m = (entry.get("metrics") or {}).get(metric) or {}
-            rows.append([metric, turn.replace("_", "-"), entry.get("runs"), m.get("p50"), m.get("p95"), m.get("p99")])
+            rows.append(
+                [
+                    metric,
+                    turn.replace("_", "-"),
+                    entry.get("runs"),
+                    m.get("p50"),
+                    m.get("p95"),
+                    m.get("p99"),
+                ]
+            )
     return _table(["metric", "turn", "runs", "p50", "p95", "p99"], rows, text_columns=2)
 
 

@@ -46,8 +46,14 @@ def compare_figures(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
     figures += ["error_rate"]
     classes = sorted({*_classes(a), *_classes(b)})
     figures += [f"error_rate.{c}" for c in classes]
-    figures += ["conversation_error_rate", "runs", "conversations", "runs_per_s",
-                "conversations_per_s", *(f"{m}.p99" for m in LOAD_GENERATOR_METRICS)]
+    figures += [
+        "conversation_error_rate",
+        "runs",
+        "conversations",
+        "runs_per_s",
+        "conversations_per_s",
+        *(f"{m}.p99" for m in LOAD_GENERATOR_METRICS),
+    ]
     return figures
 
 
@@ -63,8 +69,9 @@ def _classes(summary: Mapping[str, Any]) -> list[str]:
     return [str(k) for k, v in by_outcome.items() if k != OK and v]
 
 
-def compare_summaries(a: Mapping[str, Any], b: Mapping[str, Any], *,
-                      threshold_pct: float = 5.0) -> list[Difference]:
+def compare_summaries(
+    a: Mapping[str, Any], b: Mapping[str, Any], *, threshold_pct: float = 5.0
+) -> list[Difference]:
     """One row per figure either summary has; changes of `threshold_pct` % or more marked."""
     rows: list[Difference] = []
     for figure in compare_figures(a, b):
@@ -79,8 +86,9 @@ def compare_summaries(a: Mapping[str, Any], b: Mapping[str, Any], *,
     return rows
 
 
-def _difference(figure: str, kind: str, va: float | None, vb: float | None,
-                threshold_pct: float) -> Difference:
+def _difference(
+    figure: str, kind: str, va: float | None, vb: float | None, threshold_pct: float
+) -> Difference:
     shown_a = "n/a" if va is None else fmt.value(va, kind)
     shown_b = "n/a" if vb is None else fmt.value(vb, kind)
     if va is None or vb is None:

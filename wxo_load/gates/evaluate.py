@@ -75,8 +75,16 @@ def _evaluate_gate(gate: Gate, summary: Mapping) -> Verdict:
 
     def verdict(passed: bool, reason: str) -> Verdict:
         measured = "n/a" if value is None else fmt.value(value, kind, gate.unit)
-        return Verdict(gate.text, gate.figure, limit_shown, measured, passed, reason,
-                       value=value, threshold=gate.limit)
+        return Verdict(
+            gate.text,
+            gate.figure,
+            limit_shown,
+            measured,
+            passed,
+            reason,
+            value=value,
+            threshold=gate.limit,
+        )
 
     if samples is not None and samples < needed:
         what = sample_noun(gate.figure)
@@ -99,15 +107,31 @@ def _evaluate_regression(
     measured = "n/a" if value is None else fmt.value(value, kind, "")
 
     def verdict(passed: bool, reason: str, limit: str, threshold: float | None = None) -> Verdict:
-        return Verdict(gate.text, gate.figure, limit, measured, passed, reason,
-                       kind="regression", value=value, threshold=threshold, baseline=base)
+        return Verdict(
+            gate.text,
+            gate.figure,
+            limit,
+            measured,
+            passed,
+            reason,
+            kind="regression",
+            value=value,
+            threshold=threshold,
+            baseline=base,
+        )
 
     if baseline is None:
-        return verdict(False, "no baseline given (--baseline PATH/summary.json)",
-                       f"{tolerance_shown} vs baseline")
+        return verdict(
+            False,
+            "no baseline given (--baseline PATH/summary.json)",
+            f"{tolerance_shown} vs baseline",
+        )
     if base is None or (base_samples is not None and base_samples < 1):
-        return verdict(False, f"no baseline figure: the baseline has no {gate.figure}",
-                       f"{tolerance_shown} vs baseline (none)")
+        return verdict(
+            False,
+            f"no baseline figure: the baseline has no {gate.figure}",
+            f"{tolerance_shown} vs baseline (none)",
+        )
     base_shown = fmt.value(base, kind, "")
     sign = -1.0 if WORSE[kind] < 0 else 1.0  # +1: higher is worse
     threshold = _threshold(gate, base, sign)
@@ -117,8 +141,14 @@ def _evaluate_regression(
     if (samples is not None and samples < 1) or value is None:
         return verdict(False, f"no samples of {gate.figure} in this run", limit, threshold)
     passed, reason = _judge_change(gate, value, base, sign, kind)
-    return verdict(passed, reason or f"{_change_text(value, base, kind)} against baseline "
-                   f"{base_shown} (limit {tolerance_shown})", limit, threshold)
+    return verdict(
+        passed,
+        reason
+        or f"{_change_text(value, base, kind)} against baseline "
+        f"{base_shown} (limit {tolerance_shown})",
+        limit,
+        threshold,
+    )
 
 
 def _threshold(gate: RegressionGate, base: float, sign: float) -> float:
@@ -127,15 +157,18 @@ def _threshold(gate: RegressionGate, base: float, sign: float) -> float:
     return base + sign * gate.tolerance
 
 
-def _judge_change(gate: RegressionGate, value: float, base: float, sign: float,
-                  kind: str) -> tuple[bool, str]:
+def _judge_change(
+    gate: RegressionGate, value: float, base: float, sign: float, kind: str
+) -> tuple[bool, str]:
     """(passed, a reason of its own or "" for the usual change text)."""
     worse_by = sign * (value - base)
     if gate.tolerance_kind == "percent" and base == 0:
         if worse_by > 0:
-            return False, (f"baseline {fmt.value(base, kind, '')} and now "
-                           f"{fmt.value(value, kind, '')}: any change is an infinite percentage; "
-                           'use an absolute tolerance (e.g. "+0.5pp" or "+50ms")')
+            return False, (
+                f"baseline {fmt.value(base, kind, '')} and now "
+                f"{fmt.value(value, kind, '')}: any change is an infinite percentage; "
+                'use an absolute tolerance (e.g. "+0.5pp" or "+50ms")'
+            )
         return True, ""
     allowed = base * gate.tolerance / 100.0 if gate.tolerance_kind == "percent" else gate.tolerance
     # Compare with a hair of slack so "exactly +10%" passes despite float rounding.
@@ -193,8 +226,9 @@ def _abort_verdict(gate: Gate, live_summary: Mapping) -> Verdict | None:
         why = f"abort: {shown} is not {limit_shown} and can only grow"
     else:
         why = f"abort: {shown} is not {limit_shown} after {samples} {sample_noun(gate.figure)}"
-    return Verdict(gate.text, gate.figure, limit_shown, shown, False, why,
-                   value=value, threshold=gate.limit)
+    return Verdict(
+        gate.text, gate.figure, limit_shown, shown, False, why, value=value, threshold=gate.limit
+    )
 
 
 __all__ = ["ABORT_MIN_RUNS", "Verdict", "abort_reason", "evaluate"]

@@ -193,12 +193,15 @@ def figure_value(summary: Mapping, figure: str) -> float | None:
             return failed / runs_total
         return _num(_get(summary, "runs", "error_rate"))
     if figure == "conversation_error_rate":
-        return _ratio(_num(_get(summary, *_CONVERSATIONS)),
-                      _num(_get(summary, "conversations", "failed")))
+        return _ratio(
+            _num(_get(summary, *_CONVERSATIONS)), _num(_get(summary, "conversations", "failed"))
+        )
     if figure.startswith("by_turn.") and figure.endswith(".error_rate"):
         turn = figure.split(".")[1]
-        return _ratio(_num(_get(summary, "by_turn", turn, "runs")),
-                      _num(_get(summary, "by_turn", turn, "failed")))
+        return _ratio(
+            _num(_get(summary, "by_turn", turn, "runs")),
+            _num(_get(summary, "by_turn", turn, "failed")),
+        )
     if figure.startswith("error_rate."):
         if runs_total is None:
             return None

@@ -70,9 +70,7 @@ class RegressionGate:
 AnyGate = Gate | RegressionGate
 
 
-def parse_gate(
-    text: str, *, abort: bool = False, min_runs: int = 0, where: str = "--gate"
-) -> Gate:
+def parse_gate(text: str, *, abort: bool = False, min_runs: int = 0, where: str = "--gate") -> Gate:
     """`"first_text.p95 < 3000ms"` -> Gate. ConfigError naming `where`, the text and the
     grammar when it cannot be used."""
     if not isinstance(text, str) or not text.strip():
@@ -88,8 +86,9 @@ def parse_gate(
     figure, op, unit = match["figure"], match["op"], match["unit"] or ""
     shown = text.strip()
     if op not in OPS:
-        raise ConfigError(f'{where} "{shown}": operator "{op}" is not supported; use one of '
-                          f"{' '.join(OPS)}.")
+        raise ConfigError(
+            f'{where} "{shown}": operator "{op}" is not supported; use one of {" ".join(OPS)}.'
+        )
     kind = figure_kind(figure, where=where, text=shown)
     limit = _limit_value(float(match["num"]), unit, kind, where, shown)
     if min_runs < 0:
@@ -162,8 +161,9 @@ def parse_regression(text: str, *, where: str = "--regression") -> RegressionGat
     number = float(match["num"])
     if unit == "%":
         return RegressionGate(shown, figure, number, "percent", unit)
-    return RegressionGate(shown, figure, _tolerance_value(number, unit, kind, where, shown),
-                          "absolute", unit)
+    return RegressionGate(
+        shown, figure, _tolerance_value(number, unit, kind, where, shown), "absolute", unit
+    )
 
 
 def _tolerance_value(number: float, unit: str, kind: str, where: str, shown: str) -> float:
@@ -216,16 +216,19 @@ def parse_gate_spec(item: object, *, where: str) -> Gate | RegressionGate:
     if not isinstance(abort, bool):
         raise ConfigError(f"{where}, key `abort`: expected true or false, got {abort!r}.")
     if isinstance(min_runs, bool) or not isinstance(min_runs, int) or min_runs < 0:
-        raise ConfigError(f"{where}, key `min_runs`: expected a whole number >= 0, got "
-                          f"{min_runs!r}.")
+        raise ConfigError(
+            f"{where}, key `min_runs`: expected a whole number >= 0, got {min_runs!r}."
+        )
     if "regression" in item:
         if abort or min_runs:
             raise ConfigError(f"{where}: `abort` and `min_runs` apply to limits, not regressions.")
         return parse_regression(_str(item["regression"], where), where=where)
     text = _str(item["gate"], where)
     if _REGRESSION_RE.match(text) and not _GATE_RE.match(text):
-        raise ConfigError(f'{where}: "{text}" is a regression; write it as '
-                          f"{{regression: {text!r}}} (abort and min_runs apply to limits).")
+        raise ConfigError(
+            f'{where}: "{text}" is a regression; write it as '
+            f"{{regression: {text!r}}} (abort and min_runs apply to limits)."
+        )
     return parse_gate(text, abort=abort, min_runs=min_runs, where=where)
 
 
@@ -241,6 +244,7 @@ def parse_gate_list(items: object, *, where: str) -> list[Gate | RegressionGate]
     if items is None:
         return []
     if not isinstance(items, list):
-        raise ConfigError(f"{where}: expected a list of gate expressions, got "
-                          f"{type(items).__name__}.")
+        raise ConfigError(
+            f"{where}: expected a list of gate expressions, got {type(items).__name__}."
+        )
     return [parse_gate_spec(item, where=f"{where}[{i}]") for i, item in enumerate(items)]

@@ -19,7 +19,9 @@ from wxo_load.core.metrics import COUNT, PER_S, STATS, TIME
 from wxo_load.core.step_stats import STEP_PHASES, STREAMING_FIGURES
 
 TOOL_COUNTS = ("calls", "failures")
-EXAMPLES = '"tools.get_weather.p95 < 2s", "phases.thinking.p95 < 1s", "streaming.inter_delta.p99 < 250ms"'
+EXAMPLES = (
+    '"tools.get_weather.p95 < 2s", "phases.thinking.p95 < 1s", "streaming.inter_delta.p99 < 250ms"'
+)
 
 
 def _fail(where: str, shown: str, why: str) -> ConfigError:
@@ -42,9 +44,15 @@ def step_figure_kind(figure: str, where: str, shown: str) -> str:
     if stat not in STATS:
         raise _fail(where, shown, f'unknown statistic "{stat}"; use one of {" ".join(STATS)}.')
     if root == "phases" and name not in STEP_PHASES:
-        raise _fail(where, shown, f'unknown step phase "{name}"; use one of {" ".join(STEP_PHASES)}.')
+        raise _fail(
+            where, shown, f'unknown step phase "{name}"; use one of {" ".join(STEP_PHASES)}.'
+        )
     if root == "streaming" and name not in STREAMING_FIGURES:
-        raise _fail(where, shown, f'unknown streaming figure "{name}"; use one of {" ".join(STREAMING_FIGURES)}.')
+        raise _fail(
+            where,
+            shown,
+            f'unknown streaming figure "{name}"; use one of {" ".join(STREAMING_FIGURES)}.',
+        )
     if stat == "count":
         return COUNT
     return PER_S if name == "chars_per_s" else TIME
@@ -71,9 +79,16 @@ def step_compare_figures(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str
         if isinstance(tools, Mapping):
             names += [str(n) for n in tools if str(n) not in names]
     for name in names:
-        figures += [f"tools.{name}.p50", f"tools.{name}.p95", f"tools.{name}.p99", f"tools.{name}.failures"]
+        figures += [
+            f"tools.{name}.p50",
+            f"tools.{name}.p95",
+            f"tools.{name}.p99",
+            f"tools.{name}.failures",
+        ]
     for root, members in (("phases", tuple(STEP_PHASES)), ("streaming", tuple(STREAMING_FIGURES))):
         for name in members:
-            if step_sample_count(a, f"{root}.{name}.count") or step_sample_count(b, f"{root}.{name}.count"):
+            if step_sample_count(a, f"{root}.{name}.count") or step_sample_count(
+                b, f"{root}.{name}.count"
+            ):
                 figures += [f"{root}.{name}.p50", f"{root}.{name}.p95", f"{root}.{name}.p99"]
     return figures

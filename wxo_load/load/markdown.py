@@ -33,12 +33,18 @@ def load_markdown(summary: dict[str, Any]) -> str:
     if summary.get("steps"):
         capacity = summary.get("capacity")
         kind = ((summary.get("load_plan") or {}).get("search") or {}).get("kind", "users")
-        found = f"**Capacity: {_load({kind: capacity[kind]})}** at {_n(capacity['runs_per_s'])} runs/s" if capacity else "**No step met the SLO.**"
+        found = (
+            f"**Capacity: {_load({kind: capacity[kind]})}** at {_n(capacity['runs_per_s'])} runs/s"
+            if capacity
+            else "**No step met the SLO.**"
+        )
         knee = summary.get("knee")
         found += f"; knee at {_load({kind: knee[kind]})}." if knee else "."
         rows = "\n".join(_row(s, str(s.get("verdict"))) for s in summary["steps"])
         return f"### Capacity search\n\n{found}\n\n" + header.format("step", "verdict") + rows
     if summary.get("stages"):
-        rows = "\n".join(_row(s, _n((s.get("arrivals") or {}).get("dropped"))) for s in summary["stages"])
+        rows = "\n".join(
+            _row(s, _n((s.get("arrivals") or {}).get("dropped"))) for s in summary["stages"]
+        )
         return "### Stages\n\n" + header.format("stage", "dropped") + rows
     return ""

@@ -85,7 +85,11 @@ class LoadPlan:
         return cls(
             mode=d["mode"],
             stages=tuple(Stage(**s) for s in d.get("stages") or ()),
-            arrival=Arrival(**{**arrival, "stages": tuple(RateStage(**s) for s in arrival["stages"])}) if arrival else None,
+            arrival=Arrival(
+                **{**arrival, "stages": tuple(RateStage(**s) for s in arrival["stages"])}
+            )
+            if arrival
+            else None,
             search=Search(**{**search, "slo": tuple(search["slo"])}) if search else None,
         )
 

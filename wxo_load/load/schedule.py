@@ -45,7 +45,9 @@ class Due:
     segment: int
 
 
-def segment_arrivals(segment: int, start_s: float, end_s: float | None, rate_per_s: float, process: str, seed: int) -> Iterator[Due]:
+def segment_arrivals(
+    segment: int, start_s: float, end_s: float | None, rate_per_s: float, process: str, seed: int
+) -> Iterator[Due]:
     """Every arrival of one constant-rate segment, in order (endless when end_s is None)."""
     if rate_per_s <= 0:
         return
@@ -55,13 +57,20 @@ def segment_arrivals(segment: int, start_s: float, end_s: float | None, rate_per
     while end_s is None or t < end_s:
         yield Due(number, t, segment)
         number += 1
-        t = start_s + number / rate_per_s if process == CONSTANT else t + rng.expovariate(rate_per_s)
+        t = (
+            start_s + number / rate_per_s
+            if process == CONSTANT
+            else t + rng.expovariate(rate_per_s)
+        )
 
 
 def stage_segments(stages: Sequence[RateStage]) -> list[tuple[int, float, float | None, float]]:
     """(segment, start_s, end_s, rate) of each arrival stage."""
     spans = boundaries([s.duration_s for s in stages])
-    return [(i, start, end, s.rate_per_s) for i, (s, (start, end)) in enumerate(zip(stages, spans, strict=True))]
+    return [
+        (i, start, end, s.rate_per_s)
+        for i, (s, (start, end)) in enumerate(zip(stages, spans, strict=True))
+    ]
 
 
 def my_share(arrivals: Iterator[Due], slot: int, processes: int) -> Iterator[Due]:

@@ -64,10 +64,15 @@ class CapacitySearch:
         return round(steps * self.spec.resolution, 6)
 
 
-def judge(slo: Sequence[gate_engine.AnyGate], step_summary: Mapping[str, Any]) -> tuple[bool, list[dict[str, Any]]]:
+def judge(
+    slo: Sequence[gate_engine.AnyGate], step_summary: Mapping[str, Any]
+) -> tuple[bool, list[dict[str, Any]]]:
     """Whether one step met every SLO gate, and each gate's verdict as plain data."""
     verdicts = gate_engine.evaluate(list(slo), step_summary, None)
-    plain = [{"gate": v.gate_text, "passed": v.passed, "measured": v.measured, "reason": v.reason} for v in verdicts]
+    plain = [
+        {"gate": v.gate_text, "passed": v.passed, "measured": v.measured, "reason": v.reason}
+        for v in verdicts
+    ]
     return all(v.passed for v in verdicts), plain
 
 
@@ -81,7 +86,11 @@ def _shown(value: float, kind: str) -> float | int:
 
 def knee(steps: Sequence[Mapping[str, Any]], kind: str) -> dict[str, Any] | None:
     """The highest load up to which each added unit of load still added throughput."""
-    points = sorted((load_value(s, kind), float(s["throughput"]["runs_per_s"])) for s in steps if load_value(s, kind) > 0)
+    points = sorted(
+        (load_value(s, kind), float(s["throughput"]["runs_per_s"]))
+        for s in steps
+        if load_value(s, kind) > 0
+    )
     if not points:
         return None
     unit = points[0][1] / points[0][0]  # throughput per unit of load at the lightest load
@@ -100,7 +109,11 @@ def capacity(steps: Sequence[Mapping[str, Any]], spec: Search) -> dict[str, Any]
     if not passed:
         return None
     best = max(passed, key=lambda s: load_value(s, kind))
-    failed = [load_value(s, kind) for s in steps if s.get("verdict") == "fail" and load_value(s, kind) > load_value(best, kind)]
+    failed = [
+        load_value(s, kind)
+        for s in steps
+        if s.get("verdict") == "fail" and load_value(s, kind) > load_value(best, kind)
+    ]
     metrics = best.get("metrics", {})
     return {
         kind: _shown(load_value(best, kind), kind),

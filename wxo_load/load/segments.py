@@ -16,7 +16,14 @@ from typing import Any
 from wxo_load.core.records import ConversationRecord, RunRecord
 from wxo_load.core.stats import MetricsBook, build_summary, iso_utc
 
-SUMMARY_METRICS = ("thread_create", "run_started", "first_delta", "first_text", "done", "conversation")
+SUMMARY_METRICS = (
+    "thread_create",
+    "run_started",
+    "first_delta",
+    "first_text",
+    "done",
+    "conversation",
+)
 
 
 @dataclass(slots=True)

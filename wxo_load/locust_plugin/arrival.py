@@ -50,16 +50,24 @@ class ArrivalDispatcher:
         self.idle = 0  # users waiting for a ticket, minus tickets not yet taken
         self.epoch_unix: float | None = None
         self.slot, self.processes = 0, 1
-        self.segments: list[tuple[int, float, float | None, float]] = []  # (segment, start_s, end_s, rate)
-        self.pending_dropped: list[list[Any]] = []  # [scheduled_unix, reason], shipped to the master
+        self.segments: list[
+            tuple[int, float, float | None, float]
+        ] = []  # (segment, start_s, end_s, rate)
+        self.pending_dropped: list[
+            list[Any]
+        ] = []  # [scheduled_unix, reason], shipped to the master
         self.scheduled = 0
         self.greenlet: gevent.Greenlet | None = None
 
     # -- plan ------------------------------------------------------------------------------
 
-    def begin(self, epoch_unix: float, slot: int, processes: int, segments: list[list[Any]]) -> None:
+    def begin(
+        self, epoch_unix: float, slot: int, processes: int, segments: list[list[Any]]
+    ) -> None:
         self.epoch_unix, self.slot, self.processes = epoch_unix, slot, max(1, processes)
-        self.segments = [(int(s), float(a), None if b is None else float(b), float(r)) for s, a, b, r in segments]
+        self.segments = [
+            (int(s), float(a), None if b is None else float(b), float(r)) for s, a, b, r in segments
+        ]
         self.stop()
         self.greenlet = gevent.spawn(self._run)
 
@@ -84,7 +92,11 @@ class ArrivalDispatcher:
                 gevent.sleep(0.05)  # a rate search adds its next step later
                 continue
             segment, start_s, _end, rate = self.segments[done]
-            for due in my_share(segment_arrivals(segment, start_s, None, rate, self.process, self.seed), self.slot, self.processes):
+            for due in my_share(
+                segment_arrivals(segment, start_s, None, rate, self.process, self.seed),
+                self.slot,
+                self.processes,
+            ):
                 end_s = self.segments[done][2]
                 if end_s is not None and due.at_s >= end_s:
                     break

@@ -62,7 +62,9 @@ class Recorder:
 
     def _fire_run(self, run: RunRecord) -> None:
         fire = self.events.request.fire
-        for metric, (rtype, name) in LOCUST_RUN_ENTRIES if self.all_rows else LOCUST_RUN_ENTRIES[-1:]:
+        for metric, (rtype, name) in (
+            LOCUST_RUN_ENTRIES if self.all_rows else LOCUST_RUN_ENTRIES[-1:]
+        ):
             value = getattr(run, metric)
             if value is not None and (metric != "done_ms" or run.outcome == OK):
                 length = run.answer_chars if metric == "done_ms" else 0

@@ -60,7 +60,11 @@ class LoadControl:
     def __init__(self, harness: Harness, plan: LoadPlan) -> None:
         self.harness = harness
         self.plan = plan
-        self.slo = [gates.parse_gate(t, where="load.search.slo") for t in plan.search.slo] if plan.search else []
+        self.slo = (
+            [gates.parse_gate(t, where="load.search.slo") for t in plan.search.slo]
+            if plan.search
+            else []
+        )
         self.reset()
 
     def reset(self) -> None:
@@ -108,13 +112,35 @@ class LoadControl:
             spans = boundaries([s.duration_s for s in self.plan.stages])
             for i, (stage, (start, end)) in enumerate(zip(self.plan.stages, spans, strict=True)):
                 load = {"users": stage.users, "spawn_rate": stage.spawn_rate}
-                self.segments.open(Segment(i, stage.name, "stage", load, now + start, None if end is None else now + end))
+                self.segments.open(
+                    Segment(
+                        i,
+                        stage.name,
+                        "stage",
+                        load,
+                        now + start,
+                        None if end is None else now + end,
+                    )
+                )
         elif self.plan.mode == ARRIVAL:
             assert self.plan.arrival is not None
-            self.epoch = now + (ARRIVAL_LEAD_DISTRIBUTED_S if self.harness.is_master else ARRIVAL_LEAD_S)
+            self.epoch = now + (
+                ARRIVAL_LEAD_DISTRIBUTED_S if self.harness.is_master else ARRIVAL_LEAD_S
+            )
             parts = stage_segments(self.plan.arrival.stages)
-            for (i, start, end, rate), rate_stage in zip(parts, self.plan.arrival.stages, strict=True):
-                self.segments.open(Segment(i, rate_stage.name, "stage", {"arrival_rate": rate}, self.epoch + start, None if end is None else self.epoch + end))
+            for (i, start, end, rate), rate_stage in zip(
+                parts, self.plan.arrival.stages, strict=True
+            ):
+                self.segments.open(
+                    Segment(
+                        i,
+                        rate_stage.name,
+                        "stage",
+                        {"arrival_rate": rate},
+                        self.epoch + start,
+                        None if end is None else self.epoch + end,
+                    )
+                )
             self._send_begin([list(p) for p in parts])
 
     def _stages_tick(self, now: float) -> tuple[int, float] | None:
@@ -128,7 +154,9 @@ class LoadControl:
     def _end(self) -> tuple[int, float] | None:
         self.done = True
         if self.plan.mode != SEARCH and self.segments.segments:
-            self.segments.segments[-1].end_unix = None  # what starts while the users stop counts here
+            self.segments.segments[
+                -1
+            ].end_unix = None  # what starts while the users stop counts here
         log.info("wxo-load: the load plan is complete; stopping the test")
         return None
 
@@ -167,7 +195,18 @@ class LoadControl:
         phase = "refine" if self.search.refining else "sweep"
         value: float | int = int(load) if spec.kind == SEARCH_USERS else load
         label = f"{value} users" if spec.kind == SEARCH_USERS else f"{value:g}/s"
-        self.step = self.segments.open(Segment(index, f"step {index + 1} ({label})", "step", {spec.kind: value}, now, None, now + spec.warmup_s, extra={"phase": phase}))
+        self.step = self.segments.open(
+            Segment(
+                index,
+                f"step {index + 1} ({label})",
+                "step",
+                {spec.kind: value},
+                now,
+                None,
+                now + spec.warmup_s,
+                extra={"phase": phase},
+            )
+        )
         self.step_end = None
         if spec.kind != SEARCH_USERS:
             self._start_rate(index, now, load)
@@ -179,18 +218,27 @@ class LoadControl:
         passed, verdicts = judge(self.slo, summary)
         self.step.extra.update(verdict="pass" if passed else "fail", slo=verdicts)
         load = float(self.step.load[self.search.spec.kind])
-        log.info("wxo-load: %s %s the SLO (%s)", self.step.name, "met" if passed else "broke", "; ".join(f"{v['gate']}: {v['measured']}" for v in verdicts))
+        log.info(
+            "wxo-load: %s %s the SLO (%s)",
+            self.step.name,
+            "met" if passed else "broke",
+            "; ".join(f"{v['gate']}: {v['measured']}" for v in verdicts),
+        )
         return self.search.next_load(load, passed)
 
     # -- arrivals: messages to the load-generating processes -------------------------------
 
     def _start_rate(self, index: int, now: float, rate: float) -> None:
         if self.epoch is None:
-            self.epoch = now + (ARRIVAL_LEAD_DISTRIBUTED_S if self.harness.is_master else ARRIVAL_LEAD_S)
+            self.epoch = now + (
+                ARRIVAL_LEAD_DISTRIBUTED_S if self.harness.is_master else ARRIVAL_LEAD_S
+            )
             self._shift_first_step(self.epoch)
             self._send_begin([[index, 0.0, None, rate]])
             return
-        self.harness.runner.send_message(MESSAGE_RATE, {"segment": index, "start_s": now - self.epoch, "rate": rate})
+        self.harness.runner.send_message(
+            MESSAGE_RATE, {"segment": index, "start_s": now - self.epoch, "rate": rate}
+        )
 
     def _shift_first_step(self, epoch: float) -> None:
         """The first rate step starts when the schedule does."""
@@ -206,9 +254,17 @@ class LoadControl:
             return
         clients = sorted(c.id for c in runner.clients.all)
         for slot, client_id in enumerate(clients):
-            runner.send_message(MESSAGE_BEGIN, {**data, "slot": slot, "processes": len(clients)}, client_id)
+            runner.send_message(
+                MESSAGE_BEGIN, {**data, "slot": slot, "processes": len(clients)}, client_id
+            )
 
-    def observe(self, runs: list[dict[str, Any]], conversations: list[dict[str, Any]], dropped: list[list[Any]], scheduled: int = 0) -> None:
+    def observe(
+        self,
+        runs: list[dict[str, Any]],
+        conversations: list[dict[str, Any]],
+        dropped: list[list[Any]],
+        scheduled: int = 0,
+    ) -> None:
         self.scheduled += scheduled
         self.segments.add_runs(runs)
         self.segments.add_conversations(conversations)
@@ -219,12 +275,16 @@ class LoadControl:
     # -- reporting -------------------------------------------------------------------------
 
     def progress(self, now: float) -> str:
-        segment = self.segments.find(now) or (self.segments.segments[-1] if self.segments.segments else None)
+        segment = self.segments.find(now) or (
+            self.segments.segments[-1] if self.segments.segments else None
+        )
         text = f"; {segment.name}" if segment is not None else ""
         if self.plan.arrival is not None:
             total = sum(self.dropped.values())
             reasons = ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items()))
-            text += f"; arrivals {self.scheduled - total} started, dropped {total}" + (f" ({reasons})" if reasons else "")
+            text += f"; arrivals {self.scheduled - total} started, dropped {total}" + (
+                f" ({reasons})" if reasons else ""
+            )
         return text
 
     def summary_extras(self, summary: dict[str, Any], now: float) -> dict[str, Any]:

@@ -51,7 +51,9 @@ class WxoChatUser(User):
 
     abstract = False
 
-    def wait_time(self) -> float:  # between conversations (the open model's pool waits for arrivals)
+    def wait_time(
+        self,
+    ) -> float:  # between conversations (the open model's pool waits for arrivals)
         if self.harness.arrivals is not None:
             return 0.0
         return _uniform(self.rng, self.scenario.conversation.pause_between_s)
@@ -78,7 +80,6 @@ class WxoChatUser(User):
             deployment=session.deployment,
         )
 
-
     def on_stop(self) -> None:
         if self.ready:
             self.client.close()
@@ -93,13 +94,22 @@ class WxoChatUser(User):
             raise StopUser()  # test_start reported why; this user has nothing to do (quietly)
         harness, scenario = self.harness, self.scenario
         started_unix, t0 = time.time(), perf_counter()
-        if harness.arrivals is not None:  # open model: wait for an arrival, measure from its schedule
+        if (
+            harness.arrivals is not None
+        ):  # open model: wait for an arrival, measure from its schedule
             ticket = harness.arrivals.take()
             started_unix, t0 = ticket.scheduled_unix, ticket.scheduled_perf
-            harness.test.book.timings.setdefault(ARRIVAL_LAG, Timing()).record(max(0.0, (perf_counter() - t0) * 1000.0))
+            harness.test.book.timings.setdefault(ARRIVAL_LAG, Timing()).record(
+                max(0.0, (perf_counter() - t0) * 1000.0)
+            )
         turns = scenario.pick_turns(self.rng)
         messages = self.prompts.conversation(turns)
-        conv = ConversationRecord(started_at_unix=started_unix, user_id=self.user_id, conversation_id=request_id()[:18].replace("-", ""), turns_planned=turns)
+        conv = ConversationRecord(
+            started_at_unix=started_unix,
+            user_id=self.user_id,
+            conversation_id=request_id()[:18].replace("-", ""),
+            turns_planned=turns,
+        )
         try:
             thread = self.client.create_thread(messages[0])
             conv.thread_create_ms = thread.elapsed_ms

@@ -67,7 +67,11 @@ class LiveView:
         else:
             summary = build_summary(harness.test.total, meta=meta(harness, time.time()))
             summary["timeline"] = [*summary["timeline"], *_now_point(harness, summary)]
-        verdicts = gates.evaluate(harness.session.gates, summary, harness.session.baseline) if harness.session.gates else []
+        verdicts = (
+            gates.evaluate(harness.session.gates, summary, harness.session.baseline)
+            if harness.session.gates
+            else []
+        )
         self._cached = (now, summary, verdicts)
         return summary, verdicts
 
@@ -84,14 +88,24 @@ class LiveView:
         harness = self.harness
         aborted = harness.test.aborted_by.gate_text if harness.test.aborted_by is not None else None
         abort_gates = [g.text for g in harness.session.gates if getattr(g, "abort", False)]
-        tables = live.extended_stats(summary, verdicts, state=self.state(), aborted_by=aborted, abort_gates=abort_gates)
+        tables = live.extended_stats(
+            summary, verdicts, state=self.state(), aborted_by=aborted, abort_gates=abort_gates
+        )
         tables[0]["data"].append(self._results_row())
         return tables
 
     def _results_row(self) -> dict[str, str]:
         if self.ended:
-            return {"figure": "Results", "value": "./wxo/results/report.html", "detail": "report.html and summary.json: links in the Download Data tab"}
-        return {"figure": "Results", "value": "when the test ends", "detail": "report.html and summary.json will be linked in the Download Data tab"}
+            return {
+                "figure": "Results",
+                "value": "./wxo/results/report.html",
+                "detail": "report.html and summary.json: links in the Download Data tab",
+            }
+        return {
+            "figure": "Results",
+            "value": "when the test ends",
+            "detail": "report.html and summary.json will be linked in the Download Data tab",
+        }
 
     def metrics_text(self) -> str:
         summary, verdicts = self.snapshot()
@@ -107,8 +121,22 @@ class LiveView:
 
     def live_json(self) -> str:
         summary, verdicts = self.snapshot()
-        return json.dumps({"state": self.state(), "ended": self.ended, "summary": summary,
-                           "gates": [{"gate": v.gate_text, "passed": v.passed, "measured": v.measured, "reason": v.reason} for v in verdicts]})
+        return json.dumps(
+            {
+                "state": self.state(),
+                "ended": self.ended,
+                "summary": summary,
+                "gates": [
+                    {
+                        "gate": v.gate_text,
+                        "passed": v.passed,
+                        "measured": v.measured,
+                        "reason": v.reason,
+                    }
+                    for v in verdicts
+                ],
+            }
+        )
 
 
 def _now_point(harness: Harness, summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -118,7 +146,14 @@ def _now_point(harness: Harness, summary: dict[str, Any]) -> list[dict[str, Any]
     if t_s <= last:
         return []
     users = int(getattr(harness.runner, "user_count", 0) or 0)
-    return [{"t_s": t_s, "users": users, "runs": harness.test.total.runs_total, "errors": harness.test.total.runs_failed}]
+    return [
+        {
+            "t_s": t_s,
+            "users": users,
+            "runs": harness.test.total.runs_total,
+            "errors": harness.test.total.runs_failed,
+        }
+    ]
 
 
 # -- the web UI ------------------------------------------------------------------------------------
@@ -131,13 +166,18 @@ def install_web_ui(web_ui: Any, view: LiveView) -> None:
     web_ui.template_args["extended_tabs"] = live.TABS
     web_ui.template_args["extended_tables"] = live.TABLES
     web_ui.template_args["extended_csv_files"] = [
-        {"href": f"./wxo/results/{name}", "title": f"wxo-load {name} (when the test has ended)"} for name in ("report.html", "summary.json")
+        {"href": f"./wxo/results/{name}", "title": f"wxo-load {name} (when the test has ended)"}
+        for name in ("report.html", "summary.json")
     ] + [{"href": "./wxo/metrics", "title": "wxo-load live metrics (Prometheus text)"}]
     app, guard = web_ui.app, web_ui.auth_required_if_enabled
 
     @app.after_request
     def _add_wxo_tables(response: Any) -> Any:
-        if request.path.endswith("/stats/requests") and response.status_code == 200 and response.is_json:
+        if (
+            request.path.endswith("/stats/requests")
+            and response.status_code == 200
+            and response.is_json
+        ):
             try:
                 body = {**response.get_json(), "extended_stats": view.extended_stats()}
                 response.set_data(json.dumps(body))
@@ -153,11 +193,22 @@ def install_web_ui(web_ui: Any, view: LiveView) -> None:
 
     def result_file(name: str) -> Any:
         writer = view.harness.test.writer
-        if name not in RESULT_FILES or writer is None or not view.ended or not (writer.directory / name).exists():
-            return Response(f"{name}: not available (results appear when the test has ended)\n", status=404, content_type="text/plain")
+        if (
+            name not in RESULT_FILES
+            or writer is None
+            or not view.ended
+            or not (writer.directory / name).exists()
+        ):
+            return Response(
+                f"{name}: not available (results appear when the test has ended)\n",
+                status=404,
+                content_type="text/plain",
+            )
         return send_from_directory(writer.directory.resolve(), name)
 
-    base = (getattr(web_ui.environment.parsed_options, "web_base_path", None) or "").rstrip("/")  # as Locust's own routes
+    base = (getattr(web_ui.environment.parsed_options, "web_base_path", None) or "").rstrip(
+        "/"
+    )  # as Locust's own routes
     app.add_url_rule(f"{base}/wxo/metrics", "wxo_metrics", guard(metrics))
     app.add_url_rule(f"{base}/wxo/live.json", "wxo_live", guard(live_json))
     app.add_url_rule(f"{base}/wxo/results/<name>", "wxo_results", guard(result_file))

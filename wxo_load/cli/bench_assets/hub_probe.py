@@ -37,7 +37,16 @@ def _watch() -> None:
         gevent.sleep(tick)
         late = _perf() - t0 - tick
         if late > 0.002:
-            _lines.append(json.dumps({"t": t0, "kind": "late", "late_ms": round(late * 1000, 3), "run_queue_ms": round((_run_queue_s() - q0) * 1000, 3)}))
+            _lines.append(
+                json.dumps(
+                    {
+                        "t": t0,
+                        "kind": "late",
+                        "late_ms": round(late * 1000, 3),
+                        "run_queue_ms": round((_run_queue_s() - q0) * 1000, 3),
+                    }
+                )
+            )
 
 
 _gc_start = [0.0]
@@ -52,7 +61,18 @@ def _on_gc(phase: str, info: dict[str, int]) -> None:
         return
     took = _perf() - _gc_start[0]
     if took > 0.001:
-        _lines.append(json.dumps({"t": _gc_start[0], "kind": "gc", "gen": info.get("generation"), "ms": round(took * 1000, 3), "collected": info.get("collected"), "run_queue_ms": round((_run_queue_s() - _gc_q0[0]) * 1000, 3)}))
+        _lines.append(
+            json.dumps(
+                {
+                    "t": _gc_start[0],
+                    "kind": "gc",
+                    "gen": info.get("generation"),
+                    "ms": round(took * 1000, 3),
+                    "collected": info.get("collected"),
+                    "run_queue_ms": round((_run_queue_s() - _gc_q0[0]) * 1000, 3),
+                }
+            )
+        )
 
 
 if _OUT:

@@ -26,7 +26,12 @@ class AdkTokenProvider(TokenProvider):
     a 401) it reads the credentials file again, in case `orchestrate env activate` ran since;
     for a local environment it can fall back to the Developer Edition login."""
 
-    def __init__(self, env: AdkEnvironment, fallback: TokenProvider | None = None, refresh_margin_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        env: AdkEnvironment,
+        fallback: TokenProvider | None = None,
+        refresh_margin_s: float = 60.0,
+    ) -> None:
         super().__init__(refresh_margin_s)
         self._env = env
         self._fallback = fallback

@@ -63,8 +63,16 @@ class AdkEnvironment:
         `orchestrate env activate` while the test runs)."""
         token, expiry = _read_token(self.credentials_path, self.name)
         return AdkEnvironment(
-            self.name, self.wxo_url, self.auth_type, self.iam_url, token, expiry,
-            self.config_path, self.credentials_path, self.verify, self.bypass_ssl,
+            self.name,
+            self.wxo_url,
+            self.auth_type,
+            self.iam_url,
+            token,
+            expiry,
+            self.config_path,
+            self.credentials_path,
+            self.verify,
+            self.bypass_ssl,
         )
 
 
@@ -73,7 +81,9 @@ def config_paths(home: Path | str | None = None) -> tuple[Path, Path]:
     return base / CONFIG_RELPATH, base / CREDENTIALS_RELPATH
 
 
-def load_environment(name: str | None = None, home: Path | str | None = None) -> AdkEnvironment | None:
+def load_environment(
+    name: str | None = None, home: Path | str | None = None
+) -> AdkEnvironment | None:
     """The named environment, else the active one; None when there is no ADK config or no
     active environment. A name that the config does not hold raises `AuthError`."""
     config_path, credentials_path = config_paths(home)
@@ -141,7 +151,9 @@ def _read_yaml(path: Path) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read it ({exc.strerror}). Check its permissions.") from None
+        raise ConfigError(
+            f"{path}: cannot read it ({exc.strerror}). Check its permissions."
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -181,7 +193,17 @@ def _flag(value: Any, path: Path, key: str) -> bool | None:
 
 def _verify(value: Any, path: Path, name: str) -> bool | str | None:
     """`verify` is a boolean or the path of a CA bundle (as requests' `verify=`)."""
-    if isinstance(value, str) and value.strip().lower() not in ("", "true", "false", "yes", "no", "1", "0", "on", "off"):
+    if isinstance(value, str) and value.strip().lower() not in (
+        "",
+        "true",
+        "false",
+        "yes",
+        "no",
+        "1",
+        "0",
+        "on",
+        "off",
+    ):
         return value
     return _flag(value, path, f"environments.{name}.verify")
 

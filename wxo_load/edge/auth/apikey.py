@@ -36,7 +36,9 @@ class TokenService:
 
 
 SERVICES = {
-    "ibm_iam": TokenService("ibm_iam", "https://iam.cloud.ibm.com", "/identity/token", "access_token"),
+    "ibm_iam": TokenService(
+        "ibm_iam", "https://iam.cloud.ibm.com", "/identity/token", "access_token"
+    ),
     "mcsp": TokenService(
         "mcsp", "https://iam.platform.saas.ibm.com", "/siusermgr/api/1.0/apikeys/token", "token"
     ),
@@ -75,7 +77,9 @@ def token_url(auth_type: str, iam_url: str | None) -> str:
 class ApiKeyProvider(TokenProvider):
     """Exchanges an API key for a token and refreshes it before it expires."""
 
-    def __init__(self, settings: AuthSettings, host: str | None = None, adk_auth_type: str | None = None) -> None:
+    def __init__(
+        self, settings: AuthSettings, host: str | None = None, adk_auth_type: str | None = None
+    ) -> None:
         super().__init__(settings.refresh_margin_s)
         if not settings.api_key:
             raise AuthError("API key authentication needs WXO_API_KEY (or --api-key).")
@@ -124,7 +128,9 @@ class ApiKeyProvider(TokenProvider):
             error = failed.error if isinstance(failed, _Refused) else failed
             if not self._fallback_to_v2:
                 raise error from None
-            log.info("MCSP v1 failed (%s); trying MCSP v2 as the ADK does", redact(str(error))[:200])
+            log.info(
+                "MCSP v1 failed (%s); trying MCSP v2 as the ADK does", redact(str(error))[:200]
+            )
             self._fallback_to_v2 = False
             try:
                 result = self._exchange("mcsp_v2")
@@ -141,7 +147,10 @@ class ApiKeyProvider(TokenProvider):
         kwargs: dict[str, Any]
         if auth_type == "ibm_iam":
             kwargs = {
-                "data": {"grant_type": "urn:ibm:params:oauth:grant-type:apikey", "apikey": self._api_key},
+                "data": {
+                    "grant_type": "urn:ibm:params:oauth:grant-type:apikey",
+                    "apikey": self._api_key,
+                },
             }
         elif auth_type == "mcsp":
             kwargs = {"json": {"apikey": self._api_key}}

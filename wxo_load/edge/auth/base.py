@@ -86,7 +86,9 @@ class TokenProvider:
                     # the exchange runs in its own thread (a greenlet under gevent), which
                     # releases the lock: this caller does not wait for it either
                     threading.Thread(
-                        target=self._refresh_in_background_of, args=(current,), daemon=True,
+                        target=self._refresh_in_background_of,
+                        args=(current,),
+                        daemon=True,
                         name="wxo-load token refresh",
                     ).start()
                 else:
@@ -141,7 +143,9 @@ class TokenProvider:
         except Exception as exc:  # noqa: BLE001 - a background thread must not die noisily
             now = self._clock()
             self._retry_at = now + min(self.retry_interval_s, max(current.stale_at - now, 0.0) / 4)
-            log.warning("token refresh failed, keeping the current token for now: %s", redact(str(exc)))
+            log.warning(
+                "token refresh failed, keeping the current token for now: %s", redact(str(exc))
+            )
         finally:
             self._refresh_lock.release()
 
@@ -178,7 +182,11 @@ class StaticTokenProvider(TokenProvider):
         from wxo_load.edge.auth.jwt import jwt_exp
 
         exp = jwt_exp(self._value)
-        until = "" if exp is None else time.strftime(", expires %Y-%m-%d %H:%M:%S UTC", time.gmtime(exp))
+        until = (
+            ""
+            if exp is None
+            else time.strftime(", expires %Y-%m-%d %H:%M:%S UTC", time.gmtime(exp))
+        )
         return f"token from {self._source}{until}"
 
 

@@ -74,14 +74,24 @@ class CpdTokenProvider(TokenProvider):
         else:
             body["password"] = self._password or ""
         hint = "Check --host (the URL up to /orchestrate must be the Cloud Pak for Data route) or --iam-url."
-        response = call(self._client, "POST", self.url, what, hint, json=body, headers={"Accept": "application/json"})
+        response = call(
+            self._client,
+            "POST",
+            self.url,
+            what,
+            hint,
+            json=body,
+            headers={"Accept": "application/json"},
+        )
         if response.status_code in (400, 401, 403, 404):
             raise AuthError(
                 f"{what}: {self.url} refused user {self._username} (HTTP {response.status_code}: "
                 f"{excerpt(response)}). Check WXO_USERNAME and WXO_API_KEY / WXO_PASSWORD. {hint}"
             )
         if response.status_code >= 300:
-            raise AuthError(f"{what}: {self.url} answered HTTP {response.status_code} ({excerpt(response)}). Try again later.")
+            raise AuthError(
+                f"{what}: {self.url} answered HTTP {response.status_code} ({excerpt(response)}). Try again later."
+            )
         answer = json_body(response, what)
         token = answer.get("token") if isinstance(answer, dict) else None
         if not isinstance(token, str) or not token:

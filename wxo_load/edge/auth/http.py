@@ -32,7 +32,9 @@ def make_client(settings: TlsSettings) -> httpx.Client:
     )
 
 
-def call(client: httpx.Client, method: str, url: str, what: str, hint: str, **kwargs: Any) -> httpx.Response:
+def call(
+    client: httpx.Client, method: str, url: str, what: str, hint: str, **kwargs: Any
+) -> httpx.Response:
     """Send one request; transport failures become `AuthError` naming `what` and `hint`."""
     try:
         return client.request(method, url, **kwargs)
@@ -76,7 +78,11 @@ def lifetime_s(body: dict[str, Any], token: str) -> float | None:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
             candidates.append(float(value))
     expiration = body.get("expiration")
-    if isinstance(expiration, (int, float)) and not isinstance(expiration, bool) and expiration > 1e9:
+    if (
+        isinstance(expiration, (int, float))
+        and not isinstance(expiration, bool)
+        and expiration > 1e9
+    ):
         candidates.append(float(expiration) - now)
     exp = jwt_exp(token)
     if exp is not None:

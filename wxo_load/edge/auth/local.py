@@ -65,7 +65,11 @@ class LocalLoginProvider(TokenProvider):
         url = f"{self._host}/api/v1/auth/token"
         what = "Developer Edition login" + (" (tenant token)" if tenant_id else "")
         response = call(
-            self._client, "POST", url, what, self._hint,
+            self._client,
+            "POST",
+            url,
+            what,
+            self._hint,
             data={"username": self._username, "password": self._password},
             params={"tenant_id": tenant_id} if tenant_id else None,
             headers={"Accept": "application/json"},
@@ -93,13 +97,20 @@ class LocalLoginProvider(TokenProvider):
         url = f"{self._host}/api/v1/tenants"
         headers = {"Authorization": f"Bearer {user_token}", "Accept": "application/json"}
         what = "Developer Edition tenant lookup"
-        tenants = self._ok_json(call(self._client, "GET", url, what, self._hint, headers=headers), what)
+        tenants = self._ok_json(
+            call(self._client, "GET", url, what, self._hint, headers=headers), what
+        )
         found = _tenant_id(tenants, self._tenant)
         if found:
             return found
         created = call(
-            self._client, "POST", url, "Developer Edition tenant creation", self._hint,
-            headers=headers, json={"name": self._tenant, **_TENANT_BODY},
+            self._client,
+            "POST",
+            url,
+            "Developer Edition tenant creation",
+            self._hint,
+            headers=headers,
+            json={"name": self._tenant, **_TENANT_BODY},
         )
         if created.status_code not in (200, 201, 409):
             raise AuthError(
@@ -113,7 +124,9 @@ class LocalLoginProvider(TokenProvider):
             found = None
         if found:
             return found
-        tenants = self._ok_json(call(self._client, "GET", url, what, self._hint, headers=headers), what)
+        tenants = self._ok_json(
+            call(self._client, "GET", url, what, self._hint, headers=headers), what
+        )
         found = _tenant_id(tenants, self._tenant)
         if not found:
             raise AuthError(

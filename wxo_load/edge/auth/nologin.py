@@ -42,7 +42,8 @@ class LocalOrNoTokenProvider(LocalLoginProvider):
                 _said.add(self._host)
                 log.info(
                     "%s has no login endpoint (HTTP 404 from /api/v1/auth/token): testing it "
-                    "without a token", self._host,
+                    "without a token",
+                    self._host,
                 )
             return "", None
 

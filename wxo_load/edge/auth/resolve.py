@@ -95,19 +95,30 @@ def _resolve(settings: AuthSettings, host: str | None) -> tuple[TokenProvider, s
 
 
 def _auto(settings: AuthSettings, host: str | None) -> tuple[TokenProvider, str | None]:
-    if wants_cpd(settings, host, None) and (settings.auth_type == "cpd" or settings.password != DEFAULT_PASSWORD):
+    if wants_cpd(settings, host, None) and (
+        settings.auth_type == "cpd" or settings.password != DEFAULT_PASSWORD
+    ):
         return CpdTokenProvider(settings, host), host  # user name and password, no API key
     env = _adk_env(settings, required=False)
-    if env is not None and host is not None and not settings.wxo_env and not same_server(host, env.wxo_url):
+    if (
+        env is not None
+        and host is not None
+        and not settings.wxo_env
+        and not same_server(host, env.wxo_url)
+    ):
         log.info(
             "ADK environment '%s' (%s) is for another server than %s; not using its token",
-            env.name, env.wxo_url, host,
+            env.name,
+            env.wxo_url,
+            host,
         )
         env = None
     if env is not None:
         return _adk_provider(env, settings, host), host or env.wxo_url
     if host is None:
-        return UnresolvedProvider("no --host, no token, no API key and no active ADK environment"), None
+        return UnresolvedProvider(
+            "no --host, no token, no API key and no active ADK environment"
+        ), None
     if is_local_host(host):
         return LocalOrNoTokenProvider(settings, host), host
     raise AuthError(
@@ -131,7 +142,8 @@ def _static(token: str) -> StaticTokenProvider:
         if left < SOON_S:
             log.warning(
                 "the token given with WXO_TOKEN / --token expires in %.0f min and cannot be "
-                "refreshed; a longer test will fail with HTTP 401 after that", left / 60,
+                "refreshed; a longer test will fail with HTTP 401 after that",
+                left / 60,
             )
     return provider
 
@@ -139,7 +151,9 @@ def _static(token: str) -> StaticTokenProvider:
 def _adk_provider(env: AdkEnvironment, settings: AuthSettings, host: str | None) -> TokenProvider:
     target = host or env.wxo_url
     if host is not None and not same_server(host, env.wxo_url):
-        log.warning("using the token of ADK environment '%s' (%s) against %s", env.name, env.wxo_url, host)
+        log.warning(
+            "using the token of ADK environment '%s' (%s) against %s", env.name, env.wxo_url, host
+        )
     fallback = LocalLoginProvider(settings, target) if is_local_host(target) else None
     if fallback is None:
         if env.is_expired(margin_s=1.0):
@@ -147,7 +161,9 @@ def _adk_provider(env: AdkEnvironment, settings: AuthSettings, host: str | None)
         if env.token_expiry is not None and env.token_expiry - time.time() < SOON_S:
             log.warning(
                 "the token of ADK environment '%s' expires at %s and cannot be renewed without "
-                "an API key; set WXO_API_KEY for tests longer than that", env.name, env.expiry_text(),
+                "an API key; set WXO_API_KEY for tests longer than that",
+                env.name,
+                env.expiry_text(),
             )
     return AdkTokenProvider(env, fallback, settings.refresh_margin_s)
 

@@ -35,12 +35,19 @@ def tls_for_target(settings: AuthSettings, host: str | None) -> AuthSettings:
             _say(f"ADK environment '{env.name}' has {setting}: TLS certificates are not verified")
             return dataclasses.replace(settings, insecure=True)
         if isinstance(env.verify, str):
-            _say(f"ADK environment '{env.name}' has verify: {env.verify}: trusting that CA bundle", warn=False)
+            _say(
+                f"ADK environment '{env.name}' has verify: {env.verify}: trusting that CA bundle",
+                warn=False,
+            )
             return dataclasses.replace(settings, ca_bundle=env.verify)
         if env.verify is True:
             return settings
     target = host or (env.wxo_url if env else None)
-    if target and target.startswith("https") and wants_cpd(settings, target, env.auth_type if env else None):
+    if (
+        target
+        and target.startswith("https")
+        and wants_cpd(settings, target, env.auth_type if env else None)
+    ):
         _say(
             "Cloud Pak for Data: TLS certificates are not verified, as the ADK does for CPD; pass "
             "--ca-bundle FILE (or set verify: true in the ADK environment) to verify them"

@@ -18,7 +18,23 @@ from wxo_load.edge.report.svg import fmt_num, fmt_time
 
 MAX_BINS = 120
 NICE_BIN_WIDTHS = (
-    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 43200, 86400
+    1,
+    2,
+    5,
+    10,
+    15,
+    30,
+    60,
+    120,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    7200,
+    14400,
+    43200,
+    86400,
 )
 MIN_SAMPLES_PER_BIN = 40  # percentiles over time: fewer samples per bin make p99 mere noise
 MAX_ERROR_DETAILS = 2000

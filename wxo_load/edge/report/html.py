@@ -38,20 +38,22 @@ def build_report_html(
     for conv in conversations:
         collected.add_conversation(conv)
     tb = Timebase.of(summary, collected)
-    body = "".join([
-        header(summary),
-        trust_banner(summary),
-        kpis(summary),
-        load_section(summary),
-        timings_section(summary),
-        section_html(summary, waterfalls),
-        throughput_section(summary, collected, tb),
-        over_time_section(collected, tb),
-        distributions_section(collected, summary),
-        errors_section(collected),
-        turns_section(summary),
-        load_generator_section(summary),
-        footer(summary),
-    ])
+    body = "".join(
+        [
+            header(summary),
+            trust_banner(summary),
+            kpis(summary),
+            load_section(summary),
+            timings_section(summary),
+            section_html(summary, waterfalls),
+            throughput_section(summary, collected, tb),
+            over_time_section(collected, tb),
+            distributions_section(collected, summary),
+            errors_section(collected),
+            turns_section(summary),
+            load_generator_section(summary),
+            footer(summary),
+        ]
+    )
     title = f"wxo-load report: {(summary.get('scenario') or {}).get('name') or 'test'}"
     return page(title, body)

@@ -57,20 +57,30 @@ def _slo_gates(summary: dict[str, Any]) -> list[gate_engine.Gate]:
     return found
 
 
-def _latency_series(summary: dict[str, Any], steps: list[dict[str, Any]], kind: str) -> tuple[list[Series], list[tuple[str, float]]]:
+def _latency_series(
+    summary: dict[str, Any], steps: list[dict[str, Any]], kind: str
+) -> tuple[list[Series], list[tuple[str, float]]]:
     """One line per time figure the SLO names (else first_text p50 / p95), and the SLO limits."""
     figures: list[str] = []
     limits: list[tuple[str, float]] = []
     for gate in _slo_gates(summary):
         parts = gate.figure.split(".")
-        if len(parts) == 2 and gate_engine.figure_kind(gate.figure) == gate_engine.TIME and gate.op in ("<", "<="):
+        if (
+            len(parts) == 2
+            and gate_engine.figure_kind(gate.figure) == gate_engine.TIME
+            and gate.op in ("<", "<=")
+        ):
             figures.append(gate.figure)
             limits.append((gate.text, gate.limit))
     figures = list(dict.fromkeys(figures)) or ["first_text.p50", "first_text.p95"]
     series = []
     for color, figure in zip(LINE_COLORS, figures, strict=False):
         metric, stat = figure.split(".")
-        points = [(float(s["load"][kind]), float(v)) for s in steps if (v := (s["metrics"].get(metric) or {}).get(stat)) is not None]
+        points = [
+            (float(s["load"][kind]), float(v))
+            for s in steps
+            if (v := (s["metrics"].get(metric) or {}).get(stat)) is not None
+        ]
         series.append(Series(figure, color, points))
     return series, limits
 
@@ -81,7 +91,13 @@ def _markers(frame: Frame, summary: dict[str, Any], kind: str) -> list[str]:
     knee = summary.get("knee") or {}
     marks = [
         (capacity.get(kind), CAPACITY_COLOR, "capacity", "", "end"),
-        ((capacity.get("broke_at") or {}).get(kind), BROKE_COLOR, "broke at", ' stroke-dasharray="5 3"', "start"),
+        (
+            (capacity.get("broke_at") or {}).get(kind),
+            BROKE_COLOR,
+            "broke at",
+            ' stroke-dasharray="5 3"',
+            "start",
+        ),
         (knee.get(kind), KNEE_COLOR, "knee", ' stroke-dasharray="2 3"', "end"),
     ]
     bottom = TOP + frame.ph
@@ -91,12 +107,23 @@ def _markers(frame: Frame, summary: dict[str, Any], kind: str) -> list[str]:
         x = frame.px(float(value))
         text = f"{label} {fmt_num(float(value))}"
         shift = 4 if anchor == "start" else -4
-        parts.append(f'<line class="load-mark {label.replace(" ", "-")}" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{bottom}" stroke="{color}" stroke-width="2"{dash}><title>{escape(text)}</title></line>')
-        parts.append(f'<text class="marker" x="{x + shift:.1f}" y="{TOP + 12 + 14 * index}" text-anchor="{anchor}" fill="{color}">{escape(text)}</text>')
+        parts.append(
+            f'<line class="load-mark {label.replace(" ", "-")}" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{bottom}" stroke="{color}" stroke-width="2"{dash}><title>{escape(text)}</title></line>'
+        )
+        parts.append(
+            f'<text class="marker" x="{x + shift:.1f}" y="{TOP + 12 + 14 * index}" text-anchor="{anchor}" fill="{color}">{escape(text)}</text>'
+        )
     return parts
 
 
-def _chart(series: Sequence[Series], summary: dict[str, Any], kind: str, y_label: str, y_unit: str, limits: Sequence[tuple[str, float]] = ()) -> str:
+def _chart(
+    series: Sequence[Series],
+    summary: dict[str, Any],
+    kind: str,
+    y_label: str,
+    y_unit: str,
+    limits: Sequence[tuple[str, float]] = (),
+) -> str:
     loads = [x for s in series for x, _ in s.points]
     values = [y for s in series for _, y in s.points] + [limit for _, limit in limits]
     if not loads:
@@ -105,16 +132,24 @@ def _chart(series: Sequence[Series], summary: dict[str, Any], kind: str, y_label
     frame = Frame(x_range, (0.0, nice_max(max(values) * 1.05)))
     x_label = "users" if kind == "users" else "arrival rate (conversations/s)"
     parts = svg_open(y_label)
-    parts += axes(frame, nice_ticks(*x_range, target=8), nice_ticks(0, frame.y1), fmt_num, x_label, y_label)
+    parts += axes(
+        frame, nice_ticks(*x_range, target=8), nice_ticks(0, frame.y1), fmt_num, x_label, y_label
+    )
     for text, limit in limits:
         y = frame.py(limit)
-        parts.append(f'<line class="slo" x1="{frame.px(x_range[0]):.1f}" x2="{frame.px(x_range[1]):.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{SLO_COLOR}" stroke-dasharray="6 4"><title>SLO {escape(text)}</title></line>')
+        parts.append(
+            f'<line class="slo" x1="{frame.px(x_range[0]):.1f}" x2="{frame.px(x_range[1]):.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{SLO_COLOR}" stroke-dasharray="6 4"><title>SLO {escape(text)}</title></line>'
+        )
     parts += _markers(frame, summary, kind)
     for s in series:
         points = sorted(s.points)
-        parts.append(f'<polyline fill="none" stroke="{s.color}" stroke-width="1.8" points="{path_coords(frame, points, False)}"/>')
+        parts.append(
+            f'<polyline fill="none" stroke="{s.color}" stroke-width="1.8" points="{path_coords(frame, points, False)}"/>'
+        )
         for x, y in points:
-            parts.append(f'<circle class="pt" cx="{frame.px(x):.1f}" cy="{frame.py(y):.1f}" r="3" fill="{s.color}"><title>{escape(s.label)} at {escape(fmt_num(x))}: {escape(fmt_num(y))} {escape(y_unit)}</title></circle>')
+            parts.append(
+                f'<circle class="pt" cx="{frame.px(x):.1f}" cy="{frame.py(y):.1f}" r="3" fill="{s.color}"><title>{escape(s.label)} at {escape(fmt_num(x))}: {escape(fmt_num(y))} {escape(y_unit)}</title></circle>'
+            )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -123,8 +158,22 @@ def _search_section(summary: dict[str, Any]) -> str:
     kind = _kind(summary)
     steps = [s for s in summary["steps"] if (s.get("load") or {}).get(kind) is not None]
     latency, limits = _latency_series(summary, steps, kind)
-    throughput = [Series("runs/s", LINE_COLORS[0], [(float(s["load"][kind]), float(s["throughput"]["runs_per_s"])) for s in steps])]
-    key = legend([(s.label, s.color) for s in latency] + [("SLO limit", SLO_COLOR), ("capacity", CAPACITY_COLOR), ("broke at", BROKE_COLOR), ("knee", KNEE_COLOR)])
+    throughput = [
+        Series(
+            "runs/s",
+            LINE_COLORS[0],
+            [(float(s["load"][kind]), float(s["throughput"]["runs_per_s"])) for s in steps],
+        )
+    ]
+    key = legend(
+        [(s.label, s.color) for s in latency]
+        + [
+            ("SLO limit", SLO_COLOR),
+            ("capacity", CAPACITY_COLOR),
+            ("broke at", BROKE_COLOR),
+            ("knee", KNEE_COLOR),
+        ]
+    )
     charts = ('<div class="grid" id="capacity-chart">'
               + card("Latency against load (ms)", _chart(latency, summary, kind, "ms", "ms", limits))
               + card("Throughput against load (runs/s)", _chart(throughput, summary, kind, "runs/s", "runs/s"))
@@ -140,7 +189,11 @@ def _headline(summary: dict[str, Any], kind: str) -> str:
     if not capacity:
         return '<p class="capacity-none">No step met the SLO: the capacity is below the first load tried.</p>'
     broke = (capacity.get("broke_at") or {}).get(kind)
-    tail = f"; it broke at {fmt_num(float(broke))} {unit}" if broke is not None else " (the highest load tried)"
+    tail = (
+        f"; it broke at {fmt_num(float(broke))} {unit}"
+        if broke is not None
+        else " (the highest load tried)"
+    )
     first_text = ((capacity.get("metrics") or {}).get("first_text") or {}).get("p95")
     ft = f", first text p95 {fmt_num(float(first_text))} ms" if first_text is not None else ""
     return (f'<p class="capacity-found"><b>Capacity: {escape(fmt_num(float(capacity[kind])))} {unit}</b>, '
@@ -154,7 +207,19 @@ def _steps_table(steps: list[dict[str, Any]], kind: str) -> str:
         rows.append([s.get("name"), s.get("phase"), s["load"][kind], s["runs"]["total"], s["throughput"]["runs_per_s"],
                      (m.get("first_text") or {}).get("p50"), (m.get("first_text") or {}).get("p95"), (m.get("done") or {}).get("p95"),
                      f"{100 * s['runs']['error_rate']:.2f} %", (s.get("arrivals") or {}).get("dropped"), s.get("verdict")])  # fmt: skip
-    header = ["step", "phase", "load", "runs", "runs/s", "first text p50", "first text p95", "done p95", "errors", "dropped", "verdict"]
+    header = [
+        "step",
+        "phase",
+        "load",
+        "runs",
+        "runs/s",
+        "first text p50",
+        "first text p95",
+        "done p95",
+        "errors",
+        "dropped",
+        "verdict",
+    ]
     return table(header, rows, "wide")
 
 
@@ -163,10 +228,24 @@ def _stages_table(stages: list[dict[str, Any]]) -> str:
     for s in stages:
         m = s.get("metrics") or {}
         load = s.get("load") or {}
-        shown = f"{load['users']} users" if "users" in load else f"{fmt_num(float(load.get('arrival_rate') or 0))}/s"
+        shown = (
+            f"{load['users']} users"
+            if "users" in load
+            else f"{fmt_num(float(load.get('arrival_rate') or 0))}/s"
+        )
         rows.append([s.get("name"), shown, s.get("duration_s"), s["runs"]["total"], s["throughput"]["runs_per_s"],
                      (m.get("first_text") or {}).get("p50"), (m.get("first_text") or {}).get("p95"), (m.get("done") or {}).get("p95"),
                      f"{100 * s['runs']['error_rate']:.2f} %", (s.get("arrivals") or {}).get("dropped")])  # fmt: skip
-    header = ["stage", "load", "duration (s)", "runs", "runs/s", "first text p50", "first text p95", "done p95", "errors", "dropped"]
+    header = [
+        "stage",
+        "load",
+        "duration (s)",
+        "runs",
+        "runs/s",
+        "first text p50",
+        "first text p95",
+        "done p95",
+        "errors",
+        "dropped",
+    ]
     return table(header, rows, "wide")
-

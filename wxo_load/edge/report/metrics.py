@@ -41,9 +41,7 @@ def _config_details(summary: dict[str, Any]) -> str:
         "tool": summary.get("tool") or {},
     }
     text = json.dumps(config, indent=2, sort_keys=True, default=str)
-    return (
-        f"<details><summary>Scenario and options</summary><pre>{safe_text(text)}</pre></details>"
-    )
+    return f"<details><summary>Scenario and options</summary><pre>{safe_text(text)}</pre></details>"
 
 
 def _percentile_chart(metric: str, collected: Collected, tb: Timebase) -> str:
@@ -60,8 +58,13 @@ def _percentile_chart(metric: str, collected: Collected, tb: Timebase) -> str:
         lines["p99"].append((x, p99))
     series = [Series(name, P_COLORS[name], pts) for name, pts in lines.items()]
     return line_chart(
-        series, x_range=tb.x_range, x_label=tb.x_label, y_label="milliseconds",
-        x_fmt=tb.fmt, y_unit="ms", empty="no samples",
+        series,
+        x_range=tb.x_range,
+        x_label=tb.x_label,
+        y_label="milliseconds",
+        x_fmt=tb.fmt,
+        y_unit="ms",
+        empty="no samples",
     )
 
 
@@ -127,7 +130,9 @@ def _turn_chart(summary: dict[str, Any]) -> str:
 def timings_section(summary: dict[str, Any]) -> str:
     """The table of every timing, with the scenario and options folded below it."""
     return section(
-        "timings", "Timings", _metrics_table(summary) + _config_details(summary),
+        "timings",
+        "Timings",
+        _metrics_table(summary) + _config_details(summary),
         "Milliseconds from just before the request was written. Percentiles are nearest-rank over "
         "HDR histograms merged from every load-generator process (3 significant digits); min, mean "
         "and max are exact.",
@@ -141,7 +146,9 @@ def over_time_section(collected: Collected, tb: Timebase) -> str:
         card(METRIC_TITLES[m], _percentile_chart(m, collected, tb)) for m in ALL_METRICS
     )
     return section(
-        "over-time", "Percentiles over time", p_legend + f'<div class="grid">{over_time}</div>',
+        "over-time",
+        "Percentiles over time",
+        p_legend + f'<div class="grid">{over_time}</div>',
         "p50, p95 and p99 of each timing per time bin, placed at the moment the event arrived.",
     )
 
@@ -152,7 +159,9 @@ def distributions_section(collected: Collected, summary: dict[str, Any]) -> str:
         card(METRIC_TITLES[m], _distribution_chart(m, collected, summary)) for m in ALL_METRICS
     )
     return section(
-        "distributions", "Distributions", f'<div class="grid">{distributions}</div>',
+        "distributions",
+        "Distributions",
+        f'<div class="grid">{distributions}</div>',
         "How many samples fell in each latency band (log scale); dashed lines mark the run's "
         "overall p50, p95 and p99.",
     )
@@ -160,18 +169,25 @@ def distributions_section(collected: Collected, summary: dict[str, Any]) -> str:
 
 def turns_section(summary: dict[str, Any]) -> str:
     """First turn against follow-ups: a bar chart and a table."""
-    turn_legend = legend([
-        ("first turn p50", FIRST_COLORS[0]), ("first turn p95", FIRST_COLORS[1]),
-        ("follow-ups p50", FOLLOW_COLORS[0]), ("follow-ups p95", FOLLOW_COLORS[1]),
-    ])
+    turn_legend = legend(
+        [
+            ("first turn p50", FIRST_COLORS[0]),
+            ("first turn p95", FIRST_COLORS[1]),
+            ("follow-ups p50", FOLLOW_COLORS[0]),
+            ("follow-ups p95", FOLLOW_COLORS[1]),
+        ]
+    )
     body = (
-        turn_legend + '<div class="grid">'
+        turn_legend
+        + '<div class="grid">'
         + card("p50 and p95 by turn (ms)", _turn_chart(summary))
         + card("By turn", _turn_table(summary))
         + "</div>"
     )
     return section(
-        "turns", "First turn vs follow-ups", body,
+        "turns",
+        "First turn vs follow-ups",
+        body,
         "A conversation's first message often costs more (cold thread, agent routing) than the "
         "follow-ups.",
     )

@@ -14,7 +14,14 @@ from wxo_load.edge.report.svg import Series, empty_chart
 OK_COLOR = "#2e9d4b"
 STOPPED_COLOR = "#9e9e9e"
 ERROR_COLORS = (
-    "#d62728", "#8c3fbf", "#e6850e", "#c2185b", "#6d4c41", "#0097a7", "#b0a300", "#455a64"
+    "#d62728",
+    "#8c3fbf",
+    "#e6850e",
+    "#c2185b",
+    "#6d4c41",
+    "#0097a7",
+    "#b0a300",
+    "#455a64",
 )
 
 
@@ -42,19 +49,27 @@ def _rate_charts(collected: Collected, tb: Timebase) -> tuple[str, str, dict[str
     order = [o for o in (OK, *errors, STOPPED) if o in collected.ends]
     runs_tb = tb.coarser(0, per_bin=0, max_bins=60)
     runs_chart = stacked_bars(
-        [i * runs_tb.width for i in range(runs_tb.count)], runs_tb.width,
+        [i * runs_tb.width for i in range(runs_tb.count)],
+        runs_tb.width,
         [(o, colors[o], _per_second(collected.ends[o], runs_tb)) for o in order],
-        x_range=runs_tb.x_range, x_label=runs_tb.x_label, y_label="runs per second",
-        x_fmt=runs_tb.fmt, y_unit="runs/s",
+        x_range=runs_tb.x_range,
+        x_label=runs_tb.x_label,
+        y_label="runs per second",
+        x_fmt=runs_tb.fmt,
+        y_unit="runs/s",
     )
     if not errors:
         return runs_chart, empty_chart("no errors"), {o: colors[o] for o in order}
     err_tb = tb.coarser(sum(len(collected.ends[o]) for o in errors), per_bin=6, max_bins=40)
     errors_chart = stacked_bars(
-        [i * err_tb.width for i in range(err_tb.count)], err_tb.width,
+        [i * err_tb.width for i in range(err_tb.count)],
+        err_tb.width,
         [(o, colors[o], _per_second(collected.ends[o], err_tb)) for o in errors],
-        x_range=err_tb.x_range, x_label=err_tb.x_label, y_label="errors per second",
-        x_fmt=err_tb.fmt, y_unit="errors/s",
+        x_range=err_tb.x_range,
+        x_label=err_tb.x_label,
+        y_label="errors per second",
+        x_fmt=err_tb.fmt,
+        y_unit="errors/s",
     )
     return runs_chart, errors_chart, {o: colors[o] for o in order}
 
@@ -70,8 +85,13 @@ def _users_chart(summary: dict[str, Any], tb: Timebase) -> str:
         return empty_chart("no timeline recorded")
     x_high = max(tb.x_range[1], points[-1][0])
     return line_chart(
-        [Series("users", "#3f51b5", points)], x_range=(0.0, x_high), x_label=tb.x_label,
-        y_label="users", x_fmt=tb.fmt, y_unit="users", step=True,
+        [Series("users", "#3f51b5", points)],
+        x_range=(0.0, x_high),
+        x_label=tb.x_label,
+        y_label="users",
+        x_fmt=tb.fmt,
+        y_unit="users",
+        step=True,
     )
 
 
@@ -111,7 +131,8 @@ def throughput_section(summary: dict[str, Any], collected: Collected, tb: Timeba
     """Runs and errors per second by outcome, users over time and the outcome counts."""
     runs_chart, errors_chart, colors = _rate_charts(collected, tb)
     body = (
-        legend(colors.items()) + '<div class="grid">'
+        legend(colors.items())
+        + '<div class="grid">'
         + card("Runs completed per second, by outcome", runs_chart)
         + card("Errors per second, by class", errors_chart)
         + card("Users over time", _users_chart(summary, tb))
@@ -124,7 +145,9 @@ def throughput_section(summary: dict[str, Any], collected: Collected, tb: Timeba
 def errors_section(collected: Collected) -> str:
     """The most frequent error details, alike ones grouped."""
     return section(
-        "errors", "Error details", _details_table(collected),
+        "errors",
+        "Error details",
+        _details_table(collected),
         "The most frequent error details (server messages, redacted), grouped with ids and numbers "
         "ignored; one example of each.",
     )

@@ -33,11 +33,13 @@ def trust_banner(summary: dict[str, Any]) -> str:
     sched = (lg.get("schedule_lag") or {}).get("p99")
     cpu = lg.get("cpu_percent_max")
     facts = " · ".join(
-        part for part in (
+        part
+        for part in (
             f"client lag p99 {fmt_num(lag)} ms" if lag is not None else "client lag not measured",
             f"schedule lag p99 {fmt_num(sched)} ms" if sched is not None else "",
             f"CPU max {cpu:.0f} %" if isinstance(cpu, (int, float)) else "",
-        ) if part
+        )
+        if part
     )
     if lg.get("trustworthy", True) and not warnings:
         return (
@@ -62,20 +64,33 @@ def kpis(summary: dict[str, Any]) -> str:
 
     tiles = [
         ("runs", f"{runs.get('total', 0):,}", f"{runs.get('ok', 0):,} ok"),
-        ("error rate", f"{100 * (runs.get('error_rate') or 0):.2f} %",
-         f"{runs.get('failed', 0):,} failed"),
-        ("throughput", f"{fmt_num(throughput.get('runs_per_s') or 0)} runs/s",
-         f"{fmt_num(throughput.get('answer_chars_per_s') or 0)} chars/s"),
+        (
+            "error rate",
+            f"{100 * (runs.get('error_rate') or 0):.2f} %",
+            f"{runs.get('failed', 0):,} failed",
+        ),
+        (
+            "throughput",
+            f"{fmt_num(throughput.get('runs_per_s') or 0)} runs/s",
+            f"{fmt_num(throughput.get('answer_chars_per_s') or 0)} chars/s",
+        ),
         ("first text p95", ms("first_text", "p95"), f"p50 {ms('first_text', 'p50')}"),
         ("done p95", ms("done", "p95"), f"p50 {ms('done', 'p50')}"),
-        ("conversations", f"{(summary.get('conversations') or {}).get('total', 0):,}",
-         f"{fmt_num(throughput.get('conversations_per_s') or 0)} /s"),
+        (
+            "conversations",
+            f"{(summary.get('conversations') or {}).get('total', 0):,}",
+            f"{fmt_num(throughput.get('conversations_per_s') or 0)} /s",
+        ),
     ]
-    return '<div class="kpis">' + "".join(
-        f'<div class="kpi"><span>{safe_text(t)}</span><b>{safe_text(v)}</b>'
-        f"<small>{safe_text(s)}</small></div>"
-        for t, v, s in tiles
-    ) + "</div>"
+    return (
+        '<div class="kpis">'
+        + "".join(
+            f'<div class="kpi"><span>{safe_text(t)}</span><b>{safe_text(v)}</b>'
+            f"<small>{safe_text(s)}</small></div>"
+            for t, v, s in tiles
+        )
+        + "</div>"
+    )
 
 
 def load_generator_section(summary: dict[str, Any]) -> str:
@@ -88,10 +103,14 @@ def load_generator_section(summary: dict[str, Any]) -> str:
     ]
     lag = table(["measure (ms)", "count", "p50", "p99", "max"], rows)
     workers = lg.get("workers") or {}
-    worker_table = table(
-        ["load-generator process", "runs", "failed"],
-        ([w, c.get("runs", 0), c.get("failed", 0)] for w, c in workers.items()),
-    ) if workers else ""
+    worker_table = (
+        table(
+            ["load-generator process", "runs", "failed"],
+            ([w, c.get("runs", 0), c.get("failed", 0)] for w, c in workers.items()),
+        )
+        if workers
+        else ""
+    )
     note = (
         "client lag: arrival of each event minus the server's timestamp in its id (how far behind "
         "the harness read). schedule lag: how much later than planned a user began each run."

@@ -16,10 +16,14 @@ def safe_text(value: Any) -> str:
 
 
 def legend(items: Iterable[tuple[str, str]]) -> str:
-    return '<div class="legend">' + "".join(
-        f'<span><i style="background:{color}"></i>{safe_text(label)}</span>'
-        for label, color in items
-    ) + "</div>"
+    return (
+        '<div class="legend">'
+        + "".join(
+            f'<span><i style="background:{color}"></i>{safe_text(label)}</span>'
+            for label, color in items
+        )
+        + "</div>"
+    )
 
 
 def card(title: str, body: str, note: str = "") -> str:
@@ -53,9 +57,9 @@ def section(section_id: str, title: str, body: str, intro: str = "") -> str:
 def page(title: str, body: str) -> str:
     """The whole document: inline CSS, no scripts, a policy that forbids any fetch."""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        "<meta http-equiv=\"Content-Security-Policy\" "
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta http-equiv="Content-Security-Policy" '
         "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">"
         f"<title>{safe_text(title)}</title><style>{CSS}</style></head>"
         f'<body data-report-ready="1"><main>{body}</main></body></html>\n'

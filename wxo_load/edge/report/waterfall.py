@@ -25,7 +25,15 @@ SLOWEST = 3
 ROW_H, LABEL_W, BAR_W, PAD = 22, 190, 560, 8
 COLORS = {"queue": "#9e9e9e", "thinking": "#8c6bb1", "tool": "#1f77b4", "handoff": "#e6850e",
           "streaming": "#2e9d4b", "finish": "#5f6b7a"}  # fmt: skip
-_FIELDS = ("run_id", "done_ms", "run_started_ms", "thinking_ms", "first_text_ms", "message_created_ms", "tools")
+_FIELDS = (
+    "run_id",
+    "done_ms",
+    "run_started_ms",
+    "thinking_ms",
+    "first_text_ms",
+    "message_created_ms",
+    "tools",
+)
 
 
 class WaterfallRuns:
@@ -80,7 +88,11 @@ def phases(run: dict[str, Any]) -> list[tuple[str, str, float, float]]:
         kind = "handoff" if is_handoff(str(name)) else "tool"
         label = f"{name} (hand-over)" if kind == "handoff" else str(name)
         bars.append((label, kind, float(start), float(start) + float(duration)))
-    first, created, done = run.get("first_text_ms"), run.get("message_created_ms"), run.get("done_ms")
+    first, created, done = (
+        run.get("first_text_ms"),
+        run.get("message_created_ms"),
+        run.get("done_ms"),
+    )
     if isinstance(first, int | float) and isinstance(created, int | float):
         bars.append(("streaming", "streaming", float(first), float(created)))
     if isinstance(created, int | float) and isinstance(done, int | float):
@@ -93,22 +105,34 @@ def waterfall_svg(run: dict[str, Any], title: str) -> str:
     total = max([float(run.get("done_ms") or 0.0), *(end for *_, end in bars), 1.0])
     height = PAD * 2 + ROW_H * len(bars) + 18
     width = LABEL_W + BAR_W + PAD * 2
-    parts = [f'<svg class="waterfall" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
-             f'width="100%" xmlns="http://www.w3.org/2000/svg">']
+    parts = [
+        f'<svg class="waterfall" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+        f'width="100%" xmlns="http://www.w3.org/2000/svg">'
+    ]
     scale = BAR_W / total
     for i, (label, kind, start, end) in enumerate(bars):
         y = PAD + i * ROW_H
         x, w = LABEL_W + start * scale, max(1.0, (end - start) * scale)
         text = f"{label}: {fmt_num(end - start)} ms (from {fmt_num(start)} ms)"
-        parts.append(f'<text class="tick" x="{LABEL_W - 6}" y="{y + 15}" text-anchor="end">{escape(label)}</text>')
-        parts.append(f'<rect class="phase phase-{kind}" data-phase="{escape(label)}" x="{x:.1f}" y="{y + 3}" '
-                     f'width="{w:.1f}" height="{ROW_H - 6}" fill="{COLORS[kind]}"><title>{escape(text)}</title></rect>')
+        parts.append(
+            f'<text class="tick" x="{LABEL_W - 6}" y="{y + 15}" text-anchor="end">{escape(label)}</text>'
+        )
+        parts.append(
+            f'<rect class="phase phase-{kind}" data-phase="{escape(label)}" x="{x:.1f}" y="{y + 3}" '
+            f'width="{w:.1f}" height="{ROW_H - 6}" fill="{COLORS[kind]}"><title>{escape(text)}</title></rect>'
+        )
         inside = x + w + 4 > width - 60  # no room right of the bar: write the figure inside it
-        tx, anchor, fill = (x + w - 4, "end", ' style="fill:#fff"') if inside else (x + w + 4, "start", "")
-        parts.append(f'<text class="tick" x="{tx:.1f}" y="{y + 15}" text-anchor="{anchor}"{fill}>{escape(fmt_num(end - start))} ms</text>')
+        tx, anchor, fill = (
+            (x + w - 4, "end", ' style="fill:#fff"') if inside else (x + w + 4, "start", "")
+        )
+        parts.append(
+            f'<text class="tick" x="{tx:.1f}" y="{y + 15}" text-anchor="{anchor}"{fill}>{escape(fmt_num(end - start))} ms</text>'
+        )
     y_axis = PAD + ROW_H * len(bars) + 14
-    parts.append(f'<text class="tick" x="{LABEL_W}" y="{y_axis}">0</text>'
-                 f'<text class="tick" x="{LABEL_W + BAR_W}" y="{y_axis}" text-anchor="end">{escape(fmt_num(total))} ms</text></svg>')
+    parts.append(
+        f'<text class="tick" x="{LABEL_W}" y="{y_axis}">0</text>'
+        f'<text class="tick" x="{LABEL_W + BAR_W}" y="{y_axis}" text-anchor="end">{escape(fmt_num(total))} ms</text></svg>'
+    )
     return "".join(parts)
 
 
@@ -118,35 +142,65 @@ def _tools_table(summary: dict[str, Any]) -> str:
         return '<p class="note">No tool calls were seen (no run.step.delta tool steps).</p>'
     rows = sorted(tools.items(), key=lambda kv: -((kv[1] or {}).get("p95") or 0.0))
     keys = ("calls", "failures", "p50", "p95", "p99", "max")
-    return table(["tool (ms)", *keys], [[name, *((s or {}).get(k) for k in keys)] for name, s in rows], "wide")
+    return table(
+        ["tool (ms)", *keys],
+        [[name, *((s or {}).get(k) for k in keys)] for name, s in rows],
+        "wide",
+    )
 
 
 def _inter_delta_chart(summary: dict[str, Any]) -> str:
     inter = (summary.get("streaming") or {}).get("inter_delta") or {}
     labels: Sequence[str] = ("p50", "p90", "p95", "p99", "p999", "max")
     values = [inter.get(k) for k in labels]
-    return grouped_bars(["p50", "p90", "p95", "p99", "p99.9", "max"], [("gap", "#2e9d4b", values)],
-                        y_label="ms between text deltas", y_unit="ms")
+    return grouped_bars(
+        ["p50", "p90", "p95", "p99", "p99.9", "max"],
+        [("gap", "#2e9d4b", values)],
+        y_label="ms between text deltas",
+        y_unit="ms",
+    )
 
 
 def section_html(summary: dict[str, Any], runs: WaterfallRuns) -> str:
     """The whole section; an explanatory note when no run had phases to draw."""
-    key = legend([("queue", COLORS["queue"]), ("thinking", COLORS["thinking"]), ("tool call", COLORS["tool"]),
-                      ("hand-over", COLORS["handoff"]), ("streaming", COLORS["streaming"]), ("finish", COLORS["finish"])])
+    key = legend(
+        [
+            ("queue", COLORS["queue"]),
+            ("thinking", COLORS["thinking"]),
+            ("tool call", COLORS["tool"]),
+            ("hand-over", COLORS["handoff"]),
+            ("streaming", COLORS["streaming"]),
+            ("finish", COLORS["finish"]),
+        ]
+    )
     cards = []
     typical = runs.typical()
     if typical is not None:
-        cards.append(card(f"A typical run (median done, {fmt_num(typical['done_ms'])} ms)", waterfall_svg(typical, "typical run")))
+        cards.append(
+            card(
+                f"A typical run (median done, {fmt_num(typical['done_ms'])} ms)",
+                waterfall_svg(typical, "typical run"),
+            )
+        )
     for i, run in enumerate(runs.slowest_runs()):
-        cards.append(card(f"Slowest run #{i + 1} (done {fmt_num(run['done_ms'])} ms)", waterfall_svg(run, f"slowest run {i + 1}")))
+        cards.append(
+            card(
+                f"Slowest run #{i + 1} (done {fmt_num(run['done_ms'])} ms)",
+                waterfall_svg(run, f"slowest run {i + 1}"),
+            )
+        )
     streaming = summary.get("streaming") or {}
     cps = (streaming.get("chars_per_s") or {}).get("p50")
     note = f"median {fmt_num(cps)} characters per second while streaming" if cps is not None else ""
     cards.append(card("Gaps between consecutive text deltas", _inter_delta_chart(summary), note))
     cards.append(card("Tools by p95", _tools_table(summary)))
     body = key + '<div class="grid" id="waterfall">' + "".join(cards) + "</div>"
-    return section("where-time-goes", "Where the time goes inside a run", body,
-                    "Each bar is a phase of one run, in ms from just before its request was written: the queue "
-                    "before run.started, the agent's thinking before its first tool call or text, each tool call "
-                    "(tool_call to its tool_response), hand-overs to collaborator agents, streaming (first text "
-                    "to message.created) and the finish to done. Gaps between bars are the model's own time.")
+    return section(
+        "where-time-goes",
+        "Where the time goes inside a run",
+        body,
+        "Each bar is a phase of one run, in ms from just before its request was written: the queue "
+        "before run.started, the agent's thinking before its first tool call or text, each tool call "
+        "(tool_call to its tool_response), hand-overs to collaborator agents, streaming (first text "
+        "to message.created) and the finish to done. Gaps between bars are the model's own time.",
+    )
