@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from wxo_load.mock.profiles import Dist, fixed
+from wxo_load.mock.profile_model import Dist, fixed
 
 STEP_DELTA = "run.step.delta"
 STEP_THINKING = "run.step.thinking"
@@ -76,7 +76,7 @@ def _tool(ctx: Any, raw: Any, key: str, keys: tuple[str, ...], name_key: str) ->
 
 
 def parse_agent(ctx: Any, raw: Any) -> AgentSpec | None:
-    """The `agent:` section (ctx is profiles._Ctx); None when absent."""
+    """The `agent:` section (ctx is a profile_fields.FieldReader); None when absent."""
     if raw is None:
         return None
     values = ctx.mapping(raw, "agent", _KEYS)

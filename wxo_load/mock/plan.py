@@ -14,7 +14,13 @@ import uuid
 from dataclasses import dataclass, field
 
 from wxo_load.mock import agent_tools
-from wxo_load.mock.profiles import HTTP_FAULTS, STEP_TEXTS, STREAM_FAULTS, Profile, ReplayScript
+from wxo_load.mock.profile_model import (
+    HTTP_FAULTS,
+    STEP_TEXTS,
+    STREAM_FAULTS,
+    Profile,
+    ReplayScript,
+)
 
 ENCODER = json.JSONEncoder(ensure_ascii=False)
 encode = ENCODER.encode
