@@ -54,7 +54,8 @@ def _screenshot(url: str, png: Path, width: int, height: int) -> None:
     binary = find_chromium()
     if binary is None:
         raise SystemExit(
-            "screenshot_live_tab: no Chromium found (apt-get install chromium, or set WXO_LOAD_CHROMIUM)"
+            "screenshot_live_tab: no Chromium found (apt-get install chromium, or set "
+            "WXO_LOAD_CHROMIUM)"
         )
     with tempfile.TemporaryDirectory(prefix="wxo-load-chromium-") as profile:
         command = [

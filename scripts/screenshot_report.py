@@ -53,7 +53,8 @@ def _run_chromium(
     binary = find_chromium()
     if binary is None:
         raise SystemExit(
-            "screenshot_report: no Chromium found. Install it (Debian/Ubuntu: apt-get install chromium) "
+            "screenshot_report: no Chromium found. "
+            "Install it (Debian/Ubuntu: apt-get install chromium) "
             "or set WXO_LOAD_CHROMIUM to a Chrome/Chromium binary."
         )
     with tempfile.TemporaryDirectory(prefix="wxo-load-chromium-") as profile:

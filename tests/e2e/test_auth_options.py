@@ -33,9 +33,12 @@ def _options(parser):
 
 @events.init.add_listener
 def _show(environment, **kwargs):
-    s = settings_from_options(environment.parsed_options, {"tenant": "from-scenario", "auth_type": "mcsp"})
+    s = settings_from_options(
+        environment.parsed_options, {"tenant": "from-scenario", "auth_type": "mcsp"}
+    )
     print("SETTINGS", s.mode, s.auth_type, s.iam_url, s.wxo_env, s.insecure, s.ca_bundle, s.tenant,
-          s.token == os.environ.get("EXPECT_TOKEN"), s.api_key == os.environ.get("EXPECT_KEY"), flush=True)
+          s.token == os.environ.get("EXPECT_TOKEN"), s.api_key == os.environ.get("EXPECT_KEY"),
+          flush=True)
 
 class Idle(User):
     wait_time = constant(1)

@@ -76,7 +76,8 @@ def test_forcing_the_developer_edition_paths_on_an_instance_url_fails_every_thre
 def test_a_local_server_without_login_is_tested_without_a_token(tmp_path: Path) -> None:
     with SimulatorProcess.start(profile="fast", port=0, seed=6, extra_args=["--no-auth"]) as sim:
         results = tmp_path / "results"
-        # the main command, no other option (results go where WXO_RESULTS_DIR says, not into the repository)
+        # the main command, no other option (results go where WXO_RESULTS_DIR says, not into the
+        # repository)
         done = run_locust(
             ["-u", "2", "-r", "2", "-t", "5s", "--host", sim.url],
             home=tmp_path,

@@ -1,4 +1,5 @@
-"""End to end: performance gates decide a headless run's exit code, on the master's merged figures."""
+"""End to end: performance gates decide a headless run's exit code, on the master's merged
+figures."""
 
 from __future__ import annotations
 

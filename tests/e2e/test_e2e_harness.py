@@ -140,7 +140,8 @@ def csv_rows(path: Path) -> list[dict[str, str]]:
 def test_bad_scenario_stops_before_any_user_with_exit_2_and_no_traceback(tmp_path: Path) -> None:
     bad = write_scenario(
         tmp_path / "bad.yaml",
-        "name: bad\nagent_id: x\nprompts: {messages: [hi]}\nconversation: {turns: three, tunrs: 2}\n",
+        "name: bad\nagent_id: x\nprompts: {messages: [hi]}\n"
+        "conversation: {turns: three, tunrs: 2}\n",
     )
     proc = run_locust(["-u", "1", "-t", "5s", "--scenario", str(bad)], home=tmp_path, timeout_s=30)
     assert proc.returncode == 2
@@ -191,7 +192,8 @@ request: {stall_timeout_s: 1.5, stream_timeout_s: 20}
 simulator:
   profile: fast
   seed: 11
-  faults: {malformed_line: 0.15, http_503: 0.1, truncated: 0.1, run_failed: 0.1, stall: 0.05, drop_connection: 0.05}
+  faults: {malformed_line: 0.15, http_503: 0.1, truncated: 0.1, run_failed: 0.1, stall: 0.05,
+           drop_connection: 0.05}
 """,
     )
     results = tmp_path / "results"

@@ -146,7 +146,8 @@ def test_an_arrival_cap_that_is_too_small_reports_its_dropped_arrivals(tmp_path:
 
 STEADY_PROFILE = """name: steady
 description: fixed latencies (first text ~0.42 s, a run ~0.5 s), so any wait in line shows at once
-timing: {run_started_ms: 1, message_started_ms: 5, steps: 3, step_gap_ms: 2, think_ms: 400, first_delta_ms: 2, delta_gap_ms: 20, finish_gap_ms: 2}
+timing: {run_started_ms: 1, message_started_ms: 5, steps: 3, step_gap_ms: 2, think_ms: 400,
+         first_delta_ms: 2, delta_gap_ms: 20, finish_gap_ms: 2}
 """
 SEARCH = (
     HEAD

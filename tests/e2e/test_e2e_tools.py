@@ -114,7 +114,8 @@ def test_tool_percentiles_cadence_and_gates_match_the_simulators_log(tmp_path: P
 
     inter = summary["streaming"]["inter_delta"]
     print(
-        f"inter-delta p50 {inter['p50']:.3f} ms, p99 {inter['p99']:.3f} ms over {inter['count']} gaps"
+        f"inter-delta p50 {inter['p50']:.3f} ms, p99 {inter['p99']:.3f} ms "
+        f"over {inter['count']} gaps"
     )
     assert abs(inter["p50"] - 20.0) <= 2.0
     assert summary["streaming"]["chars_per_s"]["p50"] == pytest.approx(

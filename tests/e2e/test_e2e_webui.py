@@ -1,4 +1,5 @@
-"""End to end: the web UI. Two tests in one session each get complete results; --scenario is in the form; a bad host in the form is refused with a message."""
+"""End to end: the web UI. Two tests in one session each get complete results; --scenario is in
+the form; a bad host in the form is refused with a message."""
 
 from __future__ import annotations
 
@@ -106,7 +107,8 @@ def test_an_empty_or_invalid_host_in_the_web_form_is_refused_with_a_message_not_
                 "ready",
                 "stopped",
             )
-        # a well-formed host the harness cannot use (no credentials for it): the test stops, the UI lives on
+        # a well-formed host the harness cannot use (no credentials for it): the test stops, the UI
+        # lives on
         answer = httpx.post(
             f"{ui}/swarm", data={**form, "host": "https://wxo.example.invalid"}, timeout=10
         ).json()

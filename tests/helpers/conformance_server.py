@@ -15,12 +15,15 @@ from raw_http_server import read_request
 
 BODY = b'{"id": "1-0", "event": "run.started", "data": {}}\n'
 CASES: dict[str, bytes] = {
-    "interim": b"HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n"
+    "interim": b"HTTP/1.1 102 Processing\r\n\r\n"
+    b"HTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n"
     b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: %d\r\nX-Seen: final\r\n\r\n%s"
     % (len(BODY), BODY),
-    "continue": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n"
+    "continue": b"HTTP/1.1 100 Continue\r\n\r\n"
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n"
     % (len(BODY), BODY),
-    "chunk_ext_trailer": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\nx-a: 2\r\n\r\n"
+    "chunk_ext_trailer": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+    b"X-A: 1\r\nx-a: 2\r\n\r\n"
     b'5;name=value\r\n%s\r\n%x;a;b="c"\r\n%s\r\n0;last\r\nX-Trailer: t\r\nX-More: m\r\n\r\n'
     % (BODY[:5], len(BODY) - 5, BODY[5:]),
     "close_header": b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s"
@@ -29,9 +32,10 @@ CASES: dict[str, bytes] = {
     "no_content": b"HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n",
     "not_modified": b'HTTP/1.1 304 Not Modified\r\nETag: "x"\r\n\r\n',
     "http10": b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(BODY), BODY),
-    "http10_keep_alive": b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: %d\r\n\r\n%s"
-    % (len(BODY), BODY),
-    "error_with_body": b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 4\r\n\r\nbusy",
+    "http10_keep_alive": b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n"
+    b"Content-Length: %d\r\n\r\n%s" % (len(BODY), BODY),
+    "error_with_body": b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\n"
+    b"Content-Length: 4\r\n\r\nbusy",
     "zero_chunks": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     "idle_408": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
 }

@@ -75,7 +75,9 @@ class ForwardProxy:
                     self.auth_seen.append(auth)
                 if self.require_auth and auth != self.require_auth:
                     client.sendall(
-                        b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                        b"Proxy-Authenticate: Basic\r\nContent-Length: 0\r\n"
+                        b"Connection: close\r\n\r\n"
                     )
                     return
                 if method == "CONNECT":

@@ -1,7 +1,8 @@
 """Helpers for the simulator's tests: a real simulator process, the ADK's login, NDJSON reading.
 
-Deliberately independent of the harness's client code (wxo_load.edge.client / wxo_load.core.stream): the
-simulator and the client must not share parsing code. httpx is the test client.
+Deliberately independent of the harness's client code (wxo_load.edge.client /
+wxo_load.core.stream): the simulator and the client must not share parsing code. httpx is the test
+client.
 """
 
 from __future__ import annotations

@@ -13,7 +13,10 @@ import sys
 import threading
 import time
 
-BODY = b'{"id": "1-0", "event": "run.started", "data": {}}\n{"id": "1-1", "event": "done", "data": {}}\n'
+BODY = (
+    b'{"id": "1-0", "event": "run.started", "data": {}}\n'
+    b'{"id": "1-1", "event": "done", "data": {}}\n'
+)
 GZ = gzip.compress(BODY)
 
 ANSWERS: dict[str, bytes] = {

@@ -171,7 +171,10 @@ from gevent import monkey; monkey.patch_all()
 import sys, time, gevent
 sys.path.insert(0, sys.argv[2])
 from wxo_load.edge.auth import AuthSettings, resolve_auth
-provider, _ = resolve_auth(AuthSettings(api_key=sys.argv[3], auth_type="ibm_iam", iam_url=sys.argv[1]), "https://x.cloud.ibm.com/instances/1")
+provider, _ = resolve_auth(
+    AuthSettings(api_key=sys.argv[3], auth_type="ibm_iam", iam_url=sys.argv[1]),
+    "https://x.cloud.ibm.com/instances/1",
+)
 ticks = []
 def ticker():
     end = time.monotonic() + 1.0

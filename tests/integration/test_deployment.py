@@ -1,4 +1,5 @@
-"""Deployment kinds and their API paths (as the ADK chooses them), and the simulator's SaaS shape."""
+"""Deployment kinds and their API paths (as the ADK chooses them), and the simulator's SaaS
+shape."""
 
 from __future__ import annotations
 

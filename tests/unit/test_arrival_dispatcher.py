@@ -1,4 +1,5 @@
-"""The open model's dispatcher: tickets to idle users, dropped arrivals by reason, shares that add up.
+"""The open model's dispatcher: tickets to idle users, dropped arrivals by reason, shares that add
+up.
 
 Run in a subprocess: importing wxo_load.locust_plugin imports locust, which monkey-patches the
 process (the other tests must not run under gevent's patches).

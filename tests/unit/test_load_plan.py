@@ -1,4 +1,5 @@
-"""The load plan's pure core: reading `load:` (stages, arrival, search), schedules, search decisions."""
+"""The load plan's pure core: reading `load:` (stages, arrival, search), schedules, search
+decisions."""
 
 from __future__ import annotations
 
@@ -23,10 +24,14 @@ def scenario(tmp_path: Path, load: str) -> Scenario:
 
 def test_stages_arrival_and_search_are_read_and_survive_the_wire(tmp_path: Path) -> None:
     for text in (
-        "  stages: [{duration: 2m, users: 50, spawn_rate: 5}, {name: peak, duration: 30s, users: 80}]\n",
-        "  arrival: {stages: [{duration: 30s, rate: 1/s}, {duration: 30s, rate: 240/m}], process: constant, max_concurrent: 20}\n",
-        "  search: {users: {start: 5, step: 5, max: 60}, hold: 20s, slo: ['first_text.p95 < 3s', 'error_rate < 1%']}\n",
-        "  arrival: {max_concurrent: 40}\n  search: {arrival_rate: {start: 1/s, step: 1/s, max: 8/s}, slo: ['done.p95 < 5s']}\n",
+        "  stages: [{duration: 2m, users: 50, spawn_rate: 5},"
+        " {name: peak, duration: 30s, users: 80}]\n",
+        "  arrival: {stages: [{duration: 30s, rate: 1/s}, {duration: 30s, rate: 240/m}],"
+        " process: constant, max_concurrent: 20}\n",
+        "  search: {users: {start: 5, step: 5, max: 60}, hold: 20s,"
+        " slo: ['first_text.p95 < 3s', 'error_rate < 1%']}\n",
+        "  arrival: {max_concurrent: 40}\n"
+        "  search: {arrival_rate: {start: 1/s, step: 1/s, max: 8/s}, slo: ['done.p95 < 5s']}\n",
     ):
         loaded = scenario(tmp_path, text)
         assert loaded.load.plan is not None
@@ -69,7 +74,8 @@ def test_stages_arrival_and_search_are_read_and_survive_the_wire(tmp_path: Path)
             "`start`, `step` and `max`",
         ),
         (
-            "  stages: [{duration: 1m, users: 5}]\n  search: {users: {start: 1, step: 1, max: 2}, slo: ['error_rate < 1%']}\n",
+            "  stages: [{duration: 1m, users: 5}]\n"
+            "  search: {users: {start: 1, step: 1, max: 2}, slo: ['error_rate < 1%']}\n",
             "load.stages",
             "cannot be combined",
         ),
@@ -137,7 +143,8 @@ def test_search_steps_up_stops_at_the_first_break_then_bisects_to_the_resolution
 
 
 def _step(index: int, users: int, runs_per_s: float, verdict: str) -> dict:
-    return {"index": index, "load": {"users": users}, "throughput": {"runs_per_s": runs_per_s, "conversations_per_s": 1.0},
+    return {"index": index, "load": {"users": users},
+            "throughput": {"runs_per_s": runs_per_s, "conversations_per_s": 1.0},
             "runs": {"error_rate": 0.0}, "metrics": {}, "verdict": verdict}  # fmt: skip
 
 

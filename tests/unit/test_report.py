@@ -21,7 +21,8 @@ from wxo_load.edge.report.html import build_report_html
 
 
 def cli_main(argv: list[str]) -> int:
-    """`wxo-load report ...` as wxo_load.cli dispatches it (parser, run, WxoLoadError -> exit code)."""
+    """`wxo-load report ...` as wxo_load.cli dispatches it (parser, run, WxoLoadError -> exit
+    code)."""
     assert argv[0] == "report"
     parser = argparse.ArgumentParser(prog="wxo-load report")
     configure_report(parser)
@@ -158,8 +159,10 @@ def test_report_command_does_not_import_locust_or_gevent() -> None:
     import subprocess
 
     code = (
-        "import sys, wxo_load.cli.report, wxo_load.edge.results, wxo_load.edge.report.html, wxo_load.core.stats; "
-        "bad = [m for m in ('locust', 'gevent') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)"
+        "import sys, wxo_load.cli.report, wxo_load.edge.results, wxo_load.edge.report.html, "
+        "wxo_load.core.stats; "
+        "bad = [m for m in ('locust', 'gevent') if m in sys.modules]; print(bad); "
+        "sys.exit(1 if bad else 0)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -181,7 +184,8 @@ def test_error_details_that_differ_only_by_ids_are_grouped() -> None:
             0,
             "r",
             outcome="protocol_error",
-            error_detail=f'unparseable line: {{"id": "17952436{i:05d}-1", "thread_id": "ee7b9b63-32b9-4eeb-9903-cab7c228b{i:03d}"',
+            error_detail=f'unparseable line: {{"id": "17952436{i:05d}-1", '
+            f'"thread_id": "ee7b9b63-32b9-4eeb-9903-cab7c228b{i:03d}"',
         )
         for i in range(5)
     ] + [RunRecord(T0, "u", "c", 0, "r", outcome="http_500", error_detail="Internal Server Error")]

@@ -8,12 +8,14 @@ from wxo_load.edge.report.load import load_section
 
 
 def _step(index: int, users: int, runs_per_s: float, p95: float, verdict: str) -> dict:
-    return {"index": index, "name": f"step {index + 1} ({users} users)", "phase": "sweep", "load": {"users": users},
+    return {"index": index, "name": f"step {index + 1} ({users} users)", "phase": "sweep",
+            "load": {"users": users},
             "runs": {"total": 50, "error_rate": 0.0}, "throughput": {"runs_per_s": runs_per_s},
-            "metrics": {"first_text": {"p50": p95 - 10, "p95": p95}, "done": {"p95": p95 + 100}}, "verdict": verdict}  # fmt: skip
+            "metrics": {"first_text": {"p50": p95 - 10, "p95": p95}, "done": {"p95": p95 + 100}},
+            "verdict": verdict}  # fmt: skip
 
 
-def test_a_search_section_draws_latency_and_throughput_against_load_with_slo_capacity_and_knee() -> (
+def test_a_search_section_draws_latency_and_throughput_against_load_with_slo_capacity_and_knee() -> (  # noqa: E501
     None
 ):
     summary = {
@@ -63,7 +65,9 @@ def test_no_step_met_the_slo_says_so_and_plain_tests_have_no_section() -> None:
 
 
 def test_stages_get_a_table_of_their_own_figures() -> None:
-    stage = {"name": "peak", "load": {"users": 50}, "duration_s": 120.0, "runs": {"total": 300, "error_rate": 0.01},
-             "throughput": {"runs_per_s": 2.5}, "metrics": {"first_text": {"p50": 800, "p95": 1500}, "done": {"p95": 3000}}}  # fmt: skip
+    stage = {"name": "peak", "load": {"users": 50}, "duration_s": 120.0,
+             "runs": {"total": 300, "error_rate": 0.01}, "throughput": {"runs_per_s": 2.5},
+             "metrics": {"first_text": {"p50": 800, "p95": 1500},
+                         "done": {"p95": 3000}}}  # fmt: skip
     html = load_section({"stages": [stage]})
     assert "<td>peak</td><td>50 users</td>" in html and "1.00 %" in html

@@ -46,8 +46,12 @@ def test_ranges_durations_and_request_extras(tmp_path: Path) -> None:
     loaded = scenario(
         tmp_path,
         BASE
-        + "prompts: [hi]\nload: {users: 3, run_time: 1m30s}\nconversation: {turns: [2, 5], think_time_s: 1.5}\n"
-        "request: {context_variables: {wxo_user_name: A}, headers: {x-team: perf}}\napi: {stream_query: {stream: true}}\n",
+        + (
+            "prompts: [hi]\nload: {users: 3, run_time: 1m30s}\n"
+            "conversation: {turns: [2, 5], think_time_s: 1.5}\n"
+            "request: {context_variables: {wxo_user_name: A}, headers: {x-team: perf}}\n"
+            "api: {stream_query: {stream: true}}\n"
+        ),
     )
     assert loaded.load.run_time_s == 90 and loaded.load.users == 3
     assert loaded.conversation.turns == (2.0, 5.0) and loaded.conversation.think_time_s == (

@@ -1,4 +1,5 @@
-"""MetricsBook: exact nearest-rank percentiles from HDR histograms, merging, wire format, summary."""
+"""MetricsBook: exact nearest-rank percentiles from HDR histograms, merging, wire format,
+summary."""
 
 from __future__ import annotations
 

@@ -57,7 +57,8 @@ def configure_bench(parser: argparse.ArgumentParser) -> None:
         "--users",
         type=int,
         default=50,
-        help="users of each load generator in the cost phase (default 50: the simulator stays below saturation)",
+        help="users of each load generator in the cost phase (default 50: the simulator stays "
+        "below saturation)",
     )
     parser.add_argument(
         "--duration",
@@ -123,7 +124,8 @@ def _locust(
 ) -> subprocess.Popen[str]:
     cmd = [
         sys.executable, "-m", "locust", "-f", locustfiles, "--headless", "--only-summary",
-        "-u", str(users), "-r", str(max(users, 1)), "-t", f"{int(run_time_s)}s", "--host", host, *extra,
+        "-u", str(users), "-r", str(max(users, 1)), "-t", f"{int(run_time_s)}s",
+        "--host", host, *extra,
     ]  # fmt: skip
     return subprocess.Popen(
         cmd,
@@ -195,7 +197,8 @@ def _harness_runs(results_dir: Path) -> list[dict[str, Any]]:
     path = results_dir / "runs.jsonl"
     if not path.exists():
         raise ConfigError(
-            f"the harness wrote no results in {results_dir}: run `locust -f locustfile.py --headless -u 1 -t 5s` to see why."
+            f"the harness wrote no results in {results_dir}: run `locust -f locustfile.py "
+            "--headless -u 1 -t 5s` to see why."
         )
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
@@ -401,13 +404,15 @@ def run_bench(args: argparse.Namespace) -> int:
     reference = (args.reference or DEFAULT_REFERENCE).resolve()
     if not reference.is_file():
         raise ConfigError(
-            f"reference locustfile {reference} not found: pass --reference PATH/naive_locustfile.py (it ships in ../shared/bench/ beside this repository)."
+            f"reference locustfile {reference} not found: pass --reference "
+            "PATH/naive_locustfile.py (it ships in ../shared/bench/ beside this repository)."
         )
     phases = {p.strip() for p in args.phases.split(",") if p.strip()}
     unknown = phases - {"cost", "timing", "concurrency"}
     if unknown:
         raise ConfigError(
-            f"--phases: unknown {', '.join(sorted(unknown))}; choose from cost, timing, concurrency."
+            f"--phases: unknown {', '.join(sorted(unknown))}; "
+            "choose from cost, timing, concurrency."
         )
     steps = [int(x) for x in args.streams.split(",") if x.strip()]
     global _framing
@@ -464,7 +469,8 @@ def _print_cost(c: dict[str, Any]) -> None:
     for name in ("wxo-load", "reference"):
         f = c[name]
         print(
-            f"  {name:10} {f['runs_per_s']:>8} {f['cpu_ms_per_run']!s:>11} {f['cpu_percent']:>6} {f['events_per_run']!s:>10}"
+            f"  {name:10} {f['runs_per_s']:>8} {f['cpu_ms_per_run']!s:>11} {f['cpu_percent']:>6} "
+            f"{f['events_per_run']!s:>10}"
         )
     print(f"  wxo-load costs {c['cpu_ratio']}x the reference's CPU per run")
 
@@ -473,18 +479,23 @@ def _print_timing(t: dict[str, Any]) -> None:
     for name in ("wxo-load", "reference"):
         f = t[name]
         print(
-            f"  {name:10} timing error p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, max {f['max_ms']} ms over {f['n']} intervals"
+            f"  {name:10} timing error p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, max "
+            f"{f['max_ms']} ms over {f['n']} intervals"
         )
 
 
 def _print_concurrency(c: dict[str, Any]) -> None:
     print(
-        f"  {'streams':>8} {'open max':>9} {'lag p99 (steady)':>17} {'runs/s':>7} {'CPU %':>6} {'failed':>6}"
+        f"  {'streams':>8} {'open max':>9} {'lag p99 (steady)':>17} {'runs/s':>7} {'CPU %':>6} "
+        f"{'failed':>6}"
     )
     for row in c["steps"]:
         print(
-            f"  {row['streams']:>8} {row['simulator_streams_open_max']!s:>9} {row['client_lag_p99_ms_steady_worst']!s:>17} {row['runs_per_s']:>7} {row['cpu_percent']:>6} {row['failed']:>6}"
+            f"  {row['streams']:>8} {row['simulator_streams_open_max']!s:>9} "
+            f"{row['client_lag_p99_ms_steady_worst']!s:>17} {row['runs_per_s']:>7} "
+            f"{row['cpu_percent']:>6} {row['failed']:>6}"
         )
     print(
-        f"  most streams one process holds with client lag p99 under {LAG_LIMIT_MS:g} ms: {c['most_streams_with_lag_p99_under_10ms']}"
+        f"  most streams one process holds with client lag p99 under {LAG_LIMIT_MS:g} ms: "
+        f"{c['most_streams_with_lag_p99_under_10ms']}"
     )

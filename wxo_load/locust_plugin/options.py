@@ -21,7 +21,8 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         dict(
             default=None,
             env_var="WXO_SCENARIO",
-            help=f"Scenario YAML file: users, prompts, pacing, gates (default: {DEFAULT_SCENARIO} next to the locustfile)",
+            help=f"Scenario YAML file: users, prompts, pacing, gates (default: {DEFAULT_SCENARIO} "
+            "next to the locustfile)",
         ),
     ),
     (
@@ -73,7 +74,9 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             default=None,
             env_var="WXO_DEPLOYMENT",
             include_in_web_ui=False,
-            help="API paths: auto (default: from the host URL), local (Developer Edition: /api/v1/threads) or remote (SaaS: /v1/orchestrate/threads); overrides the scenario's api.deployment",
+            help="API paths: auto (default: from the host URL), local (Developer Edition: "
+            "/api/v1/threads) or remote (SaaS: /v1/orchestrate/threads); overrides the scenario's "
+            "api.deployment",
         ),
     ),
     (
@@ -81,7 +84,8 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         dict(
             default=None,
             include_in_web_ui=False,
-            help="Behaviour profile of the built-in simulator started when no host is given (overrides the scenario's simulator.profile)",
+            help="Behaviour profile of the built-in simulator started when no host is given "
+            "(overrides the scenario's simulator.profile)",
         ),
     ),
     (
@@ -90,7 +94,8 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             default=None,
             env_var="WXO_PROXY",
             is_secret=True,
-            help="Forward proxy for every request, e.g. http://user:pass@proxy:3128, or `none` (default: HTTP_PROXY / HTTPS_PROXY / NO_PROXY)",
+            help="Forward proxy for every request, e.g. http://user:pass@proxy:3128, or `none` "
+            "(default: HTTP_PROXY / HTTPS_PROXY / NO_PROXY)",
         ),
     ),
     (
@@ -99,7 +104,8 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             type=float,
             default=10.0,
             include_in_web_ui=False,
-            help="Client lag p99 above which results are flagged as limited by the load generator (default 10)",
+            help="Client lag p99 above which results are flagged as limited by the load generator "
+            "(default 10)",
         ),
     ),
     (
@@ -118,8 +124,9 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             default="run",
             env_var="WXO_LOCUST_ROWS",
             include_in_web_ui=False,
-            help="Requests fired into Locust's own stats: `run` (default) one per run, so Locust's RPS is "
-            "runs per second; `all` also every timing, thread creation and conversation as rows of their own",
+            help="Requests fired into Locust's own stats: `run` (default) one per run, so Locust's "
+            "RPS is runs per second; `all` also every timing, thread creation and conversation as "
+            "rows of their own",
         ),
     ),
     (
@@ -129,8 +136,9 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             default=0,
             env_var="WXO_METRICS_PORT",
             include_in_web_ui=False,
-            help="Serve wxo-load's live figures in Prometheus text format at http://BIND:PORT/wxo/metrics "
-            "from the master (the web UI also serves them at /wxo/metrics). 0: off",
+            help="Serve wxo-load's live figures in Prometheus text format at "
+            "http://BIND:PORT/wxo/metrics from the master "
+            "(the web UI also serves them at /wxo/metrics). 0: off",
         ),
     ),
     (
@@ -139,7 +147,8 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             default="127.0.0.1",
             env_var="WXO_METRICS_BIND",
             include_in_web_ui=False,
-            help="Address --metrics-port listens on (default 127.0.0.1; 0.0.0.0 for a remote Prometheus)",
+            help="Address --metrics-port listens on (default 127.0.0.1; 0.0.0.0 for a remote "
+            "Prometheus)",
         ),
     ),
     (
@@ -149,8 +158,8 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             default=0.0,
             env_var="WXO_METRICS_LINGER",
             include_in_web_ui=False,
-            help="Seconds to keep --metrics-port serving the final figures after a headless test ends "
-            "(set it above your Prometheus scrape interval)",
+            help="Seconds to keep --metrics-port serving the final figures after a headless test "
+            "ends (set it above your Prometheus scrape interval)",
         ),
     ),
 )
