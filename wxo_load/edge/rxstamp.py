@@ -12,7 +12,9 @@ Limits: on TCP one read carries one stamp, that of its newest bytes, and packets
 in the receive queue together are merged under the newest stamp, so events that a late read
 takes together share the stamp of the last one (still never later than the read). TLS sockets
 have no `recvmsg` (the bytes are decrypted in user space): https connections keep the
-user-space stamp, as does any platform without SO_TIMESTAMPNS (macOS, Windows).
+user-space stamp, as does any platform without SO_TIMESTAMPNS (macOS, Windows), and any read
+that carries no stamp (Linux turns stamping on for the system a moment after the first socket
+asks for it).
 """
 
 from __future__ import annotations
