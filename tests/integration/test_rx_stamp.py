@@ -87,13 +87,13 @@ def test_arrival_reads_the_stamp_and_never_returns_a_future_time() -> None:
     level, kind = socket.SOL_SOCKET, rxstamp.SO_TIMESTAMPNS
     ago = time.time_ns() - 20_000_000
     stamp = struct.pack("@ll", ago // 1_000_000_000, ago % 1_000_000_000)
-    now = time.perf_counter()
-    assert 0.019 < now - rxstamp.arrival([(level, kind, stamp)], now) < 0.03
+    read_at = time.perf_counter()
+    assert 0.019 < read_at - rxstamp.arrival([(level, kind, stamp)], read_at) < 0.03
     ahead = time.time_ns() + 5_000_000_000
     future = struct.pack("@ll", ahead // 1_000_000_000, ahead % 1_000_000_000)
-    assert rxstamp.arrival([(level, kind, future)], now) == now
-    assert rxstamp.arrival([(level, kind + 1, stamp)], now) == now  # someone else's message
-    assert rxstamp.arrival([], now) == now
+    assert rxstamp.arrival([(level, kind, future)], read_at) == read_at
+    assert rxstamp.arrival([(level, kind + 1, stamp)], read_at) == read_at  # someone else's
+    assert rxstamp.arrival([], read_at) == read_at
 
 
 @linux_only

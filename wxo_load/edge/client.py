@@ -263,9 +263,10 @@ class ChatClient:
         """Feed the body to the tracker as it arrives, until it ends or the run is over."""
         feed, on_event, conn = decoder.feed, tracker.on_event, self._conn
         for chunk in response.iter_body():
-            t = conn.last_rx  # when these bytes arrived (see Connection.last_rx)
-            t_read = conn.last_read  # when we got to them: the client lag's end
-            for event in feed(chunk):
+            events = feed(chunk)
+            t_read = conn.last_read  # when we got to these bytes: the client lag's end
+            t = conn.last_rx if events else t_read  # when they arrived (see Connection.last_rx)
+            for event in events:
                 if on_event(event, t, t_read):
                     tracker.end(t)  # the run is over at `done`, whatever the drain takes
                     response.drain()  # the body's end (bounded), so the connection can be reused

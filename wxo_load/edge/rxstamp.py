@@ -6,7 +6,7 @@ running for tens of milliseconds, and every event read then looks that much late
 arrived. With `SO_TIMESTAMPNS` set, Linux stamps each packet as it is received (on loopback:
 when the peer's `send` hands it over) and `recvmsg` returns, as ancillary data, the stamp of
 the last packet the read consumed (CLOCK_REALTIME). `arrival()` converts it to perf_counter()
-time by the age of the stamp at the moment of the read, never later than that moment.
+time by the stamp's age when it is converted, never later than the read.
 
 Limits: on TCP one read carries one stamp, that of its newest bytes, and packets that waited
 in the receive queue together are merged under the newest stamp, so events that a late read
@@ -27,6 +27,7 @@ import time
 from typing import Any
 
 _time_ns = time.time_ns
+_perf = time.perf_counter
 
 
 def _option() -> int | None:
@@ -56,12 +57,15 @@ def enable(sock: socket.socket) -> bool:
     return True
 
 
-def arrival(ancdata: list[tuple[int, int, Any]], now: float) -> float:
-    """The perf_counter() time the kernel received a read's last bytes; `now` (the read's own
-    perf_counter()) when `ancdata` holds no stamp or the stamp is in the future (clock step)."""
+def arrival(ancdata: list[tuple[int, int, Any]], read_at: float) -> float:
+    """The perf_counter() time the kernel received a read's last bytes, from the read's
+    `ancdata`; `read_at` (the read's own perf_counter()) when it holds no stamp or the stamp
+    is later than the read (a step of the system clock)."""
     for level, kind, payload in ancdata:
         if level == _SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= _TIMESPEC.size:
             sec, nsec = _TIMESPEC.unpack_from(payload)
+            now = _perf()
             age_ns = _time_ns() - sec * 1_000_000_000 - nsec
-            return now - age_ns * 1e-9 if age_ns > 0 else now
-    return now
+            t = now - age_ns * 1e-9
+            return t if t < read_at else read_at
+    return read_at

@@ -73,8 +73,9 @@ class Connection:
         self._sock: socket.socket | None = None
         self._response: Response | None = None  # the last one, whose parser cycle close() breaks
         self._reusable = False
-        self.last_rx = 0.0  # when the last bytes read arrived (the kernel's stamp if it has one)
-        self.last_read = 0.0  # perf_counter() when the last read returned them
+        self._rx = 0.0
+        self._ancdata: list[tuple[int, int, bytes]] | None = None  # the last read's kernel stamp
+        self.last_read = 0.0  # perf_counter() when the last read returned
         self.kernel_stamps = False  # whether the socket's reads carry the kernel's receive time
         loop = gevent_loop()
         self._watchdog = StallWatchdog(self, loop, read_timeout_s) if loop is not None else None
@@ -87,6 +88,22 @@ class Connection:
     @property
     def host_header(self) -> str:
         return self._host_header
+
+    @property
+    def last_rx(self) -> float:
+        """perf_counter() time the last read's bytes arrived: the kernel's receive time of its
+        newest bytes when the socket has kernel stamps, else `last_read`. Converted on demand:
+        most reads of a finely chunked stream complete no event and are never asked."""
+        ancdata = self._ancdata
+        if ancdata is not None:
+            self._ancdata = None
+            self._rx = _arrival(ancdata, self.last_read)
+        return self._rx
+
+    @last_rx.setter
+    def last_rx(self, value: float) -> None:
+        self._ancdata = None
+        self._rx = value
 
     def close(self) -> None:
         sock, self._sock = self._sock, None
@@ -124,8 +141,8 @@ class Connection:
                 raise TimeoutError(f"no data for {self.read_timeout_s:g} s") from None
             raise
         if data:
-            self.last_read = now = _perf()
-            self.last_rx = _arrival(ancdata, now) if ancdata else now
+            self.last_read = self._rx = _perf()
+            self._ancdata = ancdata or None
         elif self._watchdog is not None and self._watchdog.stalled:
             raise TimeoutError(f"no data for {self.read_timeout_s:g} s")
         return data
