@@ -44,6 +44,9 @@ SO_TIMESTAMPNS = _option()
 _TIMESPEC = struct.Struct("@ll")  # struct timespec: tv_sec, tv_nsec
 ANCILLARY_BYTES = socket.CMSG_SPACE(_TIMESPEC.size) if hasattr(socket, "CMSG_SPACE") else 0
 _SOL_SOCKET = socket.SOL_SOCKET
+_KIND = SO_TIMESTAMPNS  # SCM_TIMESTAMPNS: the control message's type is the option's number
+_SIZE = _TIMESPEC.size
+_unpack = _TIMESPEC.unpack_from
 
 
 def enable(sock: socket.socket) -> bool:
@@ -62,10 +65,8 @@ def arrival(ancdata: list[tuple[int, int, Any]], read_at: float) -> float:
     `ancdata`; `read_at` (the read's own perf_counter()) when it holds no stamp or the stamp
     is later than the read (a step of the system clock)."""
     for level, kind, payload in ancdata:
-        if level == _SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= _TIMESPEC.size:
-            sec, nsec = _TIMESPEC.unpack_from(payload)
-            now = _perf()
-            age_ns = _time_ns() - sec * 1_000_000_000 - nsec
-            t = now - age_ns * 1e-9
+        if kind == _KIND and level == _SOL_SOCKET and len(payload) >= _SIZE:
+            sec, nsec = _unpack(payload)
+            t = _perf() - (_time_ns() - sec * 1_000_000_000 - nsec) * 1e-9
             return t if t < read_at else read_at
     return read_at
