@@ -95,7 +95,7 @@ class Connection:
         newest bytes when the socket has kernel stamps, else `last_read`. Converted on demand:
         most reads of a finely chunked stream complete no event and are never asked."""
         ancdata = self._ancdata
-        if ancdata is not None:
+        if ancdata:
             self._ancdata = None
             self._rx = _arrival(ancdata, self.last_read)
         return self._rx
@@ -135,14 +135,15 @@ class Connection:
             if self.kernel_stamps:
                 data, ancdata, _flags, _addr = sock.recvmsg(_RECV_BYTES, _ANC_BYTES)
             else:
-                data, ancdata = sock.recv(_RECV_BYTES), None
+                data = sock.recv(_RECV_BYTES)
+                ancdata = None
         except OSError:  # gevent cancels the wait when the watchdog shuts the socket down
             if self._watchdog is not None and self._watchdog.stalled:
                 raise TimeoutError(f"no data for {self.read_timeout_s:g} s") from None
             raise
         if data:
             self.last_read = self._rx = _perf()
-            self._ancdata = ancdata or None
+            self._ancdata = ancdata
         elif self._watchdog is not None and self._watchdog.stalled:
             raise TimeoutError(f"no data for {self.read_timeout_s:g} s")
         return data
