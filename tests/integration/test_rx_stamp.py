@@ -26,12 +26,12 @@ LATE_S = 0.05
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_TIMESTAMPNS is Linux's")
 
 
-def read_late(conn: Connection, server: StampServer) -> tuple[bytes, float, float]:
+def read_late(conn: Connection, server: StampServer, request: bytes = REQUEST) -> tuple[bytes, float, float]:
     """Request, let the server write its chunk, wait LATE_S, then read the chunk: the body,
     and the chunk's `last_rx` and `last_read`."""
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()
-    response = conn.request(REQUEST, b"")
+    response = conn.request(request, b"")
     body = response.iter_body()
     server.go.set()
     assert server.sent.wait(5)
@@ -129,3 +129,23 @@ print("OK")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [helpers, os.environ.get("PYTHONPATH")]))}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, env=env)
     assert out.stdout.strip() == "OK", out.stderr[-2000:]
+
+
+@linux_only
+def test_through_an_http_proxy_the_stamp_is_the_proxys_bytes_reaching_us(stamping: None) -> None:
+    from forward_proxy import ForwardProxy
+
+    from wxo_load.edge.proxy import Proxy
+
+    forward = ForwardProxy().start()
+    try:
+        server = StampServer()
+        conn = Connection("orchestrate.invalid", server.port, proxy=Proxy("127.0.0.1", forward.port))
+        absolute = REQUEST.replace(b"/stream", b"http://orchestrate.invalid:%d/stream" % server.port, 1)
+        body, arrived, read = read_late(conn, server, absolute)
+    finally:
+        forward.close()
+    assert body == b"hello" and conn.kernel_stamps
+    assert forward.seen and forward.seen[0].startswith("POST http://orchestrate.invalid")
+    assert arrived - server.wrote_at < 0.02  # the proxy's relay, not the reader's 50 ms
+    assert read - server.wrote_at >= LATE_S
