@@ -9,7 +9,13 @@ the interval from run.started to the first message.delta and to done as the clie
 is compared with the interval between the server's writes of the same events (run by run, not
 percentile against percentile); and the Locust process's CPU seconds (from /proc) over the
 measured window are divided by the runs completed in it. Alternating A and B in rounds spreads
-the noise of other processes over both. Not a test: it prints figures (and --json writes them).
+the noise of other processes over both. Not a test: it prints figures (and --json writes them),
+ending with the README's table rows (framing, checkout, p50 / p99 / max, CPU ms per run, runs,
+load average) and whether the target (p99 <= 2 ms, max <= 10 ms) is met.
+
+"Off by > 1 ms, shared stamp" counts the milestones whose error equals the gap to a later write
+of the same run (within 0.5 ms): a read that took several events at once and stamped them all
+with its time (user space) or with its newest bytes' arrival (kernel stamps).
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +45,8 @@ from wxo_load.cli.bench import (  # noqa: E402 - after the path set-up above
     _server_writes,
 )
 from wxo_load.mock.process import SimulatorProcess  # noqa: E402
+
+TARGET_P99_MS, TARGET_MAX_MS = 2.0, 10.0
 
 
 def one(checkout: Path, framing: str, users: int, warmup_s: float, duration_s: float, work: Path, probe: bool = False, pin: bool = False) -> dict[str, Any]:
@@ -63,6 +72,7 @@ def one(checkout: Path, framing: str, users: int, warmup_s: float, duration_s: f
         t1, cpu1 = time.perf_counter(), _cpu_seconds(proc.pid)
         time.sleep(duration_s)
         t2, cpu2 = time.perf_counter(), _cpu_seconds(proc.pid)
+        load = os.getloadavg()[0]
         proc.wait(timeout=120)
     done = sum(1 for line in _read_event_log(log) if line["event"] == "done" and t1 <= line["t_mono"] <= t2)
     server = {run_id: w for run_id, w in _server_writes(log).items() if w.get("run.started", 0) >= steady_from}
@@ -73,7 +83,35 @@ def one(checkout: Path, framing: str, users: int, warmup_s: float, duration_s: f
     }
     errors = _errors_ms(measured, server)
     causes = _outlier_causes(measured, server, work / "probe.jsonl") if probe else {}
-    return {"errors": errors, "cpu_s": cpu2 - cpu1, "runs": done, "causes": causes}
+    off, shared = _shared_stamps(measured, log)
+    return {"errors": errors, "cpu_s": cpu2 - cpu1, "runs": done, "causes": causes, "off": off, "shared": shared, "load": [load]}
+
+
+def _shared_stamps(measured: dict[str, dict[str, float]], log: Path, limit_ms: float = 1.0) -> tuple[int, int]:
+    """(milestones off by more than `limit_ms`, those of them whose error is the gap from the
+    milestone's write, or run.started's, to a later write of the same run)."""
+    writes: dict[str, list[float]] = defaultdict(list)
+    for line in _read_event_log(log):
+        writes[line["run_id"]].append(line["t_mono"])
+    server = _server_writes(log)
+    off = shared = 0
+    for run_id, seen in measured.items():
+        wrote = server.get(run_id, {})
+        if "run.started" not in wrote:
+            continue
+        started = wrote["run.started"]
+        for event in ("message.delta", "done"):
+            if event not in wrote:
+                continue
+            error_ms = ((seen[event] - seen["run.started"]) - (wrote[event] - started)) * 1000
+            if abs(error_ms) <= limit_ms:
+                continue
+            off += 1
+            late_event = ((t - wrote[event]) * 1000 for t in writes[run_id] if t > wrote[event])
+            late_start = ((t - started) * 1000 for t in writes[run_id] if t > started)
+            if any(abs(error_ms - g) < 0.5 for g in late_event) or any(abs(error_ms + g) < 0.5 for g in late_start):
+                shared += 1
+    return off, shared
 
 
 def _pin(pid: int, cpu: int) -> None:
@@ -121,26 +159,54 @@ def main() -> int:
     args = parser.parse_args()
     report: dict[str, Any] = {}
     for framing in [f.strip() for f in args.framings.split(",") if f.strip()]:
-        totals: dict[str, dict[str, Any]] = {n: {"errors": [], "cpu_s": 0.0, "runs": 0, "causes": {}} for n in ("A", "B")}
-        for _ in range(args.rounds):
-            for name, checkout in (("A", args.a), ("B", args.b)):
-                with tempfile.TemporaryDirectory(prefix="wxo-ab-") as tmp:
-                    got = one(checkout.resolve(), framing, args.users, args.warmup, args.duration, Path(tmp), probe=args.probe and name == "B", pin=args.pin)
-                for key in ("errors", "cpu_s", "runs"):
-                    totals[name][key] += got[key]
-                for cause, n in got["causes"].items():
-                    totals[name]["causes"][cause] = totals[name]["causes"].get(cause, 0) + n
-        report[framing] = {}
-        for name, checkout in (("A", args.a), ("B", args.b)):
-            t = totals[name]
-            figures = {"checkout": str(checkout), **_quantiles(t["errors"]), "runs": t["runs"], "cpu_ms_per_run": round(1000 * t["cpu_s"] / t["runs"], 3) if t["runs"] else None, "outliers_over_5ms_by_cause": t["causes"]}
-            report[framing][name] = figures
-            print(f"{framing:10} {name} {figures['checkout']:24} timing error p50 {figures['p50_ms']} p99 {figures['p99_ms']} max {figures['max_ms']} ms (n={figures['n']}); CPU {figures['cpu_ms_per_run']} ms/run over {figures['runs']} runs", flush=True)
-            if t["causes"]:
-                print(f"{'':13} outliers > 5 ms: {t['causes']}", flush=True)
+        totals = _measure(framing, args)
+        report[framing] = {name: _figures(totals[name], checkout) for name, checkout in (("A", args.a), ("B", args.b))}
+        for name, figures in report[framing].items():
+            print(f"{framing:10} {name} {figures['checkout']:24} timing error p50 {figures['p50_ms']} p99 {figures['p99_ms']} max {figures['max_ms']} ms (n={figures['n']}); CPU {figures['cpu_ms_per_run']} ms/run over {figures['runs']} runs; off by > 1 ms: {figures['off_over_1ms']}, shared stamp: {figures['shared_stamp']}; load {figures['load_avg']}", flush=True)
+            if figures["outliers_over_5ms_by_cause"]:
+                print(f"{'':13} outliers > 5 ms: {figures['outliers_over_5ms_by_cause']}", flush=True)
+    _print_table(report, args)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0
+
+
+def _measure(framing: str, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Rounds of A then B for one framing; their figures added up per checkout."""
+    keys = ("errors", "cpu_s", "runs", "off", "shared", "load")
+    totals: dict[str, dict[str, Any]] = {n: {"errors": [], "cpu_s": 0.0, "runs": 0, "causes": {}, "off": 0, "shared": 0, "load": []} for n in ("A", "B")}
+    for _ in range(args.rounds):
+        for name, checkout in (("A", args.a), ("B", args.b)):
+            with tempfile.TemporaryDirectory(prefix="wxo-ab-") as tmp:
+                got = one(checkout.resolve(), framing, args.users, args.warmup, args.duration, Path(tmp), probe=args.probe and name == "B", pin=args.pin)
+            for key in keys:
+                totals[name][key] += got[key]
+            for cause, n in got["causes"].items():
+                totals[name]["causes"][cause] = totals[name]["causes"].get(cause, 0) + n
+    return totals
+
+
+def _figures(t: dict[str, Any], checkout: Path) -> dict[str, Any]:
+    q = _quantiles(t["errors"])
+    met = q["p99_ms"] is not None and q["p99_ms"] <= TARGET_P99_MS and q["max_ms"] <= TARGET_MAX_MS
+    return {
+        "checkout": str(checkout), **q, "runs": t["runs"],
+        "cpu_ms_per_run": round(1000 * t["cpu_s"] / t["runs"], 3) if t["runs"] else None,
+        "off_over_1ms": t["off"], "shared_stamp": t["shared"],
+        "load_avg": f"{min(t['load']):.1f}-{max(t['load']):.1f}" if t["load"] else None,
+        "target_met": met, "outliers_over_5ms_by_cause": t["causes"],
+    }  # fmt: skip
+
+
+def _print_table(report: dict[str, Any], args: argparse.Namespace) -> None:
+    """The README's rows: one per framing and checkout."""
+    print(f"\n{args.users} streams, {args.rounds} round(s) of A then B, {args.duration:g} s measured each{', pinned' if args.pin else ''}:")
+    print("| framing | checkout | timing error p50 / p99 / max | CPU ms/run | runs | off > 1 ms (shared stamp) | load avg | target |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for framing, pair in report.items():
+        for name, f in pair.items():
+            label = f"{name} ({Path(f['checkout']).resolve().name})"
+            print(f"| {framing} | {label} | {f['p50_ms']} / {f['p99_ms']} / {f['max_ms']} ms | {f['cpu_ms_per_run']} | {f['runs']} | {f['off_over_1ms']} ({f['shared_stamp']}) | {f['load_avg']} | {'met' if f['target_met'] else 'not met'} |")
 
 
 if __name__ == "__main__":

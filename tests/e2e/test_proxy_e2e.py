@@ -102,6 +102,7 @@ def test_https_goes_through_a_connect_tunnel(tmp_path: Path, proxy: ForwardProxy
     response = conn.request(b"POST /api/v1/threads HTTP/1.1\r\nHost: orchestrate.invalid\r\nContent-Length: 0\r\n\r\n", b"")
     assert (response.status, response.read()) == (200, b"POST /api/v1/threads HTTP/1.1")  # origin form inside the tunnel
     assert proxy.seen == [f"CONNECT orchestrate.invalid:{port}"]
+    assert not conn.kernel_stamps  # TLS is decrypted in user space: the read's own time stamps it
     listener.close()
 
 

@@ -163,3 +163,13 @@ def test_client_lag_is_arrival_minus_event_id_time() -> None:
     tracker.on_event({"id": "1000050500-0", "event": "run.started", "data": {}}, t=50.503)
     assert tracker.client_lags_ms == [pytest.approx(3.0)]
     assert event_id_unix_ms("17-3") == 17 and event_id_unix_ms(None) is None and event_id_unix_ms("x-1") is None
+
+
+def test_timings_use_the_arrival_stamp_and_client_lag_the_read_time() -> None:
+    """With kernel stamps an event arrives at `t` and is read later at `t_read`: the run's
+    timings take the arrival, the client lag (the load generator's lateness) the read."""
+    record = RunRecord(started_at_unix=0, user_id="u", conversation_id="c", turn_index=0, request_id="r")
+    tracker = RunTracker(record, t0=50.0, wall_minus_perf_s=1_000_000.0)
+    tracker.on_event({"id": "1000050500-0", "event": "run.started", "data": {}}, t=50.501, t_read=50.540)
+    assert record.run_started_ms == pytest.approx(501.0)
+    assert tracker.client_lags_ms == [pytest.approx(40.0)]

@@ -1,7 +1,7 @@
 """From stamped events to a measured run: the rules that decide timings and outcomes.
 
-Pure: the caller passes every timestamp (`time.perf_counter()` seconds taken as the bytes
-arrived). `RunTracker.on_event()` returns True once the run has reached a final event (`done`,
+Pure: the caller passes every timestamp (`time.perf_counter()` seconds: when the bytes
+arrived, and when the load generator read them). `RunTracker.on_event()` returns True once the run has reached a final event (`done`,
 or a failure the server announced), so the caller can stop reading.
 """
 
@@ -90,8 +90,9 @@ class RunTracker:
         self._gaps: list[float] = []  # between consecutive text deltas, ms
         self._last_text_ms: float | None = None
 
-    def on_event(self, event: dict[str, Any], t: float) -> bool:
-        """Account for one event that arrived at perf_counter() `t`. True when the run is over.
+    def on_event(self, event: dict[str, Any], t: float, t_read: float | None = None) -> bool:
+        """Account for one event that arrived at perf_counter() `t` and was read at `t_read`
+        (default `t`; the client lag runs to it). True when the run is over.
 
         Runs for every event of every run: the common path is written out inline.
         """
@@ -106,7 +107,7 @@ class RunTracker:
             dash = event_id.find("-")
             head = event_id[:dash] if dash > 0 else event_id
             if head.isdigit():
-                lag = t * 1000.0 + self.wall_minus_perf_ms - int(head)
+                lag = (t if t_read is None else t_read) * 1000.0 + self.wall_minus_perf_ms - int(head)
                 self.client_lags_ms.append(lag)
                 if rec.client_lag_max_ms is None or lag > rec.client_lag_max_ms:
                     rec.client_lag_max_ms = lag

@@ -15,8 +15,9 @@ stream arrives uncompressed as the capture shows.
 One `ChatClient` per simulated person, holding one keep-alive connection like a browser tab,
 over wxo-load's lean HTTP/1.1 transport (see wxo_load.edge.transport for why not httpx here). The
 SSL context is shared by the whole process. Timing: the run's clock starts just before its
-request is written; each chunk is stamped with `perf_counter()` the moment `recv` returns it,
-and every event decoded from that chunk carries the stamp.
+request is written; each chunk is stamped with when it arrived (the kernel's receive time on
+plain TCP on Linux, else `perf_counter()` the moment `recv` returns it), and every event
+decoded from that chunk carries the stamp. Client lag is taken from when the read returned.
 """
 
 from __future__ import annotations
@@ -262,9 +263,11 @@ class ChatClient:
         """Feed the body to the tracker as it arrives, until it ends or the run is over."""
         feed, on_event, conn = decoder.feed, tracker.on_event, self._conn
         for chunk in response.iter_body():
-            t = conn.last_rx  # when recv returned these bytes
-            for event in feed(chunk):
-                if on_event(event, t):
+            events = feed(chunk)
+            t_read = conn.last_read  # when we got to these bytes: the client lag's end
+            t = conn.last_rx if events else t_read  # when they arrived (see Connection.last_rx)
+            for event in events:
+                if on_event(event, t, t_read):
                     tracker.end(t)  # the run is over at `done`, whatever the drain takes
                     response.drain()  # the body's end (bounded), so the connection can be reused
                     return
