@@ -82,7 +82,8 @@ def run_report(args: argparse.Namespace) -> int:
         summary = load_summary(directory)
     else:
         print(
-            f"wxo-load report: {directory / SUMMARY_FILE} is missing; rebuilding it from {RUNS_FILE}",
+            f"wxo-load report: {directory / SUMMARY_FILE} is missing; rebuilding it from "
+            f"{RUNS_FILE}",
             file=sys.stderr,
         )
         summary = rebuild_summary(directory)

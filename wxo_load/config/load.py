@@ -54,7 +54,8 @@ def parse_plan(w: Where, raw: dict[str, Any]) -> LoadPlan | None:
     if STAGES in present and len(present) > 1:
         raise w.error(
             "load.stages",
-            "cannot be combined with `arrival` or `search`: for stages of arrival rates write `arrival: {stages: [...]}`.",
+            "cannot be combined with `arrival` or `search`: for stages of arrival rates write "
+            "`arrival: {stages: [...]}`.",
         )
     if SEARCH in present:
         arrival = _arrival(w, raw[ARRIVAL], in_search=True) if ARRIVAL in raw else None
@@ -88,13 +89,18 @@ def _stages(w: Where, value: Any) -> tuple[Stage, ...]:
             if required not in raw:
                 raise w.error(
                     f"{key}.{required}",
-                    "missing: every stage needs `duration` (like 30s or 2m) and `users`, e.g. {duration: 2m, users: 50, spawn_rate: 5}.",
+                    "missing: every stage needs `duration` (like 30s or 2m) and `users`, e.g. "
+                    "{duration: 2m, users: 50, spawn_rate: 5}.",
                 )
         stages.append(Stage(
             name=str(raw.get("name") or f"stage {i + 1}"),
             duration_s=_positive_duration(w, f"{key}.duration", raw["duration"]),
             users=int(number(w, f"{key}.users", raw["users"], minimum=0, integer=True)),
-            spawn_rate=number(w, f"{key}.spawn_rate", raw["spawn_rate"], minimum=0.001) if "spawn_rate" in raw else None,
+            spawn_rate=(
+                number(w, f"{key}.spawn_rate", raw["spawn_rate"], minimum=0.001)
+                if "spawn_rate" in raw
+                else None
+            ),
         ))  # fmt: skip
     return tuple(stages)
 
@@ -114,23 +120,27 @@ def _arrival(w: Where, value: Any, *, in_search: bool) -> Arrival:
     if not isinstance(value, dict):
         raise w.error(
             "load.arrival",
-            f"expected a mapping like {{rate: 2/s, process: poisson, max_concurrent: 50}}; got {describe(value)}.",
+            f"expected a mapping like {{rate: 2/s, process: poisson, max_concurrent: 50}}; got "
+            f"{describe(value)}.",
         )
     if in_search and ("rate" in raw or "stages" in raw):
         raise w.error(
             "load.arrival",
-            "with `load.search: {arrival_rate: ...}` the search sets the rate: keep only `process`, `max_concurrent`, `tolerance`, `seed` here.",
+            "with `load.search: {arrival_rate: ...}` the search sets the rate: keep only "
+            "`process`, `max_concurrent`, `tolerance`, `seed` here.",
         )
     if not in_search and ("rate" in raw) == ("stages" in raw):
         raise w.error(
             "load.arrival",
-            "give exactly one of `rate: 2/s` (a constant rate) or `stages: [{duration: 30s, rate: 1/s}, ...]`.",
+            "give exactly one of `rate: 2/s` (a constant rate) or `stages: [{duration: 30s, rate: "
+            "1/s}, ...]`.",
         )
     process = raw.get("process", POISSON)
     if process not in (POISSON, CONSTANT):
         raise w.error(
             "load.arrival.process",
-            f"expected `poisson` (random arrivals at the rate) or `constant` (evenly spaced); got {process!r}.",
+            "expected `poisson` (random arrivals at the rate) or `constant` (evenly spaced); got "
+            f"{process!r}.",
         )
     if "rate" in raw:
         stages: tuple[RateStage, ...] = (
@@ -173,7 +183,8 @@ def _rate_stages(w: Where, value: Any) -> tuple[RateStage, ...]:
             if required not in raw:
                 raise w.error(
                     f"{key}.{required}",
-                    "missing: every arrival stage needs `duration` (like 30s) and `rate` (like 2/s).",
+                    "missing: every arrival stage needs `duration` (like 30s) and `rate` (like "
+                    "2/s).",
                 )
         stages.append(
             RateStage(
@@ -192,13 +203,16 @@ def _search(w: Where, value: Any, arrival: Arrival | None) -> Search:
     if not isinstance(value, dict):
         raise w.error(
             "load.search",
-            f'expected a mapping like {{users: {{start: 5, step: 5, max: 60}}, hold: 20s, slo: ["first_text.p95 < 3s"]}}; got {describe(value)}.',
+            "expected a mapping like "
+            f'{{users: {{start: 5, step: 5, max: 60}}, hold: 20s, slo: ["first_text.p95 < 3s"]}}; '
+            f"got {describe(value)}.",
         )
     raw = section(w, "load.search", value, _SEARCH_KEYS)
     if ("users" in raw) == (SEARCH_RATE in raw):
         raise w.error(
             "load.search",
-            "give exactly one of `users: {start: 5, step: 5, max: 60}` (closed model) or `arrival_rate: {start: 1/s, step: 1/s, max: 10/s}` (open model).",
+            "give exactly one of `users: {start: 5, step: 5, max: 60}` (closed model) or "
+            "`arrival_rate: {start: 1/s, step: 1/s, max: 10/s}` (open model).",
         )
     kind = SEARCH_USERS if "users" in raw else SEARCH_RATE
     if kind == SEARCH_RATE and arrival is None:
@@ -230,7 +244,8 @@ def _slo(w: Where, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
         raise w.error(
             "load.search.slo",
-            'missing: a capacity search needs the objective each step must meet, as gates, e.g. slo: ["first_text.p95 < 3s", "error_rate < 1%"].',
+            "missing: a capacity search needs the objective each step must meet, as gates, e.g. "
+            'slo: ["first_text.p95 < 3s", "error_rate < 1%"].',
         )
     for i, text in enumerate(value):
         if not isinstance(text, str):

@@ -127,7 +127,8 @@ class MetricsBook:
     # -- reading ---------------------------------------------------------------------------
 
     def timing(self, key: str) -> Timing:
-        """The histogram for `key` (a metric, `first/<metric>`, `client_lag`...), empty if unseen."""
+        """The histogram for `key` (a metric, `first/<metric>`, `client_lag`...), empty if
+        unseen."""
         return self.timings.get(key) or Timing()
 
     def percentile_ms(self, metric: str, p: float) -> float | None:

@@ -2,10 +2,10 @@
 
 One function decides (`choose_deployment`); the client, the harness and the log line read it.
 
-| kind   | who                                   | threads               | runs (streamed)           |
-|--------|---------------------------------------|-----------------------|---------------------------|
-| local  | Developer Edition (the widget's paths)| `/api/v1/threads`     | `/api/v1/orchestrate/runs`|
-| remote | SaaS, any remote instance URL         | `/v1/orchestrate/threads` | `/v1/orchestrate/runs` |
+| kind | who | threads | runs (streamed) |
+|------|-----|---------|-----------------|
+| local | Developer Edition (the widget's paths) | `/api/v1/threads` | `/api/v1/orchestrate/runs` |
+| remote | SaaS, any remote instance URL | `/v1/orchestrate/threads` | `/v1/orchestrate/runs` |
 
 Paths are appended to the host URL's own path (`https://…/instances/<id>` + `/v1/orchestrate/…`).
 
@@ -61,7 +61,10 @@ class Deployment:
         name = (
             "Developer Edition (local)" if self.kind == "local" else "remote instance (SaaS shape)"
         )
-        return f"{name}, {self.why}: threads POST {base}{self.threads_path}, runs POST {base}{self.runs_path}"
+        return (
+            f"{name}, {self.why}: threads POST {base}{self.threads_path}, "
+            f"runs POST {base}{self.runs_path}"
+        )
 
 
 def normalise_kind(value: str | None, where: str = "--deployment") -> str:

@@ -80,7 +80,9 @@ class RunRecord:
     client_lag_max_ms: float | None = None  # worst arrival-minus-event-id-timestamp in this run
     schedule_lag_ms: float | None = None  # how late the run began against its schedule
     attempts: int = 1  # 2 when a 401 before streaming was retried with a refreshed token
-    reconnects: int = 0  # times the request was sent again on a new connection (the kept-alive one had closed before any answer byte)
+    # times the request was sent again on a new connection (the kept-alive one had closed before
+    # any answer byte)
+    reconnects: int = 0
     worker: str = ""  # which load-generator process measured it
     ended_without_done: bool = False  # ok: the body ended after run.completed with no `done`
     trace_id: str | None = None  # from message.created: joins the run with Orchestrate's traces
@@ -105,7 +107,8 @@ class RunRecord:
         return self.outcome == OK
 
     def to_dict(self) -> dict:
-        """A plain dict of every field (flat, so no deep copy: dataclasses.asdict costs 10x more)."""
+        """A plain dict of every field (flat, so no deep copy: dataclasses.asdict costs 10x
+        more)."""
         return {name: getattr(self, name) for name in _RUN_FIELD_NAMES}
 
     @classmethod

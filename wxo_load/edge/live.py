@@ -37,17 +37,23 @@ TABS: list[dict[str, str]] = [
 ]
 TABLES: list[dict[str, Any]] = [
     {"key": OVERVIEW, "structure": [
-        {"key": "figure", "title": "Figure"}, {"key": "value", "title": "Value"}, {"key": "detail", "title": "Detail"},
+        {"key": "figure", "title": "Figure"}, {"key": "value", "title": "Value"},
+        {"key": "detail", "title": "Detail"},
     ]},
     {"key": TIMINGS, "structure": [
-        {"key": "metric", "title": "Timing (ms)"}, {"key": "turn", "title": "Turns"}, {"key": "count", "title": "Count"},
-        {"key": "p50", "title": "p50"}, {"key": "p90", "title": "p90"}, {"key": "p95", "title": "p95"},
+        {"key": "metric", "title": "Timing (ms)"}, {"key": "turn", "title": "Turns"},
+        {"key": "count", "title": "Count"},
+        {"key": "p50", "title": "p50"}, {"key": "p90", "title": "p90"},
+        {"key": "p95", "title": "p95"},
         {"key": "p99", "title": "p99"}, {"key": "max", "title": "Max"},
     ]},
     {"key": OVER_TIME, "structure": [
-        {"key": "time", "title": "Time (s)"}, {"key": "users", "title": "Users"}, {"key": "rps", "title": "Runs/s"},
-        {"key": "eps", "title": "Failed runs/s"}, {"key": "ftfifty", "title": "First text p50 (ms)"},
-        {"key": "ftninetyfive", "title": "First text p95 (ms)"}, {"key": "doneninetyfive", "title": "Done p95 (ms)"},
+        {"key": "time", "title": "Time (s)"}, {"key": "users", "title": "Users"},
+        {"key": "rps", "title": "Runs/s"},
+        {"key": "eps", "title": "Failed runs/s"},
+        {"key": "ftfifty", "title": "First text p50 (ms)"},
+        {"key": "ftninetyfive", "title": "First text p95 (ms)"},
+        {"key": "doneninetyfive", "title": "Done p95 (ms)"},
     ]},
 ]  # fmt: skip
 
@@ -106,7 +112,8 @@ def overview_rows(
         _row(
             "Test",
             state,
-            f"{summary.get('duration_s') or 0:.0f} s, peak {(summary.get('users') or {}).get('peak') or 0} users",
+            f"{summary.get('duration_s') or 0:.0f} s, peak "
+            f"{(summary.get('users') or {}).get('peak') or 0} users",
         )
     ]
     rows += _throughput_rows(summary)
@@ -125,7 +132,8 @@ def _throughput_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
         _row(
             "Runs per second",
             f"{ended / duration if duration else 0.0:.2f}/s",
-            f"{ended} runs ended ok or failed in {duration:.0f} s: what Locust's RPS counts (one request per run)",
+            f"{ended} runs ended ok or failed in {duration:.0f} s: what Locust's RPS counts (one "
+            "request per run)",
         )
     ]
     recent = recent_runs_per_s(summary.get("timeline") or [])
@@ -162,7 +170,8 @@ def _throughput_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
 
 
 def turn_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
-    """First messages against follow-ups: a slow first turn points at cold starts or thread setup."""
+    """First messages against follow-ups: a slow first turn points at cold starts or thread
+    setup."""
     rows = []
     for turn, label in ((FIRST, "First turns"), (FOLLOW_UP, "Follow-up turns")):
         part = (summary.get("by_turn") or {}).get(turn) or {}
@@ -172,7 +181,8 @@ def turn_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
             _row(
                 label,
                 f"first text p95 {fmt_ms(first_text.get('p95'))}",
-                f"done p95 {fmt_ms(done.get('p95'))}; {part.get('runs', 0)} runs, {part.get('failed', 0)} failed",
+                f"done p95 {fmt_ms(done.get('p95'))}; {part.get('runs', 0)} runs, "
+                f"{part.get('failed', 0)} failed",
             )
         )
     return rows
@@ -296,7 +306,8 @@ def _timing_row(metric: str, turn: str, figures: Mapping[str, Any]) -> dict[str,
 
 
 def timeline_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Per timeline interval: users, runs and failures per second, first text and done percentiles."""
+    """Per timeline interval: users, runs and failures per second, first text and done
+    percentiles."""
     rows, last_t, last_runs, last_errors = [], 0.0, 0, 0
     for point in summary.get("timeline") or []:
         t = float(point.get("t_s") or 0)
@@ -306,7 +317,8 @@ def timeline_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
             "time": round(t, 1), "users": point.get("users", ""),
             "rps": round((runs - last_runs) / span, 2) if span > 0 else "",
             "eps": round((errors - last_errors) / span, 2) if span > 0 else "",
-            "ftfifty": _num(point.get("first_text_p50")), "ftninetyfive": _num(point.get("first_text_p95")),
+            "ftfifty": _num(point.get("first_text_p50")),
+            "ftninetyfive": _num(point.get("first_text_p95")),
             "doneninetyfive": _num(point.get("done_p95")),
         })  # fmt: skip
         last_t, last_runs, last_errors = t, runs, errors

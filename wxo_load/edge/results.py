@@ -46,7 +46,8 @@ def _redacted(record: dict[str, Any]) -> dict[str, Any]:
 
 
 class ResultsWriter:
-    """Writes one test's results directory. Not thread-safe: the master (or local runner) owns it."""
+    """Writes one test's results directory. Not thread-safe: the master (or local runner) owns
+    it."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)

@@ -2,7 +2,8 @@
 
     METRIC.STAT                    METRIC a row of wxo_load.core.metrics (thread_create,
                                    first_text, done, conversation, client_lag...); STAT in p50
-                                   p90 p95 p99 p999 min max mean count (count is a number of samples)
+                                   p90 p95 p99 p999 min max mean count (count is a number of
+                                   samples)
     by_turn.TURN.METRIC.STAT       TURN in first follow_up; METRIC a run metric
     by_turn.TURN.runs              runs that were the first / a follow-up message
     by_turn.TURN.error_rate        failed runs / runs of that turn
@@ -248,7 +249,8 @@ def sample_count(summary: Mapping, figure: str) -> int | None:
 
 
 def sample_noun(figure: str) -> str:
-    """What a figure's samples are called in a verdict: runs, conversations, `first_text samples`."""
+    """What a figure's samples are called in a verdict: runs, conversations, `first_text
+    samples`."""
     scalar = SCALARS.get(figure)
     if scalar is not None and scalar.samples == _CONVERSATIONS:
         return "conversations"

@@ -21,7 +21,8 @@ def _load(load: dict[str, Any]) -> str:
 
 def _row(item: dict[str, Any], last: str) -> str:
     metrics = item.get("metrics") or {}
-    cells = [item.get("name"), _load(item.get("load") or {}), item["runs"]["total"], item["throughput"]["runs_per_s"],
+    cells = [item.get("name"), _load(item.get("load") or {}), item["runs"]["total"],
+             item["throughput"]["runs_per_s"],
              (metrics.get("first_text") or {}).get("p95"), (metrics.get("done") or {}).get("p95"),
              f"{100 * item['runs']['error_rate']:.2f} %", last]  # fmt: skip
     return "| " + " | ".join(_n(c) if not isinstance(c, str) else c for c in cells) + " |"
@@ -29,7 +30,10 @@ def _row(item: dict[str, Any], last: str) -> str:
 
 def load_markdown(summary: dict[str, Any]) -> str:
     """The section for summary.md, or "" when the test had no stages or search."""
-    header = "| {} | load | runs | runs/s | first text p95 | done p95 | errors | {} |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n"
+    header = (
+        "| {} | load | runs | runs/s | first text p95 | done p95 | errors | {} |\n"
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n"
+    )
     if summary.get("steps"):
         capacity = summary.get("capacity")
         kind = ((summary.get("load_plan") or {}).get("search") or {}).get("kind", "users")

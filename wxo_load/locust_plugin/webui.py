@@ -22,7 +22,10 @@ def host_problem(host: str | None) -> str | None:
     """Why `host` cannot be tested, in one sentence saying what to enter; None when it is fine."""
     text = (host or "").strip()
     if not text:
-        return f"The host field is empty: enter the URL of the Orchestrate server to test, e.g. {EXAMPLES}."
+        return (
+            "The host field is empty: enter the URL of the Orchestrate server to test, "
+            f"e.g. {EXAMPLES}."
+        )
     try:
         parts = urlsplit(text)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number

@@ -42,7 +42,10 @@ class AdkTokenProvider(TokenProvider):
         return self._env
 
     def describe(self) -> str:
-        text = f"ADK environment '{self._env.name}' ({self._env.wxo_url}), token expires {self._env.expiry_text()}"
+        text = (
+            f"ADK environment '{self._env.name}' ({self._env.wxo_url}), "
+            f"token expires {self._env.expiry_text()}"
+        )
         if self._fallback is not None:
             text += f"; then {self._fallback.describe()}"
         return text

@@ -73,7 +73,10 @@ class CpdTokenProvider(TokenProvider):
             body["api_key"] = self._api_key
         else:
             body["password"] = self._password or ""
-        hint = "Check --host (the URL up to /orchestrate must be the Cloud Pak for Data route) or --iam-url."
+        hint = (
+            "Check --host (the URL up to /orchestrate must be the Cloud Pak for Data route) "
+            "or --iam-url."
+        )
         response = call(
             self._client,
             "POST",
@@ -90,7 +93,8 @@ class CpdTokenProvider(TokenProvider):
             )
         if response.status_code >= 300:
             raise AuthError(
-                f"{what}: {self.url} answered HTTP {response.status_code} ({excerpt(response)}). Try again later."
+                f"{what}: {self.url} answered HTTP {response.status_code} ({excerpt(response)}). "
+                "Try again later."
             )
         answer = json_body(response, what)
         token = answer.get("token") if isinstance(answer, dict) else None

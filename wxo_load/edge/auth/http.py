@@ -49,7 +49,8 @@ def call(
         raise AuthError(f"{what}: cannot connect to {url} ({_short(exc)}). {hint}") from None
     except httpx.TimeoutException as exc:
         raise AuthError(
-            f"{what}: {url} did not answer within {TIMEOUT.read:.0f} s ({type(exc).__name__}). {hint}"
+            f"{what}: {url} did not answer within {TIMEOUT.read:.0f} s ({type(exc).__name__}). "
+            f"{hint}"
         ) from None
     except httpx.HTTPError as exc:
         raise AuthError(f"{what}: request to {url} failed ({_short(exc)}). {hint}") from None

@@ -1,11 +1,12 @@
 """Locust command-line options for authentication, and the `AuthSettings` they make.
 
 `wxo_load.locust_plugin.auth_options` re-exports these for the Locust integration; they live
-here so that tools and tests can use them without importing locust. No locust import here: the parser object is passed in (Locust's configargparse parser, whose
-`add_argument` also takes `env_var=`, `include_in_web_ui=` and `is_secret=`).
+here so that tools and tests can use them without importing locust. No locust import here: the
+parser object is passed in (Locust's configargparse parser, whose `add_argument` also takes
+`env_var=`, `include_in_web_ui=` and `is_secret=`).
 
-Secrets (`--token`, `--api-key`, `--password`) are kept out of Locust's web UI altogether: its page embeds
-each UI option's current value, even for `is_secret` ones (only the input box is masked).
+Secrets (`--token`, `--api-key`, `--password`) are kept out of Locust's web UI altogether: its page
+embeds each UI option's current value, even for `is_secret` ones (only the input box is masked).
 """
 
 from __future__ import annotations
@@ -80,7 +81,10 @@ AUTH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             env_var="WXO_API_KEY",
             include_in_web_ui=False,
             is_secret=True,
-            help="API key to exchange for tokens (prefer WXO_API_KEY: a command line is visible to other users of the machine)",
+            help=(
+                "API key to exchange for tokens (prefer WXO_API_KEY: a command line is visible "
+                "to other users of the machine)"
+            ),
         ),
     ),
     (
@@ -91,7 +95,10 @@ AUTH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             default=None,
             env_var="WXO_AUTH_TYPE",
             include_in_web_ui=False,
-            help="Token service: ibm_iam (IBM Cloud), mcsp, mcsp_v2 (AWS-hosted SaaS), cpd (Cloud Pak for Data); default auto (from the host)",
+            help=(
+                "Token service: ibm_iam (IBM Cloud), mcsp, mcsp_v2 (AWS-hosted SaaS), cpd "
+                "(Cloud Pak for Data); default auto (from the host)"
+            ),
         ),
     ),
     (
@@ -101,7 +108,10 @@ AUTH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             default=None,
             env_var="WXO_USERNAME",
             include_in_web_ui=False,
-            help="User name for Cloud Pak for Data (--auth-type cpd) or a Developer Edition login other than the built-in one",
+            help=(
+                "User name for Cloud Pak for Data (--auth-type cpd) or a Developer Edition "
+                "login other than the built-in one"
+            ),
         ),
     ),
     (
@@ -143,7 +153,10 @@ AUTH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             default=None,
             env_var="WXO_INSECURE",
             include_in_web_ui=False,
-            help="Do not verify TLS certificates (self-signed on-premises installs on a trusted network)",
+            help=(
+                "Do not verify TLS certificates (self-signed on-premises installs on a trusted "
+                "network)"
+            ),
         ),
     ),
     (
@@ -153,7 +166,10 @@ AUTH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             default=None,
             env_var="WXO_CA_BUNDLE",
             include_in_web_ui=False,
-            help="PEM file (or directory) of CA certificates to trust, e.g. an on-premises install's CA",
+            help=(
+                "PEM file (or directory) of CA certificates to trust, e.g. an on-premises "
+                "install's CA"
+            ),
         ),
     ),
 )
@@ -220,7 +236,8 @@ def _scenario(scenario_auth: Mapping[str, Any] | None) -> dict[str, Any]:
     unknown = sorted(set(scenario) - set(SCENARIO_KEYS))
     if unknown:
         raise ConfigError(
-            f"scenario `auth`: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(SCENARIO_KEYS)}."
+            f"scenario `auth`: unknown key(s) {', '.join(unknown)}; allowed: "
+            f"{', '.join(SCENARIO_KEYS)}."
         )
     return scenario
 

@@ -182,7 +182,8 @@ def _adk_env(settings: AuthSettings, required: bool) -> AdkEnvironment | None:
         config_path, _ = adk_config.config_paths()
         raise AuthError(
             f"--auth adk: no active ADK environment in {config_path}. Run "
-            "`orchestrate env activate NAME` (or pass --wxo-env NAME), or use WXO_TOKEN / WXO_API_KEY."
+            "`orchestrate env activate NAME` (or pass --wxo-env NAME), or use WXO_TOKEN / "
+            "WXO_API_KEY."
         )
     return env
 

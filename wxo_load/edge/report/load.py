@@ -38,7 +38,8 @@ def load_section(summary: dict[str, Any]) -> str:
         return _search_section(summary)
     if summary.get("stages"):
         return section("stages", "Stages", _stages_table(summary["stages"]),
-                        "Each stage's own figures: runs are counted in the stage they started in.")  # fmt: skip
+                        "Each stage's own figures: runs are counted in the stage they started "
+                        "in.")  # fmt: skip
     return ""
 
 
@@ -108,10 +109,13 @@ def _markers(frame: Frame, summary: dict[str, Any], kind: str) -> list[str]:
         text = f"{label} {fmt_num(float(value))}"
         shift = 4 if anchor == "start" else -4
         parts.append(
-            f'<line class="load-mark {label.replace(" ", "-")}" x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{bottom}" stroke="{color}" stroke-width="2"{dash}><title>{escape(text)}</title></line>'
+            f'<line class="load-mark {label.replace(" ", "-")}" x1="{x:.1f}" x2="{x:.1f}" '
+            f'y1="{TOP}" y2="{bottom}" stroke="{color}" '
+            f'stroke-width="2"{dash}><title>{escape(text)}</title></line>'
         )
         parts.append(
-            f'<text class="marker" x="{x + shift:.1f}" y="{TOP + 12 + 14 * index}" text-anchor="{anchor}" fill="{color}">{escape(text)}</text>'
+            f'<text class="marker" x="{x + shift:.1f}" y="{TOP + 12 + 14 * index}" '
+            f'text-anchor="{anchor}" fill="{color}">{escape(text)}</text>'
         )
     return parts
 
@@ -138,17 +142,22 @@ def _chart(
     for text, limit in limits:
         y = frame.py(limit)
         parts.append(
-            f'<line class="slo" x1="{frame.px(x_range[0]):.1f}" x2="{frame.px(x_range[1]):.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{SLO_COLOR}" stroke-dasharray="6 4"><title>SLO {escape(text)}</title></line>'
+            f'<line class="slo" x1="{frame.px(x_range[0]):.1f}" x2="{frame.px(x_range[1]):.1f}" '
+            f'y1="{y:.1f}" y2="{y:.1f}" stroke="{SLO_COLOR}" stroke-dasharray="6 4"><title>SLO '
+            f"{escape(text)}</title></line>"
         )
     parts += _markers(frame, summary, kind)
     for s in series:
         points = sorted(s.points)
         parts.append(
-            f'<polyline fill="none" stroke="{s.color}" stroke-width="1.8" points="{path_coords(frame, points, False)}"/>'
+            f'<polyline fill="none" stroke="{s.color}" stroke-width="1.8" '
+            f'points="{path_coords(frame, points, False)}"/>'
         )
         for x, y in points:
             parts.append(
-                f'<circle class="pt" cx="{frame.px(x):.1f}" cy="{frame.py(y):.1f}" r="3" fill="{s.color}"><title>{escape(s.label)} at {escape(fmt_num(x))}: {escape(fmt_num(y))} {escape(y_unit)}</title></circle>'
+                f'<circle class="pt" cx="{frame.px(x):.1f}" cy="{frame.py(y):.1f}" r="3" '
+                f'fill="{s.color}"><title>{escape(s.label)} at {escape(fmt_num(x))}: '
+                f"{escape(fmt_num(y))} {escape(y_unit)}</title></circle>"
             )
     parts.append("</svg>")
     return "".join(parts)
@@ -175,19 +184,27 @@ def _search_section(summary: dict[str, Any]) -> str:
         ]
     )
     charts = ('<div class="grid" id="capacity-chart">'
-              + card("Latency against load (ms)", _chart(latency, summary, kind, "ms", "ms", limits))
-              + card("Throughput against load (runs/s)", _chart(throughput, summary, kind, "runs/s", "runs/s"))
+              + card("Latency against load (ms)",
+                     _chart(latency, summary, kind, "ms", "ms", limits))
+              + card("Throughput against load (runs/s)",
+                     _chart(throughput, summary, kind, "runs/s", "runs/s"))
               + "</div>")  # fmt: skip
-    return section("capacity", "Capacity search", _headline(summary, kind) + key + charts + _steps_table(steps, kind),
-                    "Each step held one load; only its measured part (after the warm-up) counts. The capacity is the "
-                    "highest load that met every SLO gate; the knee is the last load that still added throughput.")  # fmt: skip
+    return section("capacity", "Capacity search",
+                   _headline(summary, kind) + key + charts + _steps_table(steps, kind),
+                    "Each step held one load; only its measured part (after the warm-up) counts. "
+                    "The capacity is the "
+                    "highest load that met every SLO gate; the knee is the last load that still "
+                    "added throughput.")  # fmt: skip
 
 
 def _headline(summary: dict[str, Any], kind: str) -> str:
     capacity = summary.get("capacity")
     unit = "users" if kind == "users" else "conversations/s"
     if not capacity:
-        return '<p class="capacity-none">No step met the SLO: the capacity is below the first load tried.</p>'
+        return (
+            '<p class="capacity-none">No step met the SLO: the capacity is below the first '
+            "load tried.</p>"
+        )
     broke = (capacity.get("broke_at") or {}).get(kind)
     tail = (
         f"; it broke at {fmt_num(float(broke))} {unit}"
@@ -196,17 +213,22 @@ def _headline(summary: dict[str, Any], kind: str) -> str:
     )
     first_text = ((capacity.get("metrics") or {}).get("first_text") or {}).get("p95")
     ft = f", first text p95 {fmt_num(float(first_text))} ms" if first_text is not None else ""
-    return (f'<p class="capacity-found"><b>Capacity: {escape(fmt_num(float(capacity[kind])))} {unit}</b>, '
-            f"{escape(fmt_num(float(capacity['runs_per_s'])))} runs/s{escape(ft)}{escape(tail)}.</p>")  # fmt: skip
+    return (f'<p class="capacity-found"><b>Capacity: {escape(fmt_num(float(capacity[kind])))} '
+            f"{unit}</b>, "
+            f"{escape(fmt_num(float(capacity['runs_per_s'])))} runs/s{escape(ft)}{escape(tail)}"
+            ".</p>")  # fmt: skip
 
 
 def _steps_table(steps: list[dict[str, Any]], kind: str) -> str:
     rows = []
     for s in steps:
         m = s.get("metrics") or {}
-        rows.append([s.get("name"), s.get("phase"), s["load"][kind], s["runs"]["total"], s["throughput"]["runs_per_s"],
-                     (m.get("first_text") or {}).get("p50"), (m.get("first_text") or {}).get("p95"), (m.get("done") or {}).get("p95"),
-                     f"{100 * s['runs']['error_rate']:.2f} %", (s.get("arrivals") or {}).get("dropped"), s.get("verdict")])  # fmt: skip
+        rows.append([s.get("name"), s.get("phase"), s["load"][kind], s["runs"]["total"],
+                     s["throughput"]["runs_per_s"],
+                     (m.get("first_text") or {}).get("p50"), (m.get("first_text") or {}).get("p95"),
+                     (m.get("done") or {}).get("p95"),
+                     f"{100 * s['runs']['error_rate']:.2f} %",
+                     (s.get("arrivals") or {}).get("dropped"), s.get("verdict")])  # fmt: skip
     header = [
         "step",
         "phase",
@@ -233,9 +255,12 @@ def _stages_table(stages: list[dict[str, Any]]) -> str:
             if "users" in load
             else f"{fmt_num(float(load.get('arrival_rate') or 0))}/s"
         )
-        rows.append([s.get("name"), shown, s.get("duration_s"), s["runs"]["total"], s["throughput"]["runs_per_s"],
-                     (m.get("first_text") or {}).get("p50"), (m.get("first_text") or {}).get("p95"), (m.get("done") or {}).get("p95"),
-                     f"{100 * s['runs']['error_rate']:.2f} %", (s.get("arrivals") or {}).get("dropped")])  # fmt: skip
+        rows.append([s.get("name"), shown, s.get("duration_s"), s["runs"]["total"],
+                     s["throughput"]["runs_per_s"],
+                     (m.get("first_text") or {}).get("p50"), (m.get("first_text") or {}).get("p95"),
+                     (m.get("done") or {}).get("p95"),
+                     f"{100 * s['runs']['error_rate']:.2f} %",
+                     (s.get("arrivals") or {}).get("dropped")])  # fmt: skip
     header = [
         "stage",
         "load",

@@ -69,7 +69,8 @@ def page(title: str, body: str) -> str:
 CSS = """
 :root{--fg:#1d2733;--muted:#5f6b7a;--line:#dde3ea;--bg:#f5f7fa;--card:#fff}
 *{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.45 -apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+body{margin:0;background:var(--bg);color:var(--fg);font:14px/1.45 \
+-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
 main{max-width:1360px;margin:0 auto;padding:20px 24px 40px}
 header h1{font-size:22px;margin:0 0 8px}
 header dl{display:flex;flex-wrap:wrap;gap:6px 28px;margin:0 0 14px}
@@ -83,11 +84,13 @@ h2{font-size:17px;margin:26px 0 6px;padding-bottom:4px;border-bottom:2px solid v
 .banner ul{margin:6px 0 0 18px;padding:0}
 .kpis{display:grid;grid-template-columns:repeat(6,1fr);gap:10px}
 .kpi{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:10px 12px}
-.kpi span{display:block;font-size:11px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
+.kpi span{display:block;font-size:11px;text-transform:uppercase;\
+letter-spacing:.04em;color:var(--muted)}
 .kpi b{display:block;font-size:21px;margin:2px 0}
 .kpi small{color:var(--muted)}
 .grid{display:grid;grid-template-columns:repeat(2,minmax(0,1fr));gap:14px}
-.card{background:var(--card);border:1px solid var(--line);border-radius:6px;margin:0;padding:10px 12px;overflow-x:auto}
+.card{background:var(--card);border:1px solid var(--line);border-radius:6px;margin:0;\
+padding:10px 12px;overflow-x:auto}
 figcaption{font-weight:600;margin-bottom:4px}
 svg.chart{width:100%;height:auto;display:block}
 svg .grid{stroke:#eef1f4;stroke-width:1}
@@ -95,10 +98,12 @@ svg .axis{stroke:#9aa5b1;stroke-width:1}
 svg text{font-family:inherit}
 svg .tick{font-size:11px;fill:#4a5563}
 svg .label{font-size:12px;fill:#4a5563}
-svg .marker{font-size:11px;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
+svg .marker{font-size:11px;font-weight:600;paint-order:stroke;stroke:#fff;\
+stroke-width:3px;stroke-linejoin:round}
 svg .empty{font-size:14px;fill:#8a96a3}
 .legend{display:flex;flex-wrap:wrap;gap:4px 16px;margin:0 0 8px;font-size:13px}
-.legend i,.sw{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:5px;vertical-align:-1px}
+.legend i,.sw{display:inline-block;width:12px;height:12px;border-radius:2px;\
+margin-right:5px;vertical-align:-1px}
 table{border-collapse:collapse;background:var(--card);margin:4px 0 10px;font-size:13px}
 table.wide{width:100%}
 th,td{border:1px solid var(--line);padding:4px 9px;text-align:left}
@@ -106,7 +111,8 @@ th{background:#eef2f6;font-weight:600}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 td.na{text-align:center;color:#a0a9b4}
 details{margin:6px 0}
-pre{background:var(--card);border:1px solid var(--line);padding:8px;overflow:auto;max-height:320px;font-size:12px}
+pre{background:var(--card);border:1px solid var(--line);padding:8px;overflow:auto;\
+max-height:320px;font-size:12px}
 footer{margin-top:30px;color:var(--muted);font-size:12px}
 @media (max-width:900px){.grid{grid-template-columns:1fr}.kpis{grid-template-columns:repeat(2,1fr)}}
 """

@@ -106,7 +106,8 @@ def waterfall_svg(run: dict[str, Any], title: str) -> str:
     height = PAD * 2 + ROW_H * len(bars) + 18
     width = LABEL_W + BAR_W + PAD * 2
     parts = [
-        f'<svg class="waterfall" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
+        f'<svg class="waterfall" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} '
+        f'{height}" '
         f'width="100%" xmlns="http://www.w3.org/2000/svg">'
     ]
     scale = BAR_W / total
@@ -115,23 +116,28 @@ def waterfall_svg(run: dict[str, Any], title: str) -> str:
         x, w = LABEL_W + start * scale, max(1.0, (end - start) * scale)
         text = f"{label}: {fmt_num(end - start)} ms (from {fmt_num(start)} ms)"
         parts.append(
-            f'<text class="tick" x="{LABEL_W - 6}" y="{y + 15}" text-anchor="end">{escape(label)}</text>'
+            f'<text class="tick" x="{LABEL_W - 6}" y="{y + 15}" '
+            f'text-anchor="end">{escape(label)}</text>'
         )
         parts.append(
-            f'<rect class="phase phase-{kind}" data-phase="{escape(label)}" x="{x:.1f}" y="{y + 3}" '
-            f'width="{w:.1f}" height="{ROW_H - 6}" fill="{COLORS[kind]}"><title>{escape(text)}</title></rect>'
+            f'<rect class="phase phase-{kind}" data-phase="{escape(label)}" x="{x:.1f}" '
+            f'y="{y + 3}" '
+            f'width="{w:.1f}" height="{ROW_H - 6}" '
+            f'fill="{COLORS[kind]}"><title>{escape(text)}</title></rect>'
         )
         inside = x + w + 4 > width - 60  # no room right of the bar: write the figure inside it
         tx, anchor, fill = (
             (x + w - 4, "end", ' style="fill:#fff"') if inside else (x + w + 4, "start", "")
         )
         parts.append(
-            f'<text class="tick" x="{tx:.1f}" y="{y + 15}" text-anchor="{anchor}"{fill}>{escape(fmt_num(end - start))} ms</text>'
+            f'<text class="tick" x="{tx:.1f}" y="{y + 15}" '
+            f'text-anchor="{anchor}"{fill}>{escape(fmt_num(end - start))} ms</text>'
         )
     y_axis = PAD + ROW_H * len(bars) + 14
     parts.append(
         f'<text class="tick" x="{LABEL_W}" y="{y_axis}">0</text>'
-        f'<text class="tick" x="{LABEL_W + BAR_W}" y="{y_axis}" text-anchor="end">{escape(fmt_num(total))} ms</text></svg>'
+        f'<text class="tick" x="{LABEL_W + BAR_W}" y="{y_axis}" '
+        f'text-anchor="end">{escape(fmt_num(total))} ms</text></svg>'
     )
     return "".join(parts)
 
@@ -200,7 +206,9 @@ def section_html(summary: dict[str, Any], runs: WaterfallRuns) -> str:
         "Where the time goes inside a run",
         body,
         "Each bar is a phase of one run, in ms from just before its request was written: the queue "
-        "before run.started, the agent's thinking before its first tool call or text, each tool call "
-        "(tool_call to its tool_response), hand-overs to collaborator agents, streaming (first text "
+        "before run.started, the agent's thinking before its first tool call or text, each tool "
+        "call "
+        "(tool_call to its tool_response), hand-overs to collaborator agents, streaming (first "
+        "text "
         "to message.created) and the finish to done. Gaps between bars are the model's own time.",
     )
