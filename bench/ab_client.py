@@ -49,7 +49,16 @@ from wxo_load.mock.process import SimulatorProcess  # noqa: E402
 TARGET_P99_MS, TARGET_MAX_MS = 2.0, 10.0
 
 
-def one(checkout: Path, framing: str, users: int, warmup_s: float, duration_s: float, work: Path, probe: bool = False, pin: bool = False) -> dict[str, Any]:
+def one(
+    checkout: Path,
+    framing: str,
+    users: int,
+    warmup_s: float,
+    duration_s: float,
+    work: Path,
+    probe: bool = False,
+    pin: bool = False,
+) -> dict[str, Any]:
     log = work / "events.jsonl"
     results = work / "results"
     python = checkout / ".venv" / "bin" / "python"
@@ -59,12 +68,23 @@ def one(checkout: Path, framing: str, users: int, warmup_s: float, duration_s: f
         env["WXO_BENCH_HUB_PROBE_OUT"] = str(work / "probe.jsonl")
         files += f",{ASSETS / 'hub_probe.py'}"
     args = ["--accept-any-token", "--framing", framing, "--event-log", str(log)]
-    with SimulatorProcess.start(profile=str(ASSETS / "profile_long.yaml"), port=0, seed=1, extra_args=args, timeout_s=30) as sim:
+    with SimulatorProcess.start(
+        profile=str(ASSETS / "profile_long.yaml"), port=0, seed=1, extra_args=args, timeout_s=30
+    ) as sim:
         steady_from = time.perf_counter() + warmup_s
         cmd = [str(python), "-m", "locust", "-f", files, "--headless", "--only-summary",
-               "-u", str(users), "-r", str(users), "-t", f"{int(warmup_s + duration_s + 2)}s", "--host", sim.url,
-               "--scenario", str(ASSETS / "scenario.yaml"), "--results-dir", str(results), "--progress-interval", "0"]  # fmt: skip
-        proc = subprocess.Popen(cmd, cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+               "-u", str(users), "-r", str(users),
+               "-t", f"{int(warmup_s + duration_s + 2)}s", "--host", sim.url,
+               "--scenario", str(ASSETS / "scenario.yaml"), "--results-dir", str(results),
+               "--progress-interval", "0"]  # fmt: skip
+        proc = subprocess.Popen(
+            cmd,
+            cwd=checkout,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+        )
         if pin:  # the simulator on CPU 0, the load generator on CPU 1: neither waits for the other
             _pin(sim.pid, 0)
             _pin(proc.pid, 1)
@@ -74,20 +94,40 @@ def one(checkout: Path, framing: str, users: int, warmup_s: float, duration_s: f
         t2, cpu2 = time.perf_counter(), _cpu_seconds(proc.pid)
         load = os.getloadavg()[0]
         proc.wait(timeout=120)
-    done = sum(1 for line in _read_event_log(log) if line["event"] == "done" and t1 <= line["t_mono"] <= t2)
-    server = {run_id: w for run_id, w in _server_writes(log).items() if w.get("run.started", 0) >= steady_from}
+    done = sum(
+        1 for line in _read_event_log(log) if line["event"] == "done" and t1 <= line["t_mono"] <= t2
+    )
+    server = {
+        run_id: w
+        for run_id, w in _server_writes(log).items()
+        if w.get("run.started", 0) >= steady_from
+    }
     measured = {
-        r["run_id"]: {"run.started": r["run_started_ms"] / 1000.0, "message.delta": r["first_delta_ms"] / 1000.0, "done": r["done_ms"] / 1000.0}
+        r["run_id"]: {
+            "run.started": r["run_started_ms"] / 1000.0,
+            "message.delta": r["first_delta_ms"] / 1000.0,
+            "done": r["done_ms"] / 1000.0,
+        }
         for r in _harness_runs(results)
         if r["outcome"] == "ok" and r["run_id"]
     }
     errors = _errors_ms(measured, server)
     causes = _outlier_causes(measured, server, work / "probe.jsonl") if probe else {}
     off, shared = _shared_stamps(measured, log)
-    return {"errors": errors, "cpu_s": cpu2 - cpu1, "runs": done, "causes": causes, "off": off, "shared": shared, "load": [load]}
+    return {
+        "errors": errors,
+        "cpu_s": cpu2 - cpu1,
+        "runs": done,
+        "causes": causes,
+        "off": off,
+        "shared": shared,
+        "load": [load],
+    }
 
 
-def _shared_stamps(measured: dict[str, dict[str, float]], log: Path, limit_ms: float = 1.0) -> tuple[int, int]:
+def _shared_stamps(
+    measured: dict[str, dict[str, float]], log: Path, limit_ms: float = 1.0
+) -> tuple[int, int]:
     """(milestones off by more than `limit_ms`, those of them whose error is the gap from the
     milestone's write, or run.started's, to a later write of the same run)."""
     writes: dict[str, list[float]] = defaultdict(list)
@@ -109,7 +149,9 @@ def _shared_stamps(measured: dict[str, dict[str, float]], log: Path, limit_ms: f
             off += 1
             late_event = ((t - wrote[event]) * 1000 for t in writes[run_id] if t > wrote[event])
             late_start = ((t - started) * 1000 for t in writes[run_id] if t > started)
-            if any(abs(error_ms - g) < 0.5 for g in late_event) or any(abs(error_ms + g) < 0.5 for g in late_start):
+            if any(abs(error_ms - g) < 0.5 for g in late_event) or any(
+                abs(error_ms + g) < 0.5 for g in late_start
+            ):
                 shared += 1
     return off, shared
 
@@ -120,21 +162,41 @@ def _pin(pid: int, cpu: int) -> None:
         os.sched_setaffinity(int(task.name), {cpu})
 
 
-def _outlier_causes(measured: dict[str, dict[str, float]], server: dict[str, dict[str, float]], probe: Path, limit_ms: float = 5.0) -> dict[str, int]:
+def _outlier_causes(
+    measured: dict[str, dict[str, float]],
+    server: dict[str, dict[str, float]],
+    probe: Path,
+    limit_ms: float = 5.0,
+) -> dict[str, int]:
     """For each run whose timing error exceeds `limit_ms`: what the probe saw while it streamed."""
-    episodes = [json.loads(x) for x in probe.read_text().splitlines() if x.strip()] if probe.exists() else []
+    episodes = (
+        [json.loads(x) for x in probe.read_text().splitlines() if x.strip()]
+        if probe.exists()
+        else []
+    )
     causes: dict[str, int] = {}
     for run_id, seen in measured.items():
         wrote = server.get(run_id)
         if not wrote or "done" not in wrote or "run.started" not in wrote:
             continue
-        worst = max(abs((seen[e] - seen["run.started"]) - (wrote[e] - wrote["run.started"])) * 1000 for e in ("message.delta", "done") if e in wrote)
+        worst = max(
+            abs((seen[e] - seen["run.started"]) - (wrote[e] - wrote["run.started"])) * 1000
+            for e in ("message.delta", "done")
+            if e in wrote
+        )
         if worst <= limit_ms:
             continue
-        during = [e for e in episodes if wrote["run.started"] - 0.05 <= e["t"] <= wrote["done"] + 0.05]
+        during = [
+            e for e in episodes if wrote["run.started"] - 0.05 <= e["t"] <= wrote["done"] + 0.05
+        ]
         if any(e["kind"] == "gc" and e["ms"] >= limit_ms / 2 for e in during):
             cause = "gc pause"
-        elif any(e["kind"] == "late" and e["run_queue_ms"] >= 0.5 * e["late_ms"] and e["late_ms"] >= limit_ms / 2 for e in during):
+        elif any(
+            e["kind"] == "late"
+            and e["run_queue_ms"] >= 0.5 * e["late_ms"]
+            and e["late_ms"] >= limit_ms / 2
+            for e in during
+        ):
             cause = "process waiting for a CPU (other processes)"
         elif any(e["kind"] == "late" and e["late_ms"] >= limit_ms / 2 for e in during):
             cause = "event loop busy in this process"
@@ -145,26 +207,53 @@ def _outlier_causes(measured: dict[str, dict[str, float]], server: dict[str, dic
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--a", type=Path, required=True, help="checkout A (e.g. /work/main), with its own .venv")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--a", type=Path, required=True, help="checkout A (e.g. /work/main), with its own .venv"
+    )
     parser.add_argument("--b", type=Path, default=HERE, help="checkout B (default: this one)")
     parser.add_argument("--framings", default="ndjson,sse,crlf-tiny")
     parser.add_argument("--users", type=int, default=100, help="open streams (default 100)")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--warmup", type=float, default=5.0)
     parser.add_argument("--duration", type=float, default=15.0)
-    parser.add_argument("--probe", action="store_true", help="also run B with a probe of late wake-ups and GC pauses, and say what each outlier (> 5 ms) coincided with")
-    parser.add_argument("--pin", action="store_true", help="pin the simulator to CPU 0 and the load generator to CPU 1 (Linux)")
+    parser.add_argument(
+        "--probe",
+        action="store_true",
+        help="also run B with a probe of late wake-ups and GC pauses, and say what each outlier "
+        "(> 5 ms) coincided with",
+    )
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="pin the simulator to CPU 0 and the load generator to CPU 1 (Linux)",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     report: dict[str, Any] = {}
     for framing in [f.strip() for f in args.framings.split(",") if f.strip()]:
         totals = _measure(framing, args)
-        report[framing] = {name: _figures(totals[name], checkout) for name, checkout in (("A", args.a), ("B", args.b))}
+        report[framing] = {
+            name: _figures(totals[name], checkout)
+            for name, checkout in (("A", args.a), ("B", args.b))
+        }
         for name, figures in report[framing].items():
-            print(f"{framing:10} {name} {figures['checkout']:24} timing error p50 {figures['p50_ms']} p99 {figures['p99_ms']} max {figures['max_ms']} ms (n={figures['n']}); CPU {figures['cpu_ms_per_run']} ms/run over {figures['runs']} runs; off by > 1 ms: {figures['off_over_1ms']}, shared stamp: {figures['shared_stamp']}; load {figures['load_avg']}", flush=True)
+            print(
+                f"{framing:10} {name} {figures['checkout']:24} "
+                f"timing error p50 {figures['p50_ms']} "
+                f"p99 {figures['p99_ms']} max {figures['max_ms']} ms (n={figures['n']}); "
+                f"CPU {figures['cpu_ms_per_run']} ms/run over {figures['runs']} runs; "
+                f"off by > 1 ms: {figures['off_over_1ms']}, "
+                f"shared stamp: {figures['shared_stamp']}; "
+                f"load {figures['load_avg']}",
+                flush=True,
+            )
             if figures["outliers_over_5ms_by_cause"]:
-                print(f"{'':13} outliers > 5 ms: {figures['outliers_over_5ms_by_cause']}", flush=True)
+                print(
+                    f"{'':13} outliers > 5 ms: {figures['outliers_over_5ms_by_cause']}", flush=True
+                )
     _print_table(report, args)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
@@ -174,11 +263,23 @@ def main() -> int:
 def _measure(framing: str, args: argparse.Namespace) -> dict[str, dict[str, Any]]:
     """Rounds of A then B for one framing; their figures added up per checkout."""
     keys = ("errors", "cpu_s", "runs", "off", "shared", "load")
-    totals: dict[str, dict[str, Any]] = {n: {"errors": [], "cpu_s": 0.0, "runs": 0, "causes": {}, "off": 0, "shared": 0, "load": []} for n in ("A", "B")}
+    totals: dict[str, dict[str, Any]] = {
+        n: {"errors": [], "cpu_s": 0.0, "runs": 0, "causes": {}, "off": 0, "shared": 0, "load": []}
+        for n in ("A", "B")
+    }
     for _ in range(args.rounds):
         for name, checkout in (("A", args.a), ("B", args.b)):
             with tempfile.TemporaryDirectory(prefix="wxo-ab-") as tmp:
-                got = one(checkout.resolve(), framing, args.users, args.warmup, args.duration, Path(tmp), probe=args.probe and name == "B", pin=args.pin)
+                got = one(
+                    checkout.resolve(),
+                    framing,
+                    args.users,
+                    args.warmup,
+                    args.duration,
+                    Path(tmp),
+                    probe=args.probe and name == "B",
+                    pin=args.pin,
+                )
             for key in keys:
                 totals[name][key] += got[key]
             for cause, n in got["causes"].items():
@@ -200,13 +301,24 @@ def _figures(t: dict[str, Any], checkout: Path) -> dict[str, Any]:
 
 def _print_table(report: dict[str, Any], args: argparse.Namespace) -> None:
     """The README's rows: one per framing and checkout."""
-    print(f"\n{args.users} streams, {args.rounds} round(s) of A then B, {args.duration:g} s measured each{', pinned' if args.pin else ''}:")
-    print("| framing | checkout | timing error p50 / p99 / max | CPU ms/run | runs | off > 1 ms (shared stamp) | load avg | target |")
+    print(
+        f"\n{args.users} streams, {args.rounds} round(s) of A then B, "
+        f"{args.duration:g} s measured each{', pinned' if args.pin else ''}:"
+    )
+    print(
+        "| framing | checkout | timing error p50 / p99 / max | CPU ms/run | runs "
+        "| off > 1 ms (shared stamp) | load avg | target |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for framing, pair in report.items():
         for name, f in pair.items():
             label = f"{name} ({Path(f['checkout']).resolve().name})"
-            print(f"| {framing} | {label} | {f['p50_ms']} / {f['p99_ms']} / {f['max_ms']} ms | {f['cpu_ms_per_run']} | {f['runs']} | {f['off_over_1ms']} ({f['shared_stamp']}) | {f['load_avg']} | {'met' if f['target_met'] else 'not met'} |")
+            print(
+                f"| {framing} | {label} | {f['p50_ms']} / {f['p99_ms']} / {f['max_ms']} ms "
+                f"| {f['cpu_ms_per_run']} | {f['runs']} "
+                f"| {f['off_over_1ms']} ({f['shared_stamp']}) "
+                f"| {f['load_avg']} | {'met' if f['target_met'] else 'not met'} |"
+            )
 
 
 if __name__ == "__main__":

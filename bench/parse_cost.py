@@ -18,8 +18,17 @@ from types import ModuleType
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-EVENT = b'{"id": "1770397025369-0", "event": "message.delta", "data": {"thread_id": "91b7584a-2265-41f5-8f34-bddb0b82f7fd", "run_id": "1027c4d1-c386-4bc4-8d61-3e30d8f16adf", "delta": {"content": [{"text": "hello"}]}}}\n'
-HEAD = b"HTTP/1.1 200 OK\r\ndate: Sun, 22 Nov 2026 04:00:00 GMT\r\nserver: uvicorn\r\ncontent-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\ntransfer-encoding: chunked\r\n\r\n"
+EVENT = (
+    b'{"id": "1770397025369-0", "event": "message.delta", "data": '
+    b'{"thread_id": "91b7584a-2265-41f5-8f34-bddb0b82f7fd", '
+    b'"run_id": "1027c4d1-c386-4bc4-8d61-3e30d8f16adf", '
+    b'"delta": {"content": [{"text": "hello"}]}}}\n'
+)
+HEAD = (
+    b"HTTP/1.1 200 OK\r\ndate: Sun, 22 Nov 2026 04:00:00 GMT\r\nserver: uvicorn\r\n"
+    b"content-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\n"
+    b"transfer-encoding: chunked\r\n\r\n"
+)
 PIECES = [HEAD] + [b"%x\r\n%s\r\n" % (len(EVENT), EVENT)] * 14 + [b"0\r\n\r\n"]
 
 
@@ -65,8 +74,12 @@ def cost_us(module: ModuleType, n: int = 2000) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--old", type=Path, default=None, help="another transport.py to compare with")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--old", type=Path, default=None, help="another transport.py to compare with"
+    )
     args = parser.parse_args()
     from wxo_load.edge import transport
 

@@ -158,7 +158,8 @@ class LoadGen:
             }
         ).encode()
         head = (
-            f"POST /api/v1/orchestrate/runs?stream=true&stream_timeout=120000&multiple_content=true HTTP/1.1\r\n"
+            "POST /api/v1/orchestrate/runs?stream=true&stream_timeout=120000"
+            "&multiple_content=true HTTP/1.1\r\n"
             f"Host: {self.host}:{self.port}\r\nAuthorization: Bearer {self.token}\r\n"
             f"Content-Type: application/json\r\nAccept: */*\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode()
@@ -333,7 +334,8 @@ def main() -> int:
     cpu_ms_per_run = round(stats["cpu_s"] * 1000 / runs, 3) if runs else None
     achieved_rate = round(client["runs_ok"] / args.duration, 1)
     report = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"{platform.python_implementation()} {platform.python_version()}",
         "target_rate": args.rate,
         "duration_s": args.duration,
         "simulator_workers": args.workers,
@@ -354,26 +356,31 @@ def main() -> int:
     lat = stats["lateness_ms"]
     print(f"machine:                 {report['machine']}")
     print(
-        f"offered load:            {args.rate:g} runs/s for {args.duration:g} s, simulator workers: {args.workers}"
+        f"offered load:            {args.rate:g} runs/s for {args.duration:g} s, "
+        f"simulator workers: {args.workers}"
     )
     print(f"streams served:          {runs} ({client['runs_failed']} failed at the client)")
     print(f"runs per second:         {achieved_rate}")
     print(f"max open streams:        {stats['streams_open_max']} (client saw {client['open_max']})")
     print(f"events written:          {stats['events_written']}")
     print(
-        f"simulator CPU per run:   {cpu_ms_per_run} ms ({report['simulator']['cpu_percent_of_one_core']} % of one core)"
+        f"simulator CPU per run:   {cpu_ms_per_run} ms "
+        f"({report['simulator']['cpu_percent_of_one_core']} % of one core)"
     )
     print(
-        f"lateness p50/p99/max:    {lat['p50']} / {lat['p99']} / {lat['max']} ms (event written - scheduled)"
+        f"lateness p50/p99/max:    {lat['p50']} / {lat['p99']} / {lat['max']} ms "
+        "(event written - scheduled)"
     )
     print(
-        f"load generator:          CPU {client['cpu_s']} s over {client['wall_s']} s, schedule lag p99 "
-        f"{client['schedule_lag_ms']['p99']} ms, first event p50 {client['first_event_ms']['p50']} ms, "
+        f"load generator:          CPU {client['cpu_s']} s over {client['wall_s']} s, "
+        f"schedule lag p99 {client['schedule_lag_ms']['p99']} ms, "
+        f"first event p50 {client['first_event_ms']['p50']} ms, "
         f"run p50/p99 {client['run_ms']['p50']}/{client['run_ms']['p99']} ms"
     )
     gc_info = stats.get("gc") or {}
     print(
-        f"simulator GC pauses:     {gc_info.get('collections')} collections, max {gc_info.get('pause_ms_max')} ms, "
+        f"simulator GC pauses:     {gc_info.get('collections')} collections, "
+        f"max {gc_info.get('pause_ms_max')} ms, "
         f"total {gc_info.get('pause_ms_total')} ms"
     )
     print(f"box load average:        {os.getloadavg()[0]:.2f} (1 min, includes this benchmark)")

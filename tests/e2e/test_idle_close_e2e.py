@@ -33,14 +33,33 @@ request: {{stall_timeout_s: {STALL_LIMIT_S}, stream_timeout_s: 30}}
 """
 
 
-def test_idle_closes_and_stalls_every_stalled_run_is_a_timeout_and_only_those(tmp_path: Path) -> None:
+def test_idle_closes_and_stalls_every_stalled_run_is_a_timeout_and_only_those(
+    tmp_path: Path,
+) -> None:
     profile = write_scenario(tmp_path / "profile.yaml", PROFILE)
     scenario = write_scenario(tmp_path / "scenario.yaml", SCENARIO)
     log = tmp_path / "events.jsonl"
     results = tmp_path / "results"
     args = ["--keep-alive-timeout", "1", "--event-log", str(log)]
     with SimulatorProcess.start(profile=str(profile), port=0, seed=21, extra_args=args) as sim:
-        proc = run_locust(["-u", "8", "-r", "8", "-t", "16s", "--host", sim.url, "--scenario", str(scenario), "--results-dir", str(results)], home=tmp_path, timeout_s=120)
+        proc = run_locust(
+            [
+                "-u",
+                "8",
+                "-r",
+                "8",
+                "-t",
+                "16s",
+                "--host",
+                sim.url,
+                "--scenario",
+                str(scenario),
+                "--results-dir",
+                str(results),
+            ],
+            home=tmp_path,
+            timeout_s=120,
+        )
         faults = sim.stats().get("faults", {})
     assert proc.returncode in (0, 1), proc.stderr[-3000:]
     written: dict[str, list[tuple[float, str]]] = defaultdict(list)
@@ -57,8 +76,13 @@ def test_idle_closes_and_stalls_every_stalled_run_is_a_timeout_and_only_those(tm
             assert finished and max(gaps, default=0) < STALL_LIMIT_S, run
         else:  # the server stalled: the client left after the limit, before `done` was written
             assert not finished, run
-            assert STALL_LIMIT_S * 1000 <= run["total_ms"] < 2400, run  # ended by the watchdog, not by the stall's end
+            assert STALL_LIMIT_S * 1000 <= run["total_ms"] < 2400, (
+                run
+            )  # ended by the watchdog, not by the stall's end
     assert outcomes["timeout"] >= 5 and outcomes["ok"] >= 5, outcomes
-    assert outcomes["timeout"] <= faults.get("stall", 0), (outcomes, faults)  # runs cut by the end stay `stopped`
+    assert outcomes["timeout"] <= faults.get("stall", 0), (
+        outcomes,
+        faults,
+    )  # runs cut by the end stay `stopped`
     summary = json.loads((results / "summary.json").read_text())
     assert summary["runs"]["by_outcome"].get("connect_error", 0) == 0

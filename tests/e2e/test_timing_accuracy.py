@@ -16,14 +16,23 @@ from locust_runs import read_jsonl, run_locust
 from wxo_load.core.stats import nearest_rank_ms
 from wxo_load.mock.process import SimulatorProcess
 
-MILESTONES = {"first_delta_ms": "message.delta", "message_created_ms": "message.created", "done_ms": "done"}
+MILESTONES = {
+    "first_delta_ms": "message.delta",
+    "message_created_ms": "message.created",
+    "done_ms": "done",
+}
 
 
 def test_harness_intervals_match_the_servers_write_times_within_2ms(tmp_path: Path) -> None:
     log = tmp_path / "events.jsonl"
     results = tmp_path / "results"
-    with SimulatorProcess.start(profile="default", port=0, seed=3, extra_args=["--event-log", str(log)]) as sim:
-        proc = run_locust(["-u", "5", "-r", "5", "-t", "8s", "--host", sim.url, "--results-dir", str(results)], home=tmp_path)
+    with SimulatorProcess.start(
+        profile="default", port=0, seed=3, extra_args=["--event-log", str(log)]
+    ) as sim:
+        proc = run_locust(
+            ["-u", "5", "-r", "5", "-t", "8s", "--host", sim.url, "--results-dir", str(results)],
+            home=tmp_path,
+        )
     assert proc.returncode == 0, proc.stderr[-3000:]
 
     written: dict[str, dict[str, float]] = defaultdict(dict)
@@ -40,6 +49,9 @@ def test_harness_intervals_match_the_servers_write_times_within_2ms(tmp_path: Pa
             server_ms = (server[event] - server["run.started"]) * 1000.0
             errors_ms.append(abs(harness_ms - server_ms))
     p50, p95 = nearest_rank_ms(errors_ms, 50), nearest_rank_ms(errors_ms, 95)
-    print(f"timing error vs server record over {len(errors_ms)} intervals: p50 {p50:.3f} ms, p95 {p95:.3f} ms")
+    print(
+        f"timing error vs server record over {len(errors_ms)} intervals: "
+        f"p50 {p50:.3f} ms, p95 {p95:.3f} ms"
+    )
     assert p50 is not None and p95 is not None
     assert p50 <= 2.0 and p95 <= 2.0

@@ -1,4 +1,5 @@
-"""The chat client against the simulator as a real server process: what it sends, what it measures."""
+"""The chat client against the simulator as a real server process: what it sends, what it
+measures."""
 
 from __future__ import annotations
 
@@ -16,7 +17,12 @@ from wxo_load.mock.process import SimulatorProcess
 
 
 def scenario(**request: object) -> Scenario:
-    return Scenario(name="t", agent_id="0c191f04-78cd-45e3-a99a-988cfb29434d", prompts=Prompts("script", ("hello",)), request=RequestSettings(**request))  # type: ignore[arg-type]
+    return Scenario(
+        name="t",
+        agent_id="0c191f04-78cd-45e3-a99a-988cfb29434d",
+        prompts=Prompts("script", ("hello",)),
+        request=RequestSettings(**request),
+    )  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +32,14 @@ def replay() -> Iterator[SimulatorProcess]:
 
 
 def new_run(thread_id: str | None, turn: int) -> RunRecord:
-    return RunRecord(started_at_unix=0.0, user_id="u", conversation_id="c", turn_index=turn, request_id=str(uuid.uuid4()), thread_id=thread_id)
+    return RunRecord(
+        started_at_unix=0.0,
+        user_id="u",
+        conversation_id="c",
+        turn_index=turn,
+        request_id=str(uuid.uuid4()),
+        thread_id=thread_id,
+    )
 
 
 def test_replayed_conversation_measures_the_captured_timings(replay: SimulatorProcess) -> None:
@@ -35,7 +48,9 @@ def test_replayed_conversation_measures_the_captured_timings(replay: SimulatorPr
     thread = client.create_thread("hello")
     assert thread.outcome == OK and thread.thread_id
     first = client.stream_run(new_run(thread.thread_id, 0), "hello").record
-    second = client.stream_run(new_run(thread.thread_id, 1), "what context variables do you accept?").record
+    second = client.stream_run(
+        new_run(thread.thread_id, 1), "what context variables do you accept?"
+    ).record
     assert first.outcome == second.outcome == OK
     # capture 1: text in its only delta, 1.81 s after run.started
     assert (first.events, first.deltas) == (15, 1)
@@ -45,17 +60,23 @@ def test_replayed_conversation_measures_the_captured_timings(replay: SimulatorPr
     assert (second.events, second.deltas) == (22, 2)
     assert second.first_text_ms == second.message_created_ms
     assert second.first_text_ms - second.run_started_ms == pytest.approx(5764, abs=60)
-    assert client.connection.connections_opened == 1  # one keep-alive connection, like a browser tab
+    assert (
+        client.connection.connections_opened == 1
+    )  # one keep-alive connection, like a browser tab
     client.close()
 
 
-def test_a_token_that_cannot_be_refreshed_is_an_http_401_run_not_a_dead_user(replay: SimulatorProcess) -> None:
+def test_a_token_that_cannot_be_refreshed_is_an_http_401_run_not_a_dead_user(
+    replay: SimulatorProcess,
+) -> None:
     class Revoked:
         def token(self) -> str:
             return "not-a-valid-token"
 
         def refresh(self, stale: str) -> str:
-            raise AuthError("the token was refused and cannot be renewed: set WXO_TOKEN to a fresh one")
+            raise AuthError(
+                "the token was refused and cannot be renewed: set WXO_TOKEN to a fresh one"
+            )
 
     client = ChatClient(replay.url, scenario(), Revoked())
     assert client.create_thread("hi").outcome == "http_401"
@@ -63,7 +84,9 @@ def test_a_token_that_cannot_be_refreshed_is_an_http_401_run_not_a_dead_user(rep
     assert record.outcome == "http_401" and "cannot be renewed" in (record.error_detail or "")
 
 
-def test_a_401_before_streaming_is_retried_once_with_a_refreshed_token(replay: SimulatorProcess) -> None:
+def test_a_401_before_streaming_is_retried_once_with_a_refreshed_token(
+    replay: SimulatorProcess,
+) -> None:
     good, _ = resolve_auth(AuthSettings(), replay.url)
 
     class StaleFirst:
@@ -83,7 +106,9 @@ def test_a_401_before_streaming_is_retried_once_with_a_refreshed_token(replay: S
 
 
 def test_stall_limit_ends_a_silent_run_as_timeout() -> None:
-    with SimulatorProcess.start(profile="fast", port=0, seed=1, extra_args=["--fault", "stall=1.0"]) as sim:
+    with SimulatorProcess.start(
+        profile="fast", port=0, seed=1, extra_args=["--fault", "stall=1.0"]
+    ) as sim:
         tokens, _ = resolve_auth(AuthSettings(), sim.url)
         client = ChatClient(sim.url, scenario(stall_timeout_s=0.5), tokens)
         thread = client.create_thread("hello")

@@ -18,7 +18,11 @@ def test_every_shipped_profile_is_measured_run_by_run(profile: str) -> None:
         assert record.outcome == "ok" or profile == "faults", (record.outcome, record.error_detail)
         assert record.total_ms is not None and record.request_id
         if record.outcome == "ok":
-            assert record.run_started_ms is not None and record.first_text_ms is not None and record.done_ms is not None
+            assert (
+                record.run_started_ms is not None
+                and record.first_text_ms is not None
+                and record.done_ms is not None
+            )
 
 
 @pytest.mark.parametrize(
@@ -37,7 +41,9 @@ def test_every_shipped_profile_is_measured_run_by_run(profile: str) -> None:
     ],
 )
 def test_every_fault_gets_its_error_class(fault: str, outcome: str) -> None:
-    with SimulatorProcess.start(profile="fast", port=0, seed=4, extra_args=["--fault", f"{fault}=1.0"]) as sim:
+    with SimulatorProcess.start(
+        profile="fast", port=0, seed=4, extra_args=["--fault", f"{fault}=1.0"]
+    ) as sim:
         if fault.startswith("http_") or fault == "token_expiry":  # refused before any thread exists
             tokens, _ = resolve_auth(AuthSettings(), sim.url)
             client = ChatClient(sim.url, SCENARIO, tokens)

@@ -32,7 +32,9 @@ def head(path: str) -> bytes:
 
 def oracle(raw: bytes, closes: bool) -> Reading:
     conn = h11.Connection(h11.CLIENT)
-    conn.send(h11.Request(method="POST", target="/", headers=[("Host", "x"), ("Content-Length", "0")]))
+    conn.send(
+        h11.Request(method="POST", target="/", headers=[("Host", "x"), ("Content-Length", "0")])
+    )
     conn.send(h11.EndOfMessage())
     conn.receive_data(raw)
     status, headers, body, eof = 0, {}, b"", False
@@ -54,7 +56,12 @@ def oracle(raw: bytes, closes: bool) -> Reading:
         conn.start_next_cycle()  # h11's own verdict: may this connection carry another request?
     except h11.LocalProtocolError:
         return status, headers, body, False
-    return status, headers, body, not eof  # a body read to the close: h11 says ConnectionClosed next
+    return (
+        status,
+        headers,
+        body,
+        not eof,
+    )  # a body read to the close: h11 says ConnectionClosed next
 
 
 def ours(conn: Connection, case: str, split: int) -> Reading:
@@ -108,5 +115,10 @@ except TimeoutError:
     print("OK")
 """
     env_path = str(Path(__file__).resolve().parents[1] / "helpers")
-    out = subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {env_path!r})\n" + code], capture_output=True, text=True, timeout=30)
+    out = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {env_path!r})\n" + code],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert out.stdout.strip() == "OK", out.stderr[-2000:]

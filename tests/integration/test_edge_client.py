@@ -20,11 +20,23 @@ from wxo_load.mock.process import SimulatorProcess
 
 
 def scenario(**request: object) -> Scenario:
-    return Scenario(name="t", agent_id="0c191f04-78cd-45e3-a99a-988cfb29434d", prompts=Prompts("script", ("hello",)), request=RequestSettings(**request))  # type: ignore[arg-type]
+    return Scenario(
+        name="t",
+        agent_id="0c191f04-78cd-45e3-a99a-988cfb29434d",
+        prompts=Prompts("script", ("hello",)),
+        request=RequestSettings(**request),
+    )  # type: ignore[arg-type]
 
 
 def new_run(thread_id: str | None, turn: int) -> RunRecord:
-    return RunRecord(started_at_unix=0.0, user_id="u", conversation_id="c", turn_index=turn, request_id=str(uuid.uuid4()), thread_id=thread_id)
+    return RunRecord(
+        started_at_unix=0.0,
+        user_id="u",
+        conversation_id="c",
+        turn_index=turn,
+        request_id=str(uuid.uuid4()),
+        thread_id=thread_id,
+    )
 
 
 def converse(url: str, turns: int, pause_s: float = 0.0) -> tuple[ChatClient, list[RunRecord]]:
@@ -42,7 +54,9 @@ def converse(url: str, turns: int, pause_s: float = 0.0) -> tuple[ChatClient, li
 
 @pytest.mark.parametrize("framing", FRAMINGS)
 def test_every_framing_reads_the_same_runs_over_one_connection(framing: str) -> None:
-    with SimulatorProcess.start(profile="fast", port=0, seed=3, extra_args=["--framing", framing]) as sim:
+    with SimulatorProcess.start(
+        profile="fast", port=0, seed=3, extra_args=["--framing", framing]
+    ) as sim:
         client, records = converse(sim.url, 3)
     assert [r.outcome for r in records] == [OK] * 3
     assert all(r.events >= 14 and r.done_ms is not None for r in records)
@@ -50,7 +64,9 @@ def test_every_framing_reads_the_same_runs_over_one_connection(framing: str) -> 
 
 
 def test_a_connection_the_server_closed_while_idle_is_replaced_before_the_request() -> None:
-    with SimulatorProcess.start(profile="fast", port=0, seed=3, extra_args=["--keep-alive-timeout", "0.3"]) as sim:
+    with SimulatorProcess.start(
+        profile="fast", port=0, seed=3, extra_args=["--keep-alive-timeout", "0.3"]
+    ) as sim:
         client, records = converse(sim.url, 2, pause_s=0.8)
     conn = client.connection
     assert [r.outcome for r in records] == [OK, OK]
@@ -92,7 +108,9 @@ def _answer_once(raw: bytes) -> int:
 
 
 def test_an_undecodable_thread_answer_is_a_protocol_error_not_a_stopped_conversation() -> None:
-    port = _answer_once(b"HTTP/1.1 201 Created\r\nContent-Encoding: gzip\r\nContent-Length: 9\r\n\r\nnot-gzip!")
+    port = _answer_once(
+        b"HTTP/1.1 201 Created\r\nContent-Encoding: gzip\r\nContent-Length: 9\r\n\r\nnot-gzip!"
+    )
 
     class Static:
         def token(self) -> str:

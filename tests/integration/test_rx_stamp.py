@@ -23,10 +23,14 @@ from wxo_load.edge import rxstamp
 from wxo_load.edge.transport import Connection
 
 LATE_S = 0.05
-linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_TIMESTAMPNS is Linux's")
+linux_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="SO_TIMESTAMPNS is Linux's"
+)
 
 
-def read_late(conn: Connection, server: StampServer, request: bytes = REQUEST) -> tuple[bytes, float, float]:
+def read_late(
+    conn: Connection, server: StampServer, request: bytes = REQUEST
+) -> tuple[bytes, float, float]:
     """Request, let the server write its chunk, wait LATE_S, then read the chunk: the body,
     and the chunk's `last_rx` and `last_read`."""
     thread = threading.Thread(target=server.serve, daemon=True)
@@ -126,8 +130,13 @@ conn.close(); serving.join(5)
 print("OK")
 """
     helpers = str(Path(__file__).resolve().parents[1] / "helpers")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [helpers, os.environ.get("PYTHONPATH")]))}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, env=env)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [helpers, os.environ.get("PYTHONPATH")])),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, env=env
+    )
     assert out.stdout.strip() == "OK", out.stderr[-2000:]
 
 
@@ -140,8 +149,12 @@ def test_through_an_http_proxy_the_stamp_is_the_proxys_bytes_reaching_us(stampin
     forward = ForwardProxy().start()
     try:
         server = StampServer()
-        conn = Connection("orchestrate.invalid", server.port, proxy=Proxy("127.0.0.1", forward.port))
-        absolute = REQUEST.replace(b"/stream", b"http://orchestrate.invalid:%d/stream" % server.port, 1)
+        conn = Connection(
+            "orchestrate.invalid", server.port, proxy=Proxy("127.0.0.1", forward.port)
+        )
+        absolute = REQUEST.replace(
+            b"/stream", b"http://orchestrate.invalid:%d/stream" % server.port, 1
+        )
         body, arrived, read = read_late(conn, server, absolute)
     finally:
         forward.close()

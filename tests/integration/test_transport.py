@@ -15,7 +15,14 @@ from wxo_load.edge.transport import ConnectFailed, Connection, ProtocolError
 
 @pytest.fixture(scope="module")
 def port() -> Iterator[int]:
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve().parents[1] / "helpers" / "raw_http_server.py")], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(Path(__file__).resolve().parents[1] / "helpers" / "raw_http_server.py"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     line = proc.stdout.readline()
     yield int(line.split()[-1])
@@ -128,7 +135,9 @@ except TimeoutError:
     assert 0.29 < elapsed < 1.0, elapsed
     ok = Connection("127.0.0.1", {port}, read_timeout_s=0.3)
     for _ in range(3):  # a healthy server across several requests: no false stall
-        r = ok.request(b"POST /chunked HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 0\\r\\n\\r\\n", b"")
+        r = ok.request(
+            b"POST /chunked HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 0\\r\\n\\r\\n", b""
+        )
         assert list(r.iter_body())
         time.sleep(0.4)  # idle longer than the limit between requests
     print("OK")

@@ -19,7 +19,12 @@ def no_explicit() -> Iterator[None]:
 
 
 def test_scheme_specific_variables_lowercase_first_then_all_proxy() -> None:
-    env = {"HTTP_PROXY": "http://upper:1", "http_proxy": "http://lower:2", "HTTPS_PROXY": "secure:3", "ALL_PROXY": "http://all:4"}
+    env = {
+        "HTTP_PROXY": "http://upper:1",
+        "http_proxy": "http://lower:2",
+        "HTTPS_PROXY": "secure:3",
+        "ALL_PROXY": "http://all:4",
+    }
     assert proxy_for("http://x/a", env) == Proxy("lower", 2)
     assert proxy_for("https://x/a", env) == Proxy("secure", 3)
     assert proxy_for("https://x/a", {"ALL_PROXY": "http://all:4"}) == Proxy("all", 4)
@@ -45,7 +50,9 @@ def test_http_proxy_is_ignored_under_cgi_like_urllib() -> None:
         ("anything", 80, "", False),
     ],
 )
-def test_no_proxy_matches_hosts_domains_and_ports(host: str, port: int, no_proxy: str, direct: bool) -> None:
+def test_no_proxy_matches_hosts_domains_and_ports(
+    host: str, port: int, no_proxy: str, direct: bool
+) -> None:
     assert bypass(host, port, no_proxy) is direct
 
 

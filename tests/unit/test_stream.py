@@ -28,7 +28,10 @@ def as_sse(body: bytes, *, crlf: bool = False, whole_object: bool = False) -> by
             continue
         event = orjson.loads(line)
         data = line if whole_object else orjson.dumps(event["data"])
-        out.append(b"event: %s\nid: %s\ndata: %s\n\n" % (event["event"].encode(), event["id"].encode(), data))
+        out.append(
+            b"event: %s\nid: %s\ndata: %s\n\n"
+            % (event["event"].encode(), event["id"].encode(), data)
+        )
     text = b"".join(out)
     return as_crlf(text) if crlf else text
 
@@ -59,7 +62,9 @@ FRAMINGS = {
 @pytest.mark.parametrize("capture", [0, 1])
 @settings(max_examples=150, deadline=None)
 @given(cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=40))
-def test_decoder_yields_the_captured_events_for_any_chunking(framing: str, capture: int, cuts: list[int]) -> None:
+def test_decoder_yields_the_captured_events_for_any_chunking(
+    framing: str, capture: int, cuts: list[int]
+) -> None:
     body = FRAMINGS[framing](CAPTURES[capture])
     assert decode_in_pieces(body, cuts) == EXPECTED[capture]
 
@@ -83,7 +88,10 @@ def test_last_line_without_newline_is_decoded_at_close() -> None:
 
 def test_unparseable_line_becomes_a_bad_line_event_and_decoding_goes_on() -> None:
     decoder = StreamDecoder()
-    events = decoder.feed(b'{"id": "1-0", "event": "run.started", "data": {}}\n{not json\n{"id": "1-1", "event": "done", "data": {}}\n')
+    events = decoder.feed(
+        b'{"id": "1-0", "event": "run.started", "data": {}}\n{not json\n'
+        b'{"id": "1-1", "event": "done", "data": {}}\n'
+    )
     assert [e["event"] for e in events] == ["run.started", BAD_LINE, "done"]
     assert events[1]["raw"] == "{not json"
 

@@ -29,7 +29,10 @@ _MAX_RAW_CHARS = 500
 
 
 def _bad(raw: bytes) -> dict[str, Any]:
-    return {"event": BAD_LINE, "raw": raw[: _MAX_RAW_CHARS * 4].decode("utf-8", "replace")[:_MAX_RAW_CHARS]}
+    return {
+        "event": BAD_LINE,
+        "raw": raw[: _MAX_RAW_CHARS * 4].decode("utf-8", "replace")[:_MAX_RAW_CHARS],
+    }
 
 
 def _parse_json_line(line: bytes) -> dict[str, Any]:

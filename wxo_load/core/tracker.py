@@ -1,8 +1,9 @@
 """From stamped events to a measured run: the rules that decide timings and outcomes.
 
 Pure: the caller passes every timestamp (`time.perf_counter()` seconds: when the bytes
-arrived, and when the load generator read them). `RunTracker.on_event()` returns True once the run has reached a final event (`done`,
-or a failure the server announced), so the caller can stop reading.
+arrived, and when the load generator read them). `RunTracker.on_event()` returns True once
+the run has reached a final event (`done`, or a failure the server announced), so the caller
+can stop reading.
 """
 
 from __future__ import annotations
@@ -107,7 +108,9 @@ class RunTracker:
             dash = event_id.find("-")
             head = event_id[:dash] if dash > 0 else event_id
             if head.isdigit():
-                lag = (t if t_read is None else t_read) * 1000.0 + self.wall_minus_perf_ms - int(head)
+                lag = (
+                    (t if t_read is None else t_read) * 1000.0 + self.wall_minus_perf_ms - int(head)
+                )
                 self.client_lags_ms.append(lag)
                 if rec.client_lag_max_ms is None or lag > rec.client_lag_max_ms:
                     rec.client_lag_max_ms = lag

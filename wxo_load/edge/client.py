@@ -86,9 +86,13 @@ class Endpoint:
     def parse(cls, url: str) -> Endpoint:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"host {url!r} is not an http(s) URL: pass --host like http://localhost:4321 or https://api.<region>.watson-orchestrate.cloud.ibm.com/instances/<id>.")
+            raise ConfigError(
+                f"host {url!r} is not an http(s) URL: pass --host like http://localhost:4321 or https://api.<region>.watson-orchestrate.cloud.ibm.com/instances/<id>."
+            )
         https = parts.scheme == "https"
-        return cls(https, parts.hostname, parts.port or (443 if https else 80), parts.path.rstrip("/"))
+        return cls(
+            https, parts.hostname, parts.port or (443 if https else 80), parts.path.rstrip("/")
+        )
 
 
 class ChatClient:
@@ -123,7 +127,9 @@ class ChatClient:
         )
         # Through a proxy, a plain-http request names its origin (absolute form) and carries the
         # proxy's credentials; an https one goes through a CONNECT tunnel and needs neither.
-        origin = f"http://{self._conn.host_header}" if proxy is not None and not endpoint.https else ""
+        origin = (
+            f"http://{self._conn.host_header}" if proxy is not None and not endpoint.https else ""
+        )
         common = (
             f"Host: {self._conn.host_header}\r\nUser-Agent: {user_agent}\r\n"
             "Content-Type: application/json\r\nx-watson-channel: agentic_chat\r\n"
@@ -131,8 +137,13 @@ class ChatClient:
             + (proxy.header_line if origin and proxy is not None else "")
         )
         threads_target = origin + endpoint.base_path + deployment.threads_path
-        runs_target = f"{origin}{endpoint.base_path}{deployment.runs_path}?{urlencode(api.stream_query)}"
-        self._thread_head = f"POST {threads_target} HTTP/1.1\r\nAccept: application/json, text/plain, */*\r\n{common}".encode()
+        runs_target = (
+            f"{origin}{endpoint.base_path}{deployment.runs_path}?{urlencode(api.stream_query)}"
+        )
+        self._thread_head = (
+            f"POST {threads_target} HTTP/1.1\r\n"
+            f"Accept: application/json, text/plain, */*\r\n{common}"
+        ).encode()
         self._run_head = f"POST {runs_target} HTTP/1.1\r\nAccept: */*\r\n{common}".encode()
         self._stream_timeout_s = req.stream_timeout_s
         self._stall_timeout_s = req.stall_timeout_s
@@ -154,17 +165,26 @@ class ChatClient:
         if token != self._auth_token:  # encode the Authorization line once per token
             self._auth_token = token
             self._auth_line = f"Authorization: Bearer {token}\r\n".encode() if token else b""
-        return b"%sx-ibm-request-id: %s\r\n%sContent-Length: %d\r\n\r\n" % (start, request_id.encode(), self._auth_line, length)
+        return b"%sx-ibm-request-id: %s\r\n%sContent-Length: %d\r\n\r\n" % (
+            start,
+            request_id.encode(),
+            self._auth_line,
+            length,
+        )
 
     def create_thread(self, title: str) -> ThreadResult:
         """`POST /threads` with the first message as title; 201 and `{"thread_id"}` expected."""
-        body = b'{"title":' + orjson.dumps(title[:200]) + b',"agent_id":' + self._agent_id_json + b"}"
+        body = (
+            b'{"title":' + orjson.dumps(title[:200]) + b',"agent_id":' + self._agent_id_json + b"}"
+        )
         t0 = perf_counter()
         response: Response | None = None
         try:
             token = self.tokens.token()
             for attempt in (1, 2):
-                response = self._conn.request(self._head(self._thread_head, token, request_id(), len(body)), body)
+                response = self._conn.request(
+                    self._head(self._thread_head, token, request_id(), len(body)), body
+                )
                 content = response.read(_MAX_ERROR_BODY * 8)
                 if response.status == 401 and attempt == 1:
                     token = self.tokens.refresh(token)
@@ -179,11 +199,23 @@ class ChatClient:
         elapsed = _ms_since(t0)
         assert response is not None
         if response.status not in (200, 201):
-            return ThreadResult(None, elapsed, http_error_class(response.status), _body_text(content), response.status)
+            return ThreadResult(
+                None,
+                elapsed,
+                http_error_class(response.status),
+                _body_text(content),
+                response.status,
+            )
         try:
             thread_id = orjson.loads(content)["thread_id"]
         except (orjson.JSONDecodeError, KeyError, TypeError):
-            return ThreadResult(None, elapsed, PROTOCOL_ERROR, "thread answer without thread_id: " + _body_text(content), response.status)
+            return ThreadResult(
+                None,
+                elapsed,
+                PROTOCOL_ERROR,
+                "thread answer without thread_id: " + _body_text(content),
+                response.status,
+            )
         return ThreadResult(str(thread_id), elapsed, "ok", None, response.status)
 
     def _run_body(self, text: str, thread_id: str) -> bytes:
@@ -231,7 +263,9 @@ class ChatClient:
             raise
         return tracker
 
-    def _stream_once(self, tracker: RunTracker, head: bytes, body: bytes, t0: float, *, allow_retry: bool) -> bool:
+    def _stream_once(
+        self, tracker: RunTracker, head: bytes, body: bytes, t0: float, *, allow_retry: bool
+    ) -> bool:
         """One attempt. Returns True when it ended in a 401 that may be retried with a new token."""
         decoder = StreamDecoder()
         response: Response | None = None
@@ -259,7 +293,9 @@ class ChatClient:
         tracker.end_of_body(t_end)
         return False
 
-    def _read_events(self, response: Response, tracker: RunTracker, decoder: StreamDecoder, deadline: float) -> None:
+    def _read_events(
+        self, response: Response, tracker: RunTracker, decoder: StreamDecoder, deadline: float
+    ) -> None:
         """Feed the body to the tracker as it arrives, until it ends or the run is over."""
         feed, on_event, conn = decoder.feed, tracker.on_event, self._conn
         for chunk in response.iter_body():
@@ -273,7 +309,11 @@ class ChatClient:
                     return
             if t > deadline:
                 self._conn.close()
-                tracker.end(t, TIMEOUT, f"run still streaming after stream_timeout_s={self._stream_timeout_s:g}")
+                tracker.end(
+                    t,
+                    TIMEOUT,
+                    f"run still streaming after stream_timeout_s={self._stream_timeout_s:g}",
+                )
                 return
 
     def _classify(self, exc: Exception, got_response: bool) -> tuple[str, str]:

@@ -59,13 +59,16 @@ def parse_proxy_url(url: str, where: str = "proxy") -> Proxy | None:
     parts = urlsplit(text)
     if parts.scheme != "http" or not parts.hostname:
         raise ConfigError(
-            f"{where}: {_without_credentials(text)!r} is not a supported proxy URL: give an http:// proxy "
-            "like http://proxy.example.com:3128 (https URLs are tunnelled through it with CONNECT), or `none`."
+            f"{where}: {_without_credentials(text)!r} is not a supported proxy URL: "
+            "give an http:// proxy like http://proxy.example.com:3128 "
+            "(https URLs are tunnelled through it with CONNECT), or `none`."
         )
     try:
         port = parts.port or 80
     except ValueError:
-        raise ConfigError(f"{where}: {_without_credentials(text)!r} has a bad port number.") from None
+        raise ConfigError(
+            f"{where}: {_without_credentials(text)!r} has a bad port number."
+        ) from None
     auth = None
     if parts.username is not None:
         pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
@@ -147,13 +150,19 @@ def _split_port(entry: str) -> tuple[str, int | None]:
     return entry, None
 
 
-def open_socket(host: str, port: int, proxy: Proxy | None, ssl_context: ssl.SSLContext | None, timeout_s: float) -> socket.socket:
+def open_socket(
+    host: str, port: int, proxy: Proxy | None, ssl_context: ssl.SSLContext | None, timeout_s: float
+) -> socket.socket:
     """A connected socket to host:port (TLS when `ssl_context`), through `proxy` if given."""
     from wxo_load.edge.transport import ConnectFailed, host_header
 
-    where = host_header(host, port, 0) + (f" through proxy {proxy.shown}" if proxy is not None else "")
+    where = host_header(host, port, 0) + (
+        f" through proxy {proxy.shown}" if proxy is not None else ""
+    )
     try:
-        sock = socket.create_connection((proxy.host, proxy.port) if proxy else (host, port), timeout=timeout_s)
+        sock = socket.create_connection(
+            (proxy.host, proxy.port) if proxy else (host, port), timeout=timeout_s
+        )
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if proxy is not None and ssl_context is not None:
             try:
@@ -175,16 +184,32 @@ def _tunnel(sock: socket.socket, host: str, port: int, proxy: Proxy) -> None:
     from wxo_load.edge.transport import ConnectFailed, host_header
 
     authority = host_header(host, port, 0)
-    sock.sendall(f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n{proxy.header_line}\r\n".encode())
+    sock.sendall(
+        f"CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n{proxy.header_line}\r\n".encode()
+    )
     answer = b""
     while b"\r\n\r\n" not in answer:
         more = sock.recv(4096)
         if not more or len(answer) > _MAX_CONNECT_ANSWER:
-            raise ConnectFailed(f"proxy {proxy.shown} closed the connection while opening a tunnel to {authority}")
+            raise ConnectFailed(
+                f"proxy {proxy.shown} closed the connection while opening a tunnel to {authority}"
+            )
         answer += more
     head, _, rest = answer.partition(b"\r\n\r\n")
     status_line = head.split(b"\r\n", 1)[0]
     fields = status_line.split(None, 2)
-    if len(fields) < 2 or not fields[0].startswith(b"HTTP/1.") or not fields[1].startswith(b"2") or rest:
-        hint = " Check the proxy credentials (http://user:pass@proxy:port)." if b" 407" in status_line else ""
-        raise ConnectFailed(f"proxy {proxy.shown} refused the tunnel to {authority}: {status_line[:80].decode('latin-1')!r}.{hint}")
+    if (
+        len(fields) < 2
+        or not fields[0].startswith(b"HTTP/1.")
+        or not fields[1].startswith(b"2")
+        or rest
+    ):
+        hint = (
+            " Check the proxy credentials (http://user:pass@proxy:port)."
+            if b" 407" in status_line
+            else ""
+        )
+        raise ConnectFailed(
+            f"proxy {proxy.shown} refused the tunnel to {authority}: "
+            f"{status_line[:80].decode('latin-1')!r}.{hint}"
+        )

@@ -75,7 +75,9 @@ class Response:
         status = self._parser.get_status_code()
         if status < 200:
             if status == 101:
-                raise ProtocolError("the server switched protocols (101), which wxo-load never asks for")
+                raise ProtocolError(
+                    "the server switched protocols (101), which wxo-load never asks for"
+                )
             self._interim = True  # 100 Continue, 102, 103 Early Hints...: the answer follows
             return
         self.status = status
@@ -123,7 +125,9 @@ class Response:
             if not data:
                 if self._head_bytes == 0:
                     raise _StaleConnection("the server closed the connection before answering")
-                raise ConnectionResetError("the connection closed in the middle of the response headers")
+                raise ConnectionResetError(
+                    "the connection closed in the middle of the response headers"
+                )
             self._head_bytes += len(data)
             if self._head_bytes > MAX_HEADER_BYTES and not self._head_done:
                 raise ProtocolError("response headers larger than 64 KiB")

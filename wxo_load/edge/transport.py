@@ -120,7 +120,9 @@ class Connection:
     def _connect(self) -> socket.socket:
         from wxo_load.edge.proxy import open_socket
 
-        sock = open_socket(self.host, self.port, self.proxy, self.ssl_context, self.connect_timeout_s)
+        sock = open_socket(
+            self.host, self.port, self.proxy, self.ssl_context, self.connect_timeout_s
+        )
         sock.settimeout(None if self._watchdog is not None else self.read_timeout_s)
         # TLS decrypts in user space (no recvmsg): https keeps the user-space stamp
         self.kernel_stamps = self.ssl_context is None and rxstamp.enable(sock)
