@@ -349,6 +349,15 @@ def test_accept_any_token_lets_a_hand_written_locustfile_in() -> None:
     from wxo_load.mock.process import SimulatorProcess
 
     with SimulatorProcess.start(profile="fast", port=0, extra_args=["--accept-any-token"]) as sim:
-        answer = httpx.post(f"{sim.url}/api/v1/threads", json={"title": "hi", "agent_id": "a"}, headers={"Authorization": "Bearer naive"})
+        answer = httpx.post(
+            f"{sim.url}/api/v1/threads",
+            json={"title": "hi", "agent_id": "a"},
+            headers={"Authorization": "Bearer naive"},
+        )
         assert answer.status_code == 201
-        assert httpx.post(f"{sim.url}/api/v1/threads", json={"title": "hi", "agent_id": "a"}).status_code == 401
+        assert (
+            httpx.post(
+                f"{sim.url}/api/v1/threads", json={"title": "hi", "agent_id": "a"}
+            ).status_code
+            == 401
+        )

@@ -82,7 +82,9 @@ def test_max_queue_answers_429_when_the_line_is_full(tmp_path: Path) -> None:
         with httpx.Client(base_url=sim.url) as client:
             token = login(client)
         with ThreadPoolExecutor(4) as pool:
-            statuses = sorted(s for s, _ in pool.map(lambda _: _run_started_s(sim.url, token), range(4)))
+            statuses = sorted(
+                s for s, _ in pool.map(lambda _: _run_started_s(sim.url, token), range(4))
+            )
         stats = sim.stats()
     assert statuses == [200, 200, 429, 429]
     assert stats["capacity"]["rejected_total"] == 2

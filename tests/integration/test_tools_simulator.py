@@ -29,14 +29,22 @@ def test_async_interim_message_is_not_the_answer_and_trace_id_is_kept(tmp_path: 
     for rec in records:
         assert rec.outcome == "ok", rec.error_detail
         assert rec.answer_chars == len(ANSWER)  # not the interim message's text
-        assert rec.first_text_ms == rec.message_created_ms  # every delta was empty: the answer's message.created
-        assert rec.first_text_ms is not None and rec.tools is not None and rec.first_text_ms > rec.tools[0][1] + 60
+        assert (
+            rec.first_text_ms == rec.message_created_ms
+        )  # every delta was empty: the answer's message.created
+        assert (
+            rec.first_text_ms is not None
+            and rec.tools is not None
+            and rec.first_text_ms > rec.tools[0][1] + 60
+        )
         assert rec.trace_id and len(rec.trace_id) == 32
         assert rec.tools[0][0] == "lookup_order" and abs(rec.tools[0][2] - 60) < 15
 
 
 def test_stream_ending_after_run_completed_without_done_is_a_finished_run() -> None:
-    with SimulatorProcess.start(profile="fast", port=0, seed=4, extra_args=["--fault", "no_done=1.0"]) as sim:
+    with SimulatorProcess.start(
+        profile="fast", port=0, seed=4, extra_args=["--fault", "no_done=1.0"]
+    ) as sim:
         records = one_conversation(sim, turns=2)
     for rec in records:
         assert rec.outcome == "ok" and rec.ended_without_done, rec.error_detail

@@ -83,7 +83,9 @@ def parse_agent(ctx: Any, raw: Any) -> AgentSpec | None:
     tools_raw = values.get("tools", [])
     if not isinstance(tools_raw, list):
         raise ctx.fail("agent.tools", "expected a list of tools ({name, latency_ms, probability}).")
-    tools = tuple(_tool(ctx, t, f"agent.tools[{i}]", _TOOL_KEYS, "name") for i, t in enumerate(tools_raw))
+    tools = tuple(
+        _tool(ctx, t, f"agent.tools[{i}]", _TOOL_KEYS, "name") for i, t in enumerate(tools_raw)
+    )
     handoff = None
     if values.get("handoff") is not None:
         handoff = _tool(ctx, values["handoff"], "agent.handoff", _HANDOFF_KEYS, "agent")
@@ -92,9 +94,19 @@ def parse_agent(ctx: Any, raw: Any) -> AgentSpec | None:
     for flag in ("thinking", "trace_id", "async_interim"):
         if not isinstance(values.get(flag, False), bool):
             raise ctx.fail(f"agent.{flag}", "expected true or false.")
-    gap = ctx.dist(values["tool_gap_ms"], "agent.tool_gap_ms") if "tool_gap_ms" in values else fixed(5.0)
-    return AgentSpec(tools, handoff, bool(values.get("thinking")), gap, bool(values.get("trace_id")),
-                     bool(values.get("async_interim")))
+    gap = (
+        ctx.dist(values["tool_gap_ms"], "agent.tool_gap_ms")
+        if "tool_gap_ms" in values
+        else fixed(5.0)
+    )
+    return AgentSpec(
+        tools,
+        handoff,
+        bool(values.get("thinking")),
+        gap,
+        bool(values.get("trace_id")),
+        bool(values.get("async_interim")),
+    )
 
 
 Timeline = list[tuple[float, str, str]]
@@ -104,34 +116,72 @@ def _details(tag: str, details: list[dict[str, Any]], encode: Callable[[Any], st
     return f"{tag}\n{encode(details)}"
 
 
-def _call(out: Timeline, t: float, spec: ToolSpec, call_id: str, rng: random.Random, encode: Callable[[Any], str]) -> float:
+def _call(
+    out: Timeline,
+    t: float,
+    spec: ToolSpec,
+    call_id: str,
+    rng: random.Random,
+    encode: Callable[[Any], str],
+) -> float:
     """A call at `t` and its response after the sampled latency; returns the response's time."""
     call: dict[str, Any]
     if spec.name.endswith("_agent"):
-        call = {"type": "tool_call", "id": call_id[:8], "name": spec.name, "args": {"request": "continue"}, "tool_call_id": call_id}
+        call = {
+            "type": "tool_call",
+            "id": call_id[:8],
+            "name": spec.name,
+            "args": {"request": "continue"},
+            "tool_call_id": call_id,
+        }
         content = f"{spec.name} handled the request."
     else:
-        call = {"type": "tool_calls", "tool_calls": [{"id": call_id, "name": spec.name, "args": {"query": "order 1234"}}]}
+        call = {
+            "type": "tool_calls",
+            "tool_calls": [{"id": call_id, "name": spec.name, "args": {"query": "order 1234"}}],
+        }
         content = encode({"status": "ok", "tool": spec.name})
     out.append((t, STEP_DELTA, _details(f"tool_call {spec.name} {call_id}", [call], encode)))
     latency = spec.latency_ms.sample(rng)
     t_end = t + (latency if math.isfinite(latency) else 0.0)
-    response = {"type": "tool_response", "name": spec.name, "content": content, "tool_call_id": call_id}
-    out.append((t_end, STEP_DELTA, _details(f"tool_response {spec.name} {call_id}", [response], encode)))
+    response = {
+        "type": "tool_response",
+        "name": spec.name,
+        "content": content,
+        "tool_call_id": call_id,
+    }
+    out.append(
+        (t_end, STEP_DELTA, _details(f"tool_response {spec.name} {call_id}", [response], encode))
+    )
     return t_end
 
 
 def agent_timeline(
-    agent: AgentSpec, t: float, rng: random.Random, new_id: Callable[[], str], encode: Callable[[Any], str]
+    agent: AgentSpec,
+    t: float,
+    rng: random.Random,
+    new_id: Callable[[], str],
+    encode: Callable[[Any], str],
 ) -> tuple[Timeline, float]:
     """The thinking, tool and hand-over events from `t`; returns them and the time after."""
     out: Timeline = []
     if agent.async_interim:
         out.append((t, "message.created", ASYNC_INTERIM))
     if agent.thinking:
-        out.append((t, STEP_THINKING, "thinking\n" + encode([{"type": "thinking", "content": "Planning which tools to call."}])))
-    chosen = [spec for spec in agent.tools if spec.probability >= 1.0 or rng.random() < spec.probability]
-    if agent.handoff is not None and (agent.handoff.probability >= 1.0 or rng.random() < agent.handoff.probability):
+        out.append(
+            (
+                t,
+                STEP_THINKING,
+                "thinking\n"
+                + encode([{"type": "thinking", "content": "Planning which tools to call."}]),
+            )
+        )
+    chosen = [
+        spec for spec in agent.tools if spec.probability >= 1.0 or rng.random() < spec.probability
+    ]
+    if agent.handoff is not None and (
+        agent.handoff.probability >= 1.0 or rng.random() < agent.handoff.probability
+    ):
         chosen.append(agent.handoff)
     for spec in chosen:
         t += agent.tool_gap_ms.sample(rng)
@@ -145,10 +195,14 @@ def step_data(name: str, arg: str, q_thread: str, q_run: str, q_display: str) ->
     """(data JSON, event-log tag) of a step event planned by agent_timeline."""
     tag, _, details = arg.partition("\n")
     if name == STEP_THINKING:
-        return (f'{{"thread_id": {q_thread}, "run_id": {q_run}, "agent_display_name": {q_display}, '
-                f'"step_details": {details}}}'), ""
-    return (f'{{"thread_id": {q_thread}, "run_id": {q_run}, "agent_display_name": {q_display}, '
-            f'"delta": {{"role": "assistant", "step_details": {details}}}}}'), tag
+        return (
+            f'{{"thread_id": {q_thread}, "run_id": {q_run}, "agent_display_name": {q_display}, '
+            f'"step_details": {details}}}'
+        ), ""
+    return (
+        f'{{"thread_id": {q_thread}, "run_id": {q_run}, "agent_display_name": {q_display}, '
+        f'"delta": {{"role": "assistant", "step_details": {details}}}}}'
+    ), tag
 
 
 def interim_message(answer_message: dict[str, Any]) -> dict[str, Any]:
@@ -156,5 +210,8 @@ def interim_message(answer_message: dict[str, Any]) -> dict[str, Any]:
     message = dict(answer_message)
     message["id"] = str(message.get("id", "")) + "-async"
     message["content"] = [{"response_type": "text", "id": "1", "text": ASYNC_TEXT}]
-    message["additional_properties"] = {"display_properties": {"skip_render": False, "is_async": True}, "is_interrupt": False}
+    message["additional_properties"] = {
+        "display_properties": {"skip_render": False, "is_async": True},
+        "is_interrupt": False,
+    }
     return message

@@ -33,11 +33,15 @@ class Capacity:
 
     def __post_init__(self) -> None:
         if self.concurrent_runs < 1:
-            raise ConfigError(f"capacity: concurrent_runs must be 1 or more; got {self.concurrent_runs}.")
+            raise ConfigError(
+                f"capacity: concurrent_runs must be 1 or more; got {self.concurrent_runs}."
+            )
         if self.max_queue is not None and self.max_queue < 0:
             raise ConfigError(f"capacity: max_queue must be 0 or more; got {self.max_queue}.")
         if self.reject_status not in REJECT_STATUSES:
-            raise ConfigError(f"capacity: reject_status must be 429 or 503; got {self.reject_status}.")
+            raise ConfigError(
+                f"capacity: reject_status must be 429 or 503; got {self.reject_status}."
+            )
 
 
 class RunSlots:

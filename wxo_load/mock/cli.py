@@ -149,7 +149,9 @@ def _capacity(args: argparse.Namespace) -> Capacity | None:
 
     if getattr(args, "capacity", None) is None:
         if getattr(args, "max_queue", None) is not None:
-            raise ConfigError("option --max-queue: only meaningful with --capacity RUNS (the number of runs served at once).")
+            raise ConfigError(
+                "option --max-queue: only meaningful with --capacity RUNS (the number of runs served at once)."
+            )
         return None
     try:
         return Capacity(args.capacity, args.max_queue, args.reject_status)

@@ -230,7 +230,9 @@ class Planner:
                 events.append(PlannedEvent(offset_ms / 1000.0, name, rest_of(name, data), tag))
                 continue
             else:  # message.created: built at write time (its timestamps are wall-clock)
-                tag = agent_tools.ASYNC_INTERIM if arg == agent_tools.ASYNC_INTERIM else ""  # (replay: the text)
+                tag = (
+                    agent_tools.ASYNC_INTERIM if arg == agent_tools.ASYNC_INTERIM else ""
+                )  # (replay: the text)
                 events.append(PlannedEvent(offset_ms / 1000.0, name, b"", tag))
                 continue
             events.append(PlannedEvent(offset_ms / 1000.0, name, rest_of(name, data)))
