@@ -1,4 +1,5 @@
-"""The simulator's API surface: the ADK's login, request checks (401/404/422), routes, plain runs."""
+"""The simulator's API surface: the ADK's login, request checks (401/404/422), routes,
+plain runs."""
 
 from __future__ import annotations
 
@@ -137,7 +138,14 @@ def test_health_ready_answers_without_a_token(client: httpx.Client) -> None:
         {"Authorization": "Basic d3hvOndhdHNvbng="},
         # the captured token: right shape, but signed by another server
         {
-            "Authorization": "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJmMjQyZWFkZi0wZGM5LTRlYWUtYjJkNy02NWIwOWI0YjRiMTYiLCJ1c2VybmFtZSI6Ind4by5hcmNoZXJAaWJtLmNvbSIsImF1ZCI6ImF1dGhlbnRpY2F0ZWQiLCJ0ZW5hbnRfaWQiOiI1NzVlZjhlZi1jMDBmLTQyYzYtOWM2Mi0zNzRkN2Y1ZTdjZTMiLCJ3b1RlbmFudElkIjoiNTc1ZWY4ZWYtYzAwZi00MmM2LTljNjItMzc0ZDdmNWU3Y2UzIiwid29Vc2VySWQiOiJmMjQyZWFkZi0wZGM5LTRlYWUtYjJkNy02NWIwOWI0YjRiMTYifQ._sixstlvH2D0eKfvQV3289kOstxSKKuQ7OFeEWHfsoM"
+            "Authorization": (
+                "Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJmMjQyZWFkZi0wZGM5LTRlYWUt"
+                "YjJkNy02NWIwOWI0YjRiMTYiLCJ1c2VybmFtZSI6Ind4by5hcmNoZXJAaWJtLmNvbSIsImF1ZCI6ImF1"
+                "dGhlbnRpY2F0ZWQiLCJ0ZW5hbnRfaWQiOiI1NzVlZjhlZi1jMDBmLTQyYzYtOWM2Mi0zNzRkN2Y1ZTdj"
+                "ZTMiLCJ3b1RlbmFudElkIjoiNTc1ZWY4ZWYtYzAwZi00MmM2LTljNjItMzc0ZDdmNWU3Y2UzIiwid29V"
+                "c2VySWQiOiJmMjQyZWFkZi0wZGM5LTRlYWUtYjJkNy02NWIwOWI0YjRiMTYifQ._sixstlvH2D0eKfvQ"
+                "V3289kOstxSKKuQ7OFeEWHfsoM"
+            )
         },
     ],
     ids=["missing", "garbage", "basic", "foreign-signature"],
@@ -214,17 +222,52 @@ def test_unknown_route_is_404_and_wrong_method_405(client: httpx.Client, token: 
         ({"thread_id": None, "agent_id": AGENT_ID}, ["body", "message"], "missing"),
         ({"message": "hello"}, ["body", "message"], "model_attributes_type"),
         ({"message": {"content": "hello"}}, ["body", "message", "role"], "missing"),
-        ({"message": {"role": "user", "content": [{"text": "hi"}]}}, ["body", "message", "content", 0, "response_type"], "missing"),
-        ({"message": {"role": "user", "content": [{"response_type": "bogus"}]}}, ["body", "message", "content", 0, "response_type"], "enum"),
-        ({"message": {"role": "user", "content": "hi"}, "thread_id": "not-a-uuid"}, ["body", "thread_id"], "uuid_parsing"),
-        ({"message": {"role": "user", "content": "hi"}, "llm_params": {"temperature": 3}}, ["body", "llm_params", "temperature"], "less_than_equal"),
-        ({"message": {"role": "user", "content": "hi"}, "llm_params": {"top_k": 0}}, ["body", "llm_params", "top_k"], "greater_than_equal"),
-        ({"message": {"role": "user", "content": "hi"}, "llm_params": {"decoding_method": "beam"}}, ["body", "llm_params", "decoding_method"], "enum"),
-        ({"message": {"role": "user", "content": "hi"}, "context": []}, ["body", "context"], "dict_type"),
-        ({"message": {"role": "user", "content": "hi"}, "version": "one"}, ["body", "version"], "int_type"),
+        (
+            {"message": {"role": "user", "content": [{"text": "hi"}]}},
+            ["body", "message", "content", 0, "response_type"],
+            "missing",
+        ),
+        (
+            {"message": {"role": "user", "content": [{"response_type": "bogus"}]}},
+            ["body", "message", "content", 0, "response_type"],
+            "enum",
+        ),
+        (
+            {"message": {"role": "user", "content": "hi"}, "thread_id": "not-a-uuid"},
+            ["body", "thread_id"],
+            "uuid_parsing",
+        ),
+        (
+            {"message": {"role": "user", "content": "hi"}, "llm_params": {"temperature": 3}},
+            ["body", "llm_params", "temperature"],
+            "less_than_equal",
+        ),
+        (
+            {"message": {"role": "user", "content": "hi"}, "llm_params": {"top_k": 0}},
+            ["body", "llm_params", "top_k"],
+            "greater_than_equal",
+        ),
+        (
+            {
+                "message": {"role": "user", "content": "hi"},
+                "llm_params": {"decoding_method": "beam"},
+            },
+            ["body", "llm_params", "decoding_method"],
+            "enum",
+        ),
+        (
+            {"message": {"role": "user", "content": "hi"}, "context": []},
+            ["body", "context"],
+            "dict_type",
+        ),
+        (
+            {"message": {"role": "user", "content": "hi"}, "version": "one"},
+            ["body", "version"],
+            "int_type",
+        ),
         ([1, 2], ["body"], "model_attributes_type"),
     ],
-)  # fmt: skip
+)
 def test_a_body_that_breaks_the_schema_is_a_fastapi_style_422(
     client: httpx.Client, token: str, body: Any, loc: list[Any], kind: str
 ) -> None:
@@ -343,7 +386,8 @@ def test_stats_endpoint_reports_streams_runs_and_lateness(
 
 
 def test_accept_any_token_lets_a_hand_written_locustfile_in() -> None:
-    """`--accept-any-token` (benchmarks only): the reference locustfile's fixed bearer is accepted."""
+    """`--accept-any-token` (benchmarks only): the reference locustfile's fixed bearer is
+    accepted."""
     import httpx
 
     from wxo_load.mock.process import SimulatorProcess

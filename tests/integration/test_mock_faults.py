@@ -61,8 +61,12 @@ def _names(result: StreamResult) -> list[str]:
 
 @pytest.mark.parametrize(
     ("fault", "status", "detail"),
-    [("http_429", 429, "Too Many Requests"), ("http_503", 503, "Service Unavailable"), ("token_expiry", 401, "Token has expired")],
-)  # fmt: skip
+    [
+        ("http_429", 429, "Too Many Requests"),
+        ("http_503", 503, "Service Unavailable"),
+        ("token_expiry", 401, "Token has expired"),
+    ],
+)
 def test_http_faults_answer_their_status(
     tmp_path: Path, fault: str, status: int, detail: str
 ) -> None:

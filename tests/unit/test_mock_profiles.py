@@ -30,18 +30,30 @@ def test_the_shipped_profiles_are_there_and_load() -> None:
         ({"timing": {"think_ms": "slow"}}, "timing.think_ms", "expected a number"),
         ({"timing": {"think_ms": {"uniform": [5]}}}, "timing.think_ms.uniform", "two numbers"),
         ({"timing": {"think_ms": {"uniform": [5, 1]}}}, "timing.think_ms.uniform", "A <= B"),
-        ({"timing": {"think_ms": {"lognormal": {"median": 5}}}}, "timing.think_ms.lognormal", "p99"),
+        (
+            {"timing": {"think_ms": {"lognormal": {"median": 5}}}},
+            "timing.think_ms.lognormal",
+            "p99",
+        ),
         ({"timing": {"think_ms": {"gauss": 5}}}, "timing.think_ms.gauss", "unknown key"),
         ({"faults": {"http_503": 1.5}}, "faults.http_503", "[0, 1]"),
         ({"faults": {"http_504": 0.1}}, "faults.http_504", "unknown key"),
         ({"faults": {"stall_then": "explode"}}, "faults.stall_then", "continue"),
         ({"answer": {"empty_deltas": "yes"}}, "answer.empty_deltas", "true or false"),
         ({"seed": "x"}, "seed", "integer"),
-        ({"replay": {"first_turn": {"events": [{"at_ms": 0, "event": "run.started"}]}}}, "replay.first_turn.events", "ends with done"),
-        ({"replay": {"first_turn": {"events": [{"at_ms": 0, "event": "run.bogus"}]}}}, "replay.first_turn.events[0].event", "expected one of"),
+        (
+            {"replay": {"first_turn": {"events": [{"at_ms": 0, "event": "run.started"}]}}},
+            "replay.first_turn.events",
+            "ends with done",
+        ),
+        (
+            {"replay": {"first_turn": {"events": [{"at_ms": 0, "event": "run.bogus"}]}}},
+            "replay.first_turn.events[0].event",
+            "expected one of",
+        ),
         ("just text", "", "mapping"),
     ],
-)  # fmt: skip
+)
 def test_a_bad_profile_is_an_error_naming_the_file_and_the_key(
     raw: object, key: str, words: str
 ) -> None:

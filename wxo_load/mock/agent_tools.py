@@ -4,7 +4,8 @@
       thinking: true                  # a run.step.thinking event before the first tool
       tool_gap_ms: {uniform: [5, 20]} # the model's time between a tool's response and what follows
       trace_id: true                  # message.created carries a trace_id
-      async_interim: true             # an async agent's interim message.created (is_async: true) first
+      async_interim: true             # an async agent's interim message.created
+                                      # (is_async: true) first
       tools:
         - name: lookup_order
           probability: 1.0            # chance the agent calls it in a run

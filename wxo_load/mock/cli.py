@@ -10,11 +10,12 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from wxo_load.core.errors import ConfigError, WxoLoadError
 
 if TYPE_CHECKING:
+    from wxo_load.mock.app import Settings
     from wxo_load.mock.capacity import Capacity
     from wxo_load.mock.profiles import Profile
 from wxo_load.mock import DEFAULT_BIND, DEFAULT_PORT
@@ -24,98 +25,127 @@ WATCH_PARENT_ENV = "WXO_LOAD_MOCK_WATCH_PARENT"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
-def configure_mock(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--bind", default=DEFAULT_BIND, help=f"address to listen on (default {DEFAULT_BIND})"
-    )
-    parser.add_argument(
+# Every `wxo-load mock` option: (flag, keyword arguments of add_argument), in --help order.
+OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("--bind", dict(default=DEFAULT_BIND, help=f"address to listen on (default {DEFAULT_BIND})")),
+    (
         "--port",
-        type=int,
-        default=DEFAULT_PORT,
-        help=f"port (default {DEFAULT_PORT}; 0 picks a free port)",
-    )
-    parser.add_argument(
+        dict(
+            type=int,
+            default=DEFAULT_PORT,
+            help=f"port (default {DEFAULT_PORT}; 0 picks a free port)",
+        ),
+    ),
+    (
         "--profile",
-        default="default",
-        help="behaviour profile: a shipped name (default, fast, replay, slow, faults) or a YAML file",
-    )
-    parser.add_argument(
-        "--seed", type=int, default=None, help="seed for timings, answers, ids and faults"
-    )
-    parser.add_argument(
-        "--workers", type=int, default=1, help="worker processes sharing the port (default 1)"
-    )
-    parser.add_argument(
+        dict(
+            default="default",
+            help="behaviour profile: a shipped name (default, fast, replay, slow, faults) "
+            "or a YAML file",
+        ),
+    ),
+    ("--seed", dict(type=int, default=None, help="seed for timings, answers, ids and faults")),
+    ("--workers", dict(type=int, default=1, help="worker processes sharing the port (default 1)")),
+    (
         "--event-log",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="append one JSON line per event written",
-    )
-    parser.add_argument(
+        dict(
+            type=Path,
+            default=None,
+            metavar="FILE",
+            help="append one JSON line per event written",
+        ),
+    ),
+    (
         "--accept-any-token",
-        action="store_true",
-        help="accept any bearer token (for hand-written locustfiles in benchmarks; never for rehearsing auth)",
-    )
-    parser.add_argument(
+        dict(
+            action="store_true",
+            help="accept any bearer token (for hand-written locustfiles in benchmarks; "
+            "never for rehearsing auth)",
+        ),
+    ),
+    (
         "--no-auth",
-        action="store_true",
-        help="a server without authentication: no login route (404) and no token needed for chat",
-    )
-    parser.add_argument(
+        dict(
+            action="store_true",
+            help="a server without authentication: no login route (404) and no token needed "
+            "for chat",
+        ),
+    ),
+    (
         "--token-ttl",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="tokens expire after this (default: never, like the local edition)",
-    )
-    parser.add_argument(
+        dict(
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help="tokens expire after this (default: never, like the local edition)",
+        ),
+    ),
+    (
         "--fault",
-        action="append",
-        default=[],
-        metavar="NAME=RATE",
-        help="override one fault rate of the profile, e.g. --fault http_503=0.1 (repeatable)",
-    )
-    parser.add_argument(
+        dict(
+            action="append",
+            default=[],
+            metavar="NAME=RATE",
+            help="override one fault rate of the profile, e.g. --fault http_503=0.1 (repeatable)",
+        ),
+    ),
+    (
         "--keep-alive-timeout",
-        type=float,
-        default=5.0,
-        metavar="SECONDS",
-        help="close idle keep-alive connections after this, as uvicorn does (default 5, like the Developer Edition)",
-    )
-    parser.add_argument(
+        dict(
+            type=float,
+            default=5.0,
+            metavar="SECONDS",
+            help="close idle keep-alive connections after this, as uvicorn does "
+            "(default 5, like the Developer Edition)",
+        ),
+    ),
+    (
         "--framing",
-        default="ndjson",
-        choices=FRAMINGS,
-        help="how events go on the wire: ndjson (default, like the Developer Edition), sse, or crlf-tiny (CRLF lines in 16-byte chunks)",
-    )
-    parser.add_argument(
+        dict(
+            default="ndjson",
+            choices=FRAMINGS,
+            help="how events go on the wire: ndjson (default, like the Developer Edition), "
+            "sse, or crlf-tiny (CRLF lines in 16-byte chunks)",
+        ),
+    ),
+    (
         "--capacity",
-        type=int,
-        default=None,
-        metavar="RUNS",
-        help="at most RUNS streamed runs at once; later runs wait in a FIFO queue before run.started",
-    )
-    parser.add_argument(
+        dict(
+            type=int,
+            default=None,
+            metavar="RUNS",
+            help="at most RUNS streamed runs at once; later runs wait in a FIFO queue "
+            "before run.started",
+        ),
+    ),
+    (
         "--max-queue",
-        type=int,
-        default=None,
-        metavar="N",
-        help="with --capacity: turn a run away when N runs already wait (default: no limit)",
-    )
-    parser.add_argument(
+        dict(
+            type=int,
+            default=None,
+            metavar="N",
+            help="with --capacity: turn a run away when N runs already wait (default: no limit)",
+        ),
+    ),
+    (
         "--reject-status",
-        type=int,
-        default=429,
-        choices=(429, 503),
-        help="with --max-queue: the status a turned-away run gets (default 429)",
-    )
-    parser.add_argument(
+        dict(
+            type=int,
+            default=429,
+            choices=(429, 503),
+            help="with --max-queue: the status a turned-away run gets (default 429)",
+        ),
+    ),
+    (
         "--log-level",
-        default="warning",
-        choices=LOG_LEVELS,
-        help="uvicorn's log level (default warning)",
-    )
+        dict(default="warning", choices=LOG_LEVELS, help="uvicorn's log level (default warning)"),
+    ),
+)
+
+
+def configure_mock(parser: argparse.ArgumentParser) -> None:
+    for flag, settings in OPTIONS:
+        parser.add_argument(flag, **settings)
 
 
 def _apply_overrides(args: argparse.Namespace) -> Profile:
@@ -128,7 +158,8 @@ def _apply_overrides(args: argparse.Namespace) -> Profile:
             name, sep, value = item.partition("=")
             if not sep or name not in FAULT_NAMES:
                 raise ConfigError(
-                    f"option --fault {item!r}: expected NAME=RATE with NAME one of {', '.join(FAULT_NAMES)} "
+                    f"option --fault {item!r}: expected NAME=RATE with NAME one of "
+                    f"{', '.join(FAULT_NAMES)} "
                     "and RATE between 0 and 1, e.g. --fault http_503=0.1."
                 )
             try:
@@ -150,7 +181,8 @@ def _capacity(args: argparse.Namespace) -> Capacity | None:
     if getattr(args, "capacity", None) is None:
         if getattr(args, "max_queue", None) is not None:
             raise ConfigError(
-                "option --max-queue: only meaningful with --capacity RUNS (the number of runs served at once)."
+                "option --max-queue: only meaningful with --capacity RUNS "
+                "(the number of runs served at once)."
             )
         return None
     try:
@@ -159,7 +191,7 @@ def _capacity(args: argparse.Namespace) -> Capacity | None:
         raise ConfigError(f"option --capacity / --max-queue: {exc}") from None
 
 
-def run_mock(args: argparse.Namespace) -> int:
+def _check_numbers(args: argparse.Namespace) -> None:
     if not 0 <= args.port <= 65535:
         raise ConfigError(f"option --port {args.port}: expected 0 (any free port) to 65535.")
     if args.workers < 1:
@@ -170,27 +202,36 @@ def run_mock(args: argparse.Namespace) -> int:
         )
     if not args.keep_alive_timeout > 0:
         raise ConfigError(
-            f"option --keep-alive-timeout {args.keep_alive_timeout:g}: expected a positive number of seconds."
+            f"option --keep-alive-timeout {args.keep_alive_timeout:g}: "
+            "expected a positive number of seconds."
         )
+
+
+def _check_event_log(args: argparse.Namespace) -> None:
+    if args.event_log is None:
+        return
+    try:
+        args.event_log.parent.mkdir(parents=True, exist_ok=True)
+        with open(args.event_log, "a", encoding="utf-8"):
+            pass
+    except OSError as exc:
+        raise ConfigError(
+            f"option --event-log {args.event_log}: cannot write there ({exc.strerror})."
+        ) from None
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """Validate the options and build the server's settings from them."""
+    _check_numbers(args)
     profile = _apply_overrides(args)
     seed = args.seed if args.seed is not None else profile.seed
-    if args.event_log is not None:
-        try:
-            args.event_log.parent.mkdir(parents=True, exist_ok=True)
-            with open(args.event_log, "a", encoding="utf-8"):
-                pass
-        except OSError as exc:
-            raise ConfigError(
-                f"option --event-log {args.event_log}: cannot write there ({exc.strerror})."
-            ) from None
-
+    _check_event_log(args)
     capacity = _capacity(args)
 
     from wxo_load.mock.app import Settings
-    from wxo_load.mock.server import serve
     from wxo_load.mock.tokens import make_key
 
-    settings = Settings(
+    return Settings(
         profile=profile,
         key=make_key(seed),
         seed=seed,
@@ -203,13 +244,21 @@ def run_mock(args: argparse.Namespace) -> int:
         watch_parent=os.environ.get(WATCH_PARENT_ENV) == "1",
         capacity=capacity,
     )
+
+
+def run_mock(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+
+    from wxo_load.mock.server import serve
+
     try:
         return serve(
             settings, bind=args.bind, port=args.port, workers=args.workers, log_level=args.log_level
         )
     except OSError as exc:
         raise ConfigError(
-            f"cannot listen on {args.bind}:{args.port} ({exc.strerror or exc}). Stop whatever holds that "
+            f"cannot listen on {args.bind}:{args.port} ({exc.strerror or exc}). "
+            "Stop whatever holds that "
             "port, pick another with --port, or use --port 0 for any free port."
         ) from None
 

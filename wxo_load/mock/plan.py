@@ -12,6 +12,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from wxo_load.mock import agent_tools
 from wxo_load.mock.profile_model import (
@@ -190,55 +191,31 @@ class Planner:
     def plan(self, *, thread_id: str, agent_id: str, turn: int) -> RunPlan:
         """`turn` is 1 for the first run of a thread (as far as this process knows)."""
         profile = self.profile
-        rng = self.rng
         run_id = self.new_uuid()
         message_id = self.new_uuid()
-        start_ms = profile.timing.run_started_ms.sample(rng)
-        if profile.replay_first_turn is not None:
-            script = profile.replay_first_turn if turn <= 1 else profile.replay_follow_up
-            assert script is not None
-            timeline, answer = self._replay_timeline(script, start_ms)
-        else:
-            answer = self._answer()
-            timeline = self._timeline(answer, start_ms)
+        timeline, answer = self._timeline_and_answer(turn)
         plan = RunPlan(run_id, message_id, thread_id, agent_id, answer, self._stream_fault())
         if profile.agent is not None and profile.agent.trace_id:
             plan.trace_id = self.new_uuid().replace("-", "")
-        q_run, q_thread, q_agent = encode(run_id), encode(thread_id), encode(agent_id)
-        q_display = encode(profile.agent_display_name)
-        events = plan.events
-        for offset_ms, name, arg in timeline:
-            if name == "run.started":
-                data = f'{{"run_id": {q_run}, "agent_id": {q_agent}, "thread_id": {q_thread}}}'
-            elif name in ("message.started", "message.completed"):
-                data = f'{{"thread_id": {q_thread}, "run_id": {q_run}}}'
-            elif name == "run.step.intermediate":
-                data = (
-                    f'{{"thread_id": {q_thread}, "run_id": {q_run}, "agent_display_name": {q_display}, '
-                    f'"current_agent": {q_display}, "message": {{"key": "{arg}", '
-                    f'"text": {encode(STEP_TEXTS[arg])}}}}}'
-                )
-            elif name == "message.delta":
-                data = (
-                    f'{{"thread_id": {q_thread}, "run_id": {q_run}, "delta": {{"role": "assistant", '
-                    f'"content": [{{"id": "1", "response_type": "text", "text": {encode(arg)}}}]}}}}'
-                )
-            elif name in ("run.completed", "done"):
-                data = f'{{"run_id": {q_run}, "agent_id": {q_agent}, "context": {{}}, "thread_id": {q_thread}}}'
-            elif name in agent_tools.STEP_EVENTS:
-                data, tag = agent_tools.step_data(name, arg, q_thread, q_run, q_display)
-                events.append(PlannedEvent(offset_ms / 1000.0, name, rest_of(name, data), tag))
-                continue
-            else:  # message.created: built at write time (its timestamps are wall-clock)
-                tag = (
-                    agent_tools.ASYNC_INTERIM if arg == agent_tools.ASYNC_INTERIM else ""
-                )  # (replay: the text)
-                events.append(PlannedEvent(offset_ms / 1000.0, name, b"", tag))
-                continue
-            events.append(PlannedEvent(offset_ms / 1000.0, name, rest_of(name, data)))
+        quoted = _Quoted(
+            encode(run_id), encode(thread_id), encode(agent_id), encode(profile.agent_display_name)
+        )
+        plan.events.extend(
+            _planned_event(offset_ms, name, arg, quoted) for offset_ms, name, arg in timeline
+        )
         if plan.fault is not None:
             self._apply_fault(plan)
         return plan
+
+    def _timeline_and_answer(self, turn: int) -> tuple[list[tuple[float, str, str]], str]:
+        profile = self.profile
+        start_ms = profile.timing.run_started_ms.sample(self.rng)
+        if profile.replay_first_turn is not None:
+            script = profile.replay_first_turn if turn <= 1 else profile.replay_follow_up
+            assert script is not None
+            return self._replay_timeline(script, start_ms)
+        answer = self._answer()
+        return self._timeline(answer, start_ms), answer
 
     def _answer(self) -> str:
         spec = self.profile.answer
@@ -320,11 +297,6 @@ class Planner:
         # Where the fault strikes: after run.started, before done.
         k = self.rng.randint(1, len(events) - 2)
         at = events[k].offset_s
-        q_run, q_thread, q_agent = (
-            encode(plan.run_id),
-            encode(plan.thread_id),
-            encode(plan.agent_id),
-        )
         if fault == "no_done":  # run.completed, then the body ends: the ADK reads it as finished
             if events[-1].event == "done":
                 del events[-1]
@@ -336,34 +308,97 @@ class Planner:
         elif fault == "malformed_line":
             events.insert(k, PlannedEvent(at, MALFORMED, b""))
         elif fault == "stall":
-            stall_s = self.profile.faults.stall_s
-            if self.profile.faults.stall_then == "close":
-                del events[k:]
-                events.append(PlannedEvent(at + stall_s, DROP, b""))
-            else:
-                for ev in events[k:]:
-                    ev.offset_s += stall_s
+            self._stall(events, k, at)
         elif fault == "run_failed":
-            k = min(k, created)
-            at = events[k].offset_s
-            del events[k:]
-            error = encode(
-                {
-                    "code": 500,
-                    "message": "The agent failed to produce a response (simulated run.failed).",
-                }
-            )
-            failed = f'{{"run_id": {q_run}, "agent_id": {q_agent}, "thread_id": {q_thread}, "error": {error}}}'
-            done = f'{{"run_id": {q_run}, "agent_id": {q_agent}, "context": {{}}, "thread_id": {q_thread}}}'
-            events.append(PlannedEvent(at, "run.failed", rest_of("run.failed", failed)))
-            events.append(PlannedEvent(at, "done", rest_of("done", done)))
+            _fail_run(plan, min(k, created))
         elif fault == "error_event":
+            _error_event(plan, k, at)
+
+    def _stall(self, events: list[PlannedEvent], k: int, at: float) -> None:
+        stall_s = self.profile.faults.stall_s
+        if self.profile.faults.stall_then == "close":
             del events[k:]
-            error = encode(
-                {
-                    "code": 500,
-                    "message": "Internal error while streaming the run (simulated error event).",
-                }
-            )
-            data = f'{{"thread_id": {q_thread}, "run_id": {q_run}, "error": {error}}}'
-            events.append(PlannedEvent(at, "error", rest_of("error", data)))
+            events.append(PlannedEvent(at + stall_s, DROP, b""))
+        else:
+            for ev in events[k:]:
+                ev.offset_s += stall_s
+
+
+class _Quoted(NamedTuple):
+    """The run's ids and the agent's display name, each already JSON-encoded."""
+
+    run: str
+    thread: str
+    agent: str
+    display: str
+
+
+def _done_data(q_run: str, q_agent: str, q_thread: str) -> str:
+    """The data of run.completed and done."""
+    return f'{{"run_id": {q_run}, "agent_id": {q_agent}, "context": {{}}, "thread_id": {q_thread}}}'
+
+
+def _planned_event(offset_ms: float, name: str, arg: str, q: _Quoted) -> PlannedEvent:
+    """One timeline entry as a PlannedEvent (`arg`: a step key, a delta's text or a tag)."""
+    offset_s = offset_ms / 1000.0
+    if name == "run.started":
+        data = f'{{"run_id": {q.run}, "agent_id": {q.agent}, "thread_id": {q.thread}}}'
+    elif name in ("message.started", "message.completed"):
+        data = f'{{"thread_id": {q.thread}, "run_id": {q.run}}}'
+    elif name == "run.step.intermediate":
+        data = (
+            f'{{"thread_id": {q.thread}, "run_id": {q.run}, '
+            f'"agent_display_name": {q.display}, '
+            f'"current_agent": {q.display}, "message": {{"key": "{arg}", '
+            f'"text": {encode(STEP_TEXTS[arg])}}}}}'
+        )
+    elif name == "message.delta":
+        data = (
+            f'{{"thread_id": {q.thread}, "run_id": {q.run}, '
+            f'"delta": {{"role": "assistant", '
+            f'"content": [{{"id": "1", "response_type": "text", "text": {encode(arg)}}}]}}}}'
+        )
+    elif name in ("run.completed", "done"):
+        data = _done_data(q.run, q.agent, q.thread)
+    elif name in agent_tools.STEP_EVENTS:
+        data, tag = agent_tools.step_data(name, arg, q.thread, q.run, q.display)
+        return PlannedEvent(offset_s, name, rest_of(name, data), tag)
+    else:  # message.created: built at write time (its timestamps are wall-clock)
+        # (replay: arg is the text)
+        tag = agent_tools.ASYNC_INTERIM if arg == agent_tools.ASYNC_INTERIM else ""
+        return PlannedEvent(offset_s, name, b"", tag)
+    return PlannedEvent(offset_s, name, rest_of(name, data))
+
+
+def _fail_run(plan: RunPlan, k: int) -> None:
+    """The run fails at event k (at the latest at message.created): run.failed, then done."""
+    events = plan.events
+    at = events[k].offset_s
+    del events[k:]
+    q_run, q_thread, q_agent = encode(plan.run_id), encode(plan.thread_id), encode(plan.agent_id)
+    error = encode(
+        {
+            "code": 500,
+            "message": "The agent failed to produce a response (simulated run.failed).",
+        }
+    )
+    failed = (
+        f'{{"run_id": {q_run}, "agent_id": {q_agent}, "thread_id": {q_thread}, "error": {error}}}'
+    )
+    events.append(PlannedEvent(at, "run.failed", rest_of("run.failed", failed)))
+    events.append(PlannedEvent(at, "done", rest_of("done", _done_data(q_run, q_agent, q_thread))))
+
+
+def _error_event(plan: RunPlan, k: int, at: float) -> None:
+    """The stream ends at event k with an error event."""
+    events = plan.events
+    del events[k:]
+    error = encode(
+        {
+            "code": 500,
+            "message": "Internal error while streaming the run (simulated error event).",
+        }
+    )
+    q_run, q_thread = encode(plan.run_id), encode(plan.thread_id)
+    data = f'{{"thread_id": {q_thread}, "run_id": {q_run}, "error": {error}}}'
+    events.append(PlannedEvent(at, "error", rest_of("error", data)))

@@ -52,47 +52,14 @@ class SimulatorProcess:
         env: Mapping[str, str] | None = None,
         timeout_s: float = 20.0,
     ) -> SimulatorProcess:
-        cmd = [
-            sys.executable,
-            "-m",
-            "wxo_load.mock",
-            "--bind",
-            bind,
-            "--port",
-            str(port),
-            "--profile",
-            profile,
-        ]
-        if seed is not None:
-            cmd += ["--seed", str(seed)]
-        cmd += list(extra_args)
-        child_env = dict(os.environ if env is None else env)
-        child_env.setdefault("PYTHONUNBUFFERED", "1")
-        child_env["WXO_LOAD_MOCK_WATCH_PARENT"] = "1"  # it stops by itself if we die
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            env=child_env,
-            start_new_session=True,  # a Ctrl-C in the terminal reaches the parent, which stops us
-        )
+        cmd = _command(profile, port, bind, seed, extra_args)
+        proc = _spawn(cmd, env)
         stderr_tail: deque[str] = deque(maxlen=40)
         assert proc.stderr is not None and proc.stdout is not None
         _drain(proc.stderr, stderr_tail)
         line = _read_line_with_timeout(proc.stdout, timeout_s)
         if not line.startswith(LISTENING_PREFIX):
-            exited = proc.poll() is not None
-            _terminate(proc)
-            time.sleep(0.1)  # let the stderr pump catch the last lines
-            tail = " ".join("".join(stderr_tail).split())[-2000:] or "(no output on stderr)"
-            why = "exited before listening" if exited else f"did not start within {timeout_s:g} s"
-            raise WxoLoadError(
-                f"the built-in simulator {why} (command: {' '.join(cmd[1:])}; exit code "
-                f"{proc.returncode}). Its last output: {tail}"
-            )
+            raise _start_failure(proc, cmd, stderr_tail, timeout_s)
         url = line[len(LISTENING_PREFIX) :].split()[0]
         _drain(proc.stdout, None)
         return cls(proc, url, profile, stderr_tail)
@@ -177,3 +144,54 @@ def _read_line_with_timeout(stream: IO[str], timeout_s: float) -> str:
     threading.Thread(target=read, name="wxo-load-mock-start", daemon=True).start()
     done.wait(timeout_s)
     return result[0].strip() if result else ""
+
+
+def _command(
+    profile: str, port: int, bind: str, seed: int | None, extra_args: Iterable[str]
+) -> list[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "wxo_load.mock",
+        "--bind",
+        bind,
+        "--port",
+        str(port),
+        "--profile",
+        profile,
+    ]
+    if seed is not None:
+        cmd += ["--seed", str(seed)]
+    cmd += list(extra_args)
+    return cmd
+
+
+def _spawn(cmd: list[str], env: Mapping[str, str] | None) -> subprocess.Popen[str]:
+    child_env = dict(os.environ if env is None else env)
+    child_env.setdefault("PYTHONUNBUFFERED", "1")
+    child_env["WXO_LOAD_MOCK_WATCH_PARENT"] = "1"  # it stops by itself if we die
+    return subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=child_env,
+        start_new_session=True,  # a Ctrl-C in the terminal reaches the parent, which stops us
+    )
+
+
+def _start_failure(
+    proc: subprocess.Popen[str], cmd: list[str], stderr_tail: deque[str], timeout_s: float
+) -> WxoLoadError:
+    """Stop a simulator that did not print its listening line; the error that says why."""
+    exited = proc.poll() is not None
+    _terminate(proc)
+    time.sleep(0.1)  # let the stderr pump catch the last lines
+    tail = " ".join("".join(stderr_tail).split())[-2000:] or "(no output on stderr)"
+    why = "exited before listening" if exited else f"did not start within {timeout_s:g} s"
+    return WxoLoadError(
+        f"the built-in simulator {why} (command: {' '.join(cmd[1:])}; exit code "
+        f"{proc.returncode}). Its last output: {tail}"
+    )

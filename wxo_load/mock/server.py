@@ -139,9 +139,41 @@ def _serve_forked(
     # Workers always follow the process that forked them.
     settings = replace(settings, stats_dir=Path(stats_dir), watch_parent=True)
     ready_r, ready_w = os.pipe()
-    children: list[int] = []
     sys.stdout.flush()
     sys.stderr.flush()
+    children = _fork_workers(settings, sock, workers, log_level, ready_r, ready_w)
+    os.close(ready_w)
+    sock.close()
+
+    stop = _Stopper(children)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        if _count_ready(ready_r, workers) < workers:
+            stop(signal.SIGTERM, None)
+            _reap(children)
+            print(
+                "wxo-load mock: a worker process failed to start (see the errors above).",
+                file=sys.stderr,
+            )
+            return 1
+        print(line, flush=True)
+        return _supervise(children, stop, watch)
+    finally:
+        os.close(ready_r)
+        shutil.rmtree(stats_dir, ignore_errors=True)
+
+
+def _fork_workers(
+    settings: Settings,
+    sock: socket.socket,
+    workers: int,
+    log_level: str,
+    ready_r: int,
+    ready_w: int,
+) -> list[int]:
+    """Fork the workers (a worker never returns from here); their pids."""
+    children: list[int] = []
     for index in range(workers):
         pid = os.fork()
         if pid == 0:  # worker
@@ -158,50 +190,46 @@ def _serve_forked(
             finally:
                 os._exit(code)
         children.append(pid)
-    os.close(ready_w)
-    sock.close()
+    return children
 
-    stopping = False
 
-    def on_signal(signum: int, frame: Any) -> None:
-        nonlocal stopping
-        stopping = True
-        for child in children:
+class _Stopper:
+    """The forking parent's signal handler: note that we stop, and SIGTERM every worker."""
+
+    def __init__(self, children: list[int]) -> None:
+        self.children = children
+        self.stopping = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.stopping = True
+        for child in self.children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signal.SIGTERM)
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    try:
-        ready = 0
-        while ready < workers:
-            chunk = os.read(ready_r, workers)
-            if not chunk:  # every worker died before announcing
-                break
-            ready += len(chunk)
-        if ready < workers:
-            on_signal(signal.SIGTERM, None)
-            _reap(children)
-            print(
-                "wxo-load mock: a worker process failed to start (see the errors above).",
-                file=sys.stderr,
-            )
-            return 1
-        print(line, flush=True)
-        ppid = os.getppid()
 
-        def should_stop() -> bool:
-            if watch and not stopping and os.getppid() != ppid:
-                on_signal(signal.SIGTERM, None)
-            return stopping
+def _count_ready(ready_r: int, workers: int) -> int:
+    """Wait until every worker announced it is ready, or all died; how many announced."""
+    ready = 0
+    while ready < workers:
+        chunk = os.read(ready_r, workers)
+        if not chunk:  # every worker died before announcing
+            break
+        ready += len(chunk)
+    return ready
 
-        failed = _reap(
-            children, stop=should_stop, on_unexpected=lambda: on_signal(signal.SIGTERM, None)
-        )
-        return 1 if failed and not stopping else 0
-    finally:
-        os.close(ready_r)
-        shutil.rmtree(stats_dir, ignore_errors=True)
+
+def _supervise(children: list[int], stop: _Stopper, watch: bool) -> int:
+    """Reap the workers until they all ended; stop them all if one fails or (with `watch`)
+    if our parent goes away. The exit code."""
+    ppid = os.getppid()
+
+    def should_stop() -> bool:
+        if watch and not stop.stopping and os.getppid() != ppid:
+            stop(signal.SIGTERM, None)
+        return stop.stopping
+
+    failed = _reap(children, stop=should_stop, on_unexpected=lambda: stop(signal.SIGTERM, None))
+    return 1 if failed and not stop.stopping else 0
 
 
 def _reap(

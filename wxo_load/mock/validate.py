@@ -157,35 +157,40 @@ def _check_llm_params(llm: Any) -> list[Error]:
         value = llm.get(key)
         if value is None:
             continue
-        loc = ["llm_params", key]
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, float))
-            or (integer and value != int(value))
-        ):
-            kind, what = ("int_type", "integer") if integer else ("float_type", "number")
-            errors.append(_err(kind, loc, f"Input should be a valid {what}", value))
-        elif lo is not None and value < lo:
-            errors.append(
-                _err(
-                    "greater_than_equal",
-                    loc,
-                    f"Input should be greater than or equal to {lo}",
-                    value,
-                    {"ge": lo},
-                )
-            )
-        elif hi is not None and value > hi:
-            errors.append(
-                _err(
-                    "less_than_equal",
-                    loc,
-                    f"Input should be less than or equal to {hi}",
-                    value,
-                    {"le": hi},
-                )
-            )
+        error = _check_bounded(["llm_params", key], value, lo, hi, integer)
+        if error is not None:
+            errors.append(error)
     return errors
+
+
+def _check_bounded(
+    loc: list[Any], value: Any, lo: float | None, hi: float | None, integer: bool
+) -> Error | None:
+    """The error for one numeric llm_params field (a number within [lo, hi]), or None."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or (integer and value != int(value))
+    ):
+        kind, what = ("int_type", "integer") if integer else ("float_type", "number")
+        return _err(kind, loc, f"Input should be a valid {what}", value)
+    if lo is not None and value < lo:
+        return _err(
+            "greater_than_equal",
+            loc,
+            f"Input should be greater than or equal to {lo}",
+            value,
+            {"ge": lo},
+        )
+    if hi is not None and value > hi:
+        return _err(
+            "less_than_equal",
+            loc,
+            f"Input should be less than or equal to {hi}",
+            value,
+            {"le": hi},
+        )
+    return None
 
 
 def validate_thread_body(body: Any) -> list[Error]:

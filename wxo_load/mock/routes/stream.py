@@ -144,7 +144,8 @@ def _special_rest(
         return message_created_rest(plan, message)
     if name == MALFORMED:
         return (
-            f'", "event": "message.delta", "data": {{"thread_id": "{plan.thread_id}", "run_'.encode()
+            f'", "event": "message.delta", "data": {{"thread_id": "{plan.thread_id}", '
+            '"run_'.encode()
             + b"\n"
         )
     raise DropConnection(plan.run_id)
