@@ -42,6 +42,7 @@ def new_run(thread_id: str | None, turn: int) -> RunRecord:
     )
 
 
+@pytest.mark.slow
 def test_replayed_conversation_measures_the_captured_timings(replay: SimulatorProcess) -> None:
     tokens, _ = resolve_auth(AuthSettings(), replay.url)
     client = ChatClient(replay.url, scenario(), tokens)
@@ -105,6 +106,7 @@ def test_a_401_before_streaming_is_retried_once_with_a_refreshed_token(
     assert thread.outcome == OK and tokens.refreshed == 1
 
 
+@pytest.mark.slow
 def test_stall_limit_ends_a_silent_run_as_timeout() -> None:
     with SimulatorProcess.start(
         profile="fast", port=0, seed=1, extra_args=["--fault", "stall=1.0"]

@@ -10,6 +10,7 @@ from wxo_load.edge.client import ChatClient
 from wxo_load.mock.process import SimulatorProcess
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("profile", ["default", "fast", "replay", "faults", "tools"])
 def test_every_shipped_profile_is_measured_run_by_run(profile: str) -> None:
     with SimulatorProcess.start(profile=profile, port=0, seed=4) as sim:
@@ -36,7 +37,7 @@ def test_every_shipped_profile_is_measured_run_by_run(profile: str) -> None:
         ("error_event", "run_failed"),
         ("truncated", "truncated"),
         ("drop_connection", "truncated"),
-        ("stall", "timeout"),
+        pytest.param("stall", "timeout", marks=pytest.mark.slow),
         ("malformed_line", "protocol_error"),
     ],
 )

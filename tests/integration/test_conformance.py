@@ -97,6 +97,7 @@ def test_a_request_lost_to_an_idle_close_is_sent_again_once_and_counted(port: in
     assert (conn.retries, conn.connections_opened) == (1, 2)
 
 
+@pytest.mark.slow
 def test_under_gevent_a_retried_request_has_the_whole_stall_watchdog_again(port: int) -> None:
     """The retry after an idle close used to run with no stall limit at all."""
     code = f"""

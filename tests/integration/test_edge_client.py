@@ -63,6 +63,7 @@ def test_every_framing_reads_the_same_runs_over_one_connection(framing: str) -> 
     assert client.connection.connections_opened == 1
 
 
+@pytest.mark.slow
 def test_a_connection_the_server_closed_while_idle_is_replaced_before_the_request() -> None:
     with SimulatorProcess.start(
         profile="fast", port=0, seed=3, extra_args=["--keep-alive-timeout", "0.3"]

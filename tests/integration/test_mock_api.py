@@ -171,6 +171,7 @@ def test_a_token_without_tenant_cannot_chat(client: httpx.Client) -> None:
     assert resp.status_code == 401 and "tenant" in resp.json()["detail"]
 
 
+@pytest.mark.slow
 def test_tokens_expire_after_the_configured_ttl() -> None:
     with (
         simulator("fast", args=["--token-ttl", "1"]) as sim,

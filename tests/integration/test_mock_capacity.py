@@ -63,6 +63,7 @@ def _run_started_s(url: str, token: str) -> tuple[int, float]:
     return result.status, (result.chunks[0][0] if result.chunks else -1.0)
 
 
+@pytest.mark.slow
 def test_runs_past_the_capacity_wait_in_line_before_run_started(tmp_path: Path) -> None:
     with simulator(_profile(tmp_path, 300), args=["--capacity", "2"]) as sim:
         with httpx.Client(base_url=sim.url) as client:
@@ -77,6 +78,7 @@ def test_runs_past_the_capacity_wait_in_line_before_run_started(tmp_path: Path) 
     assert stats["capacity"]["queued_total"] == 4 and stats["capacity"]["active"] == 0
 
 
+@pytest.mark.slow
 def test_max_queue_answers_429_when_the_line_is_full(tmp_path: Path) -> None:
     with simulator(_profile(tmp_path, 400), args=["--capacity", "1", "--max-queue", "1"]) as sim:
         with httpx.Client(base_url=sim.url) as client:

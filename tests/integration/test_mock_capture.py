@@ -47,6 +47,7 @@ def replayed() -> Iterator[dict[str, Any]]:
         yield results
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("turn", "capture"), [("first", 1), ("second", 2)])
 def test_replayed_stream_equals_capture_line_for_line_once_ids_are_blanked(
     replayed: dict[str, Any], turn: str, capture: int
@@ -58,6 +59,7 @@ def test_replayed_stream_equals_capture_line_for_line_once_ids_are_blanked(
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("turn", "capture"), [("first", 1), ("second", 2)])
 def test_replayed_events_have_the_captured_key_sets_at_every_level(
     replayed: dict[str, Any], turn: str, capture: int
@@ -69,6 +71,7 @@ def test_replayed_events_have_the_captured_key_sets_at_every_level(
         assert key_tree(mine) == key_tree(theirs), mine["event"]
 
 
+@pytest.mark.slow
 def test_follow_up_replay_sends_empty_deltas_and_the_text_only_in_message_created(
     replayed: dict[str, Any],
 ) -> None:

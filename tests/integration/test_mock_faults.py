@@ -128,12 +128,14 @@ def test_drop_connection_aborts_mid_stream(tmp_path: Path) -> None:
     assert result.status == 200 and "done" not in _names(result)
 
 
+@pytest.mark.slow
 def test_stall_outlasts_a_client_read_timeout(tmp_path: Path) -> None:
     result = _one_run(_profile(tmp_path, {"stall": 1.0}, stall_s=1.5), timeout=0.5)
     assert isinstance(result.error, httpx.ReadTimeout)
     assert "done" not in _names(result)
 
 
+@pytest.mark.slow
 def test_stall_then_continue_resumes_and_finishes(tmp_path: Path) -> None:
     result = _one_run(_profile(tmp_path, {"stall": 1.0}, stall_s=0.6))
     assert result.error is None and _names(result)[-1] == "done"
@@ -185,6 +187,7 @@ def _outcomes(profile: str, seed: int, runs: int) -> list[Any]:
     return out
 
 
+@pytest.mark.slow
 def test_faults_timings_and_answers_are_deterministic_for_a_seed(tmp_path: Path) -> None:
     rates = {
         "http_429": 0.1,

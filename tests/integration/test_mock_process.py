@@ -109,6 +109,7 @@ def test_simulator_process_exposes_url_port_pid_and_stops() -> None:
     assert not sim.running
 
 
+@pytest.mark.slow
 def test_workers_accept_each_others_tokens_and_threads() -> None:
     with simulator("fast", args=["--workers", "2"]) as sim:
         token = login(httpx.Client(base_url=sim.url))

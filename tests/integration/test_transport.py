@@ -118,6 +118,7 @@ def test_a_silent_server_times_out(port: int) -> None:
     server.close()
 
 
+@pytest.mark.slow
 def test_under_gevent_a_silent_server_times_out_through_the_stall_watchdog(port: int) -> None:
     """Under Locust the transport watches for stalls with one timer per request, not per read."""
     code = f"""
