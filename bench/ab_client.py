@@ -132,7 +132,7 @@ def _shared_stamps(
     milestone's write, or run.started's, to a later write of the same run)."""
     writes: dict[str, list[float]] = defaultdict(list)
     for line in _read_event_log(log):
-        writes[line["run_id"]].append(line["t_mono"])
+        writes[line["run_id"]].append(line.get("t_sent", line["t_mono"]))
     server = _server_writes(log)
     off = shared = 0
     for run_id, seen in measured.items():

@@ -150,7 +150,17 @@ def test_event_log_records_every_event_with_monotonic_times(tmp_path: Path) -> N
     assert {r["run_id"] for r in rows} == {events[0]["data"]["run_id"]}
     assert {r["thread_id"] for r in rows} == {events[0]["data"]["thread_id"]}
     for row in rows:
-        assert set(row) == {"run_id", "thread_id", "seq", "event", "id", "t_mono", "t_sched"}
+        assert set(row) == {
+            "run_id",
+            "thread_id",
+            "seq",
+            "event",
+            "id",
+            "t_mono",
+            "t_sent",
+            "t_sched",
+        }
+        assert row["t_mono"] <= row["t_sent"]
         assert t_before <= row["t_mono"] <= t_after  # the same clock across processes
         assert row["t_mono"] >= row["t_sched"] - 0.001
 

@@ -270,7 +270,8 @@ _INTERVALS = (("first_delta", "message.delta"), ("done", "done"))
 def _server_writes(log: Path) -> dict[str, dict[str, float]]:
     written: dict[str, dict[str, float]] = defaultdict(dict)
     for line in _read_event_log(log):
-        written[line["run_id"]].setdefault(line["event"], line["t_mono"])
+        # when the event's last byte was handed over (older logs: its first)
+        written[line["run_id"]].setdefault(line["event"], line.get("t_sent", line["t_mono"]))
     return written
 
 

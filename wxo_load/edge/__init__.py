@@ -2,7 +2,9 @@
 modules themselves (this package imports none of them: the transport pulls in gevent, the report
 only string building, and a caller should pay for what it uses):
 
-    transport    Connection: HTTP/1.1 keep-alive over llhttp, arrival stamps, 1xx, reuse checks
+    transport    Connection: HTTP/1.1 keep-alive, arrival stamps, reuse checks, reconnects
+    response     Response: one answer read through llhttp (1xx skipped, bounded drain)
+    rxstamp      the kernel's receive time of a read (SO_TIMESTAMPNS), as perf_counter() time
     idle         readable: is an idle connection still clean (zero-timeout poll)
     watchdog     StallWatchdog: one gevent timer per attempt
     proxy        Proxy, proxy_for, open_socket: HTTP(S)_PROXY / NO_PROXY / --proxy, CONNECT
@@ -24,7 +26,9 @@ __all__ = [
     "prometheus",
     "proxy",
     "report",
+    "response",
     "results",
+    "rxstamp",
     "tls",
     "transport",
     "watchdog",

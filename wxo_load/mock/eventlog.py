@@ -1,10 +1,12 @@
 """`--event-log FILE`: one JSON line per event written, buffered in memory, flushed every 0.1 s.
 
-Line: `{"run_id", "thread_id", "seq", "event", "id", "t_mono", "t_sched"}` where `t_mono` is
-`time.perf_counter()` (CLOCK_MONOTONIC on Linux, comparable across processes of one host) just
-before the event's bytes went to the transport, and `t_sched` the time the profile scheduled
-it on the same clock. Several worker processes append to one file; each flush is a single
-`write()` on an O_APPEND descriptor, so lines do not interleave.
+Line: `{"run_id", "thread_id", "seq", "event", "id", "t_mono", "t_sent", "t_sched"}` where
+`t_mono` is `time.perf_counter()` (CLOCK_MONOTONIC on Linux, comparable across processes of one
+host) just before the event's first byte went to the transport, `t_sent` just after its last
+byte did (a framing such as crlf-tiny writes one event in many pieces: a client can know the
+event only from then on), and `t_sched` the time the profile scheduled it on the same clock.
+Several worker processes append to one file; each flush is a single `write()` on an O_APPEND
+descriptor, so lines do not interleave.
 
 A tool's step events (agents with tools, see agent_tools.py) add `"step"` (`tool_call` or
 `tool_response`), `"tool"` (its name) and `"tool_call_id"`, so a test can compare each call's
@@ -17,8 +19,9 @@ import asyncio
 import json
 import os
 from pathlib import Path
+from typing import Any
 
-_Entry = tuple[str, str, int, str, str, float, float, str]
+_Entry = list[Any]  # run_id, thread_id, seq, event, id, t_mono, t_sent, t_sched, tag
 
 
 def _q(text: str) -> str:
@@ -57,7 +60,11 @@ class EventLog:
         t_sched: float,
         tag: str = "",
     ) -> None:
-        self._buffer.append((run_id, thread_id, seq, event, event_id, t_mono, t_sched, tag))
+        self._buffer.append([run_id, thread_id, seq, event, event_id, t_mono, t_mono, t_sched, tag])
+
+    def sent(self, t_sent: float) -> None:
+        """When the last event added was wholly handed to the transport."""
+        self._buffer[-1][6] = t_sent
 
     def flush(self) -> None:
         if not self._buffer:
@@ -67,8 +74,8 @@ class EventLog:
         # cheaper than json.dumps, which keeps each flush short (it runs on the event loop).
         lines = [
             f'{{"run_id": "{r}", "thread_id": {_q(t)}, "seq": {s}, "event": "{e}", "id": "{i}", '
-            f'"t_mono": {m!r}, "t_sched": {sch!r}{_step_fields(tag)}}}\n'
-            for r, t, s, e, i, m, sch, tag in entries
+            f'"t_mono": {m!r}, "t_sent": {sent!r}, "t_sched": {sch!r}{_step_fields(tag)}}}\n'
+            for r, t, s, e, i, m, sent, sch, tag in entries
         ]
         os.write(self._fd, "".join(lines).encode())
 
