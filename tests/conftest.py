@@ -9,7 +9,8 @@ The folders are the tiers (README, Development):
 - `tests/e2e/`: Locust itself as a subprocess against the simulator; marked `e2e` and `slow`.
 
 Tests of the first two tiers that wait on a real clock for seconds (token expiry, replayed
-captures, stall limits) are marked `slow` where they are defined; `-m "not slow"` runs the rest.
+captures, stall limits) or start a real browser are marked `slow` where they are defined;
+`-m "not slow"` runs the rest.
 
 `tests/helpers/` holds what several tiers share (it is on `sys.path`, see pyproject.toml), and
 `tests/data/` the captures.

@@ -40,6 +40,7 @@ def results_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
+@pytest.mark.slow  # starts a real browser
 def test_report_renders_in_headless_chromium_with_every_chart_section(results_dir: Path) -> None:
     result = _script(str(results_dir), "--dump-dom")
     assert result.returncode == 0, result.stderr
@@ -61,6 +62,7 @@ def test_report_renders_in_headless_chromium_with_every_chart_section(results_di
     )
 
 
+@pytest.mark.slow  # starts a real browser
 def test_screenshot_script_writes_a_full_non_blank_png(results_dir: Path, tmp_path: Path) -> None:
     png = tmp_path / "report.png"
     result = _script(str(results_dir), "--out", str(png), "--width", "1400", "--height", "2400")

@@ -72,6 +72,7 @@ def test_report_html_has_a_waterfall_per_typical_and_slowest_run(tmp_path: Path)
     assert "Tools by p95" in html and "Gaps between consecutive text deltas" in html
 
 
+@pytest.mark.slow  # starts a real browser
 @pytest.mark.skipif(
     not _chromium_available() and not os.environ.get("WXO_REQUIRE_BROWSER"), reason="needs Chromium"
 )

@@ -69,6 +69,7 @@ def run_worker(
         http=http,
         loop=loop,
         lifespan="on",
+        ws="none",  # no WebSocket routes: uvicorn then imports no websocket library (start-up CPU)
         log_level=log_level,
         access_log=False,
         timeout_graceful_shutdown=1,
