@@ -92,15 +92,8 @@ def _gauge(name: str, value: float, text: str) -> list[str]:
     return [*_header(name, "gauge", text), f"{name} {_num(value)}"]
 
 
-def exposition(
-    book: MetricsBook,
-    *,
-    users: int,
-    trustworthy: bool,
-    running: bool,
-    gates: Iterable[tuple[str, bool]] = (),
-) -> str:
-    """The whole scrape body."""
+def _outcome_counters(book: MetricsBook) -> list[str]:
+    """Counters of runs and conversations by outcome, and failed runs by error class."""
     errors = {k: v for k, v in book.runs_by_outcome.items() if k not in (OK, STOPPED)}
     lines = _counter(
         "wxo_load_runs_total",
@@ -119,7 +112,12 @@ def exposition(
         "Conversations ended, by outcome.",
         always=(OK,),
     )
-    lines += _header(
+    return lines
+
+
+def _timing_histograms(book: MetricsBook) -> list[str]:
+    """The timing histogram family, then one histogram per load-generator lag."""
+    lines = _header(
         "wxo_load_timing_seconds",
         "histogram",
         "wxo-load timings: thread creation, each run milestone, whole conversations.",
@@ -131,20 +129,47 @@ def exposition(
     for lag in (m for m in METRICS if m.source == LOAD_GENERATOR):
         lines += _header(f"wxo_load_{lag.key}_seconds", "histogram", lag.about)
         lines += histogram_lines(f"wxo_load_{lag.key}_seconds", book.timing(lag.key))
-    lines += _gauge("wxo_load_users", users, "Users running now.")
+    return lines
+
+
+def _state_gauges(*, users: int, trustworthy: bool, running: bool) -> list[str]:
+    """Gauges of users, trustworthiness and whether a test runs."""
+    lines = _gauge("wxo_load_users", users, "Users running now.")
     lines += _gauge(
         "wxo_load_trustworthy",
         1 if trustworthy else 0,
         "1 while the load generator keeps up (client lag and CPU within limits), else 0.",
     )
     lines += _gauge("wxo_load_test_running", 1 if running else 0, "1 while a test runs.")
+    return lines
+
+
+def _gate_gauges(gates: Iterable[tuple[str, bool]]) -> list[str]:
+    """One gauge per gate (nothing when there are no gates)."""
     gate_list = list(gates)
-    if gate_list:
-        lines += _header(
-            "wxo_load_gate_passing", "gauge", "1 while a gate passes on the live figures, else 0."
-        )
-        lines += [
-            f'wxo_load_gate_passing{{gate="{_escape(text)}"}} {1 if ok else 0}'
-            for text, ok in gate_list
-        ]
+    if not gate_list:
+        return []
+    lines = _header(
+        "wxo_load_gate_passing", "gauge", "1 while a gate passes on the live figures, else 0."
+    )
+    lines += [
+        f'wxo_load_gate_passing{{gate="{_escape(text)}"}} {1 if ok else 0}'
+        for text, ok in gate_list
+    ]
+    return lines
+
+
+def exposition(
+    book: MetricsBook,
+    *,
+    users: int,
+    trustworthy: bool,
+    running: bool,
+    gates: Iterable[tuple[str, bool]] = (),
+) -> str:
+    """The whole scrape body."""
+    lines = _outcome_counters(book)
+    lines += _timing_histograms(book)
+    lines += _state_gauges(users=users, trustworthy=trustworthy, running=running)
+    lines += _gate_gauges(gates)
     return "\n".join(lines) + "\n"
