@@ -159,17 +159,19 @@ def _now_point(harness: Harness, summary: dict[str, Any]) -> list[dict[str, Any]
 # -- the web UI ------------------------------------------------------------------------------------
 
 
-def install_web_ui(web_ui: Any, view: LiveView) -> None:
-    """Tabs, routes and download links on Locust's Flask app."""
-    from flask import Response, request, send_from_directory
-
+def _set_template_args(web_ui: Any) -> None:
+    """The extra tabs, tables and download links Locust's page shows."""
     web_ui.template_args["extended_tabs"] = live.TABS
     web_ui.template_args["extended_tables"] = live.TABLES
     web_ui.template_args["extended_csv_files"] = [
         {"href": f"./wxo/results/{name}", "title": f"wxo-load {name} (when the test has ended)"}
         for name in ("report.html", "summary.json")
     ] + [{"href": "./wxo/metrics", "title": "wxo-load live metrics (Prometheus text)"}]
-    app, guard = web_ui.app, web_ui.auth_required_if_enabled
+
+
+def _add_tables_hook(app: Any, view: LiveView) -> None:
+    """Add the live tables to Locust's /stats/requests answers."""
+    from flask import request
 
     @app.after_request
     def _add_wxo_tables(response: Any) -> Any:
@@ -184,6 +186,13 @@ def install_web_ui(web_ui: Any, view: LiveView) -> None:
             except Exception:  # the UI must keep working if the tab fails
                 log.exception("wxo-load: could not add the live tables")
         return response
+
+
+def _add_routes(web_ui: Any, view: LiveView) -> None:
+    """The /wxo/metrics, /wxo/live.json and /wxo/results/<name> routes."""
+    from flask import Response, send_from_directory
+
+    app, guard = web_ui.app, web_ui.auth_required_if_enabled
 
     def metrics() -> Any:
         return Response(view.metrics_text(), mimetype=None, content_type=prometheus.CONTENT_TYPE)
@@ -212,6 +221,13 @@ def install_web_ui(web_ui: Any, view: LiveView) -> None:
     app.add_url_rule(f"{base}/wxo/metrics", "wxo_metrics", guard(metrics))
     app.add_url_rule(f"{base}/wxo/live.json", "wxo_live", guard(live_json))
     app.add_url_rule(f"{base}/wxo/results/<name>", "wxo_results", guard(result_file))
+
+
+def install_web_ui(web_ui: Any, view: LiveView) -> None:
+    """Tabs, routes and download links on Locust's Flask app."""
+    _set_template_args(web_ui)
+    _add_tables_hook(web_ui.app, view)
+    _add_routes(web_ui, view)
 
 
 # -- headless: --metrics-port ----------------------------------------------------------------------
