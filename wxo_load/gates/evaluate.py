@@ -102,7 +102,6 @@ def _evaluate_regression(
     kind = figure_kind(gate.figure)
     value = figure_value(summary, gate.figure)
     base = figure_value(baseline, gate.figure) if baseline is not None else None
-    base_samples = sample_count(baseline, gate.figure) if baseline is not None else None
     tolerance_shown = _tolerance_text(gate, kind)
     measured = "n/a" if value is None else fmt.value(value, kind, "")
 
@@ -120,23 +119,10 @@ def _evaluate_regression(
             baseline=base,
         )
 
-    if baseline is None:
-        return verdict(
-            False,
-            "no baseline given (--baseline PATH/summary.json)",
-            f"{tolerance_shown} vs baseline",
-        )
-    if base is None or (base_samples is not None and base_samples < 1):
-        return verdict(
-            False,
-            f"no baseline figure: the baseline has no {gate.figure}",
-            f"{tolerance_shown} vs baseline (none)",
-        )
-    base_shown = fmt.value(base, kind, "")
-    sign = -1.0 if WORSE[kind] < 0 else 1.0  # +1: higher is worse
-    threshold = _threshold(gate, base, sign)
-    op = "<=" if sign > 0 else ">="
-    limit = f"{op} {fmt.value(threshold, kind, '')} (baseline {base_shown} {tolerance_shown})"
+    missing = _baseline_missing(gate, baseline, base, tolerance_shown)
+    if missing is not None:
+        return verdict(False, *missing)
+    sign, threshold, limit, base_shown = _regression_limit(gate, base, kind, tolerance_shown)
     samples = sample_count(summary, gate.figure)
     if (samples is not None and samples < 1) or value is None:
         return verdict(False, f"no samples of {gate.figure} in this run", limit, threshold)
@@ -149,6 +135,36 @@ def _evaluate_regression(
         limit,
         threshold,
     )
+
+
+def _baseline_missing(
+    gate: RegressionGate, baseline: Mapping | None, base: float | None, tolerance_shown: str
+) -> tuple[str, str] | None:
+    """(reason, limit) when there is no baseline or it lacks the figure, else None."""
+    if baseline is None:
+        return (
+            "no baseline given (--baseline PATH/summary.json)",
+            f"{tolerance_shown} vs baseline",
+        )
+    base_samples = sample_count(baseline, gate.figure)
+    if base is None or (base_samples is not None and base_samples < 1):
+        return (
+            f"no baseline figure: the baseline has no {gate.figure}",
+            f"{tolerance_shown} vs baseline (none)",
+        )
+    return None
+
+
+def _regression_limit(
+    gate: RegressionGate, base: float, kind: str, tolerance_shown: str
+) -> tuple[float, float, str, str]:
+    """(sign, threshold, limit text, baseline shown); sign +1 means higher is worse."""
+    base_shown = fmt.value(base, kind, "")
+    sign = -1.0 if WORSE[kind] < 0 else 1.0  # +1: higher is worse
+    threshold = _threshold(gate, base, sign)
+    op = "<=" if sign > 0 else ">="
+    limit = f"{op} {fmt.value(threshold, kind, '')} (baseline {base_shown} {tolerance_shown})"
+    return sign, threshold, limit, base_shown
 
 
 def _threshold(gate: RegressionGate, base: float, sign: float) -> float:
