@@ -115,8 +115,8 @@ def _positive_duration(w: Where, key: str, value: Any) -> float:
 _ARRIVAL_KEYS = ("rate", "stages", "process", "max_concurrent", "tolerance", "seed")
 
 
-def _arrival(w: Where, value: Any, *, in_search: bool) -> Arrival:
-    raw = section(w, "load.arrival", value, _ARRIVAL_KEYS)
+def _check_arrival_shape(w: Where, value: Any, raw: dict, *, in_search: bool) -> None:
+    """ConfigError unless load.arrival is a mapping with the rate given the one right way."""
     if not isinstance(value, dict):
         raise w.error(
             "load.arrival",
@@ -135,6 +135,9 @@ def _arrival(w: Where, value: Any, *, in_search: bool) -> Arrival:
             "give exactly one of `rate: 2/s` (a constant rate) or `stages: [{duration: 30s, rate: "
             "1/s}, ...]`.",
         )
+
+
+def _arrival_process(w: Where, raw: dict) -> str:
     process = raw.get("process", POISSON)
     if process not in (POISSON, CONSTANT):
         raise w.error(
@@ -142,14 +145,23 @@ def _arrival(w: Where, value: Any, *, in_search: bool) -> Arrival:
             "expected `poisson` (random arrivals at the rate) or `constant` (evenly spaced); got "
             f"{process!r}.",
         )
+    return process
+
+
+def _arrival_stages(w: Where, raw: dict) -> tuple[RateStage, ...]:
+    """One stage for `rate`, the given `stages`, or none (the search sets the rate)."""
     if "rate" in raw:
-        stages: tuple[RateStage, ...] = (
-            RateStage("rate", None, parse_rate(w, "load.arrival.rate", raw["rate"])),
-        )
-    elif "stages" in raw:
-        stages = _rate_stages(w, raw["stages"])
-    else:
-        stages = ()
+        return (RateStage("rate", None, parse_rate(w, "load.arrival.rate", raw["rate"])),)
+    if "stages" in raw:
+        return _rate_stages(w, raw["stages"])
+    return ()
+
+
+def _arrival(w: Where, value: Any, *, in_search: bool) -> Arrival:
+    raw = section(w, "load.arrival", value, _ARRIVAL_KEYS)
+    _check_arrival_shape(w, value, raw, in_search=in_search)
+    process = _arrival_process(w, raw)
+    stages = _arrival_stages(w, raw)
     return Arrival(
         stages=stages,
         process=process,
