@@ -290,19 +290,8 @@ def _trust_line(summary: dict[str, Any]) -> str:
 
 def summary_markdown(summary: dict[str, Any], extra_sections: Sequence[str] = ()) -> str:
     """Short Markdown tables for a CI job summary; `extra_sections` are appended verbatim."""
-    scenario = (summary.get("scenario") or {}).get("name") or "test"
-    users = (summary.get("users") or {}).get("peak")
-    duration = summary.get("duration_s")
     runs = summary.get("runs") or {}
     convs = summary.get("conversations") or {}
-    header = (
-        f"## wxo-load: {_cell(scenario)}\n\n"
-        f"{_cell(summary.get('started_at'))} · {_num(duration) if duration else '–'} s · "
-        f"{_cell(users)} users · {_cell(summary.get('host'))}\n\n"
-        f"**{runs.get('total', 0)} runs** ({runs.get('ok', 0)} ok, {runs.get('failed', 0)} failed, "
-        f"error rate {100 * (runs.get('error_rate') or 0):.2f} %) in "
-        f"{convs.get('total', 0)} conversations.\n\n" + _trust_line(summary)
-    )
     metrics = summary.get("metrics") or {}
     metric_rows = [
         [
@@ -312,7 +301,7 @@ def summary_markdown(summary: dict[str, Any], extra_sections: Sequence[str] = ()
         for name in ALL_METRICS
     ]
     sections = [
-        header,
+        _summary_header(summary, runs, convs),
         "### Timings (ms)\n\n"
         + _table(["metric", "count", "p50", "p90", "p95", "p99", "max"], metric_rows),
         "### Outcomes\n\n" + _outcome_table(runs, convs),
@@ -327,13 +316,26 @@ def summary_markdown(summary: dict[str, Any], extra_sections: Sequence[str] = ()
             key=lambda r: -(r[4] or 0),
         )
         sections.append("### Tools (ms)\n\n" + _table(["tool", *keys], rows))
-    from wxo_load.load.markdown import (
-        load_markdown,  # stages or a capacity search, when there were any
-    )
+    from wxo_load.load.markdown import load_markdown  # stages or a capacity search, if any
 
     sections += [s for s in [load_markdown(summary)] if s]
     sections += [s.strip("\n") for s in extra_sections]
     return "\n\n".join(sections) + "\n"
+
+
+def _summary_header(summary: dict[str, Any], runs: dict[str, Any], convs: dict[str, Any]) -> str:
+    """Title, when/how long/how many users/host, run totals and the trust line."""
+    scenario = (summary.get("scenario") or {}).get("name") or "test"
+    users = (summary.get("users") or {}).get("peak")
+    duration = summary.get("duration_s")
+    return (
+        f"## wxo-load: {_cell(scenario)}\n\n"
+        f"{_cell(summary.get('started_at'))} · {_num(duration) if duration else '–'} s · "
+        f"{_cell(users)} users · {_cell(summary.get('host'))}\n\n"
+        f"**{runs.get('total', 0)} runs** ({runs.get('ok', 0)} ok, {runs.get('failed', 0)} failed, "
+        f"error rate {100 * (runs.get('error_rate') or 0):.2f} %) in "
+        f"{convs.get('total', 0)} conversations.\n\n" + _trust_line(summary)
+    )
 
 
 def _outcome_table(runs: dict[str, Any], convs: dict[str, Any]) -> str:
