@@ -167,19 +167,9 @@ def _inter_delta_chart(summary: dict[str, Any]) -> str:
     )
 
 
-def section_html(summary: dict[str, Any], runs: WaterfallRuns) -> str:
-    """The whole section; an explanatory note when no run had phases to draw."""
-    key = legend(
-        [
-            ("queue", COLORS["queue"]),
-            ("thinking", COLORS["thinking"]),
-            ("tool call", COLORS["tool"]),
-            ("hand-over", COLORS["handoff"]),
-            ("streaming", COLORS["streaming"]),
-            ("finish", COLORS["finish"]),
-        ]
-    )
-    cards = []
+def _run_cards(runs: WaterfallRuns) -> list[str]:
+    """A waterfall card for a typical run (when there is one), then one per slowest run."""
+    cards: list[str] = []
     typical = runs.typical()
     if typical is not None:
         cards.append(
@@ -195,6 +185,22 @@ def section_html(summary: dict[str, Any], runs: WaterfallRuns) -> str:
                 waterfall_svg(run, f"slowest run {i + 1}"),
             )
         )
+    return cards
+
+
+def section_html(summary: dict[str, Any], runs: WaterfallRuns) -> str:
+    """The whole section; an explanatory note when no run had phases to draw."""
+    key = legend(
+        [
+            ("queue", COLORS["queue"]),
+            ("thinking", COLORS["thinking"]),
+            ("tool call", COLORS["tool"]),
+            ("hand-over", COLORS["handoff"]),
+            ("streaming", COLORS["streaming"]),
+            ("finish", COLORS["finish"]),
+        ]
+    )
+    cards = _run_cards(runs)
     streaming = summary.get("streaming") or {}
     cps = (streaming.get("chars_per_s") or {}).get("p50")
     note = f"median {fmt_num(cps)} characters per second while streaming" if cps is not None else ""
