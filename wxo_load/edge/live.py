@@ -124,6 +124,34 @@ def overview_rows(
     return rows
 
 
+def _recent_rate_rows(timeline: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The run rate over the last RECENT_S seconds, when the timeline gives one."""
+    recent = recent_runs_per_s(timeline)
+    if recent is None:
+        return []
+    return [
+        _row(
+            f"Runs per second, last {RECENT_S:.0f} s",
+            f"{recent:.2f}/s",
+            "every outcome, from the timeline",
+        )
+    ]
+
+
+def _outcome_rate_rows(
+    by_outcome: Mapping[str, Any], total: int, duration: float
+) -> list[dict[str, str]]:
+    """One run-rate row per outcome, with its share of all runs."""
+    rows: list[dict[str, str]] = []
+    for outcome, count in by_outcome.items():
+        rate = count / duration if duration else 0.0
+        share = 100.0 * count / total if total else 0.0
+        rows.append(
+            _row(f"Runs per second: {outcome}", f"{rate:.2f}/s", f"{count} runs, {share:.1f} %")
+        )
+    return rows
+
+
 def _throughput_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
     runs, duration = summary.get("runs") or {}, summary.get("duration_s") or 0
     total = int(runs.get("total") or 0)
@@ -136,21 +164,8 @@ def _throughput_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
             "request per run)",
         )
     ]
-    recent = recent_runs_per_s(summary.get("timeline") or [])
-    if recent is not None:
-        rows.append(
-            _row(
-                f"Runs per second, last {RECENT_S:.0f} s",
-                f"{recent:.2f}/s",
-                "every outcome, from the timeline",
-            )
-        )
-    for outcome, count in (runs.get("by_outcome") or {}).items():
-        rate = count / duration if duration else 0.0
-        share = 100.0 * count / total if total else 0.0
-        rows.append(
-            _row(f"Runs per second: {outcome}", f"{rate:.2f}/s", f"{count} runs, {share:.1f} %")
-        )
+    rows += _recent_rate_rows(summary.get("timeline") or [])
+    rows += _outcome_rate_rows(runs.get("by_outcome") or {}, total, duration)
     rows.append(
         _row(
             "Error rate",
