@@ -82,6 +82,28 @@ def gates_json(verdicts: Sequence[Verdict], meta: Mapping[str, Any]) -> dict[str
     }
 
 
+def _add_testcase(suite: ET.Element, verdict: Verdict) -> None:
+    """One <testcase>: the detail as <system-out> when the gate passed, else a <failure>."""
+    case = ET.SubElement(
+        suite,
+        "testcase",
+        classname=f"wxo-load.{verdict.kind}",
+        name=verdict.gate_text,
+        time="0",
+    )
+    detail = (
+        f"figure: {verdict.figure}\nlimit: {verdict.limit}\n"
+        f"measured: {verdict.measured}\n{verdict.reason}"
+    )
+    if verdict.passed:
+        ET.SubElement(case, "system-out").text = detail
+    else:
+        failure = ET.SubElement(
+            case, "failure", type="GateFailed", message=f"{verdict.gate_text}: {verdict.reason}"
+        )
+        failure.text = detail
+
+
 def junit_xml(verdicts: Sequence[Verdict], suite_name: str = "wxo-load gates") -> str:
     """JUnit XML, one <testcase> per gate; a failed gate has a <failure> with its reason."""
     failures = sum(1 for v in verdicts if not v.passed)
@@ -104,24 +126,7 @@ def junit_xml(verdicts: Sequence[Verdict], suite_name: str = "wxo-load gates") -
         time="0",
     )
     for verdict in verdicts:
-        case = ET.SubElement(
-            suite,
-            "testcase",
-            classname=f"wxo-load.{verdict.kind}",
-            name=verdict.gate_text,
-            time="0",
-        )
-        detail = (
-            f"figure: {verdict.figure}\nlimit: {verdict.limit}\n"
-            f"measured: {verdict.measured}\n{verdict.reason}"
-        )
-        if verdict.passed:
-            ET.SubElement(case, "system-out").text = detail
-        else:
-            failure = ET.SubElement(
-                case, "failure", type="GateFailed", message=f"{verdict.gate_text}: {verdict.reason}"
-            )
-            failure.text = detail
+        _add_testcase(suite, verdict)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
