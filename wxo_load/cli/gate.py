@@ -19,6 +19,7 @@ from wxo_load.gates import (
     AnyGate,
     Difference,
     RegressionGate,
+    Verdict,
     compare_summaries,
     evaluate,
     parse_gate_list,
@@ -141,6 +142,17 @@ def run_gate(args: argparse.Namespace) -> int:
             'no gates to evaluate: pass --gate EXPR (e.g. --gate "first_text.p95 < 3000ms"), '
             "or --scenario FILE whose `gates:` list is not empty."
         )
+    baseline = _baseline_for(plan)
+    verdicts = evaluate(plan.gates, summary, baseline)
+    sys.stdout.write(format_table(verdicts))
+    if not args.no_write:
+        _write_outputs(results_dir, plan, summary, verdicts)
+    return exit_code(verdicts)
+
+
+def _baseline_for(plan: GatePlan) -> dict[str, Any] | None:
+    """The baseline summary, if given; ConfigError when regression gates have none, and a
+    note on stderr when one is given but nothing compares against it."""
     has_regressions = any(isinstance(g, RegressionGate) for g in plan.gates)
     baseline = load_summary(plan.baseline, what="baseline") if plan.baseline else None
     if has_regressions and baseline is None:
@@ -155,20 +167,23 @@ def run_gate(args: argparse.Namespace) -> int:
             'it; add e.g. --regression "first_text.p95 +10%".',
             file=sys.stderr,
         )
-    verdicts = evaluate(plan.gates, summary, baseline)
-    sys.stdout.write(format_table(verdicts))
-    if not args.no_write:
-        meta = {
-            "source": "wxo-load gate",
-            "gates_from": plan.source,
-            "results_dir": str(results_dir),
-            "summary": str(summary_path(results_dir)),
-            "baseline": str(summary_path(plan.baseline)) if plan.baseline else None,
-            "scenario": _scenario_name(summary),
-            "evaluated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        }
-        write_gate_outputs(results_dir, verdicts, meta)
-    return exit_code(verdicts)
+    return baseline
+
+
+def _write_outputs(
+    results_dir: Path, plan: GatePlan, summary: Mapping[str, Any], verdicts: Sequence[Verdict]
+) -> None:
+    """The gate result files, with where the gates, summary and baseline came from."""
+    meta = {
+        "source": "wxo-load gate",
+        "gates_from": plan.source,
+        "results_dir": str(results_dir),
+        "summary": str(summary_path(results_dir)),
+        "baseline": str(summary_path(plan.baseline)) if plan.baseline else None,
+        "scenario": _scenario_name(summary),
+        "evaluated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    write_gate_outputs(results_dir, verdicts, meta)
 
 
 def _scenario_name(summary: Mapping[str, Any]) -> str | None:
