@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import re
+import subprocess
 import tempfile
 import time
 from collections import defaultdict
@@ -198,47 +199,61 @@ def phase_concurrency(
     rows = []
     best = 0
     for streams in steps:
-        with _simulator("profile_long.yaml", work, None) as sim:
-            results = work / f"concurrency-{streams}"
-            proc = _locust(
-                str(REPO / "locustfile.py"),
-                sim.url,
-                streams,
-                warmup_s + duration_s,
-                [
-                    "--scenario",
-                    str(ASSETS / "scenario.yaml"),
-                    "--results-dir",
-                    str(results),
-                    "--progress-interval",
-                    "5",
-                ],
-                _clean_env(),
-            )
-            gen = Generator("wxo-load", proc, results_dir=results)
-            time.sleep(warmup_s)
-            cpu1, t1 = _cpu_seconds(proc.pid), time.perf_counter()
-            time.sleep(max(duration_s - 2, 1))
-            cpu2, t2 = _cpu_seconds(proc.pid), time.perf_counter()
-            _finish(gen)
-            open_max = sim.stats().get("streams_open_max")
-        lags = [float(x) for x in _PROGRESS_LAG.findall(gen.output)]
-        steady = lags[int(warmup_s // 5) :] or lags
-        summary = json.loads((results / "summary.json").read_text())
-        row = {
-            "streams": streams,
-            "simulator_streams_open_max": open_max,
-            "client_lag_p99_ms_steady_worst": max(steady) if steady else None,
-            "client_lag_p99_ms_whole_run": summary["load_generator"]["client_lag"]["p99"],
-            "runs_per_s": summary["throughput"]["runs_per_s"],
-            "cpu_percent": round(100 * (cpu2 - cpu1) / (t2 - t1), 1),
-            "failed": summary["runs"]["failed"],
-        }
+        row = _concurrency_step(streams, warmup_s, duration_s, work)
         rows.append(row)
         worst = row["client_lag_p99_ms_steady_worst"]
         if worst is not None and worst < LAG_LIMIT_MS and not row["failed"]:
             best = max(best, streams)
     return {"steps": rows, "most_streams_with_lag_p99_under_10ms": best}
+
+
+def _concurrency_step(
+    streams: int, warmup_s: float, duration_s: float, work: Path
+) -> dict[str, Any]:
+    """One step: the harness alone holding `streams` open streams against a fresh simulator."""
+    with _simulator("profile_long.yaml", work, None) as sim:
+        results = work / f"concurrency-{streams}"
+        proc = _start_harness_alone(sim.url, streams, warmup_s + duration_s, results)
+        gen = Generator("wxo-load", proc, results_dir=results)
+        time.sleep(warmup_s)
+        cpu1, t1 = _cpu_seconds(proc.pid), time.perf_counter()
+        time.sleep(max(duration_s - 2, 1))
+        cpu2, t2 = _cpu_seconds(proc.pid), time.perf_counter()
+        _finish(gen)
+        open_max = sim.stats().get("streams_open_max")
+    lags = [float(x) for x in _PROGRESS_LAG.findall(gen.output)]
+    steady = lags[int(warmup_s // 5) :] or lags
+    summary = json.loads((results / "summary.json").read_text())
+    return {
+        "streams": streams,
+        "simulator_streams_open_max": open_max,
+        "client_lag_p99_ms_steady_worst": max(steady) if steady else None,
+        "client_lag_p99_ms_whole_run": summary["load_generator"]["client_lag"]["p99"],
+        "runs_per_s": summary["throughput"]["runs_per_s"],
+        "cpu_percent": round(100 * (cpu2 - cpu1) / (t2 - t1), 1),
+        "failed": summary["runs"]["failed"],
+    }
+
+
+def _start_harness_alone(
+    url: str, streams: int, run_time_s: float, results: Path
+) -> subprocess.Popen[str]:
+    """The harness's Locust process with `streams` users, progress lines every 5 s."""
+    return _locust(
+        str(REPO / "locustfile.py"),
+        url,
+        streams,
+        run_time_s,
+        [
+            "--scenario",
+            str(ASSETS / "scenario.yaml"),
+            "--results-dir",
+            str(results),
+            "--progress-interval",
+            "5",
+        ],
+        _clean_env(),
+    )
 
 
 # -- entry point --------------------------------------------------------------------------------
