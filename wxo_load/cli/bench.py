@@ -260,19 +260,8 @@ def _start_harness_alone(
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    reference = (args.reference or DEFAULT_REFERENCE).resolve()
-    if not reference.is_file():
-        raise ConfigError(
-            f"reference locustfile {reference} not found: pass --reference "
-            "PATH/naive_locustfile.py (it ships in ../shared/bench/ beside this repository)."
-        )
-    phases = {p.strip() for p in args.phases.split(",") if p.strip()}
-    unknown = phases - {"cost", "timing", "concurrency"}
-    if unknown:
-        raise ConfigError(
-            f"--phases: unknown {', '.join(sorted(unknown))}; "
-            "choose from cost, timing, concurrency."
-        )
+    reference = _reference_path(args.reference)
+    phases = _parse_phases(args.phases)
     steps = [int(x) for x in args.streams.split(",") if x.strip()]
     bench_runs.framing = args.framing
     report: dict[str, Any] = {
@@ -303,6 +292,29 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0
+
+
+def _reference_path(given: Path | None) -> Path:
+    """--reference (or the default beside this repository), resolved; it must exist."""
+    reference = (given or DEFAULT_REFERENCE).resolve()
+    if not reference.is_file():
+        raise ConfigError(
+            f"reference locustfile {reference} not found: pass --reference "
+            "PATH/naive_locustfile.py (it ships in ../shared/bench/ beside this repository)."
+        )
+    return reference
+
+
+def _parse_phases(text: str) -> set[str]:
+    """--phases as a set of known phase names."""
+    phases = {p.strip() for p in text.split(",") if p.strip()}
+    unknown = phases - {"cost", "timing", "concurrency"}
+    if unknown:
+        raise ConfigError(
+            f"--phases: unknown {', '.join(sorted(unknown))}; "
+            "choose from cost, timing, concurrency."
+        )
+    return phases
 
 
 def _machine() -> dict[str, Any]:
