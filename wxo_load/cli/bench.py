@@ -119,14 +119,7 @@ def phase_cost(
         sim_stats = sim.stats()
     assert harness.results_dir is not None
     harness_threads = {r["thread_id"] for r in _harness_runs(harness.results_dir)}
-    done: dict[str, int] = defaultdict(int)
-    events: dict[str, int] = defaultdict(int)
-    for line in _read_event_log(log):
-        owner = "wxo-load" if line["thread_id"] in harness_threads else "reference"
-        if t1 <= line["t_mono"] <= t2:
-            events[owner] += 1
-            if line["event"] == "done":
-                done[owner] += 1
+    done, events = _count_in_window(log, harness_threads, t1, t2)
     figures: dict[str, Any] = {
         "users_each": users,
         "window_s": round(t2 - t1, 2),
@@ -145,6 +138,22 @@ def phase_cost(
     h, n = figures["wxo-load"]["cpu_ms_per_run"], figures["reference"]["cpu_ms_per_run"]
     figures["cpu_ratio"] = round(h / n, 3) if h and n else None
     return figures
+
+
+def _count_in_window(
+    log: Path, harness_threads: set[str], t1: float, t2: float
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Runs done and events written between t1 and t2, per generator ("wxo-load" owns the
+    harness's threads, "reference" every other thread)."""
+    done: dict[str, int] = defaultdict(int)
+    events: dict[str, int] = defaultdict(int)
+    for line in _read_event_log(log):
+        owner = "wxo-load" if line["thread_id"] in harness_threads else "reference"
+        if t1 <= line["t_mono"] <= t2:
+            events[owner] += 1
+            if line["event"] == "done":
+                done[owner] += 1
+    return done, events
 
 
 # -- phase 2 ------------------------------------------------------------------------------------
