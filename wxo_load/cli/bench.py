@@ -56,48 +56,60 @@ DEFAULT_REFERENCE = REPO.parent / "shared" / "bench" / "naive_locustfile.py"
 LAG_LIMIT_MS = 10.0
 
 
-def configure_bench(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+BENCH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    (
         "--reference",
-        type=Path,
-        default=None,
-        help=f"the hand-written locustfile to compare with (default {DEFAULT_REFERENCE})",
-    )
-    parser.add_argument(
+        dict(
+            type=Path,
+            default=None,
+            help=f"the hand-written locustfile to compare with (default {DEFAULT_REFERENCE})",
+        ),
+    ),
+    (
         "--users",
-        type=int,
-        default=50,
-        help="users of each load generator in the cost phase (default 50: the simulator stays "
-        "below saturation)",
-    )
-    parser.add_argument(
+        dict(
+            type=int,
+            default=50,
+            help="users of each load generator in the cost phase (default 50: the simulator "
+            "stays below saturation)",
+        ),
+    ),
+    (
         "--duration",
-        type=float,
-        default=20.0,
-        help="seconds measured in each phase, after warm-up (default 20)",
-    )
-    parser.add_argument(
-        "--warmup", type=float, default=6.0, help="seconds before measuring (default 6)"
-    )
-    parser.add_argument(
+        dict(
+            type=float,
+            default=20.0,
+            help="seconds measured in each phase, after warm-up (default 20)",
+        ),
+    ),
+    ("--warmup", dict(type=float, default=6.0, help="seconds before measuring (default 6)")),
+    (
         "--streams",
-        default="100,250,500,750,1000",
-        help="open-stream steps of the concurrency phase (default 100,250,500,750,1000)",
-    )
-    parser.add_argument(
+        dict(
+            default="100,250,500,750,1000",
+            help="open-stream steps of the concurrency phase (default 100,250,500,750,1000)",
+        ),
+    ),
+    (
         "--phases",
-        default="cost,timing,concurrency",
-        help="which phases to run (default all three)",
-    )
-    parser.add_argument(
+        dict(default="cost,timing,concurrency", help="which phases to run (default all three)"),
+    ),
+    (
         "--framing",
-        default="ndjson",
-        choices=FRAMINGS,
-        help="how the simulator frames events in every phase: ndjson (default), sse, crlf-tiny",
-    )
-    parser.add_argument(
-        "--json", type=Path, default=None, help="also write the figures to this JSON file"
-    )
+        dict(
+            default="ndjson",
+            choices=FRAMINGS,
+            help="how the simulator frames events in every phase: ndjson (default), sse, crlf-tiny",
+        ),
+    ),
+    ("--json", dict(type=Path, default=None, help="also write the figures to this JSON file")),
+)
+"""`wxo-load bench`'s options, in the order --help lists them: (flag, add_argument keywords)."""
+
+
+def configure_bench(parser: argparse.ArgumentParser) -> None:
+    for flag, settings in BENCH_OPTIONS:
+        parser.add_argument(flag, **settings)
 
 
 # -- phase 1 ------------------------------------------------------------------------------------
