@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import re
+import subprocess
 import tempfile
 import time
 from collections import defaultdict
@@ -55,48 +56,60 @@ DEFAULT_REFERENCE = REPO.parent / "shared" / "bench" / "naive_locustfile.py"
 LAG_LIMIT_MS = 10.0
 
 
-def configure_bench(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
+BENCH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+    (
         "--reference",
-        type=Path,
-        default=None,
-        help=f"the hand-written locustfile to compare with (default {DEFAULT_REFERENCE})",
-    )
-    parser.add_argument(
+        dict(
+            type=Path,
+            default=None,
+            help=f"the hand-written locustfile to compare with (default {DEFAULT_REFERENCE})",
+        ),
+    ),
+    (
         "--users",
-        type=int,
-        default=50,
-        help="users of each load generator in the cost phase (default 50: the simulator stays "
-        "below saturation)",
-    )
-    parser.add_argument(
+        dict(
+            type=int,
+            default=50,
+            help="users of each load generator in the cost phase (default 50: the simulator "
+            "stays below saturation)",
+        ),
+    ),
+    (
         "--duration",
-        type=float,
-        default=20.0,
-        help="seconds measured in each phase, after warm-up (default 20)",
-    )
-    parser.add_argument(
-        "--warmup", type=float, default=6.0, help="seconds before measuring (default 6)"
-    )
-    parser.add_argument(
+        dict(
+            type=float,
+            default=20.0,
+            help="seconds measured in each phase, after warm-up (default 20)",
+        ),
+    ),
+    ("--warmup", dict(type=float, default=6.0, help="seconds before measuring (default 6)")),
+    (
         "--streams",
-        default="100,250,500,750,1000",
-        help="open-stream steps of the concurrency phase (default 100,250,500,750,1000)",
-    )
-    parser.add_argument(
+        dict(
+            default="100,250,500,750,1000",
+            help="open-stream steps of the concurrency phase (default 100,250,500,750,1000)",
+        ),
+    ),
+    (
         "--phases",
-        default="cost,timing,concurrency",
-        help="which phases to run (default all three)",
-    )
-    parser.add_argument(
+        dict(default="cost,timing,concurrency", help="which phases to run (default all three)"),
+    ),
+    (
         "--framing",
-        default="ndjson",
-        choices=FRAMINGS,
-        help="how the simulator frames events in every phase: ndjson (default), sse, crlf-tiny",
-    )
-    parser.add_argument(
-        "--json", type=Path, default=None, help="also write the figures to this JSON file"
-    )
+        dict(
+            default="ndjson",
+            choices=FRAMINGS,
+            help="how the simulator frames events in every phase: ndjson (default), sse, crlf-tiny",
+        ),
+    ),
+    ("--json", dict(type=Path, default=None, help="also write the figures to this JSON file")),
+)
+"""`wxo-load bench`'s options, in the order --help lists them: (flag, add_argument keywords)."""
+
+
+def configure_bench(parser: argparse.ArgumentParser) -> None:
+    for flag, settings in BENCH_OPTIONS:
+        parser.add_argument(flag, **settings)
 
 
 # -- phase 1 ------------------------------------------------------------------------------------
@@ -118,14 +131,7 @@ def phase_cost(
         sim_stats = sim.stats()
     assert harness.results_dir is not None
     harness_threads = {r["thread_id"] for r in _harness_runs(harness.results_dir)}
-    done: dict[str, int] = defaultdict(int)
-    events: dict[str, int] = defaultdict(int)
-    for line in _read_event_log(log):
-        owner = "wxo-load" if line["thread_id"] in harness_threads else "reference"
-        if t1 <= line["t_mono"] <= t2:
-            events[owner] += 1
-            if line["event"] == "done":
-                done[owner] += 1
+    done, events = _count_in_window(log, harness_threads, t1, t2)
     figures: dict[str, Any] = {
         "users_each": users,
         "window_s": round(t2 - t1, 2),
@@ -144,6 +150,22 @@ def phase_cost(
     h, n = figures["wxo-load"]["cpu_ms_per_run"], figures["reference"]["cpu_ms_per_run"]
     figures["cpu_ratio"] = round(h / n, 3) if h and n else None
     return figures
+
+
+def _count_in_window(
+    log: Path, harness_threads: set[str], t1: float, t2: float
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Runs done and events written between t1 and t2, per generator ("wxo-load" owns the
+    harness's threads, "reference" every other thread)."""
+    done: dict[str, int] = defaultdict(int)
+    events: dict[str, int] = defaultdict(int)
+    for line in _read_event_log(log):
+        owner = "wxo-load" if line["thread_id"] in harness_threads else "reference"
+        if t1 <= line["t_mono"] <= t2:
+            events[owner] += 1
+            if line["event"] == "done":
+                done[owner] += 1
+    return done, events
 
 
 # -- phase 2 ------------------------------------------------------------------------------------
@@ -198,42 +220,7 @@ def phase_concurrency(
     rows = []
     best = 0
     for streams in steps:
-        with _simulator("profile_long.yaml", work, None) as sim:
-            results = work / f"concurrency-{streams}"
-            proc = _locust(
-                str(REPO / "locustfile.py"),
-                sim.url,
-                streams,
-                warmup_s + duration_s,
-                [
-                    "--scenario",
-                    str(ASSETS / "scenario.yaml"),
-                    "--results-dir",
-                    str(results),
-                    "--progress-interval",
-                    "5",
-                ],
-                _clean_env(),
-            )
-            gen = Generator("wxo-load", proc, results_dir=results)
-            time.sleep(warmup_s)
-            cpu1, t1 = _cpu_seconds(proc.pid), time.perf_counter()
-            time.sleep(max(duration_s - 2, 1))
-            cpu2, t2 = _cpu_seconds(proc.pid), time.perf_counter()
-            _finish(gen)
-            open_max = sim.stats().get("streams_open_max")
-        lags = [float(x) for x in _PROGRESS_LAG.findall(gen.output)]
-        steady = lags[int(warmup_s // 5) :] or lags
-        summary = json.loads((results / "summary.json").read_text())
-        row = {
-            "streams": streams,
-            "simulator_streams_open_max": open_max,
-            "client_lag_p99_ms_steady_worst": max(steady) if steady else None,
-            "client_lag_p99_ms_whole_run": summary["load_generator"]["client_lag"]["p99"],
-            "runs_per_s": summary["throughput"]["runs_per_s"],
-            "cpu_percent": round(100 * (cpu2 - cpu1) / (t2 - t1), 1),
-            "failed": summary["runs"]["failed"],
-        }
+        row = _concurrency_step(streams, warmup_s, duration_s, work)
         rows.append(row)
         worst = row["client_lag_p99_ms_steady_worst"]
         if worst is not None and worst < LAG_LIMIT_MS and not row["failed"]:
@@ -241,23 +228,61 @@ def phase_concurrency(
     return {"steps": rows, "most_streams_with_lag_p99_under_10ms": best}
 
 
+def _concurrency_step(
+    streams: int, warmup_s: float, duration_s: float, work: Path
+) -> dict[str, Any]:
+    """One step: the harness alone holding `streams` open streams against a fresh simulator."""
+    with _simulator("profile_long.yaml", work, None) as sim:
+        results = work / f"concurrency-{streams}"
+        proc = _start_harness_alone(sim.url, streams, warmup_s + duration_s, results)
+        gen = Generator("wxo-load", proc, results_dir=results)
+        time.sleep(warmup_s)
+        cpu1, t1 = _cpu_seconds(proc.pid), time.perf_counter()
+        time.sleep(max(duration_s - 2, 1))
+        cpu2, t2 = _cpu_seconds(proc.pid), time.perf_counter()
+        _finish(gen)
+        open_max = sim.stats().get("streams_open_max")
+    lags = [float(x) for x in _PROGRESS_LAG.findall(gen.output)]
+    steady = lags[int(warmup_s // 5) :] or lags
+    summary = json.loads((results / "summary.json").read_text())
+    return {
+        "streams": streams,
+        "simulator_streams_open_max": open_max,
+        "client_lag_p99_ms_steady_worst": max(steady) if steady else None,
+        "client_lag_p99_ms_whole_run": summary["load_generator"]["client_lag"]["p99"],
+        "runs_per_s": summary["throughput"]["runs_per_s"],
+        "cpu_percent": round(100 * (cpu2 - cpu1) / (t2 - t1), 1),
+        "failed": summary["runs"]["failed"],
+    }
+
+
+def _start_harness_alone(
+    url: str, streams: int, run_time_s: float, results: Path
+) -> subprocess.Popen[str]:
+    """The harness's Locust process with `streams` users, progress lines every 5 s."""
+    return _locust(
+        str(REPO / "locustfile.py"),
+        url,
+        streams,
+        run_time_s,
+        [
+            "--scenario",
+            str(ASSETS / "scenario.yaml"),
+            "--results-dir",
+            str(results),
+            "--progress-interval",
+            "5",
+        ],
+        _clean_env(),
+    )
+
+
 # -- entry point --------------------------------------------------------------------------------
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    reference = (args.reference or DEFAULT_REFERENCE).resolve()
-    if not reference.is_file():
-        raise ConfigError(
-            f"reference locustfile {reference} not found: pass --reference "
-            "PATH/naive_locustfile.py (it ships in ../shared/bench/ beside this repository)."
-        )
-    phases = {p.strip() for p in args.phases.split(",") if p.strip()}
-    unknown = phases - {"cost", "timing", "concurrency"}
-    if unknown:
-        raise ConfigError(
-            f"--phases: unknown {', '.join(sorted(unknown))}; "
-            "choose from cost, timing, concurrency."
-        )
+    reference = _reference_path(args.reference)
+    phases = _parse_phases(args.phases)
     steps = [int(x) for x in args.streams.split(",") if x.strip()]
     bench_runs.framing = args.framing
     report: dict[str, Any] = {
@@ -288,6 +313,29 @@ def run_bench(args: argparse.Namespace) -> int:
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0
+
+
+def _reference_path(given: Path | None) -> Path:
+    """--reference (or the default beside this repository), resolved; it must exist."""
+    reference = (given or DEFAULT_REFERENCE).resolve()
+    if not reference.is_file():
+        raise ConfigError(
+            f"reference locustfile {reference} not found: pass --reference "
+            "PATH/naive_locustfile.py (it ships in ../shared/bench/ beside this repository)."
+        )
+    return reference
+
+
+def _parse_phases(text: str) -> set[str]:
+    """--phases as a set of known phase names."""
+    phases = {p.strip() for p in text.split(",") if p.strip()}
+    unknown = phases - {"cost", "timing", "concurrency"}
+    if unknown:
+        raise ConfigError(
+            f"--phases: unknown {', '.join(sorted(unknown))}; "
+            "choose from cost, timing, concurrency."
+        )
+    return phases
 
 
 def _machine() -> dict[str, Any]:

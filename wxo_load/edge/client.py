@@ -32,6 +32,7 @@ from urllib.parse import urlencode, urlsplit
 import orjson
 
 from wxo_load import __version__
+from wxo_load.config.model import ApiPaths, RequestSettings
 from wxo_load.config.scenario import Scenario
 from wxo_load.core.deployment import Deployment, deployment_for
 from wxo_load.core.errors import AuthError, ConfigError
@@ -47,7 +48,7 @@ from wxo_load.core.records import (
 from wxo_load.core.redact import redact
 from wxo_load.core.stream import StreamDecoder
 from wxo_load.core.tracker import RunTracker
-from wxo_load.edge.proxy import proxy_for
+from wxo_load.edge.proxy import Proxy, proxy_for
 from wxo_load.edge.transport import ConnectFailed, Connection, ProtocolError, Response
 
 perf_counter = time.perf_counter
@@ -95,6 +96,36 @@ class Endpoint:
         )
 
 
+def _request_heads(
+    host_header: str,
+    endpoint: Endpoint,
+    deployment: Deployment,
+    api: ApiPaths,
+    req: RequestSettings,
+    proxy: Proxy | None,
+    user_agent: str,
+) -> tuple[bytes, bytes]:
+    """The fixed start of the thread-creation and run requests (up to the per-request lines)."""
+    # Through a proxy, a plain-http request names its origin (absolute form) and carries the
+    # proxy's credentials; an https one goes through a CONNECT tunnel and needs neither.
+    origin = f"http://{host_header}" if proxy is not None and not endpoint.https else ""
+    common = (
+        f"Host: {host_header}\r\nUser-Agent: {user_agent}\r\n"
+        "Content-Type: application/json\r\nx-watson-channel: agentic_chat\r\n"
+        + "".join(f"{k}: {v}\r\n" for k, v in req.headers.items())
+        + (proxy.header_line if origin and proxy is not None else "")
+    )
+    threads_target = origin + endpoint.base_path + deployment.threads_path
+    runs_target = (
+        f"{origin}{endpoint.base_path}{deployment.runs_path}?{urlencode(api.stream_query)}"
+    )
+    thread_head = (
+        f"POST {threads_target} HTTP/1.1\r\nAccept: application/json, text/plain, */*\r\n{common}"
+    ).encode()
+    run_head = f"POST {runs_target} HTTP/1.1\r\nAccept: */*\r\n{common}".encode()
+    return thread_head, run_head
+
+
 class ChatClient:
     """One person's connection to Orchestrate: thread creation and streamed runs."""
 
@@ -125,26 +156,9 @@ class ChatClient:
             read_timeout_s=req.stall_timeout_s,
             proxy=proxy,
         )
-        # Through a proxy, a plain-http request names its origin (absolute form) and carries the
-        # proxy's credentials; an https one goes through a CONNECT tunnel and needs neither.
-        origin = (
-            f"http://{self._conn.host_header}" if proxy is not None and not endpoint.https else ""
+        self._thread_head, self._run_head = _request_heads(
+            self._conn.host_header, endpoint, deployment, api, req, proxy, user_agent
         )
-        common = (
-            f"Host: {self._conn.host_header}\r\nUser-Agent: {user_agent}\r\n"
-            "Content-Type: application/json\r\nx-watson-channel: agentic_chat\r\n"
-            + "".join(f"{k}: {v}\r\n" for k, v in req.headers.items())
-            + (proxy.header_line if origin and proxy is not None else "")
-        )
-        threads_target = origin + endpoint.base_path + deployment.threads_path
-        runs_target = (
-            f"{origin}{endpoint.base_path}{deployment.runs_path}?{urlencode(api.stream_query)}"
-        )
-        self._thread_head = (
-            f"POST {threads_target} HTTP/1.1\r\n"
-            f"Accept: application/json, text/plain, */*\r\n{common}"
-        ).encode()
-        self._run_head = f"POST {runs_target} HTTP/1.1\r\nAccept: */*\r\n{common}".encode()
         self._stream_timeout_s = req.stream_timeout_s
         self._stall_timeout_s = req.stall_timeout_s
         self._run_body_extra = _run_body_extra(scenario)

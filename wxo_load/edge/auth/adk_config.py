@@ -102,14 +102,7 @@ def load_environment(
         name = context.get("active_environment") or None
         if not name:
             return None
-    entry = environments.get(name)
-    if not isinstance(entry, dict) or not entry.get("wxo_url"):
-        known = ", ".join(sorted(str(k) for k in environments)) or "none"
-        raise AuthError(
-            f"ADK environment '{name}' is not defined (with a wxo_url) in {config_path} "
-            f"(environments there: {known}). Run `orchestrate env list` to see them, and "
-            f"`orchestrate env activate NAME` or --wxo-env NAME to pick one."
-        )
+    entry = _environment_entry(environments, name, config_path)
     token, expiry = _read_token(credentials_path, str(name))
     return AdkEnvironment(
         name=str(name),
@@ -123,6 +116,21 @@ def load_environment(
         verify=_verify(entry.get("verify"), config_path, str(name)),
         bypass_ssl=_flag(entry.get("bypass_ssl"), config_path, f"environments.{name}.bypass_ssl"),
     )
+
+
+def _environment_entry(
+    environments: dict[str, Any], name: str, config_path: Path
+) -> dict[str, Any]:
+    """The config's entry for environment `name`; it must exist and have a wxo_url."""
+    entry = environments.get(name)
+    if not isinstance(entry, dict) or not entry.get("wxo_url"):
+        known = ", ".join(sorted(str(k) for k in environments)) or "none"
+        raise AuthError(
+            f"ADK environment '{name}' is not defined (with a wxo_url) in {config_path} "
+            f"(environments there: {known}). Run `orchestrate env list` to see them, and "
+            f"`orchestrate env activate NAME` or --wxo-env NAME to pick one."
+        )
+    return entry
 
 
 def _read_token(credentials_path: Path, name: str) -> tuple[str | None, float | None]:

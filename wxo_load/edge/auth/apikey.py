@@ -143,20 +143,7 @@ class ApiKeyProvider(TokenProvider):
         url = self._url_for(auth_type)
         what = f"API key exchange ({auth_type})"
         hint = "Check --iam-url (or its default for this --auth-type) and your network or proxy."
-        headers = {"Accept": "application/json"}
-        kwargs: dict[str, Any]
-        if auth_type == "ibm_iam":
-            kwargs = {
-                "data": {
-                    "grant_type": "urn:ibm:params:oauth:grant-type:apikey",
-                    "apikey": self._api_key,
-                },
-            }
-        elif auth_type == "mcsp":
-            kwargs = {"json": {"apikey": self._api_key}}
-        else:
-            headers["X-API-Key"] = self._api_key
-            kwargs = {"json": {"apikey": self._api_key}, "params": _MCSP_V2_QUERY}
+        headers, kwargs = self._request_shape(auth_type)
         response = call(self._client, "POST", url, what, hint, headers=headers, **kwargs)
         if response.status_code in (400, 401, 403, 404):
             raise _Refused(
@@ -182,6 +169,24 @@ class ApiKeyProvider(TokenProvider):
             )
         redact.add(token)
         return token, lifetime_s(body, token)
+
+    def _request_shape(self, auth_type: str) -> tuple[dict[str, str], dict[str, Any]]:
+        """The headers and the body/query keywords this token service expects."""
+        headers = {"Accept": "application/json"}
+        kwargs: dict[str, Any]
+        if auth_type == "ibm_iam":
+            kwargs = {
+                "data": {
+                    "grant_type": "urn:ibm:params:oauth:grant-type:apikey",
+                    "apikey": self._api_key,
+                },
+            }
+        elif auth_type == "mcsp":
+            kwargs = {"json": {"apikey": self._api_key}}
+        else:
+            headers["X-API-Key"] = self._api_key
+            kwargs = {"json": {"apikey": self._api_key}, "params": _MCSP_V2_QUERY}
+        return headers, kwargs
 
 
 class _Refused(Exception):

@@ -96,13 +96,30 @@ class LocalLoginProvider(TokenProvider):
     def _find_or_create_tenant(self, user_token: str) -> str:
         url = f"{self._host}/api/v1/tenants"
         headers = {"Authorization": f"Bearer {user_token}", "Accept": "application/json"}
+        found = self._listed_tenant(url, headers)
+        if found:
+            return found
+        found = self._create_tenant(url, headers)
+        if found:
+            return found
+        found = self._listed_tenant(url, headers)
+        if not found:
+            raise AuthError(
+                f"Developer Edition: tenant `{self._tenant}` is not listed at {url} even after "
+                "creating it. Set the scenario's `auth: tenant:` to an existing tenant name."
+            )
+        return found
+
+    def _listed_tenant(self, url: str, headers: dict[str, str]) -> str | None:
+        """The tenant's id from `GET /api/v1/tenants`, None when it is not listed."""
         what = "Developer Edition tenant lookup"
         tenants = self._ok_json(
             call(self._client, "GET", url, what, self._hint, headers=headers), what
         )
-        found = _tenant_id(tenants, self._tenant)
-        if found:
-            return found
+        return _tenant_id(tenants, self._tenant)
+
+    def _create_tenant(self, url: str, headers: dict[str, str]) -> str | None:
+        """`POST /api/v1/tenants`; the new tenant's id when the answer names it (409: exists)."""
         created = call(
             self._client,
             "POST",
@@ -119,21 +136,9 @@ class LocalLoginProvider(TokenProvider):
                 "set the scenario's `auth: tenant:` to an existing one."
             )
         try:
-            found = _tenant_id(created.json(), self._tenant)
+            return _tenant_id(created.json(), self._tenant)
         except ValueError:
-            found = None
-        if found:
-            return found
-        tenants = self._ok_json(
-            call(self._client, "GET", url, what, self._hint, headers=headers), what
-        )
-        found = _tenant_id(tenants, self._tenant)
-        if not found:
-            raise AuthError(
-                f"Developer Edition: tenant `{self._tenant}` is not listed at {url} even after "
-                "creating it. Set the scenario's `auth: tenant:` to an existing tenant name."
-            )
-        return found
+            return None
 
     def _ok_json(self, response: httpx.Response, what: str) -> Any:
         if response.status_code >= 300:

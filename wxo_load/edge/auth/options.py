@@ -201,11 +201,7 @@ def settings_from_options(
         or _from_env(scenario, "password_env")
         or DEFAULT_PASSWORD
     )
-    margin = scenario.get("refresh_margin_s", 60.0)
-    if isinstance(margin, bool) or not isinstance(margin, (int, float)):
-        raise ConfigError(
-            f"scenario `auth.refresh_margin_s`: expected seconds as a number, got {margin!r}."
-        )
+    margin = _refresh_margin(scenario)
     return AuthSettings(
         mode=str(pick("auth", scenario.get("mode") or "auto")),
         token=token or None,
@@ -240,6 +236,16 @@ def _scenario(scenario_auth: Mapping[str, Any] | None) -> dict[str, Any]:
             f"{', '.join(SCENARIO_KEYS)}."
         )
     return scenario
+
+
+def _refresh_margin(scenario: Mapping[str, Any]) -> int | float:
+    """The scenario's `auth.refresh_margin_s` (default 60), checked to be a number of seconds."""
+    margin = scenario.get("refresh_margin_s", 60.0)
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)):
+        raise ConfigError(
+            f"scenario `auth.refresh_margin_s`: expected seconds as a number, got {margin!r}."
+        )
+    return margin
 
 
 def _from_env(scenario: Mapping[str, Any], key: str) -> str | None:
