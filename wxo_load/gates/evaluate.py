@@ -122,6 +122,7 @@ def _evaluate_regression(
     missing = _baseline_missing(gate, baseline, base, tolerance_shown)
     if missing is not None:
         return verdict(False, *missing)
+    assert base is not None  # _baseline_missing answered for a missing figure
     sign, threshold, limit, base_shown = _regression_limit(gate, base, kind, tolerance_shown)
     samples = sample_count(summary, gate.figure)
     if (samples is not None and samples < 1) or value is None:
