@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from locust_runs import LOCUSTFILE, REPO, clean_env, read_jsonl, run_locust, write_scenario
+from locust_runs import (
+    read_jsonl,
+    run_locust,
+    start_locust,
+    write_scenario,
+)
 
 from wxo_load.core.stats import nearest_rank_ms
 
@@ -230,32 +233,10 @@ simulator:
 
 def test_a_test_stopped_with_sigterm_still_writes_all_its_results(tmp_path: Path) -> None:
     results = tmp_path / "results"
-    cmd = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(LOCUSTFILE),
-        "--headless",
-        "--only-summary",
-        "-u",
-        "5",
-        "-r",
-        "5",
-        "-t",
-        "60s",
-        "--results-dir",
-        str(results),
-    ]
-    proc = subprocess.Popen(
-        cmd,
-        cwd=REPO,
-        env=clean_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    proc = start_locust(
+        "--headless", "--only-summary", "-u", "5", "-r", "5", "-t", "60s",
+        "--results-dir", str(results), home=tmp_path,
+    )  # fmt: skip
     time.sleep(6)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)

@@ -10,13 +10,12 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import httpx
 import pytest
-from locust_runs import LOCUSTFILE, REPO, clean_env
+from locust_runs import start_locust, start_web_ui
 from net import free_port, wait_until
 
 CHROMIUM = os.environ.get("WXO_LOAD_CHROMIUM") or next(
@@ -48,42 +47,12 @@ def runs_total(values: dict[str, float]) -> float:
 
 def test_metrics_scraped_during_a_processes_2_run_add_up_to_the_summary(tmp_path: Path) -> None:
     port, master, results = free_port(), str(free_port()), tmp_path / "results"
-    cmd = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(LOCUSTFILE),
-        "--headless",
-        "--only-summary",
-        "-u",
-        "10",
-        "-r",
-        "10",
-        "-t",
-        "8s",
-        "--processes",
-        "2",
-        "--master-port",
-        master,
-        "--master-bind-port",
-        master,  # not 5557: other tests may run in parallel
-        "--metrics-port",
-        str(port),
-        "--metrics-linger",
-        "8",
-        "--results-dir",
-        str(results),
-    ]
-    proc = subprocess.Popen(
-        cmd,
-        cwd=REPO,
-        env=clean_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    proc = start_locust(
+        "--headless", "--only-summary", "-u", "10", "-r", "10", "-t", "8s", "--processes", "2",
+        "--master-port", master, "--master-bind-port", master,  # not 5557: tests may run at once
+        "--metrics-port", str(port), "--metrics-linger", "8", "--results-dir", str(results),
+        home=tmp_path,
+    )  # fmt: skip
     url = f"http://127.0.0.1:{port}/wxo/metrics"
     try:
         wait_until(lambda: runs_total(scrape(url)) > 0, timeout_s=30)
@@ -163,28 +132,7 @@ def test_web_ui_tab_shows_live_figures_and_locust_counts_one_request_per_run(
     tmp_path: Path,
 ) -> None:
     port, results = free_port(), tmp_path / "results"
-    cmd = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(LOCUSTFILE),
-        "--web-host",
-        "127.0.0.1",
-        "--web-port",
-        str(port),
-        "--results-dir",
-        str(results),
-    ]
-    proc = subprocess.Popen(
-        cmd,
-        cwd=REPO,
-        env=clean_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    proc = start_web_ui(port, results, home=tmp_path)
     ui = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: httpx.get(ui, timeout=2).status_code == 200)

@@ -5,41 +5,18 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
-from locust_runs import LOCUSTFILE, REPO, clean_env, read_jsonl
+from locust_runs import read_jsonl, start_web_ui
 from net import free_port, wait_until
 
 
 def test_each_test_of_a_web_ui_session_writes_its_own_complete_results(tmp_path: Path) -> None:
     port = free_port()
     results = tmp_path / "results"
-    cmd = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(LOCUSTFILE),
-        "--web-host",
-        "127.0.0.1",
-        "--web-port",
-        str(port),
-        "--results-dir",
-        str(results),
-    ]
-    proc = subprocess.Popen(
-        cmd,
-        cwd=REPO,
-        env=clean_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    proc = start_web_ui(port, results, home=tmp_path)
     ui = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: httpx.get(ui, timeout=2).status_code == 200)
@@ -70,28 +47,7 @@ def test_an_empty_or_invalid_host_in_the_web_form_is_refused_with_a_message_not_
 ) -> None:
     port = free_port()
     results = tmp_path / "results"
-    cmd = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(LOCUSTFILE),
-        "--web-host",
-        "127.0.0.1",
-        "--web-port",
-        str(port),
-        "--results-dir",
-        str(results),
-    ]
-    proc = subprocess.Popen(
-        cmd,
-        cwd=REPO,
-        env=clean_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        stdin=subprocess.DEVNULL,
-    )
+    proc = start_web_ui(port, results, home=tmp_path)
     ui = f"http://127.0.0.1:{port}"
     form = {"user_count": 2, "spawn_rate": 2}
     try:

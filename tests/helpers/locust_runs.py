@@ -22,22 +22,17 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def locust_cmd(*args: str) -> list[str]:
+    """`python -m locust -f locustfile.py ARGS`."""
+    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *args]
+
+
 def run_locust(
     args: list[str], *, home: Path, timeout_s: float = 120, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """`locust -f locustfile.py --headless ARGS` as a subprocess, from the repository root."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "locust",
-        "-f",
-        str(LOCUSTFILE),
-        "--headless",
-        "--only-summary",
-        *args,
-    ]
     return subprocess.run(
-        cmd,
+        locust_cmd("--headless", "--only-summary", *args),
         cwd=REPO,
         env=env or clean_env(home),
         capture_output=True,
@@ -45,6 +40,27 @@ def run_locust(
         timeout=timeout_s,
         stdin=subprocess.DEVNULL,
     )
+
+
+def start_locust(*args: str, home: Path, merge_stderr: bool = False) -> subprocess.Popen[str]:
+    """`locust -f locustfile.py ARGS` started in the background, from the repository root."""
+    return subprocess.Popen(
+        locust_cmd(*args),
+        cwd=REPO,
+        env=clean_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def start_web_ui(port: int, results: Path, *, home: Path) -> subprocess.Popen[str]:
+    """Locust's web UI on 127.0.0.1:PORT (output merged into stdout), results under RESULTS."""
+    return start_locust(
+        "--web-host", "127.0.0.1", "--web-port", str(port), "--results-dir", str(results),
+        home=home, merge_stderr=True,
+    )  # fmt: skip
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:

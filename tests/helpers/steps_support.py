@@ -25,16 +25,20 @@ def text(chunk: str) -> dict[str, Any]:
     )
 
 
-def run_of(timeline: list[tuple[float, dict[str, Any]]]) -> RunRecord:
-    record = RunRecord(
+def blank_record(thread_id: str = T) -> RunRecord:
+    """A run record with placeholder ids, for feeding a tracker by hand."""
+    return RunRecord(
         started_at_unix=0.0,
         user_id="u",
         conversation_id="c",
         turn_index=0,
         request_id="r",
-        thread_id=T,
+        thread_id=thread_id,
     )
-    tracker = RunTracker(record, 0.0, 0.0)
+
+
+def run_of(timeline: list[tuple[float, dict[str, Any]]]) -> RunRecord:
+    tracker = RunTracker(blank_record(), 0.0, 0.0)
     for at_ms, event in timeline:
         if tracker.on_event(event, at_ms / 1000.0):
             break

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from steps_support import T, ev, run_of, step, two_tools_and_a_handoff
+from steps_support import blank_record, ev, run_of, step, two_tools_and_a_handoff
 
-from wxo_load.core.records import OK, RunRecord
+from wxo_load.core.records import OK
 from wxo_load.core.stats import MetricsBook, build_summary
 from wxo_load.core.tracker import RunTracker
 
@@ -84,15 +84,7 @@ def test_tool_names_are_bounded() -> None:
 
 def test_a_call_cut_off_by_the_end_of_the_test_is_not_a_tool_failure() -> None:
     timeline = two_tools_and_a_handoff()[:6]  # search_kb called, then the test stops
-    record = RunRecord(
-        started_at_unix=0.0,
-        user_id="u",
-        conversation_id="c",
-        turn_index=0,
-        request_id="r",
-        thread_id=T,
-    )
-    tracker = RunTracker(record, 0.0, 0.0)
+    tracker = RunTracker(blank_record(), 0.0, 0.0)
     for at_ms, event in timeline:
         tracker.on_event(event, at_ms / 1000.0)
     rec = tracker.end(0.7, "stopped", "the test stopped")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from steps_support import blank_record
 
 from wxo_load.core.records import OK, PROTOCOL_ERROR, RUN_FAILED, TIMEOUT, TRUNCATED, RunRecord
 from wxo_load.core.stream import BAD_LINE
@@ -25,14 +26,7 @@ def capture(n: int) -> list[dict]:
 
 def replay(events: list[dict], *, t0: float = 100.0, clock_from_ids: bool = True) -> RunRecord:
     """Feed events with arrival stamps equal to their id timestamps (relative to the first)."""
-    record = RunRecord(
-        started_at_unix=0.0,
-        user_id="u",
-        conversation_id="c",
-        turn_index=0,
-        request_id="r",
-        thread_id=THREAD,
-    )
+    record = blank_record(THREAD)
     first_ms = event_id_unix_ms(events[0]["id"]) or 0
     tracker = RunTracker(record, t0, wall_minus_perf_s=first_ms / 1000.0 - t0)
     t = t0

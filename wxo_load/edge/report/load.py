@@ -222,55 +222,35 @@ def _headline(summary: dict[str, Any], kind: str) -> str:
 def _steps_table(steps: list[dict[str, Any]], kind: str) -> str:
     rows = []
     for s in steps:
-        m = s.get("metrics") or {}
-        rows.append([s.get("name"), s.get("phase"), s["load"][kind], s["runs"]["total"],
-                     s["throughput"]["runs_per_s"],
-                     (m.get("first_text") or {}).get("p50"), (m.get("first_text") or {}).get("p95"),
-                     (m.get("done") or {}).get("p95"),
-                     f"{100 * s['runs']['error_rate']:.2f} %",
-                     (s.get("arrivals") or {}).get("dropped"), s.get("verdict")])  # fmt: skip
-    header = [
-        "step",
-        "phase",
-        "load",
-        "runs",
-        "runs/s",
-        "first text p50",
-        "first text p95",
-        "done p95",
-        "errors",
-        "dropped",
-        "verdict",
-    ]
+        rows.append([s.get("name"), s.get("phase"), s["load"][kind], *_segment_cells(s),
+                     s.get("verdict")])  # fmt: skip
+    header = ["step", "phase", "load", *_SEGMENT_HEADER, "verdict"]
     return table(header, rows, "wide")
 
 
 def _stages_table(stages: list[dict[str, Any]]) -> str:
     rows = []
     for s in stages:
-        m = s.get("metrics") or {}
         load = s.get("load") or {}
         shown = (
             f"{load['users']} users"
             if "users" in load
             else f"{fmt_num(float(load.get('arrival_rate') or 0))}/s"
         )
-        rows.append([s.get("name"), shown, s.get("duration_s"), s["runs"]["total"],
-                     s["throughput"]["runs_per_s"],
-                     (m.get("first_text") or {}).get("p50"), (m.get("first_text") or {}).get("p95"),
-                     (m.get("done") or {}).get("p95"),
-                     f"{100 * s['runs']['error_rate']:.2f} %",
-                     (s.get("arrivals") or {}).get("dropped")])  # fmt: skip
-    header = [
-        "stage",
-        "load",
-        "duration (s)",
-        "runs",
-        "runs/s",
-        "first text p50",
-        "first text p95",
-        "done p95",
-        "errors",
-        "dropped",
-    ]
+        rows.append([s.get("name"), shown, s.get("duration_s"), *_segment_cells(s)])
+    header = ["stage", "load", "duration (s)", *_SEGMENT_HEADER]
     return table(header, rows, "wide")
+
+
+_SEGMENT_HEADER = ("runs", "runs/s", "first text p50", "first text p95", "done p95", "errors",
+                   "dropped")  # fmt: skip
+
+
+def _segment_cells(segment: dict[str, Any]) -> list[Any]:
+    """The cells a stage and a capacity-search step share, in `_SEGMENT_HEADER`'s order."""
+    m = segment.get("metrics") or {}
+    first_text, done = m.get("first_text") or {}, m.get("done") or {}
+    return [segment["runs"]["total"], segment["throughput"]["runs_per_s"],
+            first_text.get("p50"), first_text.get("p95"), done.get("p95"),
+            f"{100 * segment['runs']['error_rate']:.2f} %",
+            (segment.get("arrivals") or {}).get("dropped")]  # fmt: skip
