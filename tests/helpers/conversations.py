@@ -22,6 +22,18 @@ PATIENT = Scenario(
 )
 
 
+def new_run(thread_id: str | None, turn: int) -> RunRecord:
+    """A run record for turn TURN of a thread, with a fresh request id."""
+    return RunRecord(
+        started_at_unix=0.0,
+        user_id="u",
+        conversation_id="c",
+        turn_index=turn,
+        request_id=request_id(),
+        thread_id=thread_id,
+    )
+
+
 def one_conversation(
     sim: SimulatorProcess, turns: int = 2, scenario: Scenario = SCENARIO
 ) -> list[RunRecord]:
@@ -30,14 +42,7 @@ def one_conversation(
     thread = client.create_thread("hello")
     records = []
     for turn in range(turns):
-        record = RunRecord(
-            started_at_unix=0.0,
-            user_id="u",
-            conversation_id="c",
-            turn_index=turn,
-            request_id=request_id(),
-            thread_id=thread.thread_id,
-        )
+        record = new_run(thread.thread_id, turn)
         records.append(client.stream_run(record, "hello").record)
     client.close()
     return records

@@ -7,10 +7,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from conversations import new_run
 
 from wxo_load.config.scenario import Prompts, RequestSettings, Scenario
 from wxo_load.core.errors import AuthError
-from wxo_load.core.records import OK, RunRecord
+from wxo_load.core.records import OK
 from wxo_load.edge.auth import AuthSettings, resolve_auth
 from wxo_load.edge.client import ChatClient
 from wxo_load.mock.process import SimulatorProcess
@@ -29,17 +30,6 @@ def scenario(**request: object) -> Scenario:
 def replay() -> Iterator[SimulatorProcess]:
     with SimulatorProcess.start(profile="replay", port=0, seed=1) as sim:
         yield sim
-
-
-def new_run(thread_id: str | None, turn: int) -> RunRecord:
-    return RunRecord(
-        started_at_unix=0.0,
-        user_id="u",
-        conversation_id="c",
-        turn_index=turn,
-        request_id=str(uuid.uuid4()),
-        thread_id=thread_id,
-    )
 
 
 @pytest.mark.slow

@@ -6,9 +6,9 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import uuid
 
 import pytest
+from conversations import new_run
 
 from wxo_load.config.scenario import Prompts, RequestSettings, Scenario
 from wxo_load.core.records import OK, PROTOCOL_ERROR, RunRecord
@@ -26,17 +26,6 @@ def scenario(**request: object) -> Scenario:
         prompts=Prompts("script", ("hello",)),
         request=RequestSettings(**request),
     )  # type: ignore[arg-type]
-
-
-def new_run(thread_id: str | None, turn: int) -> RunRecord:
-    return RunRecord(
-        started_at_unix=0.0,
-        user_id="u",
-        conversation_id="c",
-        turn_index=turn,
-        request_id=str(uuid.uuid4()),
-        thread_id=thread_id,
-    )
 
 
 def converse(url: str, turns: int, pause_s: float = 0.0) -> tuple[ChatClient, list[RunRecord]]:
