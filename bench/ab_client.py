@@ -34,7 +34,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(HERE))
 
-from wxo_load.cli.bench import (  # noqa: E402 - after the path set-up above
+from wxo_load.cli.bench_runs import (  # noqa: E402 - after the path set-up above
     ASSETS,
     _clean_env,
     _cpu_seconds,

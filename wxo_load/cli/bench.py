@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from wxo_load.cli import bench_runs
-from wxo_load.cli.bench_runs import (  # the README's bench scripts import these from here
+from wxo_load.cli.bench_runs import (
+    ASSETS,
     REPO,
     Generator,
     _clean_env,
@@ -51,7 +52,6 @@ from wxo_load.cli.bench_runs import (  # the README's bench scripts import these
 from wxo_load.core.errors import ConfigError
 from wxo_load.mock.framing import FRAMINGS
 
-ASSETS = Path(__file__).parent / "bench_assets"
 DEFAULT_REFERENCE = REPO.parent / "shared" / "bench" / "naive_locustfile.py"
 LAG_LIMIT_MS = 10.0
 

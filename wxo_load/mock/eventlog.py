@@ -19,9 +19,8 @@ import asyncio
 import json
 import os
 from pathlib import Path
-from typing import Any
 
-_Entry = list[Any]  # run_id, thread_id, seq, event, id, t_mono, t_sent, t_sched, tag
+_Entry = tuple[str, str, int, str, str, float, float, float, str]
 
 
 def _q(text: str) -> str:
@@ -57,14 +56,11 @@ class EventLog:
         event: str,
         event_id: str,
         t_mono: float,
+        t_sent: float,
         t_sched: float,
         tag: str = "",
     ) -> None:
-        self._buffer.append([run_id, thread_id, seq, event, event_id, t_mono, t_mono, t_sched, tag])
-
-    def sent(self, t_sent: float) -> None:
-        """When the last event added was wholly handed to the transport."""
-        self._buffer[-1][6] = t_sent
+        self._buffer.append((run_id, thread_id, seq, event, event_id, t_mono, t_sent, t_sched, tag))
 
     def flush(self) -> None:
         if not self._buffer:

@@ -126,8 +126,8 @@ async def write_events(
         record(t_mono - t_sched)
         if log is not None:
             t_sent = perf_counter()  # the event's last byte handed over (framings write pieces)
-            log.add(plan.run_id, plan.thread_id, index, ev.event, event_id, t_mono, t_sched, ev.tag)
-            log.sent(t_sent)
+            log.add(plan.run_id, plan.thread_id, index, ev.event, event_id, t_mono, t_sent, t_sched,
+                    ev.tag)  # fmt: skip
     app.stats.events_written += len(plan.events)
     return True
 
