@@ -18,6 +18,7 @@ BODY = (
     b'{"id": "1-1", "event": "done", "data": {}}\n'
 )
 GZ = gzip.compress(BODY)
+BIG = b"x" * 200_000  # more than one read's buffer (64 KiB), written at once
 
 ANSWERS: dict[str, bytes] = {
     # chunk sizes, data and CRLFs cut at awkward places; a chunk extension and a trailer
@@ -33,6 +34,7 @@ ANSWERS: dict[str, bytes] = {
     "/continue": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
     "/notkeepalive": b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
     "/garbage": b"SMTP ready\r\n\r\n",
+    "/big": b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(BIG), BIG),
 }
 
 

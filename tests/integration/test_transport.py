@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from raw_http_server import BODY
+from raw_http_server import BIG, BODY
 
 from wxo_load.edge.transport import ConnectFailed, Connection, ProtocolError
 
@@ -142,6 +142,32 @@ except TimeoutError:
         assert list(r.iter_body())
         time.sleep(0.4)  # idle longer than the limit between requests
     print("OK")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() == "OK", out.stderr[-2000:]
+
+
+def test_under_gevent_reads_wait_for_data_first_and_recover_from_a_wake_up_for_nothing(
+    port: int,
+) -> None:
+    """Under Locust a read that emptied the socket waits before the next one (no EAGAIN try per
+    event); a body larger than a read's buffer is read on at once; and if the wait wakes with
+    nothing to read, gevent's own recv (try, then wait) takes over."""
+    code = f"""
+from gevent import monkey; monkey.patch_all()
+from wxo_load.edge.transport import Connection
+conn = Connection("127.0.0.1", {port}, read_timeout_s=5)
+def body(path):
+    head = b" HTTP/1.1\\r\\nHost: x\\r\\nContent-Length: 0\\r\\n\\r\\n"
+    r = conn.request(b"POST " + path + head, b"")
+    return b"".join(r.iter_body())
+assert body(b"/chunked") == {BODY!r}
+assert conn._parked is not None
+assert body(b"/big") == b"x" * {len(BIG)}
+conn._parked.wait = lambda watcher: None  # as if woken with nothing to read
+assert body(b"/chunked") == {BODY!r} and body(b"/length") == {BODY!r}
+assert conn.connections_opened == 1
+print("OK")
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
     assert out.stdout.strip() == "OK", out.stderr[-2000:]

@@ -18,6 +18,13 @@ a new one opened. A request on a reused connection that fails before any byte of
 (the server closed it meanwhile) is sent again once on a new connection: `retries` says so, and
 every timeout, the stall watchdog included, starts again for it.
 
+Received data is acknowledged at once (TCP_QUICKACK, set after each request is written, on
+Linux). A client that sends a request right after reading an answer is taken by Linux for an
+interactive peer and its ACKs are delayed until the process reads; a server whose congestion
+window is used up (as after every pause longer than its retransmission timeout, when TCP starts
+again from ten segments) then holds the rest of an event until that ACK. A load generator a few
+milliseconds late to read would so delay the bytes themselves, and no arrival stamp can see it.
+
 Works with plain or gevent-patched sockets. Errors are the built-in `OSError` family and
 `TimeoutError`; `ConnectFailed` when no connection could be made; `ProtocolError` for an answer
 that is not valid HTTP/1.1 (or not decodable).
@@ -29,7 +36,8 @@ import contextlib
 import socket
 import ssl
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from wxo_load.edge import rxstamp
 from wxo_load.edge.idle import readable
@@ -45,6 +53,8 @@ _RECV_BYTES = 65536
 _ANC_BYTES = rxstamp.ANCILLARY_BYTES
 _arrival = rxstamp.arrival
 _perf = time.perf_counter
+_TCP = socket.IPPROTO_TCP
+_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)  # Linux only
 
 
 class ConnectFailed(ConnectionError):
@@ -77,6 +87,8 @@ class Connection:
         self._ancdata: list[tuple[int, int, bytes]] | None = None  # the last read's kernel stamp
         self.last_read = 0.0  # perf_counter() when the last read returned
         self.kernel_stamps = False  # whether the socket's reads carry the kernel's receive time
+        self._parked: _Parked | None = None  # gevent's wait for the plain socket, see _recv
+        self._drained = True  # the last read left nothing behind: wait before the next one
         loop = gevent_loop()
         self._watchdog = StallWatchdog(self, loop, read_timeout_s) if loop is not None else None
         self._host_header = host_header(host, port, 443 if ssl_context is not None else 80)
@@ -108,6 +120,7 @@ class Connection:
     def close(self) -> None:
         sock, self._sock = self._sock, None
         self._reusable = False
+        self._parked = None
         response, self._response = self._response, None
         if response is not None:  # an answer not read to its end: break its parser cycle
             response._parser = None  # type: ignore[assignment]
@@ -126,6 +139,8 @@ class Connection:
         sock.settimeout(None if self._watchdog is not None else self.read_timeout_s)
         # TLS decrypts in user space (no recvmsg): https keeps the user-space stamp
         self.kernel_stamps = self.ssl_context is None and rxstamp.enable(sock)
+        self._parked = _Parked.of(sock) if self.ssl_context is None else None
+        self._drained = True
         self.connections_opened += 1
         return sock
 
@@ -134,11 +149,24 @@ class Connection:
         if sock is None:
             raise ConnectionResetError("the connection is closed")
         try:
-            if self.kernel_stamps:
-                data, ancdata, _flags, _addr = sock.recvmsg(_RECV_BYTES, _ANC_BYTES)
-            else:
-                data = sock.recv(_RECV_BYTES)
-                ancdata = None
+            parked = self._parked
+            if parked is not None and self._drained:
+                # The last read emptied the socket, so the next bytes are most likely not there
+                # yet: wait for them first. gevent's own recv would try, fail with EAGAIN (a
+                # system call and an exception, once per event of a stream) and then wait.
+                parked.wait(parked.watcher)
+                sock = parked.raw  # a wake-up with nothing to read raises BlockingIOError
+            try:
+                if self.kernel_stamps:
+                    data, ancdata, _flags, _addr = sock.recvmsg(_RECV_BYTES, _ANC_BYTES)
+                else:
+                    data = sock.recv(_RECV_BYTES)
+                    ancdata = None
+            except BlockingIOError:
+                if sock is self._sock:
+                    raise
+                self._drained = False
+                return self._recv()  # gevent's way: try, then wait
         except OSError:  # gevent cancels the wait when the watchdog shuts the socket down
             if self._watchdog is not None and self._watchdog.stalled:
                 raise TimeoutError(f"no data for {self.read_timeout_s:g} s") from None
@@ -146,6 +174,7 @@ class Connection:
         if data:
             self.last_read = self._rx = _perf()
             self._ancdata = ancdata
+            self._drained = len(data) < _RECV_BYTES
         elif self._watchdog is not None and self._watchdog.stalled:
             raise TimeoutError(f"no data for {self.read_timeout_s:g} s")
         return data
@@ -223,6 +252,9 @@ class Connection:
             if sent < len(data):
                 sock.sendall(data[sent:])
             self.requests_sent += 1
+            if _QUICKACK is not None:  # ACK the answer as it arrives, not when we read it
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(_TCP, _QUICKACK, 1)
             response._read_head()
         except (BrokenPipeError, ConnectionResetError) as exc:
             if response._head_bytes == 0 and not isinstance(exc, _StaleConnection):
@@ -231,6 +263,26 @@ class Connection:
         if reused and response.status == 408:  # the server timed the idle connection out
             raise _StaleConnection("the server sent 408 on the idle connection")
         return response
+
+
+class _Parked:
+    """What waiting on a gevent socket takes: its wait function, its read watcher and the
+    non-blocking socket under it. None for a socket that is not gevent's (or a gevent version
+    without these attributes): reads then go through the socket's own `recv`."""
+
+    __slots__ = ("wait", "watcher", "raw")
+
+    def __init__(self, wait: Callable[[Any], None], watcher: Any, raw: Any) -> None:
+        self.wait, self.watcher, self.raw = wait, watcher, raw
+
+    @classmethod
+    def of(cls, sock: socket.socket) -> _Parked | None:
+        wait = getattr(sock, "_wait", None)
+        watcher = getattr(sock, "_read_event", None)
+        raw = getattr(sock, "_sock", None)
+        if wait is None or watcher is None or not hasattr(raw, "recv"):
+            return None
+        return cls(wait, watcher, raw)
 
 
 def host_header(host: str, port: int, default_port: int) -> str:
