@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,6 +48,7 @@ from wxo_load.cli.bench_runs import (  # noqa: E402 - after the path set-up abov
 from wxo_load.mock.process import SimulatorProcess  # noqa: E402
 
 TARGET_P99_MS, TARGET_MAX_MS = 2.0, 10.0
+PROFILES = {"long": "profile_long.yaml", "cost": "profile_14_events.yaml"}
 
 
 def one(
@@ -58,6 +60,7 @@ def one(
     work: Path,
     probe: bool = False,
     pin: bool = False,
+    profile: str = "profile_long.yaml",
 ) -> dict[str, Any]:
     log = work / "events.jsonl"
     results = work / "results"
@@ -69,7 +72,7 @@ def one(
         files += f",{ASSETS / 'hub_probe.py'}"
     args = ["--accept-any-token", "--framing", framing, "--event-log", str(log)]
     with SimulatorProcess.start(
-        profile=str(ASSETS / "profile_long.yaml"), port=0, seed=1, extra_args=args, timeout_s=30
+        profile=str(ASSETS / profile), port=0, seed=1, extra_args=args, timeout_s=30
     ) as sim:
         steady_from = time.perf_counter() + warmup_s
         cmd = [str(python), "-m", "locust", "-f", files, "--headless", "--only-summary",
@@ -230,6 +233,13 @@ def main() -> int:
         action="store_true",
         help="pin the simulator to CPU 0 and the load generator to CPU 1 (Linux)",
     )
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default="long",
+        help="long: runs of ~3 s with jittered gaps (timing error; default); cost: the bench's "
+        "cost phase, 14 events in ~140 ms (CPU per run)",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     report: dict[str, Any] = {}
@@ -244,7 +254,8 @@ def main() -> int:
                 f"{framing:10} {name} {figures['checkout']:24} "
                 f"timing error p50 {figures['p50_ms']} "
                 f"p99 {figures['p99_ms']} max {figures['max_ms']} ms (n={figures['n']}); "
-                f"CPU {figures['cpu_ms_per_run']} ms/run over {figures['runs']} runs; "
+                f"CPU {figures['cpu_ms_per_run']} ms/run over {figures['runs']} runs "
+                f"(rounds {figures['cpu_ms_per_run_rounds']}); "
                 f"off by > 1 ms: {figures['off_over_1ms']}, "
                 f"shared stamp: {figures['shared_stamp']}; "
                 f"load {figures['load_avg']}",
@@ -264,7 +275,16 @@ def _measure(framing: str, args: argparse.Namespace) -> dict[str, dict[str, Any]
     """Rounds of A then B for one framing; their figures added up per checkout."""
     keys = ("errors", "cpu_s", "runs", "off", "shared", "load")
     totals: dict[str, dict[str, Any]] = {
-        n: {"errors": [], "cpu_s": 0.0, "runs": 0, "causes": {}, "off": 0, "shared": 0, "load": []}
+        n: {
+            "errors": [],
+            "cpu_s": 0.0,
+            "runs": 0,
+            "causes": {},
+            "off": 0,
+            "shared": 0,
+            "load": [],
+            "cpu_rounds": [],
+        }
         for n in ("A", "B")
     }
     for _ in range(args.rounds):
@@ -279,7 +299,11 @@ def _measure(framing: str, args: argparse.Namespace) -> dict[str, dict[str, Any]
                     Path(tmp),
                     probe=args.probe and name == "B",
                     pin=args.pin,
+                    profile=PROFILES[args.profile],
                 )
+            totals[name]["cpu_rounds"].append(
+                1000 * got["cpu_s"] / got["runs"] if got["runs"] else 0
+            )
             for key in keys:
                 totals[name][key] += got[key]
             for cause, n in got["causes"].items():
@@ -293,6 +317,9 @@ def _figures(t: dict[str, Any], checkout: Path) -> dict[str, Any]:
     return {
         "checkout": str(checkout), **q, "runs": t["runs"],
         "cpu_ms_per_run": round(1000 * t["cpu_s"] / t["runs"], 3) if t["runs"] else None,
+        "cpu_ms_per_run_rounds": [round(x, 3) for x in t["cpu_rounds"]],
+        "cpu_ms_per_run_sd": round(statistics.stdev(t["cpu_rounds"]), 3)
+        if len(t["cpu_rounds"]) > 1 else None,
         "off_over_1ms": t["off"], "shared_stamp": t["shared"],
         "load_avg": f"{min(t['load']):.1f}-{max(t['load']):.1f}" if t["load"] else None,
         "target_met": met, "outliers_over_5ms_by_cause": t["causes"],
