@@ -13,6 +13,10 @@ the noise of other processes over both. Not a test: it prints figures (and --jso
 ending with the README's table rows (framing, checkout, p50 / p99 / max, CPU ms per run, runs,
 load average) and whether the target (p99 <= 2 ms, max <= 10 ms) is met.
 
+`--profile cost` runs the bench's cost-phase runs (14 events in ~140 ms, `--users 50`) instead
+of the ~3 s streams, to compare CPU per run; each round's figure is printed, so the spread
+between rounds shows next to the difference between checkouts.
+
 "Off by > 1 ms, shared stamp" counts the milestones whose error equals the gap to a later write
 of the same run (within 0.5 ms): a read that took several events at once and stamped them all
 with its time (user space) or with its newest bytes' arrival (kernel stamps).
