@@ -41,6 +41,7 @@ def test_an_instance_url_on_the_simulator_completes_runs_with_the_saas_paths(
     output = done.stdout + done.stderr
     assert done.returncode == 0, output[-3000:]
     assert f"threads POST {host}/v1/orchestrate/threads" in output  # the one start-up line
+    assert output.count("authentication: ") == 1, output[-3000:]  # said once, not per resolve
     runs = read_jsonl(results / "runs.jsonl")
     assert any(run["outcome"] == "ok" for run in runs)
     assert {run["outcome"] for run in runs} <= {

@@ -60,8 +60,15 @@ def resolve_auth(settings: AuthSettings, host: str | None) -> tuple[TokenProvide
     before the test starts to fail fast. Raises `AuthError` with what to do."""
     host = host.rstrip("/") if host else None
     provider, effective = _resolve(settings, host)
-    log.info("authentication: %s", provider.describe())
+    described = provider.describe()
+    if described not in _announced:  # Locust resolves at start-up and again as each test starts
+        _announced.add(described)
+        log.info("authentication: %s", described)
     return provider, effective
+
+
+_announced: set[str] = set()
+"""What this process already logged: one line per way of authenticating, not one per call."""
 
 
 def _resolve(settings: AuthSettings, host: str | None) -> tuple[TokenProvider, str | None]:
