@@ -61,7 +61,9 @@ def resolve_auth(settings: AuthSettings, host: str | None) -> tuple[TokenProvide
     host = host.rstrip("/") if host else None
     provider, effective = _resolve(settings, host)
     described = provider.describe()
-    if described not in _announced:  # Locust resolves at start-up and again as each test starts
+    # Said once: Locust resolves at start-up and again as each test starts; and not before
+    # there is a host (the caller then starts the simulator and resolves again).
+    if effective is not None and described not in _announced:
         _announced.add(described)
         log.info("authentication: %s", described)
     return provider, effective
