@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -155,3 +157,39 @@ def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
         "load_generator": _load_generator(book, dict(meta.get("load_generator") or {})),
         "timeline": list(meta.get("timeline") or []),
     }
+
+
+@dataclass(frozen=True)
+class LoadGeneratorFacts:
+    """What summary.json says of the load generator, as the report's banner and summary.md's
+    trust line state it: its lag p99s, its peak CPU, its warnings and whether it kept up."""
+
+    client_lag_p99: float | None
+    schedule_lag_p99: float | None
+    cpu_percent_max: float | None
+    warnings: list[str]
+    trusted: bool  # trustworthy and not one warning
+
+    @classmethod
+    def of(cls, summary: Mapping[str, Any]) -> LoadGeneratorFacts:
+        lg = summary.get("load_generator") or {}
+        cpu = lg.get("cpu_percent_max")
+        warnings = list(lg.get("warnings") or [])
+        return cls(
+            (lg.get("client_lag") or {}).get("p99"),
+            (lg.get("schedule_lag") or {}).get("p99"),
+            cpu if isinstance(cpu, (int, float)) else None,
+            warnings,
+            bool(lg.get("trustworthy", True)) and not warnings,
+        )
+
+    def parts(self, num: Callable[[float], str], *, lag_missing: str = "") -> list[str]:
+        """ "client lag p99 1.3 ms", "schedule lag p99 ...", "CPU max 45 %": those measured, each
+        number written by `num`; `lag_missing` stands for an unmeasured client lag."""
+        lag, sched, cpu = self.client_lag_p99, self.schedule_lag_p99, self.cpu_percent_max
+        texts = (
+            f"client lag p99 {num(lag)} ms" if lag is not None else lag_missing,
+            f"schedule lag p99 {num(sched)} ms" if sched is not None else "",
+            f"CPU max {cpu:.0f} %" if cpu is not None else "",
+        )
+        return [text for text in texts if text]

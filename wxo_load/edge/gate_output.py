@@ -107,24 +107,9 @@ def _add_testcase(suite: ET.Element, verdict: Verdict) -> None:
 def junit_xml(verdicts: Sequence[Verdict], suite_name: str = "wxo-load gates") -> str:
     """JUnit XML, one <testcase> per gate; a failed gate has a <failure> with its reason."""
     failures = sum(1 for v in verdicts if not v.passed)
-    root = ET.Element(
-        "testsuites",
-        name=suite_name,
-        tests=str(len(verdicts)),
-        failures=str(failures),
-        errors="0",
-        time="0",
-    )
-    suite = ET.SubElement(
-        root,
-        "testsuite",
-        name=suite_name,
-        tests=str(len(verdicts)),
-        failures=str(failures),
-        errors="0",
-        skipped="0",
-        time="0",
-    )
+    counts = {"name": suite_name, "tests": str(len(verdicts)), "failures": str(failures)}
+    root = ET.Element("testsuites", {**counts, "errors": "0", "time": "0"})
+    suite = ET.SubElement(root, "testsuite", {**counts, "errors": "0", "skipped": "0", "time": "0"})
     for verdict in verdicts:
         _add_testcase(suite, verdict)
     ET.indent(root)

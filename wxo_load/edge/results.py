@@ -21,6 +21,7 @@ from wxo_load.core.errors import ResultsError
 from wxo_load.core.records import ALL_METRICS
 from wxo_load.core.redact import redact
 from wxo_load.core.stats import SCHEMA
+from wxo_load.core.summary import LoadGeneratorFacts
 
 RUNS_FILE = "runs.jsonl"
 CONVERSATIONS_FILE = "conversations.jsonl"
@@ -269,22 +270,11 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], text_columns: i
 
 
 def _trust_line(summary: dict[str, Any]) -> str:
-    lg = summary.get("load_generator") or {}
-    lag = (lg.get("client_lag") or {}).get("p99")
-    sched = (lg.get("schedule_lag") or {}).get("p99")
-    cpu = lg.get("cpu_percent_max")
-    facts = ", ".join(
-        part
-        for part in (
-            f"client lag p99 {_num(lag)} ms" if lag is not None else "",
-            f"schedule lag p99 {_num(sched)} ms" if sched is not None else "",
-            f"CPU max {cpu:.0f} %" if isinstance(cpu, (int, float)) else "",
-        )
-        if part
-    )
-    if lg.get("trustworthy", True) and not lg.get("warnings"):
+    lg = LoadGeneratorFacts.of(summary)
+    facts = ", ".join(lg.parts(_num))
+    if lg.trusted:
         return f"**Load generator: OK** — {facts or 'no lag measured'}."
-    warnings = "".join(f"\n> - {_cell(w)}" for w in lg.get("warnings") or [])
+    warnings = "".join(f"\n> - {_cell(w)}" for w in lg.warnings)
     return f"> **Load generator: NOT trustworthy** — {facts or 'see below'}.{warnings}"
 
 

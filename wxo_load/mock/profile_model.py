@@ -10,19 +10,6 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-FAULT_NAMES: tuple[str, ...] = (
-    "http_429",
-    "http_500",
-    "http_503",
-    "token_expiry",
-    "run_failed",
-    "error_event",
-    "truncated",
-    "drop_connection",
-    "stall",
-    "malformed_line",
-    "no_done",
-)
 HTTP_FAULTS: tuple[str, ...] = ("token_expiry", "http_429", "http_500", "http_503")
 STREAM_FAULTS: tuple[str, ...] = (
     "run_failed",
@@ -33,6 +20,7 @@ STREAM_FAULTS: tuple[str, ...] = (
     "malformed_line",
     "no_done",
 )
+FAULT_NAMES: tuple[str, ...] = (*sorted(HTTP_FAULTS), *STREAM_FAULTS)
 
 # The intermediate-step messages seen in the captures, key -> text.
 STEP_TEXTS: dict[str, str] = {

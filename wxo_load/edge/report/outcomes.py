@@ -40,6 +40,22 @@ def _per_second(ends: Iterable[float], tb: Timebase) -> list[float]:
     return [c / tb.width for c in counts]
 
 
+def _bars(
+    collected: Collected, tb: Timebase, outcomes: list[str], colors: dict[str, str], noun: str
+) -> str:
+    """Stacked bars of `noun` per second, one series per outcome."""
+    return stacked_bars(
+        [i * tb.width for i in range(tb.count)],
+        tb.width,
+        [(o, colors[o], _per_second(collected.ends[o], tb)) for o in outcomes],
+        x_range=tb.x_range,
+        x_label=tb.x_label,
+        y_label=f"{noun} per second",
+        x_fmt=tb.fmt,
+        y_unit=f"{noun}/s",
+    )
+
+
 def _rate_charts(collected: Collected, tb: Timebase) -> tuple[str, str, dict[str, str]]:
     """Runs per second by outcome (up to 60 bars) and errors per second by class (up to 40)."""
     colors = _outcome_colors(collected.ends)
@@ -47,30 +63,11 @@ def _rate_charts(collected: Collected, tb: Timebase) -> tuple[str, str, dict[str
     colors[STOPPED] = STOPPED_COLOR
     errors = sorted(k for k in collected.ends if k not in (OK, STOPPED))
     order = [o for o in (OK, *errors, STOPPED) if o in collected.ends]
-    runs_tb = tb.coarser(0, per_bin=0, max_bins=60)
-    runs_chart = stacked_bars(
-        [i * runs_tb.width for i in range(runs_tb.count)],
-        runs_tb.width,
-        [(o, colors[o], _per_second(collected.ends[o], runs_tb)) for o in order],
-        x_range=runs_tb.x_range,
-        x_label=runs_tb.x_label,
-        y_label="runs per second",
-        x_fmt=runs_tb.fmt,
-        y_unit="runs/s",
-    )
+    runs_chart = _bars(collected, tb.coarser(0, per_bin=0, max_bins=60), order, colors, "runs")
     if not errors:
         return runs_chart, empty_chart("no errors"), {o: colors[o] for o in order}
     err_tb = tb.coarser(sum(len(collected.ends[o]) for o in errors), per_bin=6, max_bins=40)
-    errors_chart = stacked_bars(
-        [i * err_tb.width for i in range(err_tb.count)],
-        err_tb.width,
-        [(o, colors[o], _per_second(collected.ends[o], err_tb)) for o in errors],
-        x_range=err_tb.x_range,
-        x_label=err_tb.x_label,
-        y_label="errors per second",
-        x_fmt=err_tb.fmt,
-        y_unit="errors/s",
-    )
+    errors_chart = _bars(collected, err_tb, errors, colors, "errors")
     return runs_chart, errors_chart, {o: colors[o] for o in order}
 
 

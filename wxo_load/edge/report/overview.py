@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wxo_load.core.summary import LoadGeneratorFacts
 from wxo_load.edge.report.page import safe_text, section, table
 from wxo_load.edge.report.svg import fmt_num
 
@@ -27,26 +28,14 @@ def header(summary: dict[str, Any]) -> str:
 
 
 def trust_banner(summary: dict[str, Any]) -> str:
-    lg = summary.get("load_generator") or {}
-    warnings = lg.get("warnings") or []
-    lag = (lg.get("client_lag") or {}).get("p99")
-    sched = (lg.get("schedule_lag") or {}).get("p99")
-    cpu = lg.get("cpu_percent_max")
-    facts = " · ".join(
-        part
-        for part in (
-            f"client lag p99 {fmt_num(lag)} ms" if lag is not None else "client lag not measured",
-            f"schedule lag p99 {fmt_num(sched)} ms" if sched is not None else "",
-            f"CPU max {cpu:.0f} %" if isinstance(cpu, (int, float)) else "",
-        )
-        if part
-    )
-    if lg.get("trustworthy", True) and not warnings:
+    lg = LoadGeneratorFacts.of(summary)
+    facts = " · ".join(lg.parts(fmt_num, lag_missing="client lag not measured"))
+    if lg.trusted:
         return (
             '<div class="banner good" id="trust"><b>Load generator kept up.</b> '
             f"{safe_text(facts)}</div>"
         )
-    items = "".join(f"<li>{safe_text(w)}</li>" for w in warnings)
+    items = "".join(f"<li>{safe_text(w)}</li>" for w in lg.warnings)
     return (
         '<div class="banner bad" id="trust"><b>⚠ Load generator warnings — server timings in this '
         f"report may be overstated.</b> {safe_text(facts)}<ul>{items}</ul></div>"
