@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from browser import _chromium_available, _script
 from locust_runs import read_jsonl, run_locust, write_scenario
+from steps_support import WATERFALL_PHASES
 
 from wxo_load.core.stats import nearest_rank_ms
 from wxo_load.mock.process import SimulatorProcess
@@ -141,13 +142,5 @@ def test_tool_percentiles_cadence_and_gates_match_the_simulators_log(tmp_path: P
         dom = _script(str(results), "--dump-dom").stdout
         typical = dom[dom.index("A typical run") :]
         typical = typical[: typical.index("</svg>")]
-        for phase in (
-            "queue → run.started",
-            "thinking",
-            "lookup_order",
-            "search_kb",
-            "billing_agent (hand-over)",
-            "streaming",
-            "finish → done",
-        ):
+        for phase in WATERFALL_PHASES:
             assert f'data-phase="{phase}"' in typical, phase

@@ -22,6 +22,16 @@ PATIENT = Scenario(
 )
 
 
+def scenario(**request: object) -> Scenario:
+    """A one-prompt scenario for the simulator's agent, with these request settings."""
+    return Scenario(
+        name="t",
+        agent_id="0c191f04-78cd-45e3-a99a-988cfb29434d",
+        prompts=Prompts("script", ("hello",)),
+        request=RequestSettings(**request),
+    )  # type: ignore[arg-type]
+
+
 def new_run(thread_id: str | None, turn: int) -> RunRecord:
     """A run record for turn TURN of a thread, with a fresh request id."""
     return RunRecord(

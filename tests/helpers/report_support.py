@@ -10,6 +10,17 @@ from wxo_load.core.records import ConversationRecord, RunRecord
 from wxo_load.core.stats import MetricsBook, build_summary
 from wxo_load.edge.results import ResultsWriter
 
+REPORT_SECTIONS = (
+    "timings",
+    "over-time",
+    "distributions",
+    "throughput",
+    "errors",
+    "turns",
+    "load-generator",
+)
+"""The sections every report.html has, by id."""
+
 
 def synthetic_results(
     directory: Path,

@@ -133,3 +133,16 @@ def two_tools_and_a_handoff() -> list[tuple[float, dict[str, Any]]]:
         (1030, ev("run.completed")),
         (1031, ev("done")),
     ]
+
+
+WATERFALL_PHASES = (
+    "queue → run.started",
+    "thinking",
+    "lookup_order",
+    "search_kb",
+    "billing_agent (hand-over)",
+    "streaming",
+    "finish → done",
+)
+"""The phases the report's waterfall draws for a run with two tool calls and a hand-over
+(`two_tools_and_a_handoff` here, the simulator's `tools` profile end to end)."""

@@ -7,23 +7,13 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from conversations import new_run
+from conversations import new_run, scenario
 
-from wxo_load.config.scenario import Prompts, RequestSettings, Scenario
 from wxo_load.core.errors import AuthError
 from wxo_load.core.records import OK
 from wxo_load.edge.auth import AuthSettings, resolve_auth
 from wxo_load.edge.client import ChatClient
 from wxo_load.mock.process import SimulatorProcess
-
-
-def scenario(**request: object) -> Scenario:
-    return Scenario(
-        name="t",
-        agent_id="0c191f04-78cd-45e3-a99a-988cfb29434d",
-        prompts=Prompts("script", ("hello",)),
-        request=RequestSettings(**request),
-    )  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")

@@ -8,24 +8,14 @@ import threading
 import time
 
 import pytest
-from conversations import new_run
+from conversations import new_run, scenario
 
-from wxo_load.config.scenario import Prompts, RequestSettings, Scenario
 from wxo_load.core.records import OK, PROTOCOL_ERROR, RunRecord
 from wxo_load.edge.auth import AuthSettings, resolve_auth
 from wxo_load.edge.client import ChatClient
 from wxo_load.edge.transport import host_header
 from wxo_load.mock.framing import FRAMINGS
 from wxo_load.mock.process import SimulatorProcess
-
-
-def scenario(**request: object) -> Scenario:
-    return Scenario(
-        name="t",
-        agent_id="0c191f04-78cd-45e3-a99a-988cfb29434d",
-        prompts=Prompts("script", ("hello",)),
-        request=RequestSettings(**request),
-    )  # type: ignore[arg-type]
 
 
 def converse(url: str, turns: int, pause_s: float = 0.0) -> tuple[ChatClient, list[RunRecord]]:

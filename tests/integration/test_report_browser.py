@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from browser import _chromium_available, _script
-from report_support import synthetic_results
+from report_support import REPORT_SECTIONS, synthetic_results
 
 # Skipped on a developer's machine without Chromium; CI sets WXO_REQUIRE_BROWSER=1 (.ci/run), so
 # there a missing browser fails the tests instead of silently skipping them.
@@ -46,15 +46,7 @@ def test_report_renders_in_headless_chromium_with_every_chart_section(results_di
     assert result.returncode == 0, result.stderr
     dom = result.stdout
     assert 'data-report-ready="1"' in dom
-    for section in (
-        "timings",
-        "over-time",
-        "distributions",
-        "throughput",
-        "errors",
-        "turns",
-        "load-generator",
-    ):
+    for section in REPORT_SECTIONS:
         assert f'id="{section}"' in dom
     assert dom.count("<svg") >= 18
     assert (

@@ -9,21 +9,11 @@ from pathlib import Path
 
 import pytest
 from browser import _chromium_available, _script
-from steps_support import run_of, two_tools_and_a_handoff
+from steps_support import WATERFALL_PHASES, run_of, two_tools_and_a_handoff
 
 from wxo_load.core.stats import MetricsBook, build_summary
 from wxo_load.edge.report.html import build_report_html
 from wxo_load.edge.results import ResultsWriter
-
-PHASES = (
-    "queue → run.started",
-    "thinking",
-    "lookup_order",
-    "search_kb",
-    "billing_agent (hand-over)",
-    "streaming",
-    "finish → done",
-)
 
 
 def write_results(directory: Path, runs: int = 9) -> None:
@@ -67,7 +57,7 @@ def test_report_html_has_a_waterfall_per_typical_and_slowest_run(tmp_path: Path)
     assert (
         'id="where-time-goes"' in html and html.count('class="waterfall"') == 4
     )  # typical + 3 slowest
-    for phase in PHASES:
+    for phase in WATERFALL_PHASES:
         assert f'data-phase="{phase}"' in html
     assert "Tools by p95" in html and "Gaps between consecutive text deltas" in html
 
@@ -85,7 +75,7 @@ def test_waterfall_renders_every_phase_in_headless_chromium(tmp_path: Path) -> N
     assert 'data-report-ready="1"' in dom and 'id="waterfall"' in dom
     typical = dom[dom.index("A typical run") :]
     typical = typical[: typical.index("</svg>")]
-    for phase in PHASES:
+    for phase in WATERFALL_PHASES:
         assert f'data-phase="{phase}"' in typical, phase
     assert "billing_agent (hand-over): 200 ms (from 700 ms)" in typical
 

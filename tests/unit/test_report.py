@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from report_support import T0, synthetic_results
+from report_support import REPORT_SECTIONS, T0, synthetic_results
 
 from wxo_load.cli.report import configure_report, run_report
 from wxo_load.core.errors import WxoLoadError
@@ -37,15 +37,7 @@ def test_report_has_every_section_and_is_self_contained(tmp_path: Path) -> None:
     synthetic_results(tmp_path / "r")
     html = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     assert 'data-report-ready="1"' in html
-    for section in (
-        "timings",
-        "over-time",
-        "distributions",
-        "throughput",
-        "errors",
-        "turns",
-        "load-generator",
-    ):
+    for section in REPORT_SECTIONS:
         assert f'<section id="{section}">' in html
     assert html.count("<svg") >= 7 * 2 + 4
     assert "<script" not in html
