@@ -32,7 +32,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from wxo_load.cli import bench_runs
 from wxo_load.cli.bench_runs import (
     ASSETS,
     REPO,
@@ -116,10 +115,15 @@ def configure_bench(parser: argparse.ArgumentParser) -> None:
 
 
 def phase_cost(
-    reference: Path, users: int, warmup_s: float, duration_s: float, work: Path
+    reference: Path,
+    users: int,
+    warmup_s: float,
+    duration_s: float,
+    work: Path,
+    framing: str = "ndjson",
 ) -> dict[str, Any]:
     log = work / "cost-events.jsonl"
-    with _simulator("profile_14_events.yaml", work, log) as sim:
+    with _simulator("profile_14_events.yaml", framing, log) as sim:
         harness, naive = _start_pair(
             sim, work / "cost", reference, users, warmup_s + duration_s + 4, probe=False
         )
@@ -172,10 +176,15 @@ def _count_in_window(
 
 
 def phase_timing(
-    reference: Path, warmup_s: float, duration_s: float, work: Path, streams: int = 100
+    reference: Path,
+    warmup_s: float,
+    duration_s: float,
+    work: Path,
+    streams: int = 100,
+    framing: str = "ndjson",
 ) -> dict[str, Any]:
     log = work / "timing-events.jsonl"
-    with _simulator("profile_long.yaml", work, log) as sim:
+    with _simulator("profile_long.yaml", framing, log) as sim:
         steady_from = (
             time.perf_counter() + warmup_s
         )  # runs started during the spawn burst are left out
@@ -215,12 +224,12 @@ _PROGRESS_LAG = re.compile(r"client lag p99 (\d+(?:\.\d+)?) ms")
 
 
 def phase_concurrency(
-    steps: list[int], warmup_s: float, duration_s: float, work: Path
+    steps: list[int], warmup_s: float, duration_s: float, work: Path, framing: str = "ndjson"
 ) -> dict[str, Any]:
     rows = []
     best = 0
     for streams in steps:
-        row = _concurrency_step(streams, warmup_s, duration_s, work)
+        row = _concurrency_step(streams, warmup_s, duration_s, work, framing)
         rows.append(row)
         worst = row["client_lag_p99_ms_steady_worst"]
         if worst is not None and worst < LAG_LIMIT_MS and not row["failed"]:
@@ -229,10 +238,10 @@ def phase_concurrency(
 
 
 def _concurrency_step(
-    streams: int, warmup_s: float, duration_s: float, work: Path
+    streams: int, warmup_s: float, duration_s: float, work: Path, framing: str
 ) -> dict[str, Any]:
     """One step: the harness alone holding `streams` open streams against a fresh simulator."""
-    with _simulator("profile_long.yaml", work, None) as sim:
+    with _simulator("profile_long.yaml", framing, None) as sim:
         results = work / f"concurrency-{streams}"
         proc = _start_harness_alone(sim.url, streams, warmup_s + duration_s, results)
         gen = Generator("wxo-load", proc, results_dir=results)
@@ -284,7 +293,6 @@ def run_bench(args: argparse.Namespace) -> int:
     reference = _reference_path(args.reference)
     phases = _parse_phases(args.phases)
     steps = [int(x) for x in args.streams.split(",") if x.strip()]
-    bench_runs.framing = args.framing
     report: dict[str, Any] = {
         "machine": _machine(),
         "reference": str(reference),
@@ -297,18 +305,24 @@ def run_bench(args: argparse.Namespace) -> int:
                 f"cost: {args.users} users each, side by side, {args.duration:g} s measured ...",
                 flush=True,
             )
-            report["cost"] = phase_cost(reference, args.users, args.warmup, args.duration, work)
+            report["cost"] = phase_cost(
+                reference, args.users, args.warmup, args.duration, work, args.framing
+            )
             _print_cost(report["cost"])
         if "timing" in phases:
             print("timing error: 100 streams each, side by side ...", flush=True)
-            report["timing"] = phase_timing(reference, args.warmup, args.duration, work)
+            report["timing"] = phase_timing(
+                reference, args.warmup, args.duration, work, framing=args.framing
+            )
             _print_timing(report["timing"])
         if "concurrency" in phases:
             print(
                 f"concurrency: the harness alone, {', '.join(map(str, steps))} streams ...",
                 flush=True,
             )
-            report["concurrency"] = phase_concurrency(steps, args.warmup, args.duration, work)
+            report["concurrency"] = phase_concurrency(
+                steps, args.warmup, args.duration, work, args.framing
+            )
             _print_concurrency(report["concurrency"])
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")

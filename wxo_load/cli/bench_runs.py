@@ -20,7 +20,6 @@ from wxo_load.mock.process import SimulatorProcess
 
 ASSETS = Path(__file__).parent / "bench_assets"
 REPO = Path(__file__).resolve().parents[2]
-framing = "ndjson"  # set once by run_bench from --framing
 
 
 @dataclass
@@ -136,7 +135,7 @@ def _harness_runs(results_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _simulator(profile: str, work: Path, log: Path | None) -> SimulatorProcess:
+def _simulator(profile: str, framing: str, log: Path | None) -> SimulatorProcess:
     args = ["--accept-any-token", "--framing", framing]
     if log is not None:
         args += ["--event-log", str(log)]
