@@ -41,13 +41,13 @@ sys.path.insert(0, str(HERE))
 
 from wxo_load.cli.bench_runs import (  # noqa: E402 - after the path set-up above
     ASSETS,
-    _clean_env,
-    _cpu_seconds,
-    _errors_ms,
-    _harness_runs,
-    _quantiles,
-    _read_event_log,
-    _server_writes,
+    clean_env,
+    cpu_seconds,
+    errors_ms,
+    harness_runs,
+    quantiles,
+    read_event_log,
+    server_writes,
 )
 from wxo_load.mock.process import SimulatorProcess  # noqa: E402
 
@@ -69,7 +69,7 @@ def one(
     log = work / "events.jsonl"
     results = work / "results"
     python = checkout / ".venv" / "bin" / "python"
-    env = _clean_env()
+    env = clean_env()
     files = str(checkout / "locustfile.py")
     if probe:
         env["WXO_BENCH_HUB_PROBE_OUT"] = str(work / "probe.jsonl")
@@ -96,17 +96,17 @@ def one(
             _pin(sim.pid, 0)
             _pin(proc.pid, 1)
         time.sleep(warmup_s)
-        t1, cpu1 = time.perf_counter(), _cpu_seconds(proc.pid)
+        t1, cpu1 = time.perf_counter(), cpu_seconds(proc.pid)
         time.sleep(duration_s)
-        t2, cpu2 = time.perf_counter(), _cpu_seconds(proc.pid)
+        t2, cpu2 = time.perf_counter(), cpu_seconds(proc.pid)
         load = os.getloadavg()[0]
         proc.wait(timeout=120)
     done = sum(
-        1 for line in _read_event_log(log) if line["event"] == "done" and t1 <= line["t_mono"] <= t2
+        1 for line in read_event_log(log) if line["event"] == "done" and t1 <= line["t_mono"] <= t2
     )
     server = {
         run_id: w
-        for run_id, w in _server_writes(log).items()
+        for run_id, w in server_writes(log).items()
         if w.get("run.started", 0) >= steady_from
     }
     measured = {
@@ -115,10 +115,10 @@ def one(
             "message.delta": r["first_delta_ms"] / 1000.0,
             "done": r["done_ms"] / 1000.0,
         }
-        for r in _harness_runs(results)
+        for r in harness_runs(results)
         if r["outcome"] == "ok" and r["run_id"]
     }
-    errors = _errors_ms(measured, server)
+    errors = errors_ms(measured, server)
     causes = _outlier_causes(measured, server, work / "probe.jsonl") if probe else {}
     off, shared = _shared_stamps(measured, log)
     return {
@@ -138,9 +138,9 @@ def _shared_stamps(
     """(milestones off by more than `limit_ms`, those of them whose error is the gap from the
     milestone's write, or run.started's, to a later write of the same run)."""
     writes: dict[str, list[float]] = defaultdict(list)
-    for line in _read_event_log(log):
+    for line in read_event_log(log):
         writes[line["run_id"]].append(line.get("t_sent", line["t_mono"]))
-    server = _server_writes(log)
+    server = server_writes(log)
     off = shared = 0
     for run_id, seen in measured.items():
         wrote = server.get(run_id, {})
@@ -316,7 +316,7 @@ def _measure(framing: str, args: argparse.Namespace) -> dict[str, dict[str, Any]
 
 
 def _figures(t: dict[str, Any], checkout: Path) -> dict[str, Any]:
-    q = _quantiles(t["errors"])
+    q = quantiles(t["errors"])
     met = q["p99_ms"] is not None and q["p99_ms"] <= TARGET_P99_MS and q["max_ms"] <= TARGET_MAX_MS
     return {
         "checkout": str(checkout), **q, "runs": t["runs"],

@@ -36,17 +36,17 @@ from wxo_load.cli.bench_runs import (
     ASSETS,
     REPO,
     Generator,
-    _clean_env,
-    _cpu_seconds,
-    _errors_ms,
-    _finish,
-    _harness_runs,
-    _locust,
-    _quantiles,
-    _read_event_log,
-    _server_writes,
-    _simulator,
-    _start_pair,
+    clean_env,
+    cpu_seconds,
+    errors_ms,
+    finish,
+    harness_runs,
+    quantiles,
+    read_event_log,
+    server_writes,
+    start_locust,
+    start_pair,
+    start_simulator,
 )
 from wxo_load.core.errors import ConfigError
 from wxo_load.mock.framing import FRAMINGS
@@ -123,18 +123,18 @@ def phase_cost(
     framing: str = "ndjson",
 ) -> dict[str, Any]:
     log = work / "cost-events.jsonl"
-    with _simulator("profile_14_events.yaml", framing, log) as sim:
-        harness, naive = _start_pair(
+    with start_simulator("profile_14_events.yaml", framing, log) as sim:
+        harness, naive = start_pair(
             sim, work / "cost", reference, users, warmup_s + duration_s + 4, probe=False
         )
         time.sleep(warmup_s)
-        t1, cpu1 = time.perf_counter(), {g.name: _cpu_seconds(g.proc.pid) for g in (harness, naive)}
+        t1, cpu1 = time.perf_counter(), {g.name: cpu_seconds(g.proc.pid) for g in (harness, naive)}
         time.sleep(duration_s)
-        t2, cpu2 = time.perf_counter(), {g.name: _cpu_seconds(g.proc.pid) for g in (harness, naive)}
-        _finish(harness, naive)
+        t2, cpu2 = time.perf_counter(), {g.name: cpu_seconds(g.proc.pid) for g in (harness, naive)}
+        finish(harness, naive)
         sim_stats = sim.stats()
     assert harness.results_dir is not None
-    harness_threads = {r["thread_id"] for r in _harness_runs(harness.results_dir)}
+    harness_threads = {r["thread_id"] for r in harness_runs(harness.results_dir)}
     done, events = _count_in_window(log, harness_threads, t1, t2)
     figures: dict[str, Any] = {
         "users_each": users,
@@ -163,7 +163,7 @@ def _count_in_window(
     harness's threads, "reference" every other thread)."""
     done: dict[str, int] = defaultdict(int)
     events: dict[str, int] = defaultdict(int)
-    for line in _read_event_log(log):
+    for line in read_event_log(log):
         owner = "wxo-load" if line["thread_id"] in harness_threads else "reference"
         if t1 <= line["t_mono"] <= t2:
             events[owner] += 1
@@ -184,22 +184,22 @@ def phase_timing(
     framing: str = "ndjson",
 ) -> dict[str, Any]:
     log = work / "timing-events.jsonl"
-    with _simulator("profile_long.yaml", framing, log) as sim:
+    with start_simulator("profile_long.yaml", framing, log) as sim:
         steady_from = (
             time.perf_counter() + warmup_s
         )  # runs started during the spawn burst are left out
-        harness, naive = _start_pair(
+        harness, naive = start_pair(
             sim, work / "timing", reference, streams, warmup_s + duration_s, probe=True
         )
-        _finish(harness, naive)
+        finish(harness, naive)
     server = {
         run_id: wrote
-        for run_id, wrote in _server_writes(log).items()
+        for run_id, wrote in server_writes(log).items()
         if wrote.get("run.started", 0) >= steady_from
     }
     assert harness.results_dir is not None and naive.probe_out is not None
     measured: dict[str, dict[str, float]] = {}
-    for run in _harness_runs(harness.results_dir):
+    for run in harness_runs(harness.results_dir):
         if run["outcome"] == "ok" and run["run_id"]:
             seen = {"run.started": run["run_started_ms"] / 1000.0}
             seen["message.delta"] = run["first_delta_ms"] / 1000.0
@@ -213,8 +213,8 @@ def phase_timing(
                 reference_seen[run_id].setdefault(name, t)
     return {
         "streams_each": streams,
-        "wxo-load": _quantiles(_errors_ms(measured, server)),
-        "reference": _quantiles(_errors_ms(reference_seen, server)),
+        "wxo-load": quantiles(errors_ms(measured, server)),
+        "reference": quantiles(errors_ms(reference_seen, server)),
     }
 
 
@@ -241,15 +241,15 @@ def _concurrency_step(
     streams: int, warmup_s: float, duration_s: float, work: Path, framing: str
 ) -> dict[str, Any]:
     """One step: the harness alone holding `streams` open streams against a fresh simulator."""
-    with _simulator("profile_long.yaml", framing, None) as sim:
+    with start_simulator("profile_long.yaml", framing, None) as sim:
         results = work / f"concurrency-{streams}"
         proc = _start_harness_alone(sim.url, streams, warmup_s + duration_s, results)
         gen = Generator("wxo-load", proc, results_dir=results)
         time.sleep(warmup_s)
-        cpu1, t1 = _cpu_seconds(proc.pid), time.perf_counter()
+        cpu1, t1 = cpu_seconds(proc.pid), time.perf_counter()
         time.sleep(max(duration_s - 2, 1))
-        cpu2, t2 = _cpu_seconds(proc.pid), time.perf_counter()
-        _finish(gen)
+        cpu2, t2 = cpu_seconds(proc.pid), time.perf_counter()
+        finish(gen)
         open_max = sim.stats().get("streams_open_max")
     lags = [float(x) for x in _PROGRESS_LAG.findall(gen.output)]
     steady = lags[int(warmup_s // 5) :] or lags
@@ -269,7 +269,7 @@ def _start_harness_alone(
     url: str, streams: int, run_time_s: float, results: Path
 ) -> subprocess.Popen[str]:
     """The harness's Locust process with `streams` users, progress lines every 5 s."""
-    return _locust(
+    return start_locust(
         str(REPO / "locustfile.py"),
         url,
         streams,
@@ -282,7 +282,7 @@ def _start_harness_alone(
             "--progress-interval",
             "5",
         ],
-        _clean_env(),
+        clean_env(),
     )
 
 

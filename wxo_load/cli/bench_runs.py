@@ -35,18 +35,18 @@ class Generator:
     figures: dict[str, Any] = field(default_factory=dict)
 
 
-def _cpu_seconds(pid: int) -> float:
+def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _clean_env() -> dict[str, str]:
+def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("WXO_", "LOCUST_"))}
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
-def _locust(
+def start_locust(
     locustfiles: str,
     host: str,
     users: int,
@@ -70,7 +70,7 @@ def _locust(
     )
 
 
-def _start_pair(
+def start_pair(
     sim: SimulatorProcess,
     work: Path,
     reference: Path,
@@ -82,7 +82,7 @@ def _start_pair(
     harness_dir = work / "harness"
     harness = Generator(
         "wxo-load",
-        _locust(
+        start_locust(
             str(REPO / "locustfile.py"),
             sim.url,
             users,
@@ -95,11 +95,11 @@ def _start_pair(
                 "--progress-interval",
                 "0",
             ],
-            _clean_env(),
+            clean_env(),
         ),
         results_dir=harness_dir,
     )
-    env = _clean_env()
+    env = clean_env()
     files = str(reference)
     probe_out = None
     if probe:
@@ -107,12 +107,12 @@ def _start_pair(
         env["WXO_BENCH_PROBE_OUT"] = str(probe_out)
         files += f",{ASSETS / 'naive_probe.py'}"
     naive = Generator(
-        "reference", _locust(files, sim.url, users, run_time_s, [], env), probe_out=probe_out
+        "reference", start_locust(files, sim.url, users, run_time_s, [], env), probe_out=probe_out
     )
     return harness, naive
 
 
-def _finish(*generators: Generator) -> None:
+def finish(*generators: Generator) -> None:
     for gen in generators:
         try:
             gen.output, _ = gen.proc.communicate(timeout=120)
@@ -121,11 +121,11 @@ def _finish(*generators: Generator) -> None:
             gen.output, _ = gen.proc.communicate(timeout=30)
 
 
-def _read_event_log(path: Path) -> list[dict[str, Any]]:
+def read_event_log(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _harness_runs(results_dir: Path) -> list[dict[str, Any]]:
+def harness_runs(results_dir: Path) -> list[dict[str, Any]]:
     path = results_dir / "runs.jsonl"
     if not path.exists():
         raise ConfigError(
@@ -135,7 +135,7 @@ def _harness_runs(results_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _simulator(profile: str, framing: str, log: Path | None) -> SimulatorProcess:
+def start_simulator(profile: str, framing: str, log: Path | None) -> SimulatorProcess:
     args = ["--accept-any-token", "--framing", framing]
     if log is not None:
         args += ["--event-log", str(log)]
@@ -147,15 +147,15 @@ def _simulator(profile: str, framing: str, log: Path | None) -> SimulatorProcess
 _INTERVALS = (("first_delta", "message.delta"), ("done", "done"))
 
 
-def _server_writes(log: Path) -> dict[str, dict[str, float]]:
+def server_writes(log: Path) -> dict[str, dict[str, float]]:
     written: dict[str, dict[str, float]] = defaultdict(dict)
-    for line in _read_event_log(log):
+    for line in read_event_log(log):
         # when the event's last byte was handed over (older logs: its first)
         written[line["run_id"]].setdefault(line["event"], line.get("t_sent", line["t_mono"]))
     return written
 
 
-def _errors_ms(
+def errors_ms(
     client: dict[str, dict[str, float]], server: dict[str, dict[str, float]]
 ) -> list[float]:
     """|client interval - server interval| from run.started to each milestone, per run."""
@@ -173,7 +173,7 @@ def _errors_ms(
     return errors
 
 
-def _quantiles(values: list[float]) -> dict[str, Any]:
+def quantiles(values: list[float]) -> dict[str, Any]:
     return {
         "n": len(values),
         "p50_ms": _r(nearest_rank_ms(values, 50)),
