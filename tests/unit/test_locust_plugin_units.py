@@ -162,6 +162,19 @@ def test_a_report_with_no_test_running_is_merged_but_not_written(
     assert "arrived with no test running; 5 runs ignored" in caplog.text
 
 
+def test_a_report_after_the_results_were_written_is_ignored_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A worker's last report can reach the master after it wrote the results and closed the
+    files (a test stopped by a 401): said in the log, never a traceback."""
+    master, worker, reference = _master_test(tmp_path), _worker(0), MetricsBook()
+    master.writer.close()  # type: ignore[union-attr]
+    _measure(worker, reference, 0, range(3))
+    with caplog.at_level(logging.WARNING, logger="wxo_load"):
+        handoff.absorb(master, None, "w0", handoff.take_wire(worker, CpuMeter(), None, True))
+    assert "arrived after the results were written; 3 runs ignored" in caplog.text
+
+
 def _stop_test(tmp_path: Path, answering: set[str], delay_sleeps: int) -> tuple[Any, ...]:
     """Workers w0, w1 with runs measured; those in `answering` send their final report
     `delay_sleeps` sleeps of the master after its stop message."""

@@ -98,6 +98,11 @@ class ResultsWriter:
         _atomic_write(self.directory / SUMMARY_FILE, dump_summary(summary))
         write_derived(self.directory, summary, extra_markdown=extra_markdown)
 
+    @property
+    def closed(self) -> bool:
+        """True once `close()` ran: nothing more can be appended."""
+        return self._runs.closed
+
     def close(self) -> None:
         for handle in (self._runs, self._conversations):
             if not handle.closed:

@@ -68,9 +68,10 @@ def _merge(
     test.window.merge(incoming)
     test.interval.merge_book(incoming)
     runs = payload.get("runs") or []
-    if test.writer is None:
-        log.warning("wxo-load: a report from %s arrived with no test running; %d runs ignored",
-                    client_id, len(runs))  # fmt: skip
+    if test.writer is None or test.writer.closed:  # no test yet, or its results are written
+        when = "with no test running" if test.writer is None else "after the results were written"
+        log.warning("wxo-load: a report from %s arrived %s; %d runs ignored",
+                    client_id, when, len(runs))  # fmt: skip
         return
     convs = payload.get("conversations") or []
     test.writer.append_runs(runs)
