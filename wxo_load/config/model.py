@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from wxo_load.core.conversation import ConversationPlan
 from wxo_load.load.model import LoadPlan
 
 Range = tuple[float, float]
@@ -54,6 +55,9 @@ class Prompts:
     order: str  # script: in order, cycling; random: sampled from the pool
     messages: tuple[str, ...]
     source: str = "inline"
+    # whole scripted conversations (`prompts.conversations`, wxo_load.config.conversations); when
+    # there are any, users hold these instead of drawing messages from the pool
+    conversations: tuple[ConversationPlan, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +104,9 @@ class Scenario:
 
     def to_wire(self) -> dict[str, Any]:
         """Plain data (msgpack-safe) for Locust's spawn message and for summary.json."""
-        return _plain(asdict(self))
+        wire: dict[str, Any] = _plain(asdict(self))
+        wire["prompts"]["conversations"] = [c.to_wire() for c in self.prompts.conversations]
+        return wire
 
     @classmethod
     def from_wire(cls, d: Mapping[str, Any]) -> Scenario:
@@ -109,7 +115,12 @@ class Scenario:
         return cls(
             name=d["name"],
             agent_id=d["agent_id"],
-            prompts=Prompts(prompts["order"], tuple(prompts["messages"]), prompts["source"]),
+            prompts=Prompts(
+                prompts["order"],
+                tuple(prompts["messages"]),
+                prompts["source"],
+                tuple(ConversationPlan.from_wire(c) for c in prompts.get("conversations") or ()),
+            ),
             file=d.get("file"),
             description=d.get("description", ""),
             host=d.get("host"),

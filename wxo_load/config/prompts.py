@@ -11,41 +11,51 @@ from typing import Any
 import orjson
 import yaml
 
+from wxo_load.config.conversations import read_conversations
 from wxo_load.config.fields import Where, describe, section, string
 from wxo_load.config.model import Prompts
+from wxo_load.core.conversation import ConversationPlan
 
 
 def parse_prompts(w: Where, value: Any, base_dir: Path) -> Prompts:
     if value is None:
         raise w.error(
             "prompts",
-            "missing. Say what the users type: `prompts: {messages: [hello, ...]}` or "
-            "`prompts: {file: prompts.jsonl}`.",
+            "missing. Say what the users type: `prompts: {messages: [hello, ...]}`, "
+            "`prompts: {file: prompts.jsonl}` or `prompts: {conversations: conversations.jsonl}`.",
         )
     if isinstance(value, list):
         value = {"messages": value}
-    raw = section(w, "prompts", value, ("messages", "file", "order"))
+    raw = section(w, "prompts", value, ("messages", "file", "order", "conversations"))
     order = raw.get("order", "script")
     if order not in ("script", "random"):
         raise w.error(
             "prompts.order",
-            "expected `script` (in order, one per turn) or `random` (sampled from the pool); "
-            f"got {order!r}.",
+            "expected `script` (in order, one per turn; whole conversations in file order) or "
+            f"`random` (sampled from the pool, or whole conversations at random); got {order!r}.",
         )
-    messages = _inline_messages(w, raw["messages"]) if "messages" in raw else []
+    conversations: tuple[ConversationPlan, ...] = ()
     source = "inline"
+    if "conversations" in raw:
+        rel = string(w, "prompts.conversations", raw["conversations"], non_empty=True)
+        path = Path(rel) if Path(rel).is_absolute() else base_dir / rel
+        conversations = read_conversations(w, "prompts.conversations", path)
+        source = str(path)
+    messages = _inline_messages(w, raw["messages"]) if "messages" in raw else []
     if "file" in raw:
         rel = string(w, "prompts.file", raw["file"], non_empty=True)
         path = Path(rel) if Path(rel).is_absolute() else base_dir / rel
         messages.extend(_read_prompt_file(w, path))
         source = str(path)
-    if not messages:
+    if not messages and not conversations:
         raise w.error(
             "prompts",
             "the prompt pool is empty: give at least one message in `messages` or a non-empty "
             "`file`.",
         )
-    return Prompts(order=order, messages=tuple(messages), source=source)
+    return Prompts(
+        order=order, messages=tuple(messages), source=source, conversations=conversations
+    )
 
 
 def _inline_messages(w: Where, items: Any) -> list[str]:

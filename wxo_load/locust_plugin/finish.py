@@ -121,6 +121,8 @@ def _scenario_for_summary(scenario: Scenario) -> dict[str, Any]:
     messages = prompts.get("messages", [])
     if len(messages) > 20:
         prompts["messages"] = messages[:20] + [f"... {len(messages) - 20} more"]
+    if prompts.get("conversations"):  # the file is named in `source`; the summary counts them
+        prompts["conversations"] = len(prompts["conversations"])
     file = _relative(scenario.file)
     return {"name": scenario.name, "file": file, "config": {**wire, "file": file}}
 

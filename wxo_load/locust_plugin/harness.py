@@ -26,6 +26,7 @@ from locust.rpc import Message
 from locust.runners import STATE_STOPPING, MasterRunner, WorkerRunner
 
 from wxo_load.config.scenario import Scenario
+from wxo_load.config.sources import ConversationSource, PromptSource
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.redact import redact
 from wxo_load.edge.results import ResultsWriter
@@ -62,6 +63,7 @@ class Harness:
         self.load: LoadControl | None = None  # master / local: stages, arrivals, search (shape.py)
         self.arrivals: ArrivalDispatcher | None = None  # every load-generating process, open model
         self.arrival_begin: dict[str, Any] | None = None  # the master's schedule start, if early
+        self._sources: dict[int, tuple[Scenario, ConversationSource]] = {}
 
     @property
     def test(self) -> TestState:
@@ -70,6 +72,14 @@ class Harness:
     @property
     def scenario(self) -> Scenario | None:
         return self.session.scenario
+
+    def source_for(self, scenario: Scenario) -> ConversationSource:
+        """The process's one conversation source for this scenario, shared by its users."""
+        kept = self._sources.get(id(scenario))
+        if kept is None or kept[0] is not scenario:
+            kept = (scenario, PromptSource(scenario))
+            self._sources[id(scenario)] = kept
+        return kept[1]
 
     @property
     def runner(self) -> Any:

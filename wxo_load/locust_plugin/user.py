@@ -18,6 +18,8 @@ from locust.exception import StopUser
 from locust.user.users import LOCUST_STATE_STOPPING
 
 from wxo_load.config.scenario import Scenario
+from wxo_load.config.sources import ConversationSource
+from wxo_load.core.conversation import ConversationPlan
 from wxo_load.core.records import OK, PROTOCOL_ERROR, STOPPED, ConversationRecord, RunRecord
 from wxo_load.core.stats import Timing
 from wxo_load.edge.client import ChatClient, request_id
@@ -30,20 +32,6 @@ perf_counter = time.perf_counter
 def _uniform(rng: random.Random, bounds: tuple[float, float]) -> float:
     low, high = bounds
     return low if low == high else rng.uniform(low, high)
-
-
-class PromptPicker:
-    """The messages of one conversation: the script in order, or samples from the pool."""
-
-    def __init__(self, scenario: Scenario, rng: random.Random) -> None:
-        self.messages = scenario.prompts.messages
-        self.random = scenario.prompts.order == "random"
-        self.rng = rng
-
-    def conversation(self, turns: int) -> list[str]:
-        if self.random:
-            return [self.rng.choice(self.messages) for _ in range(turns)]
-        return [self.messages[i % len(self.messages)] for i in range(turns)]
 
 
 class WxoChatUser(User):
@@ -71,7 +59,7 @@ class WxoChatUser(User):
         harness.user_serial += 1
         self.user_id = f"{self.recorder.worker_name}-u{harness.user_serial}"
         self.rng = random.Random(f"{self.user_id}-{time.time_ns()}")
-        self.prompts = PromptPicker(scenario, self.rng)
+        self.source: ConversationSource = harness.source_for(scenario)
         self.client = ChatClient(
             environment.host or "",
             scenario,
@@ -92,7 +80,7 @@ class WxoChatUser(User):
     def conversation(self) -> None:
         if not self.ready:
             raise StopUser()  # test_start reported why; this user has nothing to do (quietly)
-        harness, scenario = self.harness, self.scenario
+        harness = self.harness
         started_unix, t0 = time.time(), perf_counter()
         if (
             harness.arrivals is not None
@@ -102,23 +90,24 @@ class WxoChatUser(User):
             harness.test.book.timings.setdefault(ARRIVAL_LAG, Timing()).record(
                 max(0.0, (perf_counter() - t0) * 1000.0)
             )
-        turns = scenario.pick_turns(self.rng)
-        messages = self.prompts.conversation(turns)
+        plan = self.source.next_plan(self.rng)
+        if plan is None:  # the source has run out (a feeder's last row is used)
+            raise StopUser()
         conv = ConversationRecord(
             started_at_unix=started_unix,
             user_id=self.user_id,
             conversation_id=request_id()[:18].replace("-", ""),
-            turns_planned=turns,
+            turns_planned=len(plan.turns),
         )
         try:
-            thread = self.client.create_thread(messages[0])
+            thread = self.client.create_thread(plan.title)
             conv.thread_create_ms = thread.elapsed_ms
             self.recorder.record_thread(thread.elapsed_ms, thread.outcome)
             if thread.outcome != OK:
                 conv.outcome = thread.outcome
                 return
             conv.thread_id = thread.thread_id
-            self._turns(conv, messages, t0)
+            self._turns(conv, plan)
         except Exception:
             conv.outcome = PROTOCOL_ERROR  # a bug of ours (the client never raises): not `stopped`
             raise
@@ -129,12 +118,16 @@ class WxoChatUser(User):
             conv.total_ms = (perf_counter() - t0) * 1000.0
             self.recorder.record_conversation(conv)
 
-    def _turns(self, conv: ConversationRecord, messages: list[str], t0: float) -> None:
+    def _turns(self, conv: ConversationRecord, plan: ConversationPlan) -> None:
         scenario = self.scenario
         scheduled = perf_counter()
-        for index, text in enumerate(messages):
+        for index, turn in enumerate(plan.turns):
             if index:
-                scheduled += _uniform(self.rng, scenario.conversation.think_time_s)
+                scheduled += (
+                    turn.think_s
+                    if turn.think_s is not None
+                    else _uniform(self.rng, scenario.conversation.think_time_s)
+                )
                 delay = scheduled - perf_counter()
                 if delay > 0:
                     gevent.sleep(delay)
@@ -152,7 +145,7 @@ class WxoChatUser(User):
             lags: list[float] = []
             conv.runs += 1
             try:
-                tracker = self.client.stream_run(record, text)
+                tracker = self.client.stream_run(record, turn.text)
                 lags = tracker.client_lags_ms
                 record.schedule_lag_ms = max(0.0, (tracker.t0 - scheduled) * 1000.0)
             finally:

@@ -1,0 +1,91 @@
+"""A file of whole conversations (JSONL, one conversation a line), read into `ConversationPlan`s.
+
+Each line is a JSON object with `turns`, a non-empty list whose items are the user's messages,
+either as text or as objects:
+
+    {"id": "c1", "turns": ["my laptop won't start", "it shows a blue screen", "thanks"]}
+    {"id": "c2", "start_offset_s": 12.5,
+     "turns": [{"text": "hi"}, {"text": "my balance?", "think_s": 4.2,
+                "recorded": {"answer_chars": 180, "agent_ms": 2100}}]}
+
+A turn object's text is under `text` (or `content`, `message`, `prompt`); `think_s` is the think
+time before it as recorded (seconds, >= 0); `recorded` is what was observed then (kept as given).
+`id` and `start_offset_s` (seconds from the first conversation's start) are optional. Captures
+written by `wxo-load capture` have this shape. Blank lines are skipped; anything else that is off
+is a `ConfigError` naming the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from wxo_load.config.fields import Where, describe
+from wxo_load.core.conversation import ConversationPlan, Turn
+
+_TEXT_KEYS = ("text", "content", "message", "prompt")
+_CONVERSATION_KEYS = ("id", "turns", "start_offset_s")
+_TURN_KEYS = (*_TEXT_KEYS, "think_s", "recorded", "expect")
+
+
+def read_conversations(w: Where, key: str, path: Path) -> tuple[ConversationPlan, ...]:
+    """Every conversation of a JSONL file; `key` names the scenario key that points at it."""
+    if not path.is_file():
+        raise w.error(key, f"file {path} does not exist (paths are relative to the scenario file).")
+    plans = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            plans.append(_conversation(w, f"{key} ({path.name}, line {number})", line))
+    if not plans:
+        raise w.error(key, f"{path} holds no conversation: write one JSON object per line.")
+    return tuple(plans)
+
+
+def _conversation(w: Where, where: str, line: str) -> ConversationPlan:
+    try:
+        item = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        raise w.error(where, f"not JSON: {line[:80]!r}.") from None
+    if not isinstance(item, dict):
+        raise w.error(where, f"expected an object with `turns`; got {describe(item)}.")
+    unknown = sorted(set(item) - set(_CONVERSATION_KEYS))
+    if unknown:
+        raise w.error(
+            where, f"unknown key {unknown[0]!r}; allowed: {', '.join(_CONVERSATION_KEYS)}."
+        )
+    turns = item.get("turns")
+    if not isinstance(turns, list) or not turns:
+        raise w.error(
+            where, f"`turns` must be a non-empty list of messages; got {describe(turns)}."
+        )
+    offset = item.get("start_offset_s")
+    if offset is not None and (not isinstance(offset, (int, float)) or offset < 0):
+        raise w.error(where, f"`start_offset_s` must be a number >= 0; got {describe(offset)}.")
+    source_id = item.get("id")
+    return ConversationPlan(
+        tuple(_turn(w, f"{where}, turn {i + 1}", t) for i, t in enumerate(turns)),
+        source_id=None if source_id is None else str(source_id),
+        start_offset_s=None if offset is None else float(offset),
+    )
+
+
+def _turn(w: Where, where: str, item: Any) -> Turn:
+    if isinstance(item, str):
+        item = {"text": item}
+    if not isinstance(item, dict):
+        raise w.error(where, f"expected a message text or an object; got {describe(item)}.")
+    unknown = sorted(set(item) - set(_TURN_KEYS))
+    if unknown:
+        raise w.error(where, f"unknown key {unknown[0]!r}; allowed: {', '.join(_TURN_KEYS)}.")
+    text = next((item[k] for k in _TEXT_KEYS if k in item), None)
+    if not isinstance(text, str) or not text.strip():
+        raise w.error(where, f"expected a non-empty message text; got {describe(text)}.")
+    think = item.get("think_s")
+    if think is not None and (not isinstance(think, (int, float)) or think < 0):
+        raise w.error(where, f"`think_s` must be a number of seconds >= 0; got {describe(think)}.")
+    recorded = item.get("recorded")
+    if recorded is not None and not isinstance(recorded, dict):
+        raise w.error(where, f"`recorded` must be an object; got {describe(recorded)}.")
+    return Turn(text, None if think is None else float(think), item.get("expect"), recorded)

@@ -1,0 +1,85 @@
+"""One conversation as a virtual user will hold it: its turns, and what it carries.
+
+Pure data, made before the conversation starts by a conversation source
+(`wxo_load.config.sources`) and played by the Locust user turn by turn. It is where three kinds
+of load meet, so that each adds fields here rather than a path of its own:
+
+- scripted and replayed conversations: the turns themselves, each with the think time before it
+  when it was recorded (`Turn.think_s`; None means the scenario's think time) and what was
+  observed when it was recorded (`Turn.recorded`: answer length, agent time, agent, tools);
+  `source_id` names the conversation of the file it came from, `start_offset_s` its recorded
+  start relative to the first conversation of the file;
+- personas and data feeders: `persona`, the data row's `row_index` and its `variables` (already
+  filled into the texts; kept for context variables and headers, never written to a result);
+  `identity`, the name of the credential the conversation is held under (never the secret);
+- answer checks: each turn's `expect` (the checks its answer must pass, evaluated after `done`)
+  and the conversation's `canary`.
+
+A conversation is never empty: `turns` holds at least one turn.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    text: str
+    think_s: float | None = None  # think time before this turn; None: the scenario's
+    expect: Any = None  # the checks this turn's answer must pass; None: the scenario's
+    recorded: Mapping[str, Any] | None = None  # what a captured conversation observed then
+
+    def to_wire(self) -> dict[str, Any]:
+        wire: dict[str, Any] = {"text": self.text}
+        if self.think_s is not None:
+            wire["think_s"] = self.think_s
+        if self.expect is not None:
+            wire["expect"] = self.expect
+        if self.recorded is not None:
+            wire["recorded"] = dict(self.recorded)
+        return wire
+
+    @classmethod
+    def from_wire(cls, d: Mapping[str, Any]) -> Turn:
+        return cls(d["text"], d.get("think_s"), d.get("expect"), d.get("recorded"))
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationPlan:
+    turns: tuple[Turn, ...]
+    source_id: str | None = None  # the conversation's id in the file it came from
+    start_offset_s: float | None = None  # recorded start, relative to the file's first one
+    persona: str | None = None
+    row_index: int | None = None
+    variables: Mapping[str, str] = field(default_factory=dict)
+    identity: str | None = None  # the name of the credential, never the secret
+    canary: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The thread's title: its first message, as the widget does."""
+        return self.turns[0].text
+
+    @property
+    def texts(self) -> list[str]:
+        return [turn.text for turn in self.turns]
+
+    def to_wire(self) -> dict[str, Any]:
+        """Plain data (msgpack-safe): scripted conversations travel to workers in the scenario."""
+        wire: dict[str, Any] = {"turns": [t.to_wire() for t in self.turns]}
+        if self.source_id is not None:
+            wire["id"] = self.source_id
+        if self.start_offset_s is not None:
+            wire["start_offset_s"] = self.start_offset_s
+        return wire
+
+    @classmethod
+    def from_wire(cls, d: Mapping[str, Any]) -> ConversationPlan:
+        return cls(
+            tuple(Turn.from_wire(t) for t in d["turns"]),
+            source_id=d.get("id"),
+            start_offset_s=d.get("start_offset_s"),
+        )
