@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import shutil
 import signal
 import subprocess
 import tempfile
@@ -15,17 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browser import CHROMIUM, needs_chromium
 from locust_runs import start_locust, start_web_ui
 from net import free_port, wait_until
-
-CHROMIUM = os.environ.get("WXO_LOAD_CHROMIUM") or next(
-    (
-        found
-        for name in ("chromium", "chromium-browser", "google-chrome")
-        if (found := shutil.which(name))
-    ),
-    None,
-)
 
 
 def scrape(url: str) -> dict[str, float]:
@@ -125,9 +115,7 @@ def first_text_p95(dom: str) -> float:
     return float(row[header.index("p95")])
 
 
-@pytest.mark.skipif(
-    CHROMIUM is None and not os.environ.get("WXO_REQUIRE_BROWSER"), reason="needs Chromium"
-)
+@needs_chromium
 def test_web_ui_tab_shows_live_figures_and_locust_counts_one_request_per_run(
     tmp_path: Path,
 ) -> None:

@@ -22,6 +22,7 @@ from mockserver import (
     simulator,
     stream_run,
 )
+from net import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,8 @@ def replayed() -> Iterator[dict[str, Any]]:
         t_before = time.time()
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             first = pool.submit(stream_run, client, token, thread_id, text="hello")
-            time.sleep(0.3)  # the first request is in: the second is the thread's turn 2
+            # the second request is the thread's turn 2 once the first is in
+            wait_until(lambda: sim.stats()["runs_started"] >= 1, timeout_s=5)
             second = pool.submit(
                 stream_run, client, token, thread_id, text="what context variables do you accept?"
             )

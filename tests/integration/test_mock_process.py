@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from mockserver import bearer, login, new_thread, simulator, stream_run
+from net import wait_until
 
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.mock.process import SimulatorProcess
@@ -124,7 +125,8 @@ def test_workers_accept_each_others_tokens_and_threads() -> None:
             with httpx.Client(base_url=sim.url) as client:
                 result = stream_run(client, token, thread_id)
                 statuses.append((result.status, result.events()[-1]["event"]))
-        time.sleep(0.4)  # workers publish their counters every 0.25 s
+        # the workers publish their counters every 0.25 s: wait until both have
+        wait_until(lambda: sim.stats()["streams_served"] == 30, timeout_s=5)
         stats = sim.stats()
     assert statuses == [(200, "done")] * 30
     assert stats["workers"] == 2

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import struct
 import zlib
 from pathlib import Path
 
 import pytest
-from browser import _chromium_available, _script
+from browser import _script, needs_chromium
 from report_support import REPORT_SECTIONS, synthetic_results
 
-# Skipped on a developer's machine without Chromium; CI sets WXO_REQUIRE_BROWSER=1 (.ci/run), so
-# there a missing browser fails the tests instead of silently skipping them.
-pytestmark = pytest.mark.skipif(
-    not _chromium_available() and not os.environ.get("WXO_REQUIRE_BROWSER"),
-    reason="needs Chromium (apt-get install chromium)",
-)
+pytestmark = needs_chromium
 
 
 def _png_pixels_not_blank(path: Path) -> float:

@@ -4,11 +4,10 @@ report as headless Chromium renders it."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
-from browser import _chromium_available, _script
+from browser import _script, needs_chromium
 from steps_support import WATERFALL_PHASES, run_of, two_tools_and_a_handoff
 
 from wxo_load.core.stats import MetricsBook, build_summary
@@ -63,9 +62,7 @@ def test_report_html_has_a_waterfall_per_typical_and_slowest_run(tmp_path: Path)
 
 
 @pytest.mark.slow  # starts a real browser
-@pytest.mark.skipif(
-    not _chromium_available() and not os.environ.get("WXO_REQUIRE_BROWSER"), reason="needs Chromium"
-)
+@needs_chromium
 def test_waterfall_renders_every_phase_in_headless_chromium(tmp_path: Path) -> None:
     directory = tmp_path / "20270115T080000Z-tools"
     write_results(directory)
