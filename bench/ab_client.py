@@ -10,8 +10,8 @@ is compared with the interval between the server's writes of the same events (ru
 percentile against percentile); and the Locust process's CPU seconds (from /proc) over the
 measured window are divided by the runs completed in it. Alternating A and B in rounds spreads
 the noise of other processes over both. Not a test: it prints figures (and --json writes them),
-ending with the README's table rows (framing, checkout, p50 / p99 / max, CPU ms per run, runs,
-load average) and whether the target (p99 <= 2 ms, max <= 10 ms) is met.
+ending with docs/measurements.md's table rows (framing, checkout, p50 / p99 / max, CPU ms per
+run, runs, load average) and whether the target (p99 <= 2 ms, max <= 10 ms) is met.
 
 `--profile cost` runs the bench's cost-phase runs (14 events in ~140 ms, `--users 50`) instead
 of the ~3 s streams, to compare CPU per run; each round's figure is printed, so the spread
@@ -331,7 +331,7 @@ def _figures(t: dict[str, Any], checkout: Path) -> dict[str, Any]:
 
 
 def _print_table(report: dict[str, Any], args: argparse.Namespace) -> None:
-    """The README's rows: one per framing and checkout."""
+    """The rows of docs/measurements.md's table: one per framing and checkout."""
     print(
         f"\n{args.users} streams, {args.rounds} round(s) of A then B, "
         f"{args.duration:g} s measured each{', pinned' if args.pin else ''}:"

@@ -1,6 +1,6 @@
 """Shared fixtures and the test tiers.
 
-The folders are the tiers (README, Development):
+The folders are the tiers (docs/contributing.md):
 
 - `tests/unit/`: pure functions and classes, no server process (a few run a short `python -c`
   subprocess where importing Locust would monkey-patch the test process).

@@ -1,4 +1,4 @@
-"""Builders of summary.json dicts and results directories, per docs/architecture.md (schema
+"""Builders of summary.json dicts and results directories, per docs/results.md (schema
 wxo-load/summary/v1), shared by the gate tests. No tests live here."""
 
 from __future__ import annotations

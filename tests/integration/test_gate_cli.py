@@ -1,5 +1,5 @@
 """`wxo-load gate` and `wxo-load compare` end to end, as real subprocesses on results
-directories built per the summary.json schema (docs/architecture.md)."""
+directories built per the summary.json schema (docs/results.md)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ Three phases, each against a fresh built-in simulator that logs when it wrote ev
    lag p99 of each steady interval (arrival minus the server's timestamp in the event id). The
    most streams held with lag p99 under 10 ms is reported.
 
-Not a test: it prints figures (and writes them as JSON with --json) for the README.
+Not a test: it prints figures (and writes them as JSON with --json) for docs/measurements.md.
 """
 
 from __future__ import annotations

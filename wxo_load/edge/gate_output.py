@@ -28,7 +28,7 @@ _SECTION = re.compile(re.escape(MD_START) + r".*?" + re.escape(MD_END) + r"\n?",
 
 
 def exit_code(verdicts: Sequence[Verdict]) -> int:
-    """0 when every gate passed, 3 when any failed (docs/architecture.md, exit codes)."""
+    """0 when every gate passed, 3 when any failed (docs/gates.md, exit codes)."""
     return ExitCode.PASSED if all(v.passed for v in verdicts) else ExitCode.GATE_FAILED
 
 
