@@ -18,8 +18,6 @@ from locust_runs import REPO, clean_env, read_jsonl, run_locust, write_scenario
 
 from wxo_load.mock.process import SimulatorProcess
 
-pytestmark = pytest.mark.slow
-
 EXIT_GATE_FAILED = 3
 PROFILE = """name: answers
 timing: {run_started_ms: 1, message_started_ms: 1, steps: 2, step_gap_ms: 1, think_ms: THINK,
@@ -50,6 +48,7 @@ def _ended(runs: list[dict]) -> dict[str, dict]:
     return {r["run_id"]: r for r in runs if r["run_id"] and r["outcome"] != "stopped"}
 
 
+@pytest.mark.slow
 def test_wrong_answers_counted_exactly_the_ones_the_simulator_gave_run_by_run(
     tmp_path: Path,
 ) -> None:
@@ -58,7 +57,7 @@ def test_wrong_answers_counted_exactly_the_ones_the_simulator_gave_run_by_run(
         tmp_path / "wrong.yaml",
         HEAD.replace("NAME", "wrong")
         + "conversation: {turns: 2, think_time_s: 0.05, pause_between_s: 0.05}\n"
-        + "expect: {not_contains: [\"I'm sorry\"], min_chars: 20}\n",
+        + 'expect: {not_contains: ["I\'m sorry"], min_chars: 20}\n',
     )
     results = tmp_path / "results"
     profile = _profile(tmp_path, "{wrong_rate: 0.2}")
@@ -103,6 +102,7 @@ def test_wrong_answers_counted_exactly_the_ones_the_simulator_gave_run_by_run(
     assert gate.returncode == 0, gate.stdout + gate.stderr
 
 
+@pytest.mark.slow
 def test_every_leaked_run_is_cross_talk_and_no_other_with_both_thread_ids(tmp_path: Path) -> None:
     log = tmp_path / "events.jsonl"
     scenario = write_scenario(
@@ -127,12 +127,16 @@ def test_every_leaked_run_is_cross_talk_and_no_other_with_both_thread_ids(tmp_pa
     leaked = {rid for rid in ended if verdicts[rid]["answer"] == "cross_talk"}
     found = {rid for rid, r in ended.items() if r["outcome"] == "cross_talk"}
     assert found == leaked and len(leaked) >= 3, (len(found), len(leaked))
-    assert Counter(r["outcome"] for r in ended.values()) == {"ok": len(ended) - len(leaked),
-                                                              "cross_talk": len(leaked)}
+    assert Counter(r["outcome"] for r in ended.values()) == {
+        "ok": len(ended) - len(leaked),
+        "cross_talk": len(leaked),
+    }
     for rid in leaked:  # both thread ids: the run's own, and the owner's the simulator quoted
         run = ended[rid]
         assert run["cross_talk_thread_id"] == verdicts[rid]["quoted_thread_id"] != run["thread_id"]
-        assert run["foreign_canary"] in run["answer_text"] and run["canary"] != run["foreign_canary"]
+        assert (
+            run["foreign_canary"] in run["answer_text"] and run["canary"] != run["foreign_canary"]
+        )
     answers = json.loads((results / "summary.json").read_text())["answers"]
     assert answers["cross_talk"] == len(leaked) and answers["wrong"] == 0
     listed = {c["run_id"]: c for c in answers["cross_talks"]}
@@ -144,14 +148,15 @@ SEARCH = """conversation: {turns: 50, think_time_s: 0, pause_between_s: 0}
 expect: {not_contains: ["I'm sorry"]}
 load:
   search:
-    users: {start: 10, step: 10, max: 50}
-    hold: 4s
-    warmup: 1.5s
+    users: {start: 20, step: 10, max: 50}
+    hold: 3s
+    warmup: 1s
     resolution: 5
     slo: ["answers.wrong_rate < 1%"]
 """
 
 
+@pytest.mark.slow
 def test_a_capacity_search_on_wrong_answers_finds_where_the_fallbacks_begin(
     tmp_path: Path,
 ) -> None:
@@ -172,3 +177,27 @@ def test_a_capacity_search_on_wrong_answers_finds_where_the_fallbacks_begin(
     capacity = summary["capacity"]["users"]
     assert abs(capacity - 30) <= 10, shown
     assert all(s["answers"]["wrong"] == 0 for s in steps if s["load"]["users"] <= 30), shown
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ("expect: {matches: '[unclosed'}\n", "expect.matches"),
+        ("expect: {contains: [leave], sounds_like: leaf}\n", "expect.sounds_like"),
+        ("checks: {canary: yes please}\n", "checks.canary"),
+    ],
+    ids=["bad-regex", "unknown-check", "canary-not-a-bool"],
+)
+def test_a_bad_check_stops_before_the_test_with_exit_2_naming_the_key(
+    tmp_path: Path, section: str, key: str
+) -> None:
+    scenario = write_scenario(tmp_path / "bad.yaml", HEAD.replace("NAME", "bad") + section)
+    proc = run_locust(
+        ["--scenario", str(scenario), "--results-dir", str(tmp_path / "r")],
+        home=tmp_path,
+        timeout_s=30,
+    )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("wxo-load:")]
+    assert len(lines) == 1 and "bad.yaml" in lines[0] and f"`{key}`" in lines[0], lines
+    assert not (tmp_path / "r").exists()
