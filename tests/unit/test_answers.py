@@ -9,7 +9,6 @@ import pytest
 from wxo_load import gates
 from wxo_load.config.model import Scenario
 from wxo_load.config.scenario import load_scenario
-from wxo_load.core.answer_stats import AnswerBook
 from wxo_load.core.answers import (
     ANSWER_TEXT_MAX,
     CANARY_PATTERN,
@@ -232,8 +231,9 @@ def test_answer_figures_merge_across_workers_and_resolve_a_canarys_owner() -> No
 
 
 def test_gates_read_the_answer_figures_and_count_gates_take_equals() -> None:
-    summary = {"runs": {"total": 10}, "answers": {"checked": 10, "wrong_rate": 0.02,
-               "by_check": {"tool_called": 0}}, "goodput": {"share": 0.9, "runs_per_s": 3.0}}  # fmt: skip
+    answers = {"checked": 10, "wrong_rate": 0.02, "by_check": {"tool_called": 0}}
+    summary = {"runs": {"total": 10}, "answers": answers,
+               "goodput": {"share": 0.9, "runs_per_s": 3.0}}  # fmt: skip
     parsed = [gates.parse_gate(t, where="t") for t in (
         "answers.wrong_rate < 1%", "answers.by_check.tool_called == 0", "goodput.share > 80%",
         "goodput.runs_per_s >= 3",

@@ -1,4 +1,4 @@
-"""The simulator's wrong answers (`answers:` profile section): parsing and the run-by-run verdicts."""
+"""The simulator's wrong answers (`answers:` profile section): parsing, run-by-run verdicts."""
 
 from __future__ import annotations
 
