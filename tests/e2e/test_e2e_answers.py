@@ -145,11 +145,11 @@ def test_every_leaked_run_is_cross_talk_and_no_other_with_both_thread_ids(
         "cross_talk": len(leaked),
     }
     for rid in leaked:  # both thread ids: the run's own, and the owner's the simulator quoted
-        run = ended[rid]
-        assert run["cross_talk_thread_id"] == verdicts[rid]["quoted_thread_id"] != run["thread_id"]
-        assert (
-            run["foreign_canary"] in run["answer_text"] and run["canary"] != run["foreign_canary"]
-        )
+        run, owner = ended[rid], verdicts[rid]["quoted_thread_id"]
+        # the owner may have run on another worker: then the master resolves it (summary below)
+        assert run["cross_talk_thread_id"] in ((owner, None) if processes else (owner,))
+        assert owner != run["thread_id"] and run["canary"] != run["foreign_canary"]
+        assert run["foreign_canary"] in run["answer_text"]
     answers = json.loads((results / "summary.json").read_text())["answers"]
     assert answers["cross_talk"] == len(leaked) and answers["wrong"] == 0
     listed = {c["run_id"]: c for c in answers["cross_talks"]}
