@@ -131,7 +131,7 @@ def test_every_leaked_run_is_cross_talk_and_no_other_with_both_thread_ids(
         proc = run_locust(
             ["-u", "20", "-r", "20", "-t", "5s", "--stop-timeout", "5", "--host", sim.url,
              "--scenario", str(scenario), "--results-dir", str(results),
-             *(_processes(processes) if processes else [])],
+             *(_processes(processes) + ["--keep-answers"] if processes else [])],
             home=tmp_path,
         )  # fmt: skip
     assert proc.returncode == 1, proc.stderr[-3000:]  # no gates, some runs failed: Locust's rule
@@ -150,6 +150,8 @@ def test_every_leaked_run_is_cross_talk_and_no_other_with_both_thread_ids(
         assert run["cross_talk_thread_id"] in ((owner, None) if processes else (owner,))
         assert owner != run["thread_id"] and run["canary"] != run["foreign_canary"]
         assert run["foreign_canary"] in run["answer_text"]
+    if processes:  # --keep-answers reached the workers: every run keeps its answer
+        assert all(r["answer_text"] for r in ended.values())
     answers = json.loads((results / "summary.json").read_text())["answers"]
     assert answers["cross_talk"] == len(leaked) and answers["wrong"] == 0
     listed = {c["run_id"]: c for c in answers["cross_talks"]}
@@ -188,8 +190,36 @@ def test_a_capacity_search_on_wrong_answers_finds_where_the_fallbacks_begin(
     steps = summary["steps"] if "steps" in summary else summary["stages"]
     shown = [(s["load"], s.get("verdict"), s["answers"]["wrong_rate"]) for s in steps]
     capacity = summary["capacity"]["users"]
+    assert summary["capacity"]["wrong_answer_rate"] == 0.0
     assert abs(capacity - 30) <= 10, shown
     assert all(s["answers"]["wrong"] == 0 for s in steps if s["load"]["users"] <= 30), shown
+
+
+@pytest.mark.slow
+def test_tool_and_hand_over_checks_pass_on_an_agent_that_used_them_and_the_gate_exits_0(
+    tmp_path: Path,
+) -> None:
+    scenario = write_scenario(
+        tmp_path / "tools.yaml",
+        HEAD.replace("NAME", "tools")
+        + "conversation: {turns: 1, think_time_s: 0.1, pause_between_s: 0.1}\n"
+        + "expect: {tool_called: lookup_order, answered_by: billing_agent, min_chars: 40}\n"
+        + "goodput: {first_text: 5s, done: 10s}\n",
+    )
+    results = tmp_path / "results"
+    with SimulatorProcess.start(profile="tools", port=0, seed=2) as sim:
+        proc = run_locust(
+            ["-u", "6", "-r", "6", "-t", "4s", "--stop-timeout", "5", "--host", sim.url,
+             "--scenario", str(scenario), "--results-dir", str(results),
+             "--gate", "answers.wrong_rate < 1%", "--gate", "answers.by_check.tool_called == 0",
+             "--gate", "goodput.share > 99%"],
+            home=tmp_path,
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    summary = json.loads((results / "summary.json").read_text())
+    ended = _ended(read_jsonl(results / "runs.jsonl"))
+    assert summary["answers"]["checked"] == len(ended) >= 6 and summary["answers"]["wrong"] == 0
+    assert {r["answered_by"] for r in ended.values()} == {"billing_agent"}
 
 
 @pytest.mark.parametrize(
