@@ -13,6 +13,9 @@ the noise of other processes over both. Not a test: it prints figures (and --jso
 ending with docs/measurements.md's table rows (framing, checkout, p50 / p99 / max, CPU ms per
 run, runs, load average) and whether the target (p99 <= 2 ms, max <= 10 ms) is met.
 
+`--scenario-b FILE` gives B another scenario (A keeps the bench one): `--a . --b . --scenario-b
+wxo_load/cli/bench_assets/scenario_checks.yaml` prices answer checks, canaries and goodput.
+
 `--profile cost` runs the bench's cost-phase runs (14 events in ~140 ms, `--users 50`) instead
 of the ~3 s streams, to compare CPU per run; each round's figure is printed, so the spread
 between rounds shows next to the difference between checkouts.
@@ -65,6 +68,7 @@ def one(
     probe: bool = False,
     pin: bool = False,
     profile: str = "profile_long.yaml",
+    scenario: Path = ASSETS / "scenario.yaml",
 ) -> dict[str, Any]:
     log = work / "events.jsonl"
     results = work / "results"
@@ -82,7 +86,7 @@ def one(
         cmd = [str(python), "-m", "locust", "-f", files, "--headless", "--only-summary",
                "-u", str(users), "-r", str(users),
                "-t", f"{int(warmup_s + duration_s + 2)}s", "--host", sim.url,
-               "--scenario", str(ASSETS / "scenario.yaml"), "--results-dir", str(results),
+               "--scenario", str(scenario), "--results-dir", str(results),
                "--progress-interval", "0"]  # fmt: skip
         proc = subprocess.Popen(
             cmd,
@@ -244,6 +248,13 @@ def main() -> int:
         help="long: runs of ~3 s with jittered gaps (timing error; default); cost: the bench's "
         "cost phase, 14 events in ~140 ms (CPU per run)",
     )
+    parser.add_argument(
+        "--scenario-b",
+        type=Path,
+        default=ASSETS / "scenario.yaml",
+        help="B's scenario (default: the bench scenario, as A's); e.g. --a . --b . --scenario-b "
+        "wxo_load/cli/bench_assets/scenario_checks.yaml prices answer checks",
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     report: dict[str, Any] = {}
@@ -304,6 +315,7 @@ def _measure(framing: str, args: argparse.Namespace) -> dict[str, dict[str, Any]
                     probe=args.probe and name == "B",
                     pin=args.pin,
                     profile=PROFILES[args.profile],
+                    scenario=args.scenario_b.resolve() if name == "B" else ASSETS / "scenario.yaml",
                 )
             totals[name]["cpu_rounds"].append(
                 1000 * got["cpu_s"] / got["runs"] if got["runs"] else 0

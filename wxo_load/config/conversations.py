@@ -22,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from wxo_load.config.answers import parse_expect
 from wxo_load.config.fields import Where, describe
 from wxo_load.core.conversation import ConversationPlan, Turn
 
@@ -88,4 +89,5 @@ def _turn(w: Where, where: str, item: Any) -> Turn:
     recorded = item.get("recorded")
     if recorded is not None and not isinstance(recorded, dict):
         raise w.error(where, f"`recorded` must be an object; got {describe(recorded)}.")
-    return Turn(text, None if think is None else float(think), item.get("expect"), recorded)
+    expect = parse_expect(w, f"{where}, expect", item.get("expect"))
+    return Turn(text, None if think is None else float(think), expect, recorded)

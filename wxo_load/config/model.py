@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from wxo_load.core.answers import AnswerSettings
 from wxo_load.core.conversation import ConversationPlan
 from wxo_load.load.model import LoadPlan
 
@@ -101,6 +102,7 @@ class Scenario:
     gates: tuple[Any, ...] = ()  # raw gate specs, validated by wxo_load.gates at load time
     regressions: tuple[Any, ...] = ()
     baseline: str | None = None
+    answers: AnswerSettings = AnswerSettings()  # expect, checks, goodput (config.answers)
 
     def to_wire(self) -> dict[str, Any]:
         """Plain data (msgpack-safe) for Locust's spawn message and for summary.json."""
@@ -144,6 +146,7 @@ class Scenario:
             gates=tuple(d.get("gates") or ()),
             regressions=tuple(d.get("regressions") or ()),
             baseline=d.get("baseline"),
+            answers=AnswerSettings.from_wire(d.get("answers")),
         )
 
     def pick_turns(self, rng: random.Random) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from wxo_load import gates as gate_engine
+from wxo_load.config.answers import ANSWER_KEYS, parse_answers
 from wxo_load.config.fields import (
     Where,
     describe,
@@ -100,6 +101,7 @@ _TOP_KEYS: dict[str, str] = {
     "gates": "limits the results must meet",
     "regressions": "tolerances against a baseline summary",
     "baseline": "path of a baseline summary.json",
+    **ANSWER_KEYS,
     "file": "(set by wxo-load)",
 }
 
@@ -133,6 +135,7 @@ def _parse(raw: dict[str, Any], file: str, base_dir: Path) -> Scenario:
         gates=gates,
         regressions=regressions,
         baseline=optional_string(w, "baseline", raw.get("baseline")),
+        answers=parse_answers(w, raw),
     )
 
 

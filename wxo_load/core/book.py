@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wxo_load.core.answer_stats import AnswerBook
 from wxo_load.core.errors import ResultsError
 from wxo_load.core.hdr import Timing, round_ms
 from wxo_load.core.metrics import (
@@ -52,6 +53,7 @@ class MetricsBook:
         self.first_start_unix: float | None = None
         self.last_end_unix: float | None = None
         self._client_lag = self._timing(CLIENT_LAG)
+        self.answers = AnswerBook()  # checked, wrong, cross-talk, goodput (core.answer_stats)
 
     # -- recording -------------------------------------------------------------------------
 
@@ -88,6 +90,7 @@ class MetricsBook:
         self.answer_chars += run.answer_chars
         self._span(run.started_at_unix, run.total_ms)
         record_run_steps(self, run)
+        self.answers.record(run)
 
     def record_conversation(self, conv: ConversationRecord) -> None:
         for metric, field in CONVERSATION_METRICS.items():
@@ -152,6 +155,7 @@ class MetricsBook:
             other.first_start_unix,
             other.last_end_unix,
         )
+        self.answers.merge(other.answers)
 
     def _merge_counters(
         self,
@@ -191,6 +195,7 @@ class MetricsBook:
             "answer_chars": self.answer_chars,
             "first_start_unix": self.first_start_unix,
             "last_end_unix": self.last_end_unix,
+            "answers": self.answers.to_wire(),
         }
 
     @classmethod
@@ -224,6 +229,7 @@ class MetricsBook:
             data.get("first_start_unix"),
             data.get("last_end_unix"),
         )
+        self.answers.merge_wire(data.get("answers"))
 
     def reset(self) -> None:
         self.__dict__ = MetricsBook().__dict__

@@ -24,12 +24,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from wxo_load.core.checks import Expect
+
 
 @dataclass(frozen=True, slots=True)
 class Turn:
     text: str
     think_s: float | None = None  # think time before this turn; None: the scenario's
-    expect: Any = None  # the checks this turn's answer must pass; None: the scenario's
+    expect: Expect | None = None  # the checks this turn's answer must pass; None: the scenario's
     recorded: Mapping[str, Any] | None = None  # what a captured conversation observed then
 
     def to_wire(self) -> dict[str, Any]:
@@ -37,14 +39,20 @@ class Turn:
         if self.think_s is not None:
             wire["think_s"] = self.think_s
         if self.expect is not None:
-            wire["expect"] = self.expect
+            wire["expect"] = self.expect.to_wire()
         if self.recorded is not None:
             wire["recorded"] = dict(self.recorded)
         return wire
 
     @classmethod
     def from_wire(cls, d: Mapping[str, Any]) -> Turn:
-        return cls(d["text"], d.get("think_s"), d.get("expect"), d.get("recorded"))
+        expect = d.get("expect")
+        return cls(
+            d["text"],
+            d.get("think_s"),
+            None if expect is None else Expect.from_wire(expect),
+            d.get("recorded"),
+        )
 
 
 @dataclass(frozen=True, slots=True)

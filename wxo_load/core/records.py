@@ -13,6 +13,9 @@ A run's `outcome` is `"ok"` or exactly one low-cardinality error class:
     protocol_error   an unparseable line, events for another thread or run, `done` before
                      `run.started`
     stopped          the test stopped while the run was still streaming
+    wrong_answer     the run streamed fine but its answer failed a check (`expect:`; the names
+                     of the checks it failed in `failed_checks`; wxo_load.core.answers)
+    cross_talk       its answer carries another conversation's canary (`checks: {canary: true}`)
 
 A body that ends after `run.completed` with no `done` is a finished run, as the ADK reads it:
 its outcome is `ok` and its `ended_without_done` flag is set (counted apart in summary.json).
@@ -42,8 +45,13 @@ RUN_FAILED = "run_failed"
 TRUNCATED = "truncated"
 PROTOCOL_ERROR = "protocol_error"
 STOPPED = "stopped"
+WRONG_ANSWER = "wrong_answer"
+CROSS_TALK = "cross_talk"
 
-FIXED_ERROR_CLASSES = (CONNECT_ERROR, TIMEOUT, RUN_FAILED, TRUNCATED, PROTOCOL_ERROR, STOPPED)
+FIXED_ERROR_CLASSES = (
+    CONNECT_ERROR, TIMEOUT, RUN_FAILED, TRUNCATED, PROTOCOL_ERROR, STOPPED,
+    WRONG_ANSWER, CROSS_TALK,
+)  # fmt: skip
 
 
 def http_error_class(status: int) -> str:
@@ -101,6 +109,16 @@ class RunRecord:
     inter_delta_max_ms: float | None = None
     stream_chars_per_s: float | None = None  # delta text / (last text delta - first text)
     delta_gaps_ms: list | None = field(default=None, metadata={"wire": False})  # not in runs.jsonl
+    # Whether the answer is right (wxo_load.core.answers; filled only when checks, canaries,
+    # goodput limits or --keep-answers are on)
+    checked: bool = False  # checks or a canary scan ran on this run's answer
+    failed_checks: list | None = None  # names of the checks the answer failed
+    answer_text: str | None = None  # first 2 KiB: wrong answers, or every run (--keep-answers)
+    answered_by: str | None = None  # the agent that answered (with an answered_by check)
+    canary: str | None = None  # this conversation's canary
+    foreign_canary: str | None = None  # cross_talk: the other conversation's canary it carried
+    cross_talk_thread_id: str | None = None  # cross_talk: that conversation's thread, when known
+    good: bool | None = None  # goodput: ok, right and within the limits (None: not judged)
 
     @property
     def ok(self) -> bool:
@@ -152,6 +170,7 @@ __all__ = [
     "ALL_METRICS",
     "CONNECT_ERROR",
     "CONVERSATION_METRICS",
+    "CROSS_TALK",
     "FIXED_ERROR_CLASSES",
     "LOAD_GENERATOR_METRICS",
     "LOCUST_NAMES",
@@ -162,6 +181,7 @@ __all__ = [
     "STOPPED",
     "TIMEOUT",
     "TRUNCATED",
+    "WRONG_ANSWER",
     "ConversationRecord",
     "RunRecord",
     "http_error_class",

@@ -154,6 +154,7 @@ def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
         "answer_chars": book.answer_chars,
         "by_turn": _by_turn(book),
         **steps_summary(book),
+        **book.answers.summary(runs["total"] - runs["stopped"], duration_s),
         "load_generator": _load_generator(book, dict(meta.get("load_generator") or {})),
         "timeline": list(meta.get("timeline") or []),
     }

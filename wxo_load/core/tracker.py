@@ -25,6 +25,7 @@ KNOWN_EVENTS = frozenset(
 )  # fmt: skip
 FAILURE_EVENTS = frozenset({"run.failed", "run.cancelled", "run.expired", "error"})
 _MAX_DETAIL = 300
+TEXT_KEPT_MAX = 65536  # characters of an answer's deltas kept for its checks (keep_text())
 
 
 def _text_of_content(content: Any) -> str:
@@ -74,6 +75,7 @@ class RunTracker:
     __slots__ = (
         "record", "t0", "wall_minus_perf_ms", "client_lags_ms", "_last_t", "_answer_from_deltas",
         "finished", "_failed", "_ended", "_completed", "steps", "_gaps", "_last_text_ms",
+        "_texts", "_message_text", "agent",
     )  # fmt: skip
 
     def __init__(self, record: RunRecord, t0: float, wall_minus_perf_s: float) -> None:
@@ -90,6 +92,20 @@ class RunTracker:
         self.steps: StepTracker | None = None  # made at the first run.step.delta
         self._gaps: list[float] = []  # between consecutive text deltas, ms
         self._last_text_ms: float | None = None
+        self._texts: list[str] | None = None  # the answer's delta texts, with keep_text()
+        self._message_text: str | None = None  # the answer as message.created gave it
+        self.agent: str | None = None  # the last `current_agent` the steps named (keep_text())
+
+    def keep_text(self) -> None:
+        """Keep the answer's text (for its checks): off by default, so the hot path only counts."""
+        self._texts = []
+
+    @property
+    def answer_text(self) -> str | None:
+        """The whole answer (message.created's, else the deltas'), when keep_text() was called."""
+        if self._texts is None:
+            return None
+        return self._message_text if self._message_text is not None else "".join(self._texts)
 
     def on_event(self, event: dict[str, Any], t: float, t_read: float | None = None) -> bool:
         """Account for one event that arrived at perf_counter() `t` and was read at `t_read`
@@ -138,12 +154,7 @@ class RunTracker:
         if name == "message.delta":
             self._on_delta(data, since_ms)
         elif name.startswith("run.step."):
-            rec.intermediate_steps += 1
-            if name == "run.step.delta":
-                steps = self.steps
-                if steps is None:
-                    steps = self.steps = StepTracker()
-                steps.on_delta(data, since_ms)
+            self._on_step(name, data, since_ms)
         elif name == "run.started":
             if rec.run_started_ms is None:
                 rec.run_started_ms = since_ms
@@ -159,6 +170,16 @@ class RunTracker:
             rec.unknown_events += 1
         return False
 
+    def _on_step(self, name: str, data: dict[str, Any], since_ms: float) -> None:
+        self.record.intermediate_steps += 1
+        if self._texts is not None and type(data.get("current_agent")) is str:
+            self.agent = data["current_agent"]  # who is answering (an answered_by check)
+        if name == "run.step.delta":
+            steps = self.steps
+            if steps is None:
+                steps = self.steps = StepTracker()
+            steps.on_delta(data, since_ms)
+
     def _on_delta(self, data: dict[str, Any], since_ms: float) -> None:
         rec = self.record
         rec.deltas += 1
@@ -169,6 +190,8 @@ class RunTracker:
             return  # only the assistant's own text is the answer
         text = _text_of_content(delta.get("content"))
         if text:
+            if self._texts is not None and self._answer_from_deltas < TEXT_KEPT_MAX:
+                self._texts.append(text)
             self._answer_from_deltas += len(text)
             last = self._last_text_ms
             if last is not None:
@@ -197,6 +220,8 @@ class RunTracker:
             rec.first_text_ms = since_ms  # every delta was empty: the text arrives here
         if text:
             rec.answer_chars = len(text)
+            if self._texts is not None:
+                self._message_text = text[:TEXT_KEPT_MAX]
 
     def _on_done(self, since_ms: float) -> bool:
         rec = self.record

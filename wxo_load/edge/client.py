@@ -240,7 +240,7 @@ class ChatClient:
             + self._run_body_extra
         )  # fmt: skip
 
-    def stream_run(self, record: RunRecord, text: str) -> RunTracker:
+    def stream_run(self, record: RunRecord, text: str, *, keep_text: bool = False) -> RunTracker:
         """Send one message on `record.thread_id` and measure its streamed answer into `record`.
 
         Returns the tracker (its `record` is final, `client_lags_ms` holds per-event lags). Never
@@ -250,6 +250,8 @@ class ChatClient:
         body = self._run_body(text, record.thread_id or "")
         t0 = perf_counter()
         tracker = RunTracker(record, t0, WALL_MINUS_PERF_S)
+        if keep_text:  # for the answer's checks (wxo_load.core.answers)
+            tracker.keep_text()
         try:
             token = self.tokens.token()
             for attempt in (1, 2):

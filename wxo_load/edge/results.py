@@ -40,9 +40,10 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def _redacted(record: dict[str, Any]) -> dict[str, Any]:
-    detail = record.get("error_detail")
-    if detail:
-        record = {**record, "error_detail": redact(str(detail))}
+    for key in ("error_detail", "answer_text"):  # answers may quote a secret too
+        text = record.get(key)
+        if text:
+            record = {**record, key: redact(str(text))}
     return record
 
 

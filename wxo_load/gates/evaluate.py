@@ -63,6 +63,8 @@ def _compare(value: float, op: str, limit: float) -> bool:
         return value <= limit
     if op == ">":
         return value > limit
+    if op == "==":  # counts only (gates.parse)
+        return value == limit
     return value >= limit
 
 

@@ -9,7 +9,8 @@
     by_turn.TURN.error_rate        failed runs / runs of that turn
     error_rate.CLASS               runs of one error class / all runs (timeout, http_503, ...)
     tools.NAME.STAT, phases.PHASE.STAT, streaming.X.STAT    where the time goes (gates/steps.py)
-    SCALARS                        one number each: error_rate, runs, runs_per_s, cpu_percent_max...
+    SCALARS                        one number each: error_rate, runs, runs_per_s, cpu_percent_max,
+                                   answers.wrong_rate, answers.by_check.CHECK, goodput.share...
 
 Figure kinds (TIME, RATE, COUNT, PER_S, PERCENT) are declared in wxo_load.core.metrics.
 """
@@ -21,6 +22,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from wxo_load.core.checks import CHECK_NAMES
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.metrics import (
     ALL_METRICS,
@@ -56,6 +58,7 @@ class Scalar:
 
 _RUNS = ("runs", "total")
 _CONVERSATIONS = ("conversations", "total")
+_CHECKED = ("answers", "checked")
 SCALARS: dict[str, Scalar] = {s.name: s for s in (
     Scalar("error_rate", RATE, None, _RUNS),
     Scalar("conversation_error_rate", RATE, None, _CONVERSATIONS),
@@ -77,6 +80,16 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in (
     Scalar("capacity.runs_per_s", PER_S, ("capacity", "runs_per_s")),
     Scalar("arrivals.dropped", COUNT, ("arrivals", "dropped")),
     Scalar("arrivals.dropped_rate", RATE, ("arrivals", "dropped_rate")),
+    # answers that are still right (core.answer_stats): checks, cross-talk, goodput
+    Scalar("answers.checked", COUNT, ("answers", "checked")),
+    Scalar("answers.wrong", COUNT, ("answers", "wrong")),
+    Scalar("answers.wrong_rate", RATE, ("answers", "wrong_rate"), _CHECKED),
+    Scalar("answers.cross_talk", COUNT, ("answers", "cross_talk")),
+    Scalar("answers.cross_talk_rate", RATE, ("answers", "cross_talk_rate"), _CHECKED),
+    *(Scalar(f"answers.by_check.{c}", COUNT, ("answers", "by_check", c)) for c in CHECK_NAMES),
+    Scalar("goodput.runs", COUNT, ("goodput", "runs")),
+    Scalar("goodput.runs_per_s", PER_S, ("goodput", "runs_per_s"), _RUNS),
+    Scalar("goodput.share", RATE, ("goodput", "share"), _RUNS),
 )}  # fmt: skip
 """Every one-number figure, by name, in the order the grammar's help lists them."""
 
@@ -254,6 +267,8 @@ def sample_noun(figure: str) -> str:
     scalar = SCALARS.get(figure)
     if scalar is not None and scalar.samples == _CONVERSATIONS:
         return "conversations"
+    if scalar is not None and scalar.samples == _CHECKED:
+        return "checked runs"
     if figure_kind(figure) in (RATE, PER_S):
         return "runs"
     return f"{figure.rsplit('.', 1)[0]} samples"

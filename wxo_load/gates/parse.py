@@ -3,7 +3,8 @@ regression against a baseline), from the command line or a scenario's `gates:` l
 
 Limits carry units: times take ms, s or m (minutes) and are kept in milliseconds; rates take
 `%` or a plain fraction (`1%` == `0.01`); counts and throughputs are plain numbers
-(throughputs may add `/s`). Operators: < <= > >=.
+(throughputs may add `/s`). Operators: < <= > >=, and == for counts
+(`answers.by_check.tool_called == 0`).
 """
 
 from __future__ import annotations
@@ -85,11 +86,13 @@ def parse_gate(text: str, *, abort: bool = False, min_runs: int = 0, where: str 
         raise ConfigError(f'{where} "{text.strip()}": not a gate expression. {GATE_GRAMMAR}')
     figure, op, unit = match["figure"], match["op"], match["unit"] or ""
     shown = text.strip()
-    if op not in OPS:
+    kind = figure_kind(figure, where=where, text=shown) if op in (*OPS, "==") else None
+    if op not in OPS and not (op == "==" and kind == COUNT):
         raise ConfigError(
-            f'{where} "{shown}": operator "{op}" is not supported; use one of {" ".join(OPS)}.'
+            f'{where} "{shown}": operator "{op}" is not supported; use one of {" ".join(OPS)} '
+            '(or == for a count, e.g. "answers.by_check.tool_called == 0").'
         )
-    kind = figure_kind(figure, where=where, text=shown)
+    assert kind is not None
     limit = _limit_value(float(match["num"]), unit, kind, where, shown)
     if min_runs < 0:
         raise ConfigError(f'{where} "{shown}": min_runs must be 0 or more, got {min_runs}.')

@@ -123,6 +123,8 @@ def capacity(steps: Sequence[Mapping[str, Any]], spec: Search) -> dict[str, Any]
         "runs_per_s": best["throughput"]["runs_per_s"],
         "conversations_per_s": best["throughput"]["conversations_per_s"],
         "error_rate": best["runs"]["error_rate"],
+        "wrong_answer_rate": (best.get("answers") or {}).get("wrong_rate"),
+        "goodput_runs_per_s": (best.get("goodput") or {}).get("runs_per_s"),
         "metrics": {m: metrics.get(m) for m in ("run_started", "first_text", "done")},
         "slo": list(spec.slo),
     }

@@ -107,6 +107,8 @@ def summarize(segment: Segment, now_unix: float) -> dict[str, Any]:
         "conversations": conversations,
         "throughput": full["throughput"],
         "metrics": {m: full["metrics"][m] for m in SUMMARY_METRICS},
+        "answers": full["answers"],
+        "goodput": full["goodput"],
     }
     if "arrival_rate" in segment.load:
         out["arrivals"] = {

@@ -27,6 +27,7 @@ from locust.runners import STATE_STOPPING, MasterRunner, WorkerRunner
 
 from wxo_load.config.scenario import Scenario
 from wxo_load.config.sources import ConversationSource, PromptSource
+from wxo_load.core.answers import AnswerJudge
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.redact import redact
 from wxo_load.edge.results import ResultsWriter
@@ -64,6 +65,7 @@ class Harness:
         self.arrivals: ArrivalDispatcher | None = None  # every load-generating process, open model
         self.arrival_begin: dict[str, Any] | None = None  # the master's schedule start, if early
         self._sources: dict[int, tuple[Scenario, ConversationSource]] = {}
+        self._judges: dict[int, tuple[Scenario, AnswerJudge]] = {}
 
     @property
     def test(self) -> TestState:
@@ -79,6 +81,15 @@ class Harness:
         if kept is None or kept[0] is not scenario:
             kept = (scenario, PromptSource(scenario))
             self._sources[id(scenario)] = kept
+        return kept[1]
+
+    def judge_for(self, scenario: Scenario) -> AnswerJudge:
+        """The process's one judge of answers for this scenario (it knows its canaries)."""
+        kept = self._judges.get(id(scenario))
+        if kept is None or kept[0] is not scenario:
+            keep = bool(getattr(self.options, "keep_answers", False))
+            kept = (scenario, AnswerJudge(scenario.answers, keep_answers=keep))
+            self._judges[id(scenario)] = kept
         return kept[1]
 
     @property

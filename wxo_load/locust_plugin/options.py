@@ -53,6 +53,17 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         ),
     ),
     (
+        "--keep-answers",
+        dict(
+            action="store_true",
+            default=False,
+            env_var="WXO_KEEP_ANSWERS",
+            include_in_web_ui=False,
+            help="Keep every run's answer text (first 2 KiB, redacted) in runs.jsonl; by default "
+            "only wrong answers keep theirs",
+        ),
+    ),
+    (
         "--baseline",
         dict(
             default=None,

@@ -60,6 +60,7 @@ class WxoChatUser(User):
         self.user_id = f"{self.recorder.worker_name}-u{harness.user_serial}"
         self.rng = random.Random(f"{self.user_id}-{time.time_ns()}")
         self.source: ConversationSource = harness.source_for(scenario)
+        self.judge = harness.judge_for(scenario)  # answer checks, canaries, goodput
         self.client = ChatClient(
             environment.host or "",
             scenario,
@@ -93,6 +94,7 @@ class WxoChatUser(User):
         plan = self.source.next_plan(self.rng)
         if plan is None:  # the source has run out (a feeder's last row is used)
             raise StopUser()
+        plan = self.judge.plan_for(plan)
         conv = ConversationRecord(
             started_at_unix=started_unix,
             user_id=self.user_id,
@@ -107,6 +109,7 @@ class WxoChatUser(User):
                 conv.outcome = thread.outcome
                 return
             conv.thread_id = thread.thread_id
+            self.judge.own(plan, thread.thread_id)
             self._turns(conv, plan)
         except Exception:
             conv.outcome = PROTOCOL_ERROR  # a bug of ours (the client never raises): not `stopped`
@@ -144,8 +147,15 @@ class WxoChatUser(User):
             )
             lags: list[float] = []
             conv.runs += 1
+            judge = self.judge
             try:
-                tracker = self.client.stream_run(record, turn.text)
+                tracker = self.client.stream_run(
+                    record, turn.text, keep_text=judge.wants_text(turn.expect)
+                )
+                if judge.wants(turn.expect):
+                    judge.judge(
+                        record, tracker.answer_text, tracker.agent, turn.expect, plan.canary
+                    )
                 lags = tracker.client_lags_ms
                 record.schedule_lag_ms = max(0.0, (tracker.t0 - scheduled) * 1000.0)
             finally:

@@ -14,6 +14,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from wxo_load.mock.answers import AnswerDecider
 from wxo_load.mock.capacity import Capacity, RunSlots
 from wxo_load.mock.eventlog import EventLog
 from wxo_load.mock.framing import framer
@@ -65,6 +66,8 @@ class MockApp:
         self.event_log = EventLog(settings.event_log) if settings.event_log else None
         self.framer = framer(settings.framing)
         self.slots = RunSlots(settings.capacity) if settings.capacity else None
+        faults = self.profile.answers
+        self.answers = AnswerDecider(faults, settings.seed) if faults is not None else None
         self._background: list[asyncio.Task[None]] = []
         self.reset_generation = 0  # the last `stats_dir/reset` generation followed
 

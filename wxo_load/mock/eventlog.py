@@ -11,6 +11,9 @@ descriptor, so lines do not interleave.
 A tool's step events (agents with tools, see agent_tools.py) add `"step"` (`tool_call` or
 `tool_response`), `"tool"` (its name) and `"tool_call_id"`, so a test can compare each call's
 duration as written with the one the client measured.
+
+A profile with an `answers:` section adds one line per run with its verdict (`"event": "_answer"`,
+see answers.py).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class EventLog:
         self.path = path
         self.flush_every_s = flush_every_s
         self._buffer: list[_Entry] = []
+        self._lines: list[str] = []  # whole lines of other kinds (answers.py's verdicts)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
     def add(
@@ -62,10 +66,14 @@ class EventLog:
     ) -> None:
         self._buffer.append((run_id, thread_id, seq, event, event_id, t_mono, t_sent, t_sched, tag))
 
+    def add_line(self, line: str) -> None:
+        self._lines.append(line)
+
     def flush(self) -> None:
-        if not self._buffer:
+        if not self._buffer and not self._lines:
             return
         entries, self._buffer = self._buffer, []
+        extra, self._lines = self._lines, []
         # Ids, event names and UUIDs need no JSON escaping: plain formatting is several times
         # cheaper than json.dumps, which keeps each flush short (it runs on the event loop).
         lines = [
@@ -73,7 +81,7 @@ class EventLog:
             f'"t_mono": {m!r}, "t_sent": {sent!r}, "t_sched": {sch!r}{_step_fields(tag)}}}\n'
             for r, t, s, e, i, m, sent, sch, tag in entries
         ]
-        os.write(self._fd, "".join(lines).encode())
+        os.write(self._fd, "".join(extra + lines).encode())
 
     async def run_flusher(self) -> None:
         try:

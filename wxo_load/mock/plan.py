@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -100,12 +101,20 @@ class Planner:
 
     # ------------------------------------------------------------------ plans
 
-    def plan(self, *, thread_id: str, agent_id: str, turn: int) -> RunPlan:
-        """`turn` is 1 for the first run of a thread (as far as this process knows)."""
+    def plan(
+        self,
+        *,
+        thread_id: str,
+        agent_id: str,
+        turn: int,
+        rewrite: Callable[[str], str] | None = None,
+    ) -> RunPlan:
+        """`turn` is 1 for the first run of a thread (as far as this process knows); `rewrite`
+        turns the planned answer into another (a wrong one: answers.py)."""
         profile = self.profile
         run_id = self.new_uuid()
         message_id = self.new_uuid()
-        timeline, answer = self._timeline_and_answer(turn)
+        timeline, answer = self._timeline_and_answer(turn, rewrite)
         plan = RunPlan(run_id, message_id, thread_id, agent_id, answer, self._stream_fault())
         if profile.agent is not None and profile.agent.trace_id:
             plan.trace_id = self.new_uuid().replace("-", "")
@@ -119,7 +128,9 @@ class Planner:
             self._apply_fault(plan)
         return plan
 
-    def _timeline_and_answer(self, turn: int) -> tuple[list[tuple[float, str, str]], str]:
+    def _timeline_and_answer(
+        self, turn: int, rewrite: Callable[[str], str] | None
+    ) -> tuple[list[tuple[float, str, str]], str]:
         profile = self.profile
         start_ms = profile.timing.run_started_ms.sample(self.rng)
         if profile.replay_first_turn is not None:
@@ -127,6 +138,8 @@ class Planner:
             assert script is not None
             return self._replay_timeline(script, start_ms)
         answer = self._answer()
+        if rewrite is not None:
+            answer = rewrite(answer)
         return self._timeline(answer, start_ms), answer
 
     def _answer(self) -> str:

@@ -142,6 +142,7 @@ class Profile:
     replay_first_turn: ReplayScript | None = None
     replay_follow_up: ReplayScript | None = None
     agent: Any = None  # agent_tools.AgentSpec: tools, hand-over, thinking (None: no tools)
+    answers: Any = None  # answers.AnswerFaults: wrong, fallback, cross-talk (None: always right)
 
     @property
     def is_replay(self) -> bool:

@@ -23,6 +23,7 @@ from typing import Any
 
 from wxo_load.core.errors import ConfigError
 from wxo_load.mock.agent_tools import parse_agent
+from wxo_load.mock.answers import parse_answers
 from wxo_load.mock.profile_fields import FieldReader, kind_of
 from wxo_load.mock.profile_model import (
     DEFAULT_AGENT_DISPLAY_NAME,
@@ -132,6 +133,7 @@ _TOP_KEYS = (
     "faults",
     "replay",
     "agent",
+    "answers",
 )
 
 
@@ -162,6 +164,7 @@ def parse_profile(raw: Any, *, source: str = "(inline)", default_name: str = "cu
         replay_first_turn=replay_first,
         replay_follow_up=replay_follow,
         agent=parse_agent(ctx, top.get("agent")),
+        answers=parse_answers(ctx, top.get("answers")),
     )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from wxo_load.edge.report.answers import AnswerSamples, answers_section
 from wxo_load.edge.report.collect import Collected, Timebase
 from wxo_load.edge.report.load import load_section
 from wxo_load.edge.report.metrics import (
@@ -32,9 +33,11 @@ def build_report_html(
     """One self-contained HTML page (inline CSS and SVG, no scripts, no network)."""
     collected = Collected()
     waterfalls = WaterfallRuns()
+    samples = AnswerSamples()
     for run in runs:
         collected.add_run(run)
         waterfalls.add(run)
+        samples.add(run)
     for conv in conversations:
         collected.add_conversation(conv)
     tb = Timebase.of(summary, collected)
@@ -50,6 +53,7 @@ def build_report_html(
             over_time_section(collected, tb),
             distributions_section(collected, summary),
             errors_section(collected),
+            answers_section(summary, samples),
             turns_section(summary),
             load_generator_section(summary),
             footer(summary),

@@ -10,6 +10,7 @@ import asyncio
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
+from wxo_load.mock.answers import log_line
 from wxo_load.mock.plan import MESSAGE_CREATED, RunPlan
 from wxo_load.mock.routes.guard import authorized, chat_guard
 from wxo_load.mock.routes.http import Receive, Scope, Send, json_bytes, now_iso, read_body, respond
@@ -48,7 +49,36 @@ async def create_run(
         thread_id = app.store.new_thread(agent_id, "")
         state = app.store.threads[thread_id]
     state.user_turns += 1
-    plan = app.planner.plan(thread_id=thread_id, agent_id=agent_id, turn=state.user_turns)
+    answers = app.answers
+    verdict = answers.begin(thread_id, state.title, body["message"]) if answers else None
+    plan = app.planner.plan(
+        thread_id=thread_id,
+        agent_id=agent_id,
+        turn=state.user_turns,
+        rewrite=verdict.rewrite(answers.faults) if answers and verdict else None,
+    )
+    if verdict is not None and app.event_log is not None:
+        app.event_log.add_line(log_line(plan.run_id, thread_id, verdict))
+    try:
+        await _respond_run(app, plan, state, claims, body, t0, receive, send, stream=stream)
+    finally:
+        if answers is not None:
+            answers.end(thread_id)
+
+
+async def _respond_run(
+    app: MockApp,
+    plan: RunPlan,
+    state: ThreadState,
+    claims: dict[str, Any],
+    body: dict[str, Any],
+    t0: float,
+    receive: Receive,
+    send: Send,
+    *,
+    stream: bool,
+) -> None:
+    thread_id = plan.thread_id
     app.stats.run_started()
     if plan.fault is not None:
         app.stats.fault(plan.fault)

@@ -1,0 +1,70 @@
+"""The report's answers section: checked, wrong (by check), cross-talk, goodput, and samples.
+
+Shown when the test judged answers (`expect:`, `checks: {canary: true}`, `goodput:`). The
+samples are the first wrong answers in runs.jsonl (their text is kept, 2 KiB, redacted); the
+page shows each one's first characters.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wxo_load.core.records import CROSS_TALK, WRONG_ANSWER
+from wxo_load.edge.report.page import safe_text, section, table
+
+MAX_SAMPLES = 12
+SAMPLE_CHARS = 300
+
+
+class AnswerSamples:
+    """The first wrong answers seen, from one streaming pass over the runs."""
+
+    def __init__(self) -> None:
+        self.samples: list[dict[str, Any]] = []
+
+    def add(self, run: dict[str, Any]) -> None:
+        if len(self.samples) < MAX_SAMPLES and run.get("outcome") in (WRONG_ANSWER, CROSS_TALK):
+            self.samples.append(run)
+
+
+def _pct(value: Any) -> str:
+    return f"{float(value) * 100:.2f} %" if isinstance(value, (int, float)) else "–"
+
+
+def _why(run: dict[str, Any]) -> str:
+    if run.get("outcome") == CROSS_TALK:
+        owner = run.get("cross_talk_thread_id") or "another conversation"
+        return f"canary {run.get('foreign_canary')} of {owner}"
+    return ", ".join(run.get("failed_checks") or [])
+
+
+def answers_section(summary: dict[str, Any], samples: AnswerSamples) -> str:
+    answers = summary.get("answers") or {}
+    goodput = summary.get("goodput") or {}
+    if not answers.get("checked") and not samples.samples:
+        return ""
+    figures = table(
+        ["checked", "wrong", "wrong rate", "cross-talk", "good runs", "goodput /s", "good share"],
+        [[answers.get("checked"), answers.get("wrong"), _pct(answers.get("wrong_rate")),
+          answers.get("cross_talk"), goodput.get("runs"), goodput.get("runs_per_s"),
+          _pct(goodput.get("share"))]],
+    )  # fmt: skip
+    by_check = {k: v for k, v in (answers.get("by_check") or {}).items() if v}
+    checks = table(["check failed", "runs"], sorted(by_check.items())) if by_check else ""
+    rows = [
+        [s.get("run_id"), s.get("outcome"), _why(s), (s.get("answer_text") or "")[:SAMPLE_CHARS]]
+        for s in samples.samples
+    ]
+    sample_html = (
+        f"<h3>{safe_text('Sample wrong answers')}</h3>"
+        + table(["run", "outcome", "why", "answer"], rows)
+        if rows
+        else ""
+    )
+    return section(
+        "answers",
+        "Answers",
+        figures + checks + sample_html,
+        "Runs whose answer was checked (expect:, canaries): wrong answers and cross-talk are "
+        "failures of their own; goodput counts the runs that were ok, right and in time.",
+    )
