@@ -65,13 +65,14 @@ def _conversation(w: Where, where: str, line: str) -> ConversationPlan:
         raise w.error(where, f"`start_offset_s` must be a number >= 0; got {describe(offset)}.")
     source_id = item.get("id")
     return ConversationPlan(
-        tuple(_turn(w, f"{where}, turn {i + 1}", t) for i, t in enumerate(turns)),
+        tuple(turn_of(w, f"{where}, turn {i + 1}", t) for i, t in enumerate(turns)),
         source_id=None if source_id is None else str(source_id),
         start_offset_s=None if offset is None else float(offset),
     )
 
 
-def _turn(w: Where, where: str, item: Any) -> Turn:
+def turn_of(w: Where, where: str, item: Any) -> Turn:
+    """One turn: a message text or an object with `text`, `think_s`, `recorded`, `expect`."""
     if isinstance(item, str):
         item = {"text": item}
     if not isinstance(item, dict):

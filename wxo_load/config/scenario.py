@@ -9,6 +9,7 @@ plans in `config.load`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from wxo_load.config.model import (
     Scenario,
     SimulatorSettings,
 )
+from wxo_load.config.personas import parse_personas
 from wxo_load.config.prompts import parse_prompts
 from wxo_load.core.deployment import normalise_kind
 from wxo_load.core.errors import ConfigError
@@ -100,13 +102,16 @@ _TOP_KEYS: dict[str, str] = {
     "gates": "limits the results must meet",
     "regressions": "tolerances against a baseline summary",
     "baseline": "path of a baseline summary.json",
+    "personas": "a weighted mix of kinds of people, each with its own agent, prompts and data",
     "file": "(set by wxo-load)",
 }
 
 
-def _parse(raw: dict[str, Any], file: str, base_dir: Path) -> Scenario:
-    w = Where(file)
+def _parse(raw: dict[str, Any], file: str, base_dir: Path, where: Where | None = None) -> Scenario:
+    w = where or Where(file)
     no_unknown_keys(w, "", raw, _TOP_KEYS)
+    if "personas" in raw:
+        return _with_personas(raw, file, base_dir, w)
     name = string(w, "name", raw.get("name") or "scenario")
     safe_name = "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
     agent_id = raw.get("agent_id")
@@ -134,6 +139,17 @@ def _parse(raw: dict[str, Any], file: str, base_dir: Path) -> Scenario:
         regressions=regressions,
         baseline=optional_string(w, "baseline", raw.get("baseline")),
     )
+
+
+def _with_personas(raw: dict[str, Any], file: str, base_dir: Path, w: Where) -> Scenario:
+    """The top level (the personas' defaults; `agent_id` and `prompts` may be left to each
+    persona) and its personas, each parsed by `_parse` from its keys laid over the top level."""
+    personas = parse_personas(w, file, raw, base_dir, _parse)
+    top = {k: v for k, v in raw.items() if k != "personas"}
+    first = personas[0].scenario
+    top.setdefault("agent_id", first.agent_id)
+    top.setdefault("prompts", {"messages": ["(personas)"]})
+    return dataclasses.replace(_parse(top, file, base_dir, w), personas=personas)
 
 
 def _api(w: Where, value: Any) -> ApiPaths:

@@ -52,6 +52,7 @@ class MetricsBook:
         self.first_start_unix: float | None = None
         self.last_end_unix: float | None = None
         self._client_lag = self._timing(CLIENT_LAG)
+        self.personas: dict[str, MetricsBook] = {}  # a book per persona (its runs, conversations)
 
     # -- recording -------------------------------------------------------------------------
 
@@ -68,7 +69,19 @@ class MetricsBook:
         if self.last_end_unix is None or end > self.last_end_unix:
             self.last_end_unix = end
 
+    def persona(self, name: str) -> MetricsBook:
+        """The book of one persona's runs and conversations (made on first use)."""
+        book = self.personas.get(name)
+        if book is None:
+            book = self.personas[name] = MetricsBook()
+        return book
+
     def record_run(self, run: RunRecord) -> None:
+        self._record_run(run)
+        if run.persona is not None:
+            self.persona(run.persona)._record_run(run)
+
+    def _record_run(self, run: RunRecord) -> None:
         turn = _turn_class(run.turn_index)
         for metric, field in RUN_METRICS.items():
             value = getattr(run, field)
@@ -90,6 +103,11 @@ class MetricsBook:
         record_run_steps(self, run)
 
     def record_conversation(self, conv: ConversationRecord) -> None:
+        self._record_conversation(conv)
+        if conv.persona is not None:
+            self.persona(conv.persona)._record_conversation(conv)
+
+    def _record_conversation(self, conv: ConversationRecord) -> None:
         for metric, field in CONVERSATION_METRICS.items():
             value = getattr(conv, field)
             if value is not None:
@@ -152,6 +170,8 @@ class MetricsBook:
             other.first_start_unix,
             other.last_end_unix,
         )
+        for name, book in other.personas.items():
+            self.persona(name).merge(book)
 
     def _merge_counters(
         self,
@@ -191,6 +211,11 @@ class MetricsBook:
             "answer_chars": self.answer_chars,
             "first_start_unix": self.first_start_unix,
             "last_end_unix": self.last_end_unix,
+            **(
+                {"personas": {name: b.to_wire() for name, b in self.personas.items()}}
+                if self.personas
+                else {}
+            ),
         }
 
     @classmethod
@@ -224,6 +249,8 @@ class MetricsBook:
             data.get("first_start_unix"),
             data.get("last_end_unix"),
         )
+        for name, wire in (data.get("personas") or {}).items():
+            self.persona(name).merge_wire(wire)
 
     def reset(self) -> None:
         self.__dict__ = MetricsBook().__dict__
@@ -239,4 +266,5 @@ class MetricsBook:
             not self.runs_by_outcome
             and not self.conversations_by_outcome
             and not any(t.count for t in self.timings.values())
+            and all(b.is_empty() for b in self.personas.values())
         )

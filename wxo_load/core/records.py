@@ -101,6 +101,8 @@ class RunRecord:
     inter_delta_max_ms: float | None = None
     stream_chars_per_s: float | None = None  # delta text / (last text delta - first text)
     delta_gaps_ms: list | None = field(default=None, metadata={"wire": False})  # not in runs.jsonl
+    persona: str | None = None  # the persona (Locust user class) that sent it, if any
+    row_index: int | None = None  # the data row the conversation used (never its values)
 
     @property
     def ok(self) -> bool:
@@ -132,6 +134,8 @@ class ConversationRecord:
     total_ms: float | None = None
     outcome: str = OK  # ok, or the error class that ended it (thread creation or a run)
     worker: str = ""
+    persona: str | None = None
+    row_index: int | None = None
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in _CONV_FIELD_NAMES}

@@ -116,6 +116,24 @@ def _by_turn(book: MetricsBook) -> dict[str, Any]:
     return by_turn
 
 
+def _personas(book: MetricsBook, duration_s: float | None) -> dict[str, Any]:
+    """`personas.<name>`: each persona's runs, conversations and exact percentiles, shaped as
+    the top level (so a gate figure reads the same under `personas.NAME.`); absent without
+    personas."""
+    out: dict[str, Any] = {}
+    for name, sub in sorted(book.personas.items()):
+        runs = _outcomes(sub.runs_by_outcome)
+        conversations = _outcomes(sub.conversations_by_outcome)
+        out[name] = {
+            "runs": runs,
+            "conversations": conversations,
+            "throughput": _throughput(runs, conversations, sub.answer_chars, duration_s),
+            "metrics": {m: sub.metric_summary(m) for m in ALL_METRICS},
+            "by_turn": _by_turn(sub),
+        }
+    return {"personas": out} if out else {}
+
+
 def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
     """summary.json (schema wxo-load/summary/v1) as a dict.
 
@@ -153,6 +171,7 @@ def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
         "throughput": _throughput(runs, conversations, book.answer_chars, duration_s),
         "answer_chars": book.answer_chars,
         "by_turn": _by_turn(book),
+        **_personas(book, duration_s),
         **steps_summary(book),
         "load_generator": _load_generator(book, dict(meta.get("load_generator") or {})),
         "timeline": list(meta.get("timeline") or []),

@@ -38,6 +38,7 @@ class WxoChatUser(User):
     """A person chatting through the WebChat widget (see wxo_load.edge.client for what is sent)."""
 
     abstract = False
+    persona: str | None = None  # a persona's class (locust_plugin.personas) names it
 
     def wait_time(
         self,
@@ -55,11 +56,18 @@ class WxoChatUser(User):
         self.ready = scenario is not None and session.tokens is not None
         if scenario is None or session.tokens is None:  # the test could not start (logged)
             return
-        self.scenario: Scenario = scenario
+        persona = scenario.persona(self.persona) if self.persona is not None else None
+        if self.persona is not None and persona is None:  # the scenario changed since start-up
+            self.ready = False
+            return
+        self.unique_rows = (
+            persona is not None and persona.data is not None and (persona.data.mode == "unique")
+        )
+        self.scenario: Scenario = scenario if persona is None else persona.scenario
         harness.user_serial += 1
         self.user_id = f"{self.recorder.worker_name}-u{harness.user_serial}"
         self.rng = random.Random(f"{self.user_id}-{time.time_ns()}")
-        self.source: ConversationSource = harness.source_for(scenario)
+        self.source: ConversationSource = harness.source_for(scenario, persona)
         self.client = ChatClient(
             environment.host or "",
             scenario,
@@ -67,6 +75,7 @@ class WxoChatUser(User):
             ssl_context=session.ssl_context,
             deployment=session.deployment,
         )
+        self.identities = session.identities
 
     def on_stop(self) -> None:
         if self.ready:
@@ -93,11 +102,15 @@ class WxoChatUser(User):
         plan = self.source.next_plan(self.rng)
         if plan is None:  # the source has run out (a feeder's last row is used)
             raise StopUser()
+        if self.persona is not None:
+            self._converse_as(plan)
         conv = ConversationRecord(
             started_at_unix=started_unix,
             user_id=self.user_id,
             conversation_id=request_id()[:18].replace("-", ""),
             turns_planned=len(plan.turns),
+            persona=self.persona,
+            row_index=plan.row_index,
         )
         try:
             thread = self.client.create_thread(plan.title)
@@ -117,6 +130,17 @@ class WxoChatUser(User):
         finally:
             conv.total_ms = (perf_counter() - t0) * 1000.0
             self.recorder.record_conversation(conv)
+            if self.unique_rows and plan.row_index is not None:
+                harness.rows.conversation_over(self.persona or "")
+
+    def _converse_as(self, plan: ConversationPlan) -> None:
+        """A persona's conversation: its row's context variables, headers and credential."""
+        tokens = None
+        if plan.credential is not None and self.identities is not None:
+            tokens = self.identities.tokens(plan.credential)
+        self.client.converse_as(
+            context_variables=plan.context_variables, headers=plan.headers, tokens=tokens
+        )
 
     def _turns(self, conv: ConversationRecord, plan: ConversationPlan) -> None:
         scenario = self.scenario
@@ -141,6 +165,8 @@ class WxoChatUser(User):
                 turn_index=index,
                 request_id=request_id(),
                 thread_id=conv.thread_id,
+                persona=self.persona,
+                row_index=plan.row_index,
             )
             lags: list[float] = []
             conv.runs += 1
