@@ -8,6 +8,11 @@ event only from then on), and `t_sched` the time the profile scheduled it on the
 Several worker processes append to one file; each flush is a single `write()` on an O_APPEND
 descriptor, so lines do not interleave.
 
+`--run-log FILE` (another `EventLog`, written with `add_request`) gets one line per run as it
+is asked for: `{"run_id", "thread_id", "event": "run.request", "agent_id", "user", "text"}`
+(`user`: who made it, the subject of its bearer token, never the token), so a test can tell
+which agent, person and message each run served.
+
 A tool's step events (agents with tools, see agent_tools.py) add `"step"` (`tool_call` or
 `tool_response`), `"tool"` (its name) and `"tool_call_id"`, so a test can compare each call's
 duration as written with the one the client measured.
@@ -46,6 +51,7 @@ class EventLog:
         self.path = path
         self.flush_every_s = flush_every_s
         self._buffer: list[_Entry] = []
+        self._requests: list[str] = []
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
     def add(
@@ -62,7 +68,16 @@ class EventLog:
     ) -> None:
         self._buffer.append((run_id, thread_id, seq, event, event_id, t_mono, t_sent, t_sched, tag))
 
+    def add_request(self, run_id: str, thread_id: str, agent_id: str, user: str, text: str) -> None:
+        self._requests.append(json.dumps({
+            "run_id": run_id, "thread_id": thread_id, "event": "run.request",
+            "agent_id": agent_id, "user": user, "text": text,
+        }, ensure_ascii=False) + "\n")  # fmt: skip
+
     def flush(self) -> None:
+        if self._requests:
+            requests, self._requests = self._requests, []
+            os.write(self._fd, "".join(requests).encode())
         if not self._buffer:
             return
         entries, self._buffer = self._buffer, []

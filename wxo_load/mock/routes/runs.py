@@ -50,6 +50,11 @@ async def create_run(
     state.user_turns += 1
     plan = app.planner.plan(thread_id=thread_id, agent_id=agent_id, turn=state.user_turns)
     app.stats.run_started()
+    user = str(claims.get("sub") or "")
+    app.stats.run_by(agent_id, user)
+    if app.run_log is not None:
+        content = body["message"].get("content")
+        app.run_log.add_request(plan.run_id, thread_id, agent_id, user, str(content))
     if plan.fault is not None:
         app.stats.fault(plan.fault)
     message = user_message(claims, thread_id, body["message"], app.planner.new_uuid())
