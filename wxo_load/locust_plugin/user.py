@@ -70,7 +70,7 @@ class WxoChatUser(User):
         self.source: ConversationSource = harness.source_for(scenario, persona)
         self.client = ChatClient(
             environment.host or "",
-            scenario,
+            self.scenario,
             session.tokens,
             ssl_context=session.ssl_context,
             deployment=session.deployment,
