@@ -4,6 +4,7 @@ against what the simulator itself saw (its run log and its per-agent counts)."""
 from __future__ import annotations
 
 import json
+import signal
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -11,7 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
-from locust_runs import read_jsonl, run_locust, write_scenario
+from locust_runs import read_jsonl, run_locust, start_locust, write_scenario
+from net import free_port, wait_until
 
 from wxo_load.mock.process import SimulatorProcess
 from wxo_load.mock.tokens import DEFAULT_TENANT_ID, Keyring, make_key
@@ -177,3 +179,61 @@ personas:
     written = [p for p in results.rglob("*") if p.is_file()] + [tmp_path / "runs.log"]
     for text in [p.read_text(errors="replace") for p in written] + [proc.stdout, proc.stderr]:
         assert not any(token in text for token in tokens)
+
+
+MIX = f"""
+name: mix
+conversation: {{turns: 1, think_time_s: 0, pause_between_s: 0.1}}
+prompts: [hello]
+personas:
+  - {{name: hr, weight: 3, agent_id: {HR}}}
+  - {{name: it, weight: 1, agent_id: {IT}}}
+"""
+
+
+def test_a_worker_started_without_the_scenario_runs_the_masters_personas(tmp_path: Path) -> None:
+    scenario = write_scenario(tmp_path / "mix.yaml", MIX)
+    port = free_port()
+    with simulator(tmp_path) as sim:
+        master = start_locust(
+            "--headless", "--master", "--expect-workers", "1", "--master-bind-port", str(port),
+            "-u", "4", "-r", "4", "-t", "3s", "--host", sim.url, "--scenario", str(scenario),
+            "--results-dir", str(tmp_path / "results"), home=tmp_path,
+        )  # fmt: skip
+        worker = start_locust("--worker", "--master-port", str(port), home=tmp_path)
+        try:
+            assert master.wait(timeout=60) == 0, master.communicate()[1][-3000:]
+        finally:
+            worker.wait(timeout=30)
+        by_agent = server_stats(sim)["runs_by_agent"]
+    summary = json.loads((tmp_path / "results" / "summary.json").read_text())
+    assert summary["personas"]["hr"]["runs"]["total"] == by_agent[HR] > 0
+    assert summary["personas"]["it"]["runs"]["total"] == by_agent[IT] > 0
+
+
+def test_the_web_uis_class_picker_runs_only_the_persona_chosen(tmp_path: Path) -> None:
+    scenario = write_scenario(tmp_path / "mix.yaml", MIX)
+    port, results = free_port(), tmp_path / "results"
+    with simulator(tmp_path) as sim:
+        proc = start_locust(
+            "--web-host", "127.0.0.1", "--web-port", str(port), "--class-picker", "--host", sim.url,
+            "--scenario", str(scenario), "--results-dir", str(results), home=tmp_path,
+            merge_stderr=True,
+        )  # fmt: skip
+        ui = f"http://127.0.0.1:{port}"
+        try:
+            wait_until(lambda: httpx.get(ui, timeout=2).status_code == 200)
+            form = {"user_count": 2, "spawn_rate": 2, "user_classes": ["it"], "host": sim.url}
+            answer = httpx.post(f"{ui}/swarm", data=form, timeout=10)
+            assert answer.json()["success"], answer.text
+            time.sleep(2)
+            httpx.post(f"{ui}/stop", timeout=30)
+            wait_until(lambda: (results / "summary.json").exists())
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            output, _ = proc.communicate(timeout=30)
+        by_agent = server_stats(sim)["runs_by_agent"]
+    assert "Traceback" not in output, output[-3000:]
+    summary = json.loads((results / "summary.json").read_text())
+    assert list(summary["personas"]) == ["it"] and HR not in by_agent
+    assert summary["personas"]["it"]["runs"]["total"] == by_agent[IT] > 0
