@@ -154,3 +154,29 @@ def test_the_scenario_is_read_early_from_the_command_line_or_the_environment(
     assert early_scenario_path(locustfile, ["--scenario=/x/b.yaml"]) == Path("/x/b.yaml")
     monkeypatch.delenv("WXO_SCENARIO")
     assert early_scenario_path(locustfile, []) == tmp_path / "scenarios" / "smoke.yaml"
+
+
+def test_summary_md_the_report_the_live_tab_and_prometheus_show_each_persona() -> None:
+    from wxo_load.edge import live, prometheus
+    from wxo_load.edge.report import build_report_html
+    from wxo_load.edge.results import summary_markdown
+
+    book = MetricsBook()
+    for persona, ms in (("hr", 10.0), ("it", 40.0)):
+        book.record_run(_run(persona, ms))
+    summary = build_summary(book, meta={})
+    markdown = summary_markdown(summary)
+    assert "### Personas" in markdown and "| hr | 1 | 1 | 0 |" in markdown
+    html = build_report_html(summary, [], [])
+    assert 'id="personas"' in html and "Timing per persona" in html
+    rows = live.timing_rows(summary)
+    assert {"metric": "first_text", "turn": "persona it"}.items() <= next(
+        r for r in rows if r["turn"] == "persona it" and r["metric"] == "first_text"
+    ).items()
+    text = prometheus.exposition(book, users=0, trustworthy=True, running=False)
+    assert 'wxo_load_persona_runs_total{persona="hr",outcome="ok"} 1' in text
+    assert 'wxo_load_persona_timing_seconds_count{persona="it",metric="first_text"} 1' in text
+    plain = prometheus.exposition(MetricsBook(), users=0, trustworthy=True, running=False)
+    assert "persona" not in plain and "Personas" not in summary_markdown(
+        build_summary(MetricsBook(), meta={})
+    )

@@ -212,3 +212,23 @@ class LoadGeneratorFacts:
             f"CPU max {cpu:.0f} %" if cpu is not None else "",
         )
         return [text for text in texts if text]
+
+
+PERSONA_COLUMNS = ("persona", "runs", "ok", "failed", "error rate", "conversations", "runs/s",
+                   "first_text p50", "first_text p95", "done p95")  # fmt: skip
+"""The per-persona table, as summary.md, the report and the live tab show it (times in ms)."""
+
+
+def persona_rows(summary: Mapping[str, Any]) -> list[list[Any]]:
+    """One row per persona of `summary["personas"]` (PERSONA_COLUMNS); [] without personas."""
+    rows = []
+    for name, p in (summary.get("personas") or {}).items():
+        runs, metrics = p.get("runs") or {}, p.get("metrics") or {}
+        first, done = metrics.get("first_text") or {}, metrics.get("done") or {}
+        rows.append([
+            name, runs.get("total"), runs.get("ok"), runs.get("failed"), runs.get("error_rate"),
+            (p.get("conversations") or {}).get("total"),
+            (p.get("throughput") or {}).get("runs_per_s"),
+            first.get("p50"), first.get("p95"), done.get("p95"),
+        ])  # fmt: skip
+    return rows
