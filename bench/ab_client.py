@@ -13,6 +13,9 @@ the noise of other processes over both. Not a test: it prints figures (and --jso
 ending with the README's table rows (framing, checkout, p50 / p99 / max, CPU ms per run, runs,
 load average) and whether the target (p99 <= 2 ms, max <= 10 ms) is met.
 
+`--scenario-a` / `--scenario-b` give each side its own scenario: `--a . --b . --scenario-b
+wxo_load/cli/bench_assets/scenario_persona.yaml` prices one persona against none.
+
 `--profile cost` runs the bench's cost-phase runs (14 events in ~140 ms, `--users 50`) instead
 of the ~3 s streams, to compare CPU per run; each round's figure is printed, so the spread
 between rounds shows next to the difference between checkouts.
@@ -65,6 +68,7 @@ def one(
     probe: bool = False,
     pin: bool = False,
     profile: str = "profile_long.yaml",
+    scenario: Path = ASSETS / "scenario.yaml",
 ) -> dict[str, Any]:
     log = work / "events.jsonl"
     results = work / "results"
@@ -82,7 +86,7 @@ def one(
         cmd = [str(python), "-m", "locust", "-f", files, "--headless", "--only-summary",
                "-u", str(users), "-r", str(users),
                "-t", f"{int(warmup_s + duration_s + 2)}s", "--host", sim.url,
-               "--scenario", str(ASSETS / "scenario.yaml"), "--results-dir", str(results),
+               "--scenario", str(scenario), "--results-dir", str(results),
                "--progress-interval", "0"]  # fmt: skip
         proc = subprocess.Popen(
             cmd,
@@ -245,6 +249,11 @@ def main() -> int:
         "cost phase, 14 events in ~140 ms (CPU per run)",
     )
     parser.add_argument("--json", type=Path, default=None)
+    for side in ("a", "b"):  # e.g. B: the same conversation held by one persona
+        parser.add_argument(
+            f"--scenario-{side}", type=Path, default=ASSETS / "scenario.yaml",
+            help=f"checkout {side.upper()}'s scenario (default: the bench's)",
+        )  # fmt: skip
     args = parser.parse_args()
     report: dict[str, Any] = {}
     for framing in [f.strip() for f in args.framings.split(",") if f.strip()]:
@@ -292,7 +301,10 @@ def _measure(framing: str, args: argparse.Namespace) -> dict[str, dict[str, Any]
         for n in ("A", "B")
     }
     for _ in range(args.rounds):
-        for name, checkout in (("A", args.a), ("B", args.b)):
+        for name, checkout, scenario in (
+            ("A", args.a, args.scenario_a),
+            ("B", args.b, args.scenario_b),
+        ):
             with tempfile.TemporaryDirectory(prefix="wxo-ab-") as tmp:
                 got = one(
                     checkout.resolve(),
@@ -304,6 +316,7 @@ def _measure(framing: str, args: argparse.Namespace) -> dict[str, dict[str, Any]
                     probe=args.probe and name == "B",
                     pin=args.pin,
                     profile=PROFILES[args.profile],
+                    scenario=scenario.resolve(),
                 )
             totals[name]["cpu_rounds"].append(
                 1000 * got["cpu_s"] / got["runs"] if got["runs"] else 0
