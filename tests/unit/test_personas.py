@@ -180,3 +180,28 @@ def test_summary_md_the_report_the_live_tab_and_prometheus_show_each_persona() -
     assert "persona" not in plain and "Personas" not in summary_markdown(
         build_summary(MetricsBook(), meta={})
     )
+
+
+def test_a_conversation_with_a_row_sends_its_own_context_and_headers_then_the_defaults_again(
+    tmp_path: Path,
+) -> None:
+    from wxo_load.edge.client import ChatClient
+
+    class Tokens:
+        def token(self) -> str:
+            return "t"
+
+        def refresh(self, stale: str) -> str:
+            return "t"
+
+    hr = scenario(tmp_path, HR).personas[0].scenario
+    client = ChatClient("http://127.0.0.1:9", hr, Tokens())
+    default_head, default_body = client._run_head, client._run_body("hi", "th")
+    mine = Tokens()
+    client.converse_as(context_variables={"employee_id": "E2"}, headers={"x-e": "E2"}, tokens=mine)
+    assert b"x-e: E2\r\n" in client._run_head and client.tokens is mine
+    assert b'"context_variables":{"employee_id":"E2"}' in client._run_body("hi", "th")
+    client.converse_as()
+    assert client._run_head == default_head and client._run_body("hi", "th") == default_body
+    assert client.tokens is not mine
+    client.close()
