@@ -49,16 +49,22 @@ def locust(tmp_path: Path, sim: SimulatorProcess, scenario: Path, *args: str, t:
     return proc, results
 
 
-def test_two_personas_3_to_1_match_the_servers_counts_per_agent(tmp_path: Path) -> None:
-    scenario = write_scenario(tmp_path / "mix.yaml", f"""
+def two_personas(tmp_path: Path, pause_s: float, gates: list[str], it: str = "") -> Path:
+    """hr (weight 3) and it (weight 1, `it`: more of its keys) saying hello to their agents."""
+    return write_scenario(tmp_path / "mix.yaml", f"""
 name: mix
-conversation: {{turns: 1, think_time_s: 0, pause_between_s: 0.02}}
+conversation: {{turns: 1, think_time_s: 0, pause_between_s: {pause_s}}}
 prompts: [hello]
 personas:
   - {{name: hr, weight: 3, agent_id: {HR}}}
-  - {{name: it, weight: 1, agent_id: {IT}, prompts: [my laptop is broken]}}
-gates: ["personas.it.first_text.p95 < 10s", "personas.hr.runs >= 1"]
+  - {{name: it, weight: 1, agent_id: {IT}{it}}}
+gates: {json.dumps(gates)}
 """)  # fmt: skip
+
+
+def test_two_personas_3_to_1_match_the_servers_counts_per_agent(tmp_path: Path) -> None:
+    gates = ["personas.it.first_text.p95 < 10s", "personas.hr.runs >= 1"]
+    scenario = two_personas(tmp_path, 0.02, gates, ", prompts: [my laptop is broken]")
     with simulator(tmp_path) as sim:
         proc, results = locust(tmp_path, sim, scenario, "-u", "12", "-r", "12")
         by_agent = server_stats(sim)["runs_by_agent"]
@@ -76,15 +82,8 @@ gates: ["personas.it.first_text.p95 < 10s", "personas.hr.runs >= 1"]
 
 
 def test_a_gate_on_one_persona_fails_the_test_with_exit_3(tmp_path: Path) -> None:
-    scenario = write_scenario(tmp_path / "gate.yaml", f"""
-name: gate
-conversation: {{turns: 1, think_time_s: 0, pause_between_s: 0.1}}
-prompts: [hello]
-personas:
-  - {{name: hr, agent_id: {HR}}}
-  - {{name: it, agent_id: {IT}}}
-gates: ["personas.it.first_text.p95 < 0.001ms", "personas.hr.first_text.p95 < 10s"]
-""")  # fmt: skip
+    gates = ["personas.it.first_text.p95 < 0.001ms", "personas.hr.first_text.p95 < 10s"]
+    scenario = two_personas(tmp_path, 0.1, gates)
     with simulator(tmp_path) as sim:
         proc, results = locust(tmp_path, sim, scenario, "-u", "2", "-r", "2", t="2s")
     assert proc.returncode == 3, proc.stderr[-3000:]
@@ -93,21 +92,31 @@ gates: ["personas.it.first_text.p95 < 0.001ms", "personas.hr.first_text.p95 < 10
     assert gates["total"] == 2
 
 
+def row_persona(
+    tmp_path: Path, rows: Path, turns: int, prompt: str, data: str, extra: str = ""
+) -> Path:
+    """One persona `hr` whose prompt is filled from the rows of `rows`."""
+    return write_scenario(tmp_path / "rows.yaml", f"""
+name: rows
+conversation: {{turns: {turns}, think_time_s: 0, pause_between_s: 0.05}}
+personas:
+  - name: hr
+    agent_id: {HR}
+    prompts: [{json.dumps(prompt)}]
+    data: {{file: {rows}, {data}}}
+    {extra}
+""")  # fmt: skip
+
+
 def test_unique_rows_across_two_processes_are_each_used_once_then_the_test_ends(
     tmp_path: Path,
 ) -> None:
     rows = tmp_path / "employees.csv"
     rows.write_text("employee_id,name\n" + "".join(f"E{100 + i},N{i}\n" for i in range(40)))
-    scenario = write_scenario(tmp_path / "unique.yaml", f"""
-name: unique
-conversation: {{turns: 1, think_time_s: 0, pause_between_s: 0.05}}
-personas:
-  - name: hr
-    agent_id: {HR}
-    prompts: ["my id is {{{{employee_id}}}}"]
-    context_variables: {{employee_id: "{{{{employee_id}}}}"}}
-    data: {{file: {rows}, mode: unique, on_exhausted: stop}}
-""")  # fmt: skip
+    scenario = row_persona(
+        tmp_path, rows, 1, "my id is {{employee_id}}", "mode: unique, on_exhausted: stop",
+        'context_variables: {employee_id: "{{employee_id}}"}',
+    )  # fmt: skip
     started = time.monotonic()
     with simulator(tmp_path) as sim:
         proc, results = locust(
@@ -156,15 +165,7 @@ def test_rows_with_their_own_tokens_are_seen_by_the_server_under_each_token(
     rows = tmp_path / "people.jsonl"
     rows.write_text("".join(json.dumps({"who": f"emp-{i}", "token": t}) + "\n"
                             for i, t in enumerate(tokens)))  # fmt: skip
-    scenario = write_scenario(tmp_path / "ids.yaml", f"""
-name: ids
-conversation: {{turns: 2, think_time_s: 0, pause_between_s: 0.05}}
-personas:
-  - name: staff
-    agent_id: {HR}
-    prompts: ["I am {{{{who}}}}"]
-    data: {{file: {rows}, mode: random}}
-""")  # fmt: skip
+    scenario = row_persona(tmp_path, rows, 2, "I am {{who}}", "mode: random")
     with simulator(tmp_path) as sim:
         proc, results = locust(tmp_path, sim, scenario, "-u", "4", "-r", "4", t="3s")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -181,18 +182,8 @@ personas:
         assert not any(token in text for token in tokens)
 
 
-MIX = f"""
-name: mix
-conversation: {{turns: 1, think_time_s: 0, pause_between_s: 0.1}}
-prompts: [hello]
-personas:
-  - {{name: hr, weight: 3, agent_id: {HR}}}
-  - {{name: it, weight: 1, agent_id: {IT}}}
-"""
-
-
 def test_a_worker_started_without_the_scenario_runs_the_masters_personas(tmp_path: Path) -> None:
-    scenario = write_scenario(tmp_path / "mix.yaml", MIX)
+    scenario = two_personas(tmp_path, 0.1, [])
     port = free_port()
     with simulator(tmp_path) as sim:
         master = start_locust(
@@ -212,7 +203,7 @@ def test_a_worker_started_without_the_scenario_runs_the_masters_personas(tmp_pat
 
 
 def test_the_web_uis_class_picker_runs_only_the_persona_chosen(tmp_path: Path) -> None:
-    scenario = write_scenario(tmp_path / "mix.yaml", MIX)
+    scenario = two_personas(tmp_path, 0.1, [])
     port, results = free_port(), tmp_path / "results"
     with simulator(tmp_path) as sim:
         proc = start_locust(

@@ -185,19 +185,13 @@ def test_summary_md_the_report_the_live_tab_and_prometheus_show_each_persona() -
 def test_a_conversation_with_a_row_sends_its_own_context_and_headers_then_the_defaults_again(
     tmp_path: Path,
 ) -> None:
+    from wxo_load.edge.auth.base import StaticTokenProvider
     from wxo_load.edge.client import ChatClient
 
-    class Tokens:
-        def token(self) -> str:
-            return "t"
-
-        def refresh(self, stale: str) -> str:
-            return "t"
-
     hr = scenario(tmp_path, HR).personas[0].scenario
-    client = ChatClient("http://127.0.0.1:9", hr, Tokens())
+    client = ChatClient("http://127.0.0.1:9", hr, StaticTokenProvider("t"))
     default_head, default_body = client._run_head, client._run_body("hi", "th")
-    mine = Tokens()
+    mine = StaticTokenProvider("mine")
     client.converse_as(context_variables={"employee_id": "E2"}, headers={"x-e": "E2"}, tokens=mine)
     assert b"x-e: E2\r\n" in client._run_head and client.tokens is mine
     assert b'"context_variables":{"employee_id":"E2"}' in client._run_body("hi", "th")

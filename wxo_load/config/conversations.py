@@ -43,13 +43,19 @@ def read_conversations(w: Where, key: str, path: Path) -> tuple[ConversationPlan
     return tuple(plans)
 
 
-def _conversation(w: Where, where: str, line: str) -> ConversationPlan:
+def json_object(w: Where, where: str, line: str, what: str) -> dict[str, Any]:
+    """One JSONL line that must be an object (`what` says of what, for the error)."""
     try:
         item = orjson.loads(line)
     except orjson.JSONDecodeError:
         raise w.error(where, f"not JSON: {line[:80]!r}.") from None
     if not isinstance(item, dict):
-        raise w.error(where, f"expected an object with `turns`; got {describe(item)}.")
+        raise w.error(where, f"expected an object {what}; got {describe(item)}.")
+    return item
+
+
+def _conversation(w: Where, where: str, line: str) -> ConversationPlan:
+    item = json_object(w, where, line, "with `turns`")
     unknown = sorted(set(item) - set(_CONVERSATION_KEYS))
     if unknown:
         raise w.error(

@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 
+from wxo_load.config.conversations import json_object
 from wxo_load.config.fields import Where, describe, section, string
 from wxo_load.config.model import DataFeed
 
@@ -84,12 +85,7 @@ def _lines(text: str) -> Iterable[tuple[int, str]]:
 
 
 def _json_row(w: Where, key: str, path: Path, number: int, line: str) -> dict[str, str]:
-    try:
-        item = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        raise w.error(key, f"{path.name}, line {number}: not JSON.") from None
-    if not isinstance(item, dict):
-        raise w.error(key, f"{path.name}, line {number}: expected an object of columns.")
+    item = json_object(w, f"{key} ({path.name}, line {number})", line, "of columns")
     return {str(k): v if isinstance(v, str) else orjson.dumps(v).decode() for k, v in item.items()}
 
 
