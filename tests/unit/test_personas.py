@@ -91,6 +91,7 @@ def test_a_conversation_takes_a_row_filled_into_its_texts_context_headers_and_cr
          ROWS, "WXO_TEST_UNSET_TOKEN is not set"),
         ("  - {name: a, prompts: [hi]}", ROWS, "persona `a`, key `agent_id`: missing"),
         ("  - {name: a, agent_id: x, prompts: [hi], colour: red}", ROWS, "`personas[0].colour`"),
+        ("  - {name: a, agent_id: x, prompts: [hi], token: abc}", ROWS, "`token_env: VAR`"),
     ],
 )  # fmt: skip
 def test_a_bad_persona_or_data_file_is_a_load_time_error_naming_where(

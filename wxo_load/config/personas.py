@@ -65,6 +65,13 @@ def _persona(
     if not isinstance(item, dict):
         raise w.error(key, f"expected a mapping with `name` and `weight`; got {describe(item)}.")
     for k in item:
+        if k in ("token", "api_key"):
+            raise w.error(
+                f"{key}.{k}",
+                "secrets do not belong in a scenario file (it lands in results and reports): "
+                f"put the value in an environment variable and name it with `{k}_env: VAR`, or "
+                f"give each row its own in a `{k}` column of the data file.",
+            )
         if k not in PERSONA_KEYS:
             raise w.error(f"{key}.{k}", f"unknown key. Allowed: {', '.join(PERSONA_KEYS)}.")
     name = string(w, f"{key}.name", item.get("name"), non_empty=True)

@@ -146,6 +146,8 @@ class Harness:
         role = self.role
         if role != WORKER and self.session.reload_if_changed():
             self._install_load_plan()
+            assert self.session.scenario is not None
+            personas.install(self.env, self.session.scenario)  # from the next test on
         for greenlet in self.greenlets:
             greenlet.kill(block=False)
         self.greenlets = []

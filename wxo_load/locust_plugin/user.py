@@ -57,8 +57,9 @@ class WxoChatUser(User):
         if scenario is None or session.tokens is None:  # the test could not start (logged)
             return
         persona = scenario.persona(self.persona) if self.persona is not None else None
-        if self.persona is not None and persona is None:  # the scenario changed since start-up
-            self.ready = False
+        fits = persona is not None if self.persona is not None else not scenario.personas
+        if not fits:  # the scenario's personas changed in the web UI
+            self.ready = False  # its user classes are in place from the next test on
             return
         self.unique_rows = (
             persona is not None and persona.data is not None and (persona.data.mode == "unique")
