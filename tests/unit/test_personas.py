@@ -200,3 +200,18 @@ def test_a_conversation_with_a_row_sends_its_own_context_and_headers_then_the_de
     assert client._run_head == default_head and client._run_body("hi", "th") == default_body
     assert client.tokens is not mine
     client.close()
+
+
+def test_a_script_is_a_conversation_at_the_top_level_too_and_a_personas_prompts_replace_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "s.yaml").write_text(
+        "name: s\nagent_id: x\nconversation: {think_time_s: 0, script: [hi, {text: bye}]}\n"
+    )
+    plain = load_scenario(tmp_path / "s.yaml")
+    assert [t.text for t in plain.prompts.conversations[0].turns] == ["hi", "bye"]
+    s = scenario(tmp_path, "  - {name: a, prompts: [hello]}\n  - {name: b}\n",
+                 top="agent_id: x\nconversation: {script: [scripted]}")  # fmt: skip
+    a, b = (p.scenario.prompts for p in s.personas)
+    assert a.messages == ("hello",) and not a.conversations
+    assert b.conversations[0].texts == ["scripted"]

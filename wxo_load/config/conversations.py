@@ -96,3 +96,23 @@ def turn_of(w: Where, where: str, item: Any) -> Turn:
     if recorded is not None and not isinstance(recorded, dict):
         raise w.error(where, f"`recorded` must be an object; got {describe(recorded)}.")
     return Turn(text, None if think is None else float(think), item.get("expect"), recorded)
+
+
+def split_script(raw: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """A scenario's raw mapping without `conversation.script` (the prompts then stand in, so the
+    rest parses as usual), and the script (None without one)."""
+    conversation = raw.get("conversation")
+    if not isinstance(conversation, dict) or "script" not in conversation:
+        return raw, None
+    rest = {k: v for k, v in conversation.items() if k != "script"}
+    return {**raw, "conversation": rest, "prompts": {"messages": ["(script)"]}}, conversation[
+        "script"
+    ]
+
+
+def script_plan(w: Where, script: Any) -> ConversationPlan:
+    """`conversation: {script: [...]}`: one scripted conversation, its turns as in a file's."""
+    key = "conversation.script"
+    if not isinstance(script, list) or not script:
+        raise w.error(key, f"expected a non-empty list of messages; got {describe(script)}.")
+    return ConversationPlan(tuple(turn_of(w, f"{key}[{i}]", t) for i, t in enumerate(script)))

@@ -22,15 +22,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from wxo_load.config.conversations import turn_of
 from wxo_load.config.feeders import check_identities, check_templates, parse_data, texts_of
 from wxo_load.config.fields import Where, describe, number, string
-from wxo_load.config.model import Persona, Prompts, Scenario
-from wxo_load.core.conversation import ConversationPlan
+from wxo_load.config.model import Persona, Scenario
 
 OVERRIDABLE = ("description", "agent_id", "prompts", "conversation", "request")
 """Top-level keys a persona may set (its value laid over the top level's)."""
@@ -39,7 +36,6 @@ SHORTHANDS = {"context_variables": "request", "headers": "request"}
 OWN_KEYS = ("name", "weight", "fixed_count", "data", "token_env", "api_key_env")
 PERSONA_KEYS = (*OWN_KEYS, *OVERRIDABLE, *SHORTHANDS)
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
-_SCRIPT_PLACEHOLDER = {"messages": ["(script)"]}
 
 Parse = Callable[[dict[str, Any], str, Path, Where], Scenario]
 
@@ -110,23 +106,10 @@ def derive(w: Where, top: tuple[str, dict[str, Any]], item: dict[str, Any], base
             if key != "prompts" and isinstance(base, dict) and isinstance(value, dict):
                 value = {**base, **value}
             merged[key] = value
-    conversation = dict(merged.get("conversation") or {})
-    script = conversation.pop("script", None)
-    merged["conversation"] = conversation
-    if script is not None:
-        merged["prompts"] = _SCRIPT_PLACEHOLDER
-    scenario = parse(merged, file, base_dir, w)
-    if script is None:
-        return scenario
-    plan = _script(w, script)
-    return replace(scenario, prompts=Prompts("script", (), "script", (plan,)))
-
-
-def _script(w: Where, script: Any) -> ConversationPlan:
-    key = "conversation.script"
-    if not isinstance(script, list) or not script:
-        raise w.error(key, f"expected a non-empty list of messages; got {describe(script)}.")
-    return ConversationPlan(tuple(turn_of(w, f"{key}[{i}]", t) for i, t in enumerate(script)))
+    own_script = "script" in (item.get("conversation") or {})
+    if "prompts" in item and not own_script and "script" in (merged.get("conversation") or {}):
+        merged["conversation"] = {k: v for k, v in merged["conversation"].items() if k != "script"}
+    return parse(merged, file, base_dir, w)  # the persona's prompts win over an inherited script
 
 
 def _credential_env(w: Where, item: dict[str, Any]) -> tuple[str, str] | None:

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from wxo_load import gates as gate_engine
+from wxo_load.config.conversations import script_plan, split_script
 from wxo_load.config.fields import (
     Where,
     describe,
@@ -94,7 +95,7 @@ _TOP_KEYS: dict[str, str] = {
     "host": "base URL of the Orchestrate API (--host wins)",
     "api": "API prefix and paths",
     "load": "users, spawn_rate, run_time (Locust's -u/-r/-t win); stages, arrival or search",
-    "conversation": "turns, think_time_s, pause_between_s, on_failure",
+    "conversation": "turns, think_time_s, pause_between_s, on_failure, script",
     "prompts": "messages, file, order",
     "request": "timeouts and extra body fields / headers",
     "simulator": "profile, seed, faults, token_ttl_s, capacity for the built-in simulator",
@@ -112,6 +113,7 @@ def _parse(raw: dict[str, Any], file: str, base_dir: Path, where: Where | None =
     no_unknown_keys(w, "", raw, _TOP_KEYS)
     if "personas" in raw:
         return _with_personas(raw, file, base_dir, w)
+    raw, script = split_script(raw)
     name = string(w, "name", raw.get("name") or "scenario")
     safe_name = "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
     agent_id = raw.get("agent_id")
@@ -122,7 +124,7 @@ def _parse(raw: dict[str, Any], file: str, base_dir: Path, where: Where | None =
             "(find it with `orchestrate agents list`; any value works against the simulator).",
         )
     gates, regressions = _gates(w, raw)
-    return Scenario(
+    scenario = Scenario(
         name=safe_name,
         file=file,
         description=string(w, "description", raw.get("description", "")),
@@ -139,6 +141,10 @@ def _parse(raw: dict[str, Any], file: str, base_dir: Path, where: Where | None =
         regressions=regressions,
         baseline=optional_string(w, "baseline", raw.get("baseline")),
     )
+    if script is None:
+        return scenario
+    plan = script_plan(w, script)
+    return dataclasses.replace(scenario, prompts=Prompts("script", (), "script", (plan,)))
 
 
 def _with_personas(raw: dict[str, Any], file: str, base_dir: Path, w: Where) -> Scenario:
