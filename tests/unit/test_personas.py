@@ -92,6 +92,8 @@ def test_a_conversation_takes_a_row_filled_into_its_texts_context_headers_and_cr
         ("  - {name: a, prompts: [hi]}", ROWS, "persona `a`, key `agent_id`: missing"),
         ("  - {name: a, agent_id: x, prompts: [hi], colour: red}", ROWS, "`personas[0].colour`"),
         ("  - {name: a, agent_id: x, prompts: [hi], token: abc}", ROWS, "`token_env: VAR`"),
+        ('  - {name: a, agent_id: x, prompts: [hi], headers: {x-n: "{{name}}"}, '
+         "data: {file: people.csv}}", 'name\n"A\nB"\n', "row 1: the value has a line break"),
     ],
 )  # fmt: skip
 def test_a_bad_persona_or_data_file_is_a_load_time_error_naming_where(

@@ -138,6 +138,16 @@ def check_templates(
     return True
 
 
+def check_header_values(w: Where, feed: DataFeed, headers: Mapping[str, str]) -> None:
+    """A header filled from a row must stay one line: no CR or LF in any row's value."""
+    for number, row in enumerate(feed.rows, 1):
+        for name, template in headers.items():
+            if any(c in render(template, row) for c in "\r\n"):
+                raise w.error(
+                    f"headers.{name}", f"{feed.file}, row {number}: the value has a line break."
+                )
+
+
 def check_identities(w: Where, feed: DataFeed, data_key: str) -> None:
     """A row's `token_env` / `api_key_env` must name a set environment variable."""
     for number, row in enumerate(feed.rows, 1):

@@ -25,7 +25,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from wxo_load.config.feeders import check_identities, check_templates, parse_data, texts_of
+from wxo_load.config.feeders import (
+    check_header_values,
+    check_identities,
+    check_templates,
+    parse_data,
+    texts_of,
+)
 from wxo_load.config.fields import Where, describe, number, string
 from wxo_load.config.model import Persona, Scenario
 
@@ -88,6 +94,7 @@ def _persona(
     check_templates(pw, texts, data, "data.file")
     if data is not None:
         check_identities(pw, data, "data.file")
+        check_header_values(pw, data, scenario.request.headers)
     return Persona(name, scenario, weight, fixed, data, _credential_env(pw, item))
 
 
