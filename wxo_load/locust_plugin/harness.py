@@ -67,6 +67,7 @@ class Harness:
         self.arrival_begin: dict[str, Any] | None = None  # the master's schedule start, if early
         self._sources: dict[int, tuple[object, ConversationSource]] = {}
         self.rows = Rows(lambda: end_test(self.env))  # data rows: `unique` across the test
+        self.warned_personas = False  # users of a persona the scenario no longer has: said once
 
     @property
     def test(self) -> TestState:

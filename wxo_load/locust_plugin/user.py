@@ -8,6 +8,7 @@ run as `stopped`.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from typing import Any
@@ -27,6 +28,7 @@ from wxo_load.locust_plugin.arrival import ARRIVAL_LAG
 from wxo_load.locust_plugin.listeners import harness_of
 
 perf_counter = time.perf_counter
+log = logging.getLogger("wxo_load")
 
 
 def _uniform(rng: random.Random, bounds: tuple[float, float]) -> float:
@@ -60,6 +62,12 @@ class WxoChatUser(User):
         fits = persona is not None if self.persona is not None else not scenario.personas
         if not fits:  # the scenario's personas changed in the web UI
             self.ready = False  # its user classes are in place from the next test on
+            if not harness.warned_personas:
+                harness.warned_personas = True
+                log.warning(
+                    "wxo-load: the scenario's personas changed: start the test again to run "
+                    "them (this test's %s users stand by)", type(self).__name__,
+                )  # fmt: skip
             return
         self.unique_rows = (
             persona is not None and persona.data is not None and (persona.data.mode == "unique")
