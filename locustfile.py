@@ -3,9 +3,10 @@
     locust -f locustfile.py --headless -u 5 -r 5 -t 15s            # against the built-in simulator
     locust -f locustfile.py --host http://localhost:4321 --scenario scenarios/realistic.yaml
 
-Everything lives in the wxo_load package; see README.md.
+Everything lives in the wxo_load package; see README.md. The user classes are the scenario's
+personas (one class each), or `WxoChatUser` for a scenario without personas.
 """
 
-from wxo_load.locust_plugin import WxoChatUser
+from wxo_load.locust_plugin import locust_users
 
-__all__ = ["WxoChatUser"]
+globals().update(locust_users(__file__))

@@ -13,8 +13,9 @@ the noise of other processes over both. Not a test: it prints figures (and --jso
 ending with docs/measurements.md's table rows (framing, checkout, p50 / p99 / max, CPU ms per
 run, runs, load average) and whether the target (p99 <= 2 ms, max <= 10 ms) is met.
 
-`--scenario-b FILE` gives B another scenario (A keeps the bench one): `--a . --b . --scenario-b
-wxo_load/cli/bench_assets/scenario_checks.yaml` prices answer checks, canaries and goodput.
+`--scenario-a` / `--scenario-b` give each side its own scenario: `--a . --b . --scenario-b
+wxo_load/cli/bench_assets/scenario_persona.yaml` prices one persona against none, and
+`--scenario-b wxo_load/cli/bench_assets/scenario_checks.yaml` answer checks, canaries and goodput.
 
 `--profile cost` runs the bench's cost-phase runs (14 events in ~140 ms, `--users 50`) instead
 of the ~3 s streams, to compare CPU per run; each round's figure is printed, so the spread
@@ -248,14 +249,12 @@ def main() -> int:
         help="long: runs of ~3 s with jittered gaps (timing error; default); cost: the bench's "
         "cost phase, 14 events in ~140 ms (CPU per run)",
     )
-    parser.add_argument(
-        "--scenario-b",
-        type=Path,
-        default=ASSETS / "scenario.yaml",
-        help="B's scenario (default: the bench scenario, as A's); e.g. --a . --b . --scenario-b "
-        "wxo_load/cli/bench_assets/scenario_checks.yaml prices answer checks",
-    )
     parser.add_argument("--json", type=Path, default=None)
+    for side in ("a", "b"):  # e.g. B: the same conversation held by one persona
+        parser.add_argument(
+            f"--scenario-{side}", type=Path, default=ASSETS / "scenario.yaml",
+            help=f"checkout {side.upper()}'s scenario (default: the bench's)",
+        )  # fmt: skip
     args = parser.parse_args()
     report: dict[str, Any] = {}
     for framing in [f.strip() for f in args.framings.split(",") if f.strip()]:
@@ -303,7 +302,10 @@ def _measure(framing: str, args: argparse.Namespace) -> dict[str, dict[str, Any]
         for n in ("A", "B")
     }
     for _ in range(args.rounds):
-        for name, checkout in (("A", args.a), ("B", args.b)):
+        for name, checkout, scenario in (
+            ("A", args.a, args.scenario_a),
+            ("B", args.b, args.scenario_b),
+        ):
             with tempfile.TemporaryDirectory(prefix="wxo-ab-") as tmp:
                 got = one(
                     checkout.resolve(),
@@ -315,7 +317,7 @@ def _measure(framing: str, args: argparse.Namespace) -> dict[str, dict[str, Any]
                     probe=args.probe and name == "B",
                     pin=args.pin,
                     profile=PROFILES[args.profile],
-                    scenario=args.scenario_b.resolve() if name == "B" else ASSETS / "scenario.yaml",
+                    scenario=scenario.resolve(),
                 )
             totals[name]["cpu_rounds"].append(
                 1000 * got["cpu_s"] / got["runs"] if got["runs"] else 0

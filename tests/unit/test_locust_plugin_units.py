@@ -413,7 +413,8 @@ def test_the_pure_units_import_no_locust() -> None:
         "import wxo_load.locust_plugin as plugin\n"
         "from wxo_load.locust_plugin import finish, handoff, progress, recording, session, state\n"
         "assert 'locust' not in sys.modules, 'locust was imported'\n"
-        "assert sorted(plugin.__all__) == ['Harness', 'WxoChatUser', 'harness_of']\n"
+        "assert sorted(plugin.__all__) == "
+        "['Harness', 'WxoChatUser', 'harness_of', 'locust_users']\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60

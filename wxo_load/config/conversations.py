@@ -44,13 +44,19 @@ def read_conversations(w: Where, key: str, path: Path) -> tuple[ConversationPlan
     return tuple(plans)
 
 
-def _conversation(w: Where, where: str, line: str) -> ConversationPlan:
+def json_object(w: Where, where: str, line: str, what: str) -> dict[str, Any]:
+    """One JSONL line that must be an object (`what` says of what, for the error)."""
     try:
         item = orjson.loads(line)
     except orjson.JSONDecodeError:
         raise w.error(where, f"not JSON: {line[:80]!r}.") from None
     if not isinstance(item, dict):
-        raise w.error(where, f"expected an object with `turns`; got {describe(item)}.")
+        raise w.error(where, f"expected an object {what}; got {describe(item)}.")
+    return item
+
+
+def _conversation(w: Where, where: str, line: str) -> ConversationPlan:
+    item = json_object(w, where, line, "with `turns`")
     unknown = sorted(set(item) - set(_CONVERSATION_KEYS))
     if unknown:
         raise w.error(
@@ -66,13 +72,14 @@ def _conversation(w: Where, where: str, line: str) -> ConversationPlan:
         raise w.error(where, f"`start_offset_s` must be a number >= 0; got {describe(offset)}.")
     source_id = item.get("id")
     return ConversationPlan(
-        tuple(_turn(w, f"{where}, turn {i + 1}", t) for i, t in enumerate(turns)),
+        tuple(turn_of(w, f"{where}, turn {i + 1}", t) for i, t in enumerate(turns)),
         source_id=None if source_id is None else str(source_id),
         start_offset_s=None if offset is None else float(offset),
     )
 
 
-def _turn(w: Where, where: str, item: Any) -> Turn:
+def turn_of(w: Where, where: str, item: Any) -> Turn:
+    """One turn: a message text or an object with `text`, `think_s`, `recorded`, `expect`."""
     if isinstance(item, str):
         item = {"text": item}
     if not isinstance(item, dict):
@@ -91,3 +98,23 @@ def _turn(w: Where, where: str, item: Any) -> Turn:
         raise w.error(where, f"`recorded` must be an object; got {describe(recorded)}.")
     expect = parse_expect(w, f"{where}, expect", item.get("expect"))
     return Turn(text, None if think is None else float(think), expect, recorded)
+
+
+def split_script(raw: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """A scenario's raw mapping without `conversation.script` (the prompts then stand in, so the
+    rest parses as usual), and the script (None without one)."""
+    conversation = raw.get("conversation")
+    if not isinstance(conversation, dict) or "script" not in conversation:
+        return raw, None
+    rest = {k: v for k, v in conversation.items() if k != "script"}
+    return {**raw, "conversation": rest, "prompts": {"messages": ["(script)"]}}, conversation[
+        "script"
+    ]
+
+
+def script_plan(w: Where, script: Any) -> ConversationPlan:
+    """`conversation: {script: [...]}`: one scripted conversation, its turns as in a file's."""
+    key = "conversation.script"
+    if not isinstance(script, list) or not script:
+        raise w.error(key, f"expected a non-empty list of messages; got {describe(script)}.")
+    return ConversationPlan(tuple(turn_of(w, f"{key}[{i}]", t) for i, t in enumerate(script)))

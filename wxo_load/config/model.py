@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from wxo_load.core.answers import AnswerSettings
@@ -86,6 +86,53 @@ class SimulatorSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DataFeed:
+    """A persona's data rows (wxo_load.config.feeders): one row per conversation."""
+
+    file: str
+    mode: str = "random"  # random | sequential (each process in file order) | unique (test-wide)
+    on_exhausted: str = "recycle"  # recycle | stop (unique: the test ends after the last row)
+    rows: tuple[Mapping[str, str], ...] = ()  # values as text; identity columns included
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"file": self.file, "mode": self.mode, "on_exhausted": self.on_exhausted,
+                "rows": [dict(r) for r in self.rows]}  # fmt: skip
+
+    @classmethod
+    def from_wire(cls, d: Mapping[str, Any]) -> DataFeed:
+        return cls(d["file"], d["mode"], d["on_exhausted"], tuple(d["rows"]))
+
+
+@dataclass(frozen=True, slots=True)
+class Persona:
+    """One kind of person (a Locust user class): its own scenario, derived from the top level
+    with the persona's keys (wxo_load.config.personas), its weight and data."""
+
+    name: str
+    scenario: Scenario
+    weight: int = 1
+    fixed_count: int = 0
+    data: DataFeed | None = None
+    credential_env: tuple[str, str] | None = None  # ("token" | "api_key", environment variable)
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "scenario": self.scenario.to_wire(), "weight": self.weight,
+            "fixed_count": self.fixed_count,
+            "data": self.data.to_wire() if self.data is not None else None,
+            "credential_env": list(self.credential_env) if self.credential_env else None,
+        }  # fmt: skip
+
+    @classmethod
+    def from_wire(cls, d: Mapping[str, Any]) -> Persona:
+        data, env = d.get("data"), d.get("credential_env")
+        return cls(
+            d["name"], Scenario.from_wire(d["scenario"]), int(d["weight"]), int(d["fixed_count"]),
+            DataFeed.from_wire(data) if data else None, (env[0], env[1]) if env else None,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class Scenario:
     name: str
     agent_id: str
@@ -103,12 +150,17 @@ class Scenario:
     regressions: tuple[Any, ...] = ()
     baseline: str | None = None
     answers: AnswerSettings = AnswerSettings()  # expect, checks, goodput (config.answers)
+    personas: tuple[Persona, ...] = ()  # each a Locust user class; none: one WxoChatUser
 
     def to_wire(self) -> dict[str, Any]:
         """Plain data (msgpack-safe) for Locust's spawn message and for summary.json."""
-        wire: dict[str, Any] = _plain(asdict(self))
+        wire: dict[str, Any] = _plain(asdict(replace(self, personas=())))
         wire["prompts"]["conversations"] = [c.to_wire() for c in self.prompts.conversations]
+        wire["personas"] = [p.to_wire() for p in self.personas]
         return wire
+
+    def persona(self, name: str) -> Persona | None:
+        return next((p for p in self.personas if p.name == name), None)
 
     @classmethod
     def from_wire(cls, d: Mapping[str, Any]) -> Scenario:
@@ -147,6 +199,7 @@ class Scenario:
             regressions=tuple(d.get("regressions") or ()),
             baseline=d.get("baseline"),
             answers=AnswerSettings.from_wire(d.get("answers")),
+            personas=tuple(Persona.from_wire(p) for p in d.get("personas") or ()),
         )
 
     def pick_turns(self, rng: random.Random) -> int:

@@ -9,6 +9,7 @@ plans in `config.load`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import yaml
 
 from wxo_load import gates as gate_engine
 from wxo_load.config.answers import ANSWER_KEYS, parse_answers
+from wxo_load.config.conversations import script_plan, split_script
 from wxo_load.config.fields import (
     Where,
     describe,
@@ -41,6 +43,7 @@ from wxo_load.config.model import (
     Scenario,
     SimulatorSettings,
 )
+from wxo_load.config.personas import parse_personas
 from wxo_load.config.prompts import parse_prompts
 from wxo_load.core.deployment import normalise_kind
 from wxo_load.core.errors import ConfigError
@@ -93,7 +96,7 @@ _TOP_KEYS: dict[str, str] = {
     "host": "base URL of the Orchestrate API (--host wins)",
     "api": "API prefix and paths",
     "load": "users, spawn_rate, run_time (Locust's -u/-r/-t win); stages, arrival or search",
-    "conversation": "turns, think_time_s, pause_between_s, on_failure",
+    "conversation": "turns, think_time_s, pause_between_s, on_failure, script",
     "prompts": "messages, file, order",
     "request": "timeouts and extra body fields / headers",
     "simulator": "profile, seed, faults, token_ttl_s, capacity for the built-in simulator",
@@ -102,13 +105,17 @@ _TOP_KEYS: dict[str, str] = {
     "regressions": "tolerances against a baseline summary",
     "baseline": "path of a baseline summary.json",
     **ANSWER_KEYS,
+    "personas": "a weighted mix of kinds of people, each with its own agent, prompts and data",
     "file": "(set by wxo-load)",
 }
 
 
-def _parse(raw: dict[str, Any], file: str, base_dir: Path) -> Scenario:
-    w = Where(file)
+def _parse(raw: dict[str, Any], file: str, base_dir: Path, where: Where | None = None) -> Scenario:
+    w = where or Where(file)
     no_unknown_keys(w, "", raw, _TOP_KEYS)
+    if "personas" in raw:
+        return _with_personas(raw, file, base_dir, w)
+    raw, script = split_script(raw)
     name = string(w, "name", raw.get("name") or "scenario")
     safe_name = "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
     agent_id = raw.get("agent_id")
@@ -119,7 +126,7 @@ def _parse(raw: dict[str, Any], file: str, base_dir: Path) -> Scenario:
             "(find it with `orchestrate agents list`; any value works against the simulator).",
         )
     gates, regressions = _gates(w, raw)
-    return Scenario(
+    scenario = Scenario(
         name=safe_name,
         file=file,
         description=string(w, "description", raw.get("description", "")),
@@ -137,6 +144,21 @@ def _parse(raw: dict[str, Any], file: str, base_dir: Path) -> Scenario:
         baseline=optional_string(w, "baseline", raw.get("baseline")),
         answers=parse_answers(w, raw),
     )
+    if script is None:
+        return scenario
+    plan = script_plan(w, script)
+    return dataclasses.replace(scenario, prompts=Prompts("script", (), "script", (plan,)))
+
+
+def _with_personas(raw: dict[str, Any], file: str, base_dir: Path, w: Where) -> Scenario:
+    """The top level (the personas' defaults; `agent_id` and `prompts` may be left to each
+    persona) and its personas, each parsed by `_parse` from its keys laid over the top level."""
+    personas = parse_personas(w, file, raw, base_dir, _parse)
+    top = {k: v for k, v in raw.items() if k != "personas"}
+    first = personas[0].scenario
+    top.setdefault("agent_id", first.agent_id)
+    top.setdefault("prompts", {"messages": ["(personas)"]})
+    return dataclasses.replace(_parse(top, file, base_dir, w), personas=personas)
 
 
 def _api(w: Where, value: Any) -> ApiPaths:

@@ -10,10 +10,13 @@ one per turn (`order: script` in order from the first, `random` sampled), as man
 
 from __future__ import annotations
 
+import os
 import random
+from dataclasses import replace
 from typing import Protocol
 
-from wxo_load.config.model import Scenario
+from wxo_load.config.feeders import IDENTITY_COLUMNS, render, render_value, row_credential
+from wxo_load.config.model import Persona, Scenario
 from wxo_load.core.conversation import ConversationPlan, Turn
 
 
@@ -49,3 +52,52 @@ class PromptSource:
         plan = self.conversations[self.served % len(self.conversations)]
         self.served += 1
         return plan
+
+
+class RowTaker(Protocol):
+    def take(self, rng: random.Random) -> int | None:
+        """The index of the next data row, or None when the rows are used up."""
+        ...
+
+
+class PersonaSource:
+    """A persona's conversations: its scenario's prompts, and with `data:` one row per
+    conversation, filled into the texts, context variables and headers (`{{column}}`), with
+    the row's credential. `rows` says which row (wxo_load.config.feeders.LocalRows, or the
+    master's distributor for `unique`)."""
+
+    def __init__(self, persona: Persona, rows: RowTaker | None) -> None:
+        self.persona = persona
+        self.prompts = PromptSource(persona.scenario)
+        self.feed = persona.data
+        self.rows = rows
+        request = persona.scenario.request
+        self.context_variables = request.context_variables
+        self.headers = request.headers
+        env = persona.credential_env
+        value = os.environ.get(env[1]) if env else None
+        self.credential = (env[0], value) if env and value else None
+
+    def next_plan(self, rng: random.Random) -> ConversationPlan | None:
+        plan = self.prompts.next_plan(rng)
+        if self.feed is None or self.rows is None:
+            if self.credential is None:
+                return plan
+            return replace(plan, credential=self.credential, identity=self.persona.name)
+        index = self.rows.take(rng)
+        if index is None:
+            return None
+        row = self.feed.rows[index]
+        credential = row_credential(row) or self.credential
+        return replace(
+            plan,
+            turns=tuple(replace(t, text=render(t.text, row)) for t in plan.turns),
+            row_index=index,
+            variables={k: v for k, v in row.items() if k not in IDENTITY_COLUMNS},
+            context_variables=(
+                render_value(self.context_variables, row) if self.context_variables else None
+            ),
+            headers={k: render(v, row) for k, v in self.headers.items()} if self.headers else None,
+            credential=credential,
+            identity=f"row {index + 1}" if credential is not None else None,
+        )

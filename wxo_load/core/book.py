@@ -54,6 +54,7 @@ class MetricsBook:
         self.last_end_unix: float | None = None
         self._client_lag = self._timing(CLIENT_LAG)
         self.answers = AnswerBook()  # checked, wrong, cross-talk, goodput (core.answer_stats)
+        self.personas: dict[str, MetricsBook] = {}  # a book per persona (its runs, conversations)
 
     # -- recording -------------------------------------------------------------------------
 
@@ -70,7 +71,19 @@ class MetricsBook:
         if self.last_end_unix is None or end > self.last_end_unix:
             self.last_end_unix = end
 
+    def persona(self, name: str) -> MetricsBook:
+        """The book of one persona's runs and conversations (made on first use)."""
+        book = self.personas.get(name)
+        if book is None:
+            book = self.personas[name] = MetricsBook()
+        return book
+
     def record_run(self, run: RunRecord) -> None:
+        self._record_run(run)
+        if run.persona is not None:
+            self.persona(run.persona)._record_run(run)
+
+    def _record_run(self, run: RunRecord) -> None:
         turn = _turn_class(run.turn_index)
         for metric, field in RUN_METRICS.items():
             value = getattr(run, field)
@@ -93,6 +106,11 @@ class MetricsBook:
         self.answers.record(run)
 
     def record_conversation(self, conv: ConversationRecord) -> None:
+        self._record_conversation(conv)
+        if conv.persona is not None:
+            self.persona(conv.persona)._record_conversation(conv)
+
+    def _record_conversation(self, conv: ConversationRecord) -> None:
         for metric, field in CONVERSATION_METRICS.items():
             value = getattr(conv, field)
             if value is not None:
@@ -156,6 +174,8 @@ class MetricsBook:
             other.last_end_unix,
         )
         self.answers.merge(other.answers)
+        for name, book in other.personas.items():
+            self.persona(name).merge(book)
 
     def _merge_counters(
         self,
@@ -196,6 +216,11 @@ class MetricsBook:
             "first_start_unix": self.first_start_unix,
             "last_end_unix": self.last_end_unix,
             "answers": self.answers.to_wire(),
+            **(
+                {"personas": {name: b.to_wire() for name, b in self.personas.items()}}
+                if self.personas
+                else {}
+            ),
         }
 
     @classmethod
@@ -230,6 +255,8 @@ class MetricsBook:
             data.get("last_end_unix"),
         )
         self.answers.merge_wire(data.get("answers"))
+        for name, wire in (data.get("personas") or {}).items():
+            self.persona(name).merge_wire(wire)
 
     def reset(self) -> None:
         self.__dict__ = MetricsBook().__dict__
@@ -245,4 +272,5 @@ class MetricsBook:
             not self.runs_by_outcome
             and not self.conversations_by_outcome
             and not any(t.count for t in self.timings.values())
+            and all(b.is_empty() for b in self.personas.values())
         )

@@ -65,6 +65,12 @@ class ConversationPlan:
     variables: Mapping[str, str] = field(default_factory=dict)
     identity: str | None = None  # the name of the credential, never the secret
     canary: str | None = None
+    # a persona's data row filled in (wxo_load.config.feeders): this conversation's own
+    # context variables and extra headers (None: the scenario's), and its credential (a
+    # `(kind, secret)` pair kept in memory only: never in to_wire, repr or a result)
+    context_variables: Mapping[str, Any] | None = None
+    headers: Mapping[str, str] | None = None
+    credential: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def title(self) -> str:

@@ -119,6 +119,8 @@ class RunRecord:
     foreign_canary: str | None = None  # cross_talk: the other conversation's canary it carried
     cross_talk_thread_id: str | None = None  # cross_talk: that conversation's thread, when known
     good: bool | None = None  # goodput: ok, right and within the limits (None: not judged)
+    persona: str | None = None  # the persona (Locust user class) that sent it, if any
+    row_index: int | None = None  # the data row the conversation used (never its values)
 
     @property
     def ok(self) -> bool:
@@ -150,6 +152,8 @@ class ConversationRecord:
     total_ms: float | None = None
     outcome: str = OK  # ok, or the error class that ended it (thread creation or a run)
     worker: str = ""
+    persona: str | None = None
+    row_index: int | None = None
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in _CONV_FIELD_NAMES}

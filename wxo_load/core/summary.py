@@ -116,6 +116,24 @@ def _by_turn(book: MetricsBook) -> dict[str, Any]:
     return by_turn
 
 
+def _personas(book: MetricsBook, duration_s: float | None) -> dict[str, Any]:
+    """`personas.<name>`: each persona's runs, conversations and exact percentiles, shaped as
+    the top level (so a gate figure reads the same under `personas.NAME.`); absent without
+    personas."""
+    out: dict[str, Any] = {}
+    for name, sub in sorted(book.personas.items()):
+        runs = _outcomes(sub.runs_by_outcome)
+        conversations = _outcomes(sub.conversations_by_outcome)
+        out[name] = {
+            "runs": runs,
+            "conversations": conversations,
+            "throughput": _throughput(runs, conversations, sub.answer_chars, duration_s),
+            "metrics": {m: sub.metric_summary(m) for m in ALL_METRICS},
+            "by_turn": _by_turn(sub),
+        }
+    return {"personas": out} if out else {}
+
+
 def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
     """summary.json (schema wxo-load/summary/v1) as a dict.
 
@@ -153,6 +171,7 @@ def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
         "throughput": _throughput(runs, conversations, book.answer_chars, duration_s),
         "answer_chars": book.answer_chars,
         "by_turn": _by_turn(book),
+        **_personas(book, duration_s),
         **steps_summary(book),
         **book.answers.summary(runs["total"] - runs["stopped"], duration_s),
         "load_generator": _load_generator(book, dict(meta.get("load_generator") or {})),
@@ -194,3 +213,23 @@ class LoadGeneratorFacts:
             f"CPU max {cpu:.0f} %" if cpu is not None else "",
         )
         return [text for text in texts if text]
+
+
+PERSONA_COLUMNS = ("persona", "runs", "ok", "failed", "error rate", "conversations", "runs/s",
+                   "first_text p50", "first_text p95", "done p95")  # fmt: skip
+"""The per-persona table, as summary.md, the report and the live tab show it (times in ms)."""
+
+
+def persona_rows(summary: Mapping[str, Any]) -> list[list[Any]]:
+    """One row per persona of `summary["personas"]` (PERSONA_COLUMNS); [] without personas."""
+    rows = []
+    for name, p in (summary.get("personas") or {}).items():
+        runs, metrics = p.get("runs") or {}, p.get("metrics") or {}
+        first, done = metrics.get("first_text") or {}, metrics.get("done") or {}
+        rows.append([
+            name, runs.get("total"), runs.get("ok"), runs.get("failed"), runs.get("error_rate"),
+            (p.get("conversations") or {}).get("total"),
+            (p.get("throughput") or {}).get("runs_per_s"),
+            first.get("p50"), first.get("p95"), done.get("p95"),
+        ])  # fmt: skip
+    return rows

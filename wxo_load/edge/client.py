@@ -25,14 +25,14 @@ from __future__ import annotations
 import random
 import ssl
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import orjson
 
 from wxo_load import __version__
-from wxo_load.config.model import ApiPaths, RequestSettings
 from wxo_load.config.scenario import Scenario
 from wxo_load.core.deployment import Deployment, deployment_for
 from wxo_load.core.errors import AuthError, ConfigError
@@ -48,7 +48,8 @@ from wxo_load.core.records import (
 from wxo_load.core.redact import redact
 from wxo_load.core.stream import StreamDecoder
 from wxo_load.core.tracker import RunTracker
-from wxo_load.edge.proxy import Proxy, proxy_for
+from wxo_load.edge.heads import request_heads, run_body_extra
+from wxo_load.edge.proxy import proxy_for
 from wxo_load.edge.transport import ConnectFailed, Connection, ProtocolError, Response
 
 perf_counter = time.perf_counter
@@ -96,36 +97,6 @@ class Endpoint:
         )
 
 
-def _request_heads(
-    host_header: str,
-    endpoint: Endpoint,
-    deployment: Deployment,
-    api: ApiPaths,
-    req: RequestSettings,
-    proxy: Proxy | None,
-    user_agent: str,
-) -> tuple[bytes, bytes]:
-    """The fixed start of the thread-creation and run requests (up to the per-request lines)."""
-    # Through a proxy, a plain-http request names its origin (absolute form) and carries the
-    # proxy's credentials; an https one goes through a CONNECT tunnel and needs neither.
-    origin = f"http://{host_header}" if proxy is not None and not endpoint.https else ""
-    common = (
-        f"Host: {host_header}\r\nUser-Agent: {user_agent}\r\n"
-        "Content-Type: application/json\r\nx-watson-channel: agentic_chat\r\n"
-        + "".join(f"{k}: {v}\r\n" for k, v in req.headers.items())
-        + (proxy.header_line if origin and proxy is not None else "")
-    )
-    threads_target = origin + endpoint.base_path + deployment.threads_path
-    runs_target = (
-        f"{origin}{endpoint.base_path}{deployment.runs_path}?{urlencode(api.stream_query)}"
-    )
-    thread_head = (
-        f"POST {threads_target} HTTP/1.1\r\nAccept: application/json, text/plain, */*\r\n{common}"
-    ).encode()
-    run_head = f"POST {runs_target} HTTP/1.1\r\nAccept: */*\r\n{common}".encode()
-    return thread_head, run_head
-
-
 class ChatClient:
     """One person's connection to Orchestrate: thread creation and streamed runs."""
 
@@ -156,15 +127,42 @@ class ChatClient:
             read_timeout_s=req.stall_timeout_s,
             proxy=proxy,
         )
-        self._thread_head, self._run_head = _request_heads(
-            self._conn.host_header, endpoint, deployment, api, req, proxy, user_agent
-        )
+        self._head_args = (self._conn.host_header, endpoint, deployment, api, proxy, user_agent)
+        self._thread_head, self._run_head = request_heads(*self._head_args, req)
         self._stream_timeout_s = req.stream_timeout_s
         self._stall_timeout_s = req.stall_timeout_s
-        self._run_body_extra = _run_body_extra(scenario)
+        self._run_body_extra = run_body_extra(req)
         self._agent_id_json = orjson.dumps(scenario.agent_id)
         self._auth_token = ""
         self._auth_line = b""
+        self._defaults = (self._thread_head, self._run_head, self._run_body_extra, tokens)
+        self._own_conversation = False  # the next conversation's overrides are in place
+
+    def converse_as(
+        self,
+        *,
+        context_variables: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        tokens: Tokens | None = None,
+    ) -> None:
+        """Set one conversation's own context variables, extra headers and credential (a
+        persona's data row); None keeps the scenario's. Free when nothing is overridden."""
+        if context_variables is None and headers is None and tokens is None:
+            if self._own_conversation:
+                self._thread_head, self._run_head, self._run_body_extra, self.tokens = (
+                    self._defaults
+                )
+                self._own_conversation = False
+            return
+        req = self.scenario.request
+        if headers is not None:
+            req = replace(req, headers=headers)
+        if context_variables is not None:
+            req = replace(req, context_variables=context_variables)
+        self._thread_head, self._run_head = request_heads(*self._head_args, req)
+        self._run_body_extra = run_body_extra(req)
+        self.tokens = tokens if tokens is not None else self._defaults[3]
+        self._own_conversation = True
 
     def close(self) -> None:
         self._conn.close()
@@ -344,24 +342,6 @@ class ChatClient:
         if not got_response:
             return CONNECT_ERROR, _exc_text(exc)
         return TRUNCATED, f"connection broke: {_exc_text(exc)}"
-
-
-def _run_body_extra(scenario: Scenario) -> bytes:
-    """The constant tail of every run body, encoded once."""
-    req = scenario.request
-    tail: dict[str, Any] = {
-        "additional_properties": dict(req.additional_properties),
-        "context": dict(req.context),
-        "environment_id": req.environment_id,
-    }
-    if req.context_variables is not None:
-        tail["context_variables"] = dict(req.context_variables)
-    if req.llm_params is not None:
-        tail["llm_params"] = dict(req.llm_params)
-    if req.guardrails is not None:
-        tail["guardrails"] = dict(req.guardrails)
-    encoded = orjson.dumps(tail)  # b'{"additional_properties":...}'
-    return b"," + encoded[1:]
 
 
 def request_id() -> str:

@@ -297,7 +297,8 @@ def _short(value: Any) -> str:
 
 
 def timing_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Exact merged percentiles of every timing; run timings also for first turns and follow-ups."""
+    """Exact merged percentiles of every timing; run timings also for first turns and follow-ups,
+    every timing also per persona."""
     rows = []
     metrics = summary.get("metrics") or {}
     by_turn = summary.get("by_turn") or {}
@@ -307,6 +308,10 @@ def timing_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
             for turn in (FIRST, FOLLOW_UP):
                 figures = ((by_turn.get(turn) or {}).get("metrics") or {}).get(metric) or {}
                 rows.append(_timing_row(metric, turn.replace("_", "-"), figures))
+    for name, persona in (summary.get("personas") or {}).items():  # each persona's own
+        for metric in ALL_METRICS:
+            figures = (persona.get("metrics") or {}).get(metric) or {}
+            rows.append(_timing_row(metric, f"persona {name}", figures))
     lg = summary.get("load_generator") or {}
     for metric in LOAD_GENERATOR_METRICS:
         rows.append(_timing_row(metric, "load generator", lg.get(metric) or {}))

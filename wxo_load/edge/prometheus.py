@@ -10,6 +10,10 @@ Pure: a `MetricsBook` (the master's merge of every worker) and a few gauges in, 
   `wxo_load_schedule_lag_seconds` for the load generator.
   Every histogram has the same fixed buckets (`BUCKETS_S`), read from the merged HDR
   histograms, so they aggregate across scrapes and instances; `_sum` and `_count` are exact.
+- with personas, the same per persona under a `persona` label, in families of their own (so a
+  sum over the plain families never counts a run twice): `wxo_load_persona_runs_total{persona,
+  outcome}`, `wxo_load_persona_conversations_total{persona, outcome}`,
+  `wxo_load_persona_timing_seconds{persona, metric}`.
 - gauges: `wxo_load_users`, `wxo_load_trustworthy` (1 while the load generator keeps up),
   `wxo_load_test_running`, `wxo_load_gate_passing{gate}`.
 
@@ -132,6 +136,34 @@ def _timing_histograms(book: MetricsBook) -> list[str]:
     return lines
 
 
+def _persona_families(book: MetricsBook) -> list[str]:
+    """Runs, conversations and timings of each persona (nothing without personas)."""
+    if not book.personas:
+        return []
+    lines: list[str] = []
+    for family, text, attr in (
+        ("runs", "Runs ended, by persona and outcome.", "runs_by_outcome"),
+        (
+            "conversations",
+            "Conversations ended, by persona and outcome.",
+            "conversations_by_outcome",
+        ),
+    ):
+        name = f"wxo_load_persona_{family}_total"
+        lines += _header(name, "counter", text)
+        for persona, sub in sorted(book.personas.items()):
+            for outcome, count in sorted({OK: 0, **getattr(sub, attr)}.items()):
+                lines.append(f'{name}{{persona="{_escape(persona)}",outcome="{_escape(outcome)}"}} '
+                             f"{int(count)}")  # fmt: skip
+    name = "wxo_load_persona_timing_seconds"
+    lines += _header(name, "histogram", "wxo-load timings of each persona.")
+    for persona, sub in sorted(book.personas.items()):
+        for metric in ALL_METRICS:
+            labels = f'persona="{_escape(persona)}",metric="{metric}"'
+            lines += histogram_lines(name, sub.timing(metric), labels)
+    return lines
+
+
 def _state_gauges(*, users: int, trustworthy: bool, running: bool) -> list[str]:
     """Gauges of users, trustworthiness and whether a test runs."""
     lines = _gauge("wxo_load_users", users, "Users running now.")
@@ -170,6 +202,7 @@ def exposition(
     """The whole scrape body."""
     lines = _outcome_counters(book)
     lines += _timing_histograms(book)
+    lines += _persona_families(book)
     lines += _state_gauges(users=users, trustworthy=trustworthy, running=running)
     lines += _gate_gauges(gates)
     return "\n".join(lines) + "\n"

@@ -21,7 +21,7 @@ from wxo_load.core.errors import ResultsError
 from wxo_load.core.records import ALL_METRICS
 from wxo_load.core.redact import redact
 from wxo_load.core.stats import SCHEMA
-from wxo_load.core.summary import LoadGeneratorFacts
+from wxo_load.core.summary import PERSONA_COLUMNS, LoadGeneratorFacts, persona_rows
 
 RUNS_FILE = "runs.jsonl"
 CONVERSATIONS_FILE = "conversations.jsonl"
@@ -313,6 +313,9 @@ def summary_markdown(summary: dict[str, Any], extra_sections: Sequence[str] = ()
         )
         sections.append("### Tools (ms)\n\n" + _table(["tool", *keys], rows))
     from wxo_load.load.markdown import load_markdown  # stages or a capacity search, if any
+
+    if summary.get("personas"):
+        sections.append("### Personas\n\n" + _table(PERSONA_COLUMNS, persona_rows(summary)))
 
     sections += [s for s in [load_markdown(summary)] if s]
     sections += [s.strip("\n") for s in extra_sections]

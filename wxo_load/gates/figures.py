@@ -96,9 +96,29 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in (
 _ERROR_CLASS = re.compile(r"^(?:http_[1-9]\d\d|" + "|".join(FIXED_ERROR_CLASSES) + r")$")
 
 
+PERSONAS = "personas"
+"""`personas.NAME.FIGURE`: FIGURE (any figure of a persona's summary) for one persona."""
+
+
+def persona_figure(figure: str) -> tuple[str, str] | None:
+    """(persona name, the figure within it) for `personas.NAME.FIGURE`, else None."""
+    parts = figure.split(".", 2)
+    if len(parts) == 3 and parts[0] == PERSONAS and parts[1]:
+        return parts[1], parts[2]
+    return None
+
+
 def figure_kind(figure: str, *, where: str = "gate", text: str | None = None) -> str:
     """The kind of a figure (TIME, RATE, COUNT, PER_S, PERCENT); ConfigError if unknown."""
     shown = text if text is not None else figure
+    persona = persona_figure(figure)
+    if persona is not None:
+        return figure_kind(persona[1], where=where, text=shown)
+    if figure.split(".")[0] == PERSONAS:
+        raise ConfigError(
+            f'{where} "{shown}": a persona\'s figure is personas.NAME.FIGURE, for example '
+            '"personas.hr.first_text.p95".'
+        )
     if figure in SCALARS:
         return SCALARS[figure].kind
     parts = figure.split(".")
@@ -164,6 +184,7 @@ def _figures_help() -> str:
         f"(or {' '.join(LOAD_GENERATOR_METRICS)}) and STAT one of {' '.join(STATS)}; "
         "by_turn.first|follow_up.METRIC.STAT; error_rate, error_rate.CLASS "
         "(error_rate.timeout, error_rate.http_503, ...), conversation_error_rate; "
+        "personas.NAME.FIGURE (any of these, for one persona); "
         "tools.NAME.STAT (and .calls, .failures), phases.thinking|intermediate|handoff.STAT, "
         "streaming.inter_delta.STAT, streaming.chars_per_s.STAT; "
         f"{', '.join(k for k in SCALARS if k not in rates)}."
@@ -200,6 +221,10 @@ def figure_value(summary: Mapping, figure: str) -> float | None:
         figure_kind(figure)
     except ConfigError:
         return None
+    persona = persona_figure(figure)
+    if persona is not None:
+        sub = _get(summary, PERSONAS, persona[0])
+        return figure_value(sub, persona[1]) if isinstance(sub, Mapping) else None
     runs_total = _num(_get(summary, "runs", "total"))
     if figure == "error_rate":
         failed = _num(_get(summary, "runs", "failed"))
@@ -244,6 +269,10 @@ def sample_count(summary: Mapping, figure: str) -> int | None:
     """How many samples the figure rests on, or None when that is not a meaningful question
     (counts, cpu): runs for rates and throughput, the metric's count for times."""
     kind = figure_kind(figure)
+    persona = persona_figure(figure)
+    if persona is not None:
+        sub = _get(summary, PERSONAS, persona[0])
+        return sample_count(sub if isinstance(sub, Mapping) else {}, persona[1])
     scalar = SCALARS.get(figure)
     if scalar is not None:
         return None if scalar.samples is None else _count(summary, *scalar.samples)
@@ -264,6 +293,9 @@ def sample_count(summary: Mapping, figure: str) -> int | None:
 def sample_noun(figure: str) -> str:
     """What a figure's samples are called in a verdict: runs, conversations, `first_text
     samples`."""
+    persona = persona_figure(figure)
+    if persona is not None:
+        return sample_noun(persona[1])
     scalar = SCALARS.get(figure)
     if scalar is not None and scalar.samples == _CONVERSATIONS:
         return "conversations"

@@ -16,9 +16,10 @@ _LAZY = {
     "WxoChatUser": "wxo_load.locust_plugin.user",
     "Harness": "wxo_load.locust_plugin.harness",
     "harness_of": "wxo_load.locust_plugin.listeners",
+    "locust_users": "wxo_load.locust_plugin.personas",
 }
 
-__all__ = ["Harness", "WxoChatUser", "harness_of"]
+__all__ = ["Harness", "WxoChatUser", "harness_of", "locust_users"]
 
 
 def __getattr__(name: str) -> Any:

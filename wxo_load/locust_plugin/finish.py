@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wxo_load import gates
+from wxo_load.config.model import Persona
 from wxo_load.config.scenario import Scenario
 from wxo_load.core.redact import redact
 from wxo_load.core.stats import build_summary
@@ -123,8 +124,21 @@ def _scenario_for_summary(scenario: Scenario) -> dict[str, Any]:
         prompts["messages"] = messages[:20] + [f"... {len(messages) - 20} more"]
     if prompts.get("conversations"):  # the file is named in `source`; the summary counts them
         prompts["conversations"] = len(prompts["conversations"])
+    wire["personas"] = [_persona_for_summary(p) for p in scenario.personas]
     file = _relative(scenario.file)
     return {"name": scenario.name, "file": file, "config": {**wire, "file": file}}
+
+
+def _persona_for_summary(persona: Persona) -> dict[str, Any]:
+    """A persona as summary.json states it: never its rows (they may hold credentials)."""
+    own, data = persona.scenario, persona.data
+    return {
+        "name": persona.name, "weight": persona.weight, "fixed_count": persona.fixed_count,
+        "agent_id": own.agent_id, "prompts": own.prompts.source,
+        "data": None if data is None else {"file": _relative(data.file), "mode": data.mode,
+                                           "on_exhausted": data.on_exhausted,
+                                           "rows": len(data.rows)},
+    }  # fmt: skip
 
 
 def _relative(path: str | None) -> str | None:

@@ -25,16 +25,18 @@ from locust.env import Environment
 from locust.rpc import Message
 from locust.runners import STATE_STOPPING, MasterRunner, WorkerRunner
 
+from wxo_load.config.model import Persona
 from wxo_load.config.scenario import Scenario
-from wxo_load.config.sources import ConversationSource, PromptSource
+from wxo_load.config.sources import ConversationSource, PersonaSource, PromptSource
 from wxo_load.core.answers import AnswerJudge
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.redact import redact
 from wxo_load.edge.results import ResultsWriter
-from wxo_load.locust_plugin import finish, handoff, progress
+from wxo_load.locust_plugin import finish, handoff, personas, progress
 from wxo_load.locust_plugin.arrival import ArrivalDispatcher
 from wxo_load.locust_plugin.progress import LAG_ADVICE, CpuMeter
 from wxo_load.locust_plugin.recording import Recorder
+from wxo_load.locust_plugin.rows import Rows
 from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR, Session, fail_fast
 from wxo_load.locust_plugin.shape import LoadControl, WxoShape
 from wxo_load.locust_plugin.state import LOCAL, MASTER, WORKER, TestState
@@ -64,8 +66,10 @@ class Harness:
         self.load: LoadControl | None = None  # master / local: stages, arrivals, search (shape.py)
         self.arrivals: ArrivalDispatcher | None = None  # every load-generating process, open model
         self.arrival_begin: dict[str, Any] | None = None  # the master's schedule start, if early
-        self._sources: dict[int, tuple[Scenario, ConversationSource]] = {}
+        self._sources: dict[int, tuple[object, ConversationSource]] = {}
         self._judges: dict[int, tuple[Scenario, AnswerJudge]] = {}
+        self.rows = Rows(lambda: end_test(self.env))  # data rows: `unique` across the test
+        self.warned_personas = False  # users of a persona the scenario no longer has: said once
 
     @property
     def test(self) -> TestState:
@@ -75,12 +79,19 @@ class Harness:
     def scenario(self) -> Scenario | None:
         return self.session.scenario
 
-    def source_for(self, scenario: Scenario) -> ConversationSource:
-        """The process's one conversation source for this scenario, shared by its users."""
-        kept = self._sources.get(id(scenario))
-        if kept is None or kept[0] is not scenario:
-            kept = (scenario, PromptSource(scenario))
-            self._sources[id(scenario)] = kept
+    def source_for(self, scenario: Scenario, persona: Persona | None = None) -> ConversationSource:
+        """The process's one conversation source for this scenario (or persona of it), shared
+        by its users."""
+        owner: object = scenario if persona is None else persona
+        kept = self._sources.get(id(owner))
+        if kept is None or kept[0] is not owner:
+            source: ConversationSource = (
+                PromptSource(scenario)
+                if persona is None
+                else PersonaSource(persona, self.rows.taker(persona))
+            )
+            kept = (owner, source)
+            self._sources[id(owner)] = kept
         return kept[1]
 
     def judge_for(self, scenario: Scenario) -> AnswerJudge:
@@ -118,6 +129,8 @@ class Harness:
             self.session.stop_simulator()
             fail_fast(str(exc))
             return
+        assert self.session.scenario is not None
+        personas.install(self.env, self.session.scenario)
         self._install_load_plan()
 
     def _install_load_plan(self) -> None:
@@ -145,11 +158,17 @@ class Harness:
         role = self.role
         if role != WORKER and self.session.reload_if_changed():
             self._install_load_plan()
+            assert self.session.scenario is not None
+            personas.install(self.env, self.session.scenario)  # from the next test on
         for greenlet in self.greenlets:
             greenlet.kill(block=False)
         self.greenlets = []
         self.final_pending = False
         scenario = self.session.begin_test(role, self.recorder, self.abort_without_token)
+        if role == WORKER:
+            personas.add_missing(self.env, scenario)
+        else:
+            self.rows.bank.reset(scenario)
         if role != MASTER:
             self._start_load(scenario)
         if role != WORKER:

@@ -59,6 +59,10 @@ def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
         runner.register_message(
             MESSAGE_RATE, lambda msg, **_: harness_of(environment).add_arrival_rate(msg.data)
         )
+    if runner is not None:
+        harness.rows.register(
+            runner, master=isinstance(runner, MasterRunner), worker=isinstance(runner, WorkerRunner)
+        )
     if not isinstance(runner, WorkerRunner):
         harness.prepare()
         if environment.web_ui is not None:
@@ -157,6 +161,8 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
     finally:
         if harness.session.tokens is not None:
             harness.session.tokens.close()
+        if harness.session.identities is not None:
+            harness.session.identities.close()
 
 
 @events.quit.add_listener

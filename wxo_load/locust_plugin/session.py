@@ -20,6 +20,7 @@ from wxo_load.core.deployment import Deployment, deployment_for
 from wxo_load.core.errors import ExitCode, WxoLoadError
 from wxo_load.core.redact import redact
 from wxo_load.edge.auth import TokenProvider, resolve_auth, ssl_context
+from wxo_load.edge.auth.identities import Identities
 from wxo_load.edge.auth.nologin import LocalOrNoTokenProvider
 from wxo_load.edge.auth.tlsdefaults import tls_for_target
 from wxo_load.edge.proxy import proxy_for
@@ -58,6 +59,7 @@ class Session:
         self.deployment: Deployment | None = None
         self._deployment_key: tuple[Any, ...] | None = None
         self.simulator: SimulatorProcess | None = None
+        self.identities: Identities | None = None  # per-person credentials (personas, rows)
 
     @property
     def options(self) -> Any:
@@ -205,6 +207,7 @@ class Session:
         settings = tls_for_target(settings_from_options(options, dict(scenario.auth)), host)
         set_proxy(getattr(options, "proxy", None) or None)  # before any token exchange, connection
         self.tokens, _ = resolve_auth(settings, host)
+        self.identities = Identities(settings, host)
         if isinstance(self.tokens, LocalOrNoTokenProvider):
             self.tokens.on_refused = on_refused
         self.ssl_context = ssl_context(settings) if host and host.startswith("https") else None

@@ -8,6 +8,7 @@ run as `stopped`.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from typing import Any
@@ -27,6 +28,7 @@ from wxo_load.locust_plugin.arrival import ARRIVAL_LAG
 from wxo_load.locust_plugin.listeners import harness_of
 
 perf_counter = time.perf_counter
+log = logging.getLogger("wxo_load")
 
 
 def _uniform(rng: random.Random, bounds: tuple[float, float]) -> float:
@@ -38,6 +40,7 @@ class WxoChatUser(User):
     """A person chatting through the WebChat widget (see wxo_load.edge.client for what is sent)."""
 
     abstract = False
+    persona: str | None = None  # a persona's class (locust_plugin.personas) names it
 
     def wait_time(
         self,
@@ -55,19 +58,34 @@ class WxoChatUser(User):
         self.ready = scenario is not None and session.tokens is not None
         if scenario is None or session.tokens is None:  # the test could not start (logged)
             return
-        self.scenario: Scenario = scenario
+        persona = scenario.persona(self.persona) if self.persona is not None else None
+        fits = persona is not None if self.persona is not None else not scenario.personas
+        if not fits:  # the scenario's personas changed in the web UI
+            self.ready = False  # its user classes are in place from the next test on
+            if not harness.warned_personas:
+                harness.warned_personas = True
+                log.warning(
+                    "wxo-load: the scenario's personas changed: start the test again to run "
+                    "them (this test's %s users stand by)", type(self).__name__,
+                )  # fmt: skip
+            return
+        self.unique_rows = (
+            persona is not None and persona.data is not None and (persona.data.mode == "unique")
+        )
+        self.scenario: Scenario = scenario if persona is None else persona.scenario
         harness.user_serial += 1
         self.user_id = f"{self.recorder.worker_name}-u{harness.user_serial}"
         self.rng = random.Random(f"{self.user_id}-{time.time_ns()}")
-        self.source: ConversationSource = harness.source_for(scenario)
-        self.judge = harness.judge_for(scenario)  # answer checks, canaries, goodput
+        self.source: ConversationSource = harness.source_for(scenario, persona)
+        self.judge = harness.judge_for(self.scenario)  # answer checks, canaries, goodput
         self.client = ChatClient(
             environment.host or "",
-            scenario,
+            self.scenario,
             session.tokens,
             ssl_context=session.ssl_context,
             deployment=session.deployment,
         )
+        self.identities = session.identities
 
     def on_stop(self) -> None:
         if self.ready:
@@ -95,11 +113,15 @@ class WxoChatUser(User):
         if plan is None:  # the source has run out (a feeder's last row is used)
             raise StopUser()
         plan = self.judge.plan_for(plan)
+        if self.persona is not None:
+            self._converse_as(plan)
         conv = ConversationRecord(
             started_at_unix=started_unix,
             user_id=self.user_id,
             conversation_id=request_id()[:18].replace("-", ""),
             turns_planned=len(plan.turns),
+            persona=self.persona,
+            row_index=plan.row_index,
         )
         try:
             thread = self.client.create_thread(plan.title)
@@ -120,6 +142,17 @@ class WxoChatUser(User):
         finally:
             conv.total_ms = (perf_counter() - t0) * 1000.0
             self.recorder.record_conversation(conv)
+            if self.unique_rows and plan.row_index is not None:
+                harness.rows.conversation_over(self.persona or "")
+
+    def _converse_as(self, plan: ConversationPlan) -> None:
+        """A persona's conversation: its row's context variables, headers and credential."""
+        tokens = None
+        if plan.credential is not None and self.identities is not None:
+            tokens = self.identities.tokens(plan.credential)
+        self.client.converse_as(
+            context_variables=plan.context_variables, headers=plan.headers, tokens=tokens
+        )
 
     def _turns(self, conv: ConversationRecord, plan: ConversationPlan) -> None:
         scenario = self.scenario
@@ -144,6 +177,8 @@ class WxoChatUser(User):
                 turn_index=index,
                 request_id=request_id(),
                 thread_id=conv.thread_id,
+                persona=self.persona,
+                row_index=plan.row_index,
             )
             lags: list[float] = []
             conv.runs += 1

@@ -41,6 +41,7 @@ class Settings:
     seed: int | None = None
     token_ttl_s: float | None = None
     event_log: Path | None = None
+    run_log: Path | None = None  # a line per run asked for (eventlog.EventLog.add_request)
     stats_dir: Path | None = None  # with --workers N: where workers share their stats
     watch_parent: bool = False  # exit when the process that started us goes away
     accept_any_token: bool = False  # benchmarks: any non-empty bearer is the default tenant's user
@@ -64,6 +65,7 @@ class MockApp:
         self.token_ttl_s = ttl
         self.store = Store(self.keyring, self.rng, self.stats)
         self.event_log = EventLog(settings.event_log) if settings.event_log else None
+        self.run_log = EventLog(settings.run_log) if settings.run_log else None
         self.framer = framer(settings.framing)
         self.slots = RunSlots(settings.capacity) if settings.capacity else None
         faults = self.profile.answers
@@ -90,8 +92,9 @@ class MockApp:
                 return
 
     def start_background(self) -> None:
-        if self.event_log is not None:
-            self._background.append(asyncio.ensure_future(self.event_log.run_flusher()))
+        for log in (self.event_log, self.run_log):
+            if log is not None:
+                self._background.append(asyncio.ensure_future(log.run_flusher()))
         if self.settings.stats_dir is not None:
             self._background.append(asyncio.ensure_future(admin.share_stats(self)))
         if self.settings.watch_parent:
@@ -104,7 +107,8 @@ class MockApp:
     async def shutdown(self) -> None:
         for task in self._background:
             task.cancel()
-        if self.event_log is not None:
-            self.event_log.flush()
+        for log in (self.event_log, self.run_log):
+            if log is not None:
+                log.flush()
         if self.settings.stats_dir is not None:
             admin.write_stats_file(self)

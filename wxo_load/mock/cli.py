@@ -56,6 +56,15 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         ),
     ),
     (
+        "--run-log",
+        dict(
+            type=Path,
+            default=None,
+            metavar="FILE",
+            help="append one JSON line per run asked for: agent, user (token subject), message",
+        ),
+    ),
+    (
         "--accept-any-token",
         dict(
             action="store_true",
@@ -208,16 +217,17 @@ def _check_numbers(args: argparse.Namespace) -> None:
 
 
 def _check_event_log(args: argparse.Namespace) -> None:
-    if args.event_log is None:
-        return
-    try:
-        args.event_log.parent.mkdir(parents=True, exist_ok=True)
-        with open(args.event_log, "a", encoding="utf-8"):
-            pass
-    except OSError as exc:
-        raise ConfigError(
-            f"option --event-log {args.event_log}: cannot write there ({exc.strerror})."
-        ) from None
+    for option, path in (("--event-log", args.event_log), ("--run-log", args.run_log)):
+        if path is None:
+            continue
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            raise ConfigError(
+                f"option {option} {path}: cannot write there ({exc.strerror})."
+            ) from None
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -241,6 +251,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         keep_alive_timeout_s=args.keep_alive_timeout,
         framing=args.framing,
         event_log=args.event_log,
+        run_log=args.run_log,
         watch_parent=os.environ.get(WATCH_PARENT_ENV) == "1",
         capacity=capacity,
     )

@@ -8,6 +8,11 @@ event only from then on), and `t_sched` the time the profile scheduled it on the
 Several worker processes append to one file; each flush is a single `write()` on an O_APPEND
 descriptor, so lines do not interleave.
 
+`--run-log FILE` (another `EventLog`, written with `add_request`) gets one line per run as it
+is asked for: `{"run_id", "thread_id", "event": "run.request", "agent_id", "user", "text"}`
+(`user`: who made it, the subject of its bearer token, never the token), so a test can tell
+which agent, person and message each run served.
+
 A tool's step events (agents with tools, see agent_tools.py) add `"step"` (`tool_call` or
 `tool_response`), `"tool"` (its name) and `"tool_call_id"`, so a test can compare each call's
 duration as written with the one the client measured.
@@ -49,7 +54,8 @@ class EventLog:
         self.path = path
         self.flush_every_s = flush_every_s
         self._buffer: list[_Entry] = []
-        self._lines: list[str] = []  # whole lines of other kinds (answers.py's verdicts)
+        # whole lines of other kinds: answers.py's verdicts, the requests of --run-log
+        self._lines: list[str] = []
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
     def add(
@@ -68,6 +74,12 @@ class EventLog:
 
     def add_line(self, line: str) -> None:
         self._lines.append(line)
+
+    def add_request(self, run_id: str, thread_id: str, agent_id: str, user: str, text: str) -> None:
+        self.add_line(json.dumps({
+            "run_id": run_id, "thread_id": thread_id, "event": "run.request",
+            "agent_id": agent_id, "user": user, "text": text,
+        }, ensure_ascii=False) + "\n")  # fmt: skip
 
     def flush(self) -> None:
         if not self._buffer and not self._lines:

@@ -92,8 +92,9 @@ def run_worker(
 
     server = _Server(config)
     server.run(sockets=[sock])
-    if app.event_log is not None:
-        app.event_log.close()
+    for log in (app.event_log, app.run_log):
+        if log is not None:
+            log.close()
     return 0 if server.started else 1
 
 

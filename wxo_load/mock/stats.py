@@ -125,6 +125,8 @@ class Stats:
         self.threads_created = 0
         self.events_written = 0
         self.faults: dict[str, int] = {}
+        self.runs_by_agent: dict[str, int] = {}  # runs asked of each agent_id
+        self.runs_by_user: dict[str, int] = {}  # runs by who made them (the token's subject)
         self.lateness = LatenessHistogram()
         self.gc_collections = 0
         self.gc_pause_ms_total = 0.0
@@ -150,6 +152,10 @@ class Stats:
     def stream_closed(self) -> None:
         self.streams_open -= 1
         self.streams_served += 1
+
+    def run_by(self, agent_id: str, user: str) -> None:
+        self.runs_by_agent[agent_id] = self.runs_by_agent.get(agent_id, 0) + 1
+        self.runs_by_user[user] = self.runs_by_user.get(user, 0) + 1
 
     def fault(self, name: str) -> None:
         self.faults[name] = self.faults.get(name, 0) + 1
@@ -178,6 +184,8 @@ class Stats:
             "threads_created": self.threads_created,
             "events_written": self.events_written,
             "faults": dict(self.faults),
+            "runs_by_agent": dict(self.runs_by_agent),
+            "runs_by_user": dict(self.runs_by_user),
             "lateness_ms": self.lateness.summary(),
             "lateness_early_count": self.lateness.early,
             "cpu_s": round(self.cpu_s(), 4),
@@ -213,14 +221,19 @@ def aggregate(wires: list[dict[str, Any]]) -> dict[str, Any]:
     hist = LatenessHistogram()
     total: dict[str, Any] = dict.fromkeys(_SUM_KEYS, 0)
     faults: dict[str, int] = {}
+    by: dict[str, dict[str, int]] = {"runs_by_agent": {}, "runs_by_user": {}}
     for w in wires:
         for k in _SUM_KEYS:
             total[k] += w[k]
         for name, c in w["faults"].items():
             faults[name] = faults.get(name, 0) + c
+        for key, counts in by.items():
+            for name, c in (w.get(key) or {}).items():
+                counts[name] = counts.get(name, 0) + c
         hist.merge_wire(w["lateness_wire"])
     total["runs_per_s"] = round(total["runs_per_s"], 2)
     total["cpu_s"] = round(total["cpu_s"], 4)
     total["faults"] = faults
+    total.update(by)
     total["lateness_ms"] = hist.summary()
     return total

@@ -24,6 +24,7 @@ from wxo_load.edge.report.metrics import (
 from wxo_load.edge.report.outcomes import errors_section, throughput_section
 from wxo_load.edge.report.overview import footer, header, kpis, load_generator_section, trust_banner
 from wxo_load.edge.report.page import page
+from wxo_load.edge.report.personas import personas_section
 from wxo_load.edge.report.waterfall import WaterfallRuns, section_html
 
 
@@ -48,6 +49,7 @@ def build_report_html(
             kpis(summary),
             load_section(summary),
             timings_section(summary),
+            personas_section(summary),
             section_html(summary, waterfalls),
             throughput_section(summary, collected, tb),
             over_time_section(collected, tb),

@@ -80,6 +80,11 @@ async def _respond_run(
 ) -> None:
     thread_id = plan.thread_id
     app.stats.run_started()
+    user = str(claims.get("sub") or "")
+    app.stats.run_by(plan.agent_id, user)
+    if app.run_log is not None:
+        content = body["message"].get("content")
+        app.run_log.add_request(plan.run_id, thread_id, plan.agent_id, user, str(content))
     if plan.fault is not None:
         app.stats.fault(plan.fault)
     message = user_message(claims, thread_id, body["message"], app.planner.new_uuid())
