@@ -20,6 +20,7 @@ from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.redact import redact
 from wxo_load.locust_plugin.auth_options import add_auth_options
 from wxo_load.locust_plugin.harness import ABORT_MESSAGE, Harness, end_test
+from wxo_load.locust_plugin.lifeline import start_watch
 from wxo_load.locust_plugin.options import add_options
 from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR, fail_fast
 from wxo_load.locust_plugin.shape import MESSAGE_BEGIN, MESSAGE_RATE
@@ -59,7 +60,9 @@ def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
         runner.register_message(
             MESSAGE_RATE, lambda msg, **_: harness_of(environment).add_arrival_rate(msg.data)
         )
-    if not isinstance(runner, WorkerRunner):
+    if isinstance(runner, WorkerRunner):
+        start_watch(environment)  # a worker that loses its master ends itself (lifeline.py)
+    else:
         harness.prepare()
         if environment.web_ui is not None:
             install_web_ui(environment.web_ui, harness.view)
