@@ -14,7 +14,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from locust_runs import REPO, clean_env, locust_cmd, run_locust, start_locust, write_scenario
+from locust_runs import (
+    REPO,
+    RUNS_2_TO_6_S,
+    clean_env,
+    locust_cmd,
+    run_locust,
+    start_locust,
+    write_scenario,
+)
 from net import free_port, wait_until
 
 pytestmark = pytest.mark.slow
@@ -22,10 +30,6 @@ pytestmark = pytest.mark.slow
 STOP_TIMEOUT_S = 1.0
 MARGIN_S = 5.0  # the issue's "a few seconds": an arrival schedule's lead, the shape's 1 s tick
 STARTUP_S = 15.0  # interpreter, Locust and the simulator starting, on a machine shared by others
-RUNS_2_TO_6_S = """name: runs-2-6s
-description: every run takes 2-6 s (its think pause), for tests of how a test ends
-timing: {think_ms: {uniform: [2000, 5800]}}
-"""
 HEAD = "name: {name}\nagent_id: a\nprompts: [hi]\nconversation: {turns: 1}\n"
 
 
@@ -145,6 +149,7 @@ def test_every_load_model_ends_by_itself_in_every_mode_with_its_results_written(
     assert summary["runs"]["total"] > 0, ended.output[-3000:]
     assert summary["duration_s"] <= bound_s, (summary["duration_s"], ended.output[-3000:])
     assert ended.seconds <= bound_s + STARTUP_S, ended.seconds
+    assert "lost its master" not in ended.output  # the workers ended with their master's test
 
 
 # The issue's figures are 30 s at 5/s = 150 +- 2 conversations; the suite runs 6 s at 5/s =
@@ -182,6 +187,7 @@ def test_a_constant_arrival_rate_ends_at_its_run_time_having_started_rate_times_
     assert summary["conversations"]["total"] == started
     assert summary["duration_s"] <= bound_s, summary["duration_s"]
     assert ended.seconds <= bound_s + STARTUP_S, ended.seconds
+    assert "lost its master" not in ended.output
 
 
 def test_the_web_ui_stop_button_ends_a_constant_rate_without_a_run_time_and_writes_results(

@@ -16,7 +16,15 @@ import time
 from pathlib import Path
 
 import pytest
-from locust_runs import REPO, clean_env, locust_cmd, run_locust, start_locust, write_scenario
+from locust_runs import (
+    REPO,
+    RUNS_2_TO_6_S,
+    clean_env,
+    locust_cmd,
+    run_locust,
+    start_locust,
+    write_scenario,
+)
 from net import free_port, wait_until
 from process_tree import left_behind, living, tree
 
@@ -24,11 +32,6 @@ from wxo_load.core.errors import ExitCode
 from wxo_load.mock.process import SimulatorProcess
 
 pytestmark = pytest.mark.slow
-
-RUNS_2_TO_6_S = """name: runs-2-6s
-description: every run takes 2-6 s (its think pause), for tests of how a test ends
-timing: {think_ms: {uniform: [2000, 5800]}}
-"""
 
 
 def _has_runs(results: Path) -> bool:
@@ -144,3 +147,32 @@ def test_a_worker_on_its_own_that_loses_its_master_says_so_and_exits_4(tmp_path:
     assert len(lines) == 1 and "no heartbeat from the master" in lines[0], output[-3000:]
     assert elapsed < 3 + 6, f"{elapsed:.1f} s\n{output[-3000:]}"  # --master-timeout 3 + margin
     assert living([worker.pid]) == []
+
+
+def test_processes_2_workers_whose_master_is_killed_mid_test_say_so_and_end_within_seconds(
+    tmp_path: Path,
+) -> None:
+    profile = write_scenario(tmp_path / "runs-2-6s.yaml", RUNS_2_TO_6_S)
+    scenario = write_scenario(
+        tmp_path / "s.yaml",
+        f"name: kill\nagent_id: a\nprompts: [hi]\nsimulator: {{profile: {profile}}}\n"
+        "load: {users: 4, spawn_rate: 4, run_time: 60s}\n",
+    )
+    results = tmp_path / "r"
+    proc = start_locust(
+        "--headless", "--scenario", str(scenario), "--results-dir", str(results),
+        *_processes(free_port()), home=tmp_path,
+    )  # fmt: skip
+    try:
+        wait_until(lambda: _has_runs(results), timeout_s=30)
+        pids = tree(proc.pid)
+        started = time.monotonic()
+        proc.kill()  # SIGKILL: the master says nothing to its workers
+        _, stderr = proc.communicate(timeout=30)  # returns once the workers let go of the pipes
+        elapsed = time.monotonic() - started
+    finally:
+        proc.kill()
+    lines = [line for line in stderr.splitlines() if "lost its master" in line]
+    assert len(lines) == 2 and all("which forked it with --processes" in x for x in lines), stderr
+    assert elapsed < 6, f"{elapsed:.1f} s\n{stderr[-3000:]}"
+    assert left_behind(str(tmp_path), tuple(pids)) == []  # the simulator ends by itself too

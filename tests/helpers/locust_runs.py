@@ -11,6 +11,11 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 LOCUSTFILE = REPO / "locustfile.py"
+# a simulator profile whose every run takes 2-6 s (its think pause): tests of how a test ends
+RUNS_2_TO_6_S = """name: runs-2-6s
+description: every run takes 2-6 s (its think pause), for tests of how a test ends
+timing: {think_ms: {uniform: [2000, 5800]}}
+"""
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:

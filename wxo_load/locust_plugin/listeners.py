@@ -14,7 +14,16 @@ from typing import Any, cast
 
 from locust import events
 from locust.env import Environment
-from locust.runners import STATE_INIT, STATE_STOPPED, MasterRunner, WorkerRunner
+from locust.runners import (
+    STATE_CLEANUP,
+    STATE_INIT,
+    STATE_RUNNING,
+    STATE_SPAWNING,
+    STATE_STOPPED,
+    STATE_STOPPING,
+    MasterRunner,
+    WorkerRunner,
+)
 
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.redact import redact
@@ -61,7 +70,8 @@ def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
             MESSAGE_RATE, lambda msg, **_: harness_of(environment).add_arrival_rate(msg.data)
         )
     if isinstance(runner, WorkerRunner):
-        start_watch(environment)  # a worker that loses its master ends itself (lifeline.py)
+        mid_test = (STATE_SPAWNING, STATE_RUNNING, STATE_STOPPING, STATE_CLEANUP)
+        start_watch(environment, mid_test)  # a worker that loses its master ends itself
     else:
         harness.prepare()
         if environment.web_ui is not None:
