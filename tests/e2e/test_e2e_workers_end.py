@@ -88,8 +88,9 @@ def test_a_401_that_stops_a_processes_2_test_leaves_no_process(tmp_path: Path) -
     assert left_behind(str(tmp_path)) == []
 
 
-def test_sigterm_to_a_processes_2_master_mid_test_writes_results_and_ends_every_process(
-    tmp_path: Path,
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
+def test_a_signal_to_a_processes_2_master_mid_test_writes_results_and_ends_every_process(
+    tmp_path: Path, signum: int
 ) -> None:
     profile = write_scenario(tmp_path / "runs-2-6s.yaml", RUNS_2_TO_6_S)
     scenario = write_scenario(
@@ -107,7 +108,7 @@ def test_sigterm_to_a_processes_2_master_mid_test_writes_results_and_ends_every_
         wait_until(lambda: _has_runs(results), timeout_s=30)
         pids = tree(proc.pid)
         started = time.monotonic()
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signum)
         _, stderr = proc.communicate(timeout=60)
         elapsed = time.monotonic() - started
     finally:
