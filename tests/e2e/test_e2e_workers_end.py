@@ -88,14 +88,13 @@ def test_a_401_that_stops_a_processes_2_test_leaves_no_process(tmp_path: Path) -
     assert left_behind(str(tmp_path)) == []
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
-def test_a_signal_to_a_processes_2_master_mid_test_writes_results_and_ends_every_process(
-    tmp_path: Path, signum: int
-) -> None:
+def _signal_mid_test(tmp_path: Path, signum: int) -> tuple[str, float, list[int]]:
+    """A --processes 2 test of runs taking 2-6 s, sent `signum` once runs are in: its output,
+    how long it took to end after the signal, and its process tree before the signal."""
     profile = write_scenario(tmp_path / "runs-2-6s.yaml", RUNS_2_TO_6_S)
     scenario = write_scenario(
         tmp_path / "s.yaml",
-        f"name: term\nagent_id: a\nprompts: [hi]\nsimulator: {{profile: {profile}}}\n"
+        f"name: mid\nagent_id: a\nprompts: [hi]\nsimulator: {{profile: {profile}}}\n"
         "load: {users: 4, spawn_rate: 4, run_time: 60s}\n",
     )
     results = tmp_path / "r"
@@ -109,14 +108,22 @@ def test_a_signal_to_a_processes_2_master_mid_test_writes_results_and_ends_every
         pids = tree(proc.pid)
         started = time.monotonic()
         proc.send_signal(signum)
-        _, stderr = proc.communicate(timeout=60)
-        elapsed = time.monotonic() - started
+        _, stderr = proc.communicate(timeout=60)  # returns once no process holds the pipes
+        return stderr, time.monotonic() - started, pids
     finally:
         proc.kill()
-    summary = json.loads((results / "summary.json").read_text())
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
+def test_a_signal_to_a_processes_2_master_mid_test_writes_results_and_ends_every_process(
+    tmp_path: Path, signum: int
+) -> None:
+    stderr, elapsed, pids = _signal_mid_test(tmp_path, signum)
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert summary["runs"]["total"] > 0, stderr[-3000:]
     # the users are stopped first (stop timeout 0: runs in flight are recorded as stopped)
     assert elapsed < 15, f"{elapsed:.1f} s\n{stderr[-3000:]}"
+    assert "lost its master" not in stderr  # the master's quit message ended them
     assert left_behind(str(tmp_path), tuple(pids)) == []
 
 
@@ -153,26 +160,7 @@ def test_a_worker_on_its_own_that_loses_its_master_says_so_and_exits_4(tmp_path:
 def test_processes_2_workers_whose_master_is_killed_mid_test_say_so_and_end_within_seconds(
     tmp_path: Path,
 ) -> None:
-    profile = write_scenario(tmp_path / "runs-2-6s.yaml", RUNS_2_TO_6_S)
-    scenario = write_scenario(
-        tmp_path / "s.yaml",
-        f"name: kill\nagent_id: a\nprompts: [hi]\nsimulator: {{profile: {profile}}}\n"
-        "load: {users: 4, spawn_rate: 4, run_time: 60s}\n",
-    )
-    results = tmp_path / "r"
-    proc = start_locust(
-        "--headless", "--scenario", str(scenario), "--results-dir", str(results),
-        *_processes(free_port()), home=tmp_path,
-    )  # fmt: skip
-    try:
-        wait_until(lambda: _has_runs(results), timeout_s=30)
-        pids = tree(proc.pid)
-        started = time.monotonic()
-        proc.kill()  # SIGKILL: the master says nothing to its workers
-        _, stderr = proc.communicate(timeout=30)  # returns once the workers let go of the pipes
-        elapsed = time.monotonic() - started
-    finally:
-        proc.kill()
+    stderr, elapsed, pids = _signal_mid_test(tmp_path, signal.SIGKILL)  # no goodbye
     lines = [line for line in stderr.splitlines() if "lost its master" in line]
     assert len(lines) == 2 and all("which forked it with --processes" in x for x in lines), stderr
     assert elapsed < 6, f"{elapsed:.1f} s\n{stderr[-3000:]}"
