@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 from locust_runs import (
-    REPO,
     RUNS_2_TO_6_S,
-    clean_env,
-    locust_cmd,
     run_locust,
     start_locust,
+    start_worker,
     write_scenario,
 )
 from net import free_port, wait_until
@@ -58,11 +55,7 @@ def _master_and_worker(args: list[str], home: Path, timeout_s: float) -> Ended:
         "--headless", "--only-summary", "--master", "--expect-workers", "1",
         "--master-bind-host", "127.0.0.1", "--master-bind-port", port, *args, home=home,
     )  # fmt: skip
-    worker = subprocess.Popen(
-        locust_cmd("--worker", "--master-host", "127.0.0.1", "--master-port", port),
-        cwd=REPO, env=clean_env(home), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    worker = start_worker(port, home=home)
     try:
         _, master_err = master.communicate(timeout=timeout_s)
         seconds = time.monotonic() - started

@@ -11,18 +11,15 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 from locust_runs import (
-    REPO,
     RUNS_2_TO_6_S,
-    clean_env,
-    locust_cmd,
     run_locust,
     start_locust,
+    start_worker,
     write_scenario,
 )
 from net import free_port, wait_until
@@ -134,12 +131,7 @@ def test_a_worker_on_its_own_that_loses_its_master_says_so_and_exits_4(tmp_path:
         "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
         "--results-dir", str(tmp_path / "r"), home=tmp_path,
     )  # fmt: skip
-    worker = subprocess.Popen(
-        locust_cmd("--worker", "--master-host", "127.0.0.1", "--master-port", str(port),
-                   "--master-timeout", "3"),
-        cwd=REPO, env=clean_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    worker = start_worker(port, "--master-timeout", "3", home=tmp_path)
     try:
         wait_until(lambda: _has_runs(tmp_path / "r"), timeout_s=40)
         master.kill()  # SIGKILL: no quit message, no goodbye

@@ -60,6 +60,14 @@ def start_locust(*args: str, home: Path, merge_stderr: bool = False) -> subproce
     )
 
 
+def start_worker(master_port: int | str, *args: str, home: Path) -> subprocess.Popen[str]:
+    """`locust -f locustfile.py --worker` for a master on 127.0.0.1:PORT (output in stdout)."""
+    return start_locust(
+        "--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port), *args,
+        home=home, merge_stderr=True,
+    )  # fmt: skip
+
+
 def start_web_ui(port: int, results: Path, *, home: Path) -> subprocess.Popen[str]:
     """Locust's web UI on 127.0.0.1:PORT (output merged into stdout), results under RESULTS."""
     return start_locust(
