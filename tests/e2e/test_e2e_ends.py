@@ -103,11 +103,11 @@ MODELS = {
         3.0,
         "",
     ),
-    # two steps of 1 user each held 1 s, each judged after the settle time (4 s distributed)
+    # one step of 1 user held 1 s, judged after the settle time (4 s distributed), then done
     "capacity-search": (
-        "load:\n  search: {users: {start: 1, step: 1, max: 2}, hold: 1s, warmup: 0s, "
+        "load:\n  search: {users: {start: 1, step: 1, max: 1}, hold: 1s, warmup: 0s, "
         "slo: ['error_rate < 50%']}\n",
-        12.0,
+        7.0,
         "",
     ),
 }
