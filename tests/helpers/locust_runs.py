@@ -11,6 +11,11 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 LOCUSTFILE = REPO / "locustfile.py"
+# a simulator profile whose every run takes 2-6 s (its think pause): tests of how a test ends
+RUNS_2_TO_6_S = """name: runs-2-6s
+description: every run takes 2-6 s (its think pause), for tests of how a test ends
+timing: {think_ms: {uniform: [2000, 5800]}}
+"""
 
 
 def clean_env(home: Path, **extra: str) -> dict[str, str]:
@@ -53,6 +58,14 @@ def start_locust(*args: str, home: Path, merge_stderr: bool = False) -> subproce
         text=True,
         stdin=subprocess.DEVNULL,
     )
+
+
+def start_worker(master_port: int | str, *args: str, home: Path) -> subprocess.Popen[str]:
+    """`locust -f locustfile.py --worker` for a master on 127.0.0.1:PORT (output in stdout)."""
+    return start_locust(
+        "--worker", "--master-host", "127.0.0.1", "--master-port", str(master_port), *args,
+        home=home, merge_stderr=True,
+    )  # fmt: skip
 
 
 def start_web_ui(port: int, results: Path, *, home: Path) -> subprocess.Popen[str]:

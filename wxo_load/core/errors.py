@@ -16,6 +16,7 @@ class ExitCode(IntEnum):
     REQUESTS_FAILED = 1  # no gates configured and some requests failed (Locust's own rule)
     CANNOT_RUN = 2  # bad scenario, option or gate expression; target unreachable at start
     GATE_FAILED = 3  # the test ran and at least one gate failed
+    MASTER_LOST = 4  # a worker whose master went away (exited, killed, unreachable) ended itself
     INTERRUPTED = 130  # Ctrl-C
 
 

@@ -2,8 +2,9 @@
 
 Pure core: no locust, no gevent, no sockets, no clock of its own. `model` holds the frozen
 config (read from a scenario's `load:` section by wxo_load.config.load), `schedule` turns it
-into times, `search` runs the capacity search's decisions, `segments` keeps each stage's or
-step's figures, `markdown` writes them for summary.md.
+into times, `ending` decides whether the plan or the run time ends a test, `search` runs the
+capacity search's decisions, `segments` keeps each stage's or step's figures, `markdown` writes
+them for summary.md.
 """
 
 from __future__ import annotations

@@ -14,12 +14,22 @@ from typing import Any, cast
 
 from locust import events
 from locust.env import Environment
-from locust.runners import STATE_INIT, STATE_STOPPED, MasterRunner, WorkerRunner
+from locust.runners import (
+    STATE_CLEANUP,
+    STATE_INIT,
+    STATE_RUNNING,
+    STATE_SPAWNING,
+    STATE_STOPPED,
+    STATE_STOPPING,
+    MasterRunner,
+    WorkerRunner,
+)
 
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.redact import redact
 from wxo_load.locust_plugin.auth_options import add_auth_options
 from wxo_load.locust_plugin.harness import ABORT_MESSAGE, Harness, end_test
+from wxo_load.locust_plugin.lifeline import start_watch
 from wxo_load.locust_plugin.options import add_options
 from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR, fail_fast
 from wxo_load.locust_plugin.shape import MESSAGE_BEGIN, MESSAGE_RATE
@@ -63,7 +73,10 @@ def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
         harness.rows.register(
             runner, master=isinstance(runner, MasterRunner), worker=isinstance(runner, WorkerRunner)
         )
-    if not isinstance(runner, WorkerRunner):
+    if isinstance(runner, WorkerRunner):
+        mid_test = (STATE_SPAWNING, STATE_RUNNING, STATE_STOPPING, STATE_CLEANUP)
+        start_watch(environment, mid_test)  # a worker that loses its master ends itself
+    else:
         harness.prepare()
         if environment.web_ui is not None:
             install_web_ui(environment.web_ui, harness.view)

@@ -120,6 +120,18 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         ),
     ),
     (
+        "--master-timeout",
+        dict(
+            type=float,
+            default=10.0,
+            env_var="WXO_MASTER_TIMEOUT",
+            include_in_web_ui=False,
+            help="A worker that hears no heartbeat from its master for this many seconds ends "
+            "itself with exit code 4 (default 10; 0: wait like Locust, 60 s). A worker forked by "
+            "--processes also ends within a second of its master's exit",
+        ),
+    ),
+    (
         "--progress-interval",
         dict(
             type=float,

@@ -134,6 +134,18 @@ class Session:
         if load.run_time_s is not None and not options.run_time:
             options.run_time = int(round(load.run_time_s))
 
+    def run_time(self) -> tuple[float | None, str]:
+        """The test's run time in seconds (None: none) and where it was set, for the log: the
+        scenario's `load.run_time` unless -t (or the web UI's form) gave another."""
+        seconds = getattr(self.options, "run_time", None) or None
+        load = self.scenario.load if self.scenario is not None else None
+        from_scenario = (
+            load is not None
+            and load.run_time_s is not None
+            and seconds == int(round(load.run_time_s))
+        )
+        return seconds, "load.run_time" if from_scenario else "-t"
+
     # -- each test --------------------------------------------------------------------------
 
     def begin_test(

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from locust import LoadTestShape
 
 from wxo_load import gates
+from wxo_load.load.ending import RUN_TIME, cap_segments, decide_end
 from wxo_load.load.model import ARRIVAL, SEARCH, SEARCH_USERS, STAGES, LoadPlan
 from wxo_load.load.schedule import boundaries, stage_at, stage_segments
 from wxo_load.load.search import CapacitySearch, capacity, judge, knee
@@ -46,7 +47,9 @@ class WxoShape(LoadTestShape):
     starts at its first tick (Locust calls `reset_time()` again inside that tick's `start()` on a
     master, so the control is reset when a test stops instead)."""
 
-    use_common_options = True  # -t still ends a test whose plan has no end (a constant rate)
+    # Locust starts no -t timer for a shape test (it waits for the shape to end), so the run
+    # time is applied by LoadControl; this only keeps Locust from warning that -t is ignored.
+    use_common_options = True
 
     def __init__(self, control: LoadControl) -> None:
         super().__init__()
@@ -76,6 +79,7 @@ class LoadControl:
         self.search = CapacitySearch(self.plan.search) if self.plan.search else None
         self.step: Segment | None = None
         self.step_end: float | None = None
+        self.end_at: float | None = None  # the run time's end (wall clock), when it ends the test
         self.done = False
 
     def install(self) -> None:
@@ -97,67 +101,84 @@ class LoadControl:
         if self.t0 is None:
             self.t0 = now
             self._begin(now)
+        if self.end_at is not None and now >= self.end_at:
+            return self._end("the run time is over")
         if self.plan.mode == STAGES:
             return self._stages_tick(now)
         if self.plan.mode == ARRIVAL:
             duration = self.plan.arrival.duration_s if self.plan.arrival else None
             assert self.epoch is not None
             if duration is not None and now >= self.epoch + duration:
-                return self._end()
+                return self._end("the load plan is complete")
             return self.pool, POOL_SPAWN_RATE
         return self._search_tick(now)
 
     def _begin(self, now: float) -> None:
+        run_time_s, run_time_from = self.harness.session.run_time()
+        ending = decide_end(self.plan, run_time_s, run_time_from)
+        if ending.message:
+            (log.warning if ending.warning else log.info)("wxo-load: %s", ending.message)
+        self._begin_plan(now, ending.after_s if ending.by == RUN_TIME else None)
+
+    def _begin_plan(self, now: float, run_time_s: float | None) -> None:
+        """Open the segments; `run_time_s` is set when the run time ends the test (counted from
+        the first tick, or for an arrival model from its schedule's start)."""
         if self.plan.mode == STAGES:
-            spans = boundaries([s.duration_s for s in self.plan.stages])
-            for i, (stage, (start, end)) in enumerate(zip(self.plan.stages, spans, strict=True)):
-                load = {"users": stage.users, "spawn_rate": stage.spawn_rate}
-                self.segments.open(
-                    Segment(
-                        i,
-                        stage.name,
-                        "stage",
-                        load,
-                        now + start,
-                        None if end is None else now + end,
-                    )
-                )
+            if run_time_s is not None:
+                self.end_at = now + run_time_s
+            self._open_stages(now, run_time_s)
         elif self.plan.mode == ARRIVAL:
-            assert self.plan.arrival is not None
-            self.epoch = now + (
-                ARRIVAL_LEAD_DISTRIBUTED_S if self.harness.is_master else ARRIVAL_LEAD_S
-            )
-            parts = stage_segments(self.plan.arrival.stages)
-            for (i, start, end, rate), rate_stage in zip(
-                parts, self.plan.arrival.stages, strict=True
-            ):
-                self.segments.open(
-                    Segment(
-                        i,
-                        rate_stage.name,
-                        "stage",
-                        {"arrival_rate": rate},
-                        self.epoch + start,
-                        None if end is None else self.epoch + end,
-                    )
+            self._open_arrival(now, run_time_s)
+        elif run_time_s is not None:
+            self.end_at = now + run_time_s
+
+    def _open_stages(self, now: float, run_time_s: float | None) -> None:
+        spans = boundaries([s.duration_s for s in self.plan.stages])
+        for i, (stage, (start, end)) in enumerate(zip(self.plan.stages, spans, strict=True)):
+            if run_time_s is not None and start >= run_time_s:
+                break  # the run time ends the test before this stage
+            load = {"users": stage.users, "spawn_rate": stage.spawn_rate}
+            self.segments.open(
+                Segment(
+                    i, stage.name, "stage", load, now + start, None if end is None else now + end
                 )
-            self._send_begin([list(p) for p in parts])
+            )
+
+    def _open_arrival(self, now: float, run_time_s: float | None) -> None:
+        assert self.plan.arrival is not None
+        lead = ARRIVAL_LEAD_DISTRIBUTED_S if self.harness.is_master else ARRIVAL_LEAD_S
+        self.epoch = epoch = now + lead
+        if run_time_s is not None:
+            self.end_at = epoch + run_time_s
+        parts = cap_segments(stage_segments(self.plan.arrival.stages), run_time_s)
+        for (i, start, end, rate), rate_stage in zip(parts, self.plan.arrival.stages, strict=False):
+            self.segments.open(
+                Segment(
+                    i,
+                    rate_stage.name,
+                    "stage",
+                    {"arrival_rate": rate},
+                    epoch + start,
+                    None if end is None else epoch + end,
+                )
+            )
+        self._send_begin([list(p) for p in parts])
 
     def _stages_tick(self, now: float) -> tuple[int, float] | None:
         assert self.t0 is not None
         index = stage_at(self.plan.stages, now - self.t0)
         if index is None:
-            return self._end()
+            return self._end("the load plan is complete")
         stage = self.plan.stages[index]
         return stage.users, stage.spawn_rate or float(max(stage.users, 1))
 
-    def _end(self) -> tuple[int, float] | None:
+    def _end(self, why: str) -> tuple[int, float] | None:
         self.done = True
         if self.plan.mode != SEARCH and self.segments.segments:
             self.segments.segments[
                 -1
             ].end_unix = None  # what starts while the users stop counts here
-        log.info("wxo-load: the load plan is complete; stopping the test")
+        log.info("wxo-load: %s; stopping the test", why)
         return None
 
     # -- the capacity search ---------------------------------------------------------------
@@ -174,7 +195,7 @@ class LoadControl:
         if self.step_end is not None and now >= self.step_end + self._settle_s():
             following = self._judge_step(now)
             if following is None:
-                return self._end()
+                return self._end("the load plan is complete")
             self._open_step(now, following)
         return self._step_load()
 
