@@ -20,6 +20,7 @@ from wxo_load.core.metrics import (
 )
 from wxo_load.core.records import OK, STOPPED, ConversationRecord, RunRecord
 from wxo_load.core.step_stats import record_run_steps
+from wxo_load.core.window import MEASURED
 
 WIRE_SCHEMA = "wxo-load/book/v1"
 
@@ -49,6 +50,8 @@ class MetricsBook:
         self.runs_by_turn: dict[str, dict[str, int]] = {FIRST: {}, FOLLOW_UP: {}}
         self.runs_by_worker: dict[str, dict[str, int]] = {}
         self.answer_chars = 0
+        # records left out of the figures, by kind (runs, conversations) and window
+        self.excluded: dict[str, dict[str, int]] = {"runs": {}, "conversations": {}}
         self.first_start_unix: float | None = None
         self.last_end_unix: float | None = None
         self._client_lag = self._timing(CLIENT_LAG)
@@ -67,6 +70,27 @@ class MetricsBook:
             self.first_start_unix = start_unix
         if self.last_end_unix is None or end > self.last_end_unix:
             self.last_end_unix = end
+
+    def book_run(self, run: RunRecord) -> bool:
+        """Record a run of the measured window; count one outside it (`run.window`, set by
+        `wxo_load.core.window`). True when it was recorded."""
+        if run.window != MEASURED:
+            self.exclude("runs", run.window)
+            return False
+        self.record_run(run)
+        return True
+
+    def book_conversation(self, conv: ConversationRecord) -> bool:
+        """Like `book_run`, for a conversation."""
+        if conv.window != MEASURED:
+            self.exclude("conversations", conv.window)
+            return False
+        self.record_conversation(conv)
+        return True
+
+    def exclude(self, kind: str, window: str) -> None:
+        counts = self.excluded.setdefault(kind, {})
+        counts[window] = counts.get(window, 0) + 1
 
     def record_run(self, run: RunRecord) -> None:
         turn = _turn_class(run.turn_index)
@@ -152,6 +176,11 @@ class MetricsBook:
             other.first_start_unix,
             other.last_end_unix,
         )
+        self._merge_excluded(other.excluded)
+
+    def _merge_excluded(self, excluded: dict[str, dict[str, int]]) -> None:
+        for kind, counts in excluded.items():
+            _add_counts(self.excluded.setdefault(kind, {}), counts)
 
     def _merge_counters(
         self,
@@ -191,6 +220,7 @@ class MetricsBook:
             "answer_chars": self.answer_chars,
             "first_start_unix": self.first_start_unix,
             "last_end_unix": self.last_end_unix,
+            "excluded": {kind: dict(c) for kind, c in self.excluded.items()},
         }
 
     @classmethod
@@ -224,6 +254,7 @@ class MetricsBook:
             data.get("first_start_unix"),
             data.get("last_end_unix"),
         )
+        self._merge_excluded(data.get("excluded") or {})
 
     def reset(self) -> None:
         self.__dict__ = MetricsBook().__dict__
@@ -238,5 +269,6 @@ class MetricsBook:
         return (
             not self.runs_by_outcome
             and not self.conversations_by_outcome
+            and not any(self.excluded.values())
             and not any(t.count for t in self.timings.values())
         )

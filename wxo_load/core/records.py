@@ -34,6 +34,7 @@ from wxo_load.core.metrics import (
     LOCUST_NAMES,
     RUN_METRICS,
 )
+from wxo_load.core.window import MEASURED
 
 OK = "ok"
 CONNECT_ERROR = "connect_error"
@@ -101,6 +102,7 @@ class RunRecord:
     inter_delta_max_ms: float | None = None
     stream_chars_per_s: float | None = None  # delta text / (last text delta - first text)
     delta_gaps_ms: list | None = field(default=None, metadata={"wire": False})  # not in runs.jsonl
+    window: str = MEASURED  # warmup | measured | cooldown (wxo_load.core.window)
 
     @property
     def ok(self) -> bool:
@@ -132,6 +134,7 @@ class ConversationRecord:
     total_ms: float | None = None
     outcome: str = OK  # ok, or the error class that ended it (thread creation or a run)
     worker: str = ""
+    window: str = MEASURED  # warmup | measured | cooldown (wxo_load.core.window)
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in _CONV_FIELD_NAMES}
