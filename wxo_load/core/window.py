@@ -126,6 +126,24 @@ class MeasuredWindow:
         }
 
 
+def window_text(window: dict[str, Any] | None) -> str:
+    """One sentence for people (summary.md, the report): what was measured and left out; ''
+    when the whole test was measured."""
+    if not window or not (window.get("warmup_s") or window.get("cooldown_applied")):
+        return ""
+    excluded = window.get("excluded") or {}
+    parts = []
+    for name, label in ((WARMUP, "warm-up"), (COOLDOWN, "cool-down")):
+        seconds = window.get(f"{name}_s") or 0
+        if seconds and (name == WARMUP or window.get("cooldown_applied")):
+            runs = (excluded.get("runs") or {}).get(name, 0)
+            convs = (excluded.get("conversations") or {}).get(name, 0)
+            parts.append(f"{label} {seconds:g} s ({runs} runs, {convs} conversations)")
+    duration = window.get("duration_s")
+    span = f" {duration:g} s" if duration is not None else ""
+    return f"Measured window{span}: left out the " + " and the ".join(parts) + "."
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from wxo_load.edge.report.collect import Collected, Timebase
+from wxo_load.edge.report.collect import Collected, Timebase, in_window
 from wxo_load.edge.report.load import load_section
 from wxo_load.edge.report.metrics import (
     distributions_section,
@@ -32,10 +32,10 @@ def build_report_html(
     """One self-contained HTML page (inline CSS and SVG, no scripts, no network)."""
     collected = Collected()
     waterfalls = WaterfallRuns()
-    for run in runs:
+    for run in filter(in_window, runs):  # a warm-up or cool-down run is in no chart
         collected.add_run(run)
         waterfalls.add(run)
-    for conv in conversations:
+    for conv in filter(in_window, conversations):
         collected.add_conversation(conv)
     tb = Timebase.of(summary, collected)
     body = "".join(
