@@ -12,6 +12,7 @@ busy machine).
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -46,14 +47,27 @@ def _expected_window(record: dict, window: dict) -> str:
     return "measured"
 
 
+def _processes(count: int) -> list[str]:
+    """--processes N on a free master port: other tests on this machine may hold Locust's 5557."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return ["--processes", str(count), "--master-bind-port", str(port), "--master-port", str(port)]
+
+
 @pytest.mark.slow
-def test_warmup_runs_are_written_but_left_out_of_every_figure_and_gate(tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", [None, 2], ids=["local", "processes-2"])
+def test_warmup_runs_are_written_but_left_out_of_every_figure_and_gate(
+    tmp_path: Path, processes: int | None
+) -> None:
+    """With --processes 2 the workers classify against the master's window (spawn message) and
+    the master's merged figures still equal the measured runs' own."""
     profile = write_scenario(tmp_path / "steady.yaml", PROFILE)
     scenario = write_scenario(tmp_path / "windowed.yaml", SCENARIO.replace("PROFILE", str(profile)))
     results = tmp_path / "results"
-    proc = run_locust(
-        ["--scenario", str(scenario), "--results-dir", str(results)], home=tmp_path, timeout_s=90
-    )
+    args = ["--scenario", str(scenario), "--results-dir", str(results)]
+    args += _processes(processes) if processes else []
+    proc = run_locust(args, home=tmp_path, timeout_s=90)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]  # the gates passed
     summary = json.loads((results / "summary.json").read_text())
     window = summary["window"]
