@@ -5,6 +5,7 @@ No locust import (the pure units and the plugin's Locust-free parts only)."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -220,7 +221,9 @@ def _harness(
     )  # fmt: skip
 
 
-def test_the_master_sets_the_window_from_run_time_or_plan_and_sends_it() -> None:
+def test_the_master_sets_the_window_from_run_time_or_plan_and_sends_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     stages = LoadPlan(STAGES, stages=(Stage("s", 60.0, 2),))
     h = _harness(stages, 40, T0 - 0.01, None)  # -t 40s ends before the 60 s of stages
     window = plugin_window.begin(h)
@@ -229,8 +232,10 @@ def test_the_master_sets_the_window_from_run_time_or_plan_and_sends_it() -> None
     arrival = LoadPlan(ARRIVAL, arrival=Arrival((RateStage("r", 30.0, 2.0),)))
     window = plugin_window.begin(_harness(arrival, None, T0, T0 + 1.0))  # schedule starts at +1
     assert window == MeasuredWindow(T0 + 1.0, 5.0, 2.0, T0 + 31.0)
-    open_ended = plugin_window.begin(_harness(None, None, None, None))  # web UI, no run time
+    with caplog.at_level(logging.WARNING, logger="wxo_load"):
+        open_ended = plugin_window.begin(_harness(None, None, None, None))  # web UI, no run time
     assert open_ended.planned_end_unix is None and not open_ended.cooldown_applies
+    assert "cool-down 2 s ignored: this test has no planned end" in caplog.text
 
 
 # -- the report ------------------------------------------------------------------------------
