@@ -108,3 +108,41 @@ def test_warmup_runs_are_written_but_left_out_of_every_figure_and_gate(
     assert summary["conversations"]["total"] == sum(c["window"] == "measured" for c in convs)
     assert "Measured window" in (results / "summary.md").read_text()
     assert "warm-up: not measured" in (results / "report.html").read_text()
+
+
+ARRIVALS = """name: windowed-arrivals
+agent_id: a
+prompts: [hello]
+conversation: {turns: 1, think_time_s: 0, pause_between_s: 0}
+simulator: {profile: fast}
+load:
+  warmup: 1.9s    # 12 arrivals at 6/s, none on the boundary
+  cooldown: 1s
+  arrival: {stages: [{duration: 5s, rate: 6/s}], process: constant, max_concurrent: 20}
+"""
+
+
+@pytest.mark.slow
+def test_an_arrival_models_window_starts_with_its_schedule(tmp_path: Path) -> None:
+    """Open model: the warm-up counts from the schedule's start (1 s after the test's), the
+    cool-down from the schedule's end; every conversation started is counted, measured or not."""
+    scenario = write_scenario(tmp_path / "arrivals.yaml", ARRIVALS)
+    results = tmp_path / "results"
+    proc = run_locust(
+        ["--scenario", str(scenario), "--results-dir", str(results)], home=tmp_path, timeout_s=60
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((results / "summary.json").read_text())
+    window = summary["window"]
+    assert window["planned_end_unix"] - window["load_start_unix"] == pytest.approx(5.0, abs=0.01)
+    assert window["start_unix"] - window["load_start_unix"] == pytest.approx(1.9, abs=0.01)
+    convs = read_jsonl(results / "conversations.jsonl")
+    for conv in convs:
+        assert conv["window"] == _expected_window(conv, window), conv
+    by_window = {w: sum(c["window"] == w for c in convs) for w in ("warmup", "measured")}
+    assert by_window["warmup"] == 12 and by_window["measured"] >= 10  # 6/s: 1.9 s, then ~2 s
+    assert summary["conversations"]["total"] == by_window["measured"]
+    arrivals = summary["arrivals"]
+    assert arrivals["started"] == len(convs) and arrivals["scheduled"] == 30
+    runs = read_jsonl(results / "runs.jsonl")
+    assert summary["runs"]["total"] == sum(r["window"] == "measured" for r in runs)

@@ -110,14 +110,14 @@ class MeasuredWindow:
     ) -> dict[str, Any]:
         """summary.json's `window`: what was measured and how many records were left out."""
         start, end = self.measured_span(started_unix, ended_unix)
-        return {
-            "start_unix": _round(start),
-            "end_unix": _round(end),
+        return {  # unix times unrounded: a script can classify records exactly as the test did
+            "start_unix": start,
+            "end_unix": end,
             "duration_s": _round(end - start) if start is not None and end is not None else None,
             "warmup_s": self.warmup_s,
             "cooldown_s": self.cooldown_s,
-            "load_start_unix": _round(self.load_start_unix),
-            "planned_end_unix": _round(self.planned_end_unix),
+            "load_start_unix": self.load_start_unix,
+            "planned_end_unix": self.planned_end_unix,
             "cooldown_applied": self.cooldown_applies,
             "excluded": {
                 kind: {w: int(counts.get(w, 0)) for w in EXCLUDED_WINDOWS}
