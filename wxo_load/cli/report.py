@@ -58,9 +58,9 @@ def rebuild_summary(directory: Path) -> dict[str, Any]:
         )
     book = MetricsBook()
     for data in iter_jsonl(directory / RUNS_FILE):
-        book.record_run(RunRecord.from_dict(data))
+        book.book_run(RunRecord.from_dict(data))
     for data in iter_jsonl(directory / CONVERSATIONS_FILE, missing_ok=True):
-        book.record_conversation(ConversationRecord.from_dict(data))
+        book.book_conversation(ConversationRecord.from_dict(data))
     scenario_name = directory.name.split("-", 1)[1] if "-" in directory.name else directory.name
     return build_summary(
         book,

@@ -41,6 +41,8 @@ class LoadSettings:
     spawn_rate: float | None = None
     run_time_s: float | None = None
     plan: LoadPlan | None = None  # stages, an arrival model or a capacity search (wxo_load.load)
+    warmup_s: float = 0.0  # not measured after the load starts (wxo_load.core.window)
+    cooldown_s: float = 0.0  # not measured before the planned end
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ from wxo_load.config.personas import parse_personas
 from wxo_load.config.prompts import parse_prompts
 from wxo_load.core.deployment import normalise_kind
 from wxo_load.core.errors import ConfigError
+from wxo_load.load.model import planned_duration_s
 
 __all__ = [
     "ApiPaths",
@@ -95,7 +96,8 @@ _TOP_KEYS: dict[str, str] = {
     "agent_id": "the agent to talk to (uuid)",
     "host": "base URL of the Orchestrate API (--host wins)",
     "api": "API prefix and paths",
-    "load": "users, spawn_rate, run_time (Locust's -u/-r/-t win); stages, arrival or search",
+    "load": "users, spawn_rate, run_time (Locust's -u/-r/-t win); warmup, cooldown (--warmup, "
+    "--cooldown win); stages, arrival or search",
     "conversation": "turns, think_time_s, pause_between_s, on_failure, script",
     "prompts": "messages, file, order",
     "request": "timeouts and extra body fields / headers",
@@ -192,7 +194,8 @@ def _api(w: Where, value: Any) -> ApiPaths:
 
 
 def _load(w: Where, value: Any) -> LoadSettings:
-    allowed = ("users", "spawn_rate", "run_time", "stages", "arrival", "search")
+    allowed = ("users", "spawn_rate", "run_time", "warmup", "cooldown", "stages", "arrival",
+               "search")  # fmt: skip
     raw = section(w, "load", value, allowed)
     plan = parse_plan(w, raw)
     users = spawn_rate = run_time_s = None
@@ -202,7 +205,17 @@ def _load(w: Where, value: Any) -> LoadSettings:
         spawn_rate = number(w, "load.spawn_rate", raw["spawn_rate"], minimum=0.001)
     if "run_time" in raw:
         run_time_s = duration_s(w, "load.run_time", raw["run_time"])
-    return LoadSettings(users=users, spawn_rate=spawn_rate, run_time_s=run_time_s, plan=plan)
+    warmup_s = duration_s(w, "load.warmup", raw["warmup"]) if "warmup" in raw else 0.0
+    cooldown_s = duration_s(w, "load.cooldown", raw["cooldown"]) if "cooldown" in raw else 0.0
+    planned_s = planned_duration_s(plan, run_time_s)
+    if planned_s is not None and warmup_s + cooldown_s >= planned_s:
+        raise w.error(
+            "load.warmup",
+            f"warmup {warmup_s:g} s + cooldown {cooldown_s:g} s leave nothing of the "
+            f"{planned_s:g} s test to measure: shorten them or lengthen the test.",
+        )
+    return LoadSettings(users=users, spawn_rate=spawn_rate, run_time_s=run_time_s, plan=plan,
+                        warmup_s=warmup_s, cooldown_s=cooldown_s)  # fmt: skip
 
 
 def _conversation(w: Where, value: Any) -> ConversationSettings:

@@ -15,6 +15,7 @@ package imports none of them, so the simulator can take `errors` alone):
     errors       ExitCode, WxoLoadError and its ConfigError, AuthError, ConnectError, ResultsError
     redact       mask, Redactor: secrets out of text
     deployment   Deployment, deployment_for: which Orchestrate API a host is
+    window       MeasuredWindow: a record's window (warmup | measured | cooldown)
 """
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "stream",
     "summary",
     "tracker",
+    "window",
 ]

@@ -21,6 +21,7 @@ from wxo_load.core.metrics import (
 )
 from wxo_load.core.records import OK, STOPPED, ConversationRecord, RunRecord
 from wxo_load.core.step_stats import record_run_steps
+from wxo_load.core.window import MEASURED
 
 WIRE_SCHEMA = "wxo-load/book/v1"
 
@@ -50,6 +51,8 @@ class MetricsBook:
         self.runs_by_turn: dict[str, dict[str, int]] = {FIRST: {}, FOLLOW_UP: {}}
         self.runs_by_worker: dict[str, dict[str, int]] = {}
         self.answer_chars = 0
+        # records left out of the figures, by kind (runs, conversations) and window
+        self.excluded: dict[str, dict[str, int]] = {"runs": {}, "conversations": {}}
         self.first_start_unix: float | None = None
         self.last_end_unix: float | None = None
         self._client_lag = self._timing(CLIENT_LAG)
@@ -77,6 +80,27 @@ class MetricsBook:
         if book is None:
             book = self.personas[name] = MetricsBook()
         return book
+
+    def book_run(self, run: RunRecord) -> bool:
+        """Record a run of the measured window; count one outside it (`run.window`, set by
+        `wxo_load.core.window`). True when it was recorded."""
+        if run.window != MEASURED:
+            self.exclude("runs", run.window)
+            return False
+        self.record_run(run)
+        return True
+
+    def book_conversation(self, conv: ConversationRecord) -> bool:
+        """Like `book_run`, for a conversation."""
+        if conv.window != MEASURED:
+            self.exclude("conversations", conv.window)
+            return False
+        self.record_conversation(conv)
+        return True
+
+    def exclude(self, kind: str, window: str) -> None:
+        counts = self.excluded.setdefault(kind, {})
+        counts[window] = counts.get(window, 0) + 1
 
     def record_run(self, run: RunRecord) -> None:
         self._record_run(run)
@@ -176,6 +200,11 @@ class MetricsBook:
         self.answers.merge(other.answers)
         for name, book in other.personas.items():
             self.persona(name).merge(book)
+        self._merge_excluded(other.excluded)
+
+    def _merge_excluded(self, excluded: dict[str, dict[str, int]]) -> None:
+        for kind, counts in excluded.items():
+            _add_counts(self.excluded.setdefault(kind, {}), counts)
 
     def _merge_counters(
         self,
@@ -221,6 +250,7 @@ class MetricsBook:
                 if self.personas
                 else {}
             ),
+            "excluded": {kind: dict(c) for kind, c in self.excluded.items()},
         }
 
     @classmethod
@@ -257,6 +287,7 @@ class MetricsBook:
         self.answers.merge_wire(data.get("answers"))
         for name, wire in (data.get("personas") or {}).items():
             self.persona(name).merge_wire(wire)
+        self._merge_excluded(data.get("excluded") or {})
 
     def reset(self) -> None:
         self.__dict__ = MetricsBook().__dict__
@@ -271,6 +302,7 @@ class MetricsBook:
         return (
             not self.runs_by_outcome
             and not self.conversations_by_outcome
+            and not any(self.excluded.values())
             and not any(t.count for t in self.timings.values())
             and all(b.is_empty() for b in self.personas.values())
         )

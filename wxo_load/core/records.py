@@ -37,6 +37,7 @@ from wxo_load.core.metrics import (
     LOCUST_NAMES,
     RUN_METRICS,
 )
+from wxo_load.core.window import MEASURED
 
 OK = "ok"
 CONNECT_ERROR = "connect_error"
@@ -121,6 +122,7 @@ class RunRecord:
     good: bool | None = None  # goodput: ok, right and within the limits (None: not judged)
     persona: str | None = None  # the persona (Locust user class) that sent it, if any
     row_index: int | None = None  # the data row the conversation used (never its values)
+    window: str = MEASURED  # warmup | measured | cooldown (wxo_load.core.window)
 
     @property
     def ok(self) -> bool:
@@ -154,6 +156,7 @@ class ConversationRecord:
     worker: str = ""
     persona: str | None = None
     row_index: int | None = None
+    window: str = MEASURED  # warmup | measured | cooldown (wxo_load.core.window)
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in _CONV_FIELD_NAMES}

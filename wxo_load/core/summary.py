@@ -11,6 +11,7 @@ from wxo_load import __version__
 from wxo_load.core.metrics import ALL_METRICS, LOAD_GENERATOR_METRICS, RUN_METRICS, TURN_CLASSES
 from wxo_load.core.records import OK, STOPPED
 from wxo_load.core.step_stats import ended_without_done, steps_summary
+from wxo_load.core.window import MeasuredWindow
 
 if TYPE_CHECKING:
     from wxo_load.core.book import MetricsBook
@@ -140,13 +141,16 @@ def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
     `meta`: scenario (dict, already free of secrets), options, host, started_at / ended_at
     (unix seconds), users_peak, timeline (list of {"t_s","users","runs","errors"}), and
     load_generator extras: cpu_percent_max, warnings, and optional limits
-    client_lag_p99_limit_ms, schedule_lag_p99_limit_ms, cpu_percent_limit.
+    client_lag_p99_limit_ms, schedule_lag_p99_limit_ms, cpu_percent_limit; `window`, the
+    `MeasuredWindow` the book's records were classified by (throughput is per second of it).
     """
     started = meta.get("started_at")
     ended = meta.get("ended_at")
     started = book.first_start_unix if started is None else started
     ended = book.last_end_unix if ended is None else ended
     duration_s = round(ended - started, 3) if started is not None and ended is not None else None
+    window = _window(meta.get("window"), started, ended, book)
+    measured_s = window["duration_s"]
     runs = _outcomes(book.runs_by_outcome)
     runs["ended_without_done"] = ended_without_done(book)
     conversations = _outcomes(book.conversations_by_outcome)
@@ -168,7 +172,8 @@ def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
         "metrics": {m: book.metric_summary(m) for m in ALL_METRICS},
         "runs": runs,
         "conversations": conversations,
-        "throughput": _throughput(runs, conversations, book.answer_chars, duration_s),
+        "window": window,
+        "throughput": _throughput(runs, conversations, book.answer_chars, measured_s),
         "answer_chars": book.answer_chars,
         "by_turn": _by_turn(book),
         **_personas(book, duration_s),
@@ -177,6 +182,13 @@ def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
         "load_generator": _load_generator(book, dict(meta.get("load_generator") or {})),
         "timeline": list(meta.get("timeline") or []),
     }
+
+
+def _window(
+    window: MeasuredWindow | None, started: float | None, ended: float | None, book: MetricsBook
+) -> dict[str, Any]:
+    """The measured window: the whole test when none was set."""
+    return (window or MeasuredWindow()).summary(started, ended, book.excluded)
 
 
 @dataclass(frozen=True)

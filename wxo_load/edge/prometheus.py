@@ -4,7 +4,8 @@ Pure: a `MetricsBook` (the master's merge of every worker) and a few gauges in, 
 
 - `wxo_load_runs_total{outcome}` and `wxo_load_conversations_total{outcome}`: counters by
   outcome (`ok`, an error class, or `stopped`); `wxo_load_run_errors_total{error_class}` the
-  failed runs alone.
+  failed runs alone; `wxo_load_runs_excluded_total{window}` the runs of the warm-up and the
+  cool-down, which are in no other figure.
 - `wxo_load_timing_seconds{metric}`: a histogram per server timing of wxo_load.core.metrics
   (thread_create, run_started, ... conversation), and `wxo_load_client_lag_seconds` /
   `wxo_load_schedule_lag_seconds` for the load generator.
@@ -29,6 +30,7 @@ from wxo_load.core.book import MetricsBook
 from wxo_load.core.hdr import Timing
 from wxo_load.core.metrics import ALL_METRICS, LOAD_GENERATOR, METRICS
 from wxo_load.core.records import OK, STOPPED
+from wxo_load.core.window import EXCLUDED_WINDOWS
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 BUCKETS_S = (
@@ -115,6 +117,13 @@ def _outcome_counters(book: MetricsBook) -> list[str]:
         book.conversations_by_outcome,
         "Conversations ended, by outcome.",
         always=(OK,),
+    )
+    lines += _counter(
+        "wxo_load_runs_excluded_total",
+        "window",
+        book.excluded.get("runs") or {},
+        "Runs left out of every figure: started in the warm-up or ended in the cool-down.",
+        always=EXCLUDED_WINDOWS,
     )
     return lines
 

@@ -22,6 +22,7 @@ from wxo_load.core.records import ALL_METRICS
 from wxo_load.core.redact import redact
 from wxo_load.core.stats import SCHEMA
 from wxo_load.core.summary import PERSONA_COLUMNS, LoadGeneratorFacts, persona_rows
+from wxo_load.core.window import window_text
 
 RUNS_FILE = "runs.jsonl"
 CONVERSATIONS_FILE = "conversations.jsonl"
@@ -333,7 +334,8 @@ def _summary_header(summary: dict[str, Any], runs: dict[str, Any], convs: dict[s
         f"{_cell(users)} users · {_cell(summary.get('host'))}\n\n"
         f"**{runs.get('total', 0)} runs** ({runs.get('ok', 0)} ok, {runs.get('failed', 0)} failed, "
         f"error rate {100 * (runs.get('error_rate') or 0):.2f} %) in "
-        f"{convs.get('total', 0)} conversations.\n\n" + _trust_line(summary)
+        f"{convs.get('total', 0)} conversations. {window_text(summary.get('window'))}\n\n"
+        + _trust_line(summary)
     )
 
 

@@ -73,6 +73,16 @@ class LoadPlan:
     arrival: Arrival | None = None
     search: Search | None = None
 
+    @property
+    def duration_s(self) -> float | None:
+        """How long the plan runs from its start; None when it has no end of its own (an
+        open-ended arrival stage, a capacity search, whose steps depend on its verdicts)."""
+        if self.mode == STAGES:
+            return sum(s.duration_s for s in self.stages)
+        if self.mode == ARRIVAL and self.arrival is not None:
+            return self.arrival.duration_s
+        return None
+
     def to_wire(self) -> dict[str, Any]:
         return _plain(asdict(self))
 
@@ -92,6 +102,13 @@ class LoadPlan:
             else None,
             search=Search(**{**search, "slo": tuple(search["slo"])}) if search else None,
         )
+
+
+def planned_duration_s(plan: LoadPlan | None, run_time_s: float | None) -> float | None:
+    """How long a test is planned to run: the run time or the plan's end, whichever is first;
+    None when neither is known (the test ends when someone stops it)."""
+    known = [d for d in (run_time_s or None, plan.duration_s if plan else None) if d is not None]
+    return min(known) if known else None
 
 
 def _plain(value: Any) -> Any:

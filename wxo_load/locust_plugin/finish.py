@@ -49,6 +49,7 @@ def meta(h: Harness, ended_at: float) -> dict[str, Any]:
         "host": h.env.host,
         "started_at": test.started_at,
         "ended_at": ended_at,
+        "window": test.measured,
         "users_peak": test.users_peak,
         "timeline": test.timeline,
         "load_generator": {

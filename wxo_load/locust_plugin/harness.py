@@ -32,7 +32,7 @@ from wxo_load.core.answers import AnswerJudge
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.redact import redact
 from wxo_load.edge.results import ResultsWriter
-from wxo_load.locust_plugin import finish, handoff, personas, progress
+from wxo_load.locust_plugin import finish, handoff, personas, progress, window
 from wxo_load.locust_plugin.arrival import ArrivalDispatcher
 from wxo_load.locust_plugin.progress import LAG_ADVICE, CpuMeter
 from wxo_load.locust_plugin.recording import Recorder
@@ -169,10 +169,13 @@ class Harness:
             personas.add_missing(self.env, scenario)
         else:
             self.rows.bank.reset(scenario)
-        if role != MASTER:
-            self._start_load(scenario)
         if role != WORKER:
             self._start_results(scenario)
+            self.test.measured = window.begin(self)
+        else:
+            self.test.measured = window.from_master(self.options)
+        if role != MASTER:
+            self._start_load(scenario)
 
     def _start_load(self, scenario: Scenario) -> None:
         """A load-generating process (worker or local runner): CPU meter, arrivals."""
@@ -247,8 +250,10 @@ class Harness:
     def print_progress(self) -> None:
         p95, lag = progress.take_window(self.test, self.is_master)
         line = progress.progress_line(self.test, p95, lag)
+        now = time.time()
         if self.load is not None:
-            line += self.load.progress(time.time())
+            line += self.load.progress(now)
+        line += window.phase_note(self.test.measured, now)
         if lag is not None and lag > float(self.options.lag_limit_ms):
             line += LAG_ADVICE
         sys.stderr.write(line + "\n")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from wxo_load.config.fields import Where, duration_s
+
 DEFAULT_SCENARIO = "scenarios/smoke.yaml"
 LOCUST_ROWS = ("run", "all")
 
@@ -110,6 +112,24 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         ),
     ),
     (
+        "--warmup",
+        dict(
+            default=None,
+            env_var="WXO_WARMUP",
+            help="Runs started this long after the load starts (e.g. 30s) are written to "
+            "runs.jsonl but left out of every figure and gate (overrides load.warmup)",
+        ),
+    ),
+    (
+        "--cooldown",
+        dict(
+            default=None,
+            env_var="WXO_COOLDOWN",
+            help="Runs ending this long before the planned end (run time or load plan) are "
+            "written to runs.jsonl but left out of every figure and gate (overrides load.cooldown)",
+        ),
+    ),
+    (
         "--lag-limit-ms",
         dict(
             type=float,
@@ -191,6 +211,14 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
 def add_options(parser: Any) -> None:
     for flag, settings in OPTIONS:
         parser.add_argument(flag, **settings)
+
+
+def window_option_s(options: Any, name: str) -> float | None:
+    """--warmup / --cooldown in seconds (None: not given, the scenario's value holds)."""
+    value = getattr(options, name, None)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return duration_s(Where("command line"), f"--{name}", value)
 
 
 def scenario_path(options: Any, locustfile_dir: Path) -> Path:

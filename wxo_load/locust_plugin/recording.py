@@ -1,8 +1,9 @@
 """Recording (every load-generating process, the hot path): users hand their records here.
 
-Each record goes into this test's `MetricsBook`, waits in a pending list for the results files
-(a worker ships it to the master), and becomes Locust request events (`fire`, passed in: this
-module imports no locust).
+Each record is classified by the test's measured window (`wxo_load.core.window`) and waits in a
+pending list for the results files (a worker ships it to the master); one of the measured window
+also goes into this test's `MetricsBook` and becomes Locust request events (`fire`, passed in:
+this module imports no locust).
 """
 
 from __future__ import annotations
@@ -44,13 +45,17 @@ class Recorder:
         return runs, convs
 
     def record_run(self, run: RunRecord, client_lags_ms: list[float]) -> None:
+        """A run that just ended: into the results files, and (in the measured window only)
+        into the book, Locust's rows and the live figures."""
         run.worker = self.worker_name
         test = self.test
         book = test.book
-        book.record_run(run)
+        run.window = test.measured.classify_record(run.started_at_unix, run.total_ms)
+        self.pending_runs.append(run.to_dict())
+        if not book.book_run(run):
+            return
         for lag in client_lags_ms:
             book.record_client_lag_ms(lag)
-        self.pending_runs.append(run.to_dict())
         if run.outcome != STOPPED:
             self._fire_run(run)
         if self.local:
@@ -78,8 +83,10 @@ class Recorder:
 
     def record_conversation(self, conv: ConversationRecord) -> None:
         conv.worker = self.worker_name
-        self.test.book.record_conversation(conv)
+        conv.window = self.test.measured.classify_record(conv.started_at_unix, conv.total_ms)
         self.pending_conversations.append(conv.to_dict())
+        if not self.test.book.book_conversation(conv):
+            return
         if conv.outcome == STOPPED or not self.all_rows:
             return
         rtype, name = LOCUST_NAMES["conversation"]

@@ -17,7 +17,7 @@ from typing import Any
 from wxo_load import gates
 from wxo_load.config.scenario import Scenario, load_scenario
 from wxo_load.core.deployment import Deployment, deployment_for
-from wxo_load.core.errors import ExitCode, WxoLoadError
+from wxo_load.core.errors import ConfigError, ExitCode, WxoLoadError
 from wxo_load.core.redact import redact
 from wxo_load.edge.auth import TokenProvider, resolve_auth, ssl_context
 from wxo_load.edge.auth.identities import Identities
@@ -26,8 +26,9 @@ from wxo_load.edge.auth.tlsdefaults import tls_for_target
 from wxo_load.edge.proxy import proxy_for
 from wxo_load.edge.proxy import set_explicit as set_proxy
 from wxo_load.edge.results import load_summary
+from wxo_load.load.model import planned_duration_s
 from wxo_load.locust_plugin.auth_options import settings_from_options
-from wxo_load.locust_plugin.options import scenario_path
+from wxo_load.locust_plugin.options import scenario_path, window_option_s
 from wxo_load.locust_plugin.recording import Recorder
 from wxo_load.locust_plugin.state import LOCAL, MASTER, WORKER, TestState
 from wxo_load.locust_plugin.webui import host_problem
@@ -72,6 +73,7 @@ class Session:
         path = self._scenario_path()
         scenario = self._load(path)
         self._apply_load_defaults(scenario)
+        self.window_s(scenario)  # a bad --warmup / --cooldown stops here
         host = self._resolve_host(scenario)
         self._deployment_for(host, scenario)  # a bad --deployment stops here
         self.env.host = host
@@ -145,6 +147,26 @@ class Session:
             and seconds == int(round(load.run_time_s))
         )
         return seconds, "load.run_time" if from_scenario else "-t"
+
+    def window_s(self, scenario: Scenario) -> tuple[float, float]:
+        """(warm-up, cool-down) seconds: --warmup / --cooldown, else the scenario's load.warmup
+        / load.cooldown. Raises ConfigError when they leave nothing of the planned test."""
+        warmup = window_option_s(self.options, "warmup")
+        cooldown = window_option_s(self.options, "cooldown")
+        warmup = scenario.load.warmup_s if warmup is None else warmup
+        cooldown = scenario.load.cooldown_s if cooldown is None else cooldown
+        planned = self.planned_duration_s(scenario)
+        if planned is not None and warmup + cooldown >= planned:
+            raise ConfigError(
+                f"warm-up {warmup:g} s + cool-down {cooldown:g} s leave nothing of the "
+                f"{planned:g} s test to measure: shorten --warmup / --cooldown (or load.warmup / "
+                "load.cooldown) or lengthen the test."
+            )
+        return warmup, cooldown
+
+    def planned_duration_s(self, scenario: Scenario) -> float | None:
+        """The run time (-t, load.run_time) or the load plan's end, whichever comes first."""
+        return planned_duration_s(scenario.load.plan, float(self.options.run_time or 0) or None)
 
     # -- each test --------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from locust import LoadTestShape
 
 from wxo_load import gates
+from wxo_load.core.window import measured
 from wxo_load.load.ending import RUN_TIME, cap_segments, decide_end
 from wxo_load.load.model import ARRIVAL, SEARCH, SEARCH_USERS, STAGES, LoadPlan
 from wxo_load.load.schedule import boundaries, stage_at, stage_segments
@@ -287,6 +288,8 @@ class LoadControl:
         scheduled: int = 0,
     ) -> None:
         self.scheduled += scheduled
+        if self.plan.mode != SEARCH:  # a stage counts the test's measured window, a step its own
+            runs, conversations = measured(runs), measured(conversations)
         self.segments.add_runs(runs)
         self.segments.add_conversations(conversations)
         self.segments.add_dropped(dropped)
@@ -325,7 +328,8 @@ class LoadControl:
 
     def _arrival_totals(self, summary: dict[str, Any]) -> dict[str, Any]:
         assert self.plan.arrival is not None
-        started = int(summary["conversations"]["total"])
+        excluded = summary["window"]["excluded"]["conversations"]
+        started = int(summary["conversations"]["total"]) + sum(excluded.values())
         dropped = sum(self.dropped.values())
         duration = summary.get("duration_s") or 0.0
         return {

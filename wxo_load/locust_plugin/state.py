@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wxo_load.core.stats import MetricsBook
+from wxo_load.core.window import MeasuredWindow
 from wxo_load.edge.live import IntervalTimings
 from wxo_load.edge.results import ResultsWriter
 
@@ -31,6 +32,7 @@ class TestState:
     window_lag_ms: list[float] = field(default_factory=list)
     interval: IntervalTimings = field(default_factory=IntervalTimings)  # since the last point
     started_at: float | None = None
+    measured: MeasuredWindow = field(default_factory=MeasuredWindow)  # what counts (window.py)
     writer: ResultsWriter | None = None
     timeline: list[dict[str, Any]] = field(default_factory=list)
     users_peak: int = 0

@@ -31,6 +31,7 @@ from wxo_load import gates
 from wxo_load.core.stats import build_summary
 from wxo_load.edge import live, prometheus
 from wxo_load.locust_plugin.finish import meta
+from wxo_load.locust_plugin.window import phase_note
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -81,7 +82,8 @@ class LiveView:
         if self.harness.test.started_at is None:
             return "not started"
         state = getattr(self.harness.runner, "state", "running")
-        return "running" if state == "running" else f"running ({state})"
+        note = phase_note(self.harness.test.measured, time.time())  # warm-up, cool-down
+        return ("running" if state == "running" else f"running ({state})") + note
 
     def extended_stats(self) -> list[dict[str, Any]]:
         summary, verdicts = self.snapshot()

@@ -10,6 +10,7 @@ from wxo_load.edge.report.svg import (
     TOP,
     Frame,
     Series,
+    Span,
     axes,
     empty_chart,
     fmt_num,
@@ -17,6 +18,7 @@ from wxo_load.edge.report.svg import (
     nice_max,
     nice_ticks,
     path_coords,
+    shaded,
     svg_open,
 )
 
@@ -32,6 +34,7 @@ def line_chart(
     step: bool = False,
     empty: str = "no data",
     hide_zero_points: bool = False,
+    shade: Sequence[Span] = (),
 ) -> str:
     values = [y for s in series for _, y in s.points]
     if not values:
@@ -40,6 +43,7 @@ def line_chart(
     parts = svg_open(y_label)
     x_ticks = nice_ticks(*x_range, target=8)
     parts += axes(frame, x_ticks, nice_ticks(0, frame.y1), x_fmt, x_label, y_label)
+    parts += shaded(frame, shade)
     for s in series:
         if not s.points:
             continue
@@ -81,6 +85,7 @@ def stacked_bars(
     y_label: str,
     x_fmt: Callable[[float], str],
     y_unit: str,
+    shade: Sequence[Span] = (),
 ) -> str:
     """Bars starting at each `bins` x (width `width`), one coloured segment per stack."""
     totals = [sum(values[i] for _, _, values in stacks) for i in range(len(bins))]
@@ -90,6 +95,7 @@ def stacked_bars(
     parts = svg_open(y_label)
     x_ticks = nice_ticks(*x_range, target=8)
     parts += axes(frame, x_ticks, nice_ticks(0, frame.y1), x_fmt, x_label, y_label)
+    parts += shaded(frame, shade)
     bar_w = max(frame.px(x_range[0] + width) - frame.px(x_range[0]) - 1, 1)
     for i, x in enumerate(bins):
         base = 0.0

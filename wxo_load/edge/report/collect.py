@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from wxo_load.core.records import ALL_METRICS, CONVERSATION_METRICS, OK, RUN_METRICS, STOPPED
-from wxo_load.edge.report.svg import fmt_num, fmt_time
+from wxo_load.core.window import MEASURED
+from wxo_load.edge.report.svg import Span, fmt_num, fmt_time
 
 MAX_BINS = 120
 NICE_BIN_WIDTHS = (
@@ -113,14 +114,36 @@ class Collected:
             self.last_end = end
 
 
-class Timebase:
-    """Seconds since the test started, cut into at most MAX_BINS bins of a round width."""
+def in_window(record: dict[str, Any]) -> bool:
+    """A run or conversation of the measured window (the report's charts show no other)."""
+    return record.get("window", MEASURED) == MEASURED
 
-    def __init__(self, t0: float, span: float, width: float | None = None) -> None:
+
+def excluded_spans(summary: dict[str, Any], t0: float, end: float) -> tuple[Span, ...]:
+    """The warm-up and cool-down of summary.json's `window`, in seconds since `t0`."""
+    window = summary.get("window") or {}
+    start, stop = window.get("start_unix"), window.get("end_unix")
+    spans: list[Span] = []
+    if window.get("warmup_s") and start is not None:
+        load_start = window.get("load_start_unix") or t0
+        spans.append((load_start - t0, start - t0, "warm-up: not measured"))
+    if window.get("cooldown_applied") and stop is not None:
+        spans.append((stop - t0, max(end, stop) - t0, "cool-down: not measured"))
+    return tuple(spans)
+
+
+class Timebase:
+    """Seconds since the test started, cut into at most MAX_BINS bins of a round width;
+    `excluded`: the stretches left out of the figures (shaded on every chart over time)."""
+
+    def __init__(
+        self, t0: float, span: float, width: float | None = None, excluded: tuple[Span, ...] = ()
+    ) -> None:
         self.t0 = t0
         self.span = max(span, 1.0)
         self.width = width or _bin_width(self.span)
         self.count = max(1, math.ceil(self.span / self.width))
+        self.excluded = excluded
 
     @classmethod
     def of(cls, summary: dict[str, Any], collected: Collected) -> Timebase:
@@ -128,7 +151,7 @@ class Timebase:
         end = _unix_of(summary.get("ended_at")) or collected.last_end or t0
         if collected.last_end is not None:
             end = max(end, collected.last_end)
-        return cls(t0, end - t0)
+        return cls(t0, end - t0, excluded=excluded_spans(summary, t0, end))
 
     def coarser(
         self, samples: int, per_bin: int = MIN_SAMPLES_PER_BIN, max_bins: int = MAX_BINS
@@ -139,7 +162,7 @@ class Timebase:
             if width < self.width or self.span / width > max_bins:
                 continue
             if samples * width / self.span >= per_bin or width * 4 >= self.span:
-                return Timebase(self.t0, self.span, min(width, self.span / 4))
+                return Timebase(self.t0, self.span, min(width, self.span / 4), self.excluded)
         return self
 
     def index(self, unix: float) -> int:

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from wxo_load.edge.report.answers import AnswerSamples, answers_section
-from wxo_load.edge.report.collect import Collected, Timebase
+from wxo_load.edge.report.collect import Collected, Timebase, in_window
 from wxo_load.edge.report.load import load_section
 from wxo_load.edge.report.metrics import (
     distributions_section,
@@ -35,11 +35,11 @@ def build_report_html(
     collected = Collected()
     waterfalls = WaterfallRuns()
     samples = AnswerSamples()
-    for run in runs:
+    for run in filter(in_window, runs):  # a warm-up or cool-down run is in no chart
         collected.add_run(run)
         waterfalls.add(run)
         samples.add(run)
-    for conv in conversations:
+    for conv in filter(in_window, conversations):
         collected.add_conversation(conv)
     tb = Timebase.of(summary, collected)
     body = "".join(

@@ -65,6 +65,7 @@ def _percentile_chart(metric: str, collected: Collected, tb: Timebase) -> str:
         x_fmt=tb.fmt,
         y_unit="ms",
         empty="no samples",
+        shade=tb.excluded,
     )
 
 

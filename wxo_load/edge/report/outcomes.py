@@ -53,6 +53,7 @@ def _bars(
         y_label=f"{noun} per second",
         x_fmt=tb.fmt,
         y_unit=f"{noun}/s",
+        shade=tb.excluded,
     )
 
 
@@ -89,6 +90,7 @@ def _users_chart(summary: dict[str, Any], tb: Timebase) -> str:
         x_fmt=tb.fmt,
         y_unit="users",
         step=True,
+        shade=tb.excluded,
     )
 
 

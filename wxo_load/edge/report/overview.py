@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wxo_load.core.summary import LoadGeneratorFacts
+from wxo_load.core.window import window_text
 from wxo_load.edge.report.page import safe_text, section, table
 from wxo_load.edge.report.svg import fmt_num
 
@@ -20,6 +21,9 @@ def header(summary: dict[str, Any]) -> str:
         ("peak users", users if users is not None else "–"),
         ("scenario file", scenario.get("file") or "–"),
     ]
+    window = window_text(summary.get("window"))
+    if window:
+        facts.append(("window", window))
     dl = "".join(f"<div><dt>{safe_text(k)}</dt><dd>{safe_text(v)}</dd></div>" for k, v in facts)
     return (
         f'<header><h1>wxo-load report: <span id="scenario-name">{safe_text(name)}</span></h1>'

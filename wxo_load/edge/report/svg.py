@@ -14,6 +14,8 @@ HEIGHT = 250
 LEFT, RIGHT, TOP, BOTTOM = 62, 14, 14, 42
 
 Point = tuple[float, float]
+Span = tuple[float, float, str]  # (x from, x to, label): a shaded stretch of the x axis
+SHADE_COLOR = "#9e9e9e"
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,26 @@ def axes(
         f'<text class="label" transform="translate(14 {TOP + frame.ph / 2:.0f}) rotate(-90)" '
         f'text-anchor="middle">{escape(y_label)}</text>'
     )
+    return parts
+
+
+def shaded(frame: Frame, spans: Sequence[Span]) -> list[str]:
+    """Grey bands over stretches of the x axis (the warm-up and cool-down left out of the
+    figures), each with its label as a tooltip and a small caption at its top."""
+    parts = []
+    for x0, x1, label in spans:
+        left, right = frame.px(max(x0, frame.x0)), frame.px(min(x1, frame.x1))
+        if right - left < 0.5:
+            continue
+        parts.append(
+            f'<rect class="excluded" x="{left:.1f}" y="{TOP}" width="{right - left:.1f}" '
+            f'height="{frame.ph}" fill="{SHADE_COLOR}" fill-opacity="0.18">'
+            f"<title>{escape(label)}</title></rect>"
+        )
+        parts.append(
+            f'<text class="tick" x="{left + 3:.1f}" y="{TOP + 11}">{escape(label.split(":")[0])}'
+            "</text>"
+        )
     return parts
 
 
