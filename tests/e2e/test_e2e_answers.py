@@ -8,14 +8,13 @@ match it run by run, by run_id; gates and a capacity search read the figures.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from locust_runs import REPO, clean_env, read_jsonl, run_locust, write_scenario
+from locust_runs import REPO, clean_env, processes_args, read_jsonl, run_locust, write_scenario
 
 from wxo_load.mock.process import SimulatorProcess
 
@@ -103,14 +102,6 @@ def test_wrong_answers_counted_exactly_the_ones_the_simulator_gave_run_by_run(
     assert gate.returncode == 0, gate.stdout + gate.stderr
 
 
-def _processes(count: int) -> list[str]:
-    """--processes N on a free master port (other tests may hold Locust's 5557)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return ["--processes", str(count), "--master-bind-port", str(port), "--master-port", str(port)]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("processes", [None, 2], ids=["local", "processes-2"])
 def test_every_leaked_run_is_cross_talk_and_no_other_with_both_thread_ids(
@@ -131,7 +122,7 @@ def test_every_leaked_run_is_cross_talk_and_no_other_with_both_thread_ids(
         proc = run_locust(
             ["-u", "20", "-r", "20", "-t", "5s", "--stop-timeout", "5", "--host", sim.url,
              "--scenario", str(scenario), "--results-dir", str(results),
-             *(_processes(processes) + ["--keep-answers"] if processes else [])],
+             *(processes_args(processes) + ["--keep-answers"] if processes else [])],
             home=tmp_path,
         )  # fmt: skip
     assert proc.returncode == 1, proc.stderr[-3000:]  # no gates, some runs failed: Locust's rule

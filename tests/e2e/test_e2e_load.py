@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from pathlib import Path
 
 import pytest
-from locust_runs import read_jsonl, run_locust, write_scenario
+from locust_runs import processes_args, read_jsonl, run_locust, write_scenario
 
 HEAD = "name: {name}\nagent_id: a\nprompts: [hello, more]\n"
-
-
-def _processes(count: int) -> list[str]:
-    """--processes N on a free master port: other tests on this machine may hold Locust's 5557."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return ["--processes", str(count), "--master-bind-port", str(port), "--master-port", str(port)]
 
 
 def _summary(results: Path) -> dict:
@@ -45,7 +36,7 @@ def test_three_stages_give_three_summaries_whose_runs_add_up(
     scenario = write_scenario(tmp_path / "stages.yaml", STAGES.replace("{name}", "stages"))
     results = tmp_path / "results"
     args = ["--scenario", str(scenario), "--results-dir", str(results)] + (
-        _processes(processes) if processes else []
+        processes_args(processes) if processes else []
     )
     proc = run_locust(args, home=tmp_path, timeout_s=60)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -112,7 +103,7 @@ def test_a_constant_arrival_rate_starts_its_conversations_whatever_the_server_la
         tmp_path / "arrival.yaml", ARRIVAL.replace("{name}", "arrival").replace("CAP", "80")
     )
     results = tmp_path / "results"
-    args = ["--scenario", str(scenario), "--results-dir", str(results), *_processes(2)]
+    args = ["--scenario", str(scenario), "--results-dir", str(results), *processes_args(2)]
     proc = run_locust(args, home=tmp_path, timeout_s=60)
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = _summary(results)

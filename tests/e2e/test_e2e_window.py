@@ -12,11 +12,10 @@ busy machine).
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
-from locust_runs import read_jsonl, run_locust, write_scenario
+from locust_runs import processes_args, read_jsonl, run_locust, write_scenario
 
 PROFILE = """name: steady
 description: fixed latencies (a run ~0.3 s), so any wait in line shows at once
@@ -47,14 +46,6 @@ def _expected_window(record: dict, window: dict) -> str:
     return "measured"
 
 
-def _processes(count: int) -> list[str]:
-    """--processes N on a free master port: other tests on this machine may hold Locust's 5557."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return ["--processes", str(count), "--master-bind-port", str(port), "--master-port", str(port)]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("processes", [None, 2], ids=["local", "processes-2"])
 def test_warmup_runs_are_written_but_left_out_of_every_figure_and_gate(
@@ -66,7 +57,7 @@ def test_warmup_runs_are_written_but_left_out_of_every_figure_and_gate(
     scenario = write_scenario(tmp_path / "windowed.yaml", SCENARIO.replace("PROFILE", str(profile)))
     results = tmp_path / "results"
     args = ["--scenario", str(scenario), "--results-dir", str(results)]
-    args += _processes(processes) if processes else []
+    args += processes_args(processes) if processes else []
     proc = run_locust(args, home=tmp_path, timeout_s=90)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]  # the gates passed
     summary = json.loads((results / "summary.json").read_text())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -85,3 +86,11 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 def write_scenario(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def processes_args(count: int) -> list[str]:
+    """`--processes N` on a free master port: other tests on this machine may hold Locust's 5557."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return ["--processes", str(count), "--master-bind-port", str(port), "--master-port", str(port)]
