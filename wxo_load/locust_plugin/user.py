@@ -179,6 +179,8 @@ class WxoChatUser(User):
                 thread_id=conv.thread_id,
                 persona=self.persona,
                 row_index=plan.row_index,
+                source_id=plan.source_id,
+                recorded_agent_ms=turn.recorded_agent_ms,
             )
             lags: list[float] = []
             conv.runs += 1
