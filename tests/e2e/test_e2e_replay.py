@@ -88,3 +88,4 @@ prompts: {{conversations: {captured}, timing: recorded, time_scale: 0.5}}
     assert replay["conversations"] == 50 and abs(replay["recorded_agent_ms"]["p50"] - 1210) < 2
     assert replay["measured_agent_ms"]["p50"] < 100  # the fast simulator answers in ms
     assert all(row["ratio"] < 0.1 for row in replay["per_conversation"])
+    assert 'id="replay"' in (results / "report.html").read_text()
