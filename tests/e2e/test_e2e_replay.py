@@ -89,3 +89,38 @@ prompts: {{conversations: {captured}, timing: recorded, time_scale: 0.5}}
     assert replay["measured_agent_ms"]["p50"] < 100  # the fast simulator answers in ms
     assert all(row["ratio"] < 0.1 for row in replay["per_conversation"])
     assert 'id="replay"' in (results / "report.html").read_text()
+
+
+def test_order_unique_hands_each_conversation_out_once_across_two_processes_then_ends(
+    tmp_path: Path,
+) -> None:
+    captured = _capture(tmp_path)
+    firsts = sorted(c["turns"][0]["text"] for c in read_jsonl(captured))
+    scenario = write_scenario(tmp_path / "unique.yaml", f"""
+name: unique
+agent_id: {AGENT_ID}
+conversation: {{pause_between_s: 0}}
+prompts: {{conversations: {captured}, time_scale: 0.1, order: unique}}
+""")  # fmt: skip
+    runs_log = tmp_path / "runs.log"
+    started = time.monotonic()
+    with SimulatorProcess.start(
+        profile="fast", port=0, extra_args=["--run-log", str(runs_log)]
+    ) as sim:
+        results = tmp_path / "results"
+        proc = run_locust(
+            ["--host", sim.url, "--scenario", str(scenario), "--results-dir", str(results),
+             "-u", "10", "-r", "10", "--processes", "2", "-t", "60s"],
+            home=tmp_path,
+        )  # fmt: skip
+        time.sleep(0.3)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert time.monotonic() - started < 45  # it ended by itself, long before -t
+    requests = [r for r in read_jsonl(runs_log) if r.get("event") == "run.request"]
+    first_by_thread: dict[str, dict[str, Any]] = {}
+    for request in sorted(requests, key=lambda r: r["t_mono"]):
+        first_by_thread.setdefault(request["thread_id"], request)
+    assert sorted(r["text"] for r in first_by_thread.values()) == firsts  # each exactly once
+    assert len(requests) == 150
+    summary = json.loads((results / "summary.json").read_text())
+    assert summary["conversations"]["total"] == 50 and summary["replay"]["conversations"] == 50

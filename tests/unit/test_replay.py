@@ -103,3 +103,17 @@ def test_replay_book_merges_and_summarises_then_versus_now() -> None:
     html = replay_section({"replay": replay})
     assert "Then versus now" in html and "2.00×" in html
     assert ReplayBook().summary() == {} and replay_section({}) == ""
+
+
+def test_order_unique_is_for_conversation_files_and_sequential_means_script(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"turns": ["x"]}\n')
+    w = Where("s.yaml")
+    assert parse_prompts(w, {"conversations": str(path), "order": "unique"}, tmp_path).order == (
+        "unique"
+    )
+    assert parse_prompts(w, {"messages": ["a"], "order": "sequential"}, tmp_path).order == "script"
+    with pytest.raises(ConfigError, match="prompts.order"):
+        parse_prompts(w, {"messages": ["a"], "order": "unique"}, tmp_path)

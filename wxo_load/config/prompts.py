@@ -29,11 +29,14 @@ def parse_prompts(w: Where, value: Any, base_dir: Path) -> Prompts:
     raw = section(w, "prompts", value, ("messages", "file", "order", "conversations", *TIMING_KEYS))
     order = raw.get("order", "script")
     order = "script" if order == "sequential" else order
-    if order not in ("script", "random"):
+    if order == "unique" and "conversations" not in raw:
+        raise w.error("prompts.order", "`unique` applies to `prompts.conversations` only.")
+    if order not in ("script", "random", "unique"):
         raise w.error(
             "prompts.order",
             "expected `script` (or `sequential`: in order, one per turn; whole conversations in "
-            "file order) or `random` (sampled from the pool, or whole conversations at random); "
+            "file order), `random` (sampled from the pool, or whole conversations at random) or "
+            "`unique` (each conversation of the file once across the test, then it ends); "
             f"got {order!r}.",
         )
     conversations: tuple[ConversationPlan, ...] = ()

@@ -86,7 +86,7 @@ class Harness:
         kept = self._sources.get(id(owner))
         if kept is None or kept[0] is not owner:
             source: ConversationSource = (
-                PromptSource(scenario)
+                PromptSource(scenario, self.rows.conversations_taker(scenario))
                 if persona is None
                 else PersonaSource(persona, self.rows.taker(persona))
             )

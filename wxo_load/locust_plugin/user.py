@@ -71,7 +71,7 @@ class WxoChatUser(User):
             return
         self.unique_rows = (
             persona is not None and persona.data is not None and (persona.data.mode == "unique")
-        )
+        ) or (persona is None and scenario.prompts.order == "unique")
         self.scenario: Scenario = scenario if persona is None else persona.scenario
         harness.user_serial += 1
         self.user_id = f"{self.recorder.worker_name}-u{harness.user_serial}"
