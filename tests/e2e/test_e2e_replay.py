@@ -89,6 +89,7 @@ prompts: {{conversations: {captured}, timing: recorded, time_scale: 0.5}}
     assert replay["measured_agent_ms"]["p50"] < 100  # the fast simulator answers in ms
     assert all(row["ratio"] < 0.1 for row in replay["per_conversation"])
     assert 'id="replay"' in (results / "report.html").read_text()
+    assert "### Then versus now (50 replayed conversations)" in (results / "summary.md").read_text()
 
 
 def test_order_unique_hands_each_conversation_out_once_across_two_processes_then_ends(

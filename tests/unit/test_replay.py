@@ -12,7 +12,7 @@ from wxo_load.core.captured import Malformed, conversation_of
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.pii import Redactor, parse_rule, synthetic_value
 from wxo_load.core.records import RunRecord
-from wxo_load.core.replay_stats import ReplayBook
+from wxo_load.core.replay_stats import ReplayBook, replay_markdown
 from wxo_load.edge.report.replay import replay_section
 
 
@@ -103,6 +103,7 @@ def test_replay_book_merges_and_summarises_then_versus_now() -> None:
     html = replay_section({"replay": replay})
     assert "Then versus now" in html and "2.00×" in html
     assert ReplayBook().summary() == {} and replay_section({}) == ""
+    assert "| p50 | " in replay_markdown({"replay": replay}) and replay_markdown({}) == ""
 
 
 def test_order_unique_is_for_conversation_files_and_sequential_means_script(
