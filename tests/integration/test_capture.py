@@ -107,3 +107,28 @@ def test_capture_writes_no_token_no_authorization_and_no_default_rule_match(
     rows = list(csv.DictReader((tmp_path / "conversations.data.csv").open()))
     assert {"card_1", "iban_1", "email_1", "phone_1", "phone_2"} <= set(rows[0])
     assert "2 custom" in done.stdout and "1 card" in done.stdout
+
+
+def test_since_keeps_recent_conversations_and_thread_ids_reads_only_those(tmp_path: Path) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from tests.helpers.history import iso
+
+    old, recent = conversation(0), conversation(1)
+    base = datetime.now(timezone.utc) - timedelta(hours=1)
+    for k, message in enumerate(recent["messages"]):
+        message["created_on"] = iso(base + timedelta(seconds=k))
+    history = tmp_path / "history.jsonl"
+    history.write_text(json.dumps(old) + "\n" + json.dumps(recent) + "\n")
+    ids = tmp_path / "ids.txt"
+    ids.write_text(f"# one thread\n{old['thread_id']}\n")
+    with simulator(args=["--history", str(history)]) as sim:
+        since = capture(sim.url, tmp_path / "since.jsonl", "--since", "2d")
+        listed = capture(sim.url, tmp_path / "listed.jsonl", "--thread-ids", str(ids))
+    assert since.returncode == 0 and listed.returncode == 0, since.stderr + listed.stderr
+    assert [json.loads(x)["id"] for x in (tmp_path / "since.jsonl").read_text().splitlines()] == [
+        recent["thread_id"]
+    ]
+    assert [json.loads(x)["id"] for x in (tmp_path / "listed.jsonl").read_text().splitlines()] == [
+        old["thread_id"]
+    ]
