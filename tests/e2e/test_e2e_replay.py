@@ -129,3 +129,40 @@ prompts: {{conversations: {captured}, time_scale: 0.1, order: unique}}
     assert len(requests) == 150
     summary = json.loads((results / "summary.json").read_text())
     assert summary["conversations"]["total"] == 50 and summary["replay"]["conversations"] == 50
+
+
+def test_arrivals_recorded_start_each_conversation_at_its_scaled_offset(tmp_path: Path) -> None:
+    captured = _capture(tmp_path)
+    offsets = {c["turns"][0]["text"]: c["start_offset_s"] for c in read_jsonl(captured)}
+    scale = 0.02  # offsets 7 s apart -> 0.14 s: the 50 start over 6.9 s
+    scenario = write_scenario(tmp_path / "arrivals.yaml", f"""
+name: arrivals
+agent_id: {AGENT_ID}
+prompts: {{conversations: {captured}, time_scale: {scale}, order: unique, arrivals: recorded}}
+""")  # fmt: skip
+    runs_log = tmp_path / "runs.log"
+    with SimulatorProcess.start(
+        profile="fast", port=0, extra_args=["--run-log", str(runs_log)]
+    ) as sim:
+        results = tmp_path / "results"
+        proc = run_locust(
+            ["--host", sim.url, "--scenario", str(scenario), "--results-dir", str(results),
+             "-u", "10", "-r", "10", "-t", "60s"],
+            home=tmp_path,
+        )  # fmt: skip
+        time.sleep(0.3)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    starts: dict[str, float] = {}
+    for request in read_jsonl(runs_log):
+        if request.get("event") == "run.request" and request["text"] in offsets:
+            starts[request["text"]] = request["t_mono"]
+    assert len(starts) == 50
+    # the server's clock is not the test's: compare each start with the typical one (the first
+    # conversation alone also opens the connection, so it is not the reference)
+    shifted = sorted(t - scale * offsets[text] for text, t in starts.items())
+    typical = shifted[len(shifted) // 2]
+    excess = [abs(x - typical) for x in shifted]
+    # a user's first conversation also opens its connection; a busy shared machine adds more
+    assert sum(e < 0.02 for e in excess) >= 0.9 * len(excess) and max(excess) < 0.1, excess
+    summary = json.loads((results / "summary.json").read_text())
+    assert summary["conversations"]["total"] == 50

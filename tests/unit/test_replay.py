@@ -118,3 +118,13 @@ def test_order_unique_is_for_conversation_files_and_sequential_means_script(
     assert parse_prompts(w, {"messages": ["a"], "order": "sequential"}, tmp_path).order == "script"
     with pytest.raises(ConfigError, match="prompts.order"):
         parse_prompts(w, {"messages": ["a"], "order": "unique"}, tmp_path)
+
+
+def test_arrivals_is_recorded_or_none(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"turns": ["x"]}\n')
+    w = Where("s.yaml")
+    raw = {"conversations": str(path), "arrivals": "recorded"}
+    assert parse_prompts(w, raw, tmp_path).arrivals == "recorded"
+    with pytest.raises(ConfigError, match="prompts.arrivals"):
+        parse_prompts(w, {**raw, "arrivals": "poisson"}, tmp_path)

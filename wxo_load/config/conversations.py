@@ -122,8 +122,20 @@ def script_plan(w: Where, script: Any) -> ConversationPlan:
     return ConversationPlan(tuple(turn_of(w, f"{key}[{i}]", t) for i, t in enumerate(script)))
 
 
-TIMING_KEYS = ("timing", "time_scale")
+TIMING_KEYS = ("timing", "time_scale", "arrivals")
 TIMINGS = ("recorded", "scenario")
+
+
+def parse_arrivals(w: Where, raw: dict[str, Any]) -> str:
+    """`prompts.arrivals`: `recorded` (start at the scaled start offsets) or `none` (default)."""
+    arrivals = raw.get("arrivals", "none")
+    if arrivals not in ("recorded", "none"):
+        raise w.error(
+            "prompts.arrivals",
+            "expected `recorded` (each conversation starts at its recorded start offset, times "
+            f"`time_scale`, from the test's start) or `none`; got {arrivals!r}.",
+        )
+    return str(arrivals)
 
 
 def parse_timing(w: Where, raw: dict[str, Any], has_conversations: bool) -> tuple[str, float]:

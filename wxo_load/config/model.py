@@ -63,6 +63,7 @@ class Prompts:
     # the `scenario`'s; the scale the recorded ones were multiplied by
     timing: str = "recorded"
     time_scale: float = 1.0
+    arrivals: str = "none"  # `recorded`: each conversation starts at its (scaled) start offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +181,7 @@ class Scenario:
                 tuple(ConversationPlan.from_wire(c) for c in prompts.get("conversations") or ()),
                 prompts.get("timing", "recorded"),
                 float(prompts.get("time_scale", 1.0)),
+                prompts.get("arrivals", "none"),
             ),
             file=d.get("file"),
             description=d.get("description", ""),

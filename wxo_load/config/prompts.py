@@ -11,7 +11,13 @@ from typing import Any
 import orjson
 import yaml
 
-from wxo_load.config.conversations import TIMING_KEYS, parse_timing, read_conversations, retimed
+from wxo_load.config.conversations import (
+    TIMING_KEYS,
+    parse_arrivals,
+    parse_timing,
+    read_conversations,
+    retimed,
+)
 from wxo_load.config.fields import Where, describe, section, string
 from wxo_load.config.model import Prompts
 from wxo_load.core.conversation import ConversationPlan
@@ -67,6 +73,7 @@ def parse_prompts(w: Where, value: Any, base_dir: Path) -> Prompts:
         conversations=conversations,
         timing=timing,
         time_scale=scale,
+        arrivals=parse_arrivals(w, raw),
     )
 
 

@@ -66,6 +66,7 @@ class Harness:
         self.load: LoadControl | None = None  # master / local: stages, arrivals, search (shape.py)
         self.arrivals: ArrivalDispatcher | None = None  # every load-generating process, open model
         self.arrival_begin: dict[str, Any] | None = None  # the master's schedule start, if early
+        self.replay_epoch: float | None = None  # prompts.arrivals: recorded (user._recorded_start)
         self._sources: dict[int, tuple[object, ConversationSource]] = {}
         self._judges: dict[int, tuple[Scenario, AnswerJudge]] = {}
         self.rows = Rows(lambda: end_test(self.env))  # data rows: `unique` across the test
