@@ -162,6 +162,9 @@ prompts: {{conversations: {captured}, time_scale: {scale}, order: unique, arriva
     shifted = sorted(t - scale * offsets[text] for text, t in starts.items())
     typical = shifted[len(shifted) // 2]
     excess = [abs(x - typical) for x in shifted]
+    ranked = sorted(excess)
+    print(f"recorded arrivals, start off its scaled offset: p50={ranked[25] * 1000:.1f}"
+          f" ms p90={ranked[45] * 1000:.1f} ms max={ranked[-1] * 1000:.1f} ms")  # fmt: skip
     # a user's first conversation also opens its connection; a busy shared machine adds more
     assert sum(e < 0.02 for e in excess) >= 0.9 * len(excess) and max(excess) < 0.1, excess
     summary = json.loads((results / "summary.json").read_text())
