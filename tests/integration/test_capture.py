@@ -126,6 +126,7 @@ def test_since_keeps_recent_conversations_and_thread_ids_reads_only_those(tmp_pa
         since = capture(sim.url, tmp_path / "since.jsonl", "--since", "2d")
         listed = capture(sim.url, tmp_path / "listed.jsonl", "--thread-ids", str(ids))
     assert since.returncode == 0 and listed.returncode == 0, since.stderr + listed.stderr
+    assert "1 older than --since left out" in since.stdout
     assert [json.loads(x)["id"] for x in (tmp_path / "since.jsonl").read_text().splitlines()] == [
         recent["thread_id"]
     ]

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import re
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -28,6 +29,9 @@ from wxo_load.core.captured import Malformed, conversation_of
 from wxo_load.core.deployment import choose_deployment, normalise_kind
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.pii import Redactor, parse_rule, synthetic_value
+
+if TYPE_CHECKING:
+    from wxo_load.edge.threads_api import ThreadsApi
 
 _SINCE = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
@@ -71,8 +75,6 @@ def _listed_ids(path: Path) -> list[str]:
 
 
 def run_capture(args: argparse.Namespace) -> int:
-    import os
-
     from wxo_load.edge.auth import resolve_auth, tls_for_target
     from wxo_load.edge.auth.options import settings_from_options
     from wxo_load.edge.proxy import proxy_for, set_explicit
@@ -94,7 +96,7 @@ def run_capture(args: argparse.Namespace) -> int:
             ids = _listed_ids(args.thread_ids)[: args.limit]
         else:
             ids = api.thread_ids(args.agent_id, args.limit)
-        captured, skipped = _read_all(api, ids, redactor, since)
+        captured, skipped, older = _read_all(api, ids, redactor, since)
     finally:
         api.close()
         tokens.close()
@@ -105,18 +107,21 @@ def run_capture(args: argparse.Namespace) -> int:
         f"wxo-load capture: {len(captured)} conversations written to {args.output} "
         f"({sum(len(c['turns']) for _, c in captured)} turns); {len(skipped)} threads skipped"
         + (f": {names}{more}" if skipped else "")
+        + (f"; {older} older than --since left out" if older else "")
         + f"; redacted {redactor.summary()}"
     )
     return 0
 
 
 def _read_all(
-    api: Any, ids: list[str], redactor: Redactor, since: float | None
-) -> tuple[list[tuple[float, dict[str, Any]]], list[tuple[str, str]]]:
+    api: ThreadsApi, ids: list[str], redactor: Redactor, since: float | None
+) -> tuple[list[tuple[float, dict[str, Any]]], list[tuple[str, str]], int]:
+    """The conversations read, the threads skipped (id, why) and how many were too old."""
     from wxo_load.edge.threads_api import ThreadUnreadable
 
     captured: list[tuple[float, dict[str, Any]]] = []
     skipped: list[tuple[str, str]] = []
+    older = 0
     oldest = None if since is None else time.time() - since
     progress = sys.stderr.isatty()
     for number, thread_id in enumerate(ids, 1):
@@ -128,11 +133,15 @@ def _read_all(
         except (ThreadUnreadable, Malformed) as exc:
             skipped.append((thread_id, str(exc)))
             continue
-        if item is not None and (oldest is None or item[0] >= oldest):
+        if item is None:
+            skipped.append((thread_id, "no user message"))
+        elif oldest is not None and item[0] < oldest:
+            older += 1
+        else:
             captured.append(item)
     if progress:
         print("\r\033[K", end="", file=sys.stderr, flush=True)
-    return captured, skipped
+    return captured, skipped, older
 
 
 def _write(path: Path, captured: list[tuple[float, dict[str, Any]]], redactor: Redactor) -> None:
