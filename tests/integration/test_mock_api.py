@@ -210,7 +210,7 @@ def test_unknown_thread_is_404(client: httpx.Client, token: str, thread_id: str)
 
 def test_unknown_route_is_404_and_wrong_method_405(client: httpx.Client, token: str) -> None:
     assert client.get("/api/v1/nope", headers=bearer(token)).status_code == 404
-    assert client.get("/api/v1/threads", headers=bearer(token)).status_code == 405
+    assert client.delete("/api/v1/threads", headers=bearer(token)).status_code == 405  # GET lists
     assert client.get("/api/v1/orchestrate/runs/stream", headers=bearer(token)).status_code == 405
 
 

@@ -22,6 +22,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     ),
     "gate": ("wxo_load.cli.gate", "re-evaluate performance gates on saved results"),
     "compare": ("wxo_load.cli.gate", "print the differences between two results"),
+    "capture": (
+        "wxo_load.cli.capture",
+        "write an agent's real conversations (redacted) as a JSONL file to replay",
+    ),
     "bench": ("wxo_load.cli.bench", "measure the harness against a hand-written locustfile"),
 }
 

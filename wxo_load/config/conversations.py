@@ -17,11 +17,13 @@ is a `ConfigError` naming the file, the line and the key.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from wxo_load.config import fields
 from wxo_load.config.answers import parse_expect
 from wxo_load.config.fields import Where, describe
 from wxo_load.core.conversation import ConversationPlan, Turn
@@ -118,3 +120,57 @@ def script_plan(w: Where, script: Any) -> ConversationPlan:
     if not isinstance(script, list) or not script:
         raise w.error(key, f"expected a non-empty list of messages; got {describe(script)}.")
     return ConversationPlan(tuple(turn_of(w, f"{key}[{i}]", t) for i, t in enumerate(script)))
+
+
+TIMING_KEYS = ("timing", "time_scale", "arrivals")
+TIMINGS = ("recorded", "scenario")
+
+
+def parse_arrivals(w: Where, raw: dict[str, Any]) -> str:
+    """`prompts.arrivals`: `recorded` (start at the scaled start offsets) or `none` (default)."""
+    arrivals = raw.get("arrivals", "none")
+    if arrivals not in ("recorded", "none"):
+        raise w.error(
+            "prompts.arrivals",
+            "expected `recorded` (each conversation starts at its recorded start offset, times "
+            f"`time_scale`, from the test's start) or `none`; got {arrivals!r}.",
+        )
+    return str(arrivals)
+
+
+def parse_timing(w: Where, raw: dict[str, Any], has_conversations: bool) -> tuple[str, float]:
+    """`prompts.timing` (recorded | scenario) and `prompts.time_scale` (> 0, default 1)."""
+    if not has_conversations and any(k in raw for k in TIMING_KEYS):
+        key = next(k for k in TIMING_KEYS if k in raw)
+        raise w.error(f"prompts.{key}", "only applies to `prompts.conversations` (a replay file).")
+    timing = raw.get("timing", "recorded")
+    if timing not in TIMINGS:
+        raise w.error(
+            "prompts.timing",
+            "expected `recorded` (each turn's recorded think time, times `time_scale`) or "
+            f"`scenario` (the scenario's `conversation.think_time`); got {timing!r}.",
+        )
+    scale = fields.number(w, "prompts.time_scale", raw.get("time_scale", 1.0))
+    if scale <= 0:
+        raise w.error("prompts.time_scale", f"must be above 0 (0.5: twice as fast); got {scale}.")
+    return timing, scale
+
+
+def retimed(
+    plans: tuple[ConversationPlan, ...], timing: str, scale: float
+) -> tuple[ConversationPlan, ...]:
+    """The plans with each turn's think time as it will be waited: recorded x scale, or None
+    (the scenario's) with `timing: scenario`; start offsets scaled alike."""
+    if timing == "recorded" and scale == 1.0:
+        return plans
+    out = []
+    for plan in plans:
+        turns = tuple(
+            replace(t, think_s=None if timing == "scenario" or t.think_s is None
+                    else t.think_s * scale)
+            for t in plan.turns
+        )  # fmt: skip
+        offset = plan.start_offset_s
+        out.append(replace(plan, turns=turns,
+                           start_offset_s=None if offset is None else offset * scale))  # fmt: skip
+    return tuple(out)

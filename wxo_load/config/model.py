@@ -61,6 +61,11 @@ class Prompts:
     # whole scripted conversations (`prompts.conversations`, wxo_load.config.conversations); when
     # there are any, users hold these instead of drawing messages from the pool
     conversations: tuple[ConversationPlan, ...] = ()
+    # replay (docs/replay.md): `recorded` think times (already scaled into the turns' think_s) or
+    # the `scenario`'s; the scale the recorded ones were multiplied by
+    timing: str = "recorded"
+    time_scale: float = 1.0
+    arrivals: str = "none"  # `recorded`: each conversation starts at its (scaled) start offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +181,9 @@ class Scenario:
                 tuple(prompts["messages"]),
                 prompts["source"],
                 tuple(ConversationPlan.from_wire(c) for c in prompts.get("conversations") or ()),
+                prompts.get("timing", "recorded"),
+                float(prompts.get("time_scale", 1.0)),
+                prompts.get("arrivals", "none"),
             ),
             file=d.get("file"),
             description=d.get("description", ""),

@@ -11,7 +11,13 @@ from typing import Any
 import orjson
 import yaml
 
-from wxo_load.config.conversations import read_conversations
+from wxo_load.config.conversations import (
+    TIMING_KEYS,
+    parse_arrivals,
+    parse_timing,
+    read_conversations,
+    retimed,
+)
 from wxo_load.config.fields import Where, describe, section, string
 from wxo_load.config.model import Prompts
 from wxo_load.core.conversation import ConversationPlan
@@ -26,13 +32,18 @@ def parse_prompts(w: Where, value: Any, base_dir: Path) -> Prompts:
         )
     if isinstance(value, list):
         value = {"messages": value}
-    raw = section(w, "prompts", value, ("messages", "file", "order", "conversations"))
+    raw = section(w, "prompts", value, ("messages", "file", "order", "conversations", *TIMING_KEYS))
     order = raw.get("order", "script")
-    if order not in ("script", "random"):
+    order = "script" if order == "sequential" else order
+    if order == "unique" and "conversations" not in raw:
+        raise w.error("prompts.order", "`unique` applies to `prompts.conversations` only.")
+    if order not in ("script", "random", "unique"):
         raise w.error(
             "prompts.order",
-            "expected `script` (in order, one per turn; whole conversations in file order) or "
-            f"`random` (sampled from the pool, or whole conversations at random); got {order!r}.",
+            "expected `script` (or `sequential`: in order, one per turn; whole conversations in "
+            "file order), `random` (sampled from the pool, or whole conversations at random) or "
+            "`unique` (each conversation of the file once across the test, then it ends); "
+            f"got {order!r}.",
         )
     conversations: tuple[ConversationPlan, ...] = ()
     source = "inline"
@@ -41,6 +52,8 @@ def parse_prompts(w: Where, value: Any, base_dir: Path) -> Prompts:
         path = Path(rel) if Path(rel).is_absolute() else base_dir / rel
         conversations = read_conversations(w, "prompts.conversations", path)
         source = str(path)
+    timing, scale = parse_timing(w, raw, bool(conversations))
+    conversations = retimed(conversations, timing, scale)
     messages = _inline_messages(w, raw["messages"]) if "messages" in raw else []
     if "file" in raw:
         rel = string(w, "prompts.file", raw["file"], non_empty=True)
@@ -54,7 +67,13 @@ def parse_prompts(w: Where, value: Any, base_dir: Path) -> Prompts:
             "`file`.",
         )
     return Prompts(
-        order=order, messages=tuple(messages), source=source, conversations=conversations
+        order=order,
+        messages=tuple(messages),
+        source=source,
+        conversations=conversations,
+        timing=timing,
+        time_scale=scale,
+        arrivals=parse_arrivals(w, raw),
     )
 
 

@@ -99,7 +99,7 @@ _TOP_KEYS: dict[str, str] = {
     "load": "users, spawn_rate, run_time (Locust's -u/-r/-t win); warmup, cooldown (--warmup, "
     "--cooldown win); stages, arrival or search",
     "conversation": "turns, think_time_s, pause_between_s, on_failure, script",
-    "prompts": "messages, file, order",
+    "prompts": "messages, file, order, conversations, timing, time_scale, arrivals",
     "request": "timeouts and extra body fields / headers",
     "simulator": "profile, seed, faults, token_ttl_s, capacity for the built-in simulator",
     "auth": "how to get a token (no secrets here: name environment variables)",

@@ -29,14 +29,18 @@ class ConversationSource(Protocol):
 class PromptSource:
     """The scenario's prompts as conversations (one source per scenario, shared by its users)."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, unique: RowTaker | None = None) -> None:
         self.scenario = scenario
+        self.unique = unique  # `order: unique`: the test-wide taker of conversation indexes
         self.messages = scenario.prompts.messages
         self.conversations = scenario.prompts.conversations
         self.random = scenario.prompts.order == "random"
         self.served = 0  # scripted conversations handed out so far (file order, cycling)
 
-    def next_plan(self, rng: random.Random) -> ConversationPlan:
+    def next_plan(self, rng: random.Random) -> ConversationPlan | None:
+        if self.conversations and self.unique is not None:
+            index = self.unique.take(rng)
+            return None if index is None else replace(self.conversations[index], row_index=index)
         if self.conversations:
             return self._scripted(rng)
         turns = self.scenario.pick_turns(rng)
@@ -80,6 +84,8 @@ class PersonaSource:
 
     def next_plan(self, rng: random.Random) -> ConversationPlan | None:
         plan = self.prompts.next_plan(rng)
+        if plan is None:
+            return None
         if self.feed is None or self.rows is None:
             if self.credential is None:
                 return plan

@@ -20,6 +20,7 @@ from wxo_load.core.metrics import (
     SCHEDULE_LAG,
 )
 from wxo_load.core.records import OK, STOPPED, ConversationRecord, RunRecord
+from wxo_load.core.replay_stats import ReplayBook
 from wxo_load.core.step_stats import record_run_steps
 from wxo_load.core.window import MEASURED
 
@@ -57,6 +58,7 @@ class MetricsBook:
         self.last_end_unix: float | None = None
         self._client_lag = self._timing(CLIENT_LAG)
         self.answers = AnswerBook()  # checked, wrong, cross-talk, goodput (core.answer_stats)
+        self.replay = ReplayBook()  # then versus now of replayed turns (core.replay_stats)
         self.personas: dict[str, MetricsBook] = {}  # a book per persona (its runs, conversations)
 
     # -- recording -------------------------------------------------------------------------
@@ -128,6 +130,8 @@ class MetricsBook:
         self._span(run.started_at_unix, run.total_ms)
         record_run_steps(self, run)
         self.answers.record(run)
+        if run.recorded_agent_ms is not None:
+            self.replay.record(run)
 
     def record_conversation(self, conv: ConversationRecord) -> None:
         self._record_conversation(conv)
@@ -198,6 +202,7 @@ class MetricsBook:
             other.last_end_unix,
         )
         self.answers.merge(other.answers)
+        self.replay.merge(other.replay)
         for name, book in other.personas.items():
             self.persona(name).merge(book)
         self._merge_excluded(other.excluded)
@@ -245,6 +250,7 @@ class MetricsBook:
             "first_start_unix": self.first_start_unix,
             "last_end_unix": self.last_end_unix,
             "answers": self.answers.to_wire(),
+            "replay": self.replay.to_wire(),
             **(
                 {"personas": {name: b.to_wire() for name, b in self.personas.items()}}
                 if self.personas
@@ -285,6 +291,7 @@ class MetricsBook:
             data.get("last_end_unix"),
         )
         self.answers.merge_wire(data.get("answers"))
+        self.replay.merge_wire(data.get("replay"))
         for name, wire in (data.get("personas") or {}).items():
             self.persona(name).merge_wire(wire)
         self._merge_excluded(data.get("excluded") or {})

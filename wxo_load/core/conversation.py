@@ -34,6 +34,14 @@ class Turn:
     expect: Expect | None = None  # the checks this turn's answer must pass; None: the scenario's
     recorded: Mapping[str, Any] | None = None  # what a captured conversation observed then
 
+    @property
+    def recorded_agent_ms(self) -> float | None:
+        """The agent time the capture recorded for this turn (`recorded.agent_ms`), if any."""
+        value = (self.recorded or {}).get("agent_ms")
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        return float(value)
+
     def to_wire(self) -> dict[str, Any]:
         wire: dict[str, Any] = {"text": self.text}
         if self.think_s is not None:

@@ -123,6 +123,9 @@ class RunRecord:
     persona: str | None = None  # the persona (Locust user class) that sent it, if any
     row_index: int | None = None  # the data row the conversation used (never its values)
     window: str = MEASURED  # warmup | measured | cooldown (wxo_load.core.window)
+    # a replayed turn (docs/replay.md): its conversation's id in the file, the agent time recorded
+    source_id: str | None = None
+    recorded_agent_ms: float | None = None
 
     @property
     def ok(self) -> bool:

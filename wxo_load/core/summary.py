@@ -179,6 +179,7 @@ def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
         **_personas(book, duration_s),
         **steps_summary(book),
         **book.answers.summary(runs["total"] - runs["stopped"], duration_s),
+        **book.replay.summary(),
         "load_generator": _load_generator(book, dict(meta.get("load_generator") or {})),
         "timeline": list(meta.get("timeline") or []),
     }

@@ -20,6 +20,7 @@ import orjson
 from wxo_load.core.errors import ResultsError
 from wxo_load.core.records import ALL_METRICS
 from wxo_load.core.redact import redact
+from wxo_load.core.replay_stats import replay_markdown
 from wxo_load.core.stats import SCHEMA
 from wxo_load.core.summary import PERSONA_COLUMNS, LoadGeneratorFacts, persona_rows
 from wxo_load.core.window import window_text
@@ -318,7 +319,7 @@ def summary_markdown(summary: dict[str, Any], extra_sections: Sequence[str] = ()
     if summary.get("personas"):
         sections.append("### Personas\n\n" + _table(PERSONA_COLUMNS, persona_rows(summary)))
 
-    sections += [s for s in [load_markdown(summary)] if s]
+    sections += [s for s in [load_markdown(summary), replay_markdown(summary)] if s]
     sections += [s.strip("\n") for s in extra_sections]
     return "\n\n".join(sections) + "\n"
 

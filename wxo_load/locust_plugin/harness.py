@@ -66,6 +66,7 @@ class Harness:
         self.load: LoadControl | None = None  # master / local: stages, arrivals, search (shape.py)
         self.arrivals: ArrivalDispatcher | None = None  # every load-generating process, open model
         self.arrival_begin: dict[str, Any] | None = None  # the master's schedule start, if early
+        self.replay_epoch: float | None = None  # prompts.arrivals: recorded (user._recorded_start)
         self._sources: dict[int, tuple[object, ConversationSource]] = {}
         self._judges: dict[int, tuple[Scenario, AnswerJudge]] = {}
         self.rows = Rows(lambda: end_test(self.env))  # data rows: `unique` across the test
@@ -86,7 +87,7 @@ class Harness:
         kept = self._sources.get(id(owner))
         if kept is None or kept[0] is not owner:
             source: ConversationSource = (
-                PromptSource(scenario)
+                PromptSource(scenario, self.rows.conversations_taker(scenario))
                 if persona is None
                 else PersonaSource(persona, self.rows.taker(persona))
             )

@@ -130,6 +130,7 @@ def _on_test_stopping(environment: Environment, **_: Any) -> None:
 @events.test_stop.add_listener
 def _on_test_stop(environment: Environment, **_: Any) -> None:
     harness = harness_of(environment)
+    harness.replay_epoch = None  # prompts.arrivals: recorded starts again with the next test
     if harness.arrivals is not None:
         harness.arrivals.stop()
         harness.arrival_begin = None

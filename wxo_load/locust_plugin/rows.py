@@ -30,6 +30,7 @@ ROW_REQUEST = "wxo_row_request"  # worker -> master
 ROW_REPLY = "wxo_row"  # master -> worker
 ROW_DONE = "wxo_row_done"  # worker -> master: a conversation that took a unique row is over
 REPLY_TIMEOUT_S = 30.0
+CONVERSATIONS = ""  # the bank's key of the scenario's own conversations (no persona)
 
 
 class RowBank:
@@ -45,6 +46,11 @@ class RowBank:
     def reset(self, scenario: Scenario) -> None:
         self.feeds = {p.name: p.data for p in scenario.personas
                       if p.data is not None and p.data.mode == "unique"}  # fmt: skip
+        prompts = scenario.prompts
+        if prompts.order == "unique" and prompts.conversations and not scenario.personas:
+            # `prompts.order: unique`: each replayed conversation once, then the test ends
+            rows: tuple[dict[str, str], ...] = ({},) * len(prompts.conversations)
+            self.feeds[CONVERSATIONS] = DataFeed("prompts.conversations", "unique", "stop", rows)
         self.handed = dict.fromkeys(self.feeds, 0)
         self.done = dict.fromkeys(self.feeds, 0)
         self.ended = False
@@ -111,6 +117,14 @@ class Rows:
         return (
             _Remote(self, persona.name) if self.runner is not None else _Local(self, persona.name)
         )
+
+    def conversations_taker(self, scenario: Scenario) -> RowTaker | None:
+        """`prompts.order: unique` (no personas): which conversation of the file comes next."""
+        if scenario.prompts.order != "unique" or not scenario.prompts.conversations:
+            return None
+        if self.runner is not None:
+            return _Remote(self, CONVERSATIONS)
+        return _Local(self, CONVERSATIONS)
 
     def take_remote(self, persona: str) -> int | None:
         gid = id(gevent.getcurrent())

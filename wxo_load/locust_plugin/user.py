@@ -71,7 +71,7 @@ class WxoChatUser(User):
             return
         self.unique_rows = (
             persona is not None and persona.data is not None and (persona.data.mode == "unique")
-        )
+        ) or (persona is None and scenario.prompts.order == "unique")
         self.scenario: Scenario = scenario if persona is None else persona.scenario
         harness.user_serial += 1
         self.user_id = f"{self.recorder.worker_name}-u{harness.user_serial}"
@@ -112,6 +112,8 @@ class WxoChatUser(User):
         plan = self.source.next_plan(self.rng)
         if plan is None:  # the source has run out (a feeder's last row is used)
             raise StopUser()
+        if plan.start_offset_s is not None and self.scenario.prompts.arrivals == "recorded":
+            started_unix, t0 = self._recorded_start(plan.start_offset_s)
         plan = self.judge.plan_for(plan)
         if self.persona is not None:
             self._converse_as(plan)
@@ -144,6 +146,21 @@ class WxoChatUser(User):
             self.recorder.record_conversation(conv)
             if self.unique_rows and plan.row_index is not None:
                 harness.rows.conversation_over(self.persona or "")
+
+    def _recorded_start(self, offset_s: float) -> tuple[float, float]:
+        """`prompts.arrivals: recorded`: wait for the conversation's (scaled) start offset from
+        the test's start (a worker: its first replayed conversation); how late it began is
+        `arrival_lag`. The conversation is measured from that schedule."""
+        harness = self.harness
+        if harness.replay_epoch is None:
+            harness.replay_epoch = harness.test.started_at or time.time()
+        due = harness.replay_epoch + offset_s
+        delay = due - time.time()
+        if delay > 0:
+            gevent.sleep(delay)
+        late_s = max(0.0, time.time() - due)
+        self.harness.test.book.timings.setdefault(ARRIVAL_LAG, Timing()).record(late_s * 1000.0)
+        return due, perf_counter() - late_s
 
     def _converse_as(self, plan: ConversationPlan) -> None:
         """A persona's conversation: its row's context variables, headers and credential."""
@@ -179,6 +196,8 @@ class WxoChatUser(User):
                 thread_id=conv.thread_id,
                 persona=self.persona,
                 row_index=plan.row_index,
+                source_id=plan.source_id,
+                recorded_agent_ms=turn.recorded_agent_ms,
             )
             lags: list[float] = []
             conv.runs += 1

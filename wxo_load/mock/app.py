@@ -51,6 +51,8 @@ class Settings:
     framing: str = "ndjson"  # how event lines go on the wire: see mock/framing.py
     # At most N streamed runs at once, the rest queue (capacity.py).
     capacity: Capacity | None = None
+    history: Path | None = None  # --history: historical conversations to seed (history.py)
+    threads_list: str = "list"  # how thread and message lists are shaped: list | data
 
 
 class MockApp:
@@ -64,6 +66,10 @@ class MockApp:
         ttl = settings.token_ttl_s if settings.token_ttl_s is not None else self.profile.token_ttl_s
         self.token_ttl_s = ttl
         self.store = Store(self.keyring, self.rng, self.stats)
+        if settings.history is not None:
+            from wxo_load.mock.history import load_history
+
+            load_history(settings.history, self.store)
         self.event_log = EventLog(settings.event_log) if settings.event_log else None
         self.run_log = EventLog(settings.run_log) if settings.run_log else None
         self.framer = framer(settings.framing)

@@ -146,6 +146,23 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         ),
     ),
     (
+        "--history",
+        dict(
+            type=Path,
+            default=None,
+            metavar="FILE",
+            help="seed threads from a JSONL file of historical conversations (docs: replay)",
+        ),
+    ),
+    (
+        "--threads-list",
+        dict(
+            default="list",
+            choices=("list", "data"),
+            help='shape of thread and message lists: a bare list (default) or {"data": [...]}',
+        ),
+    ),
+    (
         "--log-level",
         dict(default="warning", choices=LOG_LEVELS, help="uvicorn's log level (default warning)"),
     ),
@@ -254,7 +271,25 @@ def _settings(args: argparse.Namespace) -> Settings:
         run_log=args.run_log,
         watch_parent=os.environ.get(WATCH_PARENT_ENV) == "1",
         capacity=capacity,
+        history=_checked_history(args),
+        threads_list=getattr(args, "threads_list", "list"),
     )
+
+
+def _checked_history(args: argparse.Namespace) -> Path | None:
+    """--history, read once here so a bad file stops before the server starts."""
+    path: Path | None = getattr(args, "history", None)
+    if path is None:
+        return None
+    import random
+
+    from wxo_load.mock.history import load_history
+    from wxo_load.mock.stats import Stats
+    from wxo_load.mock.store import Store
+    from wxo_load.mock.tokens import Keyring, make_key
+
+    load_history(path, Store(Keyring(make_key(None)), random.Random(0), Stats("")))
+    return path.resolve()
 
 
 def run_mock(args: argparse.Namespace) -> int:

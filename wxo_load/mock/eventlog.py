@@ -9,7 +9,8 @@ Several worker processes append to one file; each flush is a single `write()` on
 descriptor, so lines do not interleave.
 
 `--run-log FILE` (another `EventLog`, written with `add_request`) gets one line per run as it
-is asked for: `{"run_id", "thread_id", "event": "run.request", "agent_id", "user", "text"}`
+is asked for: `{"run_id", "thread_id", "event": "run.request", "agent_id", "user", "text",
+"t_mono"}` (`t_mono` as above, when the request was read)
 (`user`: who made it, the subject of its bearer token, never the token), so a test can tell
 which agent, person and message each run served.
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from pathlib import Path
 
 _Entry = tuple[str, str, int, str, str, float, float, float, str]
@@ -78,7 +80,7 @@ class EventLog:
     def add_request(self, run_id: str, thread_id: str, agent_id: str, user: str, text: str) -> None:
         self.add_line(json.dumps({
             "run_id": run_id, "thread_id": thread_id, "event": "run.request",
-            "agent_id": agent_id, "user": user, "text": text,
+            "agent_id": agent_id, "user": user, "text": text, "t_mono": time.perf_counter(),
         }, ensure_ascii=False) + "\n")  # fmt: skip
 
     def flush(self) -> None:

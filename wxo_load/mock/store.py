@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections import OrderedDict
+from datetime import datetime, timezone
 from typing import Any
 
 from wxo_load.mock.stats import Stats
@@ -25,11 +26,13 @@ MAX_RUNS_KEPT = 20_000
 
 
 class ThreadState:
-    __slots__ = ("agent_id", "title", "messages", "user_turns")
+    __slots__ = ("agent_id", "title", "messages", "user_turns", "created_on", "status")
 
     def __init__(self, agent_id: str, title: str) -> None:
         self.agent_id = agent_id
         self.title = title
+        self.created_on = ""  # ISO time; set for new and seeded (--history) threads
+        self.status = 200  # a seeded thread may answer its messages with an error (--history)
         # Kept as encoded JSON: bytes are invisible to the garbage collector, so thousands of
         # threads do not lengthen its pauses (which would show as event lateness).
         self.messages: list[bytes] = []
@@ -76,9 +79,16 @@ class Store:
 
     def new_thread(self, agent_id: str, title: str) -> str:
         thread_id = self.keyring.new_signed_uuid(THREAD_KIND, self.rng.getrandbits(64))
-        self.thread_state(thread_id, agent_id, title)
+        state = self.thread_state(thread_id, agent_id, title)
+        if state is not None:
+            state.created_on = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         self.stats.threads_created += 1
         return thread_id
+
+    def agent_threads(self, agent_id: str) -> list[tuple[str, ThreadState]]:
+        """The agent's threads, most recent first (as the ADK reads them)."""
+        held = [(tid, st) for tid, st in self.threads.items() if st.agent_id == agent_id]
+        return sorted(held, key=lambda item: item[1].created_on, reverse=True)
 
     def add_run(self, record: dict[str, Any]) -> None:
         self.runs[record["run_id"]] = record

@@ -269,3 +269,16 @@ def _truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)
+
+
+def add_plain_auth_options(parser: Any) -> None:
+    """The same options on a plain argparse parser (a `wxo-load` tool): each option's
+    environment variable becomes its default, secrets are never shown in `--help`."""
+    for flag, settings in AUTH_OPTIONS:
+        plain = {k: v for k, v in settings.items() if k not in ("include_in_web_ui", "is_secret")}
+        env_var = plain.pop("env_var", None)
+        if env_var and os.environ.get(env_var):
+            plain["default"] = os.environ[env_var]
+        if env_var:
+            plain["help"] = f"{plain.get('help', '')} (env {env_var})"
+        parser.add_argument(flag, **plain)

@@ -25,6 +25,7 @@ from wxo_load.edge.report.outcomes import errors_section, throughput_section
 from wxo_load.edge.report.overview import footer, header, kpis, load_generator_section, trust_banner
 from wxo_load.edge.report.page import page
 from wxo_load.edge.report.personas import personas_section
+from wxo_load.edge.report.replay import replay_section
 from wxo_load.edge.report.waterfall import WaterfallRuns, section_html
 
 
@@ -47,6 +48,7 @@ def build_report_html(
             header(summary),
             trust_banner(summary),
             kpis(summary),
+            replay_section(summary),
             load_section(summary),
             timings_section(summary),
             personas_section(summary),

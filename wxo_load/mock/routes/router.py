@@ -59,6 +59,8 @@ async def route(
     if sub == "/threads":
         if method == "POST":
             await threads.create_thread(app, scope, receive, send)
+        elif method == "GET":
+            await threads.list_threads(app, scope, send)
         else:
             await not_allowed(send)
         return

@@ -1,0 +1,117 @@
+"""Then versus now: a replayed run's agent time next to what the capture recorded. Mergeable.
+
+A `ReplayBook` is part of every `MetricsBook` (`book.replay`). A run of a replayed turn carries
+its conversation's id (`RunRecord.source_id`) and the turn's recorded agent time
+(`RunRecord.recorded_agent_ms`: from the user message to the assistant's last message, as the
+tenant stored them). Its measured counterpart is the run's `message_created_ms` (the request to
+the assistant message's `message.created`; `total_ms` when there was none). Only runs that ended
+`ok` count. summary.json gains, for a replay:
+
+    replay: {conversations, turns,
+             recorded_agent_ms: {p50, p95}, measured_agent_ms: {p50, p95},
+             ratio_p50, ratio_p95,                      measured / recorded at each percentile
+             per_conversation: [{id, turns, recorded_ms, measured_ms, ratio}]}  (first 500)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wxo_load.core.hdr import Timing
+from wxo_load.core.records import OK, RunRecord
+
+MAX_LISTED = 500
+
+
+class ReplayBook:
+    __slots__ = ("recorded", "measured", "by_conversation")
+
+    def __init__(self) -> None:
+        self.recorded = Timing()
+        self.measured = Timing()
+        # conversation id -> [turns, recorded ms, measured ms]
+        self.by_conversation: dict[str, list[float]] = {}
+
+    def record(self, run: RunRecord) -> None:
+        recorded = run.recorded_agent_ms
+        measured = run.message_created_ms if run.message_created_ms is not None else run.total_ms
+        if recorded is None or measured is None or run.outcome != OK or run.source_id is None:
+            return
+        self.recorded.record(recorded)
+        self.measured.record(measured)
+        sums = self.by_conversation.setdefault(run.source_id, [0, 0.0, 0.0])
+        sums[0] += 1
+        sums[1] += recorded
+        sums[2] += measured
+
+    def merge(self, other: ReplayBook) -> None:
+        self.recorded.merge(other.recorded)
+        self.measured.merge(other.measured)
+        self._add(other.by_conversation)
+
+    def _add(self, by_conversation: dict[str, list[float]]) -> None:
+        for key, (turns, recorded, measured) in by_conversation.items():
+            sums = self.by_conversation.setdefault(key, [0, 0.0, 0.0])
+            sums[0] += turns
+            sums[1] += recorded
+            sums[2] += measured
+
+    def to_wire(self) -> dict[str, Any] | None:
+        if not self.by_conversation:
+            return None
+        return {
+            "recorded": self.recorded.to_wire(),
+            "measured": self.measured.to_wire(),
+            "by_conversation": {k: list(v) for k, v in self.by_conversation.items()},
+        }
+
+    def merge_wire(self, data: dict[str, Any] | None) -> None:
+        if not data:
+            return
+        self.recorded.merge(Timing.from_wire(data["recorded"]))
+        self.measured.merge(Timing.from_wire(data["measured"]))
+        self._add({str(k): list(v) for k, v in data["by_conversation"].items()})
+
+    def summary(self) -> dict[str, Any]:
+        """`{"replay": {...}}`, or {} when no replayed turn was measured."""
+        if not self.by_conversation:
+            return {}
+        recorded = self.recorded.percentiles_ms((50, 95))
+        measured = self.measured.percentiles_ms((50, 95))
+        rows = [
+            {"id": key, "turns": int(turns), "recorded_ms": round(rec, 3),
+             "measured_ms": round(mea, 3), "ratio": _ratio(mea, rec)}
+            for key, (turns, rec, mea) in sorted(self.by_conversation.items())
+        ]  # fmt: skip
+        return {
+            "replay": {
+                "conversations": len(rows),
+                "turns": self.recorded.count,
+                "recorded_agent_ms": {"p50": recorded[0], "p95": recorded[1]},
+                "measured_agent_ms": {"p50": measured[0], "p95": measured[1]},
+                "ratio_p50": _ratio(measured[0], recorded[0]),
+                "ratio_p95": _ratio(measured[1], recorded[1]),
+                "per_conversation": rows[:MAX_LISTED],
+            }
+        }
+
+
+def _ratio(now: float | None, then: float | None) -> float | None:
+    return round(now / then, 4) if now is not None and then else None
+
+
+def replay_markdown(summary: dict[str, Any]) -> str:
+    """summary.md's then-versus-now table ('' without a replay)."""
+    replay = summary.get("replay")
+    if not replay:
+        return ""
+    rec, mea = replay.get("recorded_agent_ms") or {}, replay.get("measured_agent_ms") or {}
+    rows = [
+        f"| {p} | {rec.get(p)} | {mea.get(p)} | {replay.get(f'ratio_{p}')} |"
+        for p in ("p50", "p95")
+    ]
+    return (
+        f"### Then versus now ({replay.get('conversations')} replayed conversations)\n\n"
+        "| agent time per turn (ms) | recorded | replayed | ratio |\n| --- | --- | --- | --- |\n"
+        + "\n".join(rows)
+    )
