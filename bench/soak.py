@@ -135,14 +135,19 @@ def verdict(samples: list[Sample], warmup_s: float, max_kb_per_1000: float) -> d
         problems.append(f"RSS grows {slope:.1f} KB per 1,000 runs (limit {max_kb_per_1000:g})")
     if fds and max(fds[len(fds) // 2 :]) > max(fds[: len(fds) // 2 + 1]) + 5:
         problems.append(f"open fds grew from {fds[0]} to {fds[-1]}")
-    if greenlets and max(greenlets[len(greenlets) // 2 :]) > max(greenlets[: len(greenlets) // 2 + 1]) + 20:
+    if (
+        greenlets
+        and max(greenlets[len(greenlets) // 2 :]) > max(greenlets[: len(greenlets) // 2 + 1]) + 20
+    ):
         problems.append(f"greenlets grew from {greenlets[0]} to {greenlets[-1]}")
     return {
         "samples_fitted": len(kept),
         "runs_fitted": (kept[-1].runs - kept[0].runs) if kept else 0,
         "rss_kb_per_1000_runs": _r(slope),
         "rss_kb_per_1000_runs_stderr": _r(stderr),
-        "rss_mb_first_last": [_r(kept[0].rss_kb / 1024), _r(kept[-1].rss_kb / 1024)] if kept else [],
+        "rss_mb_first_last": [_r(kept[0].rss_kb / 1024), _r(kept[-1].rss_kb / 1024)]
+        if kept
+        else [],
         "fds_min_max": [min(fds), max(fds)] if fds else [],
         "greenlets_min_max": [min(greenlets), max(greenlets)] if greenlets else [],
         "client_lag_p99_ms_max": max(lags) if lags else None,
@@ -248,7 +253,11 @@ def main(argv: list[str] | None = None) -> int:
         tail = "\n".join(watch.tail) if watch else ""
         print(f"soak: no samples; Locust said:\n{tail}", file=sys.stderr)
         return 2
-    print("soak: memory flat" if result["flat"] else "soak: NOT flat: " + "; ".join(result["problems"]))
+    print(
+        "soak: memory flat"
+        if result["flat"]
+        else "soak: NOT flat: " + "; ".join(result["problems"])
+    )
     return 0 if result["flat"] else 1
 
 

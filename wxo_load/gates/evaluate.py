@@ -63,6 +63,8 @@ def _compare(value: float, op: str, limit: float) -> bool:
         return value <= limit
     if op == ">":
         return value > limit
+    if op == "==":
+        return value == limit
     return value >= limit
 
 
@@ -230,7 +232,7 @@ def _abort_verdict(gate: Gate, live_summary: Mapping) -> Verdict | None:
     if value is None or _compare(value, gate.op, gate.limit):
         return None
     kind = figure_kind(gate.figure)
-    if kind == PER_S or gate.figure.endswith(".min"):
+    if kind == PER_S or gate.figure.endswith(".min") or (gate.op == "==" and value < gate.limit):
         return None  # throughput and minimums can still come down to the limit
     final = kind in (COUNT, PERCENT) or gate.figure.endswith(".max")
     samples = sample_count(live_summary, gate.figure)

@@ -9,7 +9,8 @@
     by_turn.TURN.error_rate        failed runs / runs of that turn
     error_rate.CLASS               runs of one error class / all runs (timeout, http_503, ...)
     tools.NAME.STAT, phases.PHASE.STAT, streaming.X.STAT    where the time goes (gates/steps.py)
-    SCALARS                        one number each: error_rate, runs, runs_per_s, cpu_percent_max...
+    SCALARS                        one number each: error_rate, runs, runs_per_s, cpu_percent_max,
+                                   workers.lost...
 
 Figure kinds (TIME, RATE, COUNT, PER_S, PERCENT) are declared in wxo_load.core.metrics.
 """
@@ -77,6 +78,8 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in (
     Scalar("capacity.runs_per_s", PER_S, ("capacity", "runs_per_s")),
     Scalar("arrivals.dropped", COUNT, ("arrivals", "dropped")),
     Scalar("arrivals.dropped_rate", RATE, ("arrivals", "dropped_rate")),
+    # load-generator processes that stopped reporting (locust_plugin.handoff)
+    Scalar("workers.lost", COUNT, ("workers", "lost")),
 )}  # fmt: skip
 """Every one-number figure, by name, in the order the grammar's help lists them."""
 

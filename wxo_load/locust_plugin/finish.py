@@ -15,6 +15,7 @@ from wxo_load.config.scenario import Scenario
 from wxo_load.core.redact import redact
 from wxo_load.core.stats import build_summary
 from wxo_load.edge import gate_output
+from wxo_load.locust_plugin.handoff import workers_summary
 from wxo_load.locust_plugin.progress import LAG_ADVICE, load_generator_cpu
 from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR
 
@@ -50,6 +51,7 @@ def meta(h: Harness, ended_at: float) -> dict[str, Any]:
         "ended_at": ended_at,
         "users_peak": test.users_peak,
         "timeline": test.timeline,
+        "workers": workers_summary(test, h.is_master),
         "load_generator": {
             "cpu_percent_max": round(cpu_peak, 1),
             "cpu_s": round(cpu_s, 3),

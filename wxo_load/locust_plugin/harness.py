@@ -23,7 +23,7 @@ from typing import Any, cast
 import gevent
 from locust.env import Environment
 from locust.rpc import Message
-from locust.runners import STATE_STOPPING, MasterRunner, WorkerRunner
+from locust.runners import STATE_MISSING, STATE_STOPPING, MasterRunner, WorkerRunner
 
 from wxo_load.config.scenario import Scenario
 from wxo_load.core.errors import WxoLoadError
@@ -199,10 +199,13 @@ class Harness:
     def wait_for_final_reports(self) -> None:
         limit_s = float(self.env.stop_timeout or 0) + handoff.FINAL_REPORT_GRACE_S
         handoff.wait_for_final_reports(self.runner, self.test, limit_s, message=Message,
-                                       stopping=STATE_STOPPING, sleep=gevent.sleep)  # fmt: skip
+                                       stopping=STATE_STOPPING, missing_state=STATE_MISSING,
+                                       sleep=gevent.sleep)  # fmt: skip
 
     def sample_timeline(self) -> None:
         progress.sample_timeline(self.test, self.runner)
+        if self.is_master and not self.test.finals_awaited:
+            handoff.note_workers(self.runner, self.test, STATE_MISSING)
 
     def print_progress(self) -> None:
         p95, lag = progress.take_window(self.test, self.is_master)
