@@ -157,8 +157,7 @@ def wait_for_final_reports(
     missing = set(lost_workers(test))
     if missing:
         log.warning(
-            "wxo-load: %d worker(s) lost (%s): no final report within %.0f s; the runs they "
-            "measured since their last report are missing from the results",
+            "wxo-load: %d worker(s) lost (%s): marked missing, or no final report within %.0f s",
             len(missing), ", ".join(sorted(missing)), limit_s,
         )  # fmt: skip
     return missing
