@@ -409,7 +409,10 @@ def test_local_runner_test_start_connects_and_records_into_the_totals(
     assert recorder.worker_name == "local"
     recorder.record_run(_run(1, 0), [0.3])
     assert test.total.runs_total == 1
-    assert test.window_first_text_ms == [_run(1, 0).first_text_ms]
+    assert test.window_first_text_ms == []  # no progress line reads it: nothing kept (web UI)
+    recorder.keep_window = True  # headless with --progress-interval
+    recorder.record_run(_run(2, 0), [0.3])
+    assert test.window_first_text_ms == [_run(2, 0).first_text_ms] and test.window_lag_ms == [0.3]
 
 
 def test_worker_test_start_takes_the_masters_scenario(

@@ -162,7 +162,8 @@ class Harness:
         self._every(FLUSH_INTERVAL_S, self.flush)
         self._every(TIMELINE_INTERVAL_S, self.sample_timeline)
         interval = float(options.progress_interval or 0)
-        if interval > 0 and options.headless:
+        self.recorder.keep_window = interval > 0 and bool(options.headless)
+        if self.recorder.keep_window:
             self._every(interval, self.print_progress)
         if any(getattr(g, "abort", False) for g in self.session.gates):
             self._every(ABORT_CHECK_INTERVAL_S, self.check_abort)
