@@ -8,7 +8,8 @@ running the harness with the bench scenario (three runs per conversation, no thi
 samples, every `--interval` seconds:
 
 - from /proc/<pid> of the Locust process: RSS (VmRSS), open fds, CPU seconds (utime + stime);
-- from the harness's own progress line (`--progress-interval`): client lag p99 of the interval;
+- from the harness's own progress line (`--progress-interval`): client lag p99 of the interval
+  (`--no-progress-line` runs without it, as the web UI does: no lag figures then);
 - from `soak_probe.py`, loaded beside the locustfile: greenlets alive;
 - from the simulator's stats: runs completed (the server's count, not the client's);
 - the machine's 1-minute load average (the machine may be shared: read the figures with it).
@@ -171,7 +172,8 @@ def run_soak(args: argparse.Namespace, work: Path) -> tuple[list[Sample], Watch 
         proc = start_locust(
             f"{REPO / 'locustfile.py'},{HERE / 'soak_probe.py'}", sim.url, args.users, duration_s,
             ["--scenario", str(ASSETS / "scenario.yaml"), "--results-dir", str(work / "results"),
-             "--progress-interval", str(args.interval), "--stop-timeout", "10"],
+             "--progress-interval", str(0 if args.no_progress_line else args.interval),
+             "--stop-timeout", "10"],
             env,
         )  # fmt: skip
         watch = Watch(proc)
@@ -236,6 +238,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=120.0, help="seconds left out of the fit")
     parser.add_argument("--max-kb-per-1000-runs", type=float, default=50.0)
     parser.add_argument("--json", type=Path, help="write the samples and the verdict here")
+    parser.add_argument(
+        "--no-progress-line", action="store_true",
+        help="run as the web UI does, with no progress line (no client lag figures then)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     print(f"soak: {args.minutes:g} min, {args.users} users, a sample every {args.interval:g} s")
     print(HEADER, flush=True)
