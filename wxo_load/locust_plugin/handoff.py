@@ -10,7 +10,8 @@ A lost worker (`lost_workers`): one Locust marked missing (no heartbeat for ~3 s
 final report never came. What it reported before stays counted; what it measured since is gone,
 and summary.json's `workers` says so (`workers.lost`, a gate figure).
 
-Imports no locust: the runner, Locust's message class and its STOPPING state are passed in.
+Imports no locust: the runner, Locust's message class and its STOPPING and MISSING states are
+passed in.
 """
 
 from __future__ import annotations
