@@ -120,6 +120,7 @@ def test_processes_2_merges_exact_percentiles_from_both_workers(tmp_path: Path) 
     workers = Counter(r["worker"] for r in runs)
     assert set(workers) == {"worker-0", "worker-1"}, workers
     assert summary["options"]["workers"] == 2
+    assert summary["workers"] == {"seen": 2, "lost": 0, "lost_ids": []}  # none lost at the end
     assert (
         "Sending spawn jobs" in proc.stderr and proc.stderr.count("Sending spawn jobs") == 1
     )  # no re-spawn at stop

@@ -69,7 +69,8 @@ def test_parse_gate_normalises_figure_op_and_limit(
         ("error_rate < 5", ["a percentage or a fraction from 0 to 1"]),
         ("error_rate < 150%", ["cannot be over 100%"]),
         ("runs >= 100ms", ['"ms" does not fit', "plain numbers"]),
-        ("first_text.p95 == 3s", ['operator "=="', "< <= > >="]),
+        ("first_text.p95 == 3s", ['operator "==" compares counts only', "< <= > >="]),
+        ("first_text.p95 != 3s", ['operator "!="', "< <= > >="]),
         ("first_text.p95 < -3s", ["cannot be negative"]),
         (
             "p95 of first text is fast",

@@ -92,8 +92,13 @@ def _over_the_wire(payload: dict[str, Any]) -> dict[str, Any]:
 class FakeRunner:
     """A master runner's surface used by the hand-off: clients, state, messages to workers."""
 
-    def __init__(self, client_ids: list[str], on_message: Any) -> None:
-        self.clients = SimpleNamespace(all=[SimpleNamespace(id=c) for c in client_ids])
+    def __init__(
+        self, client_ids: list[str], on_message: Any, missing: frozenset[str] = frozenset()
+    ) -> None:
+        states = {c: "missing" if c in missing else "running" for c in client_ids}
+        self.clients = SimpleNamespace(
+            all=[SimpleNamespace(id=c, state=states[c]) for c in client_ids]
+        )
         self.states: list[str] = []
         self.sent: list[tuple[str, str]] = []
         self.server = SimpleNamespace(send_to_client=self._send)
@@ -175,9 +180,12 @@ def test_a_report_after_the_results_were_written_is_ignored_with_a_warning(
     assert "arrived after the results were written; 3 runs ignored" in caplog.text
 
 
-def _stop_test(tmp_path: Path, answering: set[str], delay_sleeps: int) -> tuple[Any, ...]:
+def _stop_test(
+    tmp_path: Path, answering: set[str], delay_sleeps: int, missing: frozenset[str] = frozenset()
+) -> tuple[Any, ...]:
     """Workers w0, w1 with runs measured; those in `answering` send their final report
-    `delay_sleeps` sleeps of the master after its stop message."""
+    `delay_sleeps` sleeps of the master after its stop message; those in `missing` are marked
+    missing by Locust's heartbeat check."""
     master, reference, cpu = _master_test(tmp_path), MetricsBook(), CpuMeter()
     workers = {f"w{i}": _worker(i) for i in range(2)}
     for index, recorder in enumerate(workers.values()):
@@ -200,11 +208,12 @@ def _stop_test(tmp_path: Path, answering: set[str], delay_sleeps: int) -> tuple[
                 payload = handoff.take_wire(workers[client_id], cpu, None, final=True)
                 handoff.absorb(master, None, client_id, _over_the_wire(payload))
 
-    runner = FakeRunner(list(workers), on_message)
-    missing = handoff.wait_for_final_reports(
-        runner, master, 0.3, message=_message, stopping="stopping", sleep=sleep
-    )
-    return master, reference, runner, missing, sleeps
+    runner = FakeRunner(list(workers), on_message, missing)
+    lost = handoff.wait_for_final_reports(
+        runner, master, 0.3, message=_message, stopping="stopping", missing_state="missing",
+        sleep=sleep,
+    )  # fmt: skip
+    return master, reference, runner, lost, sleeps
 
 
 def test_the_master_waits_for_every_final_report(tmp_path: Path) -> None:
@@ -221,11 +230,30 @@ def test_a_lost_worker_is_reported(tmp_path: Path, caplog: pytest.LogCaptureFixt
     with caplog.at_level(logging.WARNING, logger="wxo_load"):
         master, _reference, runner, missing, sleeps = _stop_test(tmp_path, {"w0"}, 1)
     assert missing == {"w1"}
-    assert "no final report from 1 worker(s)" in caplog.text
+    assert "1 worker(s) lost (w1): marked missing, or no final report" in caplog.text
     assert ("quit", "w1") in runner.sent  # told to quit all the same
     assert master.finals == {"w0"} and master.workers_seen == {"w0", "w1"}
     assert master.total.runs_total == 20  # w0's runs only
     assert len(sleeps) > 1  # it waited until the deadline
+    assert handoff.workers_summary(master, True) == {"seen": 2, "lost": 1, "lost_ids": ["w1"]}
+
+
+def test_a_worker_marked_missing_is_lost_and_not_waited_for(tmp_path: Path) -> None:
+    """Locust's heartbeat check marked w1 missing: it cannot answer, so the master does not wait
+    for it; the runs both workers reported before stay counted."""
+    master, _reference, _runner, missing, sleeps = _stop_test(tmp_path, {"w0"}, 1, {"w1"})
+    assert missing == {"w1"} and master.workers_missing == {"w1"}
+    assert len(sleeps) == 1  # w0's final report came: nothing else to wait for
+    assert handoff.workers_summary(master, True) == {"seen": 2, "lost": 1, "lost_ids": ["w1"]}
+
+
+def test_during_the_test_only_workers_marked_missing_count_as_lost(tmp_path: Path) -> None:
+    master = _master_test(tmp_path)
+    runner = FakeRunner(["w0", "w1"], lambda *_: None, {"w1"})
+    handoff.note_workers(runner, master, "missing")
+    assert master.workers_seen == {"w0", "w1"}
+    assert handoff.lost_workers(master) == ["w1"]  # w0 has sent no final report: not yet due
+    assert handoff.workers_summary(master, False) == {"seen": 1, "lost": 0, "lost_ids": []}
 
 
 def test_a_worker_recorder_fires_locust_rows_and_keeps_no_window() -> None:
@@ -381,7 +409,10 @@ def test_local_runner_test_start_connects_and_records_into_the_totals(
     assert recorder.worker_name == "local"
     recorder.record_run(_run(1, 0), [0.3])
     assert test.total.runs_total == 1
-    assert test.window_first_text_ms == [_run(1, 0).first_text_ms]
+    assert test.window_first_text_ms == []  # no progress line reads it: nothing kept (web UI)
+    recorder.keep_window = True  # headless with --progress-interval
+    recorder.record_run(_run(2, 0), [0.3])
+    assert test.window_first_text_ms == [_run(2, 0).first_text_ms] and test.window_lag_ms == [0.3]
 
 
 def test_worker_test_start_takes_the_masters_scenario(

@@ -50,10 +50,12 @@ def _per_second(amount: float, duration_s: float | None) -> float:
     return round(amount / duration_s, 3) if duration_s else 0.0
 
 
-def _load_generator(book: MetricsBook, extras: dict[str, Any]) -> dict[str, Any]:
+def _load_generator(
+    book: MetricsBook, extras: dict[str, Any], workers: Mapping[str, Any]
+) -> dict[str, Any]:
     lags = {key: book.metric_summary(key) for key in LOAD_GENERATOR_METRICS}
     warnings = [str(w) for w in extras.get("warnings") or []]
-    for text in _lag_warnings(lags, extras) + _cpu_warnings(extras):
+    for text in _lag_warnings(lags, extras) + _cpu_warnings(extras) + worker_warnings(workers):
         if text not in warnings:
             warnings.append(text)
     result: dict[str, Any] = {
@@ -90,6 +92,24 @@ def _cpu_warnings(extras: dict[str, Any]) -> list[str]:
             "add --processes or workers, or lower the user count"
         ]
     return []
+
+
+def _workers(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """summary.json's `workers`: load-generating processes seen and lost (default: one, kept)."""
+    given = meta.get("workers") or {}
+    lost_ids = [str(w) for w in given.get("lost_ids") or []]
+    return {"seen": int(given.get("seen", 1)), "lost": len(lost_ids), "lost_ids": lost_ids}
+
+
+def worker_warnings(workers: Mapping[str, Any]) -> list[str]:
+    """The warning a lost worker gives (none when no worker was lost)."""
+    lost = int(workers.get("lost") or 0)
+    if not lost:
+        return []
+    return [
+        f"{lost} of {workers.get('seen')} workers lost ({', '.join(workers['lost_ids'])}): the "
+        "runs they measured after their last report are missing from these results"
+    ]
 
 
 def _throughput(
@@ -139,10 +159,11 @@ def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
     """summary.json (schema wxo-load/summary/v1) as a dict.
 
     `meta`: scenario (dict, already free of secrets), options, host, started_at / ended_at
-    (unix seconds), users_peak, timeline (list of {"t_s","users","runs","errors"}), and
-    load_generator extras: cpu_percent_max, warnings, and optional limits
-    client_lag_p99_limit_ms, schedule_lag_p99_limit_ms, cpu_percent_limit; `window`, the
-    `MeasuredWindow` the book's records were classified by (throughput is per second of it).
+    (unix seconds), users_peak, timeline (list of {"t_s","users","runs","errors"}), workers
+    ({"seen", "lost_ids"}: load-generating processes and those lost), and load_generator
+    extras: cpu_percent_max, warnings, and optional limits client_lag_p99_limit_ms,
+    schedule_lag_p99_limit_ms, cpu_percent_limit; `window`, the `MeasuredWindow` the book's
+    records were classified by (throughput is per second of it).
     """
     started = meta.get("started_at")
     ended = meta.get("ended_at")
@@ -154,6 +175,7 @@ def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
     runs = _outcomes(book.runs_by_outcome)
     runs["ended_without_done"] = ended_without_done(book)
     conversations = _outcomes(book.conversations_by_outcome)
+    workers = _workers(meta)
     return {
         "schema": SCHEMA,
         "tool": {"name": "wxo-load", "version": __version__},
@@ -180,7 +202,8 @@ def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
         **steps_summary(book),
         **book.answers.summary(runs["total"] - runs["stopped"], duration_s),
         **book.replay.summary(),
-        "load_generator": _load_generator(book, dict(meta.get("load_generator") or {})),
+        "workers": workers,
+        "load_generator": _load_generator(book, dict(meta.get("load_generator") or {}), workers),
         "timeline": list(meta.get("timeline") or []),
     }
 
@@ -202,28 +225,35 @@ class LoadGeneratorFacts:
     cpu_percent_max: float | None
     warnings: list[str]
     trusted: bool  # trustworthy and not one warning
+    workers_lost: int = 0  # load-generating processes lost mid-test (their late runs are gone)
+    workers_seen: int = 1
 
     @classmethod
     def of(cls, summary: Mapping[str, Any]) -> LoadGeneratorFacts:
         lg = summary.get("load_generator") or {}
         cpu = lg.get("cpu_percent_max")
         warnings = list(lg.get("warnings") or [])
+        workers = summary.get("workers") or {}
         return cls(
             (lg.get("client_lag") or {}).get("p99"),
             (lg.get("schedule_lag") or {}).get("p99"),
             cpu if isinstance(cpu, (int, float)) else None,
             warnings,
             bool(lg.get("trustworthy", True)) and not warnings,
+            int(workers.get("lost") or 0),
+            int(workers.get("seen") or 1),
         )
 
     def parts(self, num: Callable[[float], str], *, lag_missing: str = "") -> list[str]:
-        """ "client lag p99 1.3 ms", "schedule lag p99 ...", "CPU max 45 %": those measured, each
+        """ "client lag p99 1.3 ms", "schedule lag p99 ...", "CPU max 45 %", "1 of 2 workers
+        lost": those measured (lost workers only if any), each
         number written by `num`; `lag_missing` stands for an unmeasured client lag."""
         lag, sched, cpu = self.client_lag_p99, self.schedule_lag_p99, self.cpu_percent_max
         texts = (
             f"client lag p99 {num(lag)} ms" if lag is not None else lag_missing,
             f"schedule lag p99 {num(sched)} ms" if sched is not None else "",
             f"CPU max {cpu:.0f} %" if cpu is not None else "",
+            f"{self.workers_lost} of {self.workers_seen} workers lost" if self.workers_lost else "",
         )
         return [text for text in texts if text]
 

@@ -24,6 +24,7 @@ from wxo_load.core.metrics import (
     RUN_METRICS,
 )
 from wxo_load.core.records import RunRecord
+from wxo_load.core.summary import worker_warnings
 from wxo_load.gates import Verdict
 
 OVERVIEW = "wxo-load"
@@ -244,7 +245,9 @@ def _trust_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
             _row("Load generator kept up", "yes", "timings measure the server, not the client")
         )
     else:
-        for warning in lg.get("warnings") or []:
+        lost = worker_warnings(summary.get("workers") or {})
+        rows += [_row("WARNING: workers lost", "results incomplete", text) for text in lost]
+        for warning in [w for w in lg.get("warnings") or [] if w not in lost]:
             rows.append(
                 _row(
                     "WARNING: results limited by the load generator",

@@ -232,8 +232,8 @@ def _abort_verdict(gate: Gate, live_summary: Mapping) -> Verdict | None:
     if value is None or _compare(value, gate.op, gate.limit):
         return None
     kind = figure_kind(gate.figure)
-    if kind == PER_S or gate.figure.endswith(".min"):
-        return None  # throughput and minimums can still come down to the limit
+    if kind == PER_S or gate.figure.endswith(".min") or (gate.op == "==" and value < gate.limit):
+        return None  # throughput and minimums can still come down, a count below == can grow
     final = kind in (COUNT, PERCENT) or gate.figure.endswith(".max")
     samples = sample_count(live_summary, gate.figure)
     needed = max(1, gate.min_runs) if final else (gate.min_runs or ABORT_MIN_RUNS)

@@ -10,7 +10,8 @@
     error_rate.CLASS               runs of one error class / all runs (timeout, http_503, ...)
     tools.NAME.STAT, phases.PHASE.STAT, streaming.X.STAT    where the time goes (gates/steps.py)
     SCALARS                        one number each: error_rate, runs, runs_per_s, cpu_percent_max,
-                                   answers.wrong_rate, answers.by_check.CHECK, goodput.share...
+                                   answers.wrong_rate, answers.by_check.CHECK, goodput.share,
+                                   workers.lost...
 
 Figure kinds (TIME, RATE, COUNT, PER_S, PERCENT) are declared in wxo_load.core.metrics.
 """
@@ -90,6 +91,8 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in (
     Scalar("goodput.runs", COUNT, ("goodput", "runs")),
     Scalar("goodput.runs_per_s", PER_S, ("goodput", "runs_per_s"), _RUNS),
     Scalar("goodput.share", RATE, ("goodput", "share"), _RUNS),
+    # load-generator processes that stopped reporting (locust_plugin.handoff)
+    Scalar("workers.lost", COUNT, ("workers", "lost")),
 )}  # fmt: skip
 """Every one-number figure, by name, in the order the grammar's help lists them."""
 

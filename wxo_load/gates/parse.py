@@ -3,8 +3,8 @@ regression against a baseline), from the command line or a scenario's `gates:` l
 
 Limits carry units: times take ms, s or m (minutes) and are kept in milliseconds; rates take
 `%` or a plain fraction (`1%` == `0.01`); counts and throughputs are plain numbers
-(throughputs may add `/s`). Operators: < <= > >=, and == for counts
-(`answers.by_check.tool_called == 0`).
+(throughputs may add `/s`). Operators: < <= > >=, and == for counts (`workers.lost == 0`,
+`answers.by_check.tool_called == 0`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from wxo_load.core.errors import ConfigError
 from wxo_load.core.metrics import COUNT, PER_S, PERCENT, RATE, TIME
 from wxo_load.gates.figures import figure_kind
 
-OPS = ("<", "<=", ">", ">=")
+OPS = ("<", "<=", ">", ">=", "==")  # == compares counts only
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _GATE_RE = re.compile(
     rf"^\s*(?P<figure>[A-Za-z_][\w.]*)\s*(?P<op><=|>=|<|>|==|=|!=)\s*"
@@ -33,7 +33,8 @@ GATE_GRAMMAR = (
     "A gate is FIGURE OP LIMIT, for example "
     '"first_text.p95 < 3000ms", "done.p99 < 10s", "conversation.p50 < 1m", '
     '"error_rate < 1%", "error_rate.timeout <= 0.5%", "runs_per_s >= 5", "runs >= 100". '
-    "OP is one of < <= > >=. Times take ms, s or m; rates take % or a fraction (0.01); "
+    'OP is one of < <= > >=, or == for a count ("workers.lost == 0"). Times take ms, s or m; '
+    "rates take % or a fraction (0.01); "
     "counts and runs_per_s are plain numbers. "
     'A regression gate is FIGURE TOLERANCE, for example "first_text.p95 +10%" or '
     '"done.p99 +50ms", checked against --baseline.'
@@ -87,10 +88,15 @@ def parse_gate(text: str, *, abort: bool = False, min_runs: int = 0, where: str 
     figure, op, unit = match["figure"], match["op"], match["unit"] or ""
     shown = text.strip()
     kind = figure_kind(figure, where=where, text=shown) if op in (*OPS, "==") else None
-    if op not in OPS and not (op == "==" and kind == COUNT):
+    if op == "==" and kind != COUNT:
+        raise ConfigError(
+            f'{where} "{shown}": operator "==" compares counts only (runs, workers.lost, '
+            f"answers.by_check.CHECK, ...); for {figure} use one of < <= > >=."
+        )
+    if op not in (*OPS, "=="):
         raise ConfigError(
             f'{where} "{shown}": operator "{op}" is not supported; use one of {" ".join(OPS)} '
-            '(or == for a count, e.g. "answers.by_check.tool_called == 0").'
+            '(or == for a count, e.g. "workers.lost == 0").'
         )
     assert kind is not None
     limit = _limit_value(float(match["num"]), unit, kind, where, shown)

@@ -15,7 +15,9 @@ from wxo_load.config.model import Persona
 from wxo_load.config.scenario import Scenario
 from wxo_load.core.redact import redact
 from wxo_load.core.stats import build_summary
+from wxo_load.core.summary import worker_warnings
 from wxo_load.edge import gate_output
+from wxo_load.locust_plugin.handoff import workers_summary
 from wxo_load.locust_plugin.progress import LAG_ADVICE, load_generator_cpu
 from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR
 
@@ -52,6 +54,7 @@ def meta(h: Harness, ended_at: float) -> dict[str, Any]:
         "window": test.measured,
         "users_peak": test.users_peak,
         "timeline": test.timeline,
+        "workers": workers_summary(test, h.is_master),
         "load_generator": {
             "cpu_percent_max": round(cpu_peak, 1),
             "cpu_s": round(cpu_s, 3),
@@ -89,8 +92,9 @@ def finish(h: Harness) -> None:
         summary.update(h.load.summary_extras(summary, now))
     writer.write_summary(summary)
     test.final_summary = summary
+    lost = worker_warnings(summary["workers"])
     for warning in summary["load_generator"]["warnings"]:
-        log.warning("wxo-load: %s%s", warning, LAG_ADVICE)
+        log.warning("wxo-load: %s%s", warning, "" if warning in lost else LAG_ADVICE)
     if h.session.gates:
         _apply_gates(h, summary, writer)
     if test.abort_message is not None:

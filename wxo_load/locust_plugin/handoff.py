@@ -6,7 +6,12 @@ arrive. The quit race (locust issue #1426): the master waits only 0.5 s for the 
 report, so when the test stops the master tells the workers to stop their users and waits for
 each one's final report (`wait_for_final_reports`) before Locust quits.
 
-Imports no locust: the runner, Locust's message class and its STOPPING state are passed in.
+A lost worker (`lost_workers`): one Locust marked missing (no heartbeat for ~3 s) or whose
+final report never came. What it reported before stays counted; what it measured since is gone,
+and summary.json's `workers` says so (`workers.lost`, a gate figure).
+
+Imports no locust: the runner, Locust's message class and its STOPPING and MISSING states are
+passed in.
 """
 
 from __future__ import annotations
@@ -95,6 +100,31 @@ def flush_local(
         load.observe(runs, convs, dropped, arrivals.take_scheduled() if arrivals else 0)
 
 
+def note_workers(runner: Any, test: TestState, missing_state: str) -> None:
+    """Master, every few seconds: the workers Locust knows, and those it marked missing."""
+    for client in runner.clients.all:
+        test.workers_seen.add(client.id)
+        if client.state == missing_state and client.id not in test.workers_missing:
+            test.workers_missing.add(client.id)
+            log.warning("wxo-load: worker %s stopped sending heartbeats (missing): the runs it "
+                        "measured since its last report are lost", client.id)  # fmt: skip
+
+
+def lost_workers(test: TestState) -> list[str]:
+    """Master: the workers lost so far. Once the test stopped, every worker whose final report
+    did not come; before that, those Locust marked missing (unless their final report came)."""
+    lost = test.workers_seen if test.finals_awaited else test.workers_missing
+    return sorted(lost - test.finals)
+
+
+def workers_summary(test: TestState, master: bool) -> dict[str, Any]:
+    """summary.json's `workers`: load-generating processes seen and lost (a local runner: 1)."""
+    if not master:
+        return {"seen": 1, "lost": 0, "lost_ids": []}
+    lost = lost_workers(test)
+    return {"seen": len(test.workers_seen), "lost": len(lost), "lost_ids": lost}
+
+
 def wait_for_final_reports(
     runner: Any,
     test: TestState,
@@ -102,6 +132,7 @@ def wait_for_final_reports(
     *,
     message: Callable[[str, Any, str], Any],
     stopping: str,
+    missing_state: str,
     sleep: Callable[[float], Any],
 ) -> set[str]:
     """Master, when the test stops: stop the workers' users, then wait for their last data;
@@ -109,22 +140,25 @@ def wait_for_final_reports(
 
     The master is moved to `stopping` first, or it would hand new users to a worker that
     reports ready again. Once a worker's final report is in, it is told to quit (Locust's
-    own quit message would miss it: a stopped worker leaves the master's client list).
+    own quit message would miss it: a stopped worker leaves the master's client list). A worker
+    Locust marked missing is not waited for: it cannot answer.
     """
+    note_workers(runner, test, missing_state)
+    test.finals_awaited = True
     clients = [c.id for c in runner.clients.all]
-    test.workers_seen.update(clients)
     runner.update_state(stopping)
     for client_id in clients:
         runner.server.send_to_client(message("stop", None, client_id))
     deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline and not set(clients) <= test.finals:
+    awaited = set(clients) - test.workers_missing
+    while time.monotonic() < deadline and not awaited <= test.finals:
         sleep(0.05)
     for client_id in clients:
         runner.server.send_to_client(message("quit", None, client_id))
-    missing = set(clients) - test.finals
+    missing = set(lost_workers(test))
     if missing:
         log.warning(
-            "wxo-load: no final report from %d worker(s) within %.0f s: runs they measured "
-            "since their last report are missing", len(missing), limit_s,
+            "wxo-load: %d worker(s) lost (%s): marked missing, or no final report within %.0f s",
+            len(missing), ", ".join(sorted(missing)), limit_s,
         )  # fmt: skip
     return missing

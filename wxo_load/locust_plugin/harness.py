@@ -23,7 +23,7 @@ from typing import Any, cast
 import gevent
 from locust.env import Environment
 from locust.rpc import Message
-from locust.runners import STATE_STOPPING, MasterRunner, WorkerRunner
+from locust.runners import STATE_MISSING, STATE_STOPPING, MasterRunner, WorkerRunner
 
 from wxo_load.config.model import Persona
 from wxo_load.config.scenario import Scenario
@@ -206,7 +206,8 @@ class Harness:
         self._every(FLUSH_INTERVAL_S, self.flush)
         self._every(TIMELINE_INTERVAL_S, self.sample_timeline)
         interval = float(options.progress_interval or 0)
-        if interval > 0 and options.headless:
+        self.recorder.keep_window = interval > 0 and bool(options.headless)
+        if self.recorder.keep_window:
             self._every(interval, self.print_progress)
         if any(getattr(g, "abort", False) for g in self.session.gates):
             self._every(ABORT_CHECK_INTERVAL_S, self.check_abort)
@@ -243,10 +244,13 @@ class Harness:
     def wait_for_final_reports(self) -> None:
         limit_s = float(self.env.stop_timeout or 0) + handoff.FINAL_REPORT_GRACE_S
         handoff.wait_for_final_reports(self.runner, self.test, limit_s, message=Message,
-                                       stopping=STATE_STOPPING, sleep=gevent.sleep)  # fmt: skip
+                                       stopping=STATE_STOPPING, missing_state=STATE_MISSING,
+                                       sleep=gevent.sleep)  # fmt: skip
 
     def sample_timeline(self) -> None:
         progress.sample_timeline(self.test, self.runner)
+        if self.is_master and not self.test.finals_awaited:
+            handoff.note_workers(self.runner, self.test, STATE_MISSING)
 
     def print_progress(self) -> None:
         p95, lag = progress.take_window(self.test, self.is_master)

@@ -38,7 +38,9 @@ class TestState:
     users_peak: int = 0
     finals: set[str] = field(default_factory=set)  # master: workers whose last report is in
     worker_cpu: dict[str, tuple[float, float]] = field(default_factory=dict)  # (peak %, CPU s)
-    workers_seen: set[str] = field(default_factory=set)
+    workers_seen: set[str] = field(default_factory=set)  # master: every worker of this test
+    workers_missing: set[str] = field(default_factory=set)  # master: ever marked missing by Locust
+    finals_awaited: bool = False  # master: the test stopped and the final reports were awaited
     finished: bool = False
     aborted_by: Any = None  # the gate verdict that stopped the test early
     abort_message: str | None = None  # a harness error that stopped the test (exit 2)
