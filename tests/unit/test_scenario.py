@@ -19,7 +19,7 @@ def scenario(tmp_path: Path, text: str) -> Scenario:
     return load_scenario(path)
 
 
-@pytest.mark.parametrize("name", ["smoke", "realistic", "ci"])
+@pytest.mark.parametrize("name", ["smoke", "realistic", "ci", "personas", "answers"])
 def test_shipped_scenarios_load(name: str) -> None:
     loaded = load_scenario(REPO / "scenarios" / f"{name}.yaml")
     assert loaded.name == name and loaded.prompts.messages
