@@ -148,6 +148,11 @@ def test_web_ui_tab_shows_live_figures_and_locust_counts_one_request_per_run(
         wait_until(lambda: (results / "summary.json").exists())
         summary = json.loads((results / "summary.json").read_text())
         final = dom_of(f"{ui}/?tab=wxo-load-timings")
+        # Locust memoizes /stats/requests for 2 s or more (locust/web.py, DEFAULT_CACHE_TIME,
+        # doubled when slow) and the page's own polling refreshes that cache: wait for a reading
+        # taken after the last run ended instead of trusting the first one
+        ended_runs = summary["runs"]["total"] - summary["runs"]["stopped"]
+        wait_until(lambda: _requests_counted(ui) == ended_runs, timeout_s=15)
         stats = httpx.get(f"{ui}/stats/requests", timeout=5).json()
         served = httpx.get(f"{ui}/wxo/results/summary.json", timeout=5)
         ended = dom_of(f"{ui}/?tab=wxo-load")
@@ -163,6 +168,11 @@ def test_web_ui_tab_shows_live_figures_and_locust_counts_one_request_per_run(
     )
     assert served.status_code == 200 and served.json()["runs"] == summary["runs"]
     assert "Traceback" not in output, output[-3000:]
+
+
+def _requests_counted(ui: str) -> int:
+    """Locust's Aggregated request count, as its web UI serves it."""
+    return int(httpx.get(f"{ui}/stats/requests", timeout=5).json()["stats"][-1]["num_requests"])
 
 
 def test_a_metrics_port_in_use_stops_before_any_user_with_exit_2(tmp_path: Path) -> None:
