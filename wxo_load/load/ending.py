@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wxo_load.load.model import ARRIVAL, SEARCH, STAGES, LoadPlan
+from wxo_load.load.model import SEARCH, STAGES, LoadPlan
 
 RUN_TIME = "run_time"
 PLAN = "plan"
@@ -28,15 +28,6 @@ class Ending:
     warning: bool = False
 
 
-def plan_length_s(plan: LoadPlan) -> float | None:
-    """The plan's own length; None when it has none (a constant rate, a search)."""
-    if plan.mode == STAGES:
-        return sum(s.duration_s for s in plan.stages)
-    if plan.mode == ARRIVAL and plan.arrival is not None:
-        return plan.arrival.duration_s
-    return None
-
-
 def _describe(plan: LoadPlan, length_s: float | None) -> str:
     if plan.mode == SEARCH:
         return "the capacity search"
@@ -51,7 +42,7 @@ def _seconds(value: float | None) -> str:
 def decide_end(plan: LoadPlan, run_time_s: float | None, run_time_from: str) -> Ending:
     """Decide what ends a test run by `plan`; `run_time_from` names where the run time was set
     (`-t`, `load.run_time`)."""
-    length_s = plan_length_s(plan)
+    length_s = plan.duration_s  # None: no end of its own (a constant rate, a search)
     plan_text = _describe(plan, length_s)
     if run_time_s is None or run_time_s <= 0:
         if length_s is not None or plan.mode == SEARCH:

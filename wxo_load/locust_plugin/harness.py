@@ -17,8 +17,9 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import gevent
 from locust.env import Environment
@@ -68,7 +69,7 @@ class Harness:
         self.arrival_begin: dict[str, Any] | None = None  # the master's schedule start, if early
         self.replay_epoch: float | None = None  # prompts.arrivals: recorded (user._recorded_start)
         self._sources: dict[int, tuple[object, ConversationSource]] = {}
-        self._judges: dict[int, tuple[Scenario, AnswerJudge]] = {}
+        self._judges: dict[int, tuple[object, AnswerJudge]] = {}
         self.rows = Rows(lambda: end_test(self.env))  # data rows: `unique` across the test
         self.warned_personas = False  # users of a persona the scenario no longer has: said once
 
@@ -83,26 +84,21 @@ class Harness:
     def source_for(self, scenario: Scenario, persona: Persona | None = None) -> ConversationSource:
         """The process's one conversation source for this scenario (or persona of it), shared
         by its users."""
-        owner: object = scenario if persona is None else persona
-        kept = self._sources.get(id(owner))
-        if kept is None or kept[0] is not owner:
-            source: ConversationSource = (
-                PromptSource(scenario, self.rows.conversations_taker(scenario))
-                if persona is None
-                else PersonaSource(persona, self.rows.taker(persona))
-            )
-            kept = (owner, source)
-            self._sources[id(owner)] = kept
-        return kept[1]
+        if persona is None:
+            return _kept(
+                self._sources, scenario,
+                lambda: PromptSource(scenario, self.rows.conversations_taker(scenario)),
+            )  # fmt: skip
+        return _kept(
+            self._sources, persona, lambda: PersonaSource(persona, self.rows.taker(persona))
+        )
 
     def judge_for(self, scenario: Scenario) -> AnswerJudge:
         """The process's one judge of answers for this scenario (it knows its canaries)."""
-        kept = self._judges.get(id(scenario))
-        if kept is None or kept[0] is not scenario:
-            keep = bool(getattr(self.options, "keep_answers", False))
-            kept = (scenario, AnswerJudge(scenario.answers, keep_answers=keep))
-            self._judges[id(scenario)] = kept
-        return kept[1]
+        keep = bool(getattr(self.options, "keep_answers", False))
+        return _kept(
+            self._judges, scenario, lambda: AnswerJudge(scenario.answers, keep_answers=keep)
+        )
 
     @property
     def runner(self) -> Any:
@@ -308,3 +304,16 @@ def end_test(environment: Environment) -> None:
     runner = cast(Any, environment.runner)
     headless = getattr(environment.parsed_options, "headless", True)
     gevent.spawn(runner.quit if headless else runner.stop)
+
+
+T = TypeVar("T")
+
+
+def _kept(cache: dict[int, tuple[object, T]], owner: object, make: Callable[[], T]) -> T:
+    """The one `T` made for `owner` (a scenario or persona object), made on first use: keyed by
+    identity, and made again when another object has taken a freed one's id."""
+    kept = cache.get(id(owner))
+    if kept is None or kept[0] is not owner:
+        kept = (owner, make())
+        cache[id(owner)] = kept
+    return kept[1]

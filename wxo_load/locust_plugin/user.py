@@ -106,9 +106,7 @@ class WxoChatUser(User):
         ):  # open model: wait for an arrival, measure from its schedule
             ticket = harness.arrivals.take()
             started_unix, t0 = ticket.scheduled_unix, ticket.scheduled_perf
-            harness.test.book.timings.setdefault(ARRIVAL_LAG, Timing()).record(
-                max(0.0, (perf_counter() - t0) * 1000.0)
-            )
+            self._arrival_lag_ms(max(0.0, (perf_counter() - t0) * 1000.0))
         plan = self.source.next_plan(self.rng)
         if plan is None:  # the source has run out (a feeder's last row is used)
             raise StopUser()
@@ -159,8 +157,12 @@ class WxoChatUser(User):
         if delay > 0:
             gevent.sleep(delay)
         late_s = max(0.0, time.time() - due)
-        self.harness.test.book.timings.setdefault(ARRIVAL_LAG, Timing()).record(late_s * 1000.0)
+        self._arrival_lag_ms(late_s * 1000.0)
         return due, perf_counter() - late_s
+
+    def _arrival_lag_ms(self, lag_ms: float) -> None:
+        """How late a conversation began against its schedule (open model or recorded start)."""
+        self.harness.test.book.timings.setdefault(ARRIVAL_LAG, Timing()).record(lag_ms)
 
     def _converse_as(self, plan: ConversationPlan) -> None:
         """A persona's conversation: its row's context variables, headers and credential."""
