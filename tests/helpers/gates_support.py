@@ -130,3 +130,18 @@ def write_results(directory: Path, summary: dict[str, Any]) -> Path:
     (directory / "runs.jsonl").write_text("", encoding="utf-8")
     (directory / "conversations.jsonl").write_text("", encoding="utf-8")
     return directory
+
+
+def summary_json(book: Any, *, meta: dict[str, Any]) -> dict[str, Any]:
+    """What summary.json holds for `book`: the typed summary as the JSON data it is written as."""
+    from wxo_load.core.summary import build_summary
+    from wxo_load.core.summary_codec import summary_to_dict
+
+    return summary_to_dict(build_summary(book, meta=meta))
+
+
+def typed(summary: dict[str, Any]) -> Any:
+    """A summary.json dict (v1 or v2) as the `Summary` every reader takes."""
+    from wxo_load.core.summary_codec import summary_from_dict
+
+    return summary_from_dict(summary)

@@ -8,7 +8,7 @@ from typing import Any
 
 from wxo_load.core.records import ConversationRecord, RunRecord
 from wxo_load.core.stats import MetricsBook, build_summary
-from wxo_load.edge.results import ResultsWriter
+from wxo_load.output.files import ResultsWriter
 
 REPORT_SECTIONS = (
     "timings",

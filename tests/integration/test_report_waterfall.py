@@ -11,8 +11,8 @@ from browser import _script, needs_chromium
 from steps_support import WATERFALL_PHASES, run_of, two_tools_and_a_handoff
 
 from wxo_load.core.stats import MetricsBook, build_summary
-from wxo_load.edge.report.html import build_report_html
-from wxo_load.edge.results import ResultsWriter
+from wxo_load.output.files import ResultsWriter
+from wxo_load.output.report.html import build_report_html
 
 
 def write_results(directory: Path, runs: int = 9) -> None:
@@ -78,7 +78,7 @@ def test_waterfall_renders_every_phase_in_headless_chromium(tmp_path: Path) -> N
 
 
 def test_summary_md_lists_tools_by_p95(tmp_path: Path) -> None:
-    from wxo_load.edge.results import summary_markdown
+    from wxo_load.output.markdown import summary_markdown
 
     write_results(tmp_path / "r")
     markdown = summary_markdown(json.loads((tmp_path / "r" / "summary.json").read_text()))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.gates_support import make_summary, summary_json, typed
 from wxo_load import gates
 from wxo_load.config.model import Scenario
 from wxo_load.config.scenario import load_scenario
@@ -22,12 +23,15 @@ from wxo_load.core.checks import Expect, answered_by, failed_checks
 from wxo_load.core.conversation import ConversationPlan, Turn
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.records import CROSS_TALK, OK, WRONG_ANSWER, RunRecord
-from wxo_load.core.summary import build_summary
 from wxo_load.core.tracker import RunTracker
-from wxo_load.edge.report.answers import AnswerSamples, answers_section
 from wxo_load.load.segments import Segment, summarize
+from wxo_load.output.report.answers import AnswerSamples, answers_section
 
 BASE = "name: s\nagent_id: a\nprompts: [hi]\n"
+
+
+NO_ANSWERS = {"checked": 0, "wrong": 0, "wrong_rate": 0.0, "by_check": {}, "cross_talk": 0,
+              "cross_talk_rate": 0.0}  # fmt: skip
 
 
 def load(tmp_path: Path, text: str) -> Scenario:
@@ -216,7 +220,7 @@ def test_answer_figures_merge_across_workers_and_resolve_a_canarys_owner() -> No
     b.record_run(run(run_id="4", outcome="stopped"))
     merged = MetricsBook.from_wire(b.to_wire())
     merged.merge_wire(a.to_wire())
-    summary = build_summary(merged, meta={"started_at": 0.0, "ended_at": 2.0})
+    summary = summary_json(merged, meta={"started_at": 0.0, "ended_at": 2.0})
     answers = summary["answers"]
     assert (answers["checked"], answers["wrong"], answers["cross_talk"]) == (3, 1, 1)
     assert answers["wrong_rate"] == pytest.approx(1 / 3)
@@ -232,8 +236,8 @@ def test_answer_figures_merge_across_workers_and_resolve_a_canarys_owner() -> No
 
 def test_gates_read_the_answer_figures_and_count_gates_take_equals() -> None:
     answers = {"checked": 10, "wrong_rate": 0.02, "by_check": {"tool_called": 0}}
-    summary = {"runs": {"total": 10}, "answers": answers,
-               "goodput": {"share": 0.9, "runs_per_s": 3.0}}  # fmt: skip
+    summary = typed({**make_summary(runs=10), "answers": {**NO_ANSWERS, **answers},
+                     "goodput": {"runs": 9, "share": 0.9, "runs_per_s": 3.0}})  # fmt: skip
     parsed = [gates.parse_gate(t, where="t") for t in (
         "answers.wrong_rate < 1%", "answers.by_check.tool_called == 0", "goodput.share > 80%",
         "goodput.runs_per_s >= 3",
@@ -248,7 +252,9 @@ def test_the_report_shows_sample_wrong_answers_redacted() -> None:
     samples.add({"run_id": "r1", "outcome": "wrong_answer", "failed_checks": ["contains"],
                  "answer_text": "Sorry <b> Bearer abcdefghijklmnop"})  # fmt: skip
     samples.add({"run_id": "r2", "outcome": "ok", "answer_text": "fine"})
-    html = answers_section({"answers": {"checked": 2, "wrong": 1, "wrong_rate": 0.5}}, samples)
+    summary = typed(make_summary(runs=2))
+    wrong = {**NO_ANSWERS, "checked": 2, "wrong": 1, "wrong_rate": 0.5}
+    html = answers_section(typed({**make_summary(runs=2), "answers": wrong}), samples)
     assert "Sample wrong answers" in html and "r1" in html and "r2" not in html
     assert "&lt;b&gt;" in html and "abcdefghijklmnop" not in html
-    assert answers_section({"answers": {"checked": 0}}, AnswerSamples()) == ""
+    assert answers_section(summary, AnswerSamples()) == ""

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from gates_support import make_summary
 
-from wxo_load.edge.gate_output import (
+from wxo_load.gates import Verdict, evaluate, parse_gate_spec
+from wxo_load.output.gates import (
     MD_END,
     MD_START,
     exit_code,
@@ -22,7 +23,6 @@ from wxo_load.edge.gate_output import (
     replace_gates_section,
     write_gate_outputs,
 )
-from wxo_load.gates import Verdict, evaluate, parse_gate_spec
 
 
 def _verdicts() -> list[Verdict]:

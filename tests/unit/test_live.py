@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 
+from tests.helpers.gates_support import summary_json, typed
+from wxo_load.core.interval import IntervalTimings
 from wxo_load.core.records import RunRecord
 from wxo_load.core.stats import MetricsBook, Timing, build_summary
-from wxo_load.edge import live, prometheus
 from wxo_load.gates import Verdict
+from wxo_load.output import live, prometheus
 
 
 def run(i: int, outcome: str = "ok", turn: int = 0) -> RunRecord:
@@ -118,11 +120,11 @@ def test_the_tab_shows_the_summary_figures_exactly() -> None:
         and "abort gate, armed" in overview["Gate: error_rate < 5%"]["detail"]
     )
     assert any(k.startswith("WARNING: results limited by the load generator") for k in overview)
-    follow_up_p95 = summary["by_turn"]["follow_up"]["metrics"]["first_text"]["p95"]
+    follow_up_p95 = summary.by_turn["follow_up"].metrics["first_text"].p95
     assert overview["Follow-up turns"]["value"] == f"first text p95 {live.fmt_ms(follow_up_p95)}"
     assert overview["First turns"]["detail"].endswith("19 runs, 4 failed")
     timing = {(r["metric"], r["turn"]): r for r in tables[live.TIMINGS]}
-    assert timing[("first_text", "all")]["p95"] == round(summary["metrics"]["first_text"]["p95"], 1)
+    assert timing[("first_text", "all")]["p95"] == round(summary.metrics["first_text"].p95, 1)
     assert timing[("first_text", "follow-up")]["count"] == 15
     assert tables[live.OVER_TIME][1] == {
         "time": 5.0,
@@ -136,20 +138,23 @@ def test_the_tab_shows_the_summary_figures_exactly() -> None:
 
 
 def test_stages_and_steps_appear_whatever_their_fields() -> None:
-    rows = live.stage_rows(
-        {
-            "stages": [{"name": "ramp", "users": 10, "runs_per_s": 3.14159}],
-            "steps": [{"users": 50, "verdict": "pass"}],
-        }
-    )
+    base = summary_json(MetricsBook(), meta={"started_at": 0.0, "ended_at": 10.0})
+    segment = {"index": 1, "kind": "stage", "load": {"users": 10}, "started_at": None,
+               "duration_s": 3.14159, "measured_s": None, "runs": base["runs"],
+               "conversations": base["conversations"], "throughput": base["throughput"],
+               "metrics": {}}  # fmt: skip
+    summary = typed({**base, "stages": [{**segment, "name": "ramp"}],
+                     "search_steps": [{**segment, "name": "", "verdict": "pass"}]})  # fmt: skip
+    rows = live.stage_rows(summary)
     assert rows == [
-        {"figure": "Stage ramp", "value": "", "detail": "users 10, runs_per_s 3.142"},
-        {"figure": "Step 1", "value": "pass", "detail": "users 50, verdict pass"},
-    ]
+        {"figure": "Stage ramp", "value": "", "detail": "index 1, kind stage, duration_s 3.142"},
+        {"figure": "Step 1", "value": "pass", "detail": "index 1, kind stage, duration_s 3.142, "
+         "verdict pass"},
+    ]  # fmt: skip
 
 
 def test_interval_timings_give_percentiles_of_each_interval_alone() -> None:
-    interval = live.IntervalTimings()
+    interval = IntervalTimings()
     for i in range(10):
         interval.record_run(run(i))
     first = interval.take_figures()

@@ -23,13 +23,13 @@ import pytest
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.records import OK, TIMEOUT, ConversationRecord, RunRecord
 from wxo_load.core.stats import MetricsBook
-from wxo_load.edge.results import ResultsWriter
 from wxo_load.locust_plugin import handoff
 from wxo_load.locust_plugin import session as session_mod
 from wxo_load.locust_plugin.progress import CpuMeter
 from wxo_load.locust_plugin.recording import Recorder
 from wxo_load.locust_plugin.session import Session
 from wxo_load.locust_plugin.state import LOCAL, MASTER, WORKER, TestState
+from wxo_load.output.files import ResultsWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 METRICS = ("run_started", "first_text", "done", "client_lag")

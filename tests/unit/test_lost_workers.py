@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 
 from wxo_load import gates
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.stats import MetricsBook, build_summary
-from wxo_load.core.summary import LoadGeneratorFacts
-from wxo_load.edge import live
-from wxo_load.edge.report.overview import trust_banner
-from wxo_load.edge.results import summary_markdown
+from wxo_load.output import live
+from wxo_load.output.markdown import summary_markdown
+from wxo_load.output.report.overview import trust_banner
+from wxo_load.output.views import LoadGeneratorFacts
 
 LOST = {"seen": 2, "lost_ids": ["host_b"]}
 
@@ -27,16 +28,16 @@ def _summary(workers: dict[str, Any] | None) -> dict[str, Any]:
 
 def test_summary_says_one_kept_process_when_no_worker_is_named() -> None:
     summary = _summary(None)
-    assert summary["workers"] == {"seen": 1, "lost": 0, "lost_ids": []}
-    assert summary["load_generator"]["trustworthy"] is True
+    assert msgspec.to_builtins(summary.workers) == {"seen": 1, "lost": 0, "lost_ids": []}
+    assert summary.load_generator.trustworthy is True
 
 
 def test_a_lost_worker_is_counted_and_makes_the_results_untrustworthy() -> None:
     summary = _summary(LOST)
-    assert summary["workers"] == {"seen": 2, "lost": 1, "lost_ids": ["host_b"]}
-    lg = summary["load_generator"]
-    assert lg["trustworthy"] is False
-    assert any("1 of 2 workers lost (host_b)" in w for w in lg["warnings"])
+    assert msgspec.to_builtins(summary.workers) == {"seen": 2, "lost": 1, "lost_ids": ["host_b"]}
+    lg = summary.load_generator
+    assert lg.trustworthy is False
+    assert any("1 of 2 workers lost (host_b)" in w for w in lg.warnings)
 
 
 def test_the_trust_line_banner_and_live_tab_say_a_worker_was_lost() -> None:

@@ -6,6 +6,7 @@ from dataclasses import fields
 
 import pytest
 
+from tests.helpers.gates_support import summary_json
 from wxo_load.core import fmt
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.metrics import (
@@ -26,7 +27,6 @@ from wxo_load.core.metrics import (
     TIME,
 )
 from wxo_load.core.records import ConversationRecord, RunRecord
-from wxo_load.core.summary import build_summary
 
 
 def test_every_metric_reads_a_field_its_record_has() -> None:
@@ -114,7 +114,7 @@ def test_each_load_generator_lag_warns_over_its_limit() -> None:
         "cpu_percent_max": 95.0,
         "cpu_percent_limit": 90,
     }
-    lg = build_summary(book, meta={"load_generator": limits})["load_generator"]
+    lg = summary_json(book, meta={"load_generator": limits})["load_generator"]
     assert [w.split(" (")[0] for w in lg["warnings"]] == [
         "client lag p99 was 80 ms",
         "schedule lag p99 was 30 ms",

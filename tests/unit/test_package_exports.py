@@ -1,4 +1,4 @@
-"""The public names listed by wxo_load.config and wxo_load.edge.report resolve, and the old import
+"""The public names listed by wxo_load.config and wxo_load.output.report resolve, and the old import
 paths keep working after their modules were split."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("package", ["wxo_load.config", "wxo_load.edge.report"])
+@pytest.mark.parametrize("package", ["wxo_load.config", "wxo_load.output.report"])
 def test_every_listed_public_name_resolves(package: str) -> None:
     module = importlib.import_module(package)
     missing = [name for name in module.__all__ if not hasattr(module, name)]

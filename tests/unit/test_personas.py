@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.gates_support import summary_json, typed
 from wxo_load.config.model import Scenario
 from wxo_load.config.scenario import load_scenario
 from wxo_load.config.sources import PersonaSource
@@ -134,15 +135,16 @@ def test_each_persona_has_its_own_exact_figures_merged_across_workers() -> None:
     master = MetricsBook()
     for worker in (worker_a, worker_b):
         master.merge_wire(worker.to_wire())
-    summary = build_summary(master, meta={})
+    summary = summary_json(master, meta={})
     hr, it = summary["personas"]["hr"], summary["personas"]["it"]
     assert (hr["runs"]["total"], it["runs"]["total"], summary["runs"]["total"]) == (3, 1, 4)
     assert hr["metrics"]["first_text"]["max"] == 30 and it["conversations"]["total"] == 1
     assert figure_kind("personas.hr.first_text.p95") == figure_kind("first_text.p95")
-    assert figure_value(summary, "personas.it.first_text.p95") == 500
-    assert figure_value(summary, "personas.nobody.first_text.p95") is None
-    assert sample_count(summary, "personas.hr.first_text.p95") == 3
-    assert "personas" not in build_summary(MetricsBook(), meta={})  # no personas: as before
+    model = typed(summary)
+    assert figure_value(model, "personas.it.first_text.p95") == 500
+    assert figure_value(model, "personas.nobody.first_text.p95") is None
+    assert sample_count(model, "personas.hr.first_text.p95") == 3
+    assert summary_json(MetricsBook(), meta={})["personas"] is None  # no personas: null
 
 
 def test_the_scenario_is_read_early_from_the_command_line_or_the_environment(
@@ -160,9 +162,9 @@ def test_the_scenario_is_read_early_from_the_command_line_or_the_environment(
 
 
 def test_summary_md_the_report_the_live_tab_and_prometheus_show_each_persona() -> None:
-    from wxo_load.edge import live, prometheus
-    from wxo_load.edge.report import build_report_html
-    from wxo_load.edge.results import summary_markdown
+    from wxo_load.output import live, prometheus
+    from wxo_load.output.markdown import summary_markdown
+    from wxo_load.output.report import build_report_html
 
     book = MetricsBook()
     for persona, ms in (("hr", 10.0), ("it", 40.0)):

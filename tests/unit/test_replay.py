@@ -6,14 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.gates_support import make_summary, typed
 from wxo_load.config.fields import Where
 from wxo_load.config.prompts import parse_prompts
 from wxo_load.core.captured import Malformed, conversation_of
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.pii import Redactor, parse_rule, synthetic_value
 from wxo_load.core.records import RunRecord
-from wxo_load.core.replay_stats import ReplayBook, replay_markdown
-from wxo_load.edge.report.replay import replay_section
+from wxo_load.core.replay_stats import ReplayBook
+from wxo_load.output.markdown import replay_markdown
+from wxo_load.output.report.replay import replay_section
 
 
 def test_default_rules_redact_email_phone_card_iban_and_digit_runs_but_not_dates() -> None:
@@ -100,10 +102,12 @@ def test_replay_book_merges_and_summarises_then_versus_now() -> None:
     assert replay["conversations"] == 2 and replay["turns"] == 3
     rows = {r["id"]: r for r in replay["per_conversation"]}
     assert rows["c1"]["ratio"] == 0.6 and rows["c2"]["ratio"] == 2.0
-    html = replay_section({"replay": replay})
+    plain = typed(make_summary())
+    with_replay = typed({**make_summary(), "replay": replay})
+    html = replay_section(with_replay)
     assert "Then versus now" in html and "2.00×" in html
-    assert ReplayBook().summary() == {} and replay_section({}) == ""
-    assert "| p50 | " in replay_markdown({"replay": replay}) and replay_markdown({}) == ""
+    assert ReplayBook().summary() == {} and replay_section(plain) == ""
+    assert "| p50 | " in replay_markdown(with_replay) and replay_markdown(plain) == ""
 
 
 def test_order_unique_is_for_conversation_files_and_sequential_means_script(

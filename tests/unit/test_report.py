@@ -8,6 +8,7 @@ import re
 import sys
 from pathlib import Path
 
+import msgspec
 import orjson
 import pytest
 from report_support import REPORT_SECTIONS, T0, synthetic_results
@@ -17,7 +18,7 @@ from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.records import RunRecord
 from wxo_load.core.redact import redact
 from wxo_load.core.stats import MetricsBook, build_summary
-from wxo_load.edge.report.html import build_report_html
+from wxo_load.output.report.html import build_report_html
 
 
 def cli_main(argv: list[str]) -> int:
@@ -142,8 +143,8 @@ def test_report_command_rebuilds_a_killed_test_from_runs_jsonl(
     assert cli_main(["report", str(directory)]) == 0
     assert "summary.json is missing" in capsys.readouterr().err
     rebuilt = orjson.loads((directory / "summary.json").read_bytes())
-    assert rebuilt["runs"]["total"] == summary["runs"]["total"]
-    assert rebuilt["metrics"]["done"] == summary["metrics"]["done"]
+    assert rebuilt["runs"]["total"] == summary.runs.total
+    assert rebuilt["metrics"]["done"] == msgspec.to_builtins(summary.metrics["done"])
     assert rebuilt["load_generator"]["trustworthy"] is False
 
 
@@ -151,7 +152,7 @@ def test_report_command_does_not_import_locust_or_gevent() -> None:
     import subprocess
 
     code = (
-        "import sys, wxo_load.cli.report, wxo_load.edge.results, wxo_load.edge.report.html, "
+        "import sys, wxo_load.cli.report, wxo_load.edge.results, wxo_load.output.report.html, "
         "wxo_load.core.stats; "
         "bad = [m for m in ('locust', 'gevent') if m in sys.modules]; print(bad); "
         "sys.exit(1 if bad else 0)"

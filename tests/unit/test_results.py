@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import msgspec
 import pytest
 
+from wxo_load.core.book import MetricsBook
 from wxo_load.core.errors import ResultsError
 from wxo_load.core.records import ConversationRecord, RunRecord
 from wxo_load.core.redact import redact
-from wxo_load.core.stats import SCHEMA, MetricsBook, build_summary
-from wxo_load.edge.results import (
-    ResultsWriter,
-    append_markdown,
-    iter_jsonl,
-    load_results,
-    summary_markdown,
-)
+from wxo_load.core.summary import build_summary
+from wxo_load.core.summary_codec import summary_to_dict
+from wxo_load.core.summary_model import SCHEMA
+from wxo_load.core.summary_sections import ScenarioInfo
+from wxo_load.edge.results import iter_jsonl, load_results
+from wxo_load.output.files import ResultsWriter, append_markdown
+from wxo_load.output.markdown import summary_markdown
 
 T0 = 1_800_000_000.0
 
@@ -84,8 +85,10 @@ def test_writer_and_loader_roundtrip(tmp_path: Path) -> None:
         writer.append_runs([r.to_dict() for r in runs[10:]])
         writer.write_summary(summary, extra_markdown=["### Gates\n\n| gate | verdict |"])
     loaded = load_results(tmp_path / "r")
-    assert loaded.summary == json.loads((tmp_path / "r" / "summary.json").read_text())
-    assert loaded.summary["schema"] == SCHEMA
+    assert summary_to_dict(loaded.summary) == json.loads(
+        (tmp_path / "r" / "summary.json").read_text()
+    )
+    assert loaded.summary.schema == SCHEMA
     assert [RunRecord.from_dict(r) for r in loaded.runs] == runs
     assert loaded.conversations == []
     assert (tmp_path / "r" / "summary.md").read_text().rstrip().endswith("| gate | verdict |")
@@ -121,7 +124,7 @@ def test_loading_explains_what_is_missing_or_wrong(tmp_path: Path) -> None:
     with pytest.raises(ResultsError, match="summary.json is missing"):
         load_results(tmp_path / "empty")
     (tmp_path / "empty" / "summary.json").write_text('{"schema": "other/v9"}')
-    with pytest.raises(ResultsError, match="expected 'wxo-load/summary/v1'"):
+    with pytest.raises(ResultsError, match="expected 'wxo-load/summary/v2'"):
         load_results(tmp_path / "empty")
     (tmp_path / "empty" / "summary.json").write_text("{")
     with pytest.raises(ResultsError, match="not valid JSON"):
@@ -133,8 +136,8 @@ def test_summary_markdown_has_the_tables_a_ci_summary_needs() -> None:
     md = summary_markdown(summary)
     assert md.startswith("## wxo-load: smoke")
     assert "**20 runs** (16 ok, 4 failed, error rate 20.00 %)" in md
-    done = summary["metrics"]["done"]
-    assert f"| done | {done['count']} |" in md
+    done = summary.metrics["done"]
+    assert f"| done | {done.count} |" in md
     assert "| metric | count | p50 | p90 | p95 | p99 | max |" in md
     assert "| http_503 | 4 | 0 |" in md
     assert "| runs/s | 2.00 |" in md
@@ -144,7 +147,7 @@ def test_summary_markdown_has_the_tables_a_ci_summary_needs() -> None:
 
 def test_summary_markdown_flags_an_untrustworthy_load_generator_and_escapes_names() -> None:
     summary = _summary([], load_generator={"warnings": ["CPU at 100 % | add workers"]})
-    summary["scenario"]["name"] = "a|b <x>"
+    summary = msgspec.structs.replace(summary, scenario=ScenarioInfo(name="a|b <x>"))
     md = summary_markdown(summary, extra_sections=["### Gates\n\nall passed\n"])
     assert "**Load generator: NOT trustworthy**" in md
     assert "CPU at 100 % \\| add workers" in md

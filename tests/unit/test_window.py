@@ -13,18 +13,19 @@ from typing import Any
 import msgpack
 import pytest
 
+from tests.helpers.gates_support import summary_json, typed
 from wxo_load.config.scenario import load_scenario
+from wxo_load.core.book import MetricsBook
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.records import OK, ConversationRecord, RunRecord
-from wxo_load.core.stats import MetricsBook, build_summary
 from wxo_load.core.window import COOLDOWN, MEASURED, WARMUP, MeasuredWindow, window_text
-from wxo_load.edge.prometheus import exposition
-from wxo_load.edge.report.html import build_report_html
 from wxo_load.load.model import ARRIVAL, STAGES, Arrival, LoadPlan, RateStage, Stage
 from wxo_load.locust_plugin import window as plugin_window
 from wxo_load.locust_plugin.recording import Recorder
 from wxo_load.locust_plugin.session import Session
 from wxo_load.locust_plugin.state import TestState
+from wxo_load.output.prometheus import exposition
+from wxo_load.output.report.html import build_report_html
 
 T0 = 1_700_000_000.0
 WINDOW = MeasuredWindow(T0, warmup_s=5.0, cooldown_s=3.0, planned_end_unix=T0 + 30.0)
@@ -126,7 +127,7 @@ def test_the_summary_says_its_window_and_what_it_left_out() -> None:
     worker = _recorder(WINDOW, [])
     _three_runs(worker)
     meta = {"started_at": T0, "ended_at": T0 + 31.0, "window": WINDOW}
-    summary = build_summary(worker.test.book, meta=meta)
+    summary = summary_json(worker.test.book, meta=meta)
     window = summary["window"]
     assert (window["start_unix"], window["end_unix"]) == (T0 + 5.0, T0 + 27.0)
     assert (window["warmup_s"], window["cooldown_s"], window["duration_s"]) == (5.0, 3.0, 22.0)
@@ -137,7 +138,7 @@ def test_the_summary_says_its_window_and_what_it_left_out() -> None:
     assert summary["runs"]["total"] == 1 and summary["metrics"]["done"]["max"] == 2000.0
     assert summary["throughput"]["runs_per_s"] == round(1 / 22.0, 3)  # per measured second
     assert summary["duration_s"] == 31.0  # the test's own length is unchanged
-    assert "warm-up 5 s (1 runs, 1 conversations)" in window_text(window)
+    assert "warm-up 5 s (1 runs, 1 conversations)" in window_text(typed(summary).window)
 
 
 def test_a_test_stopped_early_measures_up_to_its_end_and_a_plain_one_everything() -> None:
@@ -145,9 +146,9 @@ def test_a_test_stopped_early_measures_up_to_its_end_and_a_plain_one_everything(
     assert (early["start_unix"], early["end_unix"], early["duration_s"]) == (T0 + 5, T0 + 12, 7.0)
     inside_warmup = WINDOW.summary(T0, T0 + 3.0, {})
     assert inside_warmup["duration_s"] == 0.0
-    plain = build_summary(MetricsBook(), meta={"started_at": T0, "ended_at": T0 + 10.0})
+    plain = summary_json(MetricsBook(), meta={"started_at": T0, "ended_at": T0 + 10.0})
     assert plain["window"]["start_unix"] == T0 and plain["window"]["duration_s"] == 10.0
-    assert window_text(plain["window"]) == ""
+    assert window_text(typed(plain).window) == ""
 
 
 # -- the scenario key, the options, the planned end ------------------------------------------
@@ -245,7 +246,7 @@ def test_the_report_shades_the_excluded_spans_and_charts_only_measured_runs() ->
     worker = _recorder(WINDOW, [])
     _three_runs(worker)
     meta = {"started_at": T0, "ended_at": T0 + 31.0, "window": WINDOW}
-    summary = build_summary(worker.test.book, meta=meta)
+    summary = typed(summary_json(worker.test.book, meta=meta))
     html = build_report_html(summary, worker.pending_runs, worker.pending_conversations)
     assert html.count("<title>warm-up: not measured</title>") >= 3  # every chart over time
     assert "<title>cool-down: not measured</title>" in html

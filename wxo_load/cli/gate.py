@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from wxo_load.core.errors import ConfigError, ResultsError
-from wxo_load.edge.gate_output import exit_code, format_table, write_gate_outputs
+from wxo_load.core.summary_model import Summary
 from wxo_load.edge.results import load_summary, summary_path
 from wxo_load.gates import (
     AnyGate,
@@ -26,6 +26,7 @@ from wxo_load.gates import (
     parse_gate_spec,
     parse_regression,
 )
+from wxo_load.output.gates import exit_code, format_table, write_gate_outputs
 
 # --------------------------------------------------------------------------- gate
 
@@ -77,7 +78,7 @@ class GatePlan:
     source: str
 
 
-def plan_gates(args: argparse.Namespace, summary: Mapping[str, Any]) -> GatePlan:
+def plan_gates(args: argparse.Namespace, summary: Summary) -> GatePlan:
     """The gates to apply: the scenario's (or, without --scenario and without any --gate,
     the ones saved in summary.json's scenario), then --gate and --regression."""
     gates: list[AnyGate] = []
@@ -106,25 +107,20 @@ def plan_gates(args: argparse.Namespace, summary: Mapping[str, Any]) -> GatePlan
     return GatePlan(gates, args.baseline or baseline, " and ".join(sources))
 
 
-def saved_gates(summary: Mapping[str, Any]) -> tuple[list[AnyGate], str | None]:
+def saved_gates(summary: Summary) -> tuple[list[AnyGate], str | None]:
     """The gates a test ran with, from its summary.json: the scenario's specs (which keep
     `min_runs`), then any other gate text listed in `options.gates` (the run's --gate and
     --regression), and the baseline it used."""
-    scenario = summary.get("scenario")
-    config = scenario.get("config") if isinstance(scenario, Mapping) else None
-    if not isinstance(config, Mapping):
-        config = scenario if isinstance(scenario, Mapping) else {}
-    options = summary.get("options")
-    options = options if isinstance(options, Mapping) else {}
+    config: dict[str, Any] = summary.scenario.config or {}
     where = "summary.json, scenario"
     gates = parse_gate_list(list(config.get("gates") or []), where=f"{where} gates")
     gates += parse_gate_list(list(config.get("regressions") or []), where=f"{where} regressions")
     known = {gate.text for gate in gates}
-    for text in options.get("gates") or []:
-        if isinstance(text, str) and text.strip() not in known:
+    for text in summary.options.gates:
+        if text.strip() not in known:
             gates.append(parse_gate_spec(text, where="summary.json, options.gates"))
             known.add(text.strip())
-    baseline = options.get("baseline") or config.get("baseline") or None
+    baseline = summary.options.baseline or config.get("baseline") or None
     return gates, baseline if isinstance(baseline, str) else None
 
 
@@ -150,7 +146,7 @@ def run_gate(args: argparse.Namespace) -> int:
     return exit_code(verdicts)
 
 
-def _baseline_for(plan: GatePlan) -> dict[str, Any] | None:
+def _baseline_for(plan: GatePlan) -> Summary | None:
     """The baseline summary, if given; ConfigError when regression gates have none, and a
     note on stderr when one is given but nothing compares against it."""
     has_regressions = any(isinstance(g, RegressionGate) for g in plan.gates)
@@ -171,7 +167,7 @@ def _baseline_for(plan: GatePlan) -> dict[str, Any] | None:
 
 
 def _write_outputs(
-    results_dir: Path, plan: GatePlan, summary: Mapping[str, Any], verdicts: Sequence[Verdict]
+    results_dir: Path, plan: GatePlan, summary: Summary, verdicts: Sequence[Verdict]
 ) -> None:
     """The gate result files, with where the gates, summary and baseline came from."""
     meta = {
@@ -180,16 +176,10 @@ def _write_outputs(
         "results_dir": str(results_dir),
         "summary": str(summary_path(results_dir)),
         "baseline": str(summary_path(plan.baseline)) if plan.baseline else None,
-        "scenario": _scenario_name(summary),
+        "scenario": summary.scenario.name,
         "evaluated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     write_gate_outputs(results_dir, verdicts, meta)
-
-
-def _scenario_name(summary: Mapping[str, Any]) -> str | None:
-    scenario = summary.get("scenario")
-    name = scenario.get("name") if isinstance(scenario, Mapping) else None
-    return name if isinstance(name, str) else None
 
 
 # --------------------------------------------------------------------------- compare

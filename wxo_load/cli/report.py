@@ -9,22 +9,22 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
+from wxo_load.core.book import MetricsBook
 from wxo_load.core.errors import ResultsError
 from wxo_load.core.records import ConversationRecord, RunRecord
-from wxo_load.core.stats import MetricsBook, build_summary
-from wxo_load.edge import gate_output
+from wxo_load.core.summary import build_summary
+from wxo_load.core.summary_model import Summary
 from wxo_load.edge.results import (
     CONVERSATIONS_FILE,
     REPORT_FILE,
     RUNS_FILE,
     SUMMARY_FILE,
-    dump_summary,
     iter_jsonl,
     load_summary,
-    write_derived,
 )
+from wxo_load.output import gates as gate_output
+from wxo_load.output.files import write_derived, write_summary_file
 
 REBUILT_WARNING = (
     "summary.json was missing (the test did not end normally) and was rebuilt from runs.jsonl: "
@@ -49,7 +49,7 @@ def configure_report(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def rebuild_summary(directory: Path) -> dict[str, Any]:
+def rebuild_summary(directory: Path) -> Summary:
     """A summary from the record files alone, for a test that was killed before writing one."""
     if not (directory / RUNS_FILE).exists():
         raise ResultsError(
@@ -87,7 +87,7 @@ def run_report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         summary = rebuild_summary(directory)
-        (directory / SUMMARY_FILE).write_bytes(dump_summary(summary))
+        write_summary_file(directory, summary)
     output: Path | None = args.output
     if output is not None:
         output.parent.mkdir(parents=True, exist_ok=True)

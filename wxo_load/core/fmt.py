@@ -29,6 +29,28 @@ def num(value: float, *, sep: str = "") -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def table_num(value: float) -> str:
+    """A number in a Markdown table (summary.md): 0, 1,234, 12.3, 1.25, 0.512 (fixed decimals by
+    magnitude; trailing zeros kept so a column lines up)."""
+    if value == 0:
+        return "0"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.3g}" if abs(value) < 1 else f"{value:.2f}"
+
+
+def short_num(value: float | None) -> str:
+    """A stage's or search step's figure in summary.md: "–" when absent, whole numbers as they
+    are, 1,234.5 from 100 up, else 3 significant digits."""
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3g}"
+    return str(value)
+
+
 def ms(value: float | None, *, sep: str = ",") -> str:
     """A time in milliseconds for status lines: "-", "12.3 ms", "1,234 ms" (`sep=""`: 1234)."""
     if value is None:
@@ -64,4 +86,4 @@ def signed_delta(delta: float, kind: str) -> str:
     return f"{sign}{value(abs(delta), kind, '')}"
 
 
-__all__ = ["ms", "num", "signed_delta", "value"]
+__all__ = ["ms", "num", "short_num", "signed_delta", "table_num", "value"]

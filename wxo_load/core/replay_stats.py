@@ -98,20 +98,3 @@ class ReplayBook:
 
 def _ratio(now: float | None, then: float | None) -> float | None:
     return round(now / then, 4) if now is not None and then else None
-
-
-def replay_markdown(summary: dict[str, Any]) -> str:
-    """summary.md's then-versus-now table ('' without a replay)."""
-    replay = summary.get("replay")
-    if not replay:
-        return ""
-    rec, mea = replay.get("recorded_agent_ms") or {}, replay.get("measured_agent_ms") or {}
-    rows = [
-        f"| {p} | {rec.get(p)} | {mea.get(p)} | {replay.get(f'ratio_{p}')} |"
-        for p in ("p50", "p95")
-    ]
-    return (
-        f"### Then versus now ({replay.get('conversations')} replayed conversations)\n\n"
-        "| agent time per turn (ms) | recorded | replayed | ratio |\n| --- | --- | --- | --- |\n"
-        + "\n".join(rows)
-    )

@@ -1,9 +1,9 @@
-"""summary.json (schema wxo-load/summary/v1) from a `MetricsBook`. Pure: no clock, no I/O."""
+"""summary.json (schema wxo-load/summary/v2, typed in `summary_model`) from a `MetricsBook`.
+Pure: no clock, no I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -11,12 +11,13 @@ from wxo_load import __version__
 from wxo_load.core.metrics import ALL_METRICS, LOAD_GENERATOR_METRICS, RUN_METRICS, TURN_CLASSES
 from wxo_load.core.records import OK, STOPPED
 from wxo_load.core.step_stats import ended_without_done, steps_summary
+from wxo_load.core.summary_codec import summary_from_dict
+from wxo_load.core.summary_model import SCHEMA, Summary
+from wxo_load.core.summary_sections import Workers
 from wxo_load.core.window import MeasuredWindow
 
 if TYPE_CHECKING:
     from wxo_load.core.book import MetricsBook
-
-SCHEMA = "wxo-load/summary/v1"
 
 
 def iso_utc(unix: float | None) -> str | None:
@@ -55,7 +56,8 @@ def _load_generator(
 ) -> dict[str, Any]:
     lags = {key: book.metric_summary(key) for key in LOAD_GENERATOR_METRICS}
     warnings = [str(w) for w in extras.get("warnings") or []]
-    for text in _lag_warnings(lags, extras) + _cpu_warnings(extras) + worker_warnings(workers):
+    lost = worker_warnings(Workers(**workers))
+    for text in _lag_warnings(lags, extras) + _cpu_warnings(extras) + lost:
         if text not in warnings:
             warnings.append(text)
     result: dict[str, Any] = {
@@ -101,13 +103,12 @@ def _workers(meta: Mapping[str, Any]) -> dict[str, Any]:
     return {"seen": int(given.get("seen", 1)), "lost": len(lost_ids), "lost_ids": lost_ids}
 
 
-def worker_warnings(workers: Mapping[str, Any]) -> list[str]:
+def worker_warnings(workers: Workers) -> list[str]:
     """The warning a lost worker gives (none when no worker was lost)."""
-    lost = int(workers.get("lost") or 0)
-    if not lost:
+    if not workers.lost:
         return []
     return [
-        f"{lost} of {workers.get('seen')} workers lost ({', '.join(workers['lost_ids'])}): the "
+        f"{workers.lost} of {workers.seen} workers lost ({', '.join(workers.lost_ids)}): the "
         "runs they measured after their last report are missing from these results"
     ]
 
@@ -155,8 +156,17 @@ def _personas(book: MetricsBook, duration_s: float | None) -> dict[str, Any]:
     return {"personas": out} if out else {}
 
 
-def build_summary(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
-    """summary.json (schema wxo-load/summary/v1) as a dict.
+def build_summary(
+    book: MetricsBook, *, meta: dict[str, Any], extras: Mapping[str, Any] | None = None
+) -> Summary:
+    """summary.json as a `Summary`: `summary_sections` typed, with `extras` (sections the load
+    plan adds: plan, stages, search_steps, capacity, knee, arrivals) laid over them."""
+    return summary_from_dict({**summary_sections(book, meta=meta), **(extras or {})})
+
+
+def summary_sections(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:
+    """summary.json's sections as plain data, before they are typed (a stage's or search step's
+    own figures are cut from these).
 
     `meta`: scenario (dict, already free of secrets), options, host, started_at / ended_at
     (unix seconds), users_peak, timeline (list of {"t_s","users","runs","errors"}), workers
@@ -213,66 +223,3 @@ def _window(
 ) -> dict[str, Any]:
     """The measured window: the whole test when none was set."""
     return (window or MeasuredWindow()).summary(started, ended, book.excluded)
-
-
-@dataclass(frozen=True)
-class LoadGeneratorFacts:
-    """What summary.json says of the load generator, as the report's banner and summary.md's
-    trust line state it: its lag p99s, its peak CPU, its warnings and whether it kept up."""
-
-    client_lag_p99: float | None
-    schedule_lag_p99: float | None
-    cpu_percent_max: float | None
-    warnings: list[str]
-    trusted: bool  # trustworthy and not one warning
-    workers_lost: int = 0  # load-generating processes lost mid-test (their late runs are gone)
-    workers_seen: int = 1
-
-    @classmethod
-    def of(cls, summary: Mapping[str, Any]) -> LoadGeneratorFacts:
-        lg = summary.get("load_generator") or {}
-        cpu = lg.get("cpu_percent_max")
-        warnings = list(lg.get("warnings") or [])
-        workers = summary.get("workers") or {}
-        return cls(
-            (lg.get("client_lag") or {}).get("p99"),
-            (lg.get("schedule_lag") or {}).get("p99"),
-            cpu if isinstance(cpu, (int, float)) else None,
-            warnings,
-            bool(lg.get("trustworthy", True)) and not warnings,
-            int(workers.get("lost") or 0),
-            int(workers.get("seen") or 1),
-        )
-
-    def parts(self, num: Callable[[float], str], *, lag_missing: str = "") -> list[str]:
-        """ "client lag p99 1.3 ms", "schedule lag p99 ...", "CPU max 45 %", "1 of 2 workers
-        lost": those measured (lost workers only if any), each
-        number written by `num`; `lag_missing` stands for an unmeasured client lag."""
-        lag, sched, cpu = self.client_lag_p99, self.schedule_lag_p99, self.cpu_percent_max
-        texts = (
-            f"client lag p99 {num(lag)} ms" if lag is not None else lag_missing,
-            f"schedule lag p99 {num(sched)} ms" if sched is not None else "",
-            f"CPU max {cpu:.0f} %" if cpu is not None else "",
-            f"{self.workers_lost} of {self.workers_seen} workers lost" if self.workers_lost else "",
-        )
-        return [text for text in texts if text]
-
-
-PERSONA_COLUMNS = ("persona", "runs", "ok", "failed", "error rate", "conversations", "runs/s",
-                   "first_text p50", "first_text p95", "done p95")  # fmt: skip
-"""The per-persona table, as summary.md, the report and the live tab show it (times in ms)."""
-
-
-def persona_rows(summary: Mapping[str, Any]) -> list[list[Any]]:
-    """One row per persona of `summary["personas"]` (PERSONA_COLUMNS); [] without personas."""
-    rows = []
-    for name, p in (summary.get("personas") or {}).items():
-        runs, metrics = p.get("runs") or {}, p.get("metrics") or {}
-        first, done = metrics.get("first_text") or {}, metrics.get("done") or {}
-        rows.append([
-            name, runs.get("total"), runs.get("ok"), runs.get("failed"), runs.get("error_rate"),
-            (p.get("conversations") or {}).get("total"),
-            (p.get("throughput") or {}).get("runs_per_s"),
-            first.get("p50"), first.get("p95"), done.get("p95"),
-        ])  # fmt: skip
-    return rows

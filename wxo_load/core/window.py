@@ -17,7 +17,10 @@ first). The boundaries are the master's: it sends its window to the workers at t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wxo_load.core.summary_sections import Window
 
 WARMUP = "warmup"
 MEASURED = "measured"
@@ -126,20 +129,19 @@ class MeasuredWindow:
         }
 
 
-def window_text(window: dict[str, Any] | None) -> str:
+def window_text(window: Window | None) -> str:
     """One sentence for people (summary.md, the report): what was measured and left out; ''
     when the whole test was measured."""
-    if not window or not (window.get("warmup_s") or window.get("cooldown_applied")):
+    if window is None or not (window.warmup_s or window.cooldown_applied):
         return ""
-    excluded = window.get("excluded") or {}
     parts = []
-    for name, label in ((WARMUP, "warm-up"), (COOLDOWN, "cool-down")):
-        seconds = window.get(f"{name}_s") or 0
-        if seconds and (name == WARMUP or window.get("cooldown_applied")):
-            runs = (excluded.get("runs") or {}).get(name, 0)
-            convs = (excluded.get("conversations") or {}).get(name, 0)
+    for name, label, seconds in ((WARMUP, "warm-up", window.warmup_s),
+                                 (COOLDOWN, "cool-down", window.cooldown_s)):  # fmt: skip
+        if seconds and (name == WARMUP or window.cooldown_applied):
+            runs = getattr(window.excluded.get("runs"), name, 0)
+            convs = getattr(window.excluded.get("conversations"), name, 0)
             parts.append(f"{label} {seconds:g} s ({runs} runs, {convs} conversations)")
-    duration = window.get("duration_s")
+    duration = window.duration_s
     span = f" {duration:g} s" if duration is not None else ""
     return f"Measured window{span}: left out the " + " and the ".join(parts) + "."
 

@@ -3,7 +3,7 @@ stop, and the comparison of two summaries.
 
 Pure core: no files, no clock, no exit codes. Callers (the Locust integration at quit, and
 `wxo-load gate` offline) read `summary.json`-shaped dicts and turn verdicts into outputs and
-exit codes (`wxo_load.edge.gate_output`).
+exit codes (`wxo_load.output.gates`).
 
 Two kinds of gate:
 

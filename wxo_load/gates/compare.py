@@ -6,14 +6,13 @@ a change is marked worse or better by the direction of its kind (core.metrics.WO
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from wxo_load.core import fmt
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.metrics import ALL_METRICS, LOAD_GENERATOR_METRICS, TURN_CLASSES, WORSE
 from wxo_load.core.records import OK
+from wxo_load.core.summary_model import Summary
 from wxo_load.gates.figures import figure_kind, figure_value
 from wxo_load.gates.steps import step_compare_figures
 
@@ -32,7 +31,7 @@ class Difference:
     mark: str  # "worse", "better", ""
 
 
-def compare_figures(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+def compare_figures(a: Summary, b: Summary) -> list[str]:
     """Every figure worth comparing that either summary has."""
     figures: list[str] = []
     for metric in ALL_METRICS:
@@ -57,21 +56,15 @@ def compare_figures(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
     return figures
 
 
-def _has_samples(summary: Mapping[str, Any], metric: str) -> bool:
+def _has_samples(summary: Summary, metric: str) -> bool:
     return bool(figure_value(summary, f"{metric}.count"))
 
 
-def _classes(summary: Mapping[str, Any]) -> list[str]:
-    runs = summary.get("runs")
-    by_outcome = runs.get("by_outcome") if isinstance(runs, Mapping) else None
-    if not isinstance(by_outcome, Mapping):
-        return []
-    return [str(k) for k, v in by_outcome.items() if k != OK and v]
+def _classes(summary: Summary) -> list[str]:
+    return [k for k, v in summary.runs.by_outcome.items() if k != OK and v]
 
 
-def compare_summaries(
-    a: Mapping[str, Any], b: Mapping[str, Any], *, threshold_pct: float = 5.0
-) -> list[Difference]:
+def compare_summaries(a: Summary, b: Summary, *, threshold_pct: float = 5.0) -> list[Difference]:
     """One row per figure either summary has; changes of `threshold_pct` % or more marked."""
     rows: list[Difference] = []
     for figure in compare_figures(a, b):

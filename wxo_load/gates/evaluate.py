@@ -1,4 +1,4 @@
-"""Gates judged against a summary.json dict: one `Verdict` per gate, and the early stop.
+"""Gates judged against a `Summary`: one `Verdict` per gate, and the early stop.
 
 A gate never passes for want of data: a gate on a figure with fewer samples than it needs
 (at least 1, or the gate's `min_runs`) fails and says so. A regression gate whose figure is
@@ -17,11 +17,12 @@ still be met later.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from wxo_load.core import fmt
 from wxo_load.core.metrics import COUNT, PER_S, PERCENT, RATE, WORSE
+from wxo_load.core.summary_model import Summary
 from wxo_load.gates.figures import figure_kind, figure_value, sample_count, sample_noun
 from wxo_load.gates.parse import AnyGate, Gate, RegressionGate
 
@@ -44,7 +45,7 @@ class Verdict:
 
 
 def evaluate(
-    gates: Iterable[AnyGate], summary: Mapping, baseline: Mapping | None = None
+    gates: Iterable[AnyGate], summary: Summary, baseline: Summary | None = None
 ) -> list[Verdict]:
     """One verdict per gate, in order. Regression gates without a baseline fail."""
     verdicts: list[Verdict] = []
@@ -68,7 +69,7 @@ def _compare(value: float, op: str, limit: float) -> bool:
     return value >= limit
 
 
-def _evaluate_gate(gate: Gate, summary: Mapping) -> Verdict:
+def _evaluate_gate(gate: Gate, summary: Summary) -> Verdict:
     kind = figure_kind(gate.figure)
     limit_shown = f"{gate.op} {fmt.value(gate.limit, kind, gate.unit)}"
     value = figure_value(summary, gate.figure)
@@ -99,7 +100,7 @@ def _evaluate_gate(gate: Gate, summary: Mapping) -> Verdict:
 
 
 def _evaluate_regression(
-    gate: RegressionGate, summary: Mapping, baseline: Mapping | None
+    gate: RegressionGate, summary: Summary, baseline: Summary | None
 ) -> Verdict:
     kind = figure_kind(gate.figure)
     value = figure_value(summary, gate.figure)
@@ -141,7 +142,7 @@ def _evaluate_regression(
 
 
 def _baseline_missing(
-    gate: RegressionGate, baseline: Mapping | None, base: float | None, tolerance_shown: str
+    gate: RegressionGate, baseline: Summary | None, base: float | None, tolerance_shown: str
 ) -> tuple[str, str] | None:
     """(reason, limit) when there is no baseline or it lacks the figure, else None."""
     if baseline is None:
@@ -215,7 +216,7 @@ def _change_text(value: float, base: float, kind: str) -> str:
 # --------------------------------------------------------------------------- early stop
 
 
-def abort_reason(gates: Iterable[AnyGate], live_summary: Mapping) -> Verdict | None:
+def abort_reason(gates: Iterable[AnyGate], live_summary: Summary) -> Verdict | None:
     """The first `abort: true` gate that can no longer pass on the live figures, as a failing
     Verdict whose reason starts with "abort:", or None to keep going. Rules in the module
     docstring; `live_summary` has the shape of summary.json."""
@@ -227,7 +228,7 @@ def abort_reason(gates: Iterable[AnyGate], live_summary: Mapping) -> Verdict | N
     return None
 
 
-def _abort_verdict(gate: Gate, live_summary: Mapping) -> Verdict | None:
+def _abort_verdict(gate: Gate, live_summary: Summary) -> Verdict | None:
     value = figure_value(live_summary, gate.figure)
     if value is None or _compare(value, gate.op, gate.limit):
         return None

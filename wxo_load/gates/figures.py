@@ -1,4 +1,4 @@
-"""Gate figures: what a gate or compare can measure in a summary.json dict, and of what kind.
+"""Gate figures: what a gate or compare can measure in a `Summary`, and of what kind.
 
     METRIC.STAT                    METRIC a row of wxo_load.core.metrics (thread_create,
                                    first_text, done, conversation, client_lag...); STAT in p50
@@ -23,6 +23,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import msgspec
+
 from wxo_load.core.checks import CHECK_NAMES
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.metrics import (
@@ -40,6 +42,8 @@ from wxo_load.core.metrics import (
 )
 from wxo_load.core.records import FIXED_ERROR_CLASSES
 from wxo_load.core.step_stats import FIGURE_ROOTS as STEP_FIGURE_ROOTS
+from wxo_load.core.summary_model import Summary
+from wxo_load.core.summary_sections import PersonaSummary
 from wxo_load.gates.steps import step_figure_kind, step_figure_path, step_sample_count
 
 TURNS = TURN_CLASSES
@@ -195,10 +199,14 @@ def _figures_help() -> str:
 
 
 def _get(data: object, *keys: str) -> object:
+    """The value at a figure's path: a field of a section, or a key of a by-name table."""
     for key in keys:
-        if not isinstance(data, Mapping):
+        if isinstance(data, msgspec.Struct):
+            data = getattr(data, key, None)
+        elif isinstance(data, Mapping):
+            data = data.get(key)
+        else:
             return None
-        data = data.get(key)
     return data
 
 
@@ -208,7 +216,7 @@ def _num(value: object) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def _count(summary: Mapping, *path: str) -> int:
+def _count(summary: object, *path: str) -> int:
     return int(_num(_get(summary, *path)) or 0)
 
 
@@ -217,8 +225,8 @@ def _ratio(total: float | None, failed: float | None) -> float | None:
     return failed / total if total and failed is not None else (0.0 if total == 0 else None)
 
 
-def figure_value(summary: Mapping, figure: str) -> float | None:
-    """The figure's value in a summary.json dict (ms for times, a fraction for rates), or
+def figure_value(summary: Summary | PersonaSummary, figure: str) -> float | None:
+    """The figure's value in a summary (ms for times, a fraction for rates), or
     None when the summary does not have it (no samples, older schema, unknown figure)."""
     try:
         figure_kind(figure)
@@ -226,8 +234,8 @@ def figure_value(summary: Mapping, figure: str) -> float | None:
         return None
     persona = persona_figure(figure)
     if persona is not None:
-        sub = _get(summary, PERSONAS, persona[0])
-        return figure_value(sub, persona[1]) if isinstance(sub, Mapping) else None
+        sub = _persona(summary, persona[0])
+        return figure_value(sub, persona[1]) if sub is not None else None
     runs_total = _num(_get(summary, "runs", "total"))
     if figure == "error_rate":
         failed = _num(_get(summary, "runs", "failed"))
@@ -268,14 +276,19 @@ def _figure_path(figure: str) -> tuple[str, ...] | None:
     return None
 
 
-def sample_count(summary: Mapping, figure: str) -> int | None:
+def _persona(summary: Summary | PersonaSummary, name: str) -> PersonaSummary | None:
+    personas = getattr(summary, PERSONAS, None) or {}
+    return personas.get(name)
+
+
+def sample_count(summary: Summary | PersonaSummary, figure: str) -> int | None:
     """How many samples the figure rests on, or None when that is not a meaningful question
     (counts, cpu): runs for rates and throughput, the metric's count for times."""
     kind = figure_kind(figure)
     persona = persona_figure(figure)
     if persona is not None:
-        sub = _get(summary, PERSONAS, persona[0])
-        return sample_count(sub if isinstance(sub, Mapping) else {}, persona[1])
+        sub = _persona(summary, persona[0])
+        return sample_count(sub, persona[1]) if sub is not None else 0
     scalar = SCALARS.get(figure)
     if scalar is not None:
         return None if scalar.samples is None else _count(summary, *scalar.samples)

@@ -11,12 +11,11 @@ gates/figures.py asks this module about any figure whose first part is tools, st
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.metrics import COUNT, PER_S, STATS, TIME
 from wxo_load.core.step_stats import STEP_PHASES, STREAMING_FIGURES
+from wxo_load.core.summary_model import Summary
+from wxo_load.core.summary_sections import PersonaSummary, Stat
 
 TOOL_COUNTS = ("calls", "failures")
 EXAMPLES = (
@@ -62,22 +61,19 @@ def step_figure_path(figure: str) -> tuple[str, ...]:
     return split_figure(figure)
 
 
-def step_sample_count(summary: Mapping[str, Any], figure: str) -> int:
+def step_sample_count(summary: Summary | PersonaSummary, figure: str) -> int:
     root, name, _stat = split_figure(figure)
-    section = summary.get(root)
-    entry = section.get(name) if isinstance(section, Mapping) else None
-    count = entry.get("count") if isinstance(entry, Mapping) else None
-    return int(count) if isinstance(count, int | float) and not isinstance(count, bool) else 0
+    section: dict[str, Stat] = getattr(summary, root, None) or {}
+    entry = section.get(name)
+    return entry.count if entry is not None else 0
 
 
-def step_compare_figures(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+def step_compare_figures(a: Summary, b: Summary) -> list[str]:
     """The tool, step and streaming figures either summary has, for `wxo-load compare`."""
     figures: list[str] = []
     names: list[str] = []
     for summary in (a, b):
-        tools = summary.get("tools")
-        if isinstance(tools, Mapping):
-            names += [str(n) for n in tools if str(n) not in names]
+        names += [name for name in summary.tools if name not in names]
     for name in names:
         figures += [
             f"tools.{name}.p50",

@@ -9,7 +9,6 @@ them for summary.md.
 
 from __future__ import annotations
 
-from wxo_load.load.markdown import load_markdown
 from wxo_load.load.model import (
     ARRIVAL,
     CONSTANT,
@@ -56,7 +55,6 @@ __all__ = [
     "capacity",
     "judge",
     "knee",
-    "load_markdown",
     "load_value",
     "my_share",
     "segment_arrivals",

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from wxo_load import gates as gate_engine
+from wxo_load.core.summary_model import Summary
 from wxo_load.load.model import SEARCH_USERS, Search
 
 KNEE_MARGINAL = 0.5
@@ -65,7 +66,7 @@ class CapacitySearch:
 
 
 def judge(
-    slo: Sequence[gate_engine.AnyGate], step_summary: Mapping[str, Any]
+    slo: Sequence[gate_engine.AnyGate], step_summary: Summary
 ) -> tuple[bool, list[dict[str, Any]]]:
     """Whether one step met every SLO gate, and each gate's verdict as plain data."""
     verdicts = gate_engine.evaluate(list(slo), step_summary, None)

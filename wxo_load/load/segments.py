@@ -13,8 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from wxo_load.core.book import MetricsBook
 from wxo_load.core.records import ConversationRecord, RunRecord
-from wxo_load.core.stats import MetricsBook, build_summary, iso_utc
+from wxo_load.core.summary import build_summary, iso_utc, summary_sections
+from wxo_load.core.summary_model import Summary
 
 SUMMARY_METRICS = (
     "thread_create",
@@ -87,11 +89,21 @@ class SegmentLog:
         return [summarize(s, now_unix) for s in self.segments]
 
 
+def _span(segment: Segment, now_unix: float) -> tuple[float, float]:
+    begin = segment.start_unix if segment.measure_from_unix is None else segment.measure_from_unix
+    return begin, segment.end_unix if segment.end_unix is not None else now_unix
+
+
+def segment_summary(segment: Segment, now_unix: float) -> Summary:
+    """The segment's own figures as a whole `Summary` (what a search step's SLO is judged on)."""
+    begin, end = _span(segment, now_unix)
+    return build_summary(segment.book, meta={"started_at": begin, "ended_at": max(end, begin)})
+
+
 def summarize(segment: Segment, now_unix: float) -> dict[str, Any]:
     """One segment's figures: load, duration, runs, throughput, percentiles, errors, arrivals."""
-    begin = segment.start_unix if segment.measure_from_unix is None else segment.measure_from_unix
-    end = segment.end_unix if segment.end_unix is not None else now_unix
-    full = build_summary(segment.book, meta={"started_at": begin, "ended_at": max(end, begin)})
+    begin, end = _span(segment, now_unix)
+    full = summary_sections(segment.book, meta={"started_at": begin, "ended_at": max(end, begin)})
     conversations = full["conversations"]
     dropped = sum(segment.dropped.values())
     scheduled = conversations["total"] + dropped

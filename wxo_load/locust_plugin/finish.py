@@ -14,16 +14,17 @@ from wxo_load import gates
 from wxo_load.config.model import Persona
 from wxo_load.config.scenario import Scenario
 from wxo_load.core.redact import redact
-from wxo_load.core.stats import build_summary
-from wxo_load.core.summary import worker_warnings
-from wxo_load.edge import gate_output
+from wxo_load.core.summary import build_summary, summary_sections, worker_warnings
+from wxo_load.core.summary_codec import summary_from_dict
+from wxo_load.core.summary_model import Summary
 from wxo_load.locust_plugin.handoff import workers_summary
 from wxo_load.locust_plugin.progress import LAG_ADVICE, load_generator_cpu
 from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR
+from wxo_load.output import gates as gate_output
 
 if TYPE_CHECKING:
-    from wxo_load.edge.results import ResultsWriter
     from wxo_load.locust_plugin.harness import Harness
+    from wxo_load.output.files import ResultsWriter
 
 log = logging.getLogger("wxo_load")
 
@@ -87,13 +88,14 @@ def finish(h: Harness) -> None:
     writer = test.writer
     assert writer is not None
     now = time.time()
-    summary = build_summary(test.total, meta=meta(h, now))
+    sections = summary_sections(test.total, meta=meta(h, now))
     if h.load is not None:
-        summary.update(h.load.summary_extras(summary, now))
+        sections.update(h.load.summary_extras(sections, now))
+    summary = summary_from_dict(sections)
     writer.write_summary(summary)
     test.final_summary = summary
-    lost = worker_warnings(summary["workers"])
-    for warning in summary["load_generator"]["warnings"]:
+    lost = worker_warnings(summary.workers)
+    for warning in summary.load_generator.warnings:
         log.warning("wxo-load: %s%s", warning, "" if warning in lost else LAG_ADVICE)
     if h.session.gates:
         _apply_gates(h, summary, writer)
@@ -101,21 +103,21 @@ def finish(h: Harness) -> None:
         h.env.process_exit_code = EXIT_HARNESS_ERROR
         sys.stderr.write(f"wxo-load: the test was stopped: {redact(test.abort_message)}\n")
     writer.close()
-    runs = summary["runs"]
+    runs = summary.runs
     sys.stderr.write(
-        f"wxo-load: {runs['total']} runs ({runs['ok']} ok, {runs['failed']} failed, "
-        f"{runs.get('stopped', 0)} stopped by the end of the test); results in {writer.directory}\n"
+        f"wxo-load: {runs.total} runs ({runs.ok} ok, {runs.failed} failed, "
+        f"{runs.stopped} stopped by the end of the test); results in {writer.directory}\n"
     )
 
 
-def _apply_gates(h: Harness, summary: dict[str, Any], writer: ResultsWriter) -> None:
+def _apply_gates(h: Harness, summary: Summary, writer: ResultsWriter) -> None:
     test = h.test
     verdicts = gates.evaluate(h.session.gates, summary, h.session.baseline)
     aborted = test.aborted_by
     if aborted is not None and all(v.gate_text != aborted.gate_text for v in verdicts):
         verdicts.append(aborted)
     test.final_verdicts = verdicts
-    where = {"scenario": summary["scenario"].get("name"), "results_dir": str(writer.directory)}
+    where = {"scenario": summary.scenario.name, "results_dir": str(writer.directory)}
     gate_output.write_gate_outputs(writer.directory, verdicts, where)
     sys.stdout.write("\n" + gate_output.format_table(verdicts) + "\n")
     h.env.process_exit_code = gate_output.exit_code(verdicts)

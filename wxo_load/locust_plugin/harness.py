@@ -32,7 +32,6 @@ from wxo_load.config.sources import ConversationSource, PersonaSource, PromptSou
 from wxo_load.core.answers import AnswerJudge
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.redact import redact
-from wxo_load.edge.results import ResultsWriter
 from wxo_load.locust_plugin import finish, handoff, personas, progress, window
 from wxo_load.locust_plugin.arrival import ArrivalDispatcher
 from wxo_load.locust_plugin.progress import LAG_ADVICE, CpuMeter
@@ -42,6 +41,7 @@ from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR, Session, fail_fas
 from wxo_load.locust_plugin.shape import LoadControl, WxoShape
 from wxo_load.locust_plugin.state import LOCAL, MASTER, WORKER, TestState
 from wxo_load.locust_plugin.webtab import LiveView
+from wxo_load.output.files import ResultsWriter
 
 log = logging.getLogger("wxo_load")
 # token exchanges are logged by wxo_load.edge.auth

@@ -19,6 +19,7 @@ from wxo_load.config.scenario import Scenario, load_scenario
 from wxo_load.core.deployment import Deployment, deployment_for
 from wxo_load.core.errors import ConfigError, ExitCode, WxoLoadError
 from wxo_load.core.redact import redact
+from wxo_load.core.summary_model import Summary
 from wxo_load.edge.auth import TokenProvider, resolve_auth, ssl_context
 from wxo_load.edge.auth.identities import Identities
 from wxo_load.edge.auth.nologin import LocalOrNoTokenProvider
@@ -54,7 +55,7 @@ class Session:
         self.scenario: Scenario | None = None
         self.scenario_source = ""
         self.gates: list[Any] = []
-        self.baseline: dict[str, Any] | None = None
+        self.baseline: Summary | None = None
         self.tokens: TokenProvider | None = None
         self.ssl_context: Any = None
         self.deployment: Deployment | None = None

@@ -27,7 +27,7 @@ from wxo_load.load.ending import RUN_TIME, cap_segments, decide_end
 from wxo_load.load.model import ARRIVAL, SEARCH, SEARCH_USERS, STAGES, LoadPlan
 from wxo_load.load.schedule import boundaries, stage_at, stage_segments
 from wxo_load.load.search import CapacitySearch, capacity, judge, knee
-from wxo_load.load.segments import Segment, SegmentLog, summarize
+from wxo_load.load.segments import Segment, SegmentLog, segment_summary
 
 if TYPE_CHECKING:
     from wxo_load.locust_plugin.harness import Harness
@@ -236,8 +236,7 @@ class LoadControl:
     def _judge_step(self, now: float) -> float | None:
         assert self.search is not None and self.step is not None
         self.harness.flush()  # local runner: the last second's records
-        summary = summarize(self.step, now)
-        passed, verdicts = judge(self.slo, summary)
+        passed, verdicts = judge(self.slo, segment_summary(self.step, now))
         self.step.extra.update(verdict="pass" if passed else "fail", slo=verdicts)
         load = float(self.step.load[self.search.spec.kind])
         log.info(
@@ -313,11 +312,11 @@ class LoadControl:
 
     def summary_extras(self, summary: dict[str, Any], now: float) -> dict[str, Any]:
         segments = self.segments.summaries(now)
-        extras: dict[str, Any] = {"load_plan": self.plan.to_wire()}
+        extras: dict[str, Any] = {"plan": self.plan.to_wire()}
         if self.plan.mode == SEARCH:
             assert self.search is not None
             steps = [s for s in segments if "verdict" in s]
-            extras["steps"] = steps
+            extras["search_steps"] = steps
             extras["capacity"] = capacity(steps, self.search.spec)
             extras["knee"] = knee(steps, self.search.spec.kind)
         else:

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from wxo_load.core.stats import MetricsBook
+from wxo_load.core.book import MetricsBook
+from wxo_load.core.interval import IntervalTimings
+from wxo_load.core.summary_model import Summary
 from wxo_load.core.window import MeasuredWindow
-from wxo_load.edge.live import IntervalTimings
-from wxo_load.edge.results import ResultsWriter
+from wxo_load.output.files import ResultsWriter
 
 MASTER, WORKER, LOCAL = "master", "worker", "local"  # a process's role (Locust's runner class)
 
@@ -44,7 +45,7 @@ class TestState:
     finished: bool = False
     aborted_by: Any = None  # the gate verdict that stopped the test early
     abort_message: str | None = None  # a harness error that stopped the test (exit 2)
-    final_summary: dict[str, Any] | None = None  # once the test ended
+    final_summary: Summary | None = None  # once the test ended
     final_verdicts: list[Any] = field(default_factory=list)
 
     @classmethod

@@ -25,13 +25,17 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import gevent
+import msgspec
 from gevent.pywsgi import WSGIServer
 
 from wxo_load import gates
-from wxo_load.core.stats import build_summary
-from wxo_load.edge import live, prometheus
+from wxo_load.core.summary import build_summary
+from wxo_load.core.summary_codec import summary_to_dict
+from wxo_load.core.summary_model import Summary
+from wxo_load.core.summary_sections import TimelinePoint
 from wxo_load.locust_plugin.finish import meta
 from wxo_load.locust_plugin.window import phase_note
+from wxo_load.output import live, prometheus
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -49,14 +53,14 @@ class LiveView:
 
     def __init__(self, harness: Harness) -> None:
         self.harness = harness
-        self._cached: tuple[float, dict[str, Any], list[gates.Verdict]] | None = None
+        self._cached: tuple[float, Summary, list[gates.Verdict]] | None = None
 
     @property
     def ended(self) -> bool:
         return self.harness.test.final_summary is not None
 
-    def snapshot(self) -> tuple[dict[str, Any], list[gates.Verdict]]:
-        """(summary-shaped dict, gate verdicts on it): final once the test ended."""
+    def snapshot(self) -> tuple[Summary, list[gates.Verdict]]:
+        """(the summary so far, gate verdicts on it): final once the test ended."""
         harness = self.harness
         if harness.test.final_summary is not None:
             return harness.test.final_summary, harness.test.final_verdicts
@@ -67,7 +71,8 @@ class LiveView:
             summary = build_summary(harness.test.total, meta={})
         else:
             summary = build_summary(harness.test.total, meta=meta(harness, time.time()))
-            summary["timeline"] = [*summary["timeline"], *_now_point(harness, summary)]
+            points = [*summary.timeline, *_now_point(harness, summary)]
+            summary = msgspec.structs.replace(summary, timeline=points)
         verdicts = (
             gates.evaluate(harness.session.gates, summary, harness.session.baseline)
             if harness.session.gates
@@ -116,7 +121,7 @@ class LiveView:
         return prometheus.exposition(
             harness.test.total,
             users=int(getattr(harness.runner, "user_count", 0) or 0),
-            trustworthy=bool(summary["load_generator"].get("trustworthy", True)),
+            trustworthy=summary.load_generator.trustworthy,
             running=running,
             gates=[(v.gate_text, v.passed) for v in verdicts],
         )
@@ -127,7 +132,7 @@ class LiveView:
             {
                 "state": self.state(),
                 "ended": self.ended,
-                "summary": summary,
+                "summary": summary_to_dict(summary),
                 "gates": [
                     {
                         "gate": v.gate_text,
@@ -141,21 +146,15 @@ class LiveView:
         )
 
 
-def _now_point(harness: Harness, summary: dict[str, Any]) -> list[dict[str, Any]]:
+def _now_point(harness: Harness, summary: Summary) -> list[TimelinePoint]:
     """The current counts as a last timeline point (not stored; the stored ones come every 2 s)."""
-    t_s = round(float(summary.get("duration_s") or 0), 1)
+    t_s = round(float(summary.duration_s or 0), 1)
     last = harness.test.timeline[-1]["t_s"] if harness.test.timeline else 0
     if t_s <= last:
         return []
     users = int(getattr(harness.runner, "user_count", 0) or 0)
-    return [
-        {
-            "t_s": t_s,
-            "users": users,
-            "runs": harness.test.total.runs_total,
-            "errors": harness.test.total.runs_failed,
-        }
-    ]
+    total = harness.test.total
+    return [TimelinePoint(t_s=t_s, users=users, runs=total.runs_total, errors=total.runs_failed)]
 
 
 # -- the web UI ------------------------------------------------------------------------------------

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from wxo_load.edge.report.page import safe_text, section, table
-from wxo_load.edge.report.svg import fmt_num
+from wxo_load.core.summary_model import Summary
+from wxo_load.output.report.page import safe_text, section, table
+from wxo_load.output.report.svg import fmt_num
 
 SHOWN = 20  # conversations listed, slowest against their recording first
 
 
-def replay_section(summary: dict[str, Any]) -> str:
-    replay = summary.get("replay")
-    if not replay:
+def replay_section(summary: Summary) -> str:
+    replay = summary.replay
+    if replay is None:
         return ""
-    recorded = replay.get("recorded_agent_ms") or {}
-    measured = replay.get("measured_agent_ms") or {}
+    recorded, measured = replay.recorded_agent_ms, replay.measured_agent_ms
 
     def ms(value: Any) -> str:
         return "–" if value is None else f"{fmt_num(value)} ms"
@@ -25,18 +25,18 @@ def replay_section(summary: dict[str, Any]) -> str:
 
     aggregate = table(
         ["agent time per turn", "recorded (then)", "replayed (now)", "now / then"],
-        [[p, ms(recorded.get(p)), ms(measured.get(p)), ratio(replay.get(f"ratio_{p}"))]
-         for p in ("p50", "p95")],
+        [["p50", ms(recorded.p50), ms(measured.p50), ratio(replay.ratio_p50)],
+         ["p95", ms(recorded.p95), ms(measured.p95), ratio(replay.ratio_p95)]],
     )  # fmt: skip
-    rows = sorted(replay.get("per_conversation") or [], key=lambda r: -(r.get("ratio") or 0.0))
+    rows = sorted(replay.per_conversation, key=lambda r: -(r.ratio or 0.0))
     per_conversation = table(
         ["conversation", "turns", "recorded", "replayed", "now / then"],
-        [[r.get("id"), r.get("turns"), ms(r.get("recorded_ms")), ms(r.get("measured_ms")),
-          ratio(r.get("ratio"))] for r in rows[:SHOWN]],
+        [[r.id, r.turns, ms(r.recorded_ms), ms(r.measured_ms), ratio(r.ratio)]
+         for r in rows[:SHOWN]],
     )  # fmt: skip
     note = (
-        f"{replay.get('conversations', 0)} captured conversations replayed, "
-        f"{replay.get('turns', 0)} turns measured. Recorded: from the user message to the "
+        f"{replay.conversations} captured conversations replayed, "
+        f"{replay.turns} turns measured. Recorded: from the user message to the "
         "assistant's last message as the tenant stored them; replayed: from the request to the "
         "assistant message (message.created). Conversations with the highest ratio first."
     )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from wxo_load.core.records import OK, STOPPED
-from wxo_load.edge.report.charts import line_chart, stacked_bars
-from wxo_load.edge.report.collect import DETAIL_CHARS, Collected, Timebase
-from wxo_load.edge.report.page import card, legend, safe_text, section, table
-from wxo_load.edge.report.svg import Series, empty_chart
+from wxo_load.core.summary_model import Summary
+from wxo_load.output.report.charts import line_chart, stacked_bars
+from wxo_load.output.report.collect import DETAIL_CHARS, Collected, Timebase
+from wxo_load.output.report.page import card, legend, safe_text, section, table
+from wxo_load.output.report.svg import Series, empty_chart
 
 OK_COLOR = "#2e9d4b"
 STOPPED_COLOR = "#9e9e9e"
@@ -72,13 +72,8 @@ def _rate_charts(collected: Collected, tb: Timebase) -> tuple[str, str, dict[str
     return runs_chart, errors_chart, {o: colors[o] for o in order}
 
 
-def _users_chart(summary: dict[str, Any], tb: Timebase) -> str:
-    timeline = summary.get("timeline") or []
-    points = [
-        (float(p["t_s"]), float(p.get("users") or 0))
-        for p in timeline
-        if isinstance(p, dict) and "t_s" in p
-    ]
+def _users_chart(summary: Summary, tb: Timebase) -> str:
+    points = [(p.t_s, float(p.users)) for p in summary.timeline]
     if not points:
         return empty_chart("no timeline recorded")
     x_high = max(tb.x_range[1], points[-1][0])
@@ -94,9 +89,9 @@ def _users_chart(summary: dict[str, Any], tb: Timebase) -> str:
     )
 
 
-def _outcomes_table(summary: dict[str, Any], colors: dict[str, str]) -> str:
-    runs = (summary.get("runs") or {}).get("by_outcome") or {}
-    convs = (summary.get("conversations") or {}).get("by_outcome") or {}
+def _outcomes_table(summary: Summary, colors: dict[str, str]) -> str:
+    runs = summary.runs.by_outcome
+    convs = summary.conversations.by_outcome
     total = sum(runs.values()) or 1
     names = list(runs) + [n for n in convs if n not in runs]
     rows = []
@@ -126,7 +121,7 @@ def _details_table(collected: Collected) -> str:
     return table(header, rows)
 
 
-def throughput_section(summary: dict[str, Any], collected: Collected, tb: Timebase) -> str:
+def throughput_section(summary: Summary, collected: Collected, tb: Timebase) -> str:
     """Runs and errors per second by outcome, users over time and the outcome counts."""
     runs_chart, errors_chart, colors = _rate_charts(collected, tb)
     body = (

@@ -1,8 +1,8 @@
 """The live view of a test: tables of wxo-load's own figures, for Locust's web UI tab.
 
-Pure: no locust, no clock of its own. Everything is read from a `summary.json`-shaped dict
-(the live one `build_summary` makes from the master's merged `MetricsBook`, or the final one)
-and the gates' verdicts on it, so the tab shows exactly what the results files will say.
+Pure: no locust, no clock of its own. Everything is read from a `Summary` (the live one
+`build_summary` makes from the master's merged `MetricsBook`, or the final one) and the gates'
+verdicts on it, so the tab shows exactly what the results files will say.
 
 Locust's extended tabs render one table per tab from a list of row dicts; keys are single
 lower-case words because Locust's UI camel-cases keys that contain underscores.
@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import msgspec
+
 from wxo_load.core import fmt
-from wxo_load.core.book import MetricsBook
-from wxo_load.core.hdr import Timing
 from wxo_load.core.metrics import (
     ALL_METRICS,
     FIRST,
@@ -23,9 +23,11 @@ from wxo_load.core.metrics import (
     LOAD_GENERATOR_METRICS,
     RUN_METRICS,
 )
-from wxo_load.core.records import RunRecord
 from wxo_load.core.summary import worker_warnings
+from wxo_load.core.summary_model import Summary
+from wxo_load.core.summary_sections import Stat, TimelinePoint
 from wxo_load.gates import Verdict
+from wxo_load.output.views import stat, turn
 
 OVERVIEW = "wxo-load"
 TIMINGS = "wxo-load-timings"
@@ -58,37 +60,6 @@ TABLES: list[dict[str, Any]] = [
     ]},
 ]  # fmt: skip
 
-INTERVAL_METRICS = ("first_text", "done")
-INTERVAL_PERCENTILES = (("p50", 50.0), ("p95", 95.0), ("p99", 99.0))
-
-
-class IntervalTimings:
-    """First text and done of the runs measured since the last timeline point."""
-
-    def __init__(self) -> None:
-        self.timings = {metric: Timing() for metric in INTERVAL_METRICS}
-
-    def record_run(self, run: RunRecord) -> None:
-        for metric in INTERVAL_METRICS:
-            value = getattr(run, RUN_METRICS[metric])
-            if value is not None:
-                self.timings[metric].record(value)
-
-    def merge_book(self, book: MetricsBook) -> None:
-        for metric in INTERVAL_METRICS:
-            self.timings[metric].merge(book.timing(metric))
-
-    def take_figures(self) -> dict[str, float | None]:
-        """{"first_text_p50": ..., "done_p99": ...} of the interval, then start a new one."""
-        figures: dict[str, float | None] = {}
-        for metric, timing in self.timings.items():
-            values = timing.percentiles_ms([p for _, p in INTERVAL_PERCENTILES])
-            for (name, _), value in zip(INTERVAL_PERCENTILES, values, strict=True):
-                figures[f"{metric}_{name}"] = None if value is None else round(value, 3)
-        self.timings = {metric: Timing() for metric in INTERVAL_METRICS}
-        return figures
-
-
 fmt_ms = fmt.ms
 
 
@@ -101,7 +72,7 @@ def _row(figure: str, value: str, detail: str = "") -> dict[str, str]:
 
 
 def overview_rows(
-    summary: Mapping[str, Any],
+    summary: Summary,
     verdicts: Sequence[Verdict],
     *,
     state: str,
@@ -113,8 +84,7 @@ def overview_rows(
         _row(
             "Test",
             state,
-            f"{summary.get('duration_s') or 0:.0f} s, peak "
-            f"{(summary.get('users') or {}).get('peak') or 0} users",
+            f"{summary.duration_s or 0:.0f} s, peak {summary.users.peak or 0} users",
         )
     ]
     rows += _throughput_rows(summary)
@@ -125,7 +95,7 @@ def overview_rows(
     return rows
 
 
-def _recent_rate_rows(timeline: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+def _recent_rate_rows(timeline: Sequence[TimelinePoint]) -> list[dict[str, str]]:
     """The run rate over the last RECENT_S seconds, when the timeline gives one."""
     recent = recent_runs_per_s(timeline)
     if recent is None:
@@ -153,10 +123,10 @@ def _outcome_rate_rows(
     return rows
 
 
-def _throughput_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
-    runs, duration = summary.get("runs") or {}, summary.get("duration_s") or 0
-    total = int(runs.get("total") or 0)
-    ended = total - int(runs.get("stopped") or 0)
+def _throughput_rows(summary: Summary) -> list[dict[str, str]]:
+    runs, duration = summary.runs, summary.duration_s or 0
+    total = runs.total
+    ended = total - runs.stopped
     rows = [
         _row(
             "Runs per second",
@@ -165,40 +135,29 @@ def _throughput_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
             "request per run)",
         )
     ]
-    rows += _recent_rate_rows(summary.get("timeline") or [])
-    rows += _outcome_rate_rows(runs.get("by_outcome") or {}, total, duration)
+    rows += _recent_rate_rows(summary.timeline)
+    rows += _outcome_rate_rows(runs.by_outcome, total, duration)
     rows.append(
-        _row(
-            "Error rate",
-            f"{100.0 * float(runs.get('error_rate') or 0):.2f} %",
-            f"{runs.get('failed', 0)} failed runs",
-        )
+        _row("Error rate", f"{100.0 * runs.error_rate:.2f} %", f"{runs.failed} failed runs")
     )
-    convs = summary.get("conversations") or {}
-    rows.append(
-        _row(
-            "Conversations",
-            str(convs.get("total", 0)),
-            f"{convs.get('ok', 0)} ok, {convs.get('failed', 0)} failed",
-        )
-    )
+    convs = summary.conversations
+    rows.append(_row("Conversations", str(convs.total), f"{convs.ok} ok, {convs.failed} failed"))
     return rows
 
 
-def turn_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
+def turn_rows(summary: Summary) -> list[dict[str, str]]:
     """First messages against follow-ups: a slow first turn points at cold starts or thread
     setup."""
     rows = []
-    for turn, label in ((FIRST, "First turns"), (FOLLOW_UP, "Follow-up turns")):
-        part = (summary.get("by_turn") or {}).get(turn) or {}
-        metrics = part.get("metrics") or {}
-        first_text, done = metrics.get("first_text") or {}, metrics.get("done") or {}
+    for name, label in ((FIRST, "First turns"), (FOLLOW_UP, "Follow-up turns")):
+        part = turn(summary, name)
+        metrics = part.metrics if part is not None else None
+        runs, failed = (part.runs, part.failed) if part is not None else (0, 0)
         rows.append(
             _row(
                 label,
-                f"first text p95 {fmt_ms(first_text.get('p95'))}",
-                f"done p95 {fmt_ms(done.get('p95'))}; {part.get('runs', 0)} runs, "
-                f"{part.get('failed', 0)} failed",
+                f"first text p95 {fmt_ms(stat(metrics, 'first_text', 'p95'))}",
+                f"done p95 {fmt_ms(stat(metrics, 'done', 'p95'))}; {runs} runs, {failed} failed",
             )
         )
     return rows
@@ -207,47 +166,40 @@ def turn_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
 RECENT_S = 10.0
 
 
-def recent_runs_per_s(timeline: Sequence[Mapping[str, Any]]) -> float | None:
+def recent_runs_per_s(timeline: Sequence[TimelinePoint]) -> float | None:
     """Runs per second over the last RECENT_S seconds of the timeline (None if too short)."""
     if len(timeline) < 2:
         return None
     last = timeline[-1]
-    start = next(
-        (p for p in timeline if float(last["t_s"]) - float(p["t_s"]) <= RECENT_S), timeline[0]
-    )
-    span = float(last["t_s"]) - float(start["t_s"])
+    start = next((p for p in timeline if last.t_s - p.t_s <= RECENT_S), timeline[0])
+    span = last.t_s - start.t_s
     if span <= 0:
         return None
-    return (int(last["runs"]) - int(start["runs"])) / span
+    return (last.runs - start.runs) / span
 
 
-def _trust_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
-    lg = summary.get("load_generator") or {}
-    lag = lg.get("client_lag") or {}
-    limit = lg.get("client_lag_p99_limit_ms")
+def _trust_rows(summary: Summary) -> list[dict[str, str]]:
+    lg = summary.load_generator
+    lag, limit = lg.client_lag, lg.client_lag_p99_limit_ms
     rows = [
-        _row(
-            "Client lag p99",
-            fmt_ms(lag.get("p99")),
-            f"limit {fmt_ms(limit)}; max {fmt_ms(lag.get('max'))}",
-        )
+        _row("Client lag p99", fmt_ms(lag.p99), f"limit {fmt_ms(limit)}; max {fmt_ms(lag.max)}")
     ]
-    cpu = lg.get("cpu_percent_max")
+    cpu, cpu_limit = lg.cpu_percent_max, lg.cpu_percent_limit
     rows.append(
         _row(
             "Load generator CPU peak",
             "-" if cpu is None else f"{cpu:.0f} %",
-            f"limit {lg.get('cpu_percent_limit', '-')} %",
+            f"limit {'-' if cpu_limit is None else cpu_limit} %",
         )
     )
-    if lg.get("trustworthy", True):
+    if lg.trustworthy:
         rows.append(
             _row("Load generator kept up", "yes", "timings measure the server, not the client")
         )
     else:
-        lost = worker_warnings(summary.get("workers") or {})
+        lost = worker_warnings(summary.workers)
         rows += [_row("WARNING: workers lost", "results incomplete", text) for text in lost]
-        for warning in [w for w in lg.get("warnings") or [] if w not in lost]:
+        for warning in [w for w in lg.warnings if w not in lost]:
             rows.append(
                 _row(
                     "WARNING: results limited by the load generator",
@@ -273,25 +225,18 @@ def gate_rows(
     return rows
 
 
-def stage_rows(summary: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Load stages or capacity-search steps, when the summary has them (any shape of dict)."""
+def stage_rows(summary: Summary) -> list[dict[str, str]]:
+    """Load stages or capacity-search steps, when the summary has them: their scalar figures."""
     rows = []
-    for key in ("stages", "steps"):
-        for index, item in enumerate(summary.get(key) or [], start=1):
-            if isinstance(item, Mapping):
-                name = str(item.get("name") or item.get("stage") or index)
-                text = ", ".join(
-                    f"{k} {_short(v)}"
-                    for k, v in item.items()
-                    if k not in ("name", "stage") and not isinstance(v, (Mapping, list))
-                )
-                rows.append(
-                    _row(
-                        f"{key[:-1].capitalize()} {name}",
-                        str(item.get("verdict") or item.get("status") or ""),
-                        text,
-                    )
-                )
+    for label, segments in (("Stage", summary.stages), ("Step", summary.search_steps)):
+        for index, segment in enumerate(segments or [], start=1):
+            item = msgspec.to_builtins(segment)
+            text = ", ".join(
+                f"{k} {_short(v)}"
+                for k, v in item.items()
+                if k != "name" and v is not None and not isinstance(v, (Mapping, list))
+            )
+            rows.append(_row(f"{label} {segment.name or index}", segment.verdict or "", text))
     return rows
 
 
@@ -299,57 +244,56 @@ def _short(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def timing_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+def timing_rows(summary: Summary) -> list[dict[str, Any]]:
     """Exact merged percentiles of every timing; run timings also for first turns and follow-ups,
     every timing also per persona."""
     rows = []
-    metrics = summary.get("metrics") or {}
-    by_turn = summary.get("by_turn") or {}
     for metric in ALL_METRICS:
-        rows.append(_timing_row(metric, "all", metrics.get(metric) or {}))
+        rows.append(_timing_row(metric, "all", summary.metrics.get(metric)))
         if metric in RUN_METRICS:
-            for turn in (FIRST, FOLLOW_UP):
-                figures = ((by_turn.get(turn) or {}).get("metrics") or {}).get(metric) or {}
-                rows.append(_timing_row(metric, turn.replace("_", "-"), figures))
-    for name, persona in (summary.get("personas") or {}).items():  # each persona's own
+            for name in (FIRST, FOLLOW_UP):
+                part = turn(summary, name)
+                figures = part.metrics.get(metric) if part is not None else None
+                rows.append(_timing_row(metric, name.replace("_", "-"), figures))
+    for name, persona in (summary.personas or {}).items():  # each persona's own
         for metric in ALL_METRICS:
-            figures = (persona.get("metrics") or {}).get(metric) or {}
-            rows.append(_timing_row(metric, f"persona {name}", figures))
-    lg = summary.get("load_generator") or {}
+            rows.append(_timing_row(metric, f"persona {name}", persona.metrics.get(metric)))
+    lg = summary.load_generator
     for metric in LOAD_GENERATOR_METRICS:
-        rows.append(_timing_row(metric, "load generator", lg.get(metric) or {}))
+        rows.append(_timing_row(metric, "load generator", getattr(lg, metric)))
     return rows
 
 
-def _timing_row(metric: str, turn: str, figures: Mapping[str, Any]) -> dict[str, Any]:
-    row: dict[str, Any] = {"metric": metric, "turn": turn, "count": figures.get("count") or 0}
+def _timing_row(metric: str, turn: str, figures: Stat | None) -> dict[str, Any]:
+    count = figures.count if figures is not None else 0
+    row: dict[str, Any] = {"metric": metric, "turn": turn, "count": count}
     for name in ("p50", "p90", "p95", "p99", "max"):
-        row[name] = _num(figures.get(name))
+        row[name] = _num(getattr(figures, name) if figures is not None else None)
     return row
 
 
-def timeline_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+def timeline_rows(summary: Summary) -> list[dict[str, Any]]:
     """Per timeline interval: users, runs and failures per second, first text and done
     percentiles."""
-    rows, last_t, last_runs, last_errors = [], 0.0, 0, 0
-    for point in summary.get("timeline") or []:
-        t = float(point.get("t_s") or 0)
+    rows: list[dict[str, Any]] = []
+    last_t, last_runs, last_errors = 0.0, 0, 0
+    for point in summary.timeline:
+        t, runs, errors = point.t_s, point.runs, point.errors
         span = t - last_t
-        runs, errors = int(point.get("runs") or 0), int(point.get("errors") or 0)
         rows.append({
-            "time": round(t, 1), "users": point.get("users", ""),
+            "time": round(t, 1), "users": point.users,
             "rps": round((runs - last_runs) / span, 2) if span > 0 else "",
             "eps": round((errors - last_errors) / span, 2) if span > 0 else "",
-            "ftfifty": _num(point.get("first_text_p50")),
-            "ftninetyfive": _num(point.get("first_text_p95")),
-            "doneninetyfive": _num(point.get("done_p95")),
+            "ftfifty": _num(point.first_text_p50),
+            "ftninetyfive": _num(point.first_text_p95),
+            "doneninetyfive": _num(point.done_p95),
         })  # fmt: skip
         last_t, last_runs, last_errors = t, runs, errors
     return rows[::-1]  # newest first: the table shows the present at the top
 
 
 def extended_stats(
-    summary: Mapping[str, Any],
+    summary: Summary,
     verdicts: Sequence[Verdict],
     *,
     state: str,
@@ -372,7 +316,6 @@ def extended_stats(
 __all__ = [
     "TABLES",
     "TABS",
-    "IntervalTimings",
     "extended_stats",
     "overview_rows",
     "timeline_rows",

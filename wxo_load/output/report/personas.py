@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from wxo_load.core.summary import PERSONA_COLUMNS, persona_rows
-from wxo_load.edge.report.charts import grouped_bars
-from wxo_load.edge.report.page import card, section, table
+from wxo_load.core.summary_model import Summary
+from wxo_load.output.report.charts import grouped_bars
+from wxo_load.output.report.page import card, section, table
+from wxo_load.output.views import PERSONA_COLUMNS, persona_rows, stat
 
 _BARS = (
     ("first_text", "p50", "#4a90d9"),
@@ -16,15 +15,15 @@ _BARS = (
 )
 
 
-def personas_section(summary: dict[str, Any]) -> str:
+def personas_section(summary: Summary) -> str:
     """Runs, outcomes and timings of each persona; nothing for a test without personas."""
-    personas = summary.get("personas") or {}
+    personas = summary.personas or {}
     if not personas:
         return ""
     names = list(personas)
 
-    def values(metric: str, stat: str) -> list[float | None]:
-        return [((personas[n].get("metrics") or {}).get(metric) or {}).get(stat) for n in names]
+    def values(metric: str, key: str) -> list[float | None]:
+        return [stat(personas[n].metrics, metric, key) for n in names]
 
     groups = [(f"{m} {s}", color, values(m, s)) for m, s, color in _BARS]
     chart = grouped_bars(names, groups, y_label="milliseconds", y_unit="ms")

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from wxo_load.core.summary import LoadGeneratorFacts
+from wxo_load.core.summary_model import Summary
 from wxo_load.core.window import window_text
-from wxo_load.edge.report.page import safe_text, section, table
-from wxo_load.edge.report.svg import fmt_num
+from wxo_load.output.report.page import safe_text, section, table
+from wxo_load.output.report.svg import fmt_num
+from wxo_load.output.views import LoadGeneratorFacts
 
 
-def header(summary: dict[str, Any]) -> str:
-    scenario = summary.get("scenario") or {}
-    name = scenario.get("name") or "test"
-    users = (summary.get("users") or {}).get("peak")
-    facts = [
-        ("target", summary.get("host") or "–"),
-        ("started", summary.get("started_at") or "–"),
-        ("duration", f"{fmt_num(summary.get('duration_s') or 0)} s"),
+def header(summary: Summary) -> str:
+    name = summary.scenario.name or "test"
+    users = summary.users.peak
+    facts: list[tuple[str, object]] = [
+        ("target", summary.host or "–"),
+        ("started", summary.started_at or "–"),
+        ("duration", f"{fmt_num(summary.duration_s or 0)} s"),
         ("peak users", users if users is not None else "–"),
-        ("scenario file", scenario.get("file") or "–"),
+        ("scenario file", summary.scenario.file or "–"),
     ]
-    window = window_text(summary.get("window"))
+    window = window_text(summary.window)
     if window:
         facts.append(("window", window))
     dl = "".join(f"<div><dt>{safe_text(k)}</dt><dd>{safe_text(v)}</dd></div>" for k, v in facts)
@@ -31,7 +29,7 @@ def header(summary: dict[str, Any]) -> str:
     )
 
 
-def trust_banner(summary: dict[str, Any]) -> str:
+def trust_banner(summary: Summary) -> str:
     lg = LoadGeneratorFacts.of(summary)
     facts = " · ".join(lg.parts(fmt_num, lag_missing="client lag not measured"))
     if lg.trusted:
@@ -46,33 +44,28 @@ def trust_banner(summary: dict[str, Any]) -> str:
     )
 
 
-def kpis(summary: dict[str, Any]) -> str:
-    runs = summary.get("runs") or {}
-    metrics = summary.get("metrics") or {}
-    throughput = summary.get("throughput") or {}
+def kpis(summary: Summary) -> str:
+    runs, throughput = summary.runs, summary.throughput
 
     def ms(metric: str, p: str) -> str:
-        value = (metrics.get(metric) or {}).get(p)
+        stat = summary.metrics.get(metric)
+        value = getattr(stat, p) if stat is not None else None
         return "–" if value is None else f"{fmt_num(value)} ms"
 
     tiles = [
-        ("runs", f"{runs.get('total', 0):,}", f"{runs.get('ok', 0):,} ok"),
-        (
-            "error rate",
-            f"{100 * (runs.get('error_rate') or 0):.2f} %",
-            f"{runs.get('failed', 0):,} failed",
-        ),
+        ("runs", f"{runs.total:,}", f"{runs.ok:,} ok"),
+        ("error rate", f"{100 * runs.error_rate:.2f} %", f"{runs.failed:,} failed"),
         (
             "throughput",
-            f"{fmt_num(throughput.get('runs_per_s') or 0)} runs/s",
-            f"{fmt_num(throughput.get('answer_chars_per_s') or 0)} chars/s",
+            f"{fmt_num(throughput.runs_per_s)} runs/s",
+            f"{fmt_num(throughput.answer_chars_per_s)} chars/s",
         ),
         ("first text p95", ms("first_text", "p95"), f"p50 {ms('first_text', 'p50')}"),
         ("done p95", ms("done", "p95"), f"p50 {ms('done', 'p50')}"),
         (
             "conversations",
-            f"{(summary.get('conversations') or {}).get('total', 0):,}",
-            f"{fmt_num(throughput.get('conversations_per_s') or 0)} /s",
+            f"{summary.conversations.total:,}",
+            f"{fmt_num(throughput.conversations_per_s)} /s",
         ),
     ]
     return (
@@ -86,20 +79,20 @@ def kpis(summary: dict[str, Any]) -> str:
     )
 
 
-def load_generator_section(summary: dict[str, Any]) -> str:
+def load_generator_section(summary: Summary) -> str:
     """Client and schedule lag, and the runs of each load-generator process."""
-    lg = summary.get("load_generator") or {}
+    lg = summary.load_generator
     keys = ("count", "p50", "p99", "max")
     rows = [
-        [name, *((lg.get(name) or {}).get(k) for k in keys)]
-        for name in ("client_lag", "schedule_lag")
+        [name, *(getattr(stat, k) for k in keys)]
+        for name, stat in (("client_lag", lg.client_lag), ("schedule_lag", lg.schedule_lag))
     ]
     lag = table(["measure (ms)", "count", "p50", "p99", "max"], rows)
-    workers = lg.get("workers") or {}
+    workers = lg.workers
     worker_table = (
         table(
             ["load-generator process", "runs", "failed"],
-            ([w, c.get("runs", 0), c.get("failed", 0)] for w, c in workers.items()),
+            ([w, c.runs, c.failed] for w, c in workers.items()),
         )
         if workers
         else ""
@@ -112,9 +105,9 @@ def load_generator_section(summary: dict[str, Any]) -> str:
     return section("load-generator", "Load generator", body)
 
 
-def footer(summary: dict[str, Any]) -> str:
-    version = safe_text((summary.get("tool") or {}).get("version", ""))
-    schema = safe_text(summary.get("schema", ""))
+def footer(summary: Summary) -> str:
+    version = safe_text(summary.tool.version)
+    schema = safe_text(summary.schema)
     return (
         f"<footer>Generated by wxo-load {version} from "
         f"summary.json ({schema}), runs.jsonl and conversations.jsonl. "

@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from wxo_load.core.redact import redact
-from wxo_load.edge.report.svg import fmt_num
+from wxo_load.output.report.svg import fmt_num
 
 
 def safe_text(value: Any) -> str:

@@ -12,8 +12,10 @@ from html import escape
 from typing import Any
 
 from wxo_load import gates as gate_engine
-from wxo_load.edge.report.page import card, legend, section, table
-from wxo_load.edge.report.svg import (
+from wxo_load.core.summary_model import Summary
+from wxo_load.core.summary_plan import PlanSearch, Segment
+from wxo_load.output.report.page import card, legend, section, table
+from wxo_load.output.report.svg import (
     TOP,
     Frame,
     Series,
@@ -24,6 +26,7 @@ from wxo_load.edge.report.svg import (
     path_coords,
     svg_open,
 )
+from wxo_load.output.views import stat as stat_of
 
 CAPACITY_COLOR = "#2e9d4b"
 BROKE_COLOR = "#d62728"
@@ -32,23 +35,29 @@ SLO_COLOR = "#d62728"
 LINE_COLORS = ("#1f77b4", "#ff7f0e", "#8c3fbf", "#0097a7")
 
 
-def load_section(summary: dict[str, Any]) -> str:
+def load_section(summary: Summary) -> str:
     """The section for stages or a capacity search; "" for a plain test."""
-    if summary.get("steps"):
-        return _search_section(summary)
-    if summary.get("stages"):
-        return section("stages", "Stages", _stages_table(summary["stages"]),
+    if summary.search_steps:
+        return _search_section(summary, summary.search_steps)
+    if summary.stages:
+        return section("stages", "Stages", _stages_table(summary.stages),
                         "Each stage's own figures: runs are counted in the stage they started "
                         "in.")  # fmt: skip
     return ""
 
 
-def _kind(summary: dict[str, Any]) -> str:
-    return str(((summary.get("load_plan") or {}).get("search") or {}).get("kind") or "users")
+def _search(summary: Summary) -> PlanSearch | None:
+    return summary.plan.search if summary.plan is not None else None
 
 
-def _slo_gates(summary: dict[str, Any]) -> list[gate_engine.Gate]:
-    texts = ((summary.get("load_plan") or {}).get("search") or {}).get("slo") or []
+def _kind(summary: Summary) -> str:
+    search = _search(summary)
+    return search.kind if search is not None else "users"
+
+
+def _slo_gates(summary: Summary) -> list[gate_engine.Gate]:
+    search = _search(summary)
+    texts = search.slo if search is not None else []
     found = []
     for text in texts:
         try:
@@ -59,7 +68,7 @@ def _slo_gates(summary: dict[str, Any]) -> list[gate_engine.Gate]:
 
 
 def _latency_series(
-    summary: dict[str, Any], steps: list[dict[str, Any]], kind: str
+    summary: Summary, steps: list[Segment], kind: str
 ) -> tuple[list[Series], list[tuple[str, float]]]:
     """One line per time figure the SLO names (else first_text p50 / p95), and the SLO limits."""
     figures: list[str] = []
@@ -78,28 +87,32 @@ def _latency_series(
     for color, figure in zip(LINE_COLORS, figures, strict=False):
         metric, stat = figure.split(".")
         points = [
-            (float(s["load"][kind]), float(v))
+            (_level(s, kind), float(v))
             for s in steps
-            if (v := (s["metrics"].get(metric) or {}).get(stat)) is not None
+            if (v := stat_of(s.metrics, metric, stat)) is not None
         ]
         series.append(Series(figure, color, points))
     return series, limits
 
 
-def _markers(frame: Frame, summary: dict[str, Any], kind: str) -> list[str]:
+def _level(segment: Segment, kind: str) -> float:
+    return float(segment.load[kind] or 0)
+
+
+def _markers(frame: Frame, summary: Summary, kind: str) -> list[str]:
     parts = []
-    capacity = summary.get("capacity") or {}
-    knee = summary.get("knee") or {}
+    capacity, knee = summary.capacity, summary.knee
+    broke_at = capacity.broke_at if capacity is not None else None
     marks = [
-        (capacity.get(kind), CAPACITY_COLOR, "capacity", "", "end"),
+        (getattr(capacity, kind, None), CAPACITY_COLOR, "capacity", "", "end"),
         (
-            (capacity.get("broke_at") or {}).get(kind),
+            (broke_at or {}).get(kind),
             BROKE_COLOR,
             "broke at",
             ' stroke-dasharray="5 3"',
             "start",
         ),
-        (knee.get(kind), KNEE_COLOR, "knee", ' stroke-dasharray="2 3"', "end"),
+        (getattr(knee, kind, None), KNEE_COLOR, "knee", ' stroke-dasharray="2 3"', "end"),
     ]
     bottom = TOP + frame.ph
     for index, (value, color, label, dash, anchor) in enumerate(marks):
@@ -122,7 +135,7 @@ def _markers(frame: Frame, summary: dict[str, Any], kind: str) -> list[str]:
 
 def _chart(
     series: Sequence[Series],
-    summary: dict[str, Any],
+    summary: Summary,
     kind: str,
     y_label: str,
     y_unit: str,
@@ -163,15 +176,15 @@ def _chart(
     return "".join(parts)
 
 
-def _search_section(summary: dict[str, Any]) -> str:
+def _search_section(summary: Summary, search_steps: list[Segment]) -> str:
     kind = _kind(summary)
-    steps = [s for s in summary["steps"] if (s.get("load") or {}).get(kind) is not None]
+    steps = [s for s in search_steps if s.load.get(kind) is not None]
     latency, limits = _latency_series(summary, steps, kind)
     throughput = [
         Series(
             "runs/s",
             LINE_COLORS[0],
-            [(float(s["load"][kind]), float(s["throughput"]["runs_per_s"])) for s in steps],
+            [(_level(s, kind), s.throughput.runs_per_s) for s in steps],
         )
     ]
     key = legend(
@@ -197,47 +210,46 @@ def _search_section(summary: dict[str, Any]) -> str:
                     "added throughput.")  # fmt: skip
 
 
-def _headline(summary: dict[str, Any], kind: str) -> str:
-    capacity = summary.get("capacity")
+def _headline(summary: Summary, kind: str) -> str:
+    capacity = summary.capacity
     unit = "users" if kind == "users" else "conversations/s"
     if not capacity:
         return (
             '<p class="capacity-none">No step met the SLO: the capacity is below the first '
             "load tried.</p>"
         )
-    broke = (capacity.get("broke_at") or {}).get(kind)
+    broke = (capacity.broke_at or {}).get(kind)
     tail = (
         f"; it broke at {fmt_num(float(broke))} {unit}"
         if broke is not None
         else " (the highest load tried)"
     )
-    first_text = ((capacity.get("metrics") or {}).get("first_text") or {}).get("p95")
+    first_text = stat_of(capacity.metrics, "first_text", "p95")
     ft = f", first text p95 {fmt_num(float(first_text))} ms" if first_text is not None else ""
-    return (f'<p class="capacity-found"><b>Capacity: {escape(fmt_num(float(capacity[kind])))} '
-            f"{unit}</b>, "
-            f"{escape(fmt_num(float(capacity['runs_per_s'])))} runs/s{escape(ft)}{escape(tail)}"
+    return (f'<p class="capacity-found"><b>Capacity: '
+            f"{escape(fmt_num(float(getattr(capacity, kind) or 0)))} {unit}</b>, "
+            f"{escape(fmt_num(capacity.runs_per_s))} runs/s{escape(ft)}{escape(tail)}"
             ".</p>")  # fmt: skip
 
 
-def _steps_table(steps: list[dict[str, Any]], kind: str) -> str:
+def _steps_table(steps: list[Segment], kind: str) -> str:
     rows = []
     for s in steps:
-        rows.append([s.get("name"), s.get("phase"), s["load"][kind], *_segment_cells(s),
-                     s.get("verdict")])  # fmt: skip
+        rows.append([s.name, s.phase, s.load[kind], *_segment_cells(s), s.verdict])
     header = ["step", "phase", "load", *_SEGMENT_HEADER, "verdict"]
     return table(header, rows, "wide")
 
 
-def _stages_table(stages: list[dict[str, Any]]) -> str:
+def _stages_table(stages: list[Segment]) -> str:
     rows = []
     for s in stages:
-        load = s.get("load") or {}
+        load = s.load
         shown = (
             f"{load['users']} users"
             if "users" in load
             else f"{fmt_num(float(load.get('arrival_rate') or 0))}/s"
         )
-        rows.append([s.get("name"), shown, s.get("duration_s"), *_segment_cells(s)])
+        rows.append([s.name, shown, s.duration_s, *_segment_cells(s)])
     header = ["stage", "load", "duration (s)", *_SEGMENT_HEADER]
     return table(header, rows, "wide")
 
@@ -246,11 +258,10 @@ _SEGMENT_HEADER = ("runs", "runs/s", "first text p50", "first text p95", "done p
                    "dropped")  # fmt: skip
 
 
-def _segment_cells(segment: dict[str, Any]) -> list[Any]:
+def _segment_cells(segment: Segment) -> list[Any]:
     """The cells a stage and a capacity-search step share, in `_SEGMENT_HEADER`'s order."""
-    m = segment.get("metrics") or {}
-    first_text, done = m.get("first_text") or {}, m.get("done") or {}
-    return [segment["runs"]["total"], segment["throughput"]["runs_per_s"],
-            first_text.get("p50"), first_text.get("p95"), done.get("p95"),
-            f"{100 * segment['runs']['error_rate']:.2f} %",
-            (segment.get("arrivals") or {}).get("dropped")]  # fmt: skip
+    m = segment.metrics
+    return [segment.runs.total, segment.throughput.runs_per_s,
+            stat_of(m, "first_text", "p50"), stat_of(m, "first_text", "p95"),
+            stat_of(m, "done", "p95"), f"{100 * segment.runs.error_rate:.2f} %",
+            segment.arrivals.dropped if segment.arrivals is not None else None]  # fmt: skip

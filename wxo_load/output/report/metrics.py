@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any
 
 from wxo_load.core.metrics import METRIC_TITLES
 from wxo_load.core.records import ALL_METRICS, RUN_METRICS
 from wxo_load.core.stats import nearest_rank
-from wxo_load.edge.report.charts import grouped_bars, line_chart, log_histogram
-from wxo_load.edge.report.collect import Collected, Timebase
-from wxo_load.edge.report.page import card, legend, safe_text, section, table
-from wxo_load.edge.report.svg import Point, Series, empty_chart
+from wxo_load.core.summary_codec import summary_to_dict
+from wxo_load.core.summary_model import Summary
+from wxo_load.output.report.charts import grouped_bars, line_chart, log_histogram
+from wxo_load.output.report.collect import Collected, Timebase
+from wxo_load.output.report.page import card, legend, safe_text, section, table
+from wxo_load.output.report.svg import Point, Series, empty_chart
+from wxo_load.output.views import stat, turn
 
 P_COLORS = {"p50": "#1f77b4", "p95": "#ff7f0e", "p99": "#d62728"}
 FIRST_COLORS = ("#4a90d9", "#1c5a99")
@@ -26,20 +28,16 @@ def _sample_percentiles(values: list[float]) -> tuple[float, float, float]:
     return picked  # type: ignore[return-value]
 
 
-def _metrics_table(summary: dict[str, Any]) -> str:
-    metrics = summary.get("metrics") or {}
+def _metrics_table(summary: Summary) -> str:
     keys = ("count", "min", "mean", "p50", "p90", "p95", "p99", "p999", "max")
-    rows = [[m, *((metrics.get(m) or {}).get(k) for k in keys)] for m in ALL_METRICS]
+    rows = [[m, *(stat(summary.metrics, m, k) for k in keys)] for m in ALL_METRICS]
     header = ["metric (ms)", "count", "min", "mean", "p50", "p90", "p95", "p99", "p99.9", "max"]
     return table(header, rows, "wide")
 
 
-def _config_details(summary: dict[str, Any]) -> str:
-    config = {
-        "scenario": summary.get("scenario") or {},
-        "options": summary.get("options") or {},
-        "tool": summary.get("tool") or {},
-    }
+def _config_details(summary: Summary) -> str:
+    config = summary_to_dict(summary)
+    config = {key: config[key] for key in ("scenario", "options", "tool")}
     text = json.dumps(config, indent=2, sort_keys=True, default=str)
     return f"<details><summary>Scenario and options</summary><pre>{safe_text(text)}</pre></details>"
 
@@ -69,7 +67,7 @@ def _percentile_chart(metric: str, collected: Collected, tb: Timebase) -> str:
     )
 
 
-def _distribution_chart(metric: str, collected: Collected, summary: dict[str, Any]) -> str:
+def _distribution_chart(metric: str, collected: Collected, summary: Summary) -> str:
     values = collected.values[metric]
     positive = [v for v in values if v > 0]
     if not positive:
@@ -83,41 +81,42 @@ def _distribution_chart(metric: str, collected: Collected, summary: dict[str, An
     counts = [0] * bins
     for v in positive:
         counts[min(int(math.log(v / low) / ratio * bins), bins - 1)] += 1
-    stats = (summary.get("metrics") or {}).get(metric) or {}
-    markers = [
-        (name, float(stats[name]), P_COLORS[name])
-        for name in ("p50", "p95", "p99")
-        if stats.get(name)
-    ]
+    found = [(name, stat(summary.metrics, metric, name)) for name in ("p50", "p95", "p99")]
+    markers = [(name, float(value), P_COLORS[name]) for name, value in found if value]
     return log_histogram(
         edges, counts, markers, x_label="milliseconds (log scale)", color="#5b7fa6"
     )
 
 
-def _turn_table(summary: dict[str, Any]) -> str:
-    by_turn = summary.get("by_turn") or {}
+def _turn_table(summary: Summary) -> str:
     rows = []
+    turns = (("first", "first turn"), ("follow_up", "follow-ups"))
     for metric in RUN_METRICS:
-        for turn, label in (("first", "first turn"), ("follow_up", "follow-ups")):
-            m = ((by_turn.get(turn) or {}).get("metrics") or {}).get(metric) or {}
-            stats = [m.get(k) for k in ("count", "p50", "p95", "p99", "max")]
+        for name, label in turns:
+            entry = turn(summary, name)
+            metrics = entry.metrics if entry is not None else None
+            stats = [stat(metrics, metric, k) for k in ("count", "p50", "p95", "p99", "max")]
             rows.append([metric, label, *stats])
     runs_row = " · ".join(
-        f"{label}: {(by_turn.get(turn) or {}).get('runs', 0):,} runs, "
-        f"{(by_turn.get(turn) or {}).get('failed', 0):,} failed"
-        for turn, label in (("first", "first turn"), ("follow_up", "follow-ups"))
+        f"{label}: {_turn_count(summary, name, 'runs'):,} runs, "
+        f"{_turn_count(summary, name, 'failed'):,} failed"
+        for name, label in turns
     )
     return f'<p class="note">{safe_text(runs_row)}</p>' + table(
         ["metric (ms)", "turn", "count", "p50", "p95", "p99", "max"], rows
     )
 
 
-def _turn_chart(summary: dict[str, Any]) -> str:
-    by_turn = summary.get("by_turn") or {}
+def _turn_count(summary: Summary, name: str, what: str) -> int:
+    entry = turn(summary, name)
+    return int(getattr(entry, what)) if entry is not None else 0
 
-    def values(turn: str, p: str) -> list[float | None]:
-        metrics = (by_turn.get(turn) or {}).get("metrics") or {}
-        return [(metrics.get(m) or {}).get(p) for m in RUN_METRICS]
+
+def _turn_chart(summary: Summary) -> str:
+    def values(name: str, p: str) -> list[float | None]:
+        entry = turn(summary, name)
+        metrics = entry.metrics if entry is not None else None
+        return [stat(metrics, m, p) for m in RUN_METRICS]
 
     groups = [
         ("first turn p50", FIRST_COLORS[0], values("first", "p50")),
@@ -128,7 +127,7 @@ def _turn_chart(summary: dict[str, Any]) -> str:
     return grouped_bars(list(RUN_METRICS), groups, y_label="milliseconds", y_unit="ms")
 
 
-def timings_section(summary: dict[str, Any]) -> str:
+def timings_section(summary: Summary) -> str:
     """The table of every timing, with the scenario and options folded below it."""
     return section(
         "timings",
@@ -154,7 +153,7 @@ def over_time_section(collected: Collected, tb: Timebase) -> str:
     )
 
 
-def distributions_section(collected: Collected, summary: dict[str, Any]) -> str:
+def distributions_section(collected: Collected, summary: Summary) -> str:
     """A log-scale histogram per metric, the overall percentiles marked."""
     distributions = "".join(
         card(METRIC_TITLES[m], _distribution_chart(m, collected, summary)) for m in ALL_METRICS
@@ -168,7 +167,7 @@ def distributions_section(collected: Collected, summary: dict[str, Any]) -> str:
     )
 
 
-def turns_section(summary: dict[str, Any]) -> str:
+def turns_section(summary: Summary) -> str:
     """First turn against follow-ups: a bar chart and a table."""
     turn_legend = legend(
         [

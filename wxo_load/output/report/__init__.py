@@ -1,4 +1,4 @@
-"""wxo_load.edge.report: the self-contained report.html, built from saved results.
+"""wxo_load.output.report: the self-contained report.html, built from saved results.
 
 Modules, bottom up: `svg` (formatting, ticks, plot frame, axes), `charts` (line, stacked-bar,
 histogram and grouped-bar charts), `page` (escaping, sections, cards, tables, legends, CSS),
@@ -6,13 +6,13 @@ histogram and grouped-bar charts), `page` (escaping, sections, cards, tables, le
 `outcomes`, `load`, `waterfall`) and `html` (`build_report_html`, the page in order).
 """
 
-from wxo_load.edge.report.charts import grouped_bars, line_chart, log_histogram, stacked_bars
-from wxo_load.edge.report.collect import Collected, Timebase
-from wxo_load.edge.report.html import build_report_html
-from wxo_load.edge.report.load import load_section
-from wxo_load.edge.report.metrics import METRIC_TITLES
-from wxo_load.edge.report.page import CSS, card, legend, page, safe_text, section, table
-from wxo_load.edge.report.svg import (
+from wxo_load.output.report.charts import grouped_bars, line_chart, log_histogram, stacked_bars
+from wxo_load.output.report.collect import Collected, Timebase
+from wxo_load.output.report.html import build_report_html
+from wxo_load.output.report.load import load_section
+from wxo_load.output.report.metrics import METRIC_TITLES
+from wxo_load.output.report.page import CSS, card, legend, page, safe_text, section, table
+from wxo_load.output.report.svg import (
     Frame,
     Point,
     Series,
@@ -27,7 +27,7 @@ from wxo_load.edge.report.svg import (
     path_coords,
     svg_open,
 )
-from wxo_load.edge.report.waterfall import WaterfallRuns, phases, section_html, waterfall_svg
+from wxo_load.output.report.waterfall import WaterfallRuns, phases, section_html, waterfall_svg
 
 __all__ = [
     "CSS",

@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from wxo_load.core.records import CROSS_TALK, WRONG_ANSWER
-from wxo_load.edge.report.page import safe_text, section, table
+from wxo_load.core.summary_model import Summary
+from wxo_load.output.report.page import safe_text, section, table
 
 MAX_SAMPLES = 12
 SAMPLE_CHARS = 300
@@ -38,18 +39,25 @@ def _why(run: dict[str, Any]) -> str:
     return ", ".join(run.get("failed_checks") or [])
 
 
-def answers_section(summary: dict[str, Any], samples: AnswerSamples) -> str:
-    answers = summary.get("answers") or {}
-    goodput = summary.get("goodput") or {}
-    if not answers.get("checked") and not samples.samples:
+def answers_section(summary: Summary, samples: AnswerSamples) -> str:
+    answers, goodput = summary.answers, summary.goodput
+    if (answers is None or not answers.checked) and not samples.samples:
         return ""
+    a: list[Any] = (
+        [answers.checked, answers.wrong, _pct(answers.wrong_rate), answers.cross_talk]
+        if answers is not None
+        else [None, None, _pct(None), None]
+    )
+    g: list[Any] = (
+        [goodput.runs, goodput.runs_per_s, _pct(goodput.share)]
+        if goodput is not None
+        else [None, None, _pct(None)]
+    )
     figures = table(
         ["checked", "wrong", "wrong rate", "cross-talk", "good runs", "goodput /s", "good share"],
-        [[answers.get("checked"), answers.get("wrong"), _pct(answers.get("wrong_rate")),
-          answers.get("cross_talk"), goodput.get("runs"), goodput.get("runs_per_s"),
-          _pct(goodput.get("share"))]],
-    )  # fmt: skip
-    by_check = {k: v for k, v in (answers.get("by_check") or {}).items() if v}
+        [a + g],
+    )
+    by_check = {k: v for k, v in (answers.by_check if answers else {}).items() if v}
     checks = table(["check failed", "runs"], sorted(by_check.items())) if by_check else ""
     rows = [
         [s.get("run_id"), s.get("outcome"), _why(s), (s.get("answer_text") or "")[:SAMPLE_CHARS]]

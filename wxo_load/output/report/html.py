@@ -12,25 +12,32 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from wxo_load.edge.report.answers import AnswerSamples, answers_section
-from wxo_load.edge.report.collect import Collected, Timebase, in_window
-from wxo_load.edge.report.load import load_section
-from wxo_load.edge.report.metrics import (
+from wxo_load.core.summary_model import Summary
+from wxo_load.output.report.answers import AnswerSamples, answers_section
+from wxo_load.output.report.collect import Collected, Timebase, in_window
+from wxo_load.output.report.load import load_section
+from wxo_load.output.report.metrics import (
     distributions_section,
     over_time_section,
     timings_section,
     turns_section,
 )
-from wxo_load.edge.report.outcomes import errors_section, throughput_section
-from wxo_load.edge.report.overview import footer, header, kpis, load_generator_section, trust_banner
-from wxo_load.edge.report.page import page
-from wxo_load.edge.report.personas import personas_section
-from wxo_load.edge.report.replay import replay_section
-from wxo_load.edge.report.waterfall import WaterfallRuns, section_html
+from wxo_load.output.report.outcomes import errors_section, throughput_section
+from wxo_load.output.report.overview import (
+    footer,
+    header,
+    kpis,
+    load_generator_section,
+    trust_banner,
+)
+from wxo_load.output.report.page import page
+from wxo_load.output.report.personas import personas_section
+from wxo_load.output.report.replay import replay_section
+from wxo_load.output.report.waterfall import WaterfallRuns, section_html
 
 
 def build_report_html(
-    summary: dict[str, Any], runs: Iterable[dict[str, Any]], conversations: Iterable[dict[str, Any]]
+    summary: Summary, runs: Iterable[dict[str, Any]], conversations: Iterable[dict[str, Any]]
 ) -> str:
     """One self-contained HTML page (inline CSS and SVG, no scripts, no network)."""
     collected = Collected()
@@ -63,5 +70,5 @@ def build_report_html(
             footer(summary),
         ]
     )
-    title = f"wxo-load report: {(summary.get('scenario') or {}).get('name') or 'test'}"
+    title = f"wxo-load report: {summary.scenario.name or 'test'}"
     return page(title, body)

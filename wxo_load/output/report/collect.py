@@ -14,8 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from wxo_load.core.records import ALL_METRICS, CONVERSATION_METRICS, OK, RUN_METRICS, STOPPED
+from wxo_load.core.summary_model import Summary
 from wxo_load.core.window import MEASURED
-from wxo_load.edge.report.svg import Span, fmt_num, fmt_time
+from wxo_load.output.report.svg import Span, fmt_num, fmt_time
 
 MAX_BINS = 120
 NICE_BIN_WIDTHS = (
@@ -119,15 +120,17 @@ def in_window(record: dict[str, Any]) -> bool:
     return record.get("window", MEASURED) == MEASURED
 
 
-def excluded_spans(summary: dict[str, Any], t0: float, end: float) -> tuple[Span, ...]:
+def excluded_spans(summary: Summary, t0: float, end: float) -> tuple[Span, ...]:
     """The warm-up and cool-down of summary.json's `window`, in seconds since `t0`."""
-    window = summary.get("window") or {}
-    start, stop = window.get("start_unix"), window.get("end_unix")
+    window = summary.window
+    if window is None:
+        return ()
+    start, stop = window.start_unix, window.end_unix
     spans: list[Span] = []
-    if window.get("warmup_s") and start is not None:
-        load_start = window.get("load_start_unix") or t0
+    if window.warmup_s and start is not None:
+        load_start = window.load_start_unix or t0
         spans.append((load_start - t0, start - t0, "warm-up: not measured"))
-    if window.get("cooldown_applied") and stop is not None:
+    if window.cooldown_applied and stop is not None:
         spans.append((stop - t0, max(end, stop) - t0, "cool-down: not measured"))
     return tuple(spans)
 
@@ -146,9 +149,9 @@ class Timebase:
         self.excluded = excluded
 
     @classmethod
-    def of(cls, summary: dict[str, Any], collected: Collected) -> Timebase:
-        t0 = _unix_of(summary.get("started_at")) or collected.first_start or 0.0
-        end = _unix_of(summary.get("ended_at")) or collected.last_end or t0
+    def of(cls, summary: Summary, collected: Collected) -> Timebase:
+        t0 = _unix_of(summary.started_at) or collected.first_start or 0.0
+        end = _unix_of(summary.ended_at) or collected.last_end or t0
         if collected.last_end is not None:
             end = max(end, collected.last_end)
         return cls(t0, end - t0, excluded=excluded_spans(summary, t0, end))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from html import escape
 
-from wxo_load.edge.report.svg import (
+from wxo_load.output.report.svg import (
     LEFT,
     TOP,
     Frame,

@@ -16,9 +16,11 @@ from html import escape
 from typing import Any
 
 from wxo_load.core.steps import is_handoff
-from wxo_load.edge.report.charts import grouped_bars
-from wxo_load.edge.report.page import card, legend, section, table
-from wxo_load.edge.report.svg import fmt_num
+from wxo_load.core.summary_model import Summary
+from wxo_load.output.report.charts import grouped_bars
+from wxo_load.output.report.page import card, legend, section, table
+from wxo_load.output.report.svg import fmt_num
+from wxo_load.output.views import stat
 
 SAMPLE_SIZE = 5000  # ok runs kept (reservoir) to find a typical one
 SLOWEST = 3
@@ -142,23 +144,22 @@ def waterfall_svg(run: dict[str, Any], title: str) -> str:
     return "".join(parts)
 
 
-def _tools_table(summary: dict[str, Any]) -> str:
-    tools = summary.get("tools") or {}
+def _tools_table(summary: Summary) -> str:
+    tools = summary.tools
     if not tools:
         return '<p class="note">No tool calls were seen (no run.step.delta tool steps).</p>'
-    rows = sorted(tools.items(), key=lambda kv: -((kv[1] or {}).get("p95") or 0.0))
+    rows = sorted(tools.items(), key=lambda kv: -(kv[1].p95 or 0.0))
     keys = ("calls", "failures", "p50", "p95", "p99", "max")
     return table(
         ["tool (ms)", *keys],
-        [[name, *((s or {}).get(k) for k in keys)] for name, s in rows],
+        [[name, *(getattr(s, k) for k in keys)] for name, s in rows],
         "wide",
     )
 
 
-def _inter_delta_chart(summary: dict[str, Any]) -> str:
-    inter = (summary.get("streaming") or {}).get("inter_delta") or {}
+def _inter_delta_chart(summary: Summary) -> str:
     labels: Sequence[str] = ("p50", "p90", "p95", "p99", "p999", "max")
-    values = [inter.get(k) for k in labels]
+    values = [stat(summary.streaming, "inter_delta", k) for k in labels]
     return grouped_bars(
         ["p50", "p90", "p95", "p99", "p99.9", "max"],
         [("gap", "#2e9d4b", values)],
@@ -188,7 +189,7 @@ def _run_cards(runs: WaterfallRuns) -> list[str]:
     return cards
 
 
-def section_html(summary: dict[str, Any], runs: WaterfallRuns) -> str:
+def section_html(summary: Summary, runs: WaterfallRuns) -> str:
     """The whole section; an explanatory note when no run had phases to draw."""
     key = legend(
         [
@@ -201,8 +202,7 @@ def section_html(summary: dict[str, Any], runs: WaterfallRuns) -> str:
         ]
     )
     cards = _run_cards(runs)
-    streaming = summary.get("streaming") or {}
-    cps = (streaming.get("chars_per_s") or {}).get("p50")
+    cps = stat(summary.streaming, "chars_per_s", "p50")
     note = f"median {fmt_num(cps)} characters per second while streaming" if cps is not None else ""
     cards.append(card("Gaps between consecutive text deltas", _inter_delta_chart(summary), note))
     cards.append(card("Tools by p95", _tools_table(summary)))
