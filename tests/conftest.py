@@ -43,3 +43,47 @@ def fast_simulator() -> Iterator[SimulatorProcess]:
     """A simulator answering quickly, shared by tests that only need a live server."""
     with SimulatorProcess.start(profile="fast", port=0, seed=7) as sim:
         yield sim
+
+
+# -- every summary.json the suite produces validates against docs/summary.schema.json ---------
+
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "docs" / "summary.schema.json"
+
+
+def _invalid_summaries(base: Path) -> tuple[int, list[str]]:
+    """(summaries checked, one line per summary.json under `base` the schema rejects)."""
+    import json
+
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text()))
+    checked, invalid = 0, []
+    for path in sorted(base.rglob("summary.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # a test's deliberately damaged file
+        if not isinstance(data, dict) or data.get("schema") != "wxo-load/summary/v2":
+            continue  # v1 fixtures and foreign files are the loader's tests, not the writer's
+        checked += 1
+        error = next(iter(validator.iter_errors(data)), None)
+        if error is not None:
+            where = "/".join(str(p) for p in error.absolute_path)
+            invalid.append(f"{path}: at {where or 'the top'}: {error.message[:200]}")
+    return checked, invalid
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the controller checks every worker's folder at the end
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None or factory._basetemp is None:
+        return
+    checked, invalid = _invalid_summaries(factory.getbasetemp())
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"summary.json files validated against {SCHEMA_FILE.name}: {checked}")
+        for line in invalid:
+            reporter.write_line(f"INVALID {line}", red=True)
+    if invalid:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

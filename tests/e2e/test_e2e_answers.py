@@ -178,7 +178,7 @@ def test_a_capacity_search_on_wrong_answers_finds_where_the_fallbacks_begin(
         )  # fmt: skip
     assert proc.returncode in (0, 1), proc.stderr[-3000:]
     summary = json.loads((results / "summary.json").read_text())
-    steps = summary["steps"] if "steps" in summary else summary["stages"]
+    steps = summary["search_steps"] or summary["stages"]
     shown = [(s["load"], s.get("verdict"), s["answers"]["wrong_rate"]) for s in steps]
     capacity = summary["capacity"]["users"]
     assert summary["capacity"]["wrong_answer_rate"] == 0.0

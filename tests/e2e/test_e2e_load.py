@@ -169,7 +169,7 @@ def test_the_capacity_search_finds_the_simulators_capacity_within_one_step(tmp_p
     )
     assert proc.returncode == 0, proc.stderr[-3000:]  # the capacity gate passed
     summary = _summary(results)
-    steps = summary["steps"]
+    steps = summary["search_steps"]
     assert [s["load"]["users"] for s in steps][:3] == [
         4,
         8,

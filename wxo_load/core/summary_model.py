@@ -3,7 +3,7 @@
 
 Every reader of a summary (the report, summary.md, the gates, `compare`, the live tab,
 Prometheus, baselines) takes a `Summary`, never a dict; `docs/summary.schema.json` is generated
-from these types (`python -m wxo_load.core.summary_schema`). Loading, dumping and the upgrade of
+from these types (`python -m wxo_load.output.schema`). Loading, dumping and the upgrade of
 v1 files are in `summary_codec`. Pure: no I/O, no clock.
 """
 
