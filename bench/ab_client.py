@@ -14,8 +14,8 @@ ending with docs/measurements.md's table rows (framing, checkout, p50 / p99 / ma
 run, runs, load average) and whether the target (p99 <= 2 ms, max <= 10 ms) is met.
 
 `--scenario-a` / `--scenario-b` give each side its own scenario: `--a . --b . --scenario-b
-wxo_load/cli/bench_assets/scenario_persona.yaml` prices one persona against none, and
-`--scenario-b wxo_load/cli/bench_assets/scenario_checks.yaml` answer checks, canaries and goodput.
+bench/assets/scenario_persona.yaml` prices one persona against none, and
+`--scenario-b bench/assets/scenario_checks.yaml` answer checks, canaries and goodput.
 
 `--profile cost` runs the bench's cost-phase runs (14 events in ~140 ms, `--users 50`) instead
 of the ~3 s streams, to compare CPU per run; each round's figure is printed, so the spread
@@ -43,7 +43,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(HERE))
 
-from wxo_load.cli.bench_runs import (  # noqa: E402 - after the path set-up above
+from bench_runs import (  # noqa: E402 - after the path set-up above
     ASSETS,
     clean_env,
     cpu_seconds,
@@ -53,6 +53,7 @@ from wxo_load.cli.bench_runs import (  # noqa: E402 - after the path set-up abov
     read_event_log,
     server_writes,
 )
+
 from wxo_load.mock.process import SimulatorProcess  # noqa: E402
 
 TARGET_P99_MS, TARGET_MAX_MS = 2.0, 10.0

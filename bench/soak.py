@@ -42,7 +42,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from wxo_load.cli.bench_runs import (  # noqa: E402 - after the path set-up above
+from bench_runs import (  # noqa: E402 - after the path set-up above
     ASSETS,
     REPO,
     clean_env,

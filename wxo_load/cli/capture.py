@@ -15,7 +15,6 @@ with exit 2 and what to set. Docs: docs/replay.md.
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import re
 import sys
@@ -23,12 +22,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from wxo_load.core.captured import Malformed, conversation_of
 from wxo_load.core.deployment import choose_deployment, normalise_kind
 from wxo_load.core.errors import ConfigError
-from wxo_load.core.pii import Redactor, parse_rule, synthetic_value
+from wxo_load.core.pii import Redactor, parse_rule
+from wxo_load.output.conversations import write_conversations
 
 if TYPE_CHECKING:
     from wxo_load.edge.threads_api import ThreadsApi
@@ -100,7 +98,7 @@ def run_capture(args: argparse.Namespace) -> int:
     finally:
         api.close()
         tokens.close()
-    _write(args.output, captured, redactor)
+    write_conversations(args.output, captured, redactor)
     names = ", ".join(f"{tid} ({why})" for tid, why in skipped[:10])
     more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
     print(
@@ -142,32 +140,3 @@ def _read_all(
     if progress:
         print("\r\033[K", end="", file=sys.stderr, flush=True)
     return captured, skipped, older
-
-
-def _write(path: Path, captured: list[tuple[float, dict[str, Any]]], redactor: Redactor) -> None:
-    captured.sort(key=lambda item: item[0])
-    first = captured[0][0] if captured else 0.0
-    lines = []
-    for start, conversation in captured:
-        line = {"id": conversation["id"], "start_offset_s": round(start - first, 6)}
-        lines.append(orjson.dumps({**line, "turns": conversation["turns"]}) + b"\n")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(b"".join(lines))
-        if redactor.placeholders:
-            _write_data(data_file(path), redactor.column_names(), max(len(captured), 1))
-    except OSError as exc:
-        raise ConfigError(f"option -o {path}: cannot write there ({exc.strerror}).") from None
-
-
-def data_file(path: Path) -> Path:
-    """Where `--placeholders` writes its synthetic values: `conversations.data.csv`."""
-    return path.with_suffix(".data.csv")
-
-
-def _write_data(path: Path, columns: list[str], rows: int) -> None:
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out)
-        writer.writerow(columns or ["placeholder"])
-        for row in range(rows):
-            writer.writerow([synthetic_value(c, row) for c in columns] or [""])

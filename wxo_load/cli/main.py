@@ -1,4 +1,4 @@
-"""The `wxo-load` command: the simulator, offline reports, gates and comparisons, the benchmark.
+"""The `wxo-load` command: the simulator, offline reports, gates and comparisons, capture.
 
 Load tests themselves run through Locust (`locust -f locustfile.py`); this command holds the
 tools around them. Each subcommand lives in its own module, imported only when it is used.
@@ -26,7 +26,6 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "wxo_load.cli.capture",
         "write an agent's real conversations (redacted) as a JSONL file to replay",
     ),
-    "bench": ("wxo_load.cli.bench", "measure the harness against a hand-written locustfile"),
 }
 
 

@@ -22,20 +22,18 @@ decoded from that chunk carries the stamp. Client lag is taken from when the rea
 
 from __future__ import annotations
 
-import random
 import ssl
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any, Protocol
-from urllib.parse import urlsplit
+from dataclasses import replace
+from typing import Any
 
 import orjson
 
 from wxo_load import __version__
 from wxo_load.config.scenario import Scenario
 from wxo_load.core.deployment import Deployment, deployment_for
-from wxo_load.core.errors import AuthError, ConfigError
+from wxo_load.core.errors import AuthError
 from wxo_load.core.records import (
     CONNECT_ERROR,
     PROTOCOL_ERROR,
@@ -48,6 +46,7 @@ from wxo_load.core.records import (
 from wxo_load.core.redact import redact
 from wxo_load.core.stream import StreamDecoder
 from wxo_load.core.tracker import RunTracker
+from wxo_load.edge.endpoint import Endpoint, ThreadResult, Tokens, request_id
 from wxo_load.edge.heads import request_heads, run_body_extra
 from wxo_load.edge.proxy import proxy_for
 from wxo_load.edge.transport import ConnectFailed, Connection, ProtocolError, Response
@@ -59,42 +58,6 @@ WALL_MINUS_PERF_S = time.time() - time.perf_counter()
 _MAX_ERROR_BODY = 2000
 _TRANSPORT_ERRORS = (OSError, ProtocolError)  # TimeoutError, ConnectFailed and resets are OSErrors
 HTTP_401 = http_error_class(401)
-
-
-class Tokens(Protocol):
-    def token(self) -> str: ...
-    def refresh(self, stale: str) -> str: ...
-
-
-@dataclass(slots=True)
-class ThreadResult:
-    thread_id: str | None
-    elapsed_ms: float
-    outcome: str  # "ok" or an error class
-    detail: str | None = None
-    status_code: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """A parsed base URL."""
-
-    https: bool
-    host: str
-    port: int
-    base_path: str
-
-    @classmethod
-    def parse(cls, url: str) -> Endpoint:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(
-                f"host {url!r} is not an http(s) URL: pass --host like http://localhost:4321 or https://api.<region>.watson-orchestrate.cloud.ibm.com/instances/<id>."
-            )
-        https = parts.scheme == "https"
-        return cls(
-            https, parts.hostname, parts.port or (443 if https else 80), parts.path.rstrip("/")
-        )
 
 
 class ChatClient:
@@ -342,17 +305,6 @@ class ChatClient:
         if not got_response:
             return CONNECT_ERROR, _exc_text(exc)
         return TRUNCATED, f"connection broke: {_exc_text(exc)}"
-
-
-def request_id() -> str:
-    """A random (version 4) UUID, as the widget's x-ibm-request-id; uuid.uuid4() costs 3x more."""
-    h = "%032x" % (_random_bits(128) & _UUID4_CLEAR | _UUID4_SET)
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-_random_bits = random.getrandbits  # reseeded in every forked worker (random registers at-fork)
-_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 def _ms_since(t0: float) -> float:

@@ -14,7 +14,7 @@ from wxo_load.core.deployment import Deployment
 from wxo_load.edge.proxy import Proxy
 
 if TYPE_CHECKING:
-    from wxo_load.edge.client import Endpoint
+    from wxo_load.edge.endpoint import Endpoint
 
 
 def request_heads(

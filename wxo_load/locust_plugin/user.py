@@ -23,7 +23,8 @@ from wxo_load.config.sources import ConversationSource
 from wxo_load.core.conversation import ConversationPlan
 from wxo_load.core.records import OK, PROTOCOL_ERROR, STOPPED, ConversationRecord, RunRecord
 from wxo_load.core.stats import Timing
-from wxo_load.edge.client import ChatClient, request_id
+from wxo_load.edge.client import ChatClient
+from wxo_load.edge.endpoint import request_id
 from wxo_load.locust_plugin.arrival import ARRIVAL_LAG
 from wxo_load.locust_plugin.listeners import harness_of
 

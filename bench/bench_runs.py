@@ -1,4 +1,4 @@
-"""The processes a `wxo-load bench` phase runs and what it reads back: Locust generators
+"""The processes a `python bench/vs_naive.py` phase runs and what it reads back: Locust generators
 (wxo-load's and the reference's), their CPU seconds, the simulator and its event log, and the
 per-run timing error against that log."""
 
@@ -18,8 +18,8 @@ from wxo_load.core.errors import ConfigError
 from wxo_load.core.stats import nearest_rank_ms
 from wxo_load.mock.process import SimulatorProcess
 
-ASSETS = Path(__file__).parent / "bench_assets"
-REPO = Path(__file__).resolve().parents[2]
+ASSETS = Path(__file__).resolve().parent / "assets"
+REPO = Path(__file__).resolve().parents[1]
 
 
 @dataclass

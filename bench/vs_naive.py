@@ -1,4 +1,5 @@
-"""`wxo-load bench`: the harness against the hand-written reference locustfile, on one server.
+"""`python bench/vs_naive.py`: the harness against the hand-written reference locustfile, on one
+server (a development tool, run from the repository; it is not in the wheel).
 
 Three phases, each against a fresh built-in simulator that logs when it wrote every event
 (perf_counter, the clock every process on this host shares):
@@ -26,13 +27,14 @@ import os
 import platform
 import re
 import subprocess
+import sys
 import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from wxo_load.cli.bench_runs import (
+from bench_runs import (
     ASSETS,
     REPO,
     Generator,
@@ -48,6 +50,7 @@ from wxo_load.cli.bench_runs import (
     start_pair,
     start_simulator,
 )
+
 from wxo_load.core.errors import ConfigError
 from wxo_load.mock.framing import FRAMINGS
 
@@ -103,7 +106,7 @@ BENCH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
     ("--json", dict(type=Path, default=None, help="also write the figures to this JSON file")),
 )
-"""`wxo-load bench`'s options, in the order --help lists them: (flag, add_argument keywords)."""
+"""The bench's options, in the order --help lists them: (flag, add_argument keywords)."""
 
 
 def configure_bench(parser: argparse.ArgumentParser) -> None:
@@ -404,3 +407,22 @@ def _print_concurrency(c: dict[str, Any]) -> None:
         f"  most streams one process holds with client lag p99 under {LAG_LIMIT_MS:g} ms: "
         f"{c['most_streams_with_lag_p99_under_10ms']}"
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python bench/vs_naive.py",
+        description="measure the harness against the hand-written reference locustfile "
+        "(a development tool: run it from the repository)",
+    )
+    configure_bench(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run_bench(args)
+    except ConfigError as exc:
+        print(f"vs_naive: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
