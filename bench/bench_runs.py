@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from wxo_load.core.errors import ConfigError
-from wxo_load.core.stats import nearest_rank_ms
+from wxo_load.core.hdr import nearest_rank_ms
 from wxo_load.mock.process import SimulatorProcess
 
 ASSETS = Path(__file__).resolve().parent / "assets"

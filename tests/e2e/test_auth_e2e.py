@@ -100,7 +100,8 @@ def test_tokens_expiring_every_3_seconds_cause_no_failed_run_in_a_soak(tmp_path:
 def test_with_only_a_fake_adk_config_in_home_locust_runs_against_the_environment_it_names(
     tmp_path: Path,
 ) -> None:
-    from wxo_load.edge.auth import AuthSettings, LocalLoginProvider
+    from wxo_load.edge.auth.local import LocalLoginProvider
+    from wxo_load.edge.auth.settings import AuthSettings
 
     home = tmp_path / "home"
     results = tmp_path / "results"

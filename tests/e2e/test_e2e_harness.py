@@ -16,7 +16,7 @@ from locust_runs import (
     write_scenario,
 )
 
-from wxo_load.core.stats import nearest_rank_ms
+from wxo_load.core.hdr import nearest_rank_ms
 
 METRIC_FIELDS = {
     "run_started": "run_started_ms",

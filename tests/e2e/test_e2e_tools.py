@@ -17,7 +17,7 @@ from browser import CHROMIUM, _script
 from locust_runs import read_jsonl, run_locust, write_scenario
 from steps_support import WATERFALL_PHASES
 
-from wxo_load.core.stats import nearest_rank_ms
+from wxo_load.core.hdr import nearest_rank_ms
 from wxo_load.mock.process import SimulatorProcess
 
 EXIT_GATE_FAILED = 3

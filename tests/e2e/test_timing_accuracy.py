@@ -13,7 +13,7 @@ from pathlib import Path
 
 from locust_runs import read_jsonl, run_locust
 
-from wxo_load.core.stats import nearest_rank_ms
+from wxo_load.core.hdr import nearest_rank_ms
 from wxo_load.mock.process import SimulatorProcess
 
 MILESTONES = {

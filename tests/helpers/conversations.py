@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from wxo_load.config.scenario import Prompts, RequestSettings, Scenario
+from wxo_load.config.model import Prompts, RequestSettings, Scenario
 from wxo_load.core.records import RunRecord
-from wxo_load.edge.auth import AuthSettings, resolve_auth
+from wxo_load.edge.auth.resolve import resolve_auth
+from wxo_load.edge.auth.settings import AuthSettings
 from wxo_load.edge.client import ChatClient
 from wxo_load.edge.endpoint import request_id
 from wxo_load.mock.process import SimulatorProcess

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from wxo_load.core.records import ALL_METRICS
+from wxo_load.core.metrics import ALL_METRICS
 
 _STAT_KEYS = ("count", "min", "mean", "p50", "p90", "p95", "p99", "p999", "max")
 

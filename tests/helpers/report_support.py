@@ -6,8 +6,9 @@ import random
 from pathlib import Path
 from typing import Any
 
+from wxo_load.core.book import MetricsBook
 from wxo_load.core.records import ConversationRecord, RunRecord
-from wxo_load.core.stats import MetricsBook, build_summary
+from wxo_load.core.summary import build_summary
 from wxo_load.output.files import ResultsWriter
 
 REPORT_SECTIONS = (

@@ -12,7 +12,9 @@ import pytest
 from token_servers import TokenServer
 
 from wxo_load.core.errors import AuthError
-from wxo_load.edge.auth import ApiKeyProvider, AuthSettings, resolve_auth
+from wxo_load.edge.auth.apikey import ApiKeyProvider
+from wxo_load.edge.auth.resolve import resolve_auth
+from wxo_load.edge.auth.settings import AuthSettings
 
 SAAS_HOST = "https://api.us-south.watson-orchestrate.cloud.ibm.com/instances/0000-1111"
 

@@ -13,10 +13,13 @@ import yaml
 from token_servers import CPD_USERNAME, TokenServer
 
 from wxo_load.core.errors import AuthError, ConfigError
-from wxo_load.edge.auth import ApiKeyProvider, AuthSettings, resolve_auth, tlsdefaults
+from wxo_load.edge.auth import tlsdefaults
 from wxo_load.edge.auth.adk_config import load_environment
+from wxo_load.edge.auth.apikey import ApiKeyProvider
 from wxo_load.edge.auth.cpd import CpdTokenProvider, authorize_url
 from wxo_load.edge.auth.mcsp import V2_DEFAULT_BASE, V2_GERMANY_BASE, key_version
+from wxo_load.edge.auth.resolve import resolve_auth
+from wxo_load.edge.auth.settings import AuthSettings
 from wxo_load.edge.auth.tlsdefaults import tls_for_target
 
 CPD_HOST = "https://cpd-wxo.apps.example.com/orchestrate/instances/1700000000"

@@ -9,7 +9,10 @@ import httpx
 import pytest
 
 from wxo_load.core.errors import AuthError
-from wxo_load.edge.auth import AuthSettings, LocalLoginProvider, jwt_claims, resolve_auth
+from wxo_load.edge.auth.jwt import jwt_claims
+from wxo_load.edge.auth.local import LocalLoginProvider
+from wxo_load.edge.auth.resolve import resolve_auth
+from wxo_load.edge.auth.settings import AuthSettings
 from wxo_load.mock import process
 
 

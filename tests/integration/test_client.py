@@ -11,7 +11,8 @@ from conversations import new_run, scenario
 
 from wxo_load.core.errors import AuthError
 from wxo_load.core.records import OK
-from wxo_load.edge.auth import AuthSettings, resolve_auth
+from wxo_load.edge.auth.resolve import resolve_auth
+from wxo_load.edge.auth.settings import AuthSettings
 from wxo_load.edge.client import ChatClient
 from wxo_load.mock.process import SimulatorProcess
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from conversations import PATIENT, SCENARIO, one_conversation
 
-from wxo_load.edge.auth import AuthSettings, resolve_auth
+from wxo_load.edge.auth.resolve import resolve_auth
+from wxo_load.edge.auth.settings import AuthSettings
 from wxo_load.edge.client import ChatClient
 from wxo_load.mock.process import SimulatorProcess
 

@@ -11,7 +11,8 @@ import httpx
 import pytest
 from mockserver import AGENT_ID, RUN_QUERY, bearer, run_body, simulator
 
-from wxo_load.config.scenario import ApiPaths, Prompts, Scenario, load_scenario
+from wxo_load.config.model import ApiPaths, Prompts, Scenario
+from wxo_load.config.scenario import load_scenario
 from wxo_load.core.deployment import choose_deployment, deployment_for, deployment_kind
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.records import OK, RunRecord
@@ -208,7 +209,9 @@ def test_auto_mode_on_a_local_host_without_login_gets_no_token_and_says_what_to_
     None
 ):
     from wxo_load.core.errors import AuthError
-    from wxo_load.edge.auth import AuthSettings, LocalOrNoTokenProvider, resolve_auth
+    from wxo_load.edge.auth.nologin import LocalOrNoTokenProvider
+    from wxo_load.edge.auth.resolve import resolve_auth
+    from wxo_load.edge.auth.settings import AuthSettings
 
     with simulator("fast", seed=4, args=["--no-auth"]) as process:
         provider, _ = resolve_auth(AuthSettings(), process.url)

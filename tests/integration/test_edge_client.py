@@ -11,7 +11,8 @@ import pytest
 from conversations import new_run, scenario
 
 from wxo_load.core.records import OK, PROTOCOL_ERROR, RunRecord
-from wxo_load.edge.auth import AuthSettings, resolve_auth
+from wxo_load.edge.auth.resolve import resolve_auth
+from wxo_load.edge.auth.settings import AuthSettings
 from wxo_load.edge.client import ChatClient
 from wxo_load.edge.transport import host_header
 from wxo_load.mock.framing import FRAMINGS

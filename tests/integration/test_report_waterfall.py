@@ -10,7 +10,8 @@ import pytest
 from browser import _script, needs_chromium
 from steps_support import WATERFALL_PHASES, run_of, two_tools_and_a_handoff
 
-from wxo_load.core.stats import MetricsBook, build_summary
+from wxo_load.core.book import MetricsBook
+from wxo_load.core.summary import build_summary
 from wxo_load.output.files import ResultsWriter
 from wxo_load.output.report.html import build_report_html
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from raw_http_server import BIG, BODY
 
-from wxo_load.edge.transport import ConnectFailed, Connection, ProtocolError
+from wxo_load.edge.response import ProtocolError
+from wxo_load.edge.transport import ConnectFailed, Connection
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.gates_support import make_summary, summary_json, typed
-from wxo_load import gates
 from wxo_load.config.model import Scenario
 from wxo_load.config.scenario import load_scenario
 from wxo_load.core.answers import (
@@ -24,6 +23,8 @@ from wxo_load.core.conversation import ConversationPlan, Turn
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.records import CROSS_TALK, OK, WRONG_ANSWER, RunRecord
 from wxo_load.core.tracker import RunTracker
+from wxo_load.gates.evaluate import evaluate
+from wxo_load.gates.parse import parse_gate
 from wxo_load.load.segments import Segment, summarize
 from wxo_load.output.report.answers import AnswerSamples, answers_section
 
@@ -238,13 +239,13 @@ def test_gates_read_the_answer_figures_and_count_gates_take_equals() -> None:
     answers = {"checked": 10, "wrong_rate": 0.02, "by_check": {"tool_called": 0}}
     summary = typed({**make_summary(runs=10), "answers": {**NO_ANSWERS, **answers},
                      "goodput": {"runs": 9, "share": 0.9, "runs_per_s": 3.0}})  # fmt: skip
-    parsed = [gates.parse_gate(t, where="t") for t in (
+    parsed = [parse_gate(t, where="t") for t in (
         "answers.wrong_rate < 1%", "answers.by_check.tool_called == 0", "goodput.share > 80%",
         "goodput.runs_per_s >= 3",
     )]  # fmt: skip
-    assert [v.passed for v in gates.evaluate(parsed, summary, None)] == [False, True, True, True]
+    assert [v.passed for v in evaluate(parsed, summary, None)] == [False, True, True, True]
     with pytest.raises(ConfigError, match='operator "=="'):
-        gates.parse_gate("first_text.p95 == 3s", where="t")
+        parse_gate("first_text.p95 == 3s", where="t")
 
 
 def test_the_report_shows_sample_wrong_answers_redacted() -> None:

@@ -14,18 +14,13 @@ import yaml
 
 from wxo_load.core.errors import AuthError, ConfigError
 from wxo_load.core.redact import redact
-from wxo_load.edge.auth import (
-    AdkTokenProvider,
-    ApiKeyProvider,
-    AuthSettings,
-    LocalLoginProvider,
-    NoAuthProvider,
-    StaticTokenProvider,
-    UnresolvedProvider,
-    default_api_prefix,
-    resolve_auth,
-    ssl_context,
-)
+from wxo_load.edge.auth.adk import AdkTokenProvider
+from wxo_load.edge.auth.apikey import ApiKeyProvider
+from wxo_load.edge.auth.base import NoAuthProvider, StaticTokenProvider, UnresolvedProvider
+from wxo_load.edge.auth.local import LocalLoginProvider
+from wxo_load.edge.auth.resolve import default_api_prefix, resolve_auth
+from wxo_load.edge.auth.settings import AuthSettings
+from wxo_load.edge.tls import ssl_context
 
 SAAS = "https://api.us-south.watson-orchestrate.cloud.ibm.com/instances/abc-123"
 AWS_SAAS = "https://api.dl.watson-orchestrate.ibm.com/instances/20240912-0000-0000"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from wxo_load.config.scenario import Scenario, load_scenario
+from wxo_load.config.model import Scenario
+from wxo_load.config.scenario import load_scenario
 from wxo_load.config.sources import PromptSource
 from wxo_load.core.conversation import ConversationPlan, Turn
 from wxo_load.core.errors import ConfigError

@@ -6,13 +6,11 @@ import pytest
 from gates_support import make_summary, metric, variant
 
 from wxo_load.core.errors import ConfigError
-from wxo_load.gates import (
+from wxo_load.gates.evaluate import Verdict, abort_reason, evaluate
+from wxo_load.gates.figures import figure_value
+from wxo_load.gates.parse import (
     Gate,
     RegressionGate,
-    Verdict,
-    abort_reason,
-    evaluate,
-    figure_value,
     parse_gate,
     parse_gate_list,
     parse_gate_spec,

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from gates_support import make_summary
 
-from wxo_load.gates import Verdict, evaluate, parse_gate_spec
+from wxo_load.gates.evaluate import Verdict, evaluate
+from wxo_load.gates.parse import parse_gate_spec
 from wxo_load.output.gates import (
     MD_END,
     MD_START,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 from tests.helpers.gates_support import summary_json, typed
+from wxo_load.core.book import MetricsBook
+from wxo_load.core.hdr import Timing
 from wxo_load.core.interval import IntervalTimings
 from wxo_load.core.records import RunRecord
-from wxo_load.core.stats import MetricsBook, Timing, build_summary
-from wxo_load.gates import Verdict
+from wxo_load.core.summary import build_summary
+from wxo_load.gates.evaluate import Verdict
 from wxo_load.output import live, prometheus
 
 

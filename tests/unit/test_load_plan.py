@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from wxo_load.config.scenario import Scenario, load_scenario
+from wxo_load.config.model import Scenario
+from wxo_load.config.scenario import load_scenario
 from wxo_load.core.errors import ConfigError
 from wxo_load.load.model import Search
 from wxo_load.load.schedule import my_share, segment_arrivals, stage_at

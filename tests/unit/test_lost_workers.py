@@ -8,9 +8,11 @@ from typing import Any
 import msgspec
 import pytest
 
-from wxo_load import gates
+from wxo_load.core.book import MetricsBook
 from wxo_load.core.errors import ConfigError
-from wxo_load.core.stats import MetricsBook, build_summary
+from wxo_load.core.summary import build_summary
+from wxo_load.gates.evaluate import abort_reason, evaluate
+from wxo_load.gates.parse import parse_gate
 from wxo_load.output import live
 from wxo_load.output.markdown import summary_markdown
 from wxo_load.output.report.overview import trust_banner
@@ -56,22 +58,22 @@ def test_the_trust_line_banner_and_live_tab_say_a_worker_was_lost() -> None:
 
 
 def test_gate_workers_lost_equals_zero_passes_without_loss_and_fails_with_one() -> None:
-    gate = gates.parse_gate("workers.lost == 0")
-    kept, lost = gates.evaluate([gate], _summary(None)), gates.evaluate([gate], _summary(LOST))
+    gate = parse_gate("workers.lost == 0")
+    kept, lost = evaluate([gate], _summary(None)), evaluate([gate], _summary(LOST))
     assert kept[0].passed, kept[0].reason
     assert not lost[0].passed and lost[0].measured == "1"
 
 
 def test_equals_is_for_counts_only() -> None:
     with pytest.raises(ConfigError, match='operator "==" compares counts only'):
-        gates.parse_gate("done.p95 == 3s")
-    assert gates.parse_gate("runs == 100").op == "=="
+        parse_gate("done.p95 == 3s")
+    assert parse_gate("runs == 100").op == "=="
 
 
 def test_an_equals_abort_gate_stops_only_once_the_count_is_past_it() -> None:
-    lost = gates.parse_gate("workers.lost == 0", abort=True)
-    assert gates.abort_reason([lost], _summary(None)) is None
-    verdict = gates.abort_reason([lost], _summary(LOST))
+    lost = parse_gate("workers.lost == 0", abort=True)
+    assert abort_reason([lost], _summary(None)) is None
+    verdict = abort_reason([lost], _summary(LOST))
     assert verdict is not None and "can only grow" in verdict.reason
-    runs = gates.parse_gate("runs == 100", abort=True)
-    assert gates.abort_reason([runs], _summary(None)) is None  # 0 runs so far: may still come
+    runs = parse_gate("runs == 100", abort=True)
+    assert abort_reason([runs], _summary(None)) is None  # 0 runs so far: may still come

@@ -164,7 +164,7 @@ def test_the_scenario_is_read_early_from_the_command_line_or_the_environment(
 def test_summary_md_the_report_the_live_tab_and_prometheus_show_each_persona() -> None:
     from wxo_load.output import live, prometheus
     from wxo_load.output.markdown import summary_markdown
-    from wxo_load.output.report import build_report_html
+    from wxo_load.output.report.html import build_report_html
 
     book = MetricsBook()
     for persona, ms in (("hr", 10.0), ("it", 40.0)):

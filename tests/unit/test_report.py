@@ -14,10 +14,11 @@ import pytest
 from report_support import REPORT_SECTIONS, T0, synthetic_results
 
 from wxo_load.cli.report import configure_report, run_report
+from wxo_load.core.book import MetricsBook
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.records import RunRecord
 from wxo_load.core.redact import redact
-from wxo_load.core.stats import MetricsBook, build_summary
+from wxo_load.core.summary import build_summary
 from wxo_load.output.report.html import build_report_html
 
 
@@ -153,7 +154,7 @@ def test_report_command_does_not_import_locust_or_gevent() -> None:
 
     code = (
         "import sys, wxo_load.cli.report, wxo_load.edge.results, wxo_load.output.report.html, "
-        "wxo_load.core.stats; "
+        "wxo_load.core.summary; "
         "bad = [m for m in ('locust', 'gevent') if m in sys.modules]; print(bad); "
         "sys.exit(1 if bad else 0)"
     )

@@ -13,18 +13,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.helpers.gates_support import summary_json
+from wxo_load.core.book import MetricsBook
 from wxo_load.core.errors import ResultsError
-from wxo_load.core.hdr import _bucket_midpoint_us, _index_of
-from wxo_load.core.records import ALL_METRICS, RUN_METRICS, ConversationRecord, RunRecord
-from wxo_load.core.stats import (
+from wxo_load.core.hdr import (
     HIGHEST_US,
     PERCENTILES,
-    SCHEMA,
-    MetricsBook,
     Timing,
+    _bucket_midpoint_us,
+    _index_of,
     nearest_rank,
     nearest_rank_ms,
 )
+from wxo_load.core.metrics import ALL_METRICS, RUN_METRICS
+from wxo_load.core.records import ConversationRecord, RunRecord
+from wxo_load.core.summary_model import SCHEMA
 
 # The lead's comparison of summary.json with runs.jsonl: relative 1e-3, or 1 µs absolute.
 REL_TOL = 1e-3

@@ -5,19 +5,14 @@ from __future__ import annotations
 import pytest
 from steps_support import run_of, two_tools_and_a_handoff
 
+from wxo_load.core.book import MetricsBook
 from wxo_load.core.errors import ConfigError
-from wxo_load.core.stats import MetricsBook, build_summary
-from wxo_load.gates import (
-    COUNT,
-    PER_S,
-    TIME,
-    compare_summaries,
-    evaluate,
-    figure_kind,
-    figure_value,
-    parse_gate,
-    parse_regression,
-)
+from wxo_load.core.metrics import COUNT, PER_S, TIME
+from wxo_load.core.summary import build_summary
+from wxo_load.gates.compare import compare_summaries
+from wxo_load.gates.evaluate import evaluate
+from wxo_load.gates.figures import figure_kind, figure_value
+from wxo_load.gates.parse import parse_gate, parse_regression
 
 
 def summary_with_lookup(ms: float, runs: int = 5) -> dict:

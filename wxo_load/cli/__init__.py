@@ -1,5 +1,4 @@
-"""Layer 4, entry points: `wxo-load <command>`; one module per command (main dispatches)."""
+"""Layer 4, entry points: `wxo-load <command>`; one module per command (main dispatches).
 
-from wxo_load.cli.main import main
-
-__all__ = ["main"]
+This package imports none of its modules: import a name from the module that defines it.
+"""

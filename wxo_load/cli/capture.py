@@ -73,8 +73,9 @@ def _listed_ids(path: Path) -> list[str]:
 
 
 def run_capture(args: argparse.Namespace) -> int:
-    from wxo_load.edge.auth import resolve_auth, tls_for_target
     from wxo_load.edge.auth.options import settings_from_options
+    from wxo_load.edge.auth.resolve import resolve_auth
+    from wxo_load.edge.auth.tlsdefaults import tls_for_target
     from wxo_load.edge.proxy import proxy_for, set_explicit
     from wxo_load.edge.threads_api import ThreadsApi
 

@@ -15,13 +15,11 @@ from typing import Any
 from wxo_load.core.errors import ConfigError, ResultsError
 from wxo_load.core.summary_model import Summary
 from wxo_load.edge.results import load_summary, summary_path
-from wxo_load.gates import (
+from wxo_load.gates.compare import Difference, compare_summaries
+from wxo_load.gates.evaluate import Verdict, evaluate
+from wxo_load.gates.parse import (
     AnyGate,
-    Difference,
     RegressionGate,
-    Verdict,
-    compare_summaries,
-    evaluate,
     parse_gate_list,
     parse_gate_spec,
     parse_regression,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from wxo_load import gates as gate_engine
 from wxo_load.config.fields import Where, describe, duration_s, number, section
+from wxo_load.gates.parse import parse_gate
 from wxo_load.load.model import (
     ARRIVAL,
     CONSTANT,
@@ -265,7 +265,7 @@ def _slo(w: Where, value: Any) -> tuple[str, ...]:
                 f"load.search.slo[{i}]",
                 f'expected a gate expression like "first_text.p95 < 3s"; got {describe(text)}.',
             )
-        gate_engine.parse_gate(text, where=f"{w.file}, key `load.search.slo[{i}]`")
+        parse_gate(text, where=f"{w.file}, key `load.search.slo[{i}]`")
     return tuple(value)
 
 

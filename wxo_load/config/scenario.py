@@ -16,7 +16,6 @@ from typing import Any
 
 import yaml
 
-from wxo_load import gates as gate_engine
 from wxo_load.config.answers import ANSWER_KEYS, parse_answers
 from wxo_load.config.conversations import script_plan, split_script
 from wxo_load.config.fields import (
@@ -38,26 +37,17 @@ from wxo_load.config.model import (
     ConversationSettings,
     LoadSettings,
     Prompts,
-    Range,
-    RequestSettings,
     Scenario,
-    SimulatorSettings,
 )
 from wxo_load.config.personas import parse_personas
 from wxo_load.config.prompts import parse_prompts
+from wxo_load.config.sections import parse_auth, parse_request, parse_simulator
 from wxo_load.core.deployment import normalise_kind
 from wxo_load.core.errors import ConfigError
+from wxo_load.gates.parse import parse_gate_spec, parse_regression
 from wxo_load.load.model import planned_duration_s
 
 __all__ = [
-    "ApiPaths",
-    "ConversationSettings",
-    "LoadSettings",
-    "Prompts",
-    "Range",
-    "RequestSettings",
-    "Scenario",
-    "SimulatorSettings",
     "load_scenario",
 ]
 
@@ -138,9 +128,9 @@ def _parse(raw: dict[str, Any], file: str, base_dir: Path, where: Where | None =
         load=_load(w, raw.get("load")),
         conversation=_conversation(w, raw.get("conversation")),
         prompts=parse_prompts(w, raw.get("prompts"), base_dir),
-        request=_request(w, raw.get("request")),
-        simulator=_simulator(w, raw.get("simulator")),
-        auth=_auth(w, raw.get("auth")),
+        request=parse_request(w, raw.get("request")),
+        simulator=parse_simulator(w, raw.get("simulator")),
+        auth=parse_auth(w, raw.get("auth")),
         gates=gates,
         regressions=regressions,
         baseline=optional_string(w, "baseline", raw.get("baseline")),
@@ -241,116 +231,6 @@ def _conversation(w: Where, value: Any) -> ConversationSettings:
     return ConversationSettings(**settings)
 
 
-_REQUEST_KEYS = (
-    "stream_timeout_s", "stall_timeout_s", "connect_timeout_s", "context_variables", "llm_params",
-    "guardrails", "additional_properties", "context", "environment_id", "headers",
-)  # fmt: skip
-_MAPPING_KEYS = (
-    "context_variables",
-    "llm_params",
-    "guardrails",
-    "additional_properties",
-    "context",
-)
-_FORBIDDEN_HEADERS = frozenset({"authorization", "content-length", "host", "transfer-encoding"})
-
-
-def _request(w: Where, value: Any) -> RequestSettings:
-    raw = section(w, "request", value, _REQUEST_KEYS)
-    settings: dict[str, Any] = {}
-    for key in ("stream_timeout_s", "stall_timeout_s", "connect_timeout_s"):
-        if key in raw:
-            settings[key] = number(w, f"request.{key}", raw[key], minimum=0.001)
-    for key in _MAPPING_KEYS:
-        if key in raw:
-            settings[key] = mapping(w, f"request.{key}", raw[key])
-    if "environment_id" in raw:
-        settings["environment_id"] = string(w, "request.environment_id", raw["environment_id"])
-    if "headers" in raw:
-        headers = mapping(w, "request.headers", raw["headers"]) or {}
-        for name, header_value in headers.items():
-            if str(name).lower() in _FORBIDDEN_HEADERS:
-                raise w.error(
-                    f"request.headers.{name}",
-                    "set by wxo-load itself; remove it (tokens come from --token / WXO_TOKEN / "
-                    "WXO_API_KEY).",
-                )
-            if not isinstance(header_value, (str, int, float)):
-                raise w.error(
-                    f"request.headers.{name}", f"expected a string; got {describe(header_value)}."
-                )
-        settings["headers"] = {str(k): str(v) for k, v in headers.items()}
-    return RequestSettings(**settings)
-
-
-def _simulator(w: Where, value: Any) -> SimulatorSettings:
-    raw = section(w, "simulator", value, ("profile", "seed", "faults", "token_ttl_s", "capacity"))
-    settings: dict[str, Any] = {}
-    if "profile" in raw:
-        settings["profile"] = string(w, "simulator.profile", raw["profile"], non_empty=True)
-    if "seed" in raw:
-        settings["seed"] = int(number(w, "simulator.seed", raw["seed"], integer=True))
-    if "token_ttl_s" in raw:
-        settings["token_ttl_s"] = number(
-            w, "simulator.token_ttl_s", raw["token_ttl_s"], minimum=0.1
-        )
-    if "faults" in raw:
-        faults = mapping(w, "simulator.faults", raw["faults"]) or {}
-        for fault, rate in faults.items():
-            rate = number(w, f"simulator.faults.{fault}", rate)
-            if rate > 1:
-                raise w.error(
-                    f"simulator.faults.{fault}", f"a rate is a fraction from 0 to 1; got {rate}."
-                )
-        settings["faults"] = {str(k): float(v) for k, v in faults.items()}
-    if "capacity" in raw:
-        settings["capacity"] = _sim_capacity(w, raw["capacity"])
-    return SimulatorSettings(**settings)
-
-
-def _sim_capacity(w: Where, value: Any) -> dict[str, int]:
-    raw = section(w, "simulator.capacity", value, ("concurrent_runs", "max_queue", "reject_status"))
-    if "concurrent_runs" not in raw:
-        raise w.error(
-            "simulator.capacity.concurrent_runs",
-            "missing: how many runs the simulator serves at once, e.g. `concurrent_runs: 40`.",
-        )
-    out = {
-        k: int(number(w, f"simulator.capacity.{k}", raw[k],
-                      minimum=1 if k == "concurrent_runs" else 0, integer=True))
-        for k in raw
-    }  # fmt: skip
-    if out.get("reject_status", 429) not in (429, 503):
-        raise w.error(
-            "simulator.capacity.reject_status",
-            f"expected 429 or 503; got {out['reject_status']}.",
-        )
-    return out
-
-
-_AUTH_KEYS = (
-    "mode", "auth_type", "iam_url", "wxo_env", "token_env", "api_key_env", "password_env",
-    "username", "tenant", "insecure", "ca_bundle", "refresh_margin_s",
-)  # fmt: skip
-_SECRET_KEYS = {
-    "token": "token_env", "api_key": "api_key_env", "apikey": "api_key_env",
-    "password": "password_env",
-}  # fmt: skip
-
-
-def _auth(w: Where, value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        for key, instead in _SECRET_KEYS.items():
-            if key in value:
-                raise w.error(
-                    f"auth.{key}",
-                    f"secrets do not belong in a scenario file (it lands in results and reports): "
-                    f"put the value in an environment variable and name it with `{instead}: VAR`.",
-                )
-    raw = section(w, "auth", value, _AUTH_KEYS)
-    return dict(raw)
-
-
 def _gates(w: Where, raw: Mapping[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """Validate gate specs now, so a bad expression stops the test before it starts."""
     parsed: list[tuple[Any, ...]] = []
@@ -365,13 +245,13 @@ def _gates(w: Where, raw: Mapping[str, Any]) -> tuple[tuple[Any, ...], tuple[Any
         for index, item in enumerate(items):
             where = f"{w.file}, key `{key}[{index}]`"
             if key == "gates":
-                gate_engine.parse_gate_spec(item, where=where)
+                parse_gate_spec(item, where=where)
             elif not isinstance(item, str):
                 raise w.error(
                     f"{key}[{index}]",
                     f'expected a string like "first_text.p95 +10%"; got {describe(item)}.',
                 )
             else:
-                gate_engine.parse_regression(item, where=where)
+                parse_regression(item, where=where)
         parsed.append(tuple(items))
     return parsed[0], parsed[1]

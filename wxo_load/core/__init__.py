@@ -5,33 +5,17 @@ package imports none of them, so the simulator can take `errors` alone):
                  CONVERSATION_METRICS, LOAD_GENERATOR_METRICS, LOCUST_NAMES, METRIC_TITLES;
                  figure kinds TIME RATE COUNT PER_S PERCENT and WORSE; turn classes
     records      RunRecord, ConversationRecord, outcome classes (OK, TIMEOUT, ...)
+    summary_model  Summary: summary.json typed (sections in summary_sections, summary_plan);
+                 summary_codec  its one load and dump, and the v1 upgrade
     stream       StreamDecoder: body bytes -> events;   tracker   RunTracker: events -> RunRecord
     steps        where a run's time went (tools, phases, streaming cadence)
     hdr          Timing (HDR histogram + exact counters), nearest_rank, nearest_rank_ms
     book         MetricsBook: a test's timings and counters, mergeable, and its wire format
     summary      build_summary: summary.json;   step_stats  its tools / phases / streaming part
-    stats        hdr + book + summary in one import
+    interval     IntervalTimings: the timeline's per-interval percentiles
     fmt          numbers for people: num, ms, value (a gate figure), signed_delta
     errors       ExitCode, WxoLoadError and its ConfigError, AuthError, ConnectError, ResultsError
     redact       mask, Redactor: secrets out of text
     deployment   Deployment, deployment_for: which Orchestrate API a host is
     window       MeasuredWindow: a record's window (warmup | measured | cooldown)
 """
-
-__all__ = [
-    "book",
-    "deployment",
-    "errors",
-    "fmt",
-    "hdr",
-    "metrics",
-    "records",
-    "redact",
-    "stats",
-    "step_stats",
-    "steps",
-    "stream",
-    "summary",
-    "tracker",
-    "window",
-]

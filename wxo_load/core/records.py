@@ -28,15 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-# The metric tables live in wxo_load.core.metrics (one row per metric); these names are
-# re-exported for the readers that take them from the records.
-from wxo_load.core.metrics import (
-    ALL_METRICS,
-    CONVERSATION_METRICS,
-    LOAD_GENERATOR_METRICS,
-    LOCUST_NAMES,
-    RUN_METRICS,
-)
+# The metric tables live in wxo_load.core.metrics (one row per metric).
 from wxo_load.core.window import MEASURED
 
 OK = "ok"
@@ -177,17 +169,12 @@ _CONV_FIELDS = frozenset(_CONV_FIELD_NAMES)
 
 
 __all__ = [
-    "ALL_METRICS",
     "CONNECT_ERROR",
-    "CONVERSATION_METRICS",
     "CROSS_TALK",
     "FIXED_ERROR_CLASSES",
-    "LOAD_GENERATOR_METRICS",
-    "LOCUST_NAMES",
     "OK",
     "PROTOCOL_ERROR",
     "RUN_FAILED",
-    "RUN_METRICS",
     "STOPPED",
     "TIMEOUT",
     "TRUNCATED",

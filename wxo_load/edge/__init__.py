@@ -10,26 +10,8 @@ only string building, and a caller should pay for what it uses):
     proxy        Proxy, proxy_for, open_socket: HTTP(S)_PROXY / NO_PROXY / --proxy, CONNECT
     tls          TLS settings (verify, CA bundle)
     client       ChatClient: create a thread, stream a run into a RunRecord
+    endpoint     Endpoint (the parsed base URL), request_id, the Tokens protocol
     auth/        token providers (token, API key, CPD, ADK, local login, none), resolve_auth
-    results      ResultsWriter, load_summary, summary_path: the results directory
-    report/      build_report_html: the self-contained report.html
-    gate_output  gates.json, junit.xml, the verdict table, exit_code
-    live         the web UI tabs' tables;   prometheus   the /wxo/metrics text exposition
+    results      load_summary, load_results, iter_jsonl: a results directory read back
+    (the files a test writes, the report, gates.json, live tables: wxo_load.output)
 """
-
-__all__ = [
-    "auth",
-    "client",
-    "gate_output",
-    "idle",
-    "live",
-    "prometheus",
-    "proxy",
-    "report",
-    "response",
-    "results",
-    "rxstamp",
-    "tls",
-    "transport",
-    "watchdog",
-]

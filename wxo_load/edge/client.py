@@ -31,7 +31,7 @@ from typing import Any
 import orjson
 
 from wxo_load import __version__
-from wxo_load.config.scenario import Scenario
+from wxo_load.config.model import Scenario
 from wxo_load.core.deployment import Deployment, deployment_for
 from wxo_load.core.errors import AuthError
 from wxo_load.core.records import (
@@ -49,7 +49,8 @@ from wxo_load.core.tracker import RunTracker
 from wxo_load.edge.endpoint import Endpoint, ThreadResult, Tokens, request_id
 from wxo_load.edge.heads import request_heads, run_body_extra
 from wxo_load.edge.proxy import proxy_for
-from wxo_load.edge.transport import ConnectFailed, Connection, ProtocolError, Response
+from wxo_load.edge.response import ProtocolError, Response
+from wxo_load.edge.transport import ConnectFailed, Connection
 
 perf_counter = time.perf_counter
 WALL_MINUS_PERF_S = time.time() - time.perf_counter()

@@ -41,13 +41,17 @@ from typing import TYPE_CHECKING, Any
 
 from wxo_load.edge import rxstamp
 from wxo_load.edge.idle import readable
-from wxo_load.edge.response import ProtocolError, Response, _StaleConnection
+from wxo_load.edge.response import Response, _StaleConnection
 from wxo_load.edge.watchdog import StallWatchdog, gevent_loop
 
 if TYPE_CHECKING:
     from wxo_load.edge.proxy import Proxy
 
-__all__ = ["ConnectFailed", "Connection", "ProtocolError", "Response", "host_header"]
+__all__ = [
+    "ConnectFailed",
+    "Connection",
+    "host_header",
+]
 
 _RECV_BYTES = 65536
 _ANC_BYTES = rxstamp.ANCILLARY_BYTES

@@ -37,7 +37,6 @@ from wxo_load.core.metrics import (
     RATE,
     RUN_METRICS,
     STATS,
-    TIME,
     TURN_CLASSES,
 )
 from wxo_load.core.records import FIXED_ERROR_CLASSES
@@ -323,13 +322,7 @@ def sample_noun(figure: str) -> str:
 
 
 __all__ = [
-    "COUNT",
-    "PERCENT",
-    "PER_S",
-    "RATE",
     "SCALARS",
-    "STATS",
-    "TIME",
     "TURNS",
     "Scalar",
     "figure_kind",

@@ -13,8 +13,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from wxo_load import gates as gate_engine
 from wxo_load.core.summary_model import Summary
+from wxo_load.gates.evaluate import evaluate
+from wxo_load.gates.parse import AnyGate
 from wxo_load.load.model import SEARCH_USERS, Search
 
 KNEE_MARGINAL = 0.5
@@ -65,11 +66,9 @@ class CapacitySearch:
         return round(steps * self.spec.resolution, 6)
 
 
-def judge(
-    slo: Sequence[gate_engine.AnyGate], step_summary: Summary
-) -> tuple[bool, list[dict[str, Any]]]:
+def judge(slo: Sequence[AnyGate], step_summary: Summary) -> tuple[bool, list[dict[str, Any]]]:
     """Whether one step met every SLO gate, and each gate's verdict as plain data."""
-    verdicts = gate_engine.evaluate(list(slo), step_summary, None)
+    verdicts = evaluate(list(slo), step_summary, None)
     plain = [
         {"gate": v.gate_text, "passed": v.passed, "measured": v.measured, "reason": v.reason}
         for v in verdicts

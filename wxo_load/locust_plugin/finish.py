@@ -10,13 +10,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wxo_load import gates
-from wxo_load.config.model import Persona
-from wxo_load.config.scenario import Scenario
+from wxo_load.config.model import Persona, Scenario
 from wxo_load.core.redact import redact
 from wxo_load.core.summary import build_summary, summary_sections, worker_warnings
 from wxo_load.core.summary_codec import summary_from_dict
 from wxo_load.core.summary_model import Summary
+from wxo_load.gates.evaluate import abort_reason, evaluate
 from wxo_load.locust_plugin.handoff import workers_summary
 from wxo_load.locust_plugin.progress import LAG_ADVICE, load_generator_cpu
 from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR
@@ -73,7 +72,7 @@ def check_abort(h: Harness) -> bool:
     if test.aborted_by is not None or test.finished:
         return False
     live = build_summary(test.total, meta=meta(h, time.time()))
-    verdict = gates.abort_reason(h.session.gates, live)
+    verdict = abort_reason(h.session.gates, live)
     if verdict is None:
         return False
     test.aborted_by = verdict
@@ -112,7 +111,7 @@ def finish(h: Harness) -> None:
 
 def _apply_gates(h: Harness, summary: Summary, writer: ResultsWriter) -> None:
     test = h.test
-    verdicts = gates.evaluate(h.session.gates, summary, h.session.baseline)
+    verdicts = evaluate(h.session.gates, summary, h.session.baseline)
     aborted = test.aborted_by
     if aborted is not None and all(v.gate_text != aborted.gate_text for v in verdicts):
         verdicts.append(aborted)

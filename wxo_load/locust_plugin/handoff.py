@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from wxo_load.core.stats import MetricsBook
+from wxo_load.core.book import MetricsBook
 from wxo_load.locust_plugin.progress import CpuMeter
 from wxo_load.locust_plugin.recording import Recorder
 from wxo_load.locust_plugin.state import TestState

@@ -26,8 +26,7 @@ from locust.env import Environment
 from locust.rpc import Message
 from locust.runners import STATE_MISSING, STATE_STOPPING, MasterRunner, WorkerRunner
 
-from wxo_load.config.model import Persona
-from wxo_load.config.scenario import Scenario
+from wxo_load.config.model import Persona, Scenario
 from wxo_load.config.sources import ConversationSource, PersonaSource, PromptSource
 from wxo_load.core.answers import AnswerJudge
 from wxo_load.core.errors import WxoLoadError

@@ -27,7 +27,7 @@ from locust.runners import (
 
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.redact import redact
-from wxo_load.locust_plugin.auth_options import add_auth_options
+from wxo_load.edge.auth.options import add_auth_options
 from wxo_load.locust_plugin.harness import ABORT_MESSAGE, Harness, end_test
 from wxo_load.locust_plugin.lifeline import start_watch
 from wxo_load.locust_plugin.options import add_options

@@ -16,6 +16,7 @@ without the same `--scenario`).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -75,7 +76,9 @@ def early_scenario_path(locustfile: str, argv: list[str] | None = None) -> Path:
 
 
 def locust_users(locustfile: str, argv: list[str] | None = None) -> dict[str, type[WxoChatUser]]:
-    """The user classes the locustfile offers Locust (see the module's doc)."""
+    """The user classes the locustfile offers Locust (see the module's doc); registers
+    wxo-load's listeners on Locust's events first."""
+    importlib.import_module("wxo_load.locust_plugin.listeners")
     try:
         scenario = load_scenario(early_scenario_path(locustfile, argv))
     except (WxoLoadError, OSError):

@@ -6,8 +6,9 @@ import time
 from typing import Any
 
 from wxo_load.core import fmt
+from wxo_load.core.book import MetricsBook
+from wxo_load.core.hdr import nearest_rank_ms
 from wxo_load.core.records import OK, STOPPED
-from wxo_load.core.stats import MetricsBook, nearest_rank_ms
 from wxo_load.locust_plugin.state import TestState
 
 LAG_ADVICE = " -- results are limited by the load generator: add workers (--processes N)"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from wxo_load.core.metrics import LOCUST_RUN_ENTRIES
-from wxo_load.core.records import LOCUST_NAMES, OK, STOPPED, ConversationRecord, RunRecord
+from wxo_load.core.metrics import LOCUST_NAMES, LOCUST_RUN_ENTRIES
+from wxo_load.core.records import OK, STOPPED, ConversationRecord, RunRecord
 from wxo_load.locust_plugin.state import TestState
 from wxo_load.locust_plugin.tool_rows import ToolRows
 

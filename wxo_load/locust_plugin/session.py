@@ -14,21 +14,24 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from wxo_load import gates
-from wxo_load.config.scenario import Scenario, load_scenario
+from wxo_load.config.model import Scenario
+from wxo_load.config.scenario import load_scenario
 from wxo_load.core.deployment import Deployment, deployment_for
 from wxo_load.core.errors import ConfigError, ExitCode, WxoLoadError
 from wxo_load.core.redact import redact
 from wxo_load.core.summary_model import Summary
-from wxo_load.edge.auth import TokenProvider, resolve_auth, ssl_context
+from wxo_load.edge.auth.base import TokenProvider
 from wxo_load.edge.auth.identities import Identities
 from wxo_load.edge.auth.nologin import LocalOrNoTokenProvider
+from wxo_load.edge.auth.options import settings_from_options
+from wxo_load.edge.auth.resolve import resolve_auth
 from wxo_load.edge.auth.tlsdefaults import tls_for_target
 from wxo_load.edge.proxy import proxy_for
 from wxo_load.edge.proxy import set_explicit as set_proxy
 from wxo_load.edge.results import load_summary
+from wxo_load.edge.tls import ssl_context
+from wxo_load.gates.parse import parse_gate, parse_gate_spec, parse_regression
 from wxo_load.load.model import planned_duration_s
-from wxo_load.locust_plugin.auth_options import settings_from_options
 from wxo_load.locust_plugin.options import scenario_path, window_option_s
 from wxo_load.locust_plugin.recording import Recorder
 from wxo_load.locust_plugin.state import LOCAL, MASTER, WORKER, TestState
@@ -110,14 +113,12 @@ class Session:
 
     def _collect_gates(self, scenario: Scenario) -> list[Any]:
         options, where = self.options, f"{scenario.file}, key"
-        found = [gates.parse_gate_spec(g, where=f"{where} `gates`") for g in scenario.gates]
-        found += [gates.parse_gate(text, where="--gate") for text in options.gate or ()]
+        found = [parse_gate_spec(g, where=f"{where} `gates`") for g in scenario.gates]
+        found += [parse_gate(text, where="--gate") for text in options.gate or ()]
         regressions = [
-            gates.parse_regression(t, where=f"{where} `regressions`") for t in scenario.regressions
+            parse_regression(t, where=f"{where} `regressions`") for t in scenario.regressions
         ]
-        regressions += [
-            gates.parse_regression(t, where="--regression") for t in options.regression or ()
-        ]
+        regressions += [parse_regression(t, where="--regression") for t in options.regression or ()]
         baseline = options.baseline or scenario.baseline
         if regressions and not baseline:
             raise WxoLoadError(

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from locust import LoadTestShape
 
-from wxo_load import gates
 from wxo_load.core.window import measured
+from wxo_load.gates.parse import parse_gate
 from wxo_load.load.ending import RUN_TIME, cap_segments, decide_end
 from wxo_load.load.model import ARRIVAL, SEARCH, SEARCH_USERS, STAGES, LoadPlan
 from wxo_load.load.schedule import boundaries, stage_at, stage_segments
@@ -65,9 +65,7 @@ class LoadControl:
         self.harness = harness
         self.plan = plan
         self.slo = (
-            [gates.parse_gate(t, where="load.search.slo") for t in plan.search.slo]
-            if plan.search
-            else []
+            [parse_gate(t, where="load.search.slo") for t in plan.search.slo] if plan.search else []
         )
         self.reset()
 

@@ -18,11 +18,11 @@ from locust import User, task
 from locust.exception import StopUser
 from locust.user.users import LOCUST_STATE_STOPPING
 
-from wxo_load.config.scenario import Scenario
+from wxo_load.config.model import Scenario
 from wxo_load.config.sources import ConversationSource
 from wxo_load.core.conversation import ConversationPlan
+from wxo_load.core.hdr import Timing
 from wxo_load.core.records import OK, PROTOCOL_ERROR, STOPPED, ConversationRecord, RunRecord
-from wxo_load.core.stats import Timing
 from wxo_load.edge.client import ChatClient
 from wxo_load.edge.endpoint import request_id
 from wxo_load.locust_plugin.arrival import ARRIVAL_LAG

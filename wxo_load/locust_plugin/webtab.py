@@ -28,11 +28,11 @@ import gevent
 import msgspec
 from gevent.pywsgi import WSGIServer
 
-from wxo_load import gates
 from wxo_load.core.summary import build_summary
 from wxo_load.core.summary_codec import summary_to_dict
 from wxo_load.core.summary_model import Summary
 from wxo_load.core.summary_sections import TimelinePoint
+from wxo_load.gates.evaluate import Verdict, evaluate
 from wxo_load.locust_plugin.finish import meta
 from wxo_load.locust_plugin.window import phase_note
 from wxo_load.output import live, prometheus
@@ -53,13 +53,13 @@ class LiveView:
 
     def __init__(self, harness: Harness) -> None:
         self.harness = harness
-        self._cached: tuple[float, Summary, list[gates.Verdict]] | None = None
+        self._cached: tuple[float, Summary, list[Verdict]] | None = None
 
     @property
     def ended(self) -> bool:
         return self.harness.test.final_summary is not None
 
-    def snapshot(self) -> tuple[Summary, list[gates.Verdict]]:
+    def snapshot(self) -> tuple[Summary, list[Verdict]]:
         """(the summary so far, gate verdicts on it): final once the test ended."""
         harness = self.harness
         if harness.test.final_summary is not None:
@@ -74,7 +74,7 @@ class LiveView:
             points = [*summary.timeline, *_now_point(harness, summary)]
             summary = msgspec.structs.replace(summary, timeline=points)
         verdicts = (
-            gates.evaluate(harness.session.gates, summary, harness.session.baseline)
+            evaluate(harness.session.gates, summary, harness.session.baseline)
             if harness.session.gates
             else []
         )

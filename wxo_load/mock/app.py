@@ -19,15 +19,18 @@ from wxo_load.mock.capacity import Capacity, RunSlots
 from wxo_load.mock.eventlog import EventLog
 from wxo_load.mock.framing import framer
 from wxo_load.mock.plan import Planner
-from wxo_load.mock.profiles import Profile
+from wxo_load.mock.profile_model import Profile
 from wxo_load.mock.routes import admin
-from wxo_load.mock.routes.http import ClientGone, DropConnection, Receive, Scope, Send
+from wxo_load.mock.routes.http import Receive, Scope, Send
 from wxo_load.mock.routes.router import http
 from wxo_load.mock.stats import Stats
 from wxo_load.mock.store import Store
 from wxo_load.mock.tokens import Keyring
 
-__all__ = ["ClientGone", "DropConnection", "MockApp", "Settings"]
+__all__ = [
+    "MockApp",
+    "Settings",
+]
 
 # Measured with bench/simulator_bench.py at 500 runs/s: Python's default (700, 10, 10) gave
 # GC pauses up to ~50 ms and lateness p99 ~11 ms; (5000, 10, 1000) gave p99 ~2 ms.

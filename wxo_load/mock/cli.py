@@ -17,7 +17,7 @@ from wxo_load.core.errors import ConfigError, WxoLoadError
 if TYPE_CHECKING:
     from wxo_load.mock.app import Settings
     from wxo_load.mock.capacity import Capacity
-    from wxo_load.mock.profiles import Profile
+    from wxo_load.mock.profile_model import Profile
 from wxo_load.mock import DEFAULT_BIND, DEFAULT_PORT
 from wxo_load.mock.framing import FRAMINGS
 
@@ -175,7 +175,8 @@ def configure_mock(parser: argparse.ArgumentParser) -> None:
 
 
 def _apply_overrides(args: argparse.Namespace) -> Profile:
-    from wxo_load.mock.profiles import FAULT_NAMES, load_profile
+    from wxo_load.mock.profile_model import FAULT_NAMES
+    from wxo_load.mock.profiles import load_profile
 
     profile = load_profile(args.profile)
     if args.fault:

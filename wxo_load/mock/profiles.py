@@ -13,7 +13,7 @@ plus optional `min:` / `max:` clamps.
 A profile file states only what differs from the shipped `default` profile: its `timing`,
 `answer` and `faults` sections are merged key by key over default's.
 
-The model is in profile_model.py (re-exported here), the value checks in profile_fields.py.
+The model is in profile_model.py, the value checks in profile_fields.py.
 """
 
 from __future__ import annotations
@@ -28,37 +28,19 @@ from wxo_load.mock.profile_fields import FieldReader, kind_of
 from wxo_load.mock.profile_model import (
     DEFAULT_AGENT_DISPLAY_NAME,
     FAULT_NAMES,
-    HTTP_FAULTS,
     REPLAY_EVENTS,
     STEP_TEXTS,
-    STREAM_FAULTS,
     Answer,
-    Dist,
     Faults,
     Profile,
     ReplayEvent,
     ReplayScript,
     Timing,
-    fixed,
 )
 
 __all__ = [
-    "DEFAULT_AGENT_DISPLAY_NAME",
-    "FAULT_NAMES",
-    "HTTP_FAULTS",
     "PROFILES_DIR",
-    "REPLAY_EVENTS",
-    "STEP_TEXTS",
-    "STREAM_FAULTS",
-    "Answer",
-    "Dist",
-    "Faults",
-    "Profile",
-    "ReplayEvent",
-    "ReplayScript",
-    "Timing",
     "builtin_profile_names",
-    "fixed",
     "load_profile",
     "parse_profile",
     "resolve_profile_path",

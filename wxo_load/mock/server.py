@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from wxo_load.mock import LISTENING_PREFIX
-from wxo_load.mock.app import DropConnection, MockApp, Settings
+from wxo_load.mock.app import MockApp, Settings
+from wxo_load.mock.routes.http import DropConnection
 
 
 class _QuietDrops(logging.Filter):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from wxo_load.core.errors import ExitCode
-from wxo_load.gates import Verdict
+from wxo_load.gates.evaluate import Verdict
 
 GATES_SCHEMA = "wxo-load/gates/v1"
 GATES_JSON = "gates.json"

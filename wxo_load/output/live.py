@@ -26,7 +26,7 @@ from wxo_load.core.metrics import (
 from wxo_load.core.summary import worker_warnings
 from wxo_load.core.summary_model import Summary
 from wxo_load.core.summary_sections import Stat, TimelinePoint
-from wxo_load.gates import Verdict
+from wxo_load.gates.evaluate import Verdict
 from wxo_load.output.views import stat, turn
 
 OVERVIEW = "wxo-load"

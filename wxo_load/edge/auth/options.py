@@ -1,6 +1,6 @@
 """Locust command-line options for authentication, and the `AuthSettings` they make.
 
-`wxo_load.locust_plugin.auth_options` re-exports these for the Locust integration; they live
+They live
 here so that tools and tests can use them without importing locust. No locust import here: the
 parser object is passed in (Locust's configargparse parser, whose `add_argument` also takes
 `env_var=`, `include_in_web_ui=` and `is_secret=`).

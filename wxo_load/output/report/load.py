@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
-from wxo_load import gates as gate_engine
+from wxo_load.core.metrics import TIME
 from wxo_load.core.summary_model import Summary
 from wxo_load.core.summary_plan import PlanSearch, Segment
+from wxo_load.gates.figures import figure_kind
+from wxo_load.gates.parse import Gate, parse_gate
 from wxo_load.output.report.page import card, legend, section, table
 from wxo_load.output.report.svg import (
     TOP,
@@ -55,13 +57,13 @@ def _kind(summary: Summary) -> str:
     return search.kind if search is not None else "users"
 
 
-def _slo_gates(summary: Summary) -> list[gate_engine.Gate]:
+def _slo_gates(summary: Summary) -> list[Gate]:
     search = _search(summary)
     texts = search.slo if search is not None else []
     found = []
     for text in texts:
         try:
-            found.append(gate_engine.parse_gate(text))
+            found.append(parse_gate(text))
         except Exception:  # noqa: BLE001 (an old or hand-edited summary: skip the line)
             continue
     return found
@@ -75,11 +77,7 @@ def _latency_series(
     limits: list[tuple[str, float]] = []
     for gate in _slo_gates(summary):
         parts = gate.figure.split(".")
-        if (
-            len(parts) == 2
-            and gate_engine.figure_kind(gate.figure) == gate_engine.TIME
-            and gate.op in ("<", "<=")
-        ):
+        if len(parts) == 2 and figure_kind(gate.figure) == TIME and gate.op in ("<", "<="):
             figures.append(gate.figure)
             limits.append((gate.text, gate.limit))
     figures = list(dict.fromkeys(figures)) or ["first_text.p50", "first_text.p95"]

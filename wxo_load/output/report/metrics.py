@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import math
 
-from wxo_load.core.metrics import METRIC_TITLES
-from wxo_load.core.records import ALL_METRICS, RUN_METRICS
-from wxo_load.core.stats import nearest_rank
+from wxo_load.core.hdr import nearest_rank
+from wxo_load.core.metrics import ALL_METRICS, METRIC_TITLES, RUN_METRICS
 from wxo_load.core.summary_codec import summary_to_dict
 from wxo_load.core.summary_model import Summary
 from wxo_load.output.report.charts import grouped_bars, line_chart, log_histogram
