@@ -18,6 +18,7 @@ captures, stall limits) or start a real browser are marked `slow` where they are
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +27,51 @@ import pytest
 from wxo_load.mock.process import SimulatorProcess
 
 TIERS = ("unit", "integration", "e2e")
+
+
+# -- tests that must run alone when the suite runs on several xdist workers -------------------
+#
+# The README's command runs the suite on two pytest-xdist workers (pyproject addopts). A test
+# marked `alone` (it measures timings or the load generator's own lag, which another test's
+# Locust run on the same two cores would disturb) takes an exclusive lock that every other test
+# shares, so it runs with no other test beside it: a readers-writer lock across the workers
+# (fcntl.flock), with a turnstile so a waiting `alone` test is not starved.
+
+LOCK_DIR_ENV = "WXO_TEST_LOCK_DIR"
+
+
+@pytest.fixture(autouse=True)
+def _alone_or_shared(request: pytest.FixtureRequest) -> Iterator[None]:
+    lock_dir = os.environ.get(LOCK_DIR_ENV)
+    if not lock_dir:  # one process: every test already runs alone
+        yield
+        return
+    import fcntl
+
+    alone = request.node.get_closest_marker("alone") is not None
+    with (
+        open(Path(lock_dir) / "turnstile", "a") as turnstile,
+        open(Path(lock_dir) / "main", "a") as main,
+    ):
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        if not alone:
+            fcntl.flock(turnstile, fcntl.LOCK_UN)
+        fcntl.flock(main, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(main, fcntl.LOCK_UN)
+            if alone:
+                fcntl.flock(turnstile, fcntl.LOCK_UN)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "alone: run with no other test beside it (timing figures)")
+    workers = getattr(config.option, "numprocesses", None)
+    if workers and not hasattr(config, "workerinput") and LOCK_DIR_ENV not in os.environ:
+        import tempfile
+
+        os.environ[LOCK_DIR_ENV] = tempfile.mkdtemp(prefix="wxo-test-locks-")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

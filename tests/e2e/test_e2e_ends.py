@@ -15,6 +15,7 @@ import httpx
 import pytest
 from locust_runs import (
     RUNS_2_TO_6_S,
+    lines_in,
     run_locust,
     start_locust,
     start_worker,
@@ -200,7 +201,7 @@ def test_the_web_ui_stop_button_ends_a_constant_rate_without_a_run_time_and_writ
     try:
         wait_until(lambda: httpx.get(ui, timeout=2).status_code == 200, timeout_s=30)
         httpx.post(f"{ui}/swarm", data={"user_count": "2", "spawn_rate": "2"}, timeout=10)
-        time.sleep(4)
+        wait_until(lambda: lines_in(results / "runs.jsonl") >= 2, timeout_s=30)  # under way
         stopped = time.monotonic()
         httpx.post(f"{ui}/stop", timeout=30)
         wait_until(lambda: (results / "summary.json").exists(), timeout_s=15)

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from locust_runs import (
+    lines_in,
     read_jsonl,
     run_locust,
     start_locust,
     write_scenario,
 )
+from net import wait_until
 
 from wxo_load.core.hdr import nearest_rank_ms
 
@@ -238,7 +239,7 @@ def test_a_test_stopped_with_sigterm_still_writes_all_its_results(tmp_path: Path
         "--headless", "--only-summary", "-u", "5", "-r", "5", "-t", "60s",
         "--results-dir", str(results), home=tmp_path,
     )  # fmt: skip
-    time.sleep(6)
+    wait_until(lambda: lines_in(results / "runs.jsonl") >= 10, timeout_s=40)  # mid-test
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     assert (results / "summary.json").exists(), err[-3000:]

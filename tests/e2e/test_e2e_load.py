@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from locust_runs import processes_args, read_jsonl, run_locust, write_scenario
 
+pytestmark = pytest.mark.alone  # timings: run with no other test beside it
+
 HEAD = "name: {name}\nagent_id: a\nprompts: [hello, more]\n"
 
 

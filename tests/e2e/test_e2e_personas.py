@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from locust_runs import read_jsonl, run_locust, start_locust, write_scenario
+from locust_runs import lines_in, read_jsonl, run_locust, start_locust, write_scenario
 from net import free_port, wait_until
 
 from wxo_load.mock.process import SimulatorProcess
@@ -108,6 +108,7 @@ personas:
 """)  # fmt: skip
 
 
+@pytest.mark.alone  # both workers must get rows: another test's load can starve one
 def test_unique_rows_across_two_processes_are_each_used_once_then_the_test_ends(
     tmp_path: Path,
 ) -> None:
@@ -217,7 +218,7 @@ def test_the_web_uis_class_picker_runs_only_the_persona_chosen(tmp_path: Path) -
             form = {"user_count": 2, "spawn_rate": 2, "user_classes": ["it"], "host": sim.url}
             answer = httpx.post(f"{ui}/swarm", data=form, timeout=10)
             assert answer.json()["success"], answer.text
-            time.sleep(2)
+            wait_until(lambda: lines_in(results / "runs.jsonl") >= 1, timeout_s=30)
             httpx.post(f"{ui}/stop", timeout=30)
             wait_until(lambda: (results / "summary.json").exists())
         finally:

@@ -17,7 +17,7 @@ from tests.helpers.history import write_history
 from tests.helpers.mockserver import AGENT_ID
 from wxo_load.mock.process import SimulatorProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]  # timings: run with no other test beside it
 
 
 def _capture(tmp_path: Path) -> Path:

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
-from locust_runs import read_jsonl, start_web_ui
+from locust_runs import lines_in, read_jsonl, start_web_ui
 from net import free_port, wait_until
 
 
@@ -28,7 +28,7 @@ def test_each_test_of_a_web_ui_session_writes_its_own_complete_results(tmp_path:
                 timeout=10,
             )
             assert answer.json()["success"], answer.text
-            time.sleep(4)
+            wait_until(lambda: lines_in(results / "runs.jsonl") >= 3, timeout_s=30)
             httpx.post(f"{ui}/stop", timeout=30)
             wait_until(lambda: (results / "summary.json").exists())
             summary = json.loads((results / "summary.json").read_text())

@@ -28,7 +28,7 @@ from process_tree import left_behind, living, tree
 from wxo_load.core.errors import ExitCode
 from wxo_load.mock.process import SimulatorProcess
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]  # timings: run with no other test beside it
 
 
 def _has_runs(results: Path) -> bool:

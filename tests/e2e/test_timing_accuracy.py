@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
 from locust_runs import read_jsonl, run_locust
 
 from wxo_load.core.hdr import nearest_rank_ms
 from wxo_load.mock.process import SimulatorProcess
+
+pytestmark = pytest.mark.alone  # timings: run with no other test beside it
 
 MILESTONES = {
     "first_delta_ms": "message.delta",

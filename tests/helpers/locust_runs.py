@@ -94,3 +94,11 @@ def processes_args(count: int) -> list[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return ["--processes", str(count), "--master-bind-port", str(port), "--master-port", str(port)]
+
+
+def lines_in(path: Path) -> int:
+    """Complete lines written to a results file so far (0 while it does not exist)."""
+    try:
+        return path.read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0

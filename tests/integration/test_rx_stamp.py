@@ -22,6 +22,8 @@ from stamp_server import REQUEST, StampServer, kernel_stamping_on
 from wxo_load.edge import rxstamp
 from wxo_load.edge.transport import Connection
 
+pytestmark = pytest.mark.alone  # timings: run with no other test beside it
+
 LATE_S = 0.05
 linux_only = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="SO_TIMESTAMPNS is Linux's"
