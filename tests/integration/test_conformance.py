@@ -68,7 +68,7 @@ def ours(conn: Connection, case: str, split: int) -> Reading:
     response = conn.request(head(f"/{case}/{split}"), b"")
     body = response.read()
     assert response.complete
-    return response.status, dict(response.headers), body, conn._reusable
+    return response.status, dict(response.headers), body, conn.reusable
 
 
 @pytest.mark.parametrize("case", sorted(c for c in CASES if c != "idle_408"))

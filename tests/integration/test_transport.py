@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from raw_http_server import BIG, BODY
 
-from wxo_load.edge.response import ProtocolError
-from wxo_load.edge.transport import ConnectFailed, Connection
+from wxo_load.core.errors import ConnectionFailed, ProtocolError
+from wxo_load.edge.transport import Connection
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ def test_a_non_http_answer_is_a_protocol_error(port: int) -> None:
 
 
 def test_nothing_listening_is_a_connect_failure() -> None:
-    with pytest.raises(ConnectFailed):
+    with pytest.raises(ConnectionFailed):
         Connection("127.0.0.1", 9, connect_timeout_s=2).request(head("/x"), b"")
 
 

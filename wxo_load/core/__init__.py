@@ -14,7 +14,8 @@ package imports none of them, so the simulator can take `errors` alone):
     summary      build_summary: summary.json;   step_stats  its tools / phases / streaming part
     interval     IntervalTimings: the timeline's per-interval percentiles
     fmt          numbers for people: num, ms, value (a gate figure), signed_delta
-    errors       ExitCode, WxoLoadError and its ConfigError, AuthError, ConnectError, ResultsError
+    errors       ExitCode, WxoLoadError: ConfigError, AuthError, UnreachableError, ResultsError,
+                 TransportError (ConnectionFailed, ProtocolError)
     redact       mask, Redactor: secrets out of text
     deployment   Deployment, deployment_for: which Orchestrate API a host is
     window       MeasuredWindow: a record's window (warmup | measured | cooldown)

@@ -34,8 +34,22 @@ class AuthError(WxoLoadError):
     """No token could be obtained or refreshed. Messages never contain the secret itself."""
 
 
-class ConnectError(WxoLoadError):
+class UnreachableError(WxoLoadError):
     """The target could not be reached before the test started."""
+
+
+class TransportError(WxoLoadError):
+    """One request's connection failed mid-test. Never shown as an error of the whole test: the
+    client counts it as the run's outcome (`connect_error`, `protocol_error`, `truncated`)."""
+
+
+class ConnectionFailed(TransportError, ConnectionError):
+    """The connection (TCP, proxy tunnel or TLS) could not be opened. An OSError too, so the
+    transport's `except OSError` paths see it as the socket errors it stands for."""
+
+
+class ProtocolError(TransportError):
+    """The peer did not speak HTTP/1.1 as expected (bad status line, bad chunk size...)."""
 
 
 class ResultsError(WxoLoadError):

@@ -33,7 +33,7 @@ import orjson
 from wxo_load import __version__
 from wxo_load.config.model import Scenario
 from wxo_load.core.deployment import Deployment, deployment_for
-from wxo_load.core.errors import AuthError
+from wxo_load.core.errors import AuthError, ConnectionFailed, ProtocolError
 from wxo_load.core.records import (
     CONNECT_ERROR,
     PROTOCOL_ERROR,
@@ -49,15 +49,18 @@ from wxo_load.core.tracker import RunTracker
 from wxo_load.edge.endpoint import Endpoint, ThreadResult, Tokens, request_id
 from wxo_load.edge.heads import request_heads, run_body_extra
 from wxo_load.edge.proxy import proxy_for
-from wxo_load.edge.response import ProtocolError, Response
-from wxo_load.edge.transport import ConnectFailed, Connection
+from wxo_load.edge.response import Response
+from wxo_load.edge.transport import Connection
 
 perf_counter = time.perf_counter
 WALL_MINUS_PERF_S = time.time() - time.perf_counter()
 """Unix time = perf_counter() + this; taken once per process (both clocks tick at one rate)."""
 
 _MAX_ERROR_BODY = 2000
-_TRANSPORT_ERRORS = (OSError, ProtocolError)  # TimeoutError, ConnectFailed and resets are OSErrors
+_TRANSPORT_ERRORS = (
+    OSError,
+    ProtocolError,
+)  # TimeoutError, ConnectionFailed and resets are OSErrors
 HTTP_401 = http_error_class(401)
 
 
@@ -297,7 +300,7 @@ class ChatClient:
     def _classify(self, exc: Exception, got_response: bool) -> tuple[str, str]:
         if not isinstance(exc, _TRANSPORT_ERRORS):  # a bug of ours: counted, never an escape
             return PROTOCOL_ERROR, f"internal error: {_exc_text(exc)}"
-        if isinstance(exc, ConnectFailed):
+        if isinstance(exc, ConnectionFailed):
             return CONNECT_ERROR, _exc_text(exc)
         if isinstance(exc, TimeoutError):
             return TIMEOUT, f"no event for {self._stall_timeout_s:g} s (stall_timeout_s)"

@@ -154,7 +154,8 @@ def open_socket(
     host: str, port: int, proxy: Proxy | None, ssl_context: ssl.SSLContext | None, timeout_s: float
 ) -> socket.socket:
     """A connected socket to host:port (TLS when `ssl_context`), through `proxy` if given."""
-    from wxo_load.edge.transport import ConnectFailed, host_header
+    from wxo_load.core.errors import ConnectionFailed
+    from wxo_load.edge.transport import host_header
 
     where = host_header(host, port, 0) + (
         f" through proxy {proxy.shown}" if proxy is not None else ""
@@ -172,16 +173,17 @@ def open_socket(
                 raise
         if ssl_context is not None:
             sock = ssl_context.wrap_socket(sock, server_hostname=host)
-    except ConnectFailed:
+    except ConnectionFailed:
         raise
     except OSError as exc:  # refused, unreachable, DNS, TLS handshake, connect timeout
-        raise ConnectFailed(f"cannot connect to {where}: {exc}") from None
+        raise ConnectionFailed(f"cannot connect to {where}: {exc}") from None
     return sock
 
 
 def _tunnel(sock: socket.socket, host: str, port: int, proxy: Proxy) -> None:
-    """CONNECT host:port through the proxy; raises ConnectFailed unless it answers 2xx."""
-    from wxo_load.edge.transport import ConnectFailed, host_header
+    """CONNECT host:port through the proxy; raises ConnectionFailed unless it answers 2xx."""
+    from wxo_load.core.errors import ConnectionFailed
+    from wxo_load.edge.transport import host_header
 
     authority = host_header(host, port, 0)
     sock.sendall(
@@ -191,7 +193,7 @@ def _tunnel(sock: socket.socket, host: str, port: int, proxy: Proxy) -> None:
     while b"\r\n\r\n" not in answer:
         more = sock.recv(4096)
         if not more or len(answer) > _MAX_CONNECT_ANSWER:
-            raise ConnectFailed(
+            raise ConnectionFailed(
                 f"proxy {proxy.shown} closed the connection while opening a tunnel to {authority}"
             )
         answer += more
@@ -209,7 +211,7 @@ def _tunnel(sock: socket.socket, host: str, port: int, proxy: Proxy) -> None:
             if b" 407" in status_line
             else ""
         )
-        raise ConnectFailed(
+        raise ConnectionFailed(
             f"proxy {proxy.shown} refused the tunnel to {authority}: "
             f"{status_line[:80].decode('latin-1')!r}.{hint}"
         )

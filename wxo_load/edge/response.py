@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import httptools
 
+from wxo_load.core.errors import ProtocolError
+
 if TYPE_CHECKING:
     from wxo_load.edge.transport import Connection
 
@@ -24,11 +26,7 @@ _perf = time.perf_counter
 _join = b"".join
 
 
-class ProtocolError(Exception):
-    """The peer did not speak HTTP/1.1 as expected (bad status line, bad chunk size...)."""
-
-
-class _StaleConnection(ConnectionResetError):
+class StaleConnection(ConnectionResetError):
     """A kept-alive connection the server had already closed: safe to send the request again."""
 
 
@@ -44,7 +42,7 @@ class Response:
 
     __slots__ = (
         "status", "headers", "_conn", "_parser", "_pieces", "_head_done", "_complete", "_dirty",
-        "_keep_alive", "_close_delimited", "_interim", "_head_bytes",
+        "_keep_alive", "_close_delimited", "_interim", "head_bytes",
     )  # fmt: skip
 
     def __init__(self, conn: Connection) -> None:
@@ -55,7 +53,7 @@ class Response:
         self._pieces: list[bytes] = []
         self._head_done = self._complete = self._dirty = self._keep_alive = False
         self._close_delimited = self._interim = False
-        self._head_bytes = 0
+        self.head_bytes = 0
 
     # -- parser callbacks -----------------------------------------------------------------
 
@@ -117,19 +115,24 @@ class Response:
                 raise ProtocolError(f"bad HTTP response: {exc}") from None
             self._dirty = True  # garbage after the answer: the connection is not reused
 
-    def _read_head(self) -> None:
+    def release(self) -> None:
+        """Drop the parser (breaks the parser <-> protocol cycle, so no GC work): the connection
+        calls this when it is done with the answer."""
+        self._parser = None  # type: ignore[assignment]
+
+    def read_head(self) -> None:
         """Read until the final status and headers (1xx skipped); some body may follow."""
         conn = self._conn
         while not self._head_done:
-            data = conn._recv()
+            data = conn.recv_piece()
             if not data:
-                if self._head_bytes == 0:
-                    raise _StaleConnection("the server closed the connection before answering")
+                if self.head_bytes == 0:
+                    raise StaleConnection("the server closed the connection before answering")
                 raise ConnectionResetError(
                     "the connection closed in the middle of the response headers"
                 )
-            self._head_bytes += len(data)
-            if self._head_bytes > MAX_HEADER_BYTES and not self._head_done:
+            self.head_bytes += len(data)
+            if self.head_bytes > MAX_HEADER_BYTES and not self._head_done:
                 raise ProtocolError("response headers larger than 64 KiB")
             self._feed(data)
 
@@ -162,7 +165,7 @@ class Response:
             chunk = pieces[0] if len(pieces) == 1 else _join(pieces)
             pieces.clear()
             yield chunk
-        recv, feed = self._conn._recv, self._feed
+        recv, feed = self._conn.recv_piece, self._feed
         while not self._complete:
             data = recv()
             if not data:
@@ -183,7 +186,7 @@ class Response:
 
     def _finish(self) -> None:
         self._parser = None  # type: ignore[assignment]  # break the parser <-> protocol cycle: no GC work
-        self._conn._response_done(self._keep_alive and not self._dirty)
+        self._conn.response_done(self._keep_alive and not self._dirty)
 
     def drain(self, max_bytes: int = DRAIN_MAX_BYTES, max_s: float = DRAIN_MAX_S) -> bool:
         """Read and drop the rest of the body, at most `max_bytes` within `max_s`, so the
@@ -199,7 +202,7 @@ class Response:
                 if got > max_bytes or left_s <= 0:
                     conn.close()
                     return False
-                data = conn._recv_within(left_s)
+                data = conn.recv_within(left_s)
                 if not data:
                     self._at_eof()
                     return False
@@ -210,7 +213,7 @@ class Response:
             conn.close()
             return False
         self._finish()
-        return conn._reusable
+        return conn.reusable
 
 
 def _iter_decoded(raw: Iterator[bytes], decoder: zlib._Decompress) -> Iterator[bytes]:

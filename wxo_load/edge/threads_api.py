@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from wxo_load.core.errors import AuthError, ConnectError
+from wxo_load.core.errors import AuthError, UnreachableError
 from wxo_load.edge.auth.base import TokenProvider
 from wxo_load.edge.auth.http import USER_AGENT, excerpt
 from wxo_load.edge.proxy import httpx_proxy
@@ -63,7 +63,7 @@ class ThreadsApi:
             params = {"agent_id": agent_id, "limit": str(size), "offset": str(offset)}
             response = self._get(self.base, params)
             if response.status_code != 200:
-                raise ConnectError(
+                raise UnreachableError(
                     f"listing the threads of agent {agent_id} at {self.base}: HTTP "
                     f"{response.status_code} ({excerpt(response)}). Check --host, --agent-id "
                     "and the deployment's paths."
@@ -102,7 +102,7 @@ class ThreadsApi:
         try:
             return self.client.get(url, params=params, headers=headers)
         except httpx.HTTPError as exc:
-            raise ConnectError(
+            raise UnreachableError(
                 f"cannot read {url} ({type(exc).__name__}). Check --host, the network, "
                 "--proxy and the TLS options (--ca-bundle, --insecure)."
             ) from None

@@ -26,7 +26,7 @@ again from ten segments) then holds the rest of an event until that ACK. A load 
 milliseconds late to read would so delay the bytes themselves, and no arrival stamp can see it.
 
 Works with plain or gevent-patched sockets. Errors are the built-in `OSError` family and
-`TimeoutError`; `ConnectFailed` when no connection could be made; `ProtocolError` for an answer
+`TimeoutError`; `ConnectionFailed` when no connection could be made; `ProtocolError` for an answer
 that is not valid HTTP/1.1 (or not decodable).
 """
 
@@ -41,14 +41,13 @@ from typing import TYPE_CHECKING, Any
 
 from wxo_load.edge import rxstamp
 from wxo_load.edge.idle import readable
-from wxo_load.edge.response import Response, _StaleConnection
+from wxo_load.edge.response import Response, StaleConnection
 from wxo_load.edge.watchdog import StallWatchdog, gevent_loop
 
 if TYPE_CHECKING:
     from wxo_load.edge.proxy import Proxy
 
 __all__ = [
-    "ConnectFailed",
     "Connection",
     "host_header",
 ]
@@ -59,10 +58,6 @@ _arrival = rxstamp.arrival
 _perf = time.perf_counter
 _TCP = socket.IPPROTO_TCP
 _QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)  # Linux only
-
-
-class ConnectFailed(ConnectionError):
-    """The connection (TCP, proxy tunnel or TLS) could not be opened."""
 
 
 class Connection:
@@ -86,12 +81,12 @@ class Connection:
         self.proxy = proxy
         self._sock: socket.socket | None = None
         self._response: Response | None = None  # the last one, whose parser cycle close() breaks
-        self._reusable = False
+        self.reusable = False
         self._rx = 0.0
         self._ancdata: list[tuple[int, int, bytes]] | None = None  # the last read's kernel stamp
         self.last_read = 0.0  # perf_counter() when the last read returned
         self.kernel_stamps = False  # whether the socket's reads carry the kernel's receive time
-        self._parked: _Parked | None = None  # gevent's wait for the plain socket, see _recv
+        self._parked: _Parked | None = None  # gevent's wait for the plain socket, see recv_piece
         self._drained = True  # the last read left nothing behind: wait before the next one
         loop = gevent_loop()
         self._watchdog = StallWatchdog(self, loop, read_timeout_s) if loop is not None else None
@@ -123,11 +118,11 @@ class Connection:
 
     def close(self) -> None:
         sock, self._sock = self._sock, None
-        self._reusable = False
+        self.reusable = False
         self._parked = None
         response, self._response = self._response, None
         if response is not None:  # an answer not read to its end: break its parser cycle
-            response._parser = None  # type: ignore[assignment]
+            response.release()
         if self._watchdog is not None:
             self._watchdog.disarm()
         if sock is not None:
@@ -148,7 +143,7 @@ class Connection:
         self.connections_opened += 1
         return sock
 
-    def _recv(self) -> bytes:
+    def recv_piece(self) -> bytes:
         sock = self._sock
         if sock is None:
             raise ConnectionResetError("the connection is closed")
@@ -170,7 +165,7 @@ class Connection:
                 if sock is self._sock:
                     raise
                 self._drained = False
-                return self._recv()  # gevent's way: try, then wait
+                return self.recv_piece()  # gevent's way: try, then wait
         except OSError:  # gevent cancels the wait when the watchdog shuts the socket down
             if self._watchdog is not None and self._watchdog.stalled:
                 raise TimeoutError(f"no data for {self.read_timeout_s:g} s") from None
@@ -183,29 +178,29 @@ class Connection:
             raise TimeoutError(f"no data for {self.read_timeout_s:g} s")
         return data
 
-    def _recv_within(self, timeout_s: float) -> bytes:
+    def recv_within(self, timeout_s: float) -> bytes:
         sock = self._sock
         if sock is None:
             raise ConnectionResetError("the connection is closed")
         sock.settimeout(timeout_s)
         try:
-            return self._recv()
+            return self.recv_piece()
         finally:
             if self._sock is sock:
                 sock.settimeout(None if self._watchdog is not None else self.read_timeout_s)
 
-    def _response_done(self, reusable: bool) -> None:
+    def response_done(self, reusable: bool) -> None:
         if self._watchdog is not None:
             self._watchdog.disarm()
         if reusable:
-            self._reusable = True
+            self.reusable = True
         else:
             self.close()
 
     def _idle_and_clean(self) -> bool:
         """Whether the kept-alive connection can carry the next request."""
         sock = self._sock
-        if sock is None or not self._reusable:
+        if sock is None or not self.reusable:
             return False
         if readable(sock):  # EOF, a reset or unsolicited bytes (a 408): never an answer of ours
             self.stale_closed += 1
@@ -223,11 +218,11 @@ class Connection:
         if not reused:
             self.close()
             self._sock = self._connect()
-        self._reusable = False
+        self.reusable = False
         try:
             try:
                 return self._attempt(head, body, reused)
-            except _StaleConnection:
+            except StaleConnection:
                 if not reused:
                     raise
                 self.close()
@@ -249,7 +244,7 @@ class Connection:
         data = head + body
         previous = self._response
         if previous is not None:
-            previous._parser = None  # type: ignore[assignment]  # done with: break its cycle
+            previous.release()  # done with: break its cycle
         self._response = response = Response(self)
         try:
             sent = sock.send(data)  # a request fits the socket buffer: one call, no sendall loop
@@ -259,13 +254,13 @@ class Connection:
             if _QUICKACK is not None:  # ACK the answer as it arrives, not when we read it
                 with contextlib.suppress(OSError):
                     sock.setsockopt(_TCP, _QUICKACK, 1)
-            response._read_head()
+            response.read_head()
         except (BrokenPipeError, ConnectionResetError) as exc:
-            if response._head_bytes == 0 and not isinstance(exc, _StaleConnection):
-                raise _StaleConnection(f"the connection broke before the answer: {exc}") from None
+            if response.head_bytes == 0 and not isinstance(exc, StaleConnection):
+                raise StaleConnection(f"the connection broke before the answer: {exc}") from None
             raise
         if reused and response.status == 408:  # the server timed the idle connection out
-            raise _StaleConnection("the server sent 408 on the idle connection")
+            raise StaleConnection("the server sent 408 on the idle connection")
         return response
 
 
