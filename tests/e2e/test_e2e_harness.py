@@ -33,7 +33,7 @@ def check_summary_matches_runs(results: Path) -> tuple[dict, list[dict]]:
     percentiles of runs.jsonl to 3 significant digits."""
     summary = json.loads((results / "summary.json").read_text())
     runs = read_jsonl(results / "runs.jsonl")
-    assert summary["schema"] == "wxo-load/summary/v1"
+    assert summary["schema"] == "wxo-load/summary/v2"
     assert summary["runs"]["total"] == len(runs)
     assert summary["runs"]["by_outcome"] == dict(Counter(r["outcome"] for r in runs))
     for metric, field in METRIC_FIELDS.items():
