@@ -172,7 +172,8 @@ GEVENT_SCRIPT = r"""
 from gevent import monkey; monkey.patch_all()
 import sys, time, gevent
 sys.path.insert(0, sys.argv[2])
-from wxo_load.edge.auth import AuthSettings, resolve_auth
+from wxo_load.edge.auth.resolve import resolve_auth
+from wxo_load.edge.auth.settings import AuthSettings
 provider, _ = resolve_auth(
     AuthSettings(api_key=sys.argv[3], auth_type="ibm_iam", iam_url=sys.argv[1]),
     "https://x.cloud.ibm.com/instances/1",
