@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(HERE))
+sys.path[:0] = [str(HERE), str(HERE / "bench")]  # wxo_load, and bench_runs
 
 from bench_runs import (  # noqa: E402 - after the path set-up above
     ASSETS,

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+sys.path[:0] = [str(HERE.parent), str(HERE)]  # wxo_load, and bench_runs beside this file
 
 from bench_runs import (  # noqa: E402 - after the path set-up above
     ASSETS,

@@ -12,6 +12,7 @@ from steps_support import WATERFALL_PHASES, run_of, two_tools_and_a_handoff
 
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.summary import build_summary
+from wxo_load.edge.results import load_summary
 from wxo_load.output.files import ResultsWriter
 from wxo_load.output.report.html import build_report_html
 
@@ -51,7 +52,7 @@ def test_runs_jsonl_keeps_each_phase_of_a_run_with_tools_and_a_handover(tmp_path
 
 def test_report_html_has_a_waterfall_per_typical_and_slowest_run(tmp_path: Path) -> None:
     write_results(tmp_path / "r")
-    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    summary = load_summary(tmp_path / "r")
     runs = [json.loads(x) for x in (tmp_path / "r" / "runs.jsonl").read_text().splitlines()]
     html = build_report_html(summary, runs, [])
     assert (
@@ -82,6 +83,6 @@ def test_summary_md_lists_tools_by_p95(tmp_path: Path) -> None:
     from wxo_load.output.markdown import summary_markdown
 
     write_results(tmp_path / "r")
-    markdown = summary_markdown(json.loads((tmp_path / "r" / "summary.json").read_text()))
+    markdown = summary_markdown(load_summary(tmp_path / "r"))
     tools = markdown[markdown.index("### Tools (ms)") :]
     assert tools.index("lookup_order") < tools.index("search_kb")  # 300 ms before 200 ms

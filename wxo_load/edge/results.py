@@ -89,13 +89,15 @@ def load_summary(path: str | Path, *, what: str = "results") -> Summary:
     try:
         return summary_from_bytes(data)
     except SummaryFormatError as exc:
-        advice = (
-            "Was the test cut off while writing it? Re-run the test, or restore the file from the "
-            "test's artifacts."
-            if "JSON" in str(exc)
-            else "Give a summary.json that wxo-load wrote, or re-run the test with this version."
-        )
-        raise ResultsError(f"{what} {file}: {exc}. {advice}") from None
+        if "JSON" in str(exc):
+            raise ResultsError(
+                f"{what} {file} cannot be read as JSON ({exc}). Was the test cut off while writing "
+                "it? Re-run the test, or restore the file from the test's artifacts."
+            ) from None
+        raise ResultsError(
+            f"{what} {file}: {exc}. Give a summary.json that wxo-load wrote, or re-run the test "
+            "with this version."
+        ) from None
 
 
 def load_results(directory: Path | str, *, records: bool = True) -> LoadedResults:
