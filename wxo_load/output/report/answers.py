@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from wxo_load.core.records import ConversationRecord, RunRecord
 from wxo_load.core.records import CROSS_TALK, WRONG_ANSWER
 from wxo_load.core.summary_model import Summary
 from wxo_load.output.report.page import safe_text, section, table
@@ -21,10 +22,10 @@ class AnswerSamples:
     """The first wrong answers seen, from one streaming pass over the runs."""
 
     def __init__(self) -> None:
-        self.samples: list[dict[str, Any]] = []
+        self.samples: list[RunRecord] = []
 
-    def add(self, run: dict[str, Any]) -> None:
-        if len(self.samples) < MAX_SAMPLES and run.get("outcome") in (WRONG_ANSWER, CROSS_TALK):
+    def add(self, run: RunRecord) -> None:
+        if len(self.samples) < MAX_SAMPLES and run.outcome in (WRONG_ANSWER, CROSS_TALK):
             self.samples.append(run)
 
 
@@ -32,11 +33,11 @@ def _pct(value: Any) -> str:
     return f"{float(value) * 100:.2f} %" if isinstance(value, (int, float)) else "–"
 
 
-def _why(run: dict[str, Any]) -> str:
-    if run.get("outcome") == CROSS_TALK:
-        owner = run.get("cross_talk_thread_id") or "another conversation"
-        return f"canary {run.get('foreign_canary')} of {owner}"
-    return ", ".join(run.get("failed_checks") or [])
+def _why(run: RunRecord) -> str:
+    if run.outcome == CROSS_TALK:
+        owner = run.cross_talk_thread_id or "another conversation"
+        return f"canary {run.foreign_canary} of {owner}"
+    return ", ".join(run.failed_checks or [])
 
 
 def answers_section(summary: Summary, samples: AnswerSamples) -> str:
@@ -60,7 +61,7 @@ def answers_section(summary: Summary, samples: AnswerSamples) -> str:
     by_check = {k: v for k, v in (answers.by_check if answers else {}).items() if v}
     checks = table(["check failed", "runs"], sorted(by_check.items())) if by_check else ""
     rows = [
-        [s.get("run_id"), s.get("outcome"), _why(s), (s.get("answer_text") or "")[:SAMPLE_CHARS]]
+        [s.run_id, s.outcome, _why(s), (s.answer_text or "")[:SAMPLE_CHARS]]
         for s in samples.samples
     ]
     sample_html = (

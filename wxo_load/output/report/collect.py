@@ -13,6 +13,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from wxo_load.core.records import ConversationRecord, RunRecord
 from wxo_load.core.metrics import ALL_METRICS, CONVERSATION_METRICS, RUN_METRICS
 from wxo_load.core.records import OK, STOPPED
 from wxo_load.core.summary_model import Summary
@@ -81,21 +82,23 @@ class Collected:
         self.first_start: float | None = None
         self.last_end: float | None = None
 
-    def _add_timings(self, record: dict[str, Any], metrics: dict[str, str], start: float) -> None:
+    def _add_timings(
+        self, record: RunRecord | ConversationRecord, metrics: dict[str, str], start: float
+    ) -> None:
         for metric, field_name in metrics.items():
-            value = record.get(field_name)
+            value = getattr(record, field_name)
             if value is not None:
                 self.times[metric].append(start + value / 1000.0)
                 self.values[metric].append(float(value))
 
-    def add_run(self, run: dict[str, Any]) -> None:
-        start = float(run.get("started_at_unix") or 0.0)
+    def add_run(self, run: RunRecord) -> None:
+        start = run.started_at_unix
         self._add_timings(run, RUN_METRICS, start)
-        end = start + float(run.get("total_ms") or 0.0) / 1000.0
-        outcome = str(run.get("outcome") or OK)
+        end = start + (run.total_ms or 0.0) / 1000.0
+        outcome = run.outcome or OK
         self.ends.setdefault(outcome, array("d")).append(end)
         if outcome != OK and outcome != STOPPED:
-            detail = str(run.get("error_detail") or "")
+            detail = run.error_detail or ""
             key = (outcome, _DETAIL_VARIABLE.sub(_placeholder, detail)[:DETAIL_CHARS])
             if key in self.details or len(self.details) < MAX_ERROR_DETAILS:
                 self.details[key] += 1
@@ -104,10 +107,10 @@ class Collected:
                 self.details[(outcome, "(other details)")] += 1
         self._span(start, end)
 
-    def add_conversation(self, conv: dict[str, Any]) -> None:
-        start = float(conv.get("started_at_unix") or 0.0)
+    def add_conversation(self, conv: ConversationRecord) -> None:
+        start = conv.started_at_unix
         self._add_timings(conv, CONVERSATION_METRICS, start)
-        self._span(start, start + float(conv.get("total_ms") or 0.0) / 1000.0)
+        self._span(start, start + (conv.total_ms or 0.0) / 1000.0)
 
     def _span(self, start: float, end: float) -> None:
         if self.first_start is None or start < self.first_start:
@@ -116,9 +119,9 @@ class Collected:
             self.last_end = end
 
 
-def in_window(record: dict[str, Any]) -> bool:
+def in_window(record: RunRecord | ConversationRecord) -> bool:
     """A run or conversation of the measured window (the report's charts show no other)."""
-    return record.get("window", MEASURED) == MEASURED
+    return getattr(record, "window", MEASURED) == MEASURED
 
 
 def excluded_spans(summary: Summary, t0: float, end: float) -> tuple[Span, ...]:

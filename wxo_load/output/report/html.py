@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from wxo_load.core.records import ConversationRecord, RunRecord
 from wxo_load.core.summary_model import Summary
 from wxo_load.output.report.answers import AnswerSamples, answers_section
 from wxo_load.output.report.collect import Collected, Timebase, in_window
@@ -39,15 +40,16 @@ from wxo_load.output.report.waterfall import WaterfallRuns, section_html
 def build_report_html(
     summary: Summary, runs: Iterable[dict[str, Any]], conversations: Iterable[dict[str, Any]]
 ) -> str:
-    """One self-contained HTML page (inline CSS and SVG, no scripts, no network)."""
+    """One self-contained HTML page (inline CSS and SVG, no scripts, no network), from the
+    summary and the record files' lines (read as the typed `RunRecord`, `ConversationRecord`)."""
     collected = Collected()
     waterfalls = WaterfallRuns()
     samples = AnswerSamples()
-    for run in filter(in_window, runs):  # a warm-up or cool-down run is in no chart
+    for run in filter(in_window, map(RunRecord.from_dict, runs)):  # no warm-up or cool-down run
         collected.add_run(run)
         waterfalls.add(run)
         samples.add(run)
-    for conv in filter(in_window, conversations):
+    for conv in filter(in_window, map(ConversationRecord.from_dict, conversations)):
         collected.add_conversation(conv)
     tb = Timebase.of(summary, collected)
     body = "".join(

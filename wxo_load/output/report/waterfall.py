@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from wxo_load.core.records import RunRecord
 from wxo_load.core.steps import is_handoff
 from wxo_load.core.summary_model import Summary
 from wxo_load.output.report.charts import grouped_bars
@@ -27,31 +28,20 @@ SLOWEST = 3
 ROW_H, LABEL_W, BAR_W, PAD = 22, 190, 560, 8
 COLORS = {"queue": "#9e9e9e", "thinking": "#8c6bb1", "tool": "#1f77b4", "handoff": "#e6850e",
           "streaming": "#2e9d4b", "finish": "#5f6b7a"}  # fmt: skip
-_FIELDS = (
-    "run_id",
-    "done_ms",
-    "run_started_ms",
-    "thinking_ms",
-    "first_text_ms",
-    "message_created_ms",
-    "tools",
-)
-
-
 class WaterfallRuns:
     """Streams over runs once; keeps a bounded sample of ok runs and the slowest ones."""
 
     def __init__(self, seed: int = 7) -> None:
-        self.sample: list[dict[str, Any]] = []
-        self.slowest: list[tuple[float, int, dict[str, Any]]] = []
+        self.sample: list[RunRecord] = []
+        self.slowest: list[tuple[float, int, RunRecord]] = []
         self.seen = 0
         self._rng = random.Random(seed)
 
-    def add(self, run: dict[str, Any]) -> None:
-        done = run.get("done_ms")
-        if run.get("outcome") != "ok" or not isinstance(done, int | float):
+    def add(self, run: RunRecord) -> None:
+        done = run.done_ms
+        if run.outcome != "ok" or done is None:
             return
-        compact = {k: run.get(k) for k in _FIELDS}
+        compact = run
         self.seen += 1
         if len(self.sample) < SAMPLE_SIZE:
             self.sample.append(compact)
@@ -65,46 +55,42 @@ class WaterfallRuns:
         elif entry[0] > self.slowest[0][0]:
             heapq.heapreplace(self.slowest, entry)
 
-    def typical(self) -> dict[str, Any] | None:
+    def typical(self) -> RunRecord | None:
         if not self.sample:
             return None
-        ordered = sorted(self.sample, key=lambda r: r["done_ms"])
+        ordered = sorted(self.sample, key=lambda r: r.done_ms or 0.0)
         return ordered[(len(ordered) + 1) // 2 - 1]
 
-    def slowest_runs(self) -> list[dict[str, Any]]:
+    def slowest_runs(self) -> list[RunRecord]:
         return [r for _, _, r in sorted(self.slowest, reverse=True)]
 
 
-def phases(run: dict[str, Any]) -> list[tuple[str, str, float, float]]:
+def phases(run: RunRecord) -> list[tuple[str, str, float, float]]:
     """(label, kind, start_ms, end_ms) of each bar of one run, in time order."""
     bars: list[tuple[str, str, float, float]] = []
-    started = run.get("run_started_ms")
-    if isinstance(started, int | float):
+    started = run.run_started_ms
+    if started is not None:
         bars.append(("queue → run.started", "queue", 0.0, float(started)))
-        thinking = run.get("thinking_ms")
-        if isinstance(thinking, int | float):
+        thinking = run.thinking_ms
+        if thinking is not None:
             bars.append(("thinking", "thinking", float(started), float(started) + thinking))
-    for name, start, duration in run.get("tools") or ():
+    for name, start, duration in run.tools or ():
         if duration is None:
             continue
         kind = "handoff" if is_handoff(str(name)) else "tool"
         label = f"{name} (hand-over)" if kind == "handoff" else str(name)
         bars.append((label, kind, float(start), float(start) + float(duration)))
-    first, created, done = (
-        run.get("first_text_ms"),
-        run.get("message_created_ms"),
-        run.get("done_ms"),
-    )
-    if isinstance(first, int | float) and isinstance(created, int | float):
+    first, created, done = run.first_text_ms, run.message_created_ms, run.done_ms
+    if first is not None and created is not None:
         bars.append(("streaming", "streaming", float(first), float(created)))
-    if isinstance(created, int | float) and isinstance(done, int | float):
+    if created is not None and done is not None:
         bars.append(("finish → done", "finish", float(created), float(done)))
     return bars
 
 
-def waterfall_svg(run: dict[str, Any], title: str) -> str:
+def waterfall_svg(run: RunRecord, title: str) -> str:
     bars = phases(run)
-    total = max([float(run.get("done_ms") or 0.0), *(end for *_, end in bars), 1.0])
+    total = max([float(run.done_ms or 0.0), *(end for *_, end in bars), 1.0])
     height = PAD * 2 + ROW_H * len(bars) + 18
     width = LABEL_W + BAR_W + PAD * 2
     parts = [
@@ -175,14 +161,14 @@ def _run_cards(runs: WaterfallRuns) -> list[str]:
     if typical is not None:
         cards.append(
             card(
-                f"A typical run (median done, {fmt_num(typical['done_ms'])} ms)",
+                f"A typical run (median done, {fmt_num(typical.done_ms or 0.0)} ms)",
                 waterfall_svg(typical, "typical run"),
             )
         )
     for i, run in enumerate(runs.slowest_runs()):
         cards.append(
             card(
-                f"Slowest run #{i + 1} (done {fmt_num(run['done_ms'])} ms)",
+                f"Slowest run #{i + 1} (done {fmt_num(run.done_ms or 0.0)} ms)",
                 waterfall_svg(run, f"slowest run {i + 1}"),
             )
         )
