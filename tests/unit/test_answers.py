@@ -250,9 +250,9 @@ def test_gates_read_the_answer_figures_and_count_gates_take_equals() -> None:
 
 def test_the_report_shows_sample_wrong_answers_redacted() -> None:
     samples = AnswerSamples()
-    samples.add({"run_id": "r1", "outcome": "wrong_answer", "failed_checks": ["contains"],
-                 "answer_text": "Sorry <b> Bearer abcdefghijklmnop"})  # fmt: skip
-    samples.add({"run_id": "r2", "outcome": "ok", "answer_text": "fine"})
+    samples.add(run(run_id="r1", outcome="wrong_answer", failed_checks=["contains"],
+                    answer_text="Sorry <b> Bearer abcdefghijklmnop"))  # fmt: skip
+    samples.add(run(run_id="r2", outcome="ok", answer_text="fine"))
     summary = typed(make_summary(runs=2))
     wrong = {**NO_ANSWERS, "checked": 2, "wrong": 1, "wrong_rate": 0.5}
     html = answers_section(typed({**make_summary(runs=2), "answers": wrong}), samples)

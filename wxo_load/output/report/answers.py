@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wxo_load.core.records import ConversationRecord, RunRecord
-from wxo_load.core.records import CROSS_TALK, WRONG_ANSWER
+from wxo_load.core.records import CROSS_TALK, WRONG_ANSWER, RunRecord
 from wxo_load.core.summary_model import Summary
 from wxo_load.output.report.page import safe_text, section, table
 

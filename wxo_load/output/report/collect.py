@@ -11,11 +11,9 @@ import re
 from array import array
 from collections import Counter
 from datetime import datetime
-from typing import Any
 
-from wxo_load.core.records import ConversationRecord, RunRecord
 from wxo_load.core.metrics import ALL_METRICS, CONVERSATION_METRICS, RUN_METRICS
-from wxo_load.core.records import OK, STOPPED
+from wxo_load.core.records import OK, STOPPED, ConversationRecord, RunRecord
 from wxo_load.core.summary_model import Summary
 from wxo_load.core.window import MEASURED
 from wxo_load.output.report.svg import Span, fmt_num, fmt_time

@@ -13,7 +13,6 @@ import heapq
 import random
 from collections.abc import Sequence
 from html import escape
-from typing import Any
 
 from wxo_load.core.records import RunRecord
 from wxo_load.core.steps import is_handoff
@@ -28,6 +27,8 @@ SLOWEST = 3
 ROW_H, LABEL_W, BAR_W, PAD = 22, 190, 560, 8
 COLORS = {"queue": "#9e9e9e", "thinking": "#8c6bb1", "tool": "#1f77b4", "handoff": "#e6850e",
           "streaming": "#2e9d4b", "finish": "#5f6b7a"}  # fmt: skip
+
+
 class WaterfallRuns:
     """Streams over runs once; keeps a bounded sample of ok runs and the slowest ones."""
 
