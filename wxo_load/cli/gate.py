@@ -12,10 +12,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from wxo_load.core.aggregate_model import Aggregate
 from wxo_load.core.errors import ConfigError, ResultsError
 from wxo_load.core.summary_model import Summary
-from wxo_load.edge.results import load_summary, summary_path
+from wxo_load.edge.results import aggregate_path, load_baseline, load_summary, summary_path
 from wxo_load.gates.compare import Difference, compare_summaries
+from wxo_load.gates.compare_repeated import compare_repeated, describe_sides
 from wxo_load.gates.evaluate import Verdict, evaluate
 from wxo_load.gates.parse import (
     AnyGate,
@@ -144,11 +146,11 @@ def run_gate(args: argparse.Namespace) -> int:
     return exit_code(verdicts)
 
 
-def _baseline_for(plan: GatePlan) -> Summary | None:
+def _baseline_for(plan: GatePlan) -> Summary | Aggregate | None:
     """The baseline summary, if given; ConfigError when regression gates have none, and a
     note on stderr when one is given but nothing compares against it."""
     has_regressions = any(isinstance(g, RegressionGate) for g in plan.gates)
-    baseline = load_summary(plan.baseline, what="baseline") if plan.baseline else None
+    baseline = load_baseline(plan.baseline) if plan.baseline else None
     if has_regressions and baseline is None:
         raise ConfigError(
             "regression gates need a baseline: pass --baseline PATH (a results directory or "
@@ -173,11 +175,18 @@ def _write_outputs(
         "gates_from": plan.source,
         "results_dir": str(results_dir),
         "summary": str(summary_path(results_dir)),
-        "baseline": str(summary_path(plan.baseline)) if plan.baseline else None,
+        "baseline": _baseline_file(plan.baseline),
         "scenario": summary.scenario.name,
         "evaluated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     write_gate_outputs(results_dir, verdicts, meta)
+
+
+def _baseline_file(path: str | None) -> str | None:
+    """The baseline's file: its aggregate.json for a repeated run, else its summary.json."""
+    if path is None:
+        return None
+    return str(aggregate_path(path) or summary_path(path))
 
 
 # --------------------------------------------------------------------------- compare
@@ -193,25 +202,36 @@ def configure_compare(parser: argparse.ArgumentParser) -> None:
         default=5.0,
         help="mark a change as worse/better only beyond this many percent (default 5)",
     )
+    parser.add_argument(
+        "--interval",
+        choices=("pi", "ci"),
+        default="pi",
+        help="with a repeated A (wxo-load repeat's aggregate): mark only values outside its "
+        "prediction interval (pi, default: B is one run) or confidence interval of the mean (ci)",
+    )
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
 
 
 def format_differences(
     rows: Sequence[Difference], a_name: str, b_name: str, *, markdown: bool = False
 ) -> str:
-    header = ("figure", "A", "B", "delta", "change", "")
-    cells = [(r.figure, r.a, r.b, r.delta, r.change, r.mark) for r in rows]
+    with_interval = any(r.interval for r in rows)
+    header: tuple[str, ...] = ("figure", "A", "B", "delta", "change", "")
+    cells: list[tuple[str, ...]] = [(r.figure, r.a, r.b, r.delta, r.change, r.mark) for r in rows]
+    if with_interval:
+        header = ("figure", "A", "A interval", "B", "delta", "change", "")
+        cells = [(r.figure, r.a, r.interval, r.b, r.delta, r.change, r.mark) for r in rows]
     if markdown:
         lines = [
             f"A: `{a_name}`  \nB: `{b_name}`",
             "",
-            "| figure | A | B | delta | change | |",
-            "| --- | ---: | ---: | ---: | ---: | --- |",
+            "| " + " | ".join(header) + " |",
+            "| --- | " + " | ".join("---:" for _ in header[1:-1]) + " | --- |",
         ]
         lines += ["| " + " | ".join(c) + " |" for c in cells]
         return "\n".join(lines) + "\n"
     widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header))]
-    right = {1, 2, 3, 4}
+    right = set(range(1, len(header) - 1))
 
     def line(row: Sequence[str]) -> str:
         return "  ".join(
@@ -237,12 +257,13 @@ def format_differences(
 def run_compare(args: argparse.Namespace) -> int:
     if args.threshold < 0:
         raise ConfigError(f"--threshold {args.threshold}: give a percentage of 0 or more.")
-    a = load_summary(args.a, what="A")
-    b = load_summary(args.b, what="B")
-    rows = compare_summaries(a, b, threshold_pct=args.threshold)
-    sys.stdout.write(
-        format_differences(
-            rows, str(summary_path(args.a)), str(summary_path(args.b)), markdown=args.markdown
-        )
-    )
+    a, b = load_baseline(args.a, what="A"), load_baseline(args.b, what="B")
+    if isinstance(a, Summary) and isinstance(b, Summary):
+        rows = compare_summaries(a, b, threshold_pct=args.threshold)
+        a_name, b_name = str(summary_path(args.a)), str(summary_path(args.b))
+    else:
+        rows = compare_repeated(a, b, threshold_pct=args.threshold, interval=args.interval)
+        a_name, b_name = _baseline_file(args.a) or "", _baseline_file(args.b) or ""
+        sys.stdout.write(describe_sides(a, b, args.interval) + "\n")
+    sys.stdout.write(format_differences(rows, a_name, b_name, markdown=args.markdown))
     return 0

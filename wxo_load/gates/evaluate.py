@@ -21,9 +21,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from wxo_load.core import fmt
+from wxo_load.core.aggregate_model import Aggregate
 from wxo_load.core.metrics import COUNT, PER_S, PERCENT, RATE, WORSE
 from wxo_load.core.summary_model import Summary
 from wxo_load.gates.figures import figure_kind, figure_value, sample_count, sample_noun
+from wxo_load.gates.noise import (
+    Baseline,
+    BaselineFigure,
+    baseline_figure,
+    judge_outside,
+    no_interval_note,
+)
 from wxo_load.gates.parse import AnyGate, Gate, RegressionGate
 
 ABORT_MIN_RUNS = 20
@@ -45,9 +53,10 @@ class Verdict:
 
 
 def evaluate(
-    gates: Iterable[AnyGate], summary: Summary, baseline: Summary | None = None
+    gates: Iterable[AnyGate], summary: Summary, baseline: Baseline | None = None
 ) -> list[Verdict]:
-    """One verdict per gate, in order. Regression gates without a baseline fail."""
+    """One verdict per gate, in order. Regression gates without a baseline fail. The baseline
+    is one run's summary or a repeated run's aggregate (gates.noise)."""
     verdicts: list[Verdict] = []
     for gate in gates:
         if isinstance(gate, RegressionGate):
@@ -100,11 +109,12 @@ def _evaluate_gate(gate: Gate, summary: Summary) -> Verdict:
 
 
 def _evaluate_regression(
-    gate: RegressionGate, summary: Summary, baseline: Summary | None
+    gate: RegressionGate, summary: Summary, baseline: Baseline | None
 ) -> Verdict:
     kind = figure_kind(gate.figure)
     value = figure_value(summary, gate.figure)
-    base = figure_value(baseline, gate.figure) if baseline is not None else None
+    base_figure = baseline_figure(baseline, gate.figure) if baseline is not None else None
+    base = base_figure.value if base_figure is not None else None
     tolerance_shown = _tolerance_text(gate, kind)
     measured = "n/a" if value is None else fmt.value(value, kind, "")
 
@@ -122,36 +132,51 @@ def _evaluate_regression(
             baseline=base,
         )
 
-    missing = _baseline_missing(gate, baseline, base, tolerance_shown)
+    missing = _baseline_missing(gate, base_figure, tolerance_shown)
     if missing is not None:
         return verdict(False, *missing)
-    assert base is not None  # _baseline_missing answered for a missing figure
+    assert base is not None and base_figure is not None and baseline is not None
     sign, threshold, limit, base_shown = _regression_limit(gate, base, kind, tolerance_shown)
     samples = sample_count(summary, gate.figure)
     if (samples is not None and samples < 1) or value is None:
         return verdict(False, f"no samples of {gate.figure} in this run", limit, threshold)
+    note = no_interval_note(gate, base_figure)
+    if gate.interval is not None and note is None:
+        assert isinstance(baseline, Aggregate) and base_figure.stats is not None
+        allowed = abs(base) * gate.tolerance / 100.0 if gate.tolerance_kind == "percent" else (
+            gate.tolerance)  # fmt: skip
+        judged = judge_outside(gate, value, base_figure.stats, baseline.confidence, kind, allowed)
+        return verdict(judged.passed, judged.reason, judged.limit, judged.threshold)
+    if note is not None and not gate.tolerance_given:
+        return verdict(
+            False,
+            f"{note} to be outside of; record the baseline with `wxo-load repeat N` (N >= 2) "
+            f'or add a minimum effect, e.g. "{gate.figure} +10% outside {gate.interval}"',
+            f"outside {gate.interval} (none)",
+        )
+    if isinstance(baseline, Aggregate):
+        base_shown = f"mean of {base_figure.samples} runs {base_shown}"
     passed, reason = _judge_change(gate, value, base, sign, kind)
+    tail = f"; {note}, judged on {tolerance_shown} alone" if note else ""
     return verdict(
         passed,
-        reason
-        or f"{_change_text(value, base, kind)} against baseline "
-        f"{base_shown} (limit {tolerance_shown})",
+        (reason or f"{_change_text(value, base, kind)} against baseline "
+         f"{base_shown} (limit {tolerance_shown})") + tail,
         limit,
         threshold,
-    )
+    )  # fmt: skip
 
 
 def _baseline_missing(
-    gate: RegressionGate, baseline: Summary | None, base: float | None, tolerance_shown: str
+    gate: RegressionGate, base: BaselineFigure | None, tolerance_shown: str
 ) -> tuple[str, str] | None:
     """(reason, limit) when there is no baseline or it lacks the figure, else None."""
-    if baseline is None:
+    if base is None:
         return (
             "no baseline given (--baseline PATH/summary.json)",
             f"{tolerance_shown} vs baseline",
         )
-    base_samples = sample_count(baseline, gate.figure)
-    if base is None or (base_samples is not None and base_samples < 1):
+    if base.value is None or (base.samples is not None and base.samples < 1):
         return (
             f"no baseline figure: the baseline has no {gate.figure}",
             f"{tolerance_shown} vs baseline (none)",

@@ -16,6 +16,7 @@ from typing import Any
 
 from wxo_load.config.model import Scenario
 from wxo_load.config.scenario import load_scenario
+from wxo_load.core.aggregate_model import Aggregate
 from wxo_load.core.deployment import Deployment, deployment_for
 from wxo_load.core.errors import ConfigError, ExitCode, WxoLoadError
 from wxo_load.core.redact import redact
@@ -28,7 +29,7 @@ from wxo_load.edge.auth.resolve import resolve_auth
 from wxo_load.edge.auth.tlsdefaults import tls_for_target
 from wxo_load.edge.proxy import proxy_for
 from wxo_load.edge.proxy import set_explicit as set_proxy
-from wxo_load.edge.results import load_summary
+from wxo_load.edge.results import load_baseline
 from wxo_load.edge.tls import ssl_context
 from wxo_load.gates.parse import parse_gate, parse_gate_spec, parse_regression
 from wxo_load.load.model import planned_duration_s
@@ -58,7 +59,7 @@ class Session:
         self.scenario: Scenario | None = None
         self.scenario_source = ""
         self.gates: list[Any] = []
-        self.baseline: Summary | None = None
+        self.baseline: Summary | Aggregate | None = None  # one run, or a repeated one
         self.tokens: TokenProvider | None = None
         self.ssl_context: Any = None
         self.deployment: Deployment | None = None
@@ -125,7 +126,7 @@ class Session:
                 "regression gates need a baseline: pass --baseline PATH/summary.json "
                 "(or set `baseline:` in the scenario)."
             )
-        self.baseline = load_summary(baseline, what="baseline") if baseline else None
+        self.baseline = load_baseline(baseline) if baseline else None
         return found + regressions
 
     def _apply_load_defaults(self, scenario: Scenario) -> None:

@@ -28,6 +28,8 @@ FORMATS: tuple[Format, ...] = (
            "results dir, stdout", "the gates' verdicts and the exit code"),
     Format("Prometheus text", "prometheus", "/wxo/metrics", "live counters and timings"),
     Format("live tables", "live", "Locust's web UI", "the wxo-load tabs' rows"),
-    Format("summary.schema.json, summary-schema.md", "schema", "docs/",
-           "the schema, generated from the model"),
+    Format("aggregate.json, aggregate.md", "aggregate", "a repeated run's aggregate/",
+           "the typed Aggregate of `wxo-load repeat`: means, spread, intervals"),
+    Format("summary.schema.json, summary-schema.md, aggregate.schema.json, aggregate-schema.md",
+           "schema", "docs/", "the schemas, generated from the models"),
 )  # fmt: skip
