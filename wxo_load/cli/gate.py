@@ -249,7 +249,9 @@ def format_differences(
         "  ".join("-" * w for w in widths),
         *(line(c) for c in cells),
         "",
-        f"{worse} worse, {better} better (changes under the threshold are not marked)",
+        f"{worse} worse, {better} better (changes under the threshold"
+        + (" or inside A's interval" if with_interval else "")
+        + " are not marked)",
     ]
     return "\n".join(out) + "\n"
 
