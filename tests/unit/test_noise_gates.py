@@ -38,15 +38,14 @@ def test_the_grammar_names_the_interval_and_an_optional_minimum_effect() -> None
     [
         ("first_text.p95 outside band", 'name the interval, "outside pi"'),
         ("first_txt.p95 outside pi", "unknown figure"),
-        ("runs outside pi", "count"),
+        ("runs +5% outside pi", "is a count"),
+        ("runs outside pi", "is a count"),
+        ("first_text.p95 -5% outside pi", "written with +"),
     ],
 )
 def test_a_wrong_noise_aware_gate_says_what_to_write(text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        if text.startswith("runs"):
-            parse_regression("runs +5% outside pi")
-        else:
-            parse_regression(text)
+        parse_regression(text)
 
 
 def test_inside_the_prediction_interval_passes_and_outside_fails_naming_it() -> None:

@@ -198,7 +198,11 @@ def _noise_aware(shown: str, rest: str, interval: str, where: str) -> Regression
         )
     rest = rest.strip()
     if re.fullmatch(r"[A-Za-z_][\w.]*", rest):
-        figure_kind(rest, where=where, text=shown)
+        if figure_kind(rest, where=where, text=shown) == COUNT:
+            raise ConfigError(
+                f'{where} "{shown}": {rest} is a count, which depends on how long the test '
+                'ran; gate it with a limit instead, for example "runs >= 100".'
+            )
         return RegressionGate(shown, rest, 0.0, "percent", "%", interval, tolerance_given=False)
     gate = parse_regression(rest, where=where)
     return RegressionGate(
