@@ -54,6 +54,7 @@ def test_repeat_5_then_a_noise_aware_gate_catches_a_15_percent_slowdown(tmp_path
     assert sum(p95["ci"]["low"] <= v <= p95["ci"]["high"] for v in values) >= 3, p95
     assert p95["ci"]["low"] <= p95["mean"] <= p95["ci"]["high"]
     assert "first_text.p95" in (base / "aggregate" / "aggregate.md").read_text()
+    assert 'id="repeated"' in (base / "aggregate" / "report.html").read_text()
 
     gate = ["--baseline", str(base), "--regression", GATE, "--scenario", str(scenario), *LOAD]
     slowed_env = clean_env(tmp_path, WXO_LOAD_MOCK_SLOW="1.15")

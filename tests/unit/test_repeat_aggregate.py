@@ -22,6 +22,7 @@ from wxo_load.core.summary_sections import Tool
 from wxo_load.edge.results import load_baseline
 from wxo_load.gates.aggregate import build_aggregate, figure_stats
 from wxo_load.output.aggregate import aggregate_markdown, write_aggregate
+from wxo_load.output.report.repeated import aggregate_report_html
 from wxo_load.output.schema import AGGREGATE_SCHEMA_FILE, aggregate_schema
 
 REPO = Path(__file__).resolve().parents[2]
@@ -129,3 +130,13 @@ def test_wxo_load_aggregate_makes_a_baseline_of_saved_runs(tmp_path: Path) -> No
 def test_repeat_refuses_a_results_dir_among_the_locust_arguments(capsys) -> None:
     assert cli_main(["repeat", "3", "--", "-t", "5s", "--results-dir", "x"]) == 2
     assert "each run gets its own directory" in capsys.readouterr().err
+
+
+def test_the_aggregate_report_draws_the_runs_over_their_intervals(tmp_path: Path) -> None:
+    write_aggregate(tmp_path, aggregate_of(P95S))
+    html = (tmp_path / "report.html").read_text()
+    assert '<section id="repeated">' in html and "<script" not in html
+    assert html.count('fill="#c0620b"') >= 5  # a dot per run of first_text.p95 at least
+    assert "95% prediction interval of one more run" in html and "first_text.p95" in html
+    one = aggregate_of([800.0])
+    assert "<svg" not in aggregate_report_html(one) and "nothing else" in aggregate_report_html(one)

@@ -28,8 +28,8 @@ FORMATS: tuple[Format, ...] = (
            "results dir, stdout", "the gates' verdicts and the exit code"),
     Format("Prometheus text", "prometheus", "/wxo/metrics", "live counters and timings"),
     Format("live tables", "live", "Locust's web UI", "the wxo-load tabs' rows"),
-    Format("aggregate.json, aggregate.md", "aggregate", "a repeated run's aggregate/",
-           "the typed Aggregate of `wxo-load repeat`: means, spread, intervals"),
+    Format("aggregate.json, aggregate.md, report.html", "aggregate", "a repeated run's aggregate/",
+           "the typed Aggregate of `wxo-load repeat`: means, spread, intervals (report.repeated)"),
     Format("summary.schema.json, summary-schema.md, aggregate.schema.json, aggregate-schema.md",
            "schema", "docs/", "the schemas, generated from the models"),
 )  # fmt: skip

@@ -1,6 +1,7 @@
-"""A repeated run's `aggregate/`: aggregate.json (the typed `Aggregate`) and aggregate.md (its
+"""A repeated run's `aggregate/`: aggregate.json (the typed `Aggregate`), aggregate.md (its
 figures as Markdown: mean, standard deviation, coefficient of variation, the confidence
-interval of the mean and the prediction interval of one more run, overall and per persona).
+interval of the mean and the prediction interval of one more run, overall and per persona) and
+report.html (output/report/repeated.py).
 Pure but for `write_aggregate`, the one writer of the directory.
 """
 
@@ -13,7 +14,8 @@ from pathlib import Path
 from wxo_load.core import fmt
 from wxo_load.core.aggregate_model import Aggregate, FigureStats, Interval, dump_aggregate
 from wxo_load.core.metrics import COUNT
-from wxo_load.edge.results import AGGREGATE_FILE
+from wxo_load.edge.results import AGGREGATE_FILE, REPORT_FILE
+from wxo_load.output.report.repeated import aggregate_report_html
 
 AGGREGATE_MD_FILE = "aggregate.md"
 HEADER = ("figure", "runs", "mean", "stdev", "CV", "CI of the mean", "PI of one run", "values")
@@ -72,12 +74,13 @@ def aggregate_markdown(aggregate: Aggregate) -> str:
 
 
 def write_aggregate(directory: Path, aggregate: Aggregate) -> list[Path]:
-    """Write aggregate.json and aggregate.md into `directory` (made if missing)."""
+    """Write aggregate.json, aggregate.md and report.html into `directory` (made if missing)."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, data in (
         (AGGREGATE_FILE, dump_aggregate(aggregate)),
         (AGGREGATE_MD_FILE, aggregate_markdown(aggregate).encode("utf-8")),
+        (REPORT_FILE, aggregate_report_html(aggregate).encode("utf-8")),
     ):
         path = directory / name
         tmp = path.with_name(f".{name}.tmp")
