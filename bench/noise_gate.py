@@ -19,7 +19,7 @@ directory. Comparisons are then formed from the runs, through the real gate code
 - resampled: `--resamples` more of each kind, drawn the same way, for smoother rates (they reuse
   runs, so they are not independent; the one-per-run figures are the honest count);
 - a repeated new build: the mean of 5 new runs against the 95 % CI of 5 other baseline runs
-  (resampled; what `wxo-load compare BASE NEW --interval ci` marks).
+  (resampled; what `wxo-load gate NEW --baseline BASE --regression "... outside ci"` judges).
 
 Not a test: it prints figures (and --json writes them), with the load average and the Locust
 processes' CPU seconds.
@@ -90,7 +90,7 @@ def judge(baseline: list[Summary], new: Summary) -> dict[str, bool]:
 
 def mean_outside_ci(baseline: list[Summary], new: list[Summary]) -> bool:
     """A repeated new build: the mean of its runs above the baseline's 95% CI of the mean (what
-    `wxo-load compare BASE/ NEW/ --interval ci` marks worse, threshold 0)."""
+    `wxo-load gate NEW/ --baseline BASE/ --regression "first_text.p95 outside ci"` fails)."""
     base = judge_aggregate(baseline).figures["first_text.p95"]
     new_mean = judge_aggregate(new).figures["first_text.p95"].mean
     assert base.ci is not None and new_mean is not None

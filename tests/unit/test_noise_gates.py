@@ -148,3 +148,16 @@ def test_gate_and_compare_read_a_repeated_baseline(tmp_path: Path, capsys) -> No
         line for line in capsys.readouterr().out.splitlines() if line.startswith("first_text.p95 ")
     )
     assert "worse" not in row and "better" not in row
+
+
+def test_a_repeated_run_is_gated_by_its_mean(tmp_path: Path, capsys) -> None:
+    write_aggregate(tmp_path / "base" / "aggregate", aggregate_of(P95S))
+    write_aggregate(tmp_path / "new" / "aggregate", aggregate_of([v * 1.15 for v in P95S]))
+    gates = ["--regression", "first_text.p95 outside ci", "--gate", "first_text.p95 < 2s"]
+    code = cli_main(["gate", str(tmp_path / "new"), "--baseline", str(tmp_path / "base"), *gates])
+    out = capsys.readouterr().out
+    assert code == 3 and "(mean of 5 runs)" in out and "95% confidence interval" in out
+    written = tmp_path / "new" / "aggregate"
+    assert (written / "gates.json").is_file() and (written / "junit.xml").is_file()
+    assert "first_text.p95 outside ci" in (written / "aggregate.md").read_text()
+    assert not (written / "summary.md").exists()

@@ -15,7 +15,14 @@ from typing import Any
 from wxo_load.core.aggregate_model import Aggregate
 from wxo_load.core.errors import ConfigError, ResultsError
 from wxo_load.core.summary_model import Summary
-from wxo_load.edge.results import aggregate_path, load_baseline, load_summary, summary_path
+from wxo_load.edge.results import (
+    SUMMARY_MD_FILE,
+    aggregate_path,
+    load_aggregate,
+    load_baseline,
+    load_summary,
+    summary_path,
+)
 from wxo_load.gates.compare import Difference, compare_summaries
 from wxo_load.gates.compare_repeated import compare_repeated, describe_sides
 from wxo_load.gates.evaluate import Verdict, evaluate
@@ -26,6 +33,7 @@ from wxo_load.gates.parse import (
     parse_gate_spec,
     parse_regression,
 )
+from wxo_load.output.aggregate import AGGREGATE_MD_FILE
 from wxo_load.output.gates import exit_code, format_table, write_gate_outputs
 
 # --------------------------------------------------------------------------- gate
@@ -35,7 +43,8 @@ def configure_gate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "results_dir",
         metavar="RESULTS_DIR",
-        help="a results directory written by a test (holds summary.json)",
+        help="a results directory written by a test (holds summary.json), or a repeated run's "
+        "(wxo-load repeat: judged by the mean of its runs)",
     )
     parser.add_argument(
         "--scenario",
@@ -78,9 +87,10 @@ class GatePlan:
     source: str
 
 
-def plan_gates(args: argparse.Namespace, summary: Summary) -> GatePlan:
+def plan_gates(args: argparse.Namespace, summary: Summary | None) -> GatePlan:
     """The gates to apply: the scenario's (or, without --scenario and without any --gate,
-    the ones saved in summary.json's scenario), then --gate and --regression."""
+    the ones saved in summary.json's scenario; none for a repeated run, which saved none),
+    then --gate and --regression."""
     gates: list[AnyGate] = []
     baseline: str | None = None
     sources: list[str] = []
@@ -96,7 +106,7 @@ def plan_gates(args: argparse.Namespace, summary: Summary) -> GatePlan:
         ]
         baseline = scenario.baseline
         sources.append(f"scenario {args.scenario}")
-    elif not args.gate and not args.regression:
+    elif not args.gate and not args.regression and summary is not None:
         gates, baseline = saved_gates(summary)
         if gates:
             sources.append("the gates saved in summary.json")
@@ -131,8 +141,11 @@ def run_gate(args: argparse.Namespace) -> int:
             f"results directory {results_dir} does not exist. Give the directory "
             "a test wrote (its --results-dir), e.g. results/ci."
         )
-    summary = load_summary(results_dir)
-    plan = plan_gates(args, summary)
+    repeated = aggregate_path(results_dir) if not summary_path(results_dir).is_file() else None
+    summary: Summary | Aggregate = (
+        load_aggregate(results_dir) if repeated else load_summary(results_dir)
+    )
+    plan = plan_gates(args, summary if isinstance(summary, Summary) else None)
     if not plan.gates:
         raise ConfigError(
             'no gates to evaluate: pass --gate EXPR (e.g. --gate "first_text.p95 < 3000ms"), '
@@ -142,7 +155,8 @@ def run_gate(args: argparse.Namespace) -> int:
     verdicts = evaluate(plan.gates, summary, baseline)
     sys.stdout.write(format_table(verdicts))
     if not args.no_write:
-        _write_outputs(results_dir, plan, summary, verdicts)
+        out = repeated.parent if repeated else results_dir
+        _write_outputs(out, plan, summary, verdicts, summary_file=repeated)
     return exit_code(verdicts)
 
 
@@ -167,19 +181,28 @@ def _baseline_for(plan: GatePlan) -> Summary | Aggregate | None:
 
 
 def _write_outputs(
-    results_dir: Path, plan: GatePlan, summary: Summary, verdicts: Sequence[Verdict]
+    results_dir: Path,
+    plan: GatePlan,
+    summary: Summary | Aggregate,
+    verdicts: Sequence[Verdict],
+    *,
+    summary_file: Path | None = None,
 ) -> None:
-    """The gate result files, with where the gates, summary and baseline came from."""
+    """The gate result files, with where the gates, summary and baseline came from. For a
+    repeated run (`summary_file` its aggregate.json) they go beside it, the table into
+    aggregate.md."""
+    scenario = summary.scenario if isinstance(summary, Aggregate) else summary.scenario.name
     meta = {
         "source": "wxo-load gate",
         "gates_from": plan.source,
         "results_dir": str(results_dir),
-        "summary": str(summary_path(results_dir)),
+        "summary": str(summary_file or summary_path(results_dir)),
         "baseline": _baseline_file(plan.baseline),
-        "scenario": summary.scenario.name,
+        "scenario": scenario,
         "evaluated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    write_gate_outputs(results_dir, verdicts, meta)
+    markdown = AGGREGATE_MD_FILE if summary_file else SUMMARY_MD_FILE
+    write_gate_outputs(results_dir, verdicts, meta, markdown_file=markdown)
 
 
 def _baseline_file(path: str | None) -> str | None:

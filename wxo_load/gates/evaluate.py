@@ -53,10 +53,11 @@ class Verdict:
 
 
 def evaluate(
-    gates: Iterable[AnyGate], summary: Summary, baseline: Baseline | None = None
+    gates: Iterable[AnyGate], summary: Baseline, baseline: Baseline | None = None
 ) -> list[Verdict]:
     """One verdict per gate, in order. Regression gates without a baseline fail. The baseline
-    is one run's summary or a repeated run's aggregate (gates.noise)."""
+    is one run's summary or a repeated run's aggregate (gates.noise); so is the run judged: a
+    repeated one is judged by the mean of its runs."""
     verdicts: list[Verdict] = []
     for gate in gates:
         if isinstance(gate, RegressionGate):
@@ -78,15 +79,25 @@ def _compare(value: float, op: str, limit: float) -> bool:
     return value >= limit
 
 
-def _evaluate_gate(gate: Gate, summary: Summary) -> Verdict:
+def _measured(summary: Baseline, figure: str) -> tuple[float | None, int | None, str]:
+    """(value, samples, how to show it): a repeated run's value is its mean, and its samples
+    are not counted again (each run had its own)."""
+    if isinstance(summary, Aggregate):
+        stats = summary.stats(figure)
+        if stats is None or stats.mean is None:
+            return None, None, ""
+        return stats.mean, None, f" (mean of {stats.n} runs)"
+    return figure_value(summary, figure), sample_count(summary, figure), ""
+
+
+def _evaluate_gate(gate: Gate, summary: Baseline) -> Verdict:
     kind = figure_kind(gate.figure)
     limit_shown = f"{gate.op} {fmt.value(gate.limit, kind, gate.unit)}"
-    value = figure_value(summary, gate.figure)
-    samples = sample_count(summary, gate.figure)
+    value, samples, mean_of = _measured(summary, gate.figure)
     needed = max(1, gate.min_runs)
 
     def verdict(passed: bool, reason: str) -> Verdict:
-        measured = "n/a" if value is None else fmt.value(value, kind, gate.unit)
+        measured = "n/a" if value is None else fmt.value(value, kind, gate.unit) + mean_of
         return Verdict(
             gate.text,
             gate.figure,
@@ -109,14 +120,14 @@ def _evaluate_gate(gate: Gate, summary: Summary) -> Verdict:
 
 
 def _evaluate_regression(
-    gate: RegressionGate, summary: Summary, baseline: Baseline | None
+    gate: RegressionGate, summary: Baseline, baseline: Baseline | None
 ) -> Verdict:
     kind = figure_kind(gate.figure)
-    value = figure_value(summary, gate.figure)
+    value, samples, mean_of = _measured(summary, gate.figure)
     base_figure = baseline_figure(baseline, gate.figure) if baseline is not None else None
     base = base_figure.value if base_figure is not None else None
     tolerance_shown = _tolerance_text(gate, kind)
-    measured = "n/a" if value is None else fmt.value(value, kind, "")
+    measured = "n/a" if value is None else fmt.value(value, kind, "") + mean_of
 
     def verdict(passed: bool, reason: str, limit: str, threshold: float | None = None) -> Verdict:
         return Verdict(
@@ -137,7 +148,6 @@ def _evaluate_regression(
         return verdict(False, *missing)
     assert base is not None and base_figure is not None and baseline is not None
     sign, threshold, limit, base_shown = _regression_limit(gate, base, kind, tolerance_shown)
-    samples = sample_count(summary, gate.figure)
     if (samples is not None and samples < 1) or value is None:
         return verdict(False, f"no samples of {gate.figure} in this run", limit, threshold)
     note = no_interval_note(gate, base_figure)
