@@ -29,7 +29,7 @@ from wxo_load.gates.noise import (
     Baseline,
     BaselineFigure,
     baseline_figure,
-    judge_outside,
+    judge_noise_aware,
     no_interval_note,
 )
 from wxo_load.gates.parse import AnyGate, Gate, RegressionGate
@@ -150,20 +150,10 @@ def _evaluate_regression(
     sign, threshold, limit, base_shown = _regression_limit(gate, base, kind, tolerance_shown)
     if (samples is not None and samples < 1) or value is None:
         return verdict(False, f"no samples of {gate.figure} in this run", limit, threshold)
-    note = no_interval_note(gate, base_figure)
-    if gate.interval is not None and note is None:
-        assert isinstance(baseline, Aggregate) and base_figure.stats is not None
-        allowed = abs(base) * gate.tolerance / 100.0 if gate.tolerance_kind == "percent" else (
-            gate.tolerance)  # fmt: skip
-        judged = judge_outside(gate, value, base_figure.stats, baseline.confidence, kind, allowed)
+    judged = judge_noise_aware(gate, value, base_figure, baseline, kind)
+    if judged is not None:
         return verdict(judged.passed, judged.reason, judged.limit, judged.threshold)
-    if note is not None and not gate.tolerance_given:
-        return verdict(
-            False,
-            f"{note} to be outside of; record the baseline with `wxo-load repeat N` (N >= 2) "
-            f'or add a minimum effect, e.g. "{gate.figure} +10% outside {gate.interval}"',
-            f"outside {gate.interval} (none)",
-        )
+    note = no_interval_note(gate, base_figure)
     if isinstance(baseline, Aggregate):
         base_shown = f"mean of {base_figure.samples} runs {base_shown}"
     passed, reason = _judge_change(gate, value, base, sign, kind)

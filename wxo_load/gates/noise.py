@@ -96,11 +96,38 @@ def judge_outside(
         where = "inside" if interval.low <= value <= interval.high else "on the better side of"
         if sign * (value - edge) > 0:
             where = "outside, but within the minimum effect of"
-        return Judgement(True, threshold, limit, f"{shown} {where} the {named} (mean {mean}, "
-                         f"{change})")  # fmt: skip
+        reason = f"{shown} {where} the {named} (mean {mean}, {change})"
+        return Judgement(True, threshold, limit, reason)
     side = "above" if sign > 0 else "below"
-    return Judgement(False, threshold, limit, f"{shown} is {side} the {named} (mean {mean}, "
-                     f"{change}{minimum})")  # fmt: skip
+    reason = f"{shown} is {side} the {named} (mean {mean}, {change}{minimum})"
+    return Judgement(False, threshold, limit, reason)
+
+
+def judge_noise_aware(
+    gate: RegressionGate, value: float, base: BaselineFigure, baseline: Baseline, kind: str
+) -> Judgement | None:
+    """The judgement of a noise-aware gate with an interval to judge by, or the failure of one
+    that has neither an interval nor a minimum effect; None when the plain comparison with the
+    baseline's value decides (a plain gate, or a minimum effect without an interval)."""
+    if gate.interval is None:
+        return None
+    note = no_interval_note(gate, base)
+    if note is None:
+        assert isinstance(baseline, Aggregate) and base.stats is not None
+        assert base.value is not None
+        allowed = gate.tolerance
+        if gate.tolerance_kind == "percent":
+            allowed = abs(base.value) * gate.tolerance / 100.0
+        return judge_outside(gate, value, base.stats, baseline.confidence, kind, allowed)
+    if gate.tolerance_given:
+        return None
+    return Judgement(
+        False,
+        None,
+        f"outside {gate.interval} (none)",
+        f"{note} to be outside of; record the baseline with `wxo-load repeat N` (N >= 2) "
+        f'or add a minimum effect, e.g. "{gate.figure} +10% outside {gate.interval}"',
+    )
 
 
 def no_interval_note(gate: RegressionGate, base: BaselineFigure) -> str | None:
@@ -134,6 +161,7 @@ __all__ = [
     "baseline_figure",
     "describe_interval",
     "interval_of",
+    "judge_noise_aware",
     "judge_outside",
     "no_interval_note",
 ]
