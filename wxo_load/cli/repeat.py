@@ -150,7 +150,8 @@ def run_repeat(args: argparse.Namespace) -> int:
         run = _run_once(index, args.count, parent / f"run-{index:02d}", locust_args)
         runs.append(run)
         if run.exit_code in (ExitCode.CANNOT_RUN, ExitCode.INTERRUPTED):
-            print(f"wxo-load repeat: run {index} could not run; stopping.", file=sys.stderr)
+            why = "could not run" if run.exit_code == ExitCode.CANNOT_RUN else "was interrupted"
+            print(f"wxo-load repeat: run {index} {why}; stopping.", file=sys.stderr)
             break
     summaries: list[Summary | None] = [
         load_summary(parent / r.results_dir) if r.summary else None for r in runs

@@ -46,8 +46,9 @@ class FigureStats(Model, frozen=True, kw_only=True):
 
 
 class RepeatedRun(Model, frozen=True, kw_only=True):
-    """One run of the repeated test: its results directory (relative to the aggregate's parent
-    directory), its exit code and whether it wrote a summary.json."""
+    """One run of the repeated test: its results directory (for `wxo-load repeat` relative to the
+    repeat's directory, for `wxo-load aggregate` as given), its exit code and whether it wrote a
+    summary.json."""
 
     index: int
     results_dir: str
