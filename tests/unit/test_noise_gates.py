@@ -161,3 +161,13 @@ def test_a_repeated_run_is_gated_by_its_mean(tmp_path: Path, capsys) -> None:
     assert (written / "gates.json").is_file() and (written / "junit.xml").is_file()
     assert "first_text.p95 outside ci" in (written / "aggregate.md").read_text()
     assert not (written / "summary.md").exists()
+
+
+def test_throughput_is_worse_below_the_interval() -> None:
+    baseline = aggregate_of(P95S)  # runs_per_s is 10/s in every run: a zero-width interval
+    gate = parse_regression("runs_per_s outside pi")
+    fewer = summary_from_dict(make_summary(runs=180))  # 9/s
+    more = summary_from_dict(make_summary(runs=220))  # 11/s
+    low = evaluate([gate], fewer, baseline)[0]
+    assert not low.passed and "below the 95% prediction interval" in low.reason
+    assert evaluate([gate], more, baseline)[0].passed
