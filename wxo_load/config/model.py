@@ -14,6 +14,7 @@ from typing import Any
 
 from wxo_load.core.answers import AnswerSettings
 from wxo_load.core.conversation import ConversationPlan
+from wxo_load.core.leaving import Leaving
 from wxo_load.load.model import LoadPlan
 
 Range = tuple[float, float]
@@ -157,6 +158,7 @@ class Scenario:
     regressions: tuple[Any, ...] = ()
     baseline: str | None = None
     answers: AnswerSettings = AnswerSettings()  # expect, checks, goodput (config.answers)
+    leaving: Leaving = Leaving()  # abandon, cancel, interrupt (config.leaving)
     personas: tuple[Persona, ...] = ()  # each a Locust user class; none: one WxoChatUser
 
     def to_wire(self) -> dict[str, Any]:
@@ -209,6 +211,7 @@ class Scenario:
             regressions=tuple(d.get("regressions") or ()),
             baseline=d.get("baseline"),
             answers=AnswerSettings.from_wire(d.get("answers")),
+            leaving=Leaving.from_wire(d.get("leaving")),
             personas=tuple(Persona.from_wire(p) for p in d.get("personas") or ()),
         )
 

@@ -31,6 +31,7 @@ from wxo_load.config.fields import (
     string,
     value_range,
 )
+from wxo_load.config.leaving import LEAVING_KEYS, parse_leaving
 from wxo_load.config.load import parse_plan
 from wxo_load.config.model import (
     ApiPaths,
@@ -97,6 +98,7 @@ _TOP_KEYS: dict[str, str] = {
     "regressions": "tolerances against a baseline summary",
     "baseline": "path of a baseline summary.json",
     **ANSWER_KEYS,
+    **LEAVING_KEYS,
     "personas": "a weighted mix of kinds of people, each with its own agent, prompts and data",
     "file": "(set by wxo-load)",
 }
@@ -135,6 +137,7 @@ def _parse(raw: dict[str, Any], file: str, base_dir: Path, where: Where | None =
         regressions=regressions,
         baseline=optional_string(w, "baseline", raw.get("baseline")),
         answers=parse_answers(w, raw),
+        leaving=parse_leaving(w, raw),
     )
     if script is None:
         return scenario

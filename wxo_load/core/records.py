@@ -17,6 +17,11 @@ A run's `outcome` is `"ok"` or exactly one low-cardinality error class:
                      of the checks it failed in `failed_checks`; wxo_load.core.answers)
     cross_talk       its answer carries another conversation's canary (`checks: {canary: true}`)
 
+Three outcomes are people who left before the answer ended (wxo_load.core.leaving): `abandoned`
+(closed the connection), `cancelled` (closed it and posted the run's cancel), `interrupted`
+(closed it and sent the next message at once). Like `stopped` they are never errors; unlike it
+they are the test's own doing, counted, and kept out of every timing figure (`LEFT_OUTCOMES`).
+
 A body that ends after `run.completed` with no `done` is a finished run, as the ADK reads it:
 its outcome is `ok` and its `ended_without_done` flag is set (counted apart in summary.json).
 
@@ -40,10 +45,17 @@ PROTOCOL_ERROR = "protocol_error"
 STOPPED = "stopped"
 WRONG_ANSWER = "wrong_answer"
 CROSS_TALK = "cross_talk"
+ABANDONED = "abandoned"
+CANCELLED = "cancelled"
+INTERRUPTED = "interrupted"
+LEFT_OUTCOMES = frozenset({ABANDONED, CANCELLED, INTERRUPTED})
+"""A person left before the answer ended: counted, never a failure, out of the timing figures."""
+NOT_FAILED = frozenset({OK, STOPPED, *LEFT_OUTCOMES})
+"""Outcomes that are not an error class."""
 
 FIXED_ERROR_CLASSES = (
     CONNECT_ERROR, TIMEOUT, RUN_FAILED, TRUNCATED, PROTOCOL_ERROR, STOPPED,
-    WRONG_ANSWER, CROSS_TALK,
+    WRONG_ANSWER, CROSS_TALK, ABANDONED, CANCELLED, INTERRUPTED,
 )  # fmt: skip
 
 
@@ -118,6 +130,10 @@ class RunRecord:
     # a replayed turn (docs/replay.md): its conversation's id in the file, the agent time recorded
     source_id: str | None = None
     recorded_agent_ms: float | None = None
+    # a person who left (abandoned, cancelled, interrupted): when, from the request's write; the
+    # cancel's HTTP status (None: no cancel was sent, or no run_id was known yet)
+    left_at_ms: float | None = None
+    cancel_status: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -169,9 +185,14 @@ _CONV_FIELDS = frozenset(_CONV_FIELD_NAMES)
 
 
 __all__ = [
+    "ABANDONED",
+    "CANCELLED",
     "CONNECT_ERROR",
     "CROSS_TALK",
     "FIXED_ERROR_CLASSES",
+    "INTERRUPTED",
+    "LEFT_OUTCOMES",
+    "NOT_FAILED",
     "OK",
     "PROTOCOL_ERROR",
     "RUN_FAILED",

@@ -95,6 +95,7 @@ class Connection:
         self.connections_opened = 0
         self.retries = 0  # of the last request: 1 when it was sent again on a new connection
         self.stale_closed = 0  # idle connections found closed (or written to) before reuse
+        self.leaving = False  # a person is leaving this request (edge/leave.py): never resend it
 
     @property
     def host_header(self) -> str:
@@ -115,6 +116,11 @@ class Connection:
     def last_rx(self, value: float) -> None:
         self._ancdata = None
         self._rx = value
+
+    @property
+    def socket(self) -> socket.socket | None:
+        """The open socket (None when closed): for shutting it down from a timer."""
+        return self._sock
 
     def close(self) -> None:
         sock, self._sock = self._sock, None
@@ -223,7 +229,7 @@ class Connection:
             try:
                 return self._attempt(head, body, reused)
             except StaleConnection:
-                if not reused:
+                if not reused or self.leaving:
                     raise
                 self.close()
                 self._sock = self._connect()
