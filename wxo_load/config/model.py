@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from wxo_load.core.answers import AnswerSettings
+from wxo_load.core.channels import DEFAULT_CHANNEL
 from wxo_load.core.conversation import ConversationPlan
 from wxo_load.core.leaving import Leaving
 from wxo_load.load.model import LoadPlan
@@ -84,6 +85,18 @@ class RequestSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class ChannelSettings:
+    """How the users talk to the agent (`channel:`; wxo_load.core.channels, docs/channels.md).
+    Each option applies to one channel; config.channels checks which."""
+
+    name: str = DEFAULT_CHANNEL  # runs-stream | chat | chat-v2 | runs-poll | async
+    stream: bool = True  # chat: stream the answer (SSE), or take it as one JSON body
+    mode: str = "stateless"  # chat-v2: stateless (transcript resent) | stateful (server thread)
+    environment_id: str | None = None  # chat-v2: X-IBM-ENVIRONMENT-ID, sent only when set
+    poll_interval_s: float = 2.0  # runs-poll: between two GET runs/{id} (the ADK's 2 s)
+
+
+@dataclass(frozen=True, slots=True)
 class SimulatorSettings:
     profile: str = "default"
     seed: int | None = None
@@ -152,6 +165,7 @@ class Scenario:
     load: LoadSettings = LoadSettings()
     conversation: ConversationSettings = ConversationSettings()
     request: RequestSettings = RequestSettings()
+    channel: ChannelSettings = ChannelSettings()
     simulator: SimulatorSettings = SimulatorSettings()
     auth: Mapping[str, Any] = field(default_factory=dict)
     gates: tuple[Any, ...] = ()  # raw gate specs, validated by wxo_load.gates at load time
@@ -205,6 +219,7 @@ class Scenario:
                 on_failure=conv["on_failure"],
             ),
             request=RequestSettings(**d["request"]),
+            channel=ChannelSettings(**(d.get("channel") or {})),
             simulator=SimulatorSettings(**d["simulator"]),
             auth=dict(d.get("auth") or {}),
             gates=tuple(d.get("gates") or ()),

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from wxo_load.config.answers import ANSWER_KEYS, parse_answers
+from wxo_load.config.channels import parse_channel
 from wxo_load.config.conversations import script_plan, split_script
 from wxo_load.config.fields import (
     Where,
@@ -92,6 +93,8 @@ _TOP_KEYS: dict[str, str] = {
     "conversation": "turns, think_time_s, pause_between_s, on_failure, script",
     "prompts": "messages, file, order, conversations, timing, time_scale, arrivals",
     "request": "timeouts and extra body fields / headers",
+    "channel": "how users talk to the agent: runs-stream (default), chat, chat-v2, runs-poll, "
+    "async, and that channel's options (docs/channels.md)",
     "simulator": "profile, seed, faults, token_ttl_s, capacity for the built-in simulator",
     "auth": "how to get a token (no secrets here: name environment variables)",
     "gates": "limits the results must meet",
@@ -131,6 +134,7 @@ def _parse(raw: dict[str, Any], file: str, base_dir: Path, where: Where | None =
         conversation=_conversation(w, raw.get("conversation")),
         prompts=parse_prompts(w, raw.get("prompts"), base_dir),
         request=parse_request(w, raw.get("request")),
+        channel=parse_channel(w, raw.get("channel")),
         simulator=parse_simulator(w, raw.get("simulator")),
         auth=parse_auth(w, raw.get("auth")),
         gates=gates,

@@ -67,6 +67,7 @@ class MetricsBook:
         self.answers = AnswerBook()  # checked, wrong, cross-talk, goodput (core.answer_stats)
         self.replay = ReplayBook()  # then versus now of replayed turns (core.replay_stats)
         self.personas: dict[str, MetricsBook] = {}  # a book per persona (its runs, conversations)
+        self.channels: dict[str, MetricsBook] = {}  # a book per channel (core.channels)
 
     # -- recording -------------------------------------------------------------------------
 
@@ -88,6 +89,13 @@ class MetricsBook:
         book = self.personas.get(name)
         if book is None:
             book = self.personas[name] = MetricsBook()
+        return book
+
+    def channel(self, name: str) -> MetricsBook:
+        """The book of one channel's runs and conversations (made on first use)."""
+        book = self.channels.get(name)
+        if book is None:
+            book = self.channels[name] = MetricsBook()
         return book
 
     def book_run(self, run: RunRecord) -> bool:
@@ -113,6 +121,7 @@ class MetricsBook:
 
     def record_run(self, run: RunRecord) -> None:
         self._record_run(run)
+        self.channel(run.channel)._record_run(run)
         if run.persona is not None:
             self.persona(run.persona)._record_run(run)
 
@@ -144,6 +153,7 @@ class MetricsBook:
 
     def record_conversation(self, conv: ConversationRecord) -> None:
         self._record_conversation(conv)
+        self.channel(conv.channel)._record_conversation(conv)
         if conv.persona is not None:
             self.persona(conv.persona)._record_conversation(conv)
 
@@ -220,6 +230,8 @@ class MetricsBook:
         self.replay.merge(other.replay)
         for name, book in other.personas.items():
             self.persona(name).merge(book)
+        for name, book in other.channels.items():
+            self.channel(name).merge(book)
         self._merge_excluded(other.excluded)
 
     def _merge_excluded(self, excluded: dict[str, dict[str, int]]) -> None:
@@ -271,6 +283,11 @@ class MetricsBook:
                 if self.personas
                 else {}
             ),
+            **(
+                {"channels": {name: b.to_wire() for name, b in self.channels.items()}}
+                if self.channels
+                else {}
+            ),
             "excluded": {kind: dict(c) for kind, c in self.excluded.items()},
         }
 
@@ -309,6 +326,8 @@ class MetricsBook:
         self.replay.merge_wire(data.get("replay"))
         for name, wire in (data.get("personas") or {}).items():
             self.persona(name).merge_wire(wire)
+        for name, wire in (data.get("channels") or {}).items():
+            self.channel(name).merge_wire(wire)
         self._merge_excluded(data.get("excluded") or {})
 
     def reset(self) -> None:
@@ -327,4 +346,5 @@ class MetricsBook:
             and not any(self.excluded.values())
             and not any(t.count for t in self.timings.values())
             and all(b.is_empty() for b in self.personas.values())
+            and all(b.is_empty() for b in self.channels.values())
         )

@@ -16,6 +16,10 @@ A run's `outcome` is `"ok"` or exactly one low-cardinality error class:
     wrong_answer     the run streamed fine but its answer failed a check (`expect:`; the names
                      of the checks it failed in `failed_checks`; wxo_load.core.answers)
     cross_talk       its answer carries another conversation's canary (`checks: {canary: true}`)
+    error_frame      chat completions: the stream carried an `error` frame (its text kept)
+    no_completed     chat completions v2: the stream closed without a completed frame
+    thread_expired   chat completions v2: 404 naming the thread on a continued conversation
+    thread_store_unavailable  chat completions v2: 503 naming the thread store (stateful turn)
 
 Three outcomes are people who left before the answer ended (wxo_load.core.leaving): `abandoned`
 (closed the connection), `cancelled` (closed it and posted the run's cancel), `interrupted`
@@ -34,6 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 # The metric tables live in wxo_load.core.metrics (one row per metric).
+from wxo_load.core.channels import RUNS_STREAM
 from wxo_load.core.window import MEASURED
 
 OK = "ok"
@@ -45,6 +50,10 @@ PROTOCOL_ERROR = "protocol_error"
 STOPPED = "stopped"
 WRONG_ANSWER = "wrong_answer"
 CROSS_TALK = "cross_talk"
+ERROR_FRAME = "error_frame"
+NO_COMPLETED = "no_completed"
+THREAD_EXPIRED = "thread_expired"
+THREAD_STORE_UNAVAILABLE = "thread_store_unavailable"
 ABANDONED = "abandoned"
 CANCELLED = "cancelled"
 INTERRUPTED = "interrupted"
@@ -55,7 +64,8 @@ NOT_FAILED = frozenset({OK, STOPPED, *LEFT_OUTCOMES})
 
 FIXED_ERROR_CLASSES = (
     CONNECT_ERROR, TIMEOUT, RUN_FAILED, TRUNCATED, PROTOCOL_ERROR, STOPPED,
-    WRONG_ANSWER, CROSS_TALK, ABANDONED, CANCELLED, INTERRUPTED,
+    WRONG_ANSWER, CROSS_TALK, ERROR_FRAME, NO_COMPLETED, THREAD_EXPIRED, THREAD_STORE_UNAVAILABLE,
+    ABANDONED, CANCELLED, INTERRUPTED,
 )  # fmt: skip
 
 
@@ -65,7 +75,7 @@ def http_error_class(status: int) -> str:
 
 @dataclass(slots=True)
 class RunRecord:
-    """One streamed run: `POST /orchestrate/runs?stream=true` and every event it produced."""
+    """One run (one turn): its request on the test's channel and every event it produced."""
 
     started_at_unix: float  # wall clock when the request was about to be written
     user_id: str
@@ -134,6 +144,8 @@ class RunRecord:
     # cancel's HTTP status (None: no cancel was sent, or no run_id was known yet)
     left_at_ms: float | None = None
     cancel_status: int | None = None
+    channel: str = RUNS_STREAM  # how it was sent (wxo_load.core.channels)
+    request_bytes: int | None = None  # the request body's size (a stateless transcript grows)
 
     @property
     def ok(self) -> bool:
@@ -168,6 +180,7 @@ class ConversationRecord:
     persona: str | None = None
     row_index: int | None = None
     window: str = MEASURED  # warmup | measured | cooldown (wxo_load.core.window)
+    channel: str = RUNS_STREAM  # how it was held (wxo_load.core.channels)
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in _CONV_FIELD_NAMES}
@@ -189,14 +202,18 @@ __all__ = [
     "CANCELLED",
     "CONNECT_ERROR",
     "CROSS_TALK",
+    "ERROR_FRAME",
     "FIXED_ERROR_CLASSES",
     "INTERRUPTED",
     "LEFT_OUTCOMES",
     "NOT_FAILED",
+    "NO_COMPLETED",
     "OK",
     "PROTOCOL_ERROR",
     "RUN_FAILED",
     "STOPPED",
+    "THREAD_EXPIRED",
+    "THREAD_STORE_UNAVAILABLE",
     "TIMEOUT",
     "TRUNCATED",
     "WRONG_ANSWER",

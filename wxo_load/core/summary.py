@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from wxo_load import __version__
+from wxo_load.core.channels import MILESTONES, not_observable
 from wxo_load.core.metrics import ALL_METRICS, LOAD_GENERATOR_METRICS, RUN_METRICS, TURN_CLASSES
 from wxo_load.core.records import LEFT_OUTCOMES, OK, STOPPED
 from wxo_load.core.step_stats import ended_without_done, steps_summary
@@ -140,22 +141,33 @@ def _by_turn(book: MetricsBook) -> dict[str, Any]:
     return by_turn
 
 
+def _group(sub: MetricsBook, duration_s: float | None) -> dict[str, Any]:
+    """A persona's or a channel's runs, conversations and exact percentiles, shaped as the top
+    level (so a gate figure reads the same under `personas.NAME.` or `channels.NAME.`)."""
+    runs = _outcomes(sub.runs_by_outcome)
+    conversations = _outcomes(sub.conversations_by_outcome)
+    return {
+        "runs": runs,
+        "conversations": conversations,
+        "throughput": _throughput(runs, conversations, sub.answer_chars, duration_s),
+        "metrics": {m: sub.metric_summary(m) for m in ALL_METRICS},
+        "by_turn": _by_turn(sub),
+    }
+
+
 def _personas(book: MetricsBook, duration_s: float | None) -> dict[str, Any]:
-    """`personas.<name>`: each persona's runs, conversations and exact percentiles, shaped as
-    the top level (so a gate figure reads the same under `personas.NAME.`); absent without
-    personas."""
-    out: dict[str, Any] = {}
-    for name, sub in sorted(book.personas.items()):
-        runs = _outcomes(sub.runs_by_outcome)
-        conversations = _outcomes(sub.conversations_by_outcome)
-        out[name] = {
-            "runs": runs,
-            "conversations": conversations,
-            "throughput": _throughput(runs, conversations, sub.answer_chars, duration_s),
-            "metrics": {m: sub.metric_summary(m) for m in ALL_METRICS},
-            "by_turn": _by_turn(sub),
-        }
+    """`personas.<name>`: each persona's figures; absent without personas."""
+    out = {name: _group(sub, duration_s) for name, sub in sorted(book.personas.items())}
     return {"personas": out} if out else {}
+
+
+def _channels(book: MetricsBook, duration_s: float | None) -> dict[str, Any]:
+    """`channels.<name>`: each channel's figures and the milestones it could not observe."""
+    out: dict[str, Any] = {}
+    for name, sub in sorted(book.channels.items()):
+        counts = {m: sub.timing(m).count for m in MILESTONES}
+        out[name] = {**_group(sub, duration_s), "not_observable": not_observable(name, counts)}
+    return {"channels": out} if out else {}
 
 
 def build_summary(
@@ -211,6 +223,7 @@ def summary_sections(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, An
         "answer_chars": book.answer_chars,
         "by_turn": _by_turn(book),
         **_personas(book, duration_s),
+        **_channels(book, duration_s),
         **steps_summary(book),
         **book.answers.summary(runs["total"] - runs["stopped"], duration_s),
         **book.replay.summary(),

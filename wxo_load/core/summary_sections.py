@@ -85,6 +85,13 @@ class PersonaSummary(Model, frozen=True, kw_only=True):
     by_turn: dict[str, TurnSummary]
 
 
+class ChannelSummary(PersonaSummary, frozen=True, kw_only=True):
+    """One channel's figures, shaped as a persona's (gates read `channels.NAME.FIGURE`), and the
+    milestones it could not observe (wxo_load.core.channels: never a made-up number)."""
+
+    not_observable: list[str] = []
+
+
 class CrossTalk(Model, frozen=True, kw_only=True):
     """A run whose answer carried another conversation's canary."""
 

@@ -229,6 +229,7 @@ class ChatClient:
         the run `stopped` and is re-raised.
         """
         body = self._run_body(text, record.thread_id or "")
+        record.request_bytes = len(body)
         t0 = perf_counter()
         tracker = RunTracker(record, t0, WALL_MINUS_PERF_S)
         if keep_text:  # for the answer's checks (wxo_load.core.answers)
