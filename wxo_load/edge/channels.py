@@ -8,12 +8,13 @@ import ssl
 from collections.abc import Callable
 
 from wxo_load.config.model import Scenario
-from wxo_load.core.channels import RUNS_STREAM
+from wxo_load.core.channels import RUNS_POLL, RUNS_STREAM
 from wxo_load.core.deployment import Deployment
 from wxo_load.core.errors import ConfigError
 from wxo_load.edge.channel import Channel
 from wxo_load.edge.client import ChatClient
 from wxo_load.edge.endpoint import Tokens
+from wxo_load.edge.poll import RunsPollChannel
 
 
 class RunsStreamChannel(ChatClient):
@@ -27,6 +28,7 @@ class RunsStreamChannel(ChatClient):
 ChannelClass = Callable[..., Channel]
 CHANNEL_CLASSES: dict[str, ChannelClass] = {
     RUNS_STREAM: RunsStreamChannel,
+    RUNS_POLL: RunsPollChannel,
 }
 """Each channel's class, called as (host, scenario, tokens, ssl_context=, deployment=)."""
 

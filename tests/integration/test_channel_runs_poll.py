@@ -1,0 +1,68 @@
+"""The runs-poll channel against the simulator as a real process: a run posted without
+streaming, polled to `completed`, its answer read from the thread's messages."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import pytest
+from conversations import new_run, scenario
+
+from wxo_load.config.model import ChannelSettings
+from wxo_load.core.records import OK, POLL_TIMEOUT
+from wxo_load.edge.auth.resolve import resolve_auth
+from wxo_load.edge.auth.settings import AuthSettings
+from wxo_load.edge.poll import RunsPollChannel
+from wxo_load.mock.process import SimulatorProcess
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimulatorProcess]:
+    with SimulatorProcess.start(profile="default", port=0, seed=5) as process:
+        yield process
+
+
+def _channel(sim: SimulatorProcess, interval_s: float, **request: object) -> RunsPollChannel:
+    tokens, _ = resolve_auth(AuthSettings(), sim.url)
+    base = scenario(**{"stall_timeout_s": 10, "stream_timeout_s": 30, **request})
+    polled = dataclasses.replace(
+        base, channel=ChannelSettings(name="runs-poll", poll_interval_s=interval_s)
+    )
+    return RunsPollChannel(sim.url, polled, tokens)
+
+
+def test_a_conversation_polls_each_run_to_completion_and_reads_its_answer(
+    sim: SimulatorProcess,
+) -> None:
+    channel = _channel(sim, 0.25)
+    opened = channel.open_conversation("hello")
+    assert opened.outcome == OK and opened.thread_id is None and opened.elapsed_ms is None
+    first = channel.send(new_run(None, 0), "hello", keep_text=True)
+    rec = first.record
+    assert rec.outcome == OK, rec.error_detail
+    assert rec.thread_id and rec.run_id
+    assert rec.run_started_ms is None and rec.first_delta_ms is None and rec.first_text_ms is None
+    assert rec.polls is not None and rec.polls >= 2  # the default profile's runs take > 1 s
+    assert rec.poll_interval_ms == 250.0
+    assert rec.completed_after_ms is not None and rec.done_ms is not None
+    assert 0 < rec.done_ms - rec.completed_after_ms < 250 + 50  # seen within one interval
+    assert rec.message_created_ms is not None and rec.message_created_ms >= rec.done_ms
+    assert first.answer_text and rec.answer_chars == len(first.answer_text)
+    assert rec.request_bytes is not None and rec.request_bytes > 0
+    second = channel.send(new_run(rec.thread_id, 1), "and then?").record
+    assert second.outcome == OK and second.thread_id == rec.thread_id
+    assert channel.connection.connections_opened == 1  # every request on one kept-alive connection
+    channel.close()
+
+
+def test_a_run_with_no_final_status_within_its_timeout_is_a_poll_timeout(
+    sim: SimulatorProcess,
+) -> None:
+    channel = _channel(sim, 0.2, stream_timeout_s=0.5)
+    channel.open_conversation("hello")
+    rec = channel.send(new_run(None, 0), "hello").record
+    assert rec.outcome == POLL_TIMEOUT, rec.error_detail
+    assert rec.polls == 3 and rec.done_ms is None
+    assert "stream_timeout_s=0.5" in (rec.error_detail or "")
+    channel.close()
