@@ -94,6 +94,7 @@ class ChannelSettings:
     mode: str = "stateless"  # chat-v2: stateless (transcript resent) | stateful (server thread)
     environment_id: str | None = None  # chat-v2: X-IBM-ENVIRONMENT-ID, sent only when set
     poll_interval_s: float = 2.0  # runs-poll: between two GET runs/{id} (the ADK's 2 s)
+    socket_url: str | None = None  # async: the Socket.IO server (default: the API's host)
 
 
 @dataclass(frozen=True, slots=True)

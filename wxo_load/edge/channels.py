@@ -8,9 +8,10 @@ import ssl
 from collections.abc import Callable
 
 from wxo_load.config.model import Scenario
-from wxo_load.core.channels import RUNS_POLL, RUNS_STREAM
+from wxo_load.core.channels import ASYNC, RUNS_POLL, RUNS_STREAM
 from wxo_load.core.deployment import Deployment
 from wxo_load.core.errors import ConfigError
+from wxo_load.edge.async_channel import AsyncChannel
 from wxo_load.edge.channel import Channel
 from wxo_load.edge.client import ChatClient
 from wxo_load.edge.endpoint import Tokens
@@ -29,6 +30,7 @@ ChannelClass = Callable[..., Channel]
 CHANNEL_CLASSES: dict[str, ChannelClass] = {
     RUNS_STREAM: RunsStreamChannel,
     RUNS_POLL: RunsPollChannel,
+    ASYNC: AsyncChannel,
 }
 """Each channel's class, called as (host, scenario, tokens, ssl_context=, deployment=)."""
 

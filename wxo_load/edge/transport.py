@@ -39,6 +39,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from wxo_load.core.errors import ProtocolError
 from wxo_load.edge import rxstamp
 from wxo_load.edge.idle import readable
 from wxo_load.edge.response import Response, StaleConnection
@@ -212,6 +213,37 @@ class Connection:
             self.stale_closed += 1
             return False
         return True
+
+    def upgrade(self, head: bytes, timeout_s: float) -> tuple[int, bytes, bytes]:
+        """Leave HTTP: send an Upgrade request (`head`) on a new connection and read its answer's
+        head. Returns (status, the head, the bytes after it); the socket then carries the new
+        protocol (`send_raw`, `recv_within`). Not kept alive for HTTP afterwards."""
+        self.close()
+        sock = self._sock = self._connect()
+        try:
+            sock.sendall(head)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                piece = self.recv_within(timeout_s)
+                if not piece:
+                    raise ConnectionResetError("the server closed the connection mid-upgrade")
+                data += piece
+                if len(data) > 65536:
+                    raise ProtocolError("the upgrade's answer head is larger than 64 KiB")
+        except BaseException:
+            self.close()
+            raise
+        end = data.index(b"\r\n\r\n") + 4
+        parts = data[:end].split(b" ", 2)
+        status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+        return status, data[:end], data[end:]
+
+    def send_raw(self, data: bytes) -> None:
+        """Write bytes on an upgraded connection."""
+        sock = self._sock
+        if sock is None:
+            raise ConnectionResetError("the connection is closed")
+        sock.sendall(data)
 
     def request(self, head: bytes, body: bytes, method: bytes = b"POST") -> Response:
         """Send a request whose head (request line + headers, ending with the blank line) is
