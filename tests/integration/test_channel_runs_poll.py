@@ -4,10 +4,13 @@ streaming, polled to `completed`, its answer read from the thread's messages."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from conversations import new_run, scenario
+from net import wait_until
 
 from wxo_load.config.model import ChannelSettings
 from wxo_load.core.records import OK, POLL_TIMEOUT
@@ -18,8 +21,15 @@ from wxo_load.mock.process import SimulatorProcess
 
 
 @pytest.fixture(scope="module")
-def sim() -> Iterator[SimulatorProcess]:
-    with SimulatorProcess.start(profile="default", port=0, seed=5) as process:
+def log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("poll") / "events.jsonl"
+
+
+@pytest.fixture(scope="module")
+def sim(log: Path) -> Iterator[SimulatorProcess]:
+    with SimulatorProcess.start(
+        profile="default", port=0, seed=5, extra_args=["--event-log", str(log)]
+    ) as process:
         yield process
 
 
@@ -33,7 +43,7 @@ def _channel(sim: SimulatorProcess, interval_s: float, **request: object) -> Run
 
 
 def test_a_conversation_polls_each_run_to_completion_and_reads_its_answer(
-    sim: SimulatorProcess,
+    sim: SimulatorProcess, log: Path
 ) -> None:
     channel = _channel(sim, 0.25)
     opened = channel.open_conversation("hello")
@@ -50,10 +60,28 @@ def test_a_conversation_polls_each_run_to_completion_and_reads_its_answer(
     assert rec.message_created_ms is not None and rec.message_created_ms >= rec.done_ms
     assert first.answer_text and rec.answer_chars == len(first.answer_text)
     assert rec.request_bytes is not None and rec.request_bytes > 0
-    second = channel.send(new_run(rec.thread_id, 1), "and then?").record
+    second_turn = channel.send(new_run(rec.thread_id, 1), "and then?")
+    second = second_turn.record
     assert second.outcome == OK and second.thread_id == rec.thread_id
     assert channel.connection.connections_opened == 1  # every request on one kept-alive connection
     channel.close()
+    # completion was seen after the simulator completed the run, within one poll interval
+    # (docs/channels.md quotes the exact figures, bench/channels_timing.py measures them)
+    completed = _completions(log, [first.record.run_id, second.run_id])
+    for turn in (first, second_turn):
+        seen_late_ms = (turn.t0 + turn.record.done_ms / 1000 - completed[turn.record.run_id]) * 1000
+        assert 0 < seen_late_ms < 250 + 50
+
+
+def _completions(log: Path, run_ids: list[str | None]) -> dict[str, float]:
+    """run_id -> when the simulator completed it (its event log, perf_counter's clock)."""
+
+    def read() -> dict[str, float]:
+        lines = [json.loads(line) for line in log.read_text().splitlines() if line]
+        return {x["run_id"]: x["t_mono"] for x in lines if x["event"] == "run.completed"}
+
+    wait_until(lambda: all(r in read() for r in run_ids), timeout_s=5)  # flushed every 0.1 s
+    return read()
 
 
 def test_a_run_with_no_final_status_within_its_timeout_is_a_poll_timeout(

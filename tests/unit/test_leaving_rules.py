@@ -104,3 +104,8 @@ def test_left_runs_are_counted_never_failed_and_out_of_every_timing() -> None:
     runs = build_summary(book, meta={"started_at": 1000.0, "ended_at": 1010.0}).runs
     assert (runs.total, runs.ok, runs.failed, runs.left, runs.error_rate) == (11, 8, 0, 3, 0.0)
     assert runs.by_outcome[ABANDONED] == 1
+
+
+def test_leaving_on_a_channel_that_cannot_is_an_error_naming_both(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not on runs-poll"):
+        _scenario(tmp_path, "channel: runs-poll\nabandon: {share: 10%}\n")

@@ -17,6 +17,7 @@ import dataclasses
 from typing import Any
 
 from wxo_load.config.fields import Where, describe, number, string
+from wxo_load.config.leaving import check_leaving_channel
 from wxo_load.config.model import ChannelSettings, Scenario
 from wxo_load.core.channels import ASYNC, CHANNELS, CHAT, CHAT_V2, RUNS_POLL
 
@@ -98,6 +99,7 @@ def with_channel(scenario: Scenario, name: str | None) -> Scenario:
     def over(s: Scenario) -> Scenario:
         if s.channel.name == name:
             return s
+        check_leaving_channel(f"--channel {name}", s.leaving, name)
         return dataclasses.replace(s, channel=ChannelSettings(name=name))
 
     personas = tuple(dataclasses.replace(p, scenario=over(p.scenario)) for p in scenario.personas)

@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from wxo_load.config.fields import Where, describe, duration_s, section
-from wxo_load.core.leaving import FIRST_TEXT, KINDS, LeaveRule, Leaving
+from wxo_load.core.errors import ConfigError
+from wxo_load.core.leaving import FIRST_TEXT, KINDS, LEAVING_CHANNELS, LeaveRule, Leaving
 
 LEAVING_KEYS: dict[str, str] = {
     "abandon": "a share of runs whose person closes the connection mid-answer: "
@@ -28,6 +29,15 @@ def parse_leaving(w: Where, raw: dict[str, Any]) -> Leaving:
     """The scenario's `abandon`, `cancel` and `interrupt` (absent: nobody leaves)."""
     rules = {kind: _rule(w, kind, raw[kind]) for kind in KINDS if raw.get(kind) is not None}
     return Leaving(**rules)
+
+
+def check_leaving_channel(where: str, leaving: Leaving, channel: str) -> None:
+    """People who leave need a channel that supports it; ConfigError naming both otherwise."""
+    if leaving.any and channel not in LEAVING_CHANNELS:
+        raise ConfigError(
+            f"{where}: abandon, cancel and interrupt work on the {', '.join(LEAVING_CHANNELS)} "
+            f"channel in this version, not on {channel}: remove them or choose that channel."
+        )
 
 
 def _rule(w: Where, key: str, value: Any) -> LeaveRule:

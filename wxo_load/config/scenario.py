@@ -32,7 +32,7 @@ from wxo_load.config.fields import (
     string,
     value_range,
 )
-from wxo_load.config.leaving import LEAVING_KEYS, parse_leaving
+from wxo_load.config.leaving import LEAVING_KEYS, check_leaving_channel, parse_leaving
 from wxo_load.config.load import parse_plan
 from wxo_load.config.model import (
     ApiPaths,
@@ -143,6 +143,7 @@ def _parse(raw: dict[str, Any], file: str, base_dir: Path, where: Where | None =
         answers=parse_answers(w, raw),
         leaving=parse_leaving(w, raw),
     )
+    check_leaving_channel(w.file, scenario.leaving, scenario.channel.name)
     if script is None:
         return scenario
     plan = script_plan(w, script)

@@ -21,6 +21,8 @@ CANCEL = "cancel"
 INTERRUPT = "interrupt"
 KINDS = (ABANDON, CANCEL, INTERRUPT)
 FIRST_TEXT = "first_text"
+LEAVING_CHANNELS = ("runs-stream",)
+"""The channels whose people can leave mid-answer in this version (wxo_load.core.channels)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ __all__ = [
     "FIRST_TEXT",
     "INTERRUPT",
     "KINDS",
+    "LEAVING_CHANNELS",
     "LeaveAt",
     "LeaveRule",
     "Leaving",

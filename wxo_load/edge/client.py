@@ -324,7 +324,7 @@ class ChatClient:
                     tracker.end(t)  # the run is over at `done`, whatever the drain takes
                     response.drain()  # the body's end (bounded), so the connection can be reused
                     return
-            if at_text and tracker.record.first_text_ms is not None:
+            if at_text and tracker.record.first_text_ms is not None and conn.drained:
                 assert leaver is not None
                 leaver.leave_now(t)  # the text is read: the person goes, the connection closes
                 return

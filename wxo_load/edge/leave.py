@@ -1,7 +1,9 @@
 """A person who leaves mid-answer (wxo_load.core.leaving): how the client closes the stream.
 
-At first text the client closes the connection as soon as the piece that carried the text was
-read (unless that same piece also ended the run: then the answer was complete and nobody left).
+At first text the client closes the connection once the piece that carried the text is read and
+nothing more has arrived (`Connection.drained`): what already arrived is read first, and if it
+ends the run the answer was complete and nobody left. So a run counted `abandoned` is one whose
+server was still writing when the connection closed (up to bytes in flight).
 At a time, a timer shuts the socket down (a gevent timer under Locust, else a thread's), so a
 read waiting for the next byte returns at once, whatever the server is doing; the request is
 then never sent again on a new connection (`Connection.leaving`). Either way the connection is

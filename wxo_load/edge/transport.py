@@ -123,6 +123,13 @@ class Connection:
         """The open socket (None when closed): for shutting it down from a timer."""
         return self._sock
 
+    @property
+    def drained(self) -> bool:
+        """Nothing more has arrived than was read (a zero-timeout poll): what was read is all
+        the server had written, up to bytes still in flight."""
+        sock = self._sock
+        return sock is None or not readable(sock)
+
     def close(self) -> None:
         sock, self._sock = self._sock, None
         self.reusable = False
