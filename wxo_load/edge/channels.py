@@ -8,10 +8,11 @@ import ssl
 from collections.abc import Callable
 
 from wxo_load.config.model import Scenario
-from wxo_load.core.channels import RUNS_STREAM
+from wxo_load.core.channels import CHAT, CHAT_V2, RUNS_STREAM
 from wxo_load.core.deployment import Deployment
 from wxo_load.core.errors import ConfigError
 from wxo_load.edge.channel import Channel
+from wxo_load.edge.chat import ChatCompletionsChannel, ChatV2Channel
 from wxo_load.edge.client import ChatClient
 from wxo_load.edge.endpoint import Tokens
 
@@ -27,6 +28,8 @@ class RunsStreamChannel(ChatClient):
 ChannelClass = Callable[..., Channel]
 CHANNEL_CLASSES: dict[str, ChannelClass] = {
     RUNS_STREAM: RunsStreamChannel,
+    CHAT: ChatCompletionsChannel,
+    CHAT_V2: ChatV2Channel,
 }
 """Each channel's class, called as (host, scenario, tokens, ssl_context=, deployment=)."""
 

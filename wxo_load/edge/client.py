@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -46,6 +46,7 @@ from wxo_load.core.records import (
 from wxo_load.core.redact import redact
 from wxo_load.core.stream import StreamDecoder
 from wxo_load.core.tracker import RunTracker
+from wxo_load.edge.channel import Measuring
 from wxo_load.edge.endpoint import Endpoint, ThreadResult, Tokens, request_id
 from wxo_load.edge.heads import request_heads, run_body_extra
 from wxo_load.edge.proxy import proxy_for
@@ -56,12 +57,13 @@ perf_counter = time.perf_counter
 WALL_MINUS_PERF_S = time.time() - time.perf_counter()
 """Unix time = perf_counter() + this; taken once per process (both clocks tick at one rate)."""
 
-_MAX_ERROR_BODY = 2000
-_TRANSPORT_ERRORS = (
+MAX_ERROR_BODY = 2000
+TRANSPORT_ERRORS = (
     OSError,
     ProtocolError,
 )  # TimeoutError, ConnectionFailed and resets are OSErrors
 HTTP_401 = http_error_class(401)
+Once = Callable[..., bool]  # one attempt: (tracker, head, body, t0, allow_retry=) -> retry?
 
 
 class ChatClient:
@@ -164,7 +166,7 @@ class ChatClient:
                 response = self._conn.request(
                     self._head(self._thread_head, token, request_id(), len(body)), body
                 )
-                content = response.read(_MAX_ERROR_BODY * 8)
+                content = response.read(MAX_ERROR_BODY * 8)
                 if response.status == 401 and attempt == 1:
                     token = self.tokens.refresh(token)
                     continue
@@ -182,7 +184,7 @@ class ChatClient:
                 None,
                 elapsed,
                 http_error_class(response.status),
-                _body_text(content),
+                body_text(content),
                 response.status,
             )
         try:
@@ -192,7 +194,7 @@ class ChatClient:
                 None,
                 elapsed,
                 PROTOCOL_ERROR,
-                "thread answer without thread_id: " + _body_text(content),
+                "thread answer without thread_id: " + body_text(content),
                 response.status,
             )
         return ThreadResult(str(thread_id), elapsed, "ok", None, response.status)
@@ -214,16 +216,24 @@ class ChatClient:
         """
         body = self._run_body(text, record.thread_id or "")
         record.request_bytes = len(body)
-        t0 = perf_counter()
-        tracker = RunTracker(record, t0, WALL_MINUS_PERF_S)
+        tracker = RunTracker(record, perf_counter(), WALL_MINUS_PERF_S)
         if keep_text:  # for the answer's checks (wxo_load.core.answers)
             tracker.keep_text()
+        self._attempts(tracker, self._run_head, body, self._stream_once)
+        return tracker
+
+    def _attempts(self, tracker: Measuring, start: bytes, body: bytes, once: Once) -> None:
+        """Send the request (`start`: its head up to the per-request lines) and read the answer
+        with `once`, again with a refreshed token after a 401. Never raises for anything the
+        server or network does; a stop of the test (GreenletExit) ends the run `stopped` and is
+        re-raised. The clock started at `tracker.t0`, just before this call."""
+        record = tracker.record
         try:
             token = self.tokens.token()
             for attempt in (1, 2):
                 record.attempts = attempt
-                head = self._head(self._run_head, token, record.request_id, len(body))
-                again = self._stream_once(tracker, head, body, t0, allow_retry=attempt == 1)
+                head = self._head(start, token, record.request_id, len(body))
+                again = once(tracker, head, body, tracker.t0, allow_retry=attempt == 1)
                 record.reconnects += self._conn.retries
                 if not again:
                     break
@@ -243,7 +253,6 @@ class ChatClient:
             else:
                 tracker.end(perf_counter(), STOPPED, "the test stopped while the run was streaming")
             raise
-        return tracker
 
     def _stream_once(
         self, tracker: RunTracker, head: bytes, body: bytes, t0: float, *, allow_retry: bool
@@ -255,13 +264,13 @@ class ChatClient:
             response = self._conn.request(head, body)
             tracker.record.status_code = response.status
             if response.status != 200:
-                content = response.read(_MAX_ERROR_BODY)  # an unfinished body is never reused
+                content = response.read(MAX_ERROR_BODY)  # an unfinished body is never reused
                 if response.status == 401 and allow_retry:
                     return True
-                tracker.end(perf_counter(), http_error_class(response.status), _body_text(content))
+                tracker.end(perf_counter(), http_error_class(response.status), body_text(content))
                 return False
             self._read_events(response, tracker, decoder, t0 + self._stream_timeout_s)
-        except _TRANSPORT_ERRORS as exc:
+        except TRANSPORT_ERRORS as exc:
             self._conn.close()
             if not tracker.finished:
                 outcome, detail = self._classify(exc, response is not None)
@@ -299,7 +308,7 @@ class ChatClient:
                 return
 
     def _classify(self, exc: Exception, got_response: bool) -> tuple[str, str]:
-        if not isinstance(exc, _TRANSPORT_ERRORS):  # a bug of ours: counted, never an escape
+        if not isinstance(exc, TRANSPORT_ERRORS):  # a bug of ours: counted, never an escape
             return PROTOCOL_ERROR, f"internal error: {_exc_text(exc)}"
         if isinstance(exc, ConnectionFailed):
             return CONNECT_ERROR, _exc_text(exc)
@@ -316,7 +325,7 @@ def _ms_since(t0: float) -> float:
     return (perf_counter() - t0) * 1000.0
 
 
-def _body_text(content: bytes) -> str:
+def body_text(content: bytes) -> str:
     return redact(content[:300].decode("utf-8", "replace").strip())
 
 
