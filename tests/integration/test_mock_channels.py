@@ -297,3 +297,44 @@ def test_a_stream_closed_before_its_last_event_counts_as_abandoned(
         chat(c, tok, V1, [user("whole answer")], stream=True)  # read to the end: not abandoned
         stats = wait_for(lambda: (s := sim.stats())["streams_abandoned"] >= 2 and s)
         assert stats["streams_abandoned"] == 2 and stats["streams_open"] == 0
+
+
+def test_v1_openai_chunks_for_aiperf() -> None:
+    with (
+        simulator("fast", args=["--chat-frames", "openai"]) as sim,
+        httpx.Client(base_url=sim.url, timeout=10) as c,
+    ):
+        frames = sse_frames(chat(c, login(c), V1, [user("hi")]).text)
+        assert frames[-1] == "[DONE]"
+        assert {f["object"] for f in frames[:-1]} == {"chat.completion.chunk"}
+        assert frames[-2]["choices"][0]["finish_reason"] == "stop"
+
+
+# ------------------------------------------------------------------------------ Socket.IO
+
+
+def test_socketio_handshake_ping_and_refusal_on_the_main_and_the_async_port() -> None:
+    websocket = pytest.importorskip("websocket")
+    from net import free_port
+
+    port = free_port()
+    with (
+        simulator("fast", args=["--async-port", str(port)]) as sim,
+        httpx.Client(base_url=sim.url, timeout=10) as c,
+    ):
+        token = login(c)
+        for p in (sim.port, port):
+            url = f"ws://127.0.0.1:{p}/api/async/?userId=u&tenantId=t&EIO=4&transport=websocket"
+            ws = websocket.create_connection(url, header=[f"Authorization: Bearer {token}"])
+            try:
+                opened = ws.recv()
+                assert opened.startswith("0") and json.loads(opened[1:])["upgrades"] == []
+                ws.send("40")
+                assert ws.recv().startswith('40{"sid":')
+                ws.send("2")
+                assert ws.recv() == "3"
+            finally:
+                ws.close()
+        with pytest.raises(websocket.WebSocketBadStatusException):
+            websocket.create_connection(url, header=["Authorization: Bearer nope"])
+        assert wait_for(lambda: sim.stats()["sockets_connected"] == 2)

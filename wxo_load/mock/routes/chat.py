@@ -236,7 +236,8 @@ async def _answer(
         return
     try:
         t0 = perf_counter()
-        frames = ChatFrames(plan, version, plan.thread_id, store_answer)
+        openai_chunks = app.settings.chat_frames == "openai"
+        frames = ChatFrames(plan, version, plan.thread_id, store_answer, openai_chunks)
         if body.get("stream", True) is False:
             await _json_answer(app, plan, frames, version, send)
             return

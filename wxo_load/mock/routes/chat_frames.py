@@ -14,6 +14,10 @@ and `trace_id` at its top level, and OpenAI's `choices[0].delta.content` for tex
 | done | `data: [DONE]` | the end of the stream (nothing written: the connection ends) |
 
 A cancelled run ends with a `thread.run.cancelled` frame (v1: then `[DONE]`).
+
+With `--chat-frames openai`, v1's delta and completed frames are typed `chat.completion.chunk`
+(the completed one with an empty delta and `finish_reason: "stop"`), the other shape a v1
+client should expect, and the one AIPerf's `--endpoint-type chat` reads.
 """
 
 from __future__ import annotations
@@ -48,9 +52,13 @@ class ChatFrames:
         version: int,
         thread_id: str,
         on_created: Callable[[], None],
+        openai_chunks: bool = False,
     ) -> None:
         self.plan = plan
         self.version = version
+        chunk = openai_chunks and version == 1
+        self.delta_object = "chat.completion.chunk" if chunk else "thread.message.delta"
+        self.completed_object = "chat.completion.chunk" if chunk else "thread.message.completed"
         self.on_created = on_created
         trace = plan.trace_id or plan.run_id.replace("-", "")
         self.ids = (
@@ -70,7 +78,7 @@ class ChatFrames:
         if name == "message.delta":
             return self._frame(
                 event_id,
-                "thread.message.delta",
+                self.delta_object,
                 '"choices": [{"index": 0, "delta": {"role": "assistant", "content": '
                 f'{encode(ev.text)}}}, "finish_reason": null}}]',
             )
@@ -121,7 +129,7 @@ class ChatFrames:
         }
         return self._frame(
             event_id,
-            "thread.message.completed",
+            self.completed_object,
             '"choices": [{"index": 0, "delta": {}, "message": {"role": "assistant", '
             f'"content": {answer}}}, "finish_reason": "stop"}}], '
             f'"data": {{"message": {encode(message)}}}',
