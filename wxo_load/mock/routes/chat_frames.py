@@ -6,7 +6,7 @@ and `trace_id` at its top level, and OpenAI's `choices[0].delta.content` for tex
 
 | planned event | v1 | v2 |
 | --- | --- | --- |
-| run.started | (none) | `: keep-alive` comment |
+| run.started | (none) | `: keep-alive` comment (and one after every 15 s of silence) |
 | message.delta | `thread.message.delta` | `thread.message.delta` |
 | run.step.delta (tools) | (none) | `thread.run.step.delta`, `data.delta.step_details` |
 | message.created | `thread.message.completed` | the same, + `data.message.step_details` |
@@ -33,6 +33,7 @@ from wxo_load.mock.routes.http import DropConnection
 
 DONE_FRAME = b"data: [DONE]\n\n"
 KEEP_ALIVE = b": keep-alive\n\n"
+KEEP_ALIVE_EVERY_S = 15.0  # v2: a comment whenever nothing was written for this long
 _STEP_PREFIX = b'", "event": "run.step.delta", '
 _ERROR_EVENTS = frozenset({"error", "run.failed"})
 
