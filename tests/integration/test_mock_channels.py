@@ -297,3 +297,92 @@ def test_a_stream_closed_before_its_last_event_counts_as_abandoned(
         chat(c, tok, V1, [user("whole answer")], stream=True)  # read to the end: not abandoned
         stats = wait_for(lambda: (s := sim.stats())["streams_abandoned"] >= 2 and s)
         assert stats["streams_abandoned"] == 2 and stats["streams_open"] == 0
+
+
+def test_v1_openai_chunks_for_aiperf() -> None:
+    with (
+        simulator("fast", args=["--chat-frames", "openai"]) as sim,
+        httpx.Client(base_url=sim.url, timeout=10) as c,
+    ):
+        frames = sse_frames(chat(c, login(c), V1, [user("hi")]).text)
+        assert frames[-1] == "[DONE]"
+        assert {f["object"] for f in frames[:-1]} == {"chat.completion.chunk"}
+        assert frames[-2]["choices"][0]["finish_reason"] == "stop"
+
+
+# ------------------------------------------------------------------------------ Socket.IO
+
+
+def test_socketio_handshake_ping_and_refusal_on_the_main_and_the_async_port() -> None:
+    websocket = pytest.importorskip("websocket")
+    from net import free_port
+
+    port = free_port()
+    with (
+        simulator("fast", args=["--async-port", str(port)]) as sim,
+        httpx.Client(base_url=sim.url, timeout=10) as c,
+    ):
+        token = login(c)
+        for p in (sim.port, port):
+            url = f"ws://127.0.0.1:{p}/api/async/?userId=u&tenantId=t&EIO=4&transport=websocket"
+            ws = websocket.create_connection(url, header=[f"Authorization: Bearer {token}"])
+            try:
+                opened = ws.recv()
+                assert opened.startswith("0") and json.loads(opened[1:])["upgrades"] == []
+                ws.send("40")
+                assert ws.recv().startswith('40{"sid":')
+                ws.send("2")
+                assert ws.recv() == "3"
+            finally:
+                ws.close()
+        with pytest.raises(websocket.WebSocketBadStatusException):
+            websocket.create_connection(url, header=["Authorization: Bearer nope"])
+        assert wait_for(lambda: sim.stats()["sockets_connected"] == 2)
+
+
+def test_every_channel_stamps_its_writes_in_the_event_log(
+    client: httpx.Client, token: str, logs: Path
+) -> None:
+    v1 = sse_frames(chat(client, token, V1, [user("hi")]).text)[-2]["run_id"]
+    v2 = sse_frames(chat(client, token, V2, [user("hi")], thread="new").text)[-1]["run_id"]
+    events = logs / "events.jsonl"
+
+    def names(run_id: str) -> list[str]:
+        return [e["event"] for e in read_jsonl(events) if e["run_id"] == run_id]
+
+    assert wait_for(lambda: "done" in names(v1) and "done" in names(v2))
+    assert set(names(v1)) == {"message.delta", "message.created", "done"}
+    assert set(names(v2)) == {"run.started", "message.delta", "message.created", "done"}
+    for e in read_jsonl(events):
+        if e["run_id"] in (v1, v2):
+            assert e["t_sched"] <= e["t_mono"] <= e["t_sent"]
+
+
+def test_async_agent_events_are_stamped_as_written_to_the_socket(tmp_path: Path) -> None:
+    websocket = pytest.importorskip("websocket")
+    log = tmp_path / "events.jsonl"
+    with (
+        simulator("async", args=["--event-log", str(log)]) as sim,
+        httpx.Client(base_url=sim.url, timeout=10) as c,
+    ):
+        token = login(c)
+        url = f"ws://127.0.0.1:{sim.port}/api/async/?EIO=4&transport=websocket"
+        ws = websocket.create_connection(url, header=[f"Authorization: Bearer {token}"])
+        try:
+            ws.recv()
+            ws.send("40")
+            ws.recv()
+            ids = c.post("/v1/orchestrate/runs", json=run_body(None), headers=bearer(token))
+            run_id = ids.json()["run_id"]
+            seen = []
+            while not seen or seen[-1] != "done":
+                packet = ws.recv()
+                if packet.startswith("42"):
+                    name, payload = json.loads(packet[2:])
+                    assert name == payload["event"] and payload["data"]["run_id"] == run_id
+                    seen.append(name)
+        finally:
+            ws.close()
+    logged = [e["event"] for e in read_jsonl(log) if e["run_id"] == run_id]
+    assert logged[:2] == ["run.running", "run.completed"]  # the HTTP run, with the interim
+    assert logged[2:] == seen

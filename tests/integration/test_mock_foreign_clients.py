@@ -57,7 +57,7 @@ def test_adk_websocket_client_receives_an_async_agents_answer_and_run_completed(
     run_module = pytest.importorskip("ibm_watsonx_orchestrate_clients.chat.run_client")
     port = async_sim.port
 
-    class SimulatorPortClient(ws_module.WebSocketClient):  # type: ignore[misc, name-defined]
+    class SimulatorPortClient(ws_module.WebSocketClient):  # type: ignore[name-defined]
         def _build_websocket_url(self, *args: Any, **kwargs: Any) -> str:
             url: str = super()._build_websocket_url(*args, **kwargs)
             assert ":4001/api/async/?userId=" in url and "&EIO=4&transport=websocket" in url

@@ -116,3 +116,30 @@ def test_each_channel_has_its_own_figures_and_says_what_it_could_not_observe() -
 def test_a_streamed_chat_completion_observes_its_first_text() -> None:
     assert not_observable("chat", {"first_delta": 3, "first_text": 3}) == ["run_started"]
     assert not_observable("chat-v2", {}) == ["run_started"]
+
+
+def test_summary_md_the_report_the_live_tab_and_gates_say_what_a_channel_cannot_observe() -> None:
+    from wxo_load.core.summary import build_summary
+    from wxo_load.gates.evaluate import evaluate
+    from wxo_load.output import live
+    from wxo_load.output.markdown import summary_markdown
+    from wxo_load.output.report.html import build_report_html
+
+    book = MetricsBook()
+    book.record_run(_run("runs-stream", 10.0))
+    book.record_run(_run("chat", 40.0, streamed=False))
+    summary = build_summary(book, meta={})
+    markdown = summary_markdown(summary)
+    assert "### Channels" in markdown
+    assert (
+        "| chat | 1 | 1 | 0 | 0 | 0 |" in markdown and "not observable on this channel" in markdown
+    )
+    html = build_report_html(summary, [], [])
+    assert 'id="channels"' in html and "chat: run_started, first_delta, first_text" in html
+    rows = live.timing_rows(summary)
+    assert any(r["turn"] == "channel chat (not observable on this channel)" for r in rows)
+    verdict = evaluate([parse_gate("channels.chat.first_text.p95 < 3s")], summary)[0]
+    assert not verdict.passed and "not observable on channel chat" in verdict.reason
+    widget_only = MetricsBook()
+    widget_only.record_run(_run("runs-stream", 10.0))
+    assert "### Channels" not in summary_markdown(build_summary(widget_only, meta={}))

@@ -47,6 +47,14 @@ class Turn(Protocol):
     def agent(self) -> str | None: ...  # who answered, when the channel says (keep_text)
 
 
+class Measuring(Turn, Protocol):
+    """A turn while it is measured (what the shared request loop, ChatClient._attempts, needs)."""
+
+    @property
+    def finished(self) -> bool: ...  # the answer's end arrived (only the drain may be left)
+    def end(self, t: float, outcome: str | None = None, detail: str | None = None) -> RunRecord: ...
+
+
 class Channel(Protocol):
     """One person's way of talking to the agent."""
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -35,16 +35,11 @@ from wxo_load.config.model import Scenario
 from wxo_load.core.deployment import Deployment, deployment_for
 from wxo_load.core.errors import AuthError
 from wxo_load.core.leaving import LeaveAt
-from wxo_load.core.records import (
-    PROTOCOL_ERROR,
-    STOPPED,
-    TIMEOUT,
-    RunRecord,
-    http_error_class,
-)
+from wxo_load.core.records import PROTOCOL_ERROR, STOPPED, TIMEOUT, RunRecord, http_error_class
 from wxo_load.core.redact import redact
 from wxo_load.core.stream import StreamDecoder
 from wxo_load.core.tracker import RunTracker
+from wxo_load.edge.channel import Measuring
 from wxo_load.edge.endpoint import Endpoint, ThreadResult, Tokens, request_id
 from wxo_load.edge.failures import TRANSPORT_ERRORS, body_text, classify, exc_text, ms_since
 from wxo_load.edge.heads import request_heads, run_body_extra
@@ -58,8 +53,9 @@ perf_counter = time.perf_counter
 WALL_MINUS_PERF_S = time.time() - time.perf_counter()
 """Unix time = perf_counter() + this; taken once per process (both clocks tick at one rate)."""
 
-_MAX_ERROR_BODY = 2000
+MAX_ERROR_BODY = 2000
 HTTP_401 = http_error_class(401)
+Once = Callable[..., bool]  # one attempt: (tracker, head, body, t0, allow_retry=) -> retry?
 
 
 class ChatClient:
@@ -172,7 +168,7 @@ class ChatClient:
                 response = self._conn.request(
                     self._head(self._thread_head, token, request_id(), len(body)), body
                 )
-                content = response.read(_MAX_ERROR_BODY * 8)
+                content = response.read(MAX_ERROR_BODY * 8)
                 if response.status == 401 and attempt == 1:
                     token = self.tokens.refresh(token)
                     continue
@@ -181,7 +177,7 @@ class ChatClient:
             return ThreadResult(None, ms_since(t0), HTTP_401, redact(str(exc))[:300], 401)
         except Exception as exc:  # every failure is one error class, never an escape (`stopped`)
             self._conn.close()
-            outcome, detail = classify(exc, response is not None, self._stall_timeout_s)
+            outcome, detail = self._classify(exc, response is not None)
             return ThreadResult(None, ms_since(t0), outcome, detail)
         elapsed = ms_since(t0)
         assert response is not None
@@ -230,19 +226,35 @@ class ChatClient:
         """
         body = self._run_body(text, record.thread_id or "")
         record.request_bytes = len(body)
-        t0 = perf_counter()
-        tracker = RunTracker(record, t0, WALL_MINUS_PERF_S)
+        tracker = RunTracker(record, perf_counter(), WALL_MINUS_PERF_S)
         if keep_text:  # for the answer's checks (wxo_load.core.answers)
             tracker.keep_text()
         leaver = self._leaver = Leaver(self._conn, leave) if leave is not None else None
+        if leaver is None:
+            self._attempts(tracker, self._run_head, body, self._stream_once)
+            return tracker
+        try:
+            leaver.arm(tracker.t0)
+            self._attempts(tracker, self._run_head, body, self._stream_once)
+        finally:
+            leaver.disarm()
+            self._leaver = None
+        if leaver.left_at is not None:
+            after_leaving(tracker, leaver, self.plain)
+        return tracker
+
+    def _attempts(self, tracker: Measuring, start: bytes, body: bytes, once: Once) -> None:
+        """Send the request (`start`: its head up to the per-request lines) and read the answer
+        with `once`, again with a refreshed token after a 401. Never raises for anything the
+        server or network does; a stop of the test (GreenletExit) ends the run `stopped` and is
+        re-raised. The clock started at `tracker.t0`, just before this call."""
+        record = tracker.record
         try:
             token = self.tokens.token()
-            if leaver is not None:
-                leaver.arm(t0)
             for attempt in (1, 2):
                 record.attempts = attempt
-                head = self._head(self._run_head, token, record.request_id, len(body))
-                again = self._stream_once(tracker, head, body, t0, allow_retry=attempt == 1)
+                head = self._head(start, token, record.request_id, len(body))
+                again = once(tracker, head, body, tracker.t0, allow_retry=attempt == 1)
                 record.reconnects += self._conn.retries
                 if not again:
                     break
@@ -262,13 +274,6 @@ class ChatClient:
             else:
                 tracker.end(perf_counter(), STOPPED, "the test stopped while the run was streaming")
             raise
-        finally:
-            if leaver is not None:
-                leaver.disarm()
-            self._leaver = None
-        if leaver is not None and leaver.left_at is not None:
-            after_leaving(tracker, leaver, self.plain)
-        return tracker
 
     def _left(self, tracker: RunTracker) -> bool:
         """If this run's person has left and the answer was not over: end it so. True if so."""
@@ -284,7 +289,7 @@ class ChatClient:
             response = self._conn.request(head, body)
             tracker.record.status_code = response.status
             if response.status != 200:
-                content = response.read(_MAX_ERROR_BODY)  # an unfinished body is never reused
+                content = response.read(MAX_ERROR_BODY)  # an unfinished body is never reused
                 if response.status == 401 and allow_retry:
                     return True
                 tracker.end(perf_counter(), http_error_class(response.status), body_text(content))
@@ -295,7 +300,7 @@ class ChatClient:
             if self._left(tracker):
                 return False
             if not tracker.finished:
-                outcome, detail = classify(exc, response is not None, self._stall_timeout_s)
+                outcome, detail = self._classify(exc, response is not None)
                 tracker.end(perf_counter(), outcome, detail)
                 return False
         if self._left(tracker):
@@ -336,3 +341,6 @@ class ChatClient:
                     f"run still streaming after stream_timeout_s={self._stream_timeout_s:g}",
                 )
                 return
+
+    def _classify(self, exc: Exception, got_response: bool) -> tuple[str, str]:
+        return classify(exc, got_response, self._stall_timeout_s)

@@ -64,6 +64,7 @@ class Settings:
     thread_expiry_s: float | None = None  # a stateful v2 thread expires this old (404)
     thread_expiry_turns: int | None = None  # ... or after this many turns
     async_port: int | None = None  # also serve Socket.IO on this port (socketio.py)
+    chat_frames: str = "orchestrate"  # chat completions v1 frames: orchestrate | openai
 
 
 class MockApp:

@@ -281,6 +281,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         thread_expiry_s=getattr(args, "thread_expiry_s", None),
         thread_expiry_turns=getattr(args, "thread_expiry_turns", None),
         async_port=getattr(args, "async_port", None),
+        chat_frames=getattr(args, "chat_frames", "orchestrate"),
     )
 
 

@@ -10,6 +10,15 @@ from wxo_load.core.errors import ConfigError
 
 CHANNEL_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     (
+        "--chat-frames",
+        dict(
+            default="orchestrate",
+            choices=("orchestrate", "openai"),
+            help="chat completions v1 stream frames typed thread.message.delta / "
+            "thread.message.completed (default) or OpenAI's chat.completion.chunk (for AIPerf)",
+        ),
+    ),
+    (
         "--thread-store",
         dict(
             default="on",

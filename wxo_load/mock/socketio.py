@@ -147,7 +147,9 @@ async def _deliver(
     parent_id: str,
     room: Room,
 ) -> None:
-    t0 = perf_counter()
+    agent = app.profile.agent
+    delay_ms = agent.async_delay_ms.sample(app.rng) if agent is not None else 0.0
+    t0 = perf_counter() + delay_ms / 1000.0
     base = next((e.offset_s for e in plan.events if e.event == "run.started"), 0.0)
     ids = EventIds()
     log = app.event_log

@@ -25,7 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from wxo_load.mock.answers import log_line
 from wxo_load.mock.plan import MESSAGE_CREATED, RunPlan
-from wxo_load.mock.routes.chat_frames import ChatFrames, completion_json
+from wxo_load.mock.routes.chat_frames import (
+    KEEP_ALIVE,
+    KEEP_ALIVE_EVERY_S,
+    ChatFrames,
+    completion_json,
+)
 from wxo_load.mock.routes.control import StreamControl
 from wxo_load.mock.routes.guard import chat_guard, send_http_fault
 from wxo_load.mock.routes.http import (
@@ -236,14 +241,16 @@ async def _answer(
         return
     try:
         t0 = perf_counter()
-        frames = ChatFrames(plan, version, plan.thread_id, store_answer)
+        openai_chunks = app.settings.chat_frames == "openai"
+        frames = ChatFrames(plan, version, plan.thread_id, store_answer, openai_chunks)
         if body.get("stream", True) is False:
             await _json_answer(app, plan, frames, version, send)
             return
         await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
         control = StreamControl(app, plan.run_id, receive)
         try:
-            finished = await write_paced(app, plan, t0, send, control, frames.render)
+            keep = (KEEP_ALIVE_EVERY_S, KEEP_ALIVE) if version == 2 else None
+            finished = await write_paced(app, plan, t0, send, control, frames.render, keep)
             if control.cancelled:
                 app.stats.runs_cancelled += 1
                 body_bytes = frames.cancelled()

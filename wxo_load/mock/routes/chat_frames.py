@@ -6,7 +6,7 @@ and `trace_id` at its top level, and OpenAI's `choices[0].delta.content` for tex
 
 | planned event | v1 | v2 |
 | --- | --- | --- |
-| run.started | (none) | `: keep-alive` comment |
+| run.started | (none) | `: keep-alive` comment (and one after every 15 s of silence) |
 | message.delta | `thread.message.delta` | `thread.message.delta` |
 | run.step.delta (tools) | (none) | `thread.run.step.delta`, `data.delta.step_details` |
 | message.created | `thread.message.completed` | the same, + `data.message.step_details` |
@@ -14,6 +14,10 @@ and `trace_id` at its top level, and OpenAI's `choices[0].delta.content` for tex
 | done | `data: [DONE]` | the end of the stream (nothing written: the connection ends) |
 
 A cancelled run ends with a `thread.run.cancelled` frame (v1: then `[DONE]`).
+
+With `--chat-frames openai`, v1's delta and completed frames are typed `chat.completion.chunk`
+(the completed one with an empty delta and `finish_reason: "stop"`), the other shape a v1
+client should expect, and the one AIPerf's `--endpoint-type chat` reads.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from wxo_load.mock.routes.http import DropConnection
 
 DONE_FRAME = b"data: [DONE]\n\n"
 KEEP_ALIVE = b": keep-alive\n\n"
+KEEP_ALIVE_EVERY_S = 15.0  # v2: a comment whenever nothing was written for this long
 _STEP_PREFIX = b'", "event": "run.step.delta", '
 _ERROR_EVENTS = frozenset({"error", "run.failed"})
 
@@ -48,9 +53,13 @@ class ChatFrames:
         version: int,
         thread_id: str,
         on_created: Callable[[], None],
+        openai_chunks: bool = False,
     ) -> None:
         self.plan = plan
         self.version = version
+        chunk = openai_chunks and version == 1
+        self.delta_object = "chat.completion.chunk" if chunk else "thread.message.delta"
+        self.completed_object = "chat.completion.chunk" if chunk else "thread.message.completed"
         self.on_created = on_created
         trace = plan.trace_id or plan.run_id.replace("-", "")
         self.ids = (
@@ -70,7 +79,7 @@ class ChatFrames:
         if name == "message.delta":
             return self._frame(
                 event_id,
-                "thread.message.delta",
+                self.delta_object,
                 '"choices": [{"index": 0, "delta": {"role": "assistant", "content": '
                 f'{encode(ev.text)}}}, "finish_reason": null}}]',
             )
@@ -121,7 +130,7 @@ class ChatFrames:
         }
         return self._frame(
             event_id,
-            "thread.message.completed",
+            self.completed_object,
             '"choices": [{"index": 0, "delta": {}, "message": {"role": "assistant", '
             f'"content": {answer}}}, "finish_reason": "stop"}}], '
             f'"data": {{"message": {encode(message)}}}',

@@ -51,9 +51,11 @@ async def write_paced(
     send: Send,
     control: StreamControl,
     render: Render,
+    keep_alive: tuple[float, bytes] | None = None,
 ) -> bool:
     """Write the plan's events as rendered; False when the client left or the run was
-    cancelled first (`control.cancelled`)."""
+    cancelled first (`control.cancelled`). `keep_alive` (every, bytes): written whenever
+    nothing else was for that long (not logged)."""
     record = app.stats.lateness.record
     log = app.event_log
     ids = EventIds()
@@ -62,7 +64,11 @@ async def write_paced(
         t_sched = t0 + ev.offset_s
         delay = t_sched - perf_counter()
         while delay > 0:
-            if not await control.sleep(delay + TIMER_PAD_S):
+            if keep_alive is not None and delay > keep_alive[0]:
+                if not await control.sleep(keep_alive[0]) or gone.done():
+                    return False
+                await send({"type": "http.response.body", "body": keep_alive[1], "more_body": True})
+            elif not await control.sleep(delay + TIMER_PAD_S):
                 return False
             delay = t_sched - perf_counter()
         if gone.done() or control.cancelled:
