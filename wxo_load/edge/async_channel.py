@@ -231,7 +231,10 @@ class AsyncChannel(RunsPollChannel):
             if left_s <= 0:
                 tracker.end(_perf(), TIMEOUT, "no done on the socket within stream_timeout_s")
                 return
-            data = conn.recv_within(min(left_s, self._stall_timeout_s))
+            # one frame a read: a frame that arrived alone keeps its own arrival stamp, even
+            # when the greenlet gets to the socket after later frames came (every socket of a
+            # user and tenant gets every run's events, so several often wait together)
+            data = conn.recv_within(min(left_s, self._stall_timeout_s), eio.reader.needed())
             if not data:
                 raise SocketGone("the server closed the socket before the answer ended")
             events = eio.handle(data)

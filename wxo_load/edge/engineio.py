@@ -91,6 +91,21 @@ class FrameReader:
                 yield message
         self._buf = buf[pos:]
 
+    def needed(self) -> int:
+        """How many more bytes complete the next frame (its header first): reading no more than
+        that gives each frame its own arrival stamp when frames arrive in separate segments."""
+        buf = self._buf
+        have = len(buf)
+        if have < 2:
+            return 2 - have
+        n = buf[1] & 0x7F
+        head = 2 if n < 126 else 4 if n == 126 else 10
+        if have < head:
+            return head - have
+        if n >= 126:
+            n = int.from_bytes(buf[2:head], "big")
+        return max(1, head + n - have)
+
     def _message(self, fin: int, opcode: int, payload: bytes) -> tuple[int, bytes] | None:
         if opcode >= CLOSE:  # control frames are never fragmented
             return opcode, payload

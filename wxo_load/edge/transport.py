@@ -157,7 +157,7 @@ class Connection:
         self.connections_opened += 1
         return sock
 
-    def recv_piece(self) -> bytes:
+    def recv_piece(self, size: int = _RECV_BYTES) -> bytes:
         sock = self._sock
         if sock is None:
             raise ConnectionResetError("the connection is closed")
@@ -171,15 +171,15 @@ class Connection:
                 sock = parked.raw  # a wake-up with nothing to read raises BlockingIOError
             try:
                 if self.kernel_stamps:
-                    data, ancdata, _flags, _addr = sock.recvmsg(_RECV_BYTES, _ANC_BYTES)
+                    data, ancdata, _flags, _addr = sock.recvmsg(size, _ANC_BYTES)
                 else:
-                    data = sock.recv(_RECV_BYTES)
+                    data = sock.recv(size)
                     ancdata = None
             except BlockingIOError:
                 if sock is self._sock:
                     raise
                 self._drained = False
-                return self.recv_piece()  # gevent's way: try, then wait
+                return self.recv_piece(size)  # gevent's way: try, then wait
         except OSError:  # gevent cancels the wait when the watchdog shuts the socket down
             if self._watchdog is not None and self._watchdog.stalled:
                 raise TimeoutError(f"no data for {self.read_timeout_s:g} s") from None
@@ -187,18 +187,18 @@ class Connection:
         if data:
             self.last_read = self._rx = _perf()
             self._ancdata = ancdata
-            self._drained = len(data) < _RECV_BYTES
+            self._drained = len(data) < size
         elif self._watchdog is not None and self._watchdog.stalled:
             raise TimeoutError(f"no data for {self.read_timeout_s:g} s")
         return data
 
-    def recv_within(self, timeout_s: float) -> bytes:
+    def recv_within(self, timeout_s: float, size: int = _RECV_BYTES) -> bytes:
         sock = self._sock
         if sock is None:
             raise ConnectionResetError("the connection is closed")
         sock.settimeout(timeout_s)
         try:
-            return self.recv_piece()
+            return self.recv_piece(size)
         finally:
             if self._sock is sock:
                 sock.settimeout(None if self._watchdog is not None else self.read_timeout_s)
