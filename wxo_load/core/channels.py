@@ -45,7 +45,9 @@ OBSERVABLE: dict[str, frozenset[str]] = {
 """Milestones a channel can observe at all (the others are never measured on it)."""
 
 SOMETIMES: dict[str, frozenset[str]] = {
-    CHAT: frozenset({"first_delta", "first_text"}),  # not with `stream: false`
+    # first_delta, first_text: not with `stream: false`; message_created: not when the frames
+    # are OpenAI's `chat.completion.chunk` (no completed frame)
+    CHAT: frozenset({"first_delta", "first_text", "message_created"}),
 }
 """Milestones a channel observes only in some of its settings."""
 
