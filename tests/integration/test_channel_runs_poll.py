@@ -94,3 +94,18 @@ def test_a_run_with_no_final_status_within_its_timeout_is_a_poll_timeout(
     assert rec.polls == 3 and rec.done_ms is None
     assert "stream_timeout_s=0.5" in (rec.error_detail or "")
     channel.close()
+
+
+def test_an_async_agents_answer_is_waited_for_after_its_interim_message() -> None:
+    with SimulatorProcess.start(profile="async", port=0, seed=2) as async_sim:
+        channel = _channel(async_sim, 0.2)
+        channel.open_conversation("hello")
+        for turn in range(2):
+            result = channel.send(new_run(channel._thread_id, turn), "hello", keep_text=True)
+            rec = result.record
+            assert rec.outcome == OK, rec.error_detail
+            # the run completed with its interim message; the answer came later (~0.6 s)
+            assert rec.message_created_ms is not None and rec.done_ms is not None
+            assert rec.message_created_ms > rec.done_ms + 500
+            assert result.answer_text and "answer follows shortly" not in result.answer_text
+        channel.close()

@@ -4,7 +4,8 @@
                                        -> {"thread_id", "run_id", ...} at once
     GET  <runs>/{run_id}               at once, then every poll_interval_s (2 s, as the ADK),
                                        until status is completed, failed or cancelled
-    GET  <threads>/{thread_id}/messages  the answer: the last assistant message's text
+    GET  <threads>/{thread_id}/messages  the answer: the last assistant message's text (an async
+                                       agent's interim message: read again every second)
 
 What it measures (ms from just before the POST was written): `done` is when completion was
 *seen* (the arrival of the poll that answered `completed`), `completed_after_ms` when the poll
@@ -42,6 +43,7 @@ from wxo_load.edge.plain import Answer
 
 _perf = time.perf_counter
 FINAL = frozenset({"completed", "failed", "cancelled"})
+ASYNC_POLL_S = 1.0  # the ADK reads an async agent's thread every second
 
 
 class PolledTurn:
@@ -142,17 +144,34 @@ class RunsPollChannel(ChatClient):
         if status != "completed":
             self._end(turn, RUN_FAILED, f"run {status}: {self._last_error}")
             return
-        messages = self._answer(self.plain.messages(record.thread_id), turn, "GET messages")
-        if messages is None:
-            return
-        record.message_created_ms = (self._conn.last_rx - turn.t0) * 1000.0
-        text = answer_of(messages)
+        text = self._read_answer(turn)
         if text is None:
-            self._end(turn, PROTOCOL_ERROR, "the thread has no assistant answer after the run")
             return
         record.answer_chars = len(text)
         if keep_text:
             turn.answer_text = text
+
+    def _read_answer(self, turn: PolledTurn) -> str | None:
+        """The thread's answer to this turn; an async agent's (only its interim message yet) is
+        waited for as the ADK does, reading the messages every second until the run's timeout."""
+        record = turn.record
+        assert record.thread_id is not None
+        deadline = turn.t0 + self._stream_timeout_s
+        while True:
+            got = self._answer(self.plain.messages(record.thread_id), turn, "GET messages")
+            if got is None:
+                return None
+            text, interim = answer_of(got)
+            if text is not None:
+                record.message_created_ms = (self._conn.last_rx - turn.t0) * 1000.0
+                return text
+            if not interim:
+                self._end(turn, PROTOCOL_ERROR, "the thread has no assistant answer after the run")
+                return None
+            if _perf() + ASYNC_POLL_S > deadline:
+                self._end(turn, POLL_TIMEOUT, "an async agent's answer did not come in time")
+                return None
+            time.sleep(ASYNC_POLL_S)
 
     def _poll(self, turn: PolledTurn) -> str | None:
         """GET the run at once, then on a grid of poll_interval_s, until a final status (its
@@ -188,26 +207,33 @@ class RunsPollChannel(ChatClient):
             time.sleep(max(0.0, next_at - _perf()))
 
 
-def answer_of(messages: Any) -> str | None:
-    """The text of the thread's last assistant message that is not async (as the ADK reads it):
-    a bare list or `{"data": [...]}`."""
+def answer_of(messages: Any) -> tuple[str | None, bool]:
+    """(the text of the answer to the thread's last user message: its last assistant message
+    that is not async, as the ADK reads it; whether an async agent's interim message is there
+    instead). Messages: a bare list or `{"data": [...]}`, oldest first."""
     items = messages.get("data") if type(messages) is dict else messages
     if type(items) is not list:
-        return None
+        return None, False
+    interim = False
     for message in reversed(items):
-        if type(message) is not dict or message.get("role") != "assistant":
+        if type(message) is not dict:
+            continue
+        if message.get("role") == "user":
+            break  # an earlier turn's answers are not this one's
+        if message.get("role") != "assistant":
             continue
         props = message.get("additional_properties")
         display = props.get("display_properties") if type(props) is dict else None
         if type(display) is dict and display.get("is_async") is True:
+            interim = True
             continue
         content = message.get("content")
         if type(content) is str:
-            return content
+            return content, interim
         if type(content) is list:
             return "".join(
                 str(c.get("text") or "")
                 for c in content
                 if type(c) is dict and c.get("response_type", "text") == "text"
-            )
-    return None
+            ), interim
+    return None, interim
