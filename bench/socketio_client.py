@@ -69,6 +69,6 @@ def with_python_socketio(channel: AsyncChannel) -> AsyncChannel:
         AsyncChannel.close(channel)
 
     channel._socket = socket  # type: ignore[method-assign]
-    channel._read_answer = read_answer  # type: ignore[method-assign]
+    channel._read_socket = read_answer  # type: ignore[method-assign]
     channel.close = close  # type: ignore[method-assign]
     return channel

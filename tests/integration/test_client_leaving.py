@@ -49,7 +49,7 @@ def test_abandon_at_first_text_closes_the_stream_and_the_next_run_uses_a_new_con
     assert record.first_text_ms is not None and record.done_ms is None
     assert record.left_at_ms == record.first_text_ms == record.total_ms
     assert "first text" in (record.error_detail or "")
-    assert client.connection.socket is None  # closed, never reused
+    assert client.connection.raw_socket is None  # closed, never reused
     after = client.stream_run(new_run(thread_id, 1), "and then?").record
     assert after.outcome == OK and after.reconnects == 0
     assert client.connection.connections_opened == opened + 1
@@ -64,7 +64,7 @@ def test_abandon_after_a_time_shuts_the_waiting_read_at_that_time(client: ChatCl
     assert record.outcome == ABANDONED and record.done_ms is None
     assert record.left_at_ms == record.total_ms
     assert record.left_at_ms == pytest.approx(300, abs=60)
-    assert client.connection.socket is None
+    assert client.connection.raw_socket is None
     assert client.stream_run(new_run(thread_id, 1), "again").record.outcome == OK
 
 

@@ -44,7 +44,7 @@ from wxo_load.edge.client import WALL_MINUS_PERF_S
 from wxo_load.edge.engineio import EngineIO, SocketGone, upgrade_head
 from wxo_load.edge.failures import TRANSPORT_ERRORS, body_text, exc_text
 from wxo_load.edge.idle import readable
-from wxo_load.edge.poll import RunsPollChannel
+from wxo_load.edge.poll import PostedRuns
 from wxo_load.edge.transport import Connection, host_header
 
 _perf = time.perf_counter
@@ -77,7 +77,7 @@ def socket_query(token: str) -> str:
     return urlencode({"userId": user, "tenantId": tenant, "EIO": "4", "transport": "websocket"})
 
 
-class AsyncChannel(RunsPollChannel):
+class AsyncChannel(PostedRuns):
     """One person on async: runs posted over HTTP, answers read from one Socket.IO socket."""
 
     name = ASYNC
@@ -138,7 +138,7 @@ class AsyncChannel(RunsPollChannel):
         """The person's socket, open and idle: what arrived since the last run (pings, other
         runs' events) is handled and dropped; a socket found closed is opened again."""
         eio = self._eio
-        sock = self._sock_conn.socket
+        sock = self._sock_conn.raw_socket
         if eio is not None and sock is not None:
             try:
                 while readable(sock):
@@ -172,7 +172,7 @@ class AsyncChannel(RunsPollChannel):
             tracker.keep_text()
         try:
             if self._post(tracker, body):
-                self._read_answer(tracker, eio)
+                self._read_socket(tracker, eio)
         except AuthError as exc:
             tracker.end(_perf(), http_error_class(401), redact(str(exc)))
         except SocketGone as exc:
@@ -220,7 +220,7 @@ class AsyncChannel(RunsPollChannel):
             return False
         return True
 
-    def _read_answer(self, tracker: RunTracker, eio: EngineIO) -> None:
+    def _read_socket(self, tracker: RunTracker, eio: EngineIO) -> None:
         """Read the socket until the run's `done` (or a failure it announced, or its timeout)."""
         record = tracker.record
         conn = self._sock_conn

@@ -63,7 +63,7 @@ class Leaver:
         if self.at.at_first_text:
             return
         delay_s = max(0.0, t0 + self.at.after_s - _perf())
-        loop = gevent_loop()
+        loop: Any = gevent_loop()
         if loop is not None:
             timer = loop.timer(delay_s)
             timer.start(self._fire)
@@ -95,7 +95,7 @@ class Leaver:
         conn = self.conn
         conn.leaving = True  # a read that now fails is not sent again on a new connection
         if shut_only:
-            sock = conn.socket
+            sock = conn.raw_socket
             if sock is not None:
                 with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)

@@ -59,16 +59,13 @@ class PolledTurn:
         self.agent: str | None = None
 
 
-class RunsPollChannel(ChatClient):
-    """One person on runs-poll: no thread creation (the first run's answer names the thread)."""
-
-    name = RUNS_POLL
+class PostedRuns(ChatClient):
+    """A channel whose runs are posted without a stream (runs-poll, async): no thread creation,
+    the first run's answer names the thread."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._interval_s = self.scenario.channel.poll_interval_s
         self._thread_id: str | None = None
-        self._last_error = ""  # the final poll's last_error, for a failed run's detail
 
     def open_conversation(self, title: str) -> ThreadResult:
         self._thread_id = None  # the first run starts the thread, as the ADK relies on
@@ -80,6 +77,17 @@ class RunsPollChannel(ChatClient):
         if thread_id is not None:
             head += b',"thread_id":' + orjson.dumps(thread_id)
         return head + self._run_body_extra
+
+
+class RunsPollChannel(PostedRuns):
+    """One person on runs-poll."""
+
+    name = RUNS_POLL
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._interval_s = self.scenario.channel.poll_interval_s
+        self._last_error = ""  # the final poll's last_error, for a failed run's detail
 
     def send(self, record: RunRecord, text: str, *, keep_text: bool = False) -> PolledTurn:
         """Post the run, poll it to a final status, read the answer. Never raises but for a stop

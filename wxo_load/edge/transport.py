@@ -119,7 +119,7 @@ class Connection:
         self._rx = value
 
     @property
-    def socket(self) -> socket.socket | None:
+    def raw_socket(self) -> socket.socket | None:
         """The open socket (None when closed): for shutting it down from a timer."""
         return self._sock
 
