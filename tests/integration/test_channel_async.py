@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import socket
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from conversations import new_run, scenario
 
 from wxo_load.config.model import ChannelSettings
-from wxo_load.core.records import OK, SOCKET_CONNECT_ERROR
+from wxo_load.core.records import OK, SOCKET_CLOSED, SOCKET_CONNECT_ERROR
 from wxo_load.edge.async_channel import AsyncChannel, jwt_claims, socket_query
 from wxo_load.edge.auth.resolve import resolve_auth
 from wxo_load.edge.auth.settings import AuthSettings
@@ -92,3 +94,36 @@ def _server_frame(payload: bytes) -> bytes:
     if n < 65536:
         return bytes((0x81, 126)) + n.to_bytes(2, "big") + payload
     return bytes((0x81, 127)) + n.to_bytes(8, "big") + payload
+
+
+def test_a_socket_that_closes_before_the_answer_is_socket_closed(sim: SimulatorProcess) -> None:
+    """A Socket.IO server that connects the person, then closes 0.3 s later (mid-answer: the
+    simulator's async answers take about 0.6 s): the run is `socket_closed`."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(4096)
+            conn.sendall(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                b"Connection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n"
+                + _server_frame(b'0{"sid":"s","upgrades":[],"pingInterval":25000}')
+            )
+            conn.recv(4096)  # the client's 40
+            conn.sendall(_server_frame(b'40{"sid":"s-io"}'))
+            time.sleep(0.3)  # the run is posted and its answer awaited meanwhile
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    channel = _channel(sim, socket_url=f"ws://127.0.0.1:{port}")
+    channel.open_conversation("hello")
+    rec = channel.send(new_run(None, 0), "hello").record
+    server.join(timeout=10)
+    listener.close()
+    assert rec.outcome == SOCKET_CLOSED, rec.error_detail
+    assert rec.run_id is not None and rec.done_ms is None
+    channel.close()
