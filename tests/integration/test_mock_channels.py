@@ -386,3 +386,22 @@ def test_async_agent_events_are_stamped_as_written_to_the_socket(tmp_path: Path)
     logged = [e["event"] for e in read_jsonl(log) if e["run_id"] == run_id]
     assert logged[:2] == ["run.running", "run.completed"]  # the HTTP run, with the interim
     assert logged[2:] == seen
+
+
+def test_v2_thread_expires_after_s_seconds() -> None:
+    with (
+        simulator("fast", args=["--thread-expiry-s", "0.3"]) as sim,
+        httpx.Client(base_url=sim.url, timeout=10) as c,
+    ):
+        token = login(c)
+        started = time.monotonic()
+        first = chat(c, token, V2, [user("1")], thread="new")
+        thread_id = sse_frames(first.text)[-1]["thread_id"]
+        assert chat(c, token, V2, [user("2")], thread=thread_id).status_code == 200
+        expired = wait_for(
+            lambda: (
+                (r := chat(c, token, V2, [user("n")], thread=thread_id)).status_code == 404 and r
+            )
+        )
+        assert expired and time.monotonic() - started >= 0.3
+        assert "thread" in expired.json()["error"]["message"].lower()
