@@ -388,6 +388,7 @@ def test_async_agent_events_are_stamped_as_written_to_the_socket(tmp_path: Path)
     assert logged[2:] == seen
 
 
+@pytest.mark.slow  # waits 2 s on the clock
 def test_v2_thread_expires_after_s_seconds() -> None:
     with (
         simulator("fast", args=["--thread-expiry-s", "0.3"]) as sim,
