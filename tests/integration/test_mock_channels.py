@@ -176,6 +176,15 @@ def test_v2_errors_are_json_and_agents_are_listed(client: httpx.Client, token: s
     assert gone.status_code == 404 and "thread" in gone.json()["error"]["message"].lower()
     agents = client.get("/v1/orchestrate/agents", headers=bearer(token)).json()
     assert agents[0]["id"] == AGENT_ID and agents[0]["name"]
+    empty_env = client.post(
+        V2, json={"messages": [user("hi")]}, headers={**bearer(token), "X-IBM-ENVIRONMENT-ID": ""}
+    )
+    assert empty_env.status_code == 400 and "ENVIRONMENT" in empty_env.json()["error"]["message"]
+    env = str(uuid.uuid4())
+    live = client.post(
+        V2, json={"messages": [user("hi")]}, headers={**bearer(token), "X-IBM-ENVIRONMENT-ID": env}
+    )
+    assert live.status_code == 200
 
 
 @pytest.mark.parametrize(
