@@ -75,7 +75,8 @@ def test_v2_stateless_resends_the_growing_transcript_and_records_its_bytes(
     logged = requests_logged(log)
     assert [line["messages"] for line in logged][:1] == [1]
     counts = [line["messages"] for line in logged]
-    assert counts == sorted(counts) and counts[-1] >= 9  # 4 earlier answers (+ tool replays)
+    assert counts == sorted(counts)
+    assert counts[-1] > 9  # more than 4 x (question, answer) + 1: the tool steps are replayed
     assert [line["bytes"] for line in logged] == sizes
     assert len({r.thread_id for r in records}) == 1
 
