@@ -114,7 +114,9 @@ def test_each_channel_has_its_own_figures_and_says_what_it_could_not_observe() -
 
 
 def test_a_streamed_chat_completion_observes_its_first_text() -> None:
-    assert not_observable("chat", {"first_delta": 3, "first_text": 3}) == ["run_started"]
+    streamed = {"first_delta": 3, "first_text": 3, "message_created": 3}
+    assert not_observable("chat", streamed) == ["run_started"]
+    assert not_observable("chat", {**streamed, "message_created": 0})[-1] == "message_created"
     assert not_observable("chat-v2", {}) == ["run_started"]
 
 
