@@ -142,6 +142,13 @@ def test_summary_md_the_report_the_live_tab_and_gates_say_what_a_channel_cannot_
     assert any(r["turn"] == "channel chat (not observable on this channel)" for r in rows)
     verdict = evaluate([parse_gate("channels.chat.first_text.p95 < 3s")], summary)[0]
     assert not verdict.passed and "not observable on channel chat" in verdict.reason
+    from wxo_load.output import prometheus
+
+    text = prometheus.exposition(book, users=0, trustworthy=True, running=False)
+    assert 'wxo_load_channel_runs_total{channel="chat",outcome="ok"} 1' in text
     widget_only = MetricsBook()
     widget_only.record_run(_run("runs-stream", 10.0))
     assert "### Channels" not in summary_markdown(build_summary(widget_only, meta={}))
+    assert "channel" not in prometheus.exposition(
+        widget_only, users=0, trustworthy=True, running=False
+    )
