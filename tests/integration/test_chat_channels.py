@@ -11,6 +11,8 @@ from conversations import new_run, scenario
 
 from wxo_load.config.model import ChannelSettings
 from wxo_load.core.records import (
+    ERROR_FRAME,
+    NO_COMPLETED,
     OK,
     THREAD_EXPIRED,
     THREAD_STORE_UNAVAILABLE,
@@ -75,7 +77,8 @@ def test_v2_stateless_resends_the_growing_transcript_and_records_its_bytes(
     logged = requests_logged(log)
     assert [line["messages"] for line in logged][:1] == [1]
     counts = [line["messages"] for line in logged]
-    assert counts == sorted(counts) and counts[-1] >= 9  # 4 earlier answers (+ tool replays)
+    assert counts == sorted(counts)
+    assert counts[-1] > 9  # more than 4 x (question, answer) + 1: the tool steps are replayed
     assert [line["bytes"] for line in logged] == sizes
     assert len({r.thread_id for r in records}) == 1
 
@@ -99,3 +102,19 @@ def test_v2_thread_failures_are_their_own_classes() -> None:
         expired = converse(sim.url, stateful, 3)
     assert [r.outcome for r in no_store] == [THREAD_STORE_UNAVAILABLE] * 2
     assert [r.outcome for r in expired] == [OK, THREAD_EXPIRED, OK]  # then a new thread
+
+
+def test_a_stream_that_ends_early_or_carries_an_error_frame_is_counted_by_its_class() -> None:
+    faults = ["--fault", "truncated=0.3", "--fault", "drop_connection=0.3",
+              "--fault", "error_event=0.3"]  # fmt: skip
+    outcomes: dict[str, set[str]] = {}
+    with SimulatorProcess.start(profile="fast", port=0, seed=5, extra_args=faults) as sim:
+        for channel in (
+            ChannelSettings(name="chat"),
+            ChannelSettings(name="chat-v2", mode="stateful"),
+        ):
+            runs = converse(sim.url, channel, 12)
+            outcomes[channel.name] = {r.outcome for r in runs}
+    assert outcomes["chat"] <= {OK, "truncated", ERROR_FRAME} and ERROR_FRAME in outcomes["chat"]
+    assert outcomes["chat-v2"] <= {OK, NO_COMPLETED, ERROR_FRAME, THREAD_EXPIRED}
+    assert NO_COMPLETED in outcomes["chat-v2"] and "truncated" not in outcomes["chat-v2"]

@@ -114,7 +114,9 @@ def test_each_channel_has_its_own_figures_and_says_what_it_could_not_observe() -
 
 
 def test_a_streamed_chat_completion_observes_its_first_text() -> None:
-    assert not_observable("chat", {"first_delta": 3, "first_text": 3}) == ["run_started"]
+    streamed = {"first_delta": 3, "first_text": 3, "message_created": 3}
+    assert not_observable("chat", streamed) == ["run_started"]
+    assert not_observable("chat", {**streamed, "message_created": 0})[-1] == "message_created"
     assert not_observable("chat-v2", {}) == ["run_started"]
 
 
@@ -140,6 +142,13 @@ def test_summary_md_the_report_the_live_tab_and_gates_say_what_a_channel_cannot_
     assert any(r["turn"] == "channel chat (not observable on this channel)" for r in rows)
     verdict = evaluate([parse_gate("channels.chat.first_text.p95 < 3s")], summary)[0]
     assert not verdict.passed and "not observable on channel chat" in verdict.reason
+    from wxo_load.output import prometheus
+
+    text = prometheus.exposition(book, users=0, trustworthy=True, running=False)
+    assert 'wxo_load_channel_runs_total{channel="chat",outcome="ok"} 1' in text
     widget_only = MetricsBook()
     widget_only.record_run(_run("runs-stream", 10.0))
     assert "### Channels" not in summary_markdown(build_summary(widget_only, meta={}))
+    assert "channel" not in prometheus.exposition(
+        widget_only, users=0, trustworthy=True, running=False
+    )

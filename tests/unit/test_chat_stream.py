@@ -84,3 +84,18 @@ def test_a_json_answer_observes_only_its_end() -> None:
     tracker.on_json(b'{"choices": [{"message": {"content": "hi"}}], "thread_id": "t"}', 0.5)
     rec = tracker.end_of_body(0.5)
     assert (rec.outcome, rec.thread_id, rec.first_text_ms, rec.done_ms) == (OK, "t", None, 500.0)
+
+
+def test_v2_names_its_environment_only_when_one_is_set() -> None:
+    from wxo_load.core.deployment import chat_completions_path
+    from wxo_load.edge.endpoint import Endpoint
+    from wxo_load.edge.heads import chat_head
+
+    path = chat_completions_path("remote", 2, "a b")
+    assert path == "/v2/orchestrate/a%20b/chat/completions"
+    assert chat_completions_path("local", 1, "a") == "/api/v1/orchestrate/a/chat/completions"
+    endpoint = Endpoint.parse("https://api.example.com/instances/i1")
+    live = chat_head("h", endpoint, None, "ua", path, {}, "env-1")
+    assert live.startswith(b"POST /instances/i1/v2/orchestrate/a%20b/chat/completions HTTP/1.1")
+    assert b"X-IBM-ENVIRONMENT-ID: env-1\r\n" in live
+    assert b"X-IBM-ENVIRONMENT-ID" not in chat_head("h", endpoint, None, "ua", path, {}, None)

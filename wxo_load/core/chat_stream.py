@@ -145,6 +145,13 @@ class ChatTracker:
 
     @property
     def finished(self) -> bool:
+        """The whole answer is in (a completed frame or [DONE]): a connection that breaks or a
+        test that stops now does not make the run fail."""
+        return self._done or self.completed
+
+    @property
+    def done_seen(self) -> bool:
+        """`[DONE]` came: nothing after it is read."""
         return self._done
 
     @property

@@ -17,7 +17,7 @@ Same connection, auth, token refresh, TLS and proxy as the widget's channel (edg
 same arrival stamps; frames are measured by core.chat_stream. The error classes of their own:
 `thread_expired` (404 naming the thread on a continued turn: the next turn starts a new thread,
 as the framework restarts), `thread_store_unavailable` (503 naming the thread store),
-`error_frame`, `no_completed` (v2 closed without a completed frame).
+`error_frame`, `no_completed` (v2 closed, cleanly or not, without a completed frame).
 """
 
 from __future__ import annotations
@@ -34,10 +34,12 @@ from wxo_load.core.channels import CHAT, CHAT_V2
 from wxo_load.core.chat_stream import ChatStreamDecoder, ChatTracker
 from wxo_load.core.deployment import Deployment, chat_completions_path
 from wxo_load.core.records import (
+    NO_COMPLETED,
     OK,
     THREAD_EXPIRED,
     THREAD_STORE_UNAVAILABLE,
     TIMEOUT,
+    TRUNCATED,
     RunRecord,
     http_error_class,
 )
@@ -186,12 +188,16 @@ class ChatCompletionsChannel(ChatClient):
                 return False
         except TRANSPORT_ERRORS as exc:
             conn.close()
-            if not tracker.finished:
+            if tracker.finished:  # the whole answer was in: its end is the last bytes' arrival
+                tracker.end_of_body(conn.last_rx)
+            else:
                 outcome, detail = self._classify(exc, response is not None)
+                if outcome == TRUNCATED and self.version == 2:  # v2's end is the close
+                    outcome = NO_COMPLETED
                 tracker.end(perf_counter(), outcome, detail)
-                return False
+            return False
         t_end = conn.last_rx  # the read that brought the body's end: v2's `done`
-        if not tracker.finished:
+        if not tracker.done_seen:
             for frame in decoder.close():
                 tracker.on_frame(frame, t_end)
         tracker.end_of_body(t_end)

@@ -246,7 +246,7 @@ def _short(value: Any) -> str:
 
 def timing_rows(summary: Summary) -> list[dict[str, Any]]:
     """Exact merged percentiles of every timing; run timings also for first turns and follow-ups,
-    every timing also per persona."""
+    every timing also per persona and per channel (a timing a channel cannot observe says so)."""
     rows = []
     for metric in ALL_METRICS:
         rows.append(_timing_row(metric, "all", summary.metrics.get(metric)))
