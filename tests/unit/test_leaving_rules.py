@@ -105,6 +105,7 @@ def test_left_runs_are_counted_never_failed_and_out_of_every_timing() -> None:
     summary = build_summary(book, meta={"started_at": 1000.0, "ended_at": 1010.0})
     runs = summary.runs
     assert figure_value(summary, "runs.left") == 3  # a gate can limit them
+    assert summary.goodput.share == 1.0  # of the runs whose people stayed: all 8 were good
     assert (runs.total, runs.ok, runs.failed, runs.left, runs.error_rate) == (11, 8, 0, 3, 0.0)
     assert runs.by_outcome[ABANDONED] == 1
 

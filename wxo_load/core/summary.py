@@ -225,7 +225,7 @@ def summary_sections(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, An
         **_personas(book, duration_s),
         **_channels(book, duration_s),
         **steps_summary(book),
-        **book.answers.summary(runs["total"] - runs["stopped"], duration_s),
+        **book.answers.summary(runs["total"] - runs["stopped"] - runs["left"], duration_s),
         **book.replay.summary(),
         "workers": workers,
         "load_generator": _load_generator(book, dict(meta.get("load_generator") or {}), workers),
