@@ -5,7 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.metrics.export import (
+    MetricExporter,
+    MetricExportResult,
+    PeriodicExportingMetricReader,
+)
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -13,6 +17,7 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON
 
 from wxo_load.core.records import ConversationRecord, RunRecord
 from wxo_load.output.otel import OtelRecords
+from wxo_load.output.otel_hist import histogram_exporter
 
 
 def _run(conversation: str, turn: int, outcome: str = "ok", **extra: Any) -> RunRecord:
@@ -32,52 +37,83 @@ def _conversation(conversation: str, runs: int) -> ConversationRecord:
                               runs=runs, total_ms=2500.0, persona="shopper")  # fmt: skip
 
 
-def _setup(sampler: Any) -> tuple[OtelRecords, InMemoryMetricReader, InMemorySpanExporter]:
-    reader, spans = InMemoryMetricReader(), InMemorySpanExporter()
-    tracer_provider = TracerProvider(sampler=sampler)
-    tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
-    meter = MeterProvider(metric_readers=[reader]).get_meter("test")
-    return OtelRecords(meter, tracer_provider.get_tracer("test"), "agent-1"), reader, spans
+class _Capture(MetricExporter):
+    """What the SDK's reader exported, kept."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.exported: list[Any] = []
+
+    def export(self, metrics_data: Any, timeout_millis: float = 10_000, **_: Any) -> Any:
+        self.exported.append(metrics_data)
+        return MetricExportResult.SUCCESS
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return True
+
+    def shutdown(self, timeout_millis: float = 30_000, **_: Any) -> None:
+        pass
 
 
-def _points(reader: InMemoryMetricReader, name: str) -> list[Any]:
-    data = reader.get_metrics_data()
-    if data is None:  # nothing recorded yet
-        return []
-    return [
-        point
-        for resource in data.resource_metrics
-        for scope in resource.scope_metrics
-        for metric in scope.metrics
-        if metric.name == name
-        for point in metric.data.data_points
-    ]
+class _Setup:
+    def __init__(self, sampler: Any) -> None:
+        self.records = OtelRecords("agent-1")
+        self.capture, self.spans = _Capture(), InMemorySpanExporter()
+        exporter = histogram_exporter(self.capture, self.records.histograms)
+        reader = PeriodicExportingMetricReader(exporter, export_interval_millis=3_600_000)
+        self.meters = MeterProvider(metric_readers=[reader], shutdown_on_exit=False)
+        tracer_provider = TracerProvider(sampler=sampler, shutdown_on_exit=False)
+        tracer_provider.add_span_processor(SimpleSpanProcessor(self.spans))
+        self.records.start(self.meters.get_meter("test"), tracer_provider.get_tracer("test"))
+
+    def points(self, name: str) -> list[Any]:
+        """NAME's points in an export made now, through the wrapped exporter."""
+        self.meters.force_flush()
+        if not self.capture.exported:
+            return []
+        return [
+            point
+            for resource in self.capture.exported[-1].resource_metrics
+            for scope in resource.scope_metrics
+            for metric in scope.metrics
+            if metric.name == name
+            for point in metric.data.data_points
+        ]
 
 
 def test_runs_are_queued_until_drained_then_counted_with_bounded_attributes() -> None:
-    records, reader, _ = _setup(ALWAYS_ON)
+    setup = _Setup(ALWAYS_ON)
+    records = setup.records
     records.add_run(_run("c1", 0))
     records.add_run(_run("c1", 1, outcome="http_503"))
-    assert _points(reader, "wxo_load.runs") == []  # the hot path only queued them
+    assert setup.points("wxo_load.runs") == []  # the hot path only queued them
     records.drain()
-    runs = {p.attributes["outcome"]: p.value for p in _points(reader, "wxo_load.runs")}
+    runs = {p.attributes["outcome"]: p.value for p in setup.points("wxo_load.runs")}
     assert runs == {"ok": 1, "http_503": 1}
-    point = _points(reader, "wxo_load.runs")[0]
+    point = setup.points("wxo_load.runs")[0]
     assert set(point.attributes) == {"persona", "channel", "agent", "outcome"}
     assert point.attributes["channel"] == "runs-stream" and point.attributes["agent"] == "agent-1"
     durations = {
         p.attributes.get("error.type"): p.count
-        for p in _points(reader, "gen_ai.client.operation.duration")
+        for p in setup.points("gen_ai.client.operation.duration")
     }
     assert durations == {None: 1, "http_503": 1}
-    timing = {p.attributes["metric"]: 0 for p in _points(reader, "wxo_load.timing")}
-    for p in _points(reader, "wxo_load.timing"):
+    timing = {p.attributes["metric"]: 0 for p in setup.points("wxo_load.timing")}
+    for p in setup.points("wxo_load.timing"):
         timing[p.attributes["metric"]] += p.count
     assert timing == {"run_started": 2, "first_text": 2, "done": 1}
+    (first_text,) = [
+        p
+        for p in setup.points("wxo_load.timing")
+        if p.attributes["metric"] == "first_text" and p.attributes["outcome"] == "ok"
+    ]
+    assert first_text.sum == 0.05 and first_text.bucket_counts[first_text.explicit_bounds.index(
+        0.08)] == 1  # 50 ms falls in (40 ms, 80 ms]  # fmt: skip
 
 
 def test_a_sampled_conversation_is_a_trace_of_runs_with_their_ids_events_and_tools() -> None:
-    records, _, spans = _setup(ALWAYS_ON)
+    setup = _Setup(ALWAYS_ON)
+    records, spans = setup.records, setup.spans
     records.add_run(
         _run("c1", 0, tools=[["lookup_order", 60.0, 100.0], ["search_kb", 170.0, None]])
     )
@@ -100,13 +136,14 @@ def test_a_sampled_conversation_is_a_trace_of_runs_with_their_ids_events_and_too
 
 
 def test_an_unsampled_conversation_builds_no_spans_and_a_test_end_traces_open_ones() -> None:
-    records, reader, spans = _setup(ALWAYS_OFF)
-    records.add_run(_run("c1", 0))
-    records.add_conversation(_conversation("c1", 1))
-    records.drain()
-    assert spans.get_finished_spans() == ()
-    assert sum(p.value for p in _points(reader, "wxo_load.conversations")) == 1
-    records, _, spans = _setup(ALWAYS_ON)
+    setup = _Setup(ALWAYS_OFF)
+    setup.records.add_run(_run("c1", 0))
+    setup.records.add_conversation(_conversation("c1", 1))
+    setup.records.drain()
+    assert setup.spans.get_finished_spans() == ()
+    assert sum(p.value for p in setup.points("wxo_load.conversations")) == 1
+    setup = _Setup(ALWAYS_ON)
+    records, spans = setup.records, setup.spans
     records.add_run(_run("c2", 0))
     records.close()  # the conversation record never came
     names = sorted(s.name for s in spans.get_finished_spans())

@@ -28,11 +28,13 @@ from typing import Any
 import gevent
 
 from wxo_load.core.errors import WxoLoadError
-from wxo_load.output.otel import HISTOGRAMS, OtelRecords
+from wxo_load.output.otel import OtelRecords
+from wxo_load.output.otel_hist import Histograms, histogram_exporter
 
 log = logging.getLogger("wxo_load")
 
 DRAIN_INTERVAL_S = 1.0
+DRAIN_SLICE = 200  # records between two yields to the event loop (about 1 ms)
 DEFAULT_SAMPLE_RATIO = 0.01  # without OTEL_TRACES_SAMPLER: parentbased_traceidratio at 0.01
 INSTALL_ADVICE = "install it with `pip install 'wxo-load[otel]'`"
 
@@ -104,28 +106,24 @@ def _resource(instance_id: str, worker: str, role: str) -> Any:
     })  # fmt: skip
 
 
-def _meter_provider(resource: Any) -> Any:
+def _meter_provider(resource: Any, histograms: Histograms) -> Any:
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import (
         ConsoleMetricExporter,
         PeriodicExportingMetricReader,
     )
-    from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 
     readers = []
     for exporter in _exporters("METRICS"):
         if exporter == "otlp":
-            readers.append(PeriodicExportingMetricReader(_otlp_exporter("metrics")))
+            inner = _otlp_exporter("metrics")
         elif exporter == "console":
-            readers.append(PeriodicExportingMetricReader(ConsoleMetricExporter()))
+            inner = ConsoleMetricExporter()
         else:
             log.warning("wxo-load: OTEL_METRICS_EXPORTER %r is not supported: ignored", exporter)
-    views = [
-        View(instrument_name=name, aggregation=ExplicitBucketHistogramAggregation(list(buckets)))
-        for name, (_, buckets) in HISTOGRAMS.items()
-    ]
-    return MeterProvider(resource=resource, metric_readers=readers, views=views,
-                         shutdown_on_exit=False)  # fmt: skip
+            continue
+        readers.append(PeriodicExportingMetricReader(histogram_exporter(inner, histograms)))
+    return MeterProvider(resource=resource, metric_readers=readers, shutdown_on_exit=False)
 
 
 def _tracer_provider(resource: Any) -> Any | None:
@@ -166,10 +164,11 @@ class OtelExport:
         except ImportError as exc:
             missing = f"--otel: the OpenTelemetry SDK is missing; {INSTALL_ADVICE}"
             raise WxoLoadError(missing) from exc
-        self.meter_provider = _meter_provider(resource)
+        self.records = records = OtelRecords(agent)
+        self.meter_provider = _meter_provider(resource, records.histograms)
         self.tracer_provider = _tracer_provider(resource)
         tracer = self.tracer_provider.get_tracer("wxo_load") if self.tracer_provider else None
-        self.records = OtelRecords(self.meter_provider.get_meter("wxo_load"), tracer, agent)
+        records.start(self.meter_provider.get_meter("wxo_load"), tracer)
         self._drainer = gevent.spawn(self._drain_forever)
         log.info("wxo-load: OpenTelemetry export on (service.instance.id %s)", instance_id)
 
@@ -177,7 +176,10 @@ class OtelExport:
         while True:
             gevent.sleep(DRAIN_INTERVAL_S)
             try:
-                self.records.drain()
+                # in slices, yielding between them: a second of runs at once would hold the
+                # event loop for tens of ms, and every open stream would measure it
+                while self.records.drain(DRAIN_SLICE):
+                    gevent.sleep(0)
             except Exception:  # an export glitch must never end the test
                 log.exception("wxo-load: OpenTelemetry drain failed")
 

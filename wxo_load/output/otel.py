@@ -27,9 +27,11 @@ here, as in every other figure.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import Any
 
 from wxo_load.core.records import OK, STOPPED, ConversationRecord, RunRecord
+from wxo_load.output.otel_hist import Histograms
 
 CHANNEL = "runs-stream"  # the one channel wxo-load speaks today: streamed runs
 PROVIDER = "ibm.watsonx.ai"
@@ -67,20 +69,19 @@ class OtelRecords:
     background task, and before every flush) records the queue into the instruments and builds
     the sampled traces."""
 
-    def __init__(self, meter: Any, tracer: Any | None, agent: str) -> None:
+    def __init__(self, agent: str) -> None:
         self.agent = agent
-        self.tracer = tracer
+        self.tracer: Any | None = None
         self._queue: list[RunRecord | ConversationRecord] = []
         self._open: dict[str, list[RunRecord]] = {}  # conversation id -> its runs, until it ends
         self._attrs: dict[tuple[str, str], dict[str, str]] = {}
-        self._genai: dict[tuple[str, str], dict[str, str]] = {}
-        self._timing: dict[tuple[str, str, str], dict[str, str]] = {}
         # counter name -> attribute key (persona, outcome) -> cumulative value
         self.counts: dict[str, dict[tuple[str, str], int]] = {name: {} for name in COUNTERS}
-        self._hist = {
-            name: meter.create_histogram(name, unit="s", description=description)
-            for name, (description, _) in HISTOGRAMS.items()
-        }
+        self.histograms = Histograms(HISTOGRAMS)  # exported by otel_hist.histogram_exporter
+
+    def start(self, meter: Any, tracer: Any | None) -> None:
+        """The counters into METER (read at each export); spans from TRACER (None: no traces)."""
+        self.tracer = tracer
         for name, (unit, description) in COUNTERS.items():
             meter.create_observable_counter(
                 name, callbacks=[self._observer(name)], unit=unit, description=description
@@ -92,8 +93,6 @@ class OtelRecords:
             self.drain()  # the queued records belong to the old agent
             self.agent = agent
             self._attrs.clear()
-            self._genai.clear()
-            self._timing.clear()
 
     # -- the hot path: queue only -----------------------------------------------------------
 
@@ -105,13 +104,19 @@ class OtelRecords:
 
     # -- off the hot path ------------------------------------------------------------------
 
-    def drain(self) -> None:
-        queue, self._queue = self._queue, []
+    def drain(self, limit: int | None = None) -> bool:
+        """Record the queued records (at most `limit`); True when some are left."""
+        queue = self._queue
+        if limit is None or len(queue) <= limit:
+            self._queue = []
+        else:  # the oldest `limit`; the rest wait (a slice's copy is cheap next to the SDK work)
+            queue, self._queue = queue[:limit], queue[limit:]
         for record in queue:
             if isinstance(record, RunRecord):
                 self._record_run(record)
             else:
                 self._record_conversation(record)
+        return bool(self._queue)
 
     def close(self) -> None:
         """The end of a test: drain, then trace the conversations still open (their runs
@@ -131,25 +136,18 @@ class OtelRecords:
         return attrs
 
     def _genai_attributes(self, persona: str | None, outcome: str) -> dict[str, str]:
-        key = (persona or NO_PERSONA, outcome)
-        attrs = self._genai.get(key)
-        if attrs is None:
-            attrs = self._genai[key] = {
-                **self._attributes(persona, outcome),
-                "gen_ai.operation.name": OPERATION,
-                "gen_ai.provider.name": PROVIDER,
-                "gen_ai.agent.id": self.agent,
-            }
-            if outcome != OK:
-                attrs["error.type"] = outcome
+        attrs = {
+            **self._attributes(persona, outcome),
+            "gen_ai.operation.name": OPERATION,
+            "gen_ai.provider.name": PROVIDER,
+            "gen_ai.agent.id": self.agent,
+        }
+        if outcome != OK:
+            attrs["error.type"] = outcome
         return attrs
 
     def _timing_attributes(self, persona: str | None, outcome: str, metric: str) -> dict[str, str]:
-        key = (persona or NO_PERSONA, outcome, metric)
-        attrs = self._timing.get(key)
-        if attrs is None:
-            attrs = self._timing[key] = {**self._attributes(persona, outcome), "metric": metric}
-        return attrs
+        return {**self._attributes(persona, outcome), "metric": metric}
 
     def _count(self, name: str, key: tuple[str, str], value: int = 1) -> None:
         counts = self.counts[name]
@@ -167,26 +165,34 @@ class OtelRecords:
             self._count("wxo_load.goodput.runs", key)
         if self.tracer is not None:
             self._open.setdefault(run.conversation_id, []).append(run)
-        hist = self._hist
-        genai = self._genai_attributes(persona, outcome)
+        record = self.histograms.record
+        genai = (key[0], outcome, self.agent)
         if run.first_delta_ms is not None:
-            hist["gen_ai.client.operation.time_to_first_chunk"].record(
-                run.first_delta_ms / 1000.0, genai
+            record(
+                "gen_ai.client.operation.time_to_first_chunk",
+                genai,
+                lambda: self._genai_attributes(persona, outcome),
+                run.first_delta_ms / 1000.0,
             )
-        timing = hist["wxo_load.timing"]
         for metric, field in MILESTONES:  # as the book records them: every value measured
             value = getattr(run, field)
             if value is not None:
-                timing.record(value / 1000.0, self._timing_attributes(persona, outcome, metric))
+                record("wxo_load.timing", (*genai, metric),
+                       partial(self._timing_attributes, persona, outcome, metric),
+                       value / 1000.0)  # fmt: skip
         if outcome == STOPPED:
             return  # cut off by the end of the test: it has no duration
         total = run.done_ms if outcome == OK and run.done_ms is not None else run.total_ms
         if total is not None:
-            hist["gen_ai.client.operation.duration"].record(total / 1000.0, genai)
-        if run.client_lag_max_ms is not None:
-            hist["wxo_load.client_lag"].record(
-                max(run.client_lag_max_ms, 0.0) / 1000.0, self._attributes(persona, outcome)
+            record(
+                "gen_ai.client.operation.duration",
+                genai,
+                lambda: self._genai_attributes(persona, outcome),
+                total / 1000.0,
             )
+        if run.client_lag_max_ms is not None:
+            record("wxo_load.client_lag", genai, lambda: self._attributes(persona, outcome),
+                   max(run.client_lag_max_ms, 0.0) / 1000.0)  # fmt: skip
 
     def _record_conversation(self, conv: ConversationRecord) -> None:
         self._count("wxo_load.conversations", (conv.persona or NO_PERSONA, conv.outcome))
