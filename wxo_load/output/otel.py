@@ -1,27 +1,25 @@
 """wxo-load's records as OpenTelemetry metrics and traces (docs/over-time.md#opentelemetry).
 
-Takes an OpenTelemetry `Meter` and `Tracer` (made by wxo_load.locust_plugin.otel, which owns the
-providers, exporters and the batching) and turns the runs and conversations one load generator
-measured into:
+The records one load generator measured (its measured window, as every other figure) become:
 
-- histograms, in seconds: the GenAI client conventions `gen_ai.client.operation.duration` (every
-  run that ended; `error.type` on a failed one) and `gen_ai.client.operation.time_to_first_chunk`
-  (the first `message.delta`); wxo-load's milestones in `wxo_load.timing{metric}` (`run_started`,
-  `first_text`, `done`), as Prometheus's `wxo_load_timing_seconds{metric}`; the run's worst
-  `wxo_load.client_lag` (the load generator's own lateness, one value per run);
-- counters, cumulative: `wxo_load.runs{outcome}` (their sum is summary.json's `runs.total`),
+- histograms, in seconds, aggregated here (`otel_hist`: the SDK's own `record` costs ~10 µs a
+  value) and exported through the SDK's reader: the GenAI client conventions
+  `gen_ai.client.operation.duration` (every run that ended; `error.type` on a failed one) and
+  `gen_ai.client.operation.time_to_first_chunk` (the first `message.delta`); wxo-load's
+  milestones in `wxo_load.timing{metric}` (`run_started`, `first_text`, `done`), as
+  Prometheus's `wxo_load_timing_seconds{metric}`; the run's worst `wxo_load.client_lag`;
+- counters, cumulative, SDK observable counters read at each export from this module's counts:
+  `wxo_load.runs{outcome}` (their sum is summary.json's `runs.total`),
   `wxo_load.conversations{outcome}`, `wxo_load.answers.checked`, `wxo_load.goodput.runs`,
-  `wxo_load.answer.chars`, read at each export from this module's own counts (no SDK call per run);
-- a trace per conversation: a `conversation` span, a child `invoke_agent <agent>` span per run
-  with events `run.started`, `first_text` and `done`, and a child `execute_tool <name>` span per
-  tool call. Spans are made when the conversation has ended, from its records and their times;
-  the sampler decides on the conversation span and its children follow (nothing is built for a
+  `wxo_load.answer.chars`;
+- a trace per conversation (`otel_spans`), built when the conversation has ended; the sampler
+  decides on the conversation span and its children follow (nothing more is built for a
   conversation not sampled).
 
 Every metric carries `persona`, `channel`, `agent` and `outcome` (bounded: one agent per test,
 the scenario's personas, the error classes); the GenAI ones also `gen_ai.operation.name`,
-`gen_ai.provider.name` and `gen_ai.agent.id`. Records of the warm-up and cool-down are not
-here, as in every other figure.
+`gen_ai.provider.name` and `gen_ai.agent.id`. The providers, exporters and the drain task are
+wxo_load.locust_plugin.otel's.
 """
 
 from __future__ import annotations
