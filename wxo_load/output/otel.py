@@ -31,10 +31,11 @@ from typing import Any
 from wxo_load.core.records import OK, STOPPED, ConversationRecord, RunRecord
 from wxo_load.output.otel_hist import Histograms
 
-CHANNEL = "runs-stream"  # the one channel wxo-load speaks today: streamed runs
+CHANNEL = "runs-stream"  # a record's channel when it names none (streamed runs)
 PROVIDER = "ibm.watsonx.ai"
 OPERATION = "invoke_agent"
 NO_PERSONA = "none"
+Key = tuple[str, str, str]  # (persona, outcome, channel): a series' attributes, bounded
 # The GenAI conventions' advised buckets for durations in seconds
 DURATION_BUCKETS_S = (
     0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92,
@@ -72,9 +73,9 @@ class OtelRecords:
         self.tracer: Any | None = None
         self._queue: list[RunRecord | ConversationRecord] = []
         self._open: dict[str, list[RunRecord]] = {}  # conversation id -> its runs, until it ends
-        self._attrs: dict[tuple[str, str], dict[str, str]] = {}
-        # counter name -> attribute key (persona, outcome) -> cumulative value
-        self.counts: dict[str, dict[tuple[str, str], int]] = {name: {} for name in COUNTERS}
+        self._attrs: dict[Key, dict[str, str]] = {}
+        # counter name -> attribute key (persona, outcome, channel) -> cumulative value
+        self.counts: dict[str, dict[Key, int]] = {name: {} for name in COUNTERS}
         self.histograms = Histograms(HISTOGRAMS)  # exported by otel_hist.histogram_exporter
 
     def start(self, meter: Any, tracer: Any | None) -> None:
@@ -124,18 +125,19 @@ class OtelRecords:
         for runs in open_.values():
             self._trace(None, runs)
 
-    def _attributes(self, persona: str | None, outcome: str) -> dict[str, str]:
-        key = (persona or NO_PERSONA, outcome)
+    def _attributes(self, key: Key) -> dict[str, str]:
         attrs = self._attrs.get(key)
         if attrs is None:
+            persona, outcome, channel = key
             attrs = self._attrs[key] = {
-                "persona": key[0], "channel": CHANNEL, "agent": self.agent, "outcome": outcome,
+                "persona": persona, "channel": channel, "agent": self.agent, "outcome": outcome,
             }  # fmt: skip
         return attrs
 
-    def _genai_attributes(self, persona: str | None, outcome: str) -> dict[str, str]:
+    def _genai_attributes(self, key: Key) -> dict[str, str]:
+        outcome = key[1]
         attrs = {
-            **self._attributes(persona, outcome),
+            **self._attributes(key),
             "gen_ai.operation.name": OPERATION,
             "gen_ai.provider.name": PROVIDER,
             "gen_ai.agent.id": self.agent,
@@ -144,16 +146,16 @@ class OtelRecords:
             attrs["error.type"] = outcome
         return attrs
 
-    def _timing_attributes(self, persona: str | None, outcome: str, metric: str) -> dict[str, str]:
-        return {**self._attributes(persona, outcome), "metric": metric}
+    def _timing_attributes(self, key: Key, metric: str) -> dict[str, str]:
+        return {**self._attributes(key), "metric": metric}
 
-    def _count(self, name: str, key: tuple[str, str], value: int = 1) -> None:
+    def _count(self, name: str, key: Key, value: int = 1) -> None:
         counts = self.counts[name]
         counts[key] = counts.get(key, 0) + value
 
     def _record_run(self, run: RunRecord) -> None:
-        persona, outcome = run.persona, run.outcome
-        key = (persona or NO_PERSONA, outcome)
+        outcome = run.outcome
+        key = (run.persona or NO_PERSONA, outcome, getattr(run, "channel", CHANNEL))
         self._count("wxo_load.runs", key)
         if run.answer_chars:
             self._count("wxo_load.answer.chars", key, run.answer_chars)
@@ -164,19 +166,19 @@ class OtelRecords:
         if self.tracer is not None:
             self._open.setdefault(run.conversation_id, []).append(run)
         record = self.histograms.record
-        genai = (key[0], outcome, self.agent)
+        genai = (*key, self.agent)
         if run.first_delta_ms is not None:
             record(
                 "gen_ai.client.operation.time_to_first_chunk",
                 genai,
-                lambda: self._genai_attributes(persona, outcome),
+                partial(self._genai_attributes, key),
                 run.first_delta_ms / 1000.0,
             )
         for metric, field in MILESTONES:  # as the book records them: every value measured
             value = getattr(run, field)
             if value is not None:
                 record("wxo_load.timing", (*genai, metric),
-                       partial(self._timing_attributes, persona, outcome, metric),
+                       partial(self._timing_attributes, key, metric),
                        value / 1000.0)  # fmt: skip
         if outcome == STOPPED:
             return  # cut off by the end of the test: it has no duration
@@ -185,15 +187,16 @@ class OtelRecords:
             record(
                 "gen_ai.client.operation.duration",
                 genai,
-                lambda: self._genai_attributes(persona, outcome),
+                partial(self._genai_attributes, key),
                 total / 1000.0,
             )
         if run.client_lag_max_ms is not None:
-            record("wxo_load.client_lag", genai, lambda: self._attributes(persona, outcome),
+            record("wxo_load.client_lag", genai, partial(self._attributes, key),
                    max(run.client_lag_max_ms, 0.0) / 1000.0)  # fmt: skip
 
     def _record_conversation(self, conv: ConversationRecord) -> None:
-        self._count("wxo_load.conversations", (conv.persona or NO_PERSONA, conv.outcome))
+        channel = getattr(conv, "channel", CHANNEL)
+        self._count("wxo_load.conversations", (conv.persona or NO_PERSONA, conv.outcome, channel))
         if self.tracer is not None:
             self._trace(conv, self._open.pop(conv.conversation_id, []))
 
@@ -202,8 +205,8 @@ class OtelRecords:
 
         def observe(_options: Any) -> Iterable[Any]:
             return [
-                Observation(value, self._attributes(persona, outcome))
-                for (persona, outcome), value in list(self.counts[name].items())
+                Observation(value, self._attributes(key))
+                for key, value in list(self.counts[name].items())
             ]
 
         return observe

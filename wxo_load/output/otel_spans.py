@@ -45,7 +45,8 @@ def trace_conversation(
         outcome, persona, thread_id = "unfinished", first.persona, first.thread_id
         conversation_id = first.conversation_id
     attrs: dict[str, Any] = {
-        "persona": persona or NO_PERSONA, "channel": CHANNEL, "agent": agent, "outcome": outcome,
+        "persona": persona or NO_PERSONA, "agent": agent, "outcome": outcome,
+        "channel": getattr(conv or first, "channel", CHANNEL),
         "wxo_load.conversation_id": conversation_id, "wxo_load.runs": len(runs),
     }  # fmt: skip
     if thread_id is not None:
@@ -68,7 +69,8 @@ def _run_span(tracer: Any, agent: str, run: RunRecord, context: Any, kind: Any) 
     from opentelemetry.trace import Status, StatusCode
 
     attrs: dict[str, Any] = {
-        "persona": run.persona or NO_PERSONA, "channel": CHANNEL, "agent": agent,
+        "persona": run.persona or NO_PERSONA, "channel": getattr(run, "channel", CHANNEL),
+        "agent": agent,
         "outcome": run.outcome, "gen_ai.operation.name": OPERATION,
         "gen_ai.provider.name": PROVIDER, "gen_ai.agent.id": agent,
         "wxo_load.turn_index": run.turn_index, "wxo_load.request_id": run.request_id,
