@@ -188,7 +188,7 @@ def _on_quit(**_: Any) -> None:
     if _harness is not None:
         _harness.session.stop_simulator()
         if _harness.otel is not None:
-            _harness.otel.shutdown()
+            _harness.otel.stop()
 
 
 @atexit.register

@@ -34,6 +34,7 @@ from wxo_load.output.otel_hist import Histograms, histogram_exporter
 log = logging.getLogger("wxo_load")
 
 DRAIN_INTERVAL_S = 1.0
+FLUSH_TIMEOUT_S = 5.0
 DRAIN_SLICE = 200  # records between two yields to the event loop (about 1 ms)
 DEFAULT_SAMPLE_RATIO = 0.01  # without OTEL_TRACES_SAMPLER: parentbased_traceidratio at 0.01
 INSTALL_ADVICE = "install it with `pip install 'wxo-load[otel]'`"
@@ -184,18 +185,19 @@ class OtelExport:
                 log.exception("wxo-load: OpenTelemetry drain failed")
 
     def flush(self) -> None:
-        """The end of a test: every record into the SDK, and everything exported now."""
+        """The end of a test: every record into the SDK, and everything exported now (an
+        unreachable collector holds it up to OTEL_EXPORTER_OTLP_TIMEOUT; the SDK logs it)."""
         self.records.close()
+        timeout_ms = FLUSH_TIMEOUT_S * 1000
+        self.meter_provider.force_flush(timeout_millis=timeout_ms)
         if self.tracer_provider is not None:
-            self.tracer_provider.force_flush()
-        self.meter_provider.force_flush()
+            self.tracer_provider.force_flush(timeout_millis=timeout_ms)
 
-    def shutdown(self) -> None:
+    def stop(self) -> None:
+        """The process ends: the last test's figures were flushed at its stop, so nothing more
+        is exported (a provider's shutdown would export once more, and wait on a dead
+        collector again)."""
         self._drainer.kill(block=False)
-        self.flush()
-        if self.tracer_provider is not None:
-            self.tracer_provider.shutdown()
-        self.meter_provider.shutdown()
 
 
 def instance_id(runner: Any) -> str:
