@@ -28,10 +28,9 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
-from wxo_load.core.records import OK, STOPPED, ConversationRecord, RunRecord
+from wxo_load.core.records import LEFT_OUTCOMES, OK, STOPPED, ConversationRecord, RunRecord
 from wxo_load.output.otel_hist import Histograms
 
-CHANNEL = "runs-stream"  # a record's channel when it names none (streamed runs)
 PROVIDER = "ibm.watsonx.ai"
 OPERATION = "invoke_agent"
 NO_PERSONA = "none"
@@ -155,7 +154,7 @@ class OtelRecords:
 
     def _record_run(self, run: RunRecord) -> None:
         outcome = run.outcome
-        key = (run.persona or NO_PERSONA, outcome, getattr(run, "channel", CHANNEL))
+        key = (run.persona or NO_PERSONA, outcome, run.channel)
         self._count("wxo_load.runs", key)
         if run.answer_chars:
             self._count("wxo_load.answer.chars", key, run.answer_chars)
@@ -165,6 +164,8 @@ class OtelRecords:
             self._count("wxo_load.goodput.runs", key)
         if self.tracer is not None:
             self._open.setdefault(run.conversation_id, []).append(run)
+        if outcome in LEFT_OUTCOMES:
+            return  # a person who left: counted, out of the timings (as the book)
         record = self.histograms.record
         genai = (*key, self.agent)
         if run.first_delta_ms is not None:
@@ -195,8 +196,8 @@ class OtelRecords:
                    max(run.client_lag_max_ms, 0.0) / 1000.0)  # fmt: skip
 
     def _record_conversation(self, conv: ConversationRecord) -> None:
-        channel = getattr(conv, "channel", CHANNEL)
-        self._count("wxo_load.conversations", (conv.persona or NO_PERSONA, conv.outcome, channel))
+        key = (conv.persona or NO_PERSONA, conv.outcome, conv.channel)
+        self._count("wxo_load.conversations", key)
         if self.tracer is not None:
             self._trace(conv, self._open.pop(conv.conversation_id, []))
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from wxo_load.core.records import OK, ConversationRecord, RunRecord
-from wxo_load.output.otel import CHANNEL, NO_PERSONA, OPERATION, PROVIDER
+from wxo_load.output.otel import NO_PERSONA, OPERATION, PROVIDER
 
 EVENTS = (("run.started", "run_started_ms"), ("first_text", "first_text_ms"), ("done", "done_ms"))
 
@@ -36,17 +36,17 @@ def trace_conversation(
     if conv is not None:
         start_unix, total_ms = conv.started_at_unix, conv.total_ms
         outcome, persona, thread_id = conv.outcome, conv.persona, conv.thread_id
-        conversation_id = conv.conversation_id
+        conversation_id, channel = conv.conversation_id, conv.channel
     else:
         assert first is not None
         start_unix = first.started_at_unix
         end = max(r.started_at_unix + (r.total_ms or 0.0) / 1000.0 for r in runs)
         total_ms = (end - start_unix) * 1000.0
         outcome, persona, thread_id = "unfinished", first.persona, first.thread_id
-        conversation_id = first.conversation_id
+        conversation_id, channel = first.conversation_id, first.channel
     attrs: dict[str, Any] = {
         "persona": persona or NO_PERSONA, "agent": agent, "outcome": outcome,
-        "channel": getattr(conv or first, "channel", CHANNEL),
+        "channel": channel,
         "wxo_load.conversation_id": conversation_id, "wxo_load.runs": len(runs),
     }  # fmt: skip
     if thread_id is not None:
@@ -69,7 +69,7 @@ def _run_span(tracer: Any, agent: str, run: RunRecord, context: Any, kind: Any) 
     from opentelemetry.trace import Status, StatusCode
 
     attrs: dict[str, Any] = {
-        "persona": run.persona or NO_PERSONA, "channel": getattr(run, "channel", CHANNEL),
+        "persona": run.persona or NO_PERSONA, "channel": run.channel,
         "agent": agent,
         "outcome": run.outcome, "gen_ai.operation.name": OPERATION,
         "gen_ai.provider.name": PROVIDER, "gen_ai.agent.id": agent,
