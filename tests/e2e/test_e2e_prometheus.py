@@ -73,7 +73,7 @@ def test_prometheus_scraping_a_test_answers_the_runs_total_of_the_summary(
     results = tmp_path / "results"
     proc = start_locust(
         "--headless", "--only-summary", "-u", "8", "-r", "8", "-t", "15s",
-        "--metrics-port", str(port), "--metrics-linger", "5", "--results-dir", str(results),
+        "--metrics-port", str(port), "--metrics-linger", "8", "--results-dir", str(results),
         home=tmp_path,
     )  # fmt: skip
     query = "sum(wxo_load_runs_total)"
@@ -91,7 +91,7 @@ def test_prometheus_scraping_a_test_answers_the_runs_total_of_the_summary(
         wait_until(lambda: (results / "summary.json").exists(), timeout_s=40)
         total = json.loads((results / "summary.json").read_text())["runs"]["total"]
         # --metrics-linger keeps the final figures up: a scrape after the last run ended
-        wait_until(lambda: promql(api, query) == total, timeout_s=5)
+        wait_until(lambda: promql(api, query) == total, timeout_s=8)
         by_outcome = promql(api, 'sum(wxo_load_runs_total{outcome="ok"})')
     finally:
         out, err = proc.communicate(timeout=60)
