@@ -58,6 +58,7 @@ class Session:
         self.env = env
         self.scenario: Scenario | None = None
         self.scenario_source = ""
+        self._channel_option: str | None = None  # the --channel the scenario was loaded with
         self.gates: list[Any] = []
         self.baseline: Summary | None = None
         self.tokens: TokenProvider | None = None
@@ -88,7 +89,8 @@ class Session:
     def reload_if_changed(self) -> bool:
         """At test_start: load the scenario again if the option changed (the web UI's form)."""
         path = self._scenario_path()
-        if str(path) == self.scenario_source:
+        channel = getattr(self.options, "channel", None)
+        if str(path) == self.scenario_source and channel == self._channel_option:
             return False
         scenario = self._load(path)
         self._use(scenario, str(path))
@@ -104,7 +106,8 @@ class Session:
         scenario = load_scenario(path)
         if self.options.agent_id:
             scenario = dataclasses.replace(scenario, agent_id=self.options.agent_id)
-        scenario = with_channel(scenario, getattr(self.options, "channel", None))
+        self._channel_option = getattr(self.options, "channel", None)
+        scenario = with_channel(scenario, self._channel_option)
         self.gates = self._collect_gates(scenario)
         return scenario
 
