@@ -27,6 +27,7 @@ from wxo_load.edge.auth.nologin import LocalOrNoTokenProvider
 from wxo_load.edge.auth.options import settings_from_options
 from wxo_load.edge.auth.resolve import resolve_auth
 from wxo_load.edge.auth.tlsdefaults import tls_for_target
+from wxo_load.edge.channels import check_channel
 from wxo_load.edge.proxy import proxy_for
 from wxo_load.edge.proxy import set_explicit as set_proxy
 from wxo_load.edge.results import load_summary
@@ -108,6 +109,8 @@ class Session:
             scenario = dataclasses.replace(scenario, agent_id=self.options.agent_id)
         self._channel_option = getattr(self.options, "channel", None)
         scenario = with_channel(scenario, self._channel_option)
+        for part in (scenario, *(p.scenario for p in scenario.personas)):
+            check_channel(part.channel.name)  # a channel this build cannot speak stops here
         self.gates = self._collect_gates(scenario)
         return scenario
 
