@@ -2,7 +2,7 @@
 completions v1 path (`--chat-frames openai`: AIPerf reads only `chat.completion.chunk` frames).
 
 AIPerf is a heavy install (~1.2 GB with its dependencies), so it lives in its own virtualenv and
-this test runs as its own CI step (`.ci/run`): `WXO_AIPERF=<venv>/bin/aiperf pytest -m aiperf`.
+this test runs in the `heavy_client` CI step (`.ci/run`): `WXO_AIPERF=<venv>/bin/aiperf`.
 Without `WXO_AIPERF` (or `aiperf` on PATH) it is skipped. AIPerf needs a tokenizer and has no
 hub access here: the test saves a tiny WordLevel one with `tokenizers` and `transformers`
 (AIPerf's own dependencies), run by the Python of AIPerf's virtualenv.
@@ -20,7 +20,7 @@ import httpx
 import pytest
 from mockserver import AGENT_ID, login, simulator
 
-pytestmark = pytest.mark.aiperf
+pytestmark = pytest.mark.heavy_client
 
 MAKE_TOKENIZER = """
 import sys

@@ -176,6 +176,15 @@ def test_v2_errors_are_json_and_agents_are_listed(client: httpx.Client, token: s
     assert gone.status_code == 404 and "thread" in gone.json()["error"]["message"].lower()
     agents = client.get("/v1/orchestrate/agents", headers=bearer(token)).json()
     assert agents[0]["id"] == AGENT_ID and agents[0]["name"]
+    empty_env = client.post(
+        V2, json={"messages": [user("hi")]}, headers={**bearer(token), "X-IBM-ENVIRONMENT-ID": ""}
+    )
+    assert empty_env.status_code == 400 and "ENVIRONMENT" in empty_env.json()["error"]["message"]
+    env = str(uuid.uuid4())
+    live = client.post(
+        V2, json={"messages": [user("hi")]}, headers={**bearer(token), "X-IBM-ENVIRONMENT-ID": env}
+    )
+    assert live.status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -386,3 +395,23 @@ def test_async_agent_events_are_stamped_as_written_to_the_socket(tmp_path: Path)
     logged = [e["event"] for e in read_jsonl(log) if e["run_id"] == run_id]
     assert logged[:2] == ["run.running", "run.completed"]  # the HTTP run, with the interim
     assert logged[2:] == seen
+
+
+@pytest.mark.slow  # waits 2 s on the clock
+def test_v2_thread_expires_after_s_seconds() -> None:
+    with (
+        simulator("fast", args=["--thread-expiry-s", "0.3"]) as sim,
+        httpx.Client(base_url=sim.url, timeout=10) as c,
+    ):
+        token = login(c)
+        started = time.monotonic()
+        first = chat(c, token, V2, [user("1")], thread="new")
+        thread_id = sse_frames(first.text)[-1]["thread_id"]
+        assert chat(c, token, V2, [user("2")], thread=thread_id).status_code == 200
+        expired = wait_for(
+            lambda: (
+                (r := chat(c, token, V2, [user("n")], thread=thread_id)).status_code == 404 and r
+            )
+        )
+        assert expired and time.monotonic() - started >= 0.3
+        assert "thread" in expired.json()["error"]["message"].lower()

@@ -4,6 +4,7 @@
     channel: {name: chat, stream: false}   # chat completions v1, the answer as one JSON body
     channel: {name: chat-v2, mode: stateful, environment_id: <uuid>}
     channel: {name: runs-poll, poll_interval_s: 2}
+    channel: {name: async, socket_url: "ws://localhost:4001"}
 
 Each option belongs to one channel (`OPTIONS`); naming one on another channel is an error, so a
 misplaced key never goes silently unused. A channel's new option is one line in `OPTIONS` plus a
@@ -16,14 +17,16 @@ import dataclasses
 from typing import Any
 
 from wxo_load.config.fields import Where, describe, number, string
+from wxo_load.config.leaving import check_leaving_channel
 from wxo_load.config.model import ChannelSettings, Scenario
-from wxo_load.core.channels import CHANNELS, CHAT, CHAT_V2, RUNS_POLL
+from wxo_load.core.channels import ASYNC, CHANNELS, CHAT, CHAT_V2, RUNS_POLL
 
 OPTIONS: dict[str, str] = {
     "stream": CHAT,
     "mode": CHAT_V2,
     "environment_id": CHAT_V2,
     "poll_interval_s": RUNS_POLL,
+    "socket_url": ASYNC,
 }
 """Each channel option and the channel it belongs to."""
 _MODES = ("stateless", "stateful")
@@ -78,6 +81,11 @@ def _option(w: Where, key: str, option: str, value: Any) -> Any:
         return value
     if option == "environment_id":
         return string(w, key, value, non_empty=True)
+    if option == "socket_url":
+        url = string(w, key, value, non_empty=True).rstrip("/")
+        if not url.startswith(("ws://", "wss://", "http://", "https://")):
+            raise w.error(key, f"expected a URL like ws://localhost:4001; got {value!r}.")
+        return url
     return number(w, key, value, minimum=0.01)  # poll_interval_s
 
 
@@ -91,6 +99,7 @@ def with_channel(scenario: Scenario, name: str | None) -> Scenario:
     def over(s: Scenario) -> Scenario:
         if s.channel.name == name:
             return s
+        check_leaving_channel(f"--channel {name}", s.leaving, name)
         return dataclasses.replace(s, channel=ChannelSettings(name=name))
 
     personas = tuple(dataclasses.replace(p, scenario=over(p.scenario)) for p in scenario.personas)

@@ -15,6 +15,7 @@ from typing import Any
 from wxo_load.core.answers import AnswerSettings
 from wxo_load.core.channels import DEFAULT_CHANNEL
 from wxo_load.core.conversation import ConversationPlan
+from wxo_load.core.leaving import Leaving
 from wxo_load.load.model import LoadPlan
 
 Range = tuple[float, float]
@@ -93,6 +94,7 @@ class ChannelSettings:
     mode: str = "stateless"  # chat-v2: stateless (transcript resent) | stateful (server thread)
     environment_id: str | None = None  # chat-v2: X-IBM-ENVIRONMENT-ID, sent only when set
     poll_interval_s: float = 2.0  # runs-poll: between two GET runs/{id} (the ADK's 2 s)
+    socket_url: str | None = None  # async: the Socket.IO server (default: the API's host)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +173,7 @@ class Scenario:
     regressions: tuple[Any, ...] = ()
     baseline: str | None = None
     answers: AnswerSettings = AnswerSettings()  # expect, checks, goodput (config.answers)
+    leaving: Leaving = Leaving()  # abandon, cancel, interrupt (config.leaving)
     personas: tuple[Persona, ...] = ()  # each a Locust user class; none: one WxoChatUser
 
     def to_wire(self) -> dict[str, Any]:
@@ -224,6 +227,7 @@ class Scenario:
             regressions=tuple(d.get("regressions") or ()),
             baseline=d.get("baseline"),
             answers=AnswerSettings.from_wire(d.get("answers")),
+            leaving=Leaving.from_wire(d.get("leaving")),
             personas=tuple(Persona.from_wire(p) for p in d.get("personas") or ()),
         )
 

@@ -45,6 +45,9 @@ OVERRIDABLE = (
     "expect",
     "checks",
     "goodput",
+    "abandon",
+    "cancel",
+    "interrupt",
 )
 """Top-level keys a persona may set (its value laid over the top level's)."""
 SHORTHANDS = {"context_variables": "request", "headers": "request"}

@@ -32,6 +32,7 @@ from wxo_load.config.fields import (
     string,
     value_range,
 )
+from wxo_load.config.leaving import LEAVING_KEYS, check_leaving_channel, parse_leaving
 from wxo_load.config.load import parse_plan
 from wxo_load.config.model import (
     ApiPaths,
@@ -100,6 +101,7 @@ _TOP_KEYS: dict[str, str] = {
     "regressions": "tolerances against a baseline summary",
     "baseline": "path of a baseline summary.json",
     **ANSWER_KEYS,
+    **LEAVING_KEYS,
     "personas": "a weighted mix of kinds of people, each with its own agent, prompts and data",
     "file": "(set by wxo-load)",
 }
@@ -139,7 +141,9 @@ def _parse(raw: dict[str, Any], file: str, base_dir: Path, where: Where | None =
         regressions=regressions,
         baseline=optional_string(w, "baseline", raw.get("baseline")),
         answers=parse_answers(w, raw),
+        leaving=parse_leaving(w, raw),
     )
+    check_leaving_channel(w.file, scenario.leaving, scenario.channel.name)
     if script is None:
         return scenario
     plan = script_plan(w, script)

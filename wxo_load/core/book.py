@@ -19,7 +19,14 @@ from wxo_load.core.metrics import (
     RUN_METRICS,
     SCHEDULE_LAG,
 )
-from wxo_load.core.records import OK, STOPPED, ConversationRecord, RunRecord
+from wxo_load.core.records import (
+    LEFT_OUTCOMES,
+    NOT_FAILED,
+    OK,
+    STOPPED,
+    ConversationRecord,
+    RunRecord,
+)
 from wxo_load.core.replay_stats import ReplayBook
 from wxo_load.core.step_stats import record_run_steps
 from wxo_load.core.window import MEASURED
@@ -120,24 +127,26 @@ class MetricsBook:
 
     def _record_run(self, run: RunRecord) -> None:
         turn = _turn_class(run.turn_index)
-        for metric, field in RUN_METRICS.items():
+        outcome = run.outcome
+        left = outcome in LEFT_OUTCOMES  # a person who left: counted, out of the timings
+        for metric, field in () if left else RUN_METRICS.items():
             value = getattr(run, field)
             if value is not None:
                 self._timing(metric).record(value)
                 self._timing(f"{turn}/{metric}").record(value)
         if run.schedule_lag_ms is not None:
             self._timing(SCHEDULE_LAG).record(run.schedule_lag_ms)
-        outcome = run.outcome
         self.runs_by_outcome[outcome] = self.runs_by_outcome.get(outcome, 0) + 1
         by_turn = self.runs_by_turn[turn]
         by_turn[outcome] = by_turn.get(outcome, 0) + 1
         worker = self.runs_by_worker.setdefault(run.worker or "local", {"runs": 0, "failed": 0})
         worker["runs"] += 1
-        if outcome not in (OK, STOPPED):
+        if outcome not in NOT_FAILED:
             worker["failed"] += 1
         self.answer_chars += run.answer_chars
         self._span(run.started_at_unix, run.total_ms)
-        record_run_steps(self, run)
+        if not left:
+            record_run_steps(self, run)
         self.answers.record(run)
         if run.recorded_agent_ms is not None:
             self.replay.record(run)
@@ -175,9 +184,15 @@ class MetricsBook:
         return self.runs_by_outcome.get(STOPPED, 0)
 
     @property
+    def runs_left(self) -> int:
+        """Runs whose person left before the answer ended (abandoned, cancelled, interrupted)."""
+        return sum(self.runs_by_outcome.get(o, 0) for o in LEFT_OUTCOMES)
+
+    @property
     def runs_failed(self) -> int:
-        """Runs that ended in an error class; `stopped` (the test ended first) is not a failure."""
-        return self.runs_total - self.runs_ok - self.runs_stopped
+        """Runs that ended in an error class; `stopped` (the test ended first) and a person who
+        left are not failures."""
+        return self.runs_total - self.runs_ok - self.runs_stopped - self.runs_left
 
     @property
     def conversations_total(self) -> int:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from wxo_load import __version__
 from wxo_load.core.channels import MILESTONES, not_observable
 from wxo_load.core.metrics import ALL_METRICS, LOAD_GENERATOR_METRICS, RUN_METRICS, TURN_CLASSES
-from wxo_load.core.records import OK, STOPPED
+from wxo_load.core.records import LEFT_OUTCOMES, OK, STOPPED
 from wxo_load.core.step_stats import ended_without_done, steps_summary
 from wxo_load.core.summary_codec import summary_from_dict
 from wxo_load.core.summary_model import SCHEMA, Summary
@@ -33,7 +33,8 @@ def _outcomes(by_outcome: dict[str, int]) -> dict[str, Any]:
     total = sum(by_outcome.values())
     ok = by_outcome.get(OK, 0)
     stopped = by_outcome.get(STOPPED, 0)
-    failed = total - ok - stopped
+    left = sum(by_outcome.get(o, 0) for o in LEFT_OUTCOMES)
+    failed = total - ok - stopped - left
     ordered = {OK: ok}
     for name in sorted(by_outcome, key=lambda k: (-by_outcome[k], k)):
         if name != OK:
@@ -43,6 +44,7 @@ def _outcomes(by_outcome: dict[str, int]) -> dict[str, Any]:
         "ok": ok,
         "failed": failed,
         "stopped": stopped,
+        "left": left,
         "error_rate": round(failed / total, 6) if total else 0.0,
         "by_outcome": ordered,
     }
@@ -223,7 +225,7 @@ def summary_sections(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, An
         **_personas(book, duration_s),
         **_channels(book, duration_s),
         **steps_summary(book),
-        **book.answers.summary(runs["total"] - runs["stopped"], duration_s),
+        **book.answers.summary(runs["total"] - runs["stopped"] - runs["left"], duration_s),
         **book.replay.summary(),
         "workers": workers,
         "load_generator": _load_generator(book, dict(meta.get("load_generator") or {}), workers),

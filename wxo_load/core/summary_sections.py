@@ -50,6 +50,7 @@ class Outcomes(Model, frozen=True, kw_only=True):
     ok: int
     failed: int
     stopped: int = 0
+    left: int = 0  # a person left mid-answer: abandoned, cancelled, interrupted (never failed)
     error_rate: float = 0.0
     by_outcome: dict[str, int] = {}
     ended_without_done: int | None = None  # runs only: finished at run.completed, no `done`

@@ -17,6 +17,10 @@ A channel fills the record's milestones it can observe (never a made-up number),
 `thread_id` (a thread the server minted on the first turn is remembered for the next ones),
 `request_bytes` and its outcome with one error class; it stamps arrivals with the transport's
 receive time (edge.transport.Connection.last_rx) like runs-stream does.
+
+People who leave mid-answer (wxo_load.core.leaving): a channel that supports them takes
+`send(..., leave=LeaveAt)` and ends the run `abandoned`, `cancelled` or `interrupted`
+(edge.leave); the user passes `leave` only for a run whose person leaves.
 """
 
 from __future__ import annotations

@@ -8,13 +8,15 @@ import ssl
 from collections.abc import Callable
 
 from wxo_load.config.model import Scenario
-from wxo_load.core.channels import CHAT, CHAT_V2, RUNS_STREAM
+from wxo_load.core.channels import ASYNC, CHAT, CHAT_V2, RUNS_POLL, RUNS_STREAM
 from wxo_load.core.deployment import Deployment
 from wxo_load.core.errors import ConfigError
+from wxo_load.edge.async_channel import AsyncChannel
 from wxo_load.edge.channel import Channel
 from wxo_load.edge.chat import ChatCompletionsChannel, ChatV2Channel
 from wxo_load.edge.client import ChatClient
 from wxo_load.edge.endpoint import Tokens
+from wxo_load.edge.poll import RunsPollChannel
 
 
 class RunsStreamChannel(ChatClient):
@@ -30,6 +32,8 @@ CHANNEL_CLASSES: dict[str, ChannelClass] = {
     RUNS_STREAM: RunsStreamChannel,
     CHAT: ChatCompletionsChannel,
     CHAT_V2: ChatV2Channel,
+    RUNS_POLL: RunsPollChannel,
+    ASYNC: AsyncChannel,
 }
 """Each channel's class, called as (host, scenario, tokens, ssl_context=, deployment=)."""
 

@@ -45,13 +45,12 @@ from wxo_load.core.records import (
 )
 from wxo_load.edge.client import (
     MAX_ERROR_BODY,
-    TRANSPORT_ERRORS,
     WALL_MINUS_PERF_S,
     ChatClient,
-    body_text,
     perf_counter,
 )
 from wxo_load.edge.endpoint import ThreadResult, Tokens, request_id
+from wxo_load.edge.failures import TRANSPORT_ERRORS, body_text
 from wxo_load.edge.heads import chat_body_extra, chat_head
 from wxo_load.edge.response import Response
 

@@ -70,6 +70,7 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in (
     Scalar("runs.ok", COUNT, ("runs", "ok")),
     Scalar("runs.failed", COUNT, ("runs", "failed")),
     Scalar("runs.stopped", COUNT, ("runs", "stopped")),
+    Scalar("runs.left", COUNT, ("runs", "left")),
     Scalar("conversations", COUNT, _CONVERSATIONS),
     Scalar("conversations.ok", COUNT, ("conversations", "ok")),
     Scalar("conversations.failed", COUNT, ("conversations", "failed")),

@@ -23,9 +23,20 @@ from wxo_load.config.model import Scenario
 from wxo_load.config.sources import ConversationSource
 from wxo_load.core.conversation import ConversationPlan
 from wxo_load.core.hdr import Timing
-from wxo_load.core.records import OK, PROTOCOL_ERROR, STOPPED, ConversationRecord, RunRecord
+from wxo_load.core.leaving import LeaveAt
+from wxo_load.core.records import (
+    ABANDONED,
+    INTERRUPTED,
+    LEFT_OUTCOMES,
+    OK,
+    PROTOCOL_ERROR,
+    STOPPED,
+    ConversationRecord,
+    RunRecord,
+)
 from wxo_load.edge.channel import Channel
 from wxo_load.edge.channels import open_channel
+from wxo_load.edge.client import ChatClient
 from wxo_load.edge.endpoint import request_id
 from wxo_load.locust_plugin.arrival import ARRIVAL_LAG
 from wxo_load.locust_plugin.listeners import harness_of
@@ -180,9 +191,11 @@ class WxoChatUser(User):
 
     def _turns(self, conv: ConversationRecord, plan: ConversationPlan) -> None:
         scenario = self.scenario
+        leaving = scenario.leaving if scenario.leaving.any else None
         scheduled = perf_counter()
+        interrupted = False
         for index, turn in enumerate(plan.turns):
-            if index:
+            if index and not interrupted:  # an interrupting person types the next one at once
                 scheduled += (
                     turn.think_s
                     if turn.think_s is not None
@@ -194,42 +207,73 @@ class WxoChatUser(User):
                 if self.stopping:
                     conv.outcome = STOPPED
                     return
-            record = RunRecord(
-                started_at_unix=time.time(),
-                user_id=self.user_id,
-                conversation_id=conv.conversation_id,
-                turn_index=index,
-                request_id=request_id(),
-                thread_id=conv.thread_id,
-                persona=self.persona,
-                row_index=plan.row_index,
-                source_id=plan.source_id,
-                recorded_agent_ms=turn.recorded_agent_ms,
-                channel=self.client.name,
-            )
-            lags: list[float] = []
-            conv.runs += 1
-            judge = self.judge
-            try:
-                tracker = self.client.send(
-                    record, turn.text, keep_text=judge.wants_text(turn.expect)
-                )
-                if conv.thread_id is None and record.thread_id is not None:
-                    conv.thread_id = record.thread_id  # minted by the channel's first turn
-                    judge.own(plan, record.thread_id)
-                if judge.wants(turn.expect):
-                    judge.judge(
-                        record, tracker.answer_text, tracker.agent, turn.expect, plan.canary
-                    )
-                lags = tracker.client_lags_ms
-                record.schedule_lag_ms = max(0.0, (tracker.t0 - scheduled) * 1000.0)
-            finally:
-                self.recorder.record_run(record, lags)
+            leave = None
+            if leaving is not None:
+                leave = leaving.decide(self.rng, has_next=index + 1 < len(plan.turns))
+            record = self._run_turn(conv, plan, index, scheduled, leave)
             scheduled = perf_counter()  # think time counts from the end of the answer
-            if record.outcome == OK:
-                conv.turns_completed += 1
-            elif record.outcome != STOPPED:
-                if conv.outcome == OK:
-                    conv.outcome = record.outcome
-                if scenario.conversation.on_failure == "end":
-                    return
+            interrupted = record.outcome == INTERRUPTED
+            if not self._goes_on(conv, record):
+                return
+
+    def _run_turn(
+        self,
+        conv: ConversationRecord,
+        plan: ConversationPlan,
+        index: int,
+        scheduled: float,
+        leave: LeaveAt | None,
+    ) -> RunRecord:
+        """Send turn `index`, measure its answer, judge it and record it."""
+        turn = plan.turns[index]
+        record = RunRecord(
+            started_at_unix=time.time(),
+            user_id=self.user_id,
+            conversation_id=conv.conversation_id,
+            turn_index=index,
+            request_id=request_id(),
+            thread_id=conv.thread_id,
+            persona=self.persona,
+            row_index=plan.row_index,
+            source_id=plan.source_id,
+            recorded_agent_ms=turn.recorded_agent_ms,
+            channel=self.client.name,
+        )
+        lags: list[float] = []
+        conv.runs += 1
+        judge = self.judge
+        keep_text = judge.wants_text(turn.expect)
+        try:
+            if leave is None:
+                tracker = self.client.send(record, turn.text, keep_text=keep_text)
+            else:  # only the widget's channel lets people leave (the scenario refuses others)
+                assert isinstance(self.client, ChatClient)
+                tracker = self.client.stream_run(
+                    record, turn.text, keep_text=keep_text, leave=leave
+                )
+            if conv.thread_id is None and record.thread_id is not None:
+                conv.thread_id = record.thread_id  # minted by the channel's first turn
+                judge.own(plan, record.thread_id)
+            if judge.wants(turn.expect) and record.outcome not in LEFT_OUTCOMES:
+                judge.judge(record, tracker.answer_text, tracker.agent, turn.expect, plan.canary)
+            lags = tracker.client_lags_ms
+            record.schedule_lag_ms = max(0.0, (tracker.t0 - scheduled) * 1000.0)
+        finally:
+            self.recorder.record_run(record, lags)
+        return record
+
+    def _goes_on(self, conv: ConversationRecord, record: RunRecord) -> bool:
+        """Count the run in its conversation; False when the conversation ends with it."""
+        outcome = record.outcome
+        if outcome == OK:
+            conv.turns_completed += 1
+        elif outcome == ABANDONED:  # the tab closed: the conversation is over
+            if conv.outcome == OK:
+                conv.outcome = ABANDONED
+            return False
+        elif outcome not in LEFT_OUTCOMES and outcome != STOPPED:
+            if conv.outcome == OK:
+                conv.outcome = outcome
+            if self.scenario.conversation.on_failure == "end":
+                return False
+        return True

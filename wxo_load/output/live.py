@@ -126,7 +126,7 @@ def _outcome_rate_rows(
 def _throughput_rows(summary: Summary) -> list[dict[str, str]]:
     runs, duration = summary.runs, summary.duration_s or 0
     total = runs.total
-    ended = total - runs.stopped
+    ended = total - runs.stopped - runs.left  # Locust gets no row for either
     rows = [
         _row(
             "Runs per second",

@@ -93,7 +93,8 @@ def _summary_header(summary: Summary) -> str:
         f"{_cell(summary.started_at)} · {table_num(duration) if duration else '–'} s · "
         f"{_cell(summary.users.peak)} users · {_cell(summary.host)}\n\n"
         f"**{runs.total} runs** ({runs.ok} ok, {runs.failed} failed, "
-        f"error rate {100 * runs.error_rate:.2f} %) in "
+        + (f"{runs.left} left mid-answer, " if runs.left else "")
+        + f"error rate {100 * runs.error_rate:.2f} %) in "
         f"{convs.total} conversations. {window_text(summary.window)}\n\n" + _trust_line(summary)
     )
 

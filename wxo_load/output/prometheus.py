@@ -32,7 +32,7 @@ from wxo_load.core.book import MetricsBook
 from wxo_load.core.channels import RUNS_STREAM
 from wxo_load.core.hdr import Timing
 from wxo_load.core.metrics import ALL_METRICS, LOAD_GENERATOR, METRICS
-from wxo_load.core.records import OK, STOPPED
+from wxo_load.core.records import NOT_FAILED, OK
 from wxo_load.core.window import EXCLUDED_WINDOWS
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -103,7 +103,7 @@ def _gauge(name: str, value: float, text: str) -> list[str]:
 
 def _outcome_counters(book: MetricsBook) -> list[str]:
     """Counters of runs and conversations by outcome, and failed runs by error class."""
-    errors = {k: v for k, v in book.runs_by_outcome.items() if k not in (OK, STOPPED)}
+    errors = {k: v for k, v in book.runs_by_outcome.items() if k not in NOT_FAILED}
     lines = _counter(
         "wxo_load_runs_total",
         "outcome",

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from wxo_load.mock.app import MockApp
 
 THREAD_HEADER = b"x-ibm-thread-id"
+ENVIRONMENT_HEADER = b"x-ibm-environment-id"  # a deployed environment; absent: the draft
 NEW_THREAD = "new"
 MAX_V2_THREADS = 20_000
 
@@ -104,6 +105,14 @@ def _check_messages(body: Any) -> str | None:
     return None
 
 
+def _is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _last_user(messages: list[dict[str, Any]]) -> dict[str, Any]:
     message = next(m for m in reversed(messages) if m["role"] == "user")
     content = message.get("content")
@@ -123,6 +132,11 @@ async def chat_completions(
     why = _check_messages(body) if not errors else "the body is not JSON."
     if why is not None:
         await _error(send, version, 422 if version == 1 else 400, f"Invalid request: {why}")
+        return
+    environment = _header(scope, ENVIRONMENT_HEADER)
+    if environment is not None and not _is_uuid(environment):
+        await _error(send, version, 400, "Invalid X-IBM-ENVIRONMENT-ID: expected an environment's "
+                     "UUID, or no header at all for the agent's draft.")  # fmt: skip
         return
     header = _header(scope, THREAD_HEADER)
     resolved = await _thread(app, send, version, header, body)
@@ -146,7 +160,7 @@ async def chat_completions(
     )
     if verdict is not None and app.event_log is not None:
         app.event_log.add_line(log_line(plan.run_id, thread_id, verdict))
-    _count(app, plan, claims, channel, message, body["messages"], len(raw))
+    _count(app, plan, claims, channel, message, body["messages"], len(raw), environment)
     try:
         await _answer(app, plan, state, claims, message, body, version, receive, send)
     finally:
@@ -197,6 +211,7 @@ def _count(
     message: dict[str, Any],
     messages: list[Any],
     size: int,
+    environment: str | None,
 ) -> None:
     stats = app.stats
     stats.run_started()
@@ -212,7 +227,7 @@ def _count(
     if app.run_log is not None:
         app.run_log.add_request(plan.run_id, plan.thread_id, plan.agent_id, user,
                                 str(message["content"]), channel=channel, messages=len(messages),
-                                bytes=size)  # fmt: skip
+                                bytes=size, environment_id=environment)  # fmt: skip
 
 
 async def _answer(

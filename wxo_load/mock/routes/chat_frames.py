@@ -34,7 +34,6 @@ from wxo_load.mock.routes.http import DropConnection
 DONE_FRAME = b"data: [DONE]\n\n"
 KEEP_ALIVE = b": keep-alive\n\n"
 KEEP_ALIVE_EVERY_S = 15.0  # v2: a comment whenever nothing was written for this long
-_STEP_PREFIX = b'", "event": "run.step.delta", '
 _ERROR_EVENTS = frozenset({"error", "run.failed"})
 
 
@@ -42,6 +41,16 @@ def _event_data(ev: PlannedEvent) -> dict[str, Any]:
     """The `data` of a planned event whose line is already encoded (rare paths only)."""
     parsed: dict[str, Any] = json.loads(b'{"id": "' + ev.rest)
     return dict(parsed.get("data") or {})
+
+
+def _v2_step(step: dict[str, Any]) -> dict[str, Any]:
+    """A hand-over's call (`{"type": "tool_call", ...}` on the widget's stream) in v2's one
+    shape of a call, `{"type": "tool_calls", "tool_calls": [{"id", "name", "args"}]}`, its id
+    the one its `tool_response` answers."""
+    if step.get("type") != "tool_call":
+        return step
+    call = {"id": step.get("tool_call_id"), "name": step.get("name"), "args": step.get("args")}
+    return {"type": "tool_calls", "tool_calls": [call]}
 
 
 class ChatFrames:
@@ -91,14 +100,13 @@ class ChatFrames:
         if name == STEP_DELTA:
             if self.version == 1:
                 return None
-            self.steps.extend(_event_data(ev).get("delta", {}).get("step_details") or [])
-            return (
-                (
-                    f'data: {{"id": "{event_id}", "object": "thread.run.step.delta", '
-                    f"{self.ids}{int(time.time())}, "
-                ).encode()
-                + ev.rest[len(_STEP_PREFIX) :]
-                + b"\n"
+            steps = _event_data(ev).get("delta", {}).get("step_details") or []
+            details = [_v2_step(d) for d in steps]
+            self.steps.extend(details)
+            return self._frame(
+                event_id,
+                "thread.run.step.delta",
+                f'"data": {{"delta": {{"role": "assistant", "step_details": {encode(details)}}}}}',
             )
         if name in _ERROR_EVENTS:
             error = _event_data(ev).get("error") or {}

@@ -157,6 +157,9 @@ async def cancel_run(app: MockApp, scope: Scope, send: Send, run_id: str) -> Non
         if record is None:  # a streamed run: a record from now on, for GET runs/<id>
             record = {"id": run_id, "run_id": run_id, "status": "cancelled"}
             app.store.add_run(record)
+    elif control is not None:  # a streamed run whose last event is already written
+        await respond(send, 409, {"detail": f"Run {run_id} is already completed."})
+        return
     elif record is None:
         await respond(send, 404, {"detail": f"Run {run_id} not found"})
         return
