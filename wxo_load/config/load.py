@@ -115,7 +115,7 @@ def _positive_duration(w: Where, key: str, value: Any) -> float:
 _ARRIVAL_KEYS = ("rate", "stages", "process", "max_concurrent", "tolerance", "seed")
 
 
-def _check_arrival_shape(w: Where, value: Any, raw: dict, *, in_search: bool) -> None:
+def _check_arrival_shape(w: Where, value: Any, raw: dict[str, object], *, in_search: bool) -> None:
     """ConfigError unless load.arrival is a mapping with the rate given the one right way."""
     if not isinstance(value, dict):
         raise w.error(
@@ -137,9 +137,9 @@ def _check_arrival_shape(w: Where, value: Any, raw: dict, *, in_search: bool) ->
         )
 
 
-def _arrival_process(w: Where, raw: dict) -> str:
+def _arrival_process(w: Where, raw: dict[str, object]) -> str:
     process = raw.get("process", POISSON)
-    if process not in (POISSON, CONSTANT):
+    if not isinstance(process, str) or process not in (POISSON, CONSTANT):
         raise w.error(
             "load.arrival.process",
             "expected `poisson` (random arrivals at the rate) or `constant` (evenly spaced); got "
@@ -148,7 +148,7 @@ def _arrival_process(w: Where, raw: dict) -> str:
     return process
 
 
-def _arrival_stages(w: Where, raw: dict) -> tuple[RateStage, ...]:
+def _arrival_stages(w: Where, raw: dict[str, object]) -> tuple[RateStage, ...]:
     """One stage for `rate`, the given `stages`, or none (the search sets the rate)."""
     if "rate" in raw:
         return (RateStage("rate", None, parse_rate(w, "load.arrival.rate", raw["rate"])),)

@@ -84,7 +84,8 @@ class LoadPlan:
         return None
 
     def to_wire(self) -> dict[str, Any]:
-        return _plain(asdict(self))
+        wire: dict[str, Any] = _plain(asdict(self))
+        return wire
 
     @classmethod
     def from_wire(cls, d: dict[str, Any] | None) -> LoadPlan | None:

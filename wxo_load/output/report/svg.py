@@ -41,7 +41,7 @@ def nice_step(span: float, target: int = 5) -> float:
     if span <= 0 or not math.isfinite(span):
         return 1.0
     raw = span / target
-    magnitude = 10 ** math.floor(math.log10(raw))
+    magnitude: float = 10 ** math.floor(math.log10(raw))
     for multiple in (1, 2, 2.5, 5, 10):
         if multiple * magnitude >= raw:
             return multiple * magnitude
