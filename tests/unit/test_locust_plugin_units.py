@@ -443,6 +443,7 @@ def test_the_pure_units_import_no_locust() -> None:
         "import sys\n"
         "import wxo_load.locust_plugin\n"
         "from wxo_load.locust_plugin import finish, handoff, progress, recording, session, state\n"
+        "from wxo_load.locust_plugin import control, strategies, webtab, window\n"
         "assert 'locust' not in sys.modules, 'locust was imported'\n"
     )
     proc = subprocess.run(

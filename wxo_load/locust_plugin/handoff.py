@@ -28,7 +28,7 @@ from wxo_load.locust_plugin.state import TestState
 
 if TYPE_CHECKING:
     from wxo_load.locust_plugin.arrival import ArrivalDispatcher
-    from wxo_load.locust_plugin.shape import LoadControl
+    from wxo_load.locust_plugin.control import LoadControl
 
 log = logging.getLogger("wxo_load")
 
