@@ -264,7 +264,7 @@ def test_a_worker_recorder_fires_locust_rows_and_keeps_no_window() -> None:
     recorder.record_run(_run(2, 2, TIMEOUT), [])
     assert [f["name"] for f in fired] == ["done", "done"]
     assert fired[0]["exception"] is None and str(fired[1]["exception"]) == TIMEOUT
-    assert recorder.test.window_first_text_ms == [] and recorder.test.interval is not None
+    assert recorder.test.progress_first_text_ms == [] and recorder.test.interval is not None
     runs, _ = recorder.take_pending()
     assert [r["worker"] for r in runs] == ["worker-2", "worker-2"]
 
@@ -409,10 +409,12 @@ def test_local_runner_test_start_connects_and_records_into_the_totals(
     assert recorder.worker_name == "local"
     recorder.record_run(_run(1, 0), [0.3])
     assert test.total.runs_total == 1
-    assert test.window_first_text_ms == []  # no progress line reads it: nothing kept (web UI)
-    recorder.keep_window = True  # headless with --progress-interval
+    assert test.progress_first_text_ms == []  # no progress line reads it: nothing kept (web UI)
+    recorder.keep_progress = True  # headless with --progress-interval
     recorder.record_run(_run(2, 0), [0.3])
-    assert test.window_first_text_ms == [_run(2, 0).first_text_ms] and test.window_lag_ms == [0.3]
+    assert test.progress_first_text_ms == [_run(2, 0).first_text_ms] and test.progress_lag_ms == [
+        0.3
+    ]
 
 
 def test_worker_test_start_takes_the_masters_scenario(

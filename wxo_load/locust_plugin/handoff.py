@@ -70,7 +70,7 @@ def _merge(
 ) -> None:
     incoming = MetricsBook.from_wire(payload["book"])
     test.total.merge(incoming)
-    test.window.merge(incoming)
+    test.progress_book.merge(incoming)
     test.interval.merge_book(incoming)
     runs = payload.get("runs") or []
     if test.writer is None or test.writer.closed:  # no test yet, or its results are written

@@ -223,8 +223,8 @@ class Harness:
         self._every(FLUSH_INTERVAL_S, self.flush)
         self._every(TIMELINE_INTERVAL_S, self.sample_timeline)
         interval = float(options.progress_interval or 0)
-        self.recorder.keep_window = interval > 0 and bool(options.headless)
-        if self.recorder.keep_window:
+        self.recorder.keep_progress = interval > 0 and bool(options.headless)
+        if self.recorder.keep_progress:
             self._every(interval, self.print_progress)
         if any(getattr(g, "abort", False) for g in self.session.gates):
             self._every(ABORT_CHECK_INTERVAL_S, self.check_abort)
@@ -270,7 +270,7 @@ class Harness:
             handoff.note_workers(self.runner, self.test, STATE_MISSING)
 
     def print_progress(self) -> None:
-        p95, lag = progress.take_window(self.test, self.is_master)
+        p95, lag = progress.take_progress(self.test, self.is_master)
         line = progress.progress_line(self.test, p95, lag)
         now = time.time()
         if self.load is not None:
