@@ -239,3 +239,29 @@ def test_a_persona_sets_its_own_answer_checks_over_the_top_levels(tmp_path: Path
     assert it.scenario.answers.expect.min_chars == 5  # the top level's, kept
     assert hr.scenario.answers.canary and it.scenario.answers.canary
     assert Scenario.from_wire(s.to_wire()) == s
+
+
+def test_top_level_data_without_personas_is_one_persona_with_the_rows(tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_text(ROWS)
+    (tmp_path / "one.yaml").write_text(
+        "name: one\nagent_id: agent-hr\nprompts: ['my id is {{employee_id}}']\n"
+        "data: {file: people.csv, mode: unique, on_exhausted: stop}\n"
+    )
+    s = load_scenario(tmp_path / "one.yaml")
+    [only] = s.personas
+    assert only.name == "WxoChatUser" and only.data is not None and len(only.data.rows) == 2
+    assert (only.data.mode, only.scenario.agent_id) == ("unique", "agent-hr")
+    assert Scenario.from_wire(s.to_wire()) == s  # travels to workers whole
+    (tmp_path / "bad.yaml").write_text(
+        "name: bad\nagent_id: a\nprompts: ['{{employe_id}}']\ndata: {file: people.csv}\n"
+    )
+    with pytest.raises(ConfigError, match="no column `employe_id`"):
+        load_scenario(tmp_path / "bad.yaml")
+
+
+def test_top_level_data_is_every_personas_default_rows(tmp_path: Path) -> None:
+    top = "prompts: ['my id is {{employee_id}}']\ndata: {file: people.csv, mode: sequential}"
+    s = scenario(tmp_path, HR, top=top)
+    hr, it = s.personas
+    assert hr.data is not None and hr.data.mode == "unique"  # its own wins
+    assert it.data is not None and it.data.mode == "sequential"  # the top level's

@@ -91,7 +91,8 @@ def _persona(
     pw = Where(f"{w.file}, persona `{name}`")
     weight = int(number(w, f"{key}.weight", item.get("weight", 1), minimum=0, integer=True))
     fixed = int(number(w, f"{key}.fixed_count", item.get("fixed_count", 0), integer=True))
-    data = parse_data(pw, "data", item["data"], base_dir) if "data" in item else None
+    data_raw = item.get("data", top[1].get("data"))  # the top level's rows by default
+    data = parse_data(pw, "data", data_raw, base_dir) if data_raw is not None else None
     scenario = derive(pw, top, item, base_dir, parse)
     texts = [
         *texts_of(list(scenario.prompts.messages), "prompts.messages"),
@@ -112,7 +113,7 @@ def derive(w: Where, top: tuple[str, dict[str, Any]], item: dict[str, Any], base
     """The persona's scenario: its keys over the top level's (`top`: the file and its raw
     mapping), parsed as one scenario."""
     file, raw = top
-    merged = {k: v for k, v in raw.items() if k != "personas"}
+    merged = {k: v for k, v in raw.items() if k not in ("personas", "data")}
     for key, value in item.items():
         section = SHORTHANDS.get(key)
         if section is not None:
