@@ -401,8 +401,8 @@ def test_local_runner_test_start_connects_and_records_into_the_totals(
     session, recorder = Session(env), Recorder(_events())
     session.prepare()
     session.begin_test(LOCAL, recorder, on_refused=print)
-    # the login check at init, then the users' provider at test_start
-    assert calls == {"deployment_for": 1, "resolve_auth": 2}
+    # the login check at init gives the users' provider at test_start: auth resolved once
+    assert calls == {"deployment_for": 1, "resolve_auth": 1}
     assert isinstance(session.tokens, FakeProvider) and session.ssl_context is None
     test = recorder.test
     assert test.book is test.total and recorder.local and recorder.all_rows
@@ -452,3 +452,11 @@ def test_the_pure_units_import_no_locust() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_gate_on_a_persona_the_scenario_lacks_stops_before_the_test(
+    tmp_path: Path, calls: dict[str, int]
+) -> None:
+    session = Session(_env(tmp_path, gate=["personas.hr.first_text.p95 < 2s"]))
+    with pytest.raises(WxoLoadError, match=r"no persona `hr` \(it has no personas\)"):
+        session.prepare()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,10 @@ from wxo_load.core.book import MetricsBook
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.records import ConversationRecord, RunRecord
 from wxo_load.core.summary import build_summary
+from wxo_load.gates.compare import compare_summaries
+from wxo_load.gates.evaluate import evaluate
 from wxo_load.gates.figures import figure_kind, figure_value, sample_count
+from wxo_load.gates.parse import parse_regression
 
 ROWS = "employee_id,name,token\nE1,Ann,secret-one\nE2,Bob,secret-two\n"
 
@@ -265,3 +269,28 @@ def test_top_level_data_is_every_personas_default_rows(tmp_path: Path) -> None:
     hr, it = s.personas
     assert hr.data is not None and hr.data.mode == "unique"  # its own wins
     assert it.data is not None and it.data.mode == "sequential"  # the top level's
+
+
+def _persona_summary(hr_ms: float, it_failed: int = 0) -> Any:
+    book = MetricsBook()
+    for i in range(10):
+        book.record_run(_run("hr", hr_ms + i))
+        run = _run("it", 100.0)
+        if i < it_failed:
+            run.outcome = "timeout"
+        book.record_run(run)
+    return build_summary(book, meta={"started_at": 0.0, "ended_at": 10.0})
+
+
+def test_regressions_and_compare_on_persona_figures() -> None:
+    base, slower = _persona_summary(100.0), _persona_summary(300.0, it_failed=3)
+    gates = [parse_regression("personas.hr.first_text.p95 +10%"),
+             parse_regression("personas.it.error_rate +1%"),
+             parse_regression("personas.it.first_text.p95 +10%")]  # fmt: skip
+    verdicts = evaluate(gates, slower, base)
+    assert [v.passed for v in verdicts] == [False, False, True]
+    assert evaluate(gates, base, base) and all(v.passed for v in evaluate(gates, base, base))
+    rows = {d.figure: d for d in compare_summaries(base, slower)}
+    assert rows["personas.hr.first_text.p95"].mark == "worse"
+    assert rows["personas.it.error_rate"].mark == "worse"
+    assert rows["personas.it.first_text.p50"].mark == ""

@@ -1,6 +1,6 @@
 """summary.md: short Markdown tables of a `Summary` for a CI job summary (timings, outcomes,
-throughput, turns, tools, personas, the load plan's stages or capacity search, a replay's then
-versus now). Pure: a `Summary` in, text out; `output.files` writes it.
+throughput, turns, tools, personas, answers, the load plan's stages or capacity search, a
+replay's then versus now). Pure: a `Summary` in, text out; `output.files` writes it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from wxo_load.core.summary_model import Summary
 from wxo_load.core.summary_plan import Segment
 from wxo_load.core.summary_sections import Outcomes, Stat, Throughput, TurnSummary
 from wxo_load.core.window import window_text
-from wxo_load.output.views import PERSONA_COLUMNS, LoadGeneratorFacts, persona_rows
+from wxo_load.output.views import PERSONA_COLUMNS, LoadGeneratorFacts, answer_rows, persona_rows
 
 STATS = ("count", "p50", "p90", "p95", "p99", "max")
 
@@ -70,6 +70,9 @@ def summary_markdown(summary: Summary, extra_sections: Sequence[str] = ()) -> st
         sections.append("### Tools (ms)\n\n" + _table(["tool", *keys], rows))
     if summary.personas:
         sections.append("### Personas\n\n" + _table(PERSONA_COLUMNS, persona_rows(summary)))
+    answers = answer_rows(summary)
+    if answers:
+        sections.append("### Answers\n\n" + _table(["figure", "value", "detail"], answers, 3))
     sections += [s for s in [plan_markdown(summary), replay_markdown(summary)] if s]
     sections += [s.strip("\n") for s in extra_sections]
     return "\n\n".join(sections) + "\n"

@@ -15,6 +15,9 @@ Pure: a `MetricsBook` (the master's merge of every worker) and a few gauges in, 
   sum over the plain families never counts a run twice): `wxo_load_persona_runs_total{persona,
   outcome}`, `wxo_load_persona_conversations_total{persona, outcome}`,
   `wxo_load_persona_timing_seconds{persona, metric}`.
+- with answer checks or canaries on: `wxo_load_answers_total{verdict}`, runs whose answer was
+  `checked`, and those `wrong` or with `cross_talk`, and `wxo_load_goodput_runs_total` (ok,
+  right and within the goodput limits).
 - gauges: `wxo_load_users`, `wxo_load_trustworthy` (1 while the load generator keeps up),
   `wxo_load_test_running`, `wxo_load_gate_passing{gate}`.
 
@@ -173,6 +176,19 @@ def _persona_families(book: MetricsBook) -> list[str]:
     return lines
 
 
+def _answer_counters(book: MetricsBook) -> list[str]:
+    """The answer checks' counters (nothing when no answer was checked)."""
+    answers = book.answers
+    if not answers.checked:
+        return []
+    verdicts = {"checked": answers.checked, "wrong": answers.wrong,
+                "cross_talk": answers.cross_talk}  # fmt: skip
+    text = "Runs whose answer was checked, and those wrong or quoting another's canary."
+    lines = _counter("wxo_load_answers_total", "verdict", verdicts, text)
+    lines += _header("wxo_load_goodput_runs_total", "counter", "Runs ok, right, within limits.")
+    return [*lines, f"wxo_load_goodput_runs_total {answers.good}"]
+
+
 def _state_gauges(*, users: int, trustworthy: bool, running: bool) -> list[str]:
     """Gauges of users, trustworthiness and whether a test runs."""
     lines = _gauge("wxo_load_users", users, "Users running now.")
@@ -212,6 +228,7 @@ def exposition(
     lines = _outcome_counters(book)
     lines += _timing_histograms(book)
     lines += _persona_families(book)
+    lines += _answer_counters(book)
     lines += _state_gauges(users=users, trustworthy=trustworthy, running=running)
     lines += _gate_gauges(gates)
     return "\n".join(lines) + "\n"
