@@ -75,6 +75,7 @@ def test_a_conversation_takes_a_row_filled_into_its_texts_context_headers_and_cr
     assert plan.context_variables == {"employee_id": "E2", "who": {"name": "Bob"}}
     assert plan.headers == {"x-employee": "E2"}
     assert plan.credential == ("token", "secret-two") and plan.identity == "row 2"
+    assert "secret-two" not in repr(plan.credential)  # a Credential masks its secret
     assert "token" not in plan.variables and "secret-two" not in repr(plan)
 
 
@@ -294,3 +295,10 @@ def test_regressions_and_compare_on_persona_figures() -> None:
     assert rows["personas.hr.first_text.p95"].mark == "worse"
     assert rows["personas.it.error_rate"].mark == "worse"
     assert rows["personas.it.first_text.p50"].mark == ""
+
+
+def test_unique_conversations_in_a_persona_are_refused_at_load(tmp_path: Path) -> None:
+    (tmp_path / "convs.jsonl").write_text('{"id": "a", "turns": ["hi"]}\n')
+    persona = "  - {name: a, agent_id: x, prompts: {conversations: convs.jsonl, order: unique}}\n"
+    with pytest.raises(ConfigError, match=r"persona `a`, key `prompts.order`: `unique` conv"):
+        scenario(tmp_path, persona)

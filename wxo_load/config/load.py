@@ -20,9 +20,11 @@ from wxo_load.load.model import (
     SEARCH_USERS,
     STAGES,
     Arrival,
+    ArrivalProcess,
     LoadPlan,
     RateStage,
     Search,
+    SearchKind,
     Stage,
 )
 
@@ -137,15 +139,15 @@ def _check_arrival_shape(w: Where, value: Any, raw: dict[str, object], *, in_sea
         )
 
 
-def _arrival_process(w: Where, raw: dict[str, object]) -> str:
+def _arrival_process(w: Where, raw: dict[str, object]) -> ArrivalProcess:
     process = raw.get("process", POISSON)
-    if not isinstance(process, str) or process not in (POISSON, CONSTANT):
-        raise w.error(
-            "load.arrival.process",
-            "expected `poisson` (random arrivals at the rate) or `constant` (evenly spaced); got "
-            f"{process!r}.",
-        )
-    return process
+    if process in (POISSON, CONSTANT):
+        return POISSON if process == POISSON else CONSTANT
+    raise w.error(
+        "load.arrival.process",
+        "expected `poisson` (random arrivals at the rate) or `constant` (evenly spaced); got "
+        f"{process!r}.",
+    )
 
 
 def _arrival_stages(w: Where, raw: dict[str, object]) -> tuple[RateStage, ...]:
@@ -226,7 +228,7 @@ def _search(w: Where, value: Any, arrival: Arrival | None) -> Search:
             "give exactly one of `users: {start: 5, step: 5, max: 60}` (closed model) or "
             "`arrival_rate: {start: 1/s, step: 1/s, max: 10/s}` (open model).",
         )
-    kind = SEARCH_USERS if "users" in raw else SEARCH_RATE
+    kind: SearchKind = SEARCH_USERS if "users" in raw else SEARCH_RATE
     if kind == SEARCH_RATE and arrival is None:
         arrival = Arrival(stages=())
     slo = _slo(w, raw.get("slo"))
