@@ -15,16 +15,17 @@ from dataclasses import dataclass
 
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.metrics import COUNT, PER_S, PERCENT, RATE, TIME
-from wxo_load.gates.figures import figure_kind, persona_figure
+from wxo_load.gates.figures import PERSONAS, figure_kind, persona_figure
 
 OPS = ("<", "<=", ">", ">=", "==")  # == compares counts only
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_FIGURE = r"[A-Za-z_][\w.]*(?:-[A-Za-z_][\w.]*)*"  # a hyphen only inside a name: chat-v2
 _GATE_RE = re.compile(
-    rf"^\s*(?P<figure>[A-Za-z_][\w.]*)\s*(?P<op><=|>=|<|>|==|=|!=)\s*"
+    rf"^\s*(?P<figure>{_FIGURE})\s*(?P<op><=|>=|<|>|==|=|!=)\s*"
     rf"(?P<num>-?{_NUMBER})\s*(?P<unit>[A-Za-z%/]+)?\s*$"
 )
 _REGRESSION_RE = re.compile(
-    rf"^\s*(?P<figure>[A-Za-z_][\w.]*)(?:\s*(?P<sign>[+-])\s*|\s+)(?P<num>{_NUMBER})\s*"
+    rf"^\s*(?P<figure>{_FIGURE})(?:\s*(?P<sign>[+-])\s*|\s+)(?P<num>{_NUMBER})\s*"
     rf"(?P<unit>[A-Za-z%/]+)?\s*$"
 )
 _TIME_UNITS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -78,10 +79,10 @@ def check_persona_names(gates: Iterable[AnyGate], personas: Iterable[str], where
     names = sorted(personas)
     for gate in gates:
         found = persona_figure(gate.figure)
-        if found is not None and found[0] not in names:
+        if found is not None and found[0] == PERSONAS and found[1] not in names:
             have = f"its personas are {', '.join(names)}" if names else "it has no personas"
             raise ConfigError(
-                f'{where} "{gate.text}": the scenario has no persona `{found[0]}` ({have}). '
+                f'{where} "{gate.text}": the scenario has no persona `{found[1]}` ({have}). '
                 "Fix the name in the gate, or add the persona."
             )
 
