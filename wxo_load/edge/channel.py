@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from wxo_load.core.leaving import LeaveAt
 from wxo_load.core.records import RunRecord
 from wxo_load.edge.endpoint import ThreadResult, Tokens
 
@@ -82,11 +81,3 @@ class Channel(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-class LeavingChannel(Protocol):
-    """A channel that lets its person leave mid-answer (`Channel.send` with `leave`)."""
-
-    def send(
-        self, record: RunRecord, text: str, *, keep_text: bool = False, leave: LeaveAt | None = None
-    ) -> Turn: ...

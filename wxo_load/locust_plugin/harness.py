@@ -32,7 +32,7 @@ from wxo_load.core.answers import AnswerJudge
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.redact import redact
 from wxo_load.core.summary_model import Summary
-from wxo_load.locust_plugin import finish, handoff, progress, window
+from wxo_load.locust_plugin import finish, handoff, otel, progress, window
 from wxo_load.locust_plugin.arrival import ArrivalDispatcher
 from wxo_load.locust_plugin.control import LoadControl
 from wxo_load.locust_plugin.progress import LAG_ADVICE, CpuMeter
@@ -77,6 +77,7 @@ class Harness:
         # the scenario's user classes (personas.install / add_missing, set by the listeners)
         self.install_users: Callable[[Environment, Scenario], None] = _no_classes
         self.add_missing_users: Callable[[Environment, Scenario], None] = _no_classes
+        self.otel: otel.OtelExport | None = None  # --otel, load-generating processes (otel.py)
 
     @property
     def test(self) -> TestState:
@@ -194,6 +195,8 @@ class Harness:
             self.test.measured = window.from_master(self.options)
         if role != MASTER:
             self._start_load(scenario)
+            self.otel = otel.begin_test(self.otel, self.options, self.runner, self.recorder,
+                                        role, scenario.agent_id)  # fmt: skip
 
     def _start_load(self, scenario: Scenario) -> None:
         """A load-generating process (worker or local runner): CPU meter, arrivals."""

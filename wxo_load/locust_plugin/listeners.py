@@ -38,12 +38,15 @@ from wxo_load.locust_plugin.harness import (
 )
 from wxo_load.locust_plugin.lifeline import start_watch
 from wxo_load.locust_plugin.options import add_options
+from wxo_load.locust_plugin.otel import take_over_locust_otel
 from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR, fail_fast
 from wxo_load.locust_plugin.tasks import end_test
 from wxo_load.locust_plugin.webtab import install_web_ui, linger, start_metrics_server
 from wxo_load.locust_plugin.webui import install_host_check
 
 log = logging.getLogger("wxo_load")
+
+take_over_locust_otel()  # before Locust's main reads --otel (otel.py)
 
 
 @events.init_command_line_parser.add_listener
@@ -140,6 +143,8 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
     elif harness.test.writer is not None:
         harness.flush()
         harness.finish()  # each test of a web-UI session gets its own complete results
+    if harness.otel is not None:
+        harness.otel.flush()  # every record of this test exported now (otel.py)
     if harness.load is not None and not harness.is_worker:
         harness.load.reset()  # the next test of a web-UI session starts the plan afresh
 
@@ -181,6 +186,9 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
 @events.quit.add_listener
 def _on_quit(**_: Any) -> None:
     _stop_simulator_at_exit()
+    harness = current_harness()
+    if harness is not None and harness.otel is not None:
+        harness.otel.stop()
 
 
 @atexit.register

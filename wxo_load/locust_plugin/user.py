@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from typing import Any, cast
+from typing import Any
 
 import gevent
 from locust import User, task
@@ -34,8 +34,9 @@ from wxo_load.core.records import (
     ConversationRecord,
     RunRecord,
 )
-from wxo_load.edge.channel import Channel, LeavingChannel
+from wxo_load.edge.channel import Channel
 from wxo_load.edge.channels import open_channel
+from wxo_load.edge.client import ChatClient
 from wxo_load.edge.endpoint import request_id
 from wxo_load.locust_plugin.arrival import ARRIVAL_LAG
 from wxo_load.locust_plugin.harness import harness_of
@@ -245,9 +246,11 @@ class WxoChatUser(User):
         try:
             if leave is None:
                 tracker = self.client.send(record, turn.text, keep_text=keep_text)
-            else:  # a channel that lets people leave takes `leave` (edge.channel)
-                leaving = cast(LeavingChannel, self.client)
-                tracker = leaving.send(record, turn.text, keep_text=keep_text, leave=leave)
+            else:  # only the widget's channel lets people leave (the scenario refuses others)
+                assert isinstance(self.client, ChatClient)
+                tracker = self.client.stream_run(
+                    record, turn.text, keep_text=keep_text, leave=leave
+                )
             if conv.thread_id is None and record.thread_id is not None:
                 conv.thread_id = record.thread_id  # minted by the channel's first turn
                 judge.own(plan, record.thread_id)
