@@ -27,7 +27,7 @@ rm -rf deploy/wheelhouse/*.whl
   -r deploy/requirements.txt . 2>&1 | grep -v '^WARNING: Location' || true
 ls deploy/wheelhouse/wxo_load-*.whl >/dev/null   # the package's own wheel is there
 
-podman "${PODMAN_GLOBAL[@]}" build "${PODMAN_LIMITS[@]}" -f deploy/Containerfile -t "$TAG" \
+podman build -f deploy/Containerfile -t "$TAG" \
   --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg WHEELHOUSE_ONLY=1 \
   --timestamp "${SOURCE_DATE_EPOCH:-0}" .
 rm -f deploy/wheelhouse/*.whl
