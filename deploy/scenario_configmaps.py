@@ -19,6 +19,7 @@ from pathlib import Path
 import yaml
 
 SCENARIO_CONFIGMAP, DATA_CONFIGMAP, DATA_MOUNT = "wxo-load-scenario", "wxo-load-data", "/data"
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _literal(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
@@ -53,8 +54,10 @@ def configmaps(scenario: Path, files: list[str]) -> str:
         {"apiVersion": "v1", "kind": "ConfigMap",
          "metadata": {"name": DATA_CONFIGMAP, "labels": labels}, "data": data},
     ]  # fmt: skip
+    shown = scenario.resolve()
+    shown = shown.relative_to(REPO) if shown.is_relative_to(REPO) else shown
     head = (
-        f"# Generated from {scenario.as_posix()} by deploy/scenario_configmaps.py: edit the"
+        f"# Generated from {shown.as_posix()} by deploy/scenario_configmaps.py: edit the"
         "\n# scenario, not this file (tests/unit/test_deploy_manifests.py checks they agree).\n"
     )
     body = yaml.dump_all(docs, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)

@@ -1,0 +1,38 @@
+"""The container tier: the image built from deploy/Containerfile (on a base made without a
+registry by deploy/make-base-image.sh), once per session. Needs root, podman and debootstrap;
+without them these tests are skipped, except under WXO_REQUIRE_CONTAINER=1 (CI): there they fail."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+IMAGE = "localhost/wxo-load:0.1.0"
+
+
+def podman(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """podman with deploy/podman.sh's settings (ulimits below the hard limits, runc)."""
+    cmd = ["bash", "-c", f'. "{ROOT}/deploy/podman.sh" && exec podman "$@"', "podman", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="session")
+def image() -> str:
+    missing = [tool for tool in ("podman", "debootstrap") if shutil.which(tool) is None]
+    if os.geteuid() != 0:
+        missing.append("root")
+    if missing:
+        if os.environ.get("WXO_REQUIRE_CONTAINER") == "1":
+            pytest.fail(f"the container tests need {', '.join(missing)}")
+        pytest.skip(f"the container tests need {', '.join(missing)}")
+    build = subprocess.run(
+        ["bash", str(ROOT / "deploy" / "build-image.sh"), IMAGE.removeprefix("localhost/")],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
+    return IMAGE
