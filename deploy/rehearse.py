@@ -4,9 +4,9 @@
     sudo python3 deploy/rehearse.py --kill-worker-after 5 ...            # and kill one worker pod
 
 Plays the simulator, the master and two workers from the very manifests (settings, scenario,
-master, workers, simulator), waits for the master to end, reads the simulator's own counts
-(`/_mock/stats`), copies the master's results volume to --results-out, and removes everything it
-made. What podman 4.3 (Debian 12) lacks is bridged here, not in the manifests:
+results volume, master, workers, simulator), waits for the master to end, reads the simulator's
+own counts (`/_mock/stats`), copies the master's results volume to --results-out, and removes
+everything it made. What podman 4.3 (Debian 12) lacks is bridged here, not in the manifests:
 
 - a Job is not played: its pod template is played as a Pod of the same name (the Job's verdict
   is then the pod's exit code, as in Kubernetes with restartPolicy Never and backoffLimit 0);
@@ -33,7 +33,10 @@ from typing import Any
 import yaml
 
 DEPLOY = Path(__file__).resolve().parent
-MANIFESTS = ("settings.yaml", "scenario.yaml", "master.yaml", "simulator.yaml", "workers.yaml")
+MANIFESTS = (
+    "settings.yaml", "scenario.yaml", "results-volume.yaml", "master.yaml", "simulator.yaml",
+    "workers.yaml",
+)  # fmt: skip
 NETWORK = "wxo-load-rehearsal"
 
 
