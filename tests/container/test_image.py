@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from conftest import podman
+from images import podman
 
 
 def test_the_image_runs_the_readme_command_with_results_on_the_mounted_volume(

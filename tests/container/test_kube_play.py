@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from conftest import ROOT
+from images import ROOT
 
 
 def _rehearse(out: Path, *args: str) -> dict[str, Any]:
