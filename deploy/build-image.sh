@@ -29,6 +29,7 @@ ls deploy/wheelhouse/wxo_load-*.whl >/dev/null   # the package's own wheel is th
 
 podman build -f deploy/Containerfile -t "$TAG" \
   --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg WHEELHOUSE_ONLY=1 \
-  --timestamp "${SOURCE_DATE_EPOCH:-0}" .
+  --build-arg "SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}" --timestamp "${SOURCE_DATE_EPOCH:-0}" .
 rm -f deploy/wheelhouse/*.whl
+podman image prune -f --filter label=org.wxo-load.stage=build >/dev/null   # the build stage
 echo "$TAG: $(podman image inspect --format '{{.Size}}' "$TAG") bytes"
