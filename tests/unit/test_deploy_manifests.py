@@ -137,3 +137,6 @@ def test_the_helm_values_use_only_the_community_charts_keys() -> None:
         == "/app/locustfile.py"
     )
     assert set(ours["extraConfigMaps"]) == {"wxo-load-scenario", "wxo-load-data"}
+    # the chart's docker-entrypoint.sh runs `exec locust $@`: an argument with a space splits
+    args = ours["master"].get("args", []) + ours["worker"].get("args", [])
+    assert args and not [a for a in args if " " in a], args
