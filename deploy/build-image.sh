@@ -31,5 +31,8 @@ podman build -f deploy/Containerfile -t "$TAG" \
   --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg WHEELHOUSE_ONLY=1 \
   --build-arg "SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-0}" --timestamp "${SOURCE_DATE_EPOCH:-0}" .
 rm -f deploy/wheelhouse/*.whl
-podman image prune -f --filter label=org.wxo-load.stage=build >/dev/null   # the build stage
+# The build stage, the image this one replaced, and a base that only that image held.
+for label in org.wxo-load.stage=build org.wxo-load.image org.wxo-load.base; do
+  podman image prune -f --filter "label=$label" >/dev/null 2>&1 || true
+done
 echo "$TAG: $(podman image inspect --format '{{.Size}}' "$TAG") bytes"

@@ -35,5 +35,8 @@ find "$ROOT"/usr/share/locale -mindepth 1 -maxdepth 1 ! -name 'C.*' -exec rm -rf
 # A stable layer: every file's time set to one epoch, names in order, numeric owners.
 EPOCH="${SOURCE_DATE_EPOCH:-0}"
 tar -C "$ROOT" --sort=name --numeric-owner --mtime="@$EPOCH" -c . \
-  | podman import --change 'CMD ["/bin/bash"]' --change 'ENV LANG=C.UTF-8' - "$TAG" >/dev/null
+  | podman import --change 'CMD ["/bin/bash"]' --change 'ENV LANG=C.UTF-8' \
+    --change "LABEL org.wxo-load.base=$SUITE" - "$TAG" >/dev/null
+# The base this one replaced, if nothing else holds it.
+podman image prune -f --filter label=org.wxo-load.base >/dev/null 2>&1 || true
 echo "$TAG: $(podman image inspect --format '{{.Size}}' "$TAG") bytes"
