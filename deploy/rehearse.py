@@ -165,7 +165,11 @@ def rehearse(docs: list[dict[str, Any]], out: Path, kill_worker_after_s: float |
                 report["killed"] = kill_a_worker(mock, kill_worker_after_s)
             _wait("the master ends", lambda: state(master)[0] == "exited", 300)
             report["master_exit_code"] = state(master)[1]
-            report["master_log_tail"] = podman("logs", master, check=False)[-3000:]
+            log = podman("logs", master, check=False)
+            report["master_log_tail"] = log[-3000:]
+            report["master_log_workers"] = [
+                line for line in log.splitlines() if "worker" in line.lower() and "|" not in line
+            ]  # who joined, went missing or was lost, and when
             report["simulator"] = mock_stats(mock)
             report["pods"] = podman("pod", "ps", "--format", "{{.Name}} {{.Status}}").split("\n")
             volume = podman("volume", "inspect", "--format", "{{.Mountpoint}}", "wxo-load-results")

@@ -7,6 +7,7 @@ mid-test is `workers.lost: 1` and exit code 3."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -33,8 +34,11 @@ def test_the_manifests_run_a_master_two_workers_and_the_simulator(
     image: str, tmp_path: Path
 ) -> None:
     report = _rehearse(tmp_path / "results")
-    assert report["master_exit_code"] == 0, report["master_log_tail"]
     summary = _summary(report)
+    # a worker lost on a healthy run was seen once in ~8 runs with the 2-core host at load 14:
+    # say what the master saw and how loaded the host was
+    why = (summary["workers"], summary["load_generator"]["warnings"], os.getloadavg())
+    assert report["master_exit_code"] == 0, (why, report["master_log_tail"])
     assert summary["workers"] == {"seen": 2, "lost": 0, "lost_ids": []}
     served = report["simulator"]["runs_completed"]
     assert summary["runs"]["total"] == served == report["simulator"]["runs_started"] > 0
