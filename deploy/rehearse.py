@@ -40,9 +40,11 @@ MANIFESTS = (
 NETWORK = "wxo-load-rehearsal"
 
 
-def podman(*args: str, check: bool = True, timeout: float = 300) -> str:
-    """podman with deploy/podman.sh's settings (ulimits below the hard limits, runc)."""
-    cmd = ["bash", "-c", f'. "{DEPLOY}/podman.sh" && exec podman "$@"', "podman", *args]
+def podman(*args: str, check: bool = True, timeout: float = 300, both: bool = False) -> str:
+    """podman with deploy/podman.sh's settings (ulimits below the hard limits, runc); `both`:
+    its stderr too (a container's log is its stdout and stderr)."""
+    merge = " 2>&1" if both else ""
+    cmd = ["bash", "-c", f'. "{DEPLOY}/podman.sh" && exec podman "$@"{merge}', "podman", *args]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     if check and done.returncode != 0:
         raise RuntimeError(f"podman {' '.join(args)}: {done.stderr.strip()[-2000:]}")
@@ -165,7 +167,7 @@ def rehearse(docs: list[dict[str, Any]], out: Path, kill_worker_after_s: float |
                 report["killed"] = kill_a_worker(mock, kill_worker_after_s)
             _wait("the master ends", lambda: state(master)[0] == "exited", 300)
             report["master_exit_code"] = state(master)[1]
-            log = podman("logs", master, check=False)
+            log = podman("logs", master, check=False, both=True)
             report["master_log_tail"] = log[-3000:]
             report["master_log_workers"] = [
                 line for line in log.splitlines() if "worker" in line.lower() and "|" not in line
