@@ -31,7 +31,7 @@ from wxo_load.config.sources import ConversationSource, PersonaSource, PromptSou
 from wxo_load.core.answers import AnswerJudge
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.redact import redact
-from wxo_load.locust_plugin import finish, handoff, personas, progress, window
+from wxo_load.locust_plugin import finish, handoff, otel, personas, progress, window
 from wxo_load.locust_plugin.arrival import ArrivalDispatcher
 from wxo_load.locust_plugin.progress import LAG_ADVICE, CpuMeter
 from wxo_load.locust_plugin.recording import Recorder
@@ -71,6 +71,7 @@ class Harness:
         self._judges: dict[int, tuple[object, AnswerJudge]] = {}
         self.rows = Rows(lambda: end_test(self.env))  # data rows: `unique` across the test
         self.warned_personas = False  # users of a persona the scenario no longer has: said once
+        self.otel: otel.OtelExport | None = None  # --otel, load-generating processes (otel.py)
 
     @property
     def test(self) -> TestState:
@@ -172,6 +173,8 @@ class Harness:
             self.test.measured = window.from_master(self.options)
         if role != MASTER:
             self._start_load(scenario)
+            self.otel = otel.begin_test(self.otel, self.options, self.runner, self.recorder,
+                                        role, scenario.agent_id)  # fmt: skip
 
     def _start_load(self, scenario: Scenario) -> None:
         """A load-generating process (worker or local runner): CPU meter, arrivals."""

@@ -31,6 +31,7 @@ from wxo_load.edge.auth.options import add_auth_options
 from wxo_load.locust_plugin.harness import ABORT_MESSAGE, Harness, end_test
 from wxo_load.locust_plugin.lifeline import start_watch
 from wxo_load.locust_plugin.options import add_options
+from wxo_load.locust_plugin.otel import take_over_locust_otel
 from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR, fail_fast
 from wxo_load.locust_plugin.shape import MESSAGE_BEGIN, MESSAGE_RATE
 from wxo_load.locust_plugin.webtab import install_web_ui, linger, start_metrics_server
@@ -39,6 +40,7 @@ from wxo_load.locust_plugin.webui import install_host_check
 log = logging.getLogger("wxo_load")
 
 _harness: Harness | None = None
+take_over_locust_otel()  # before Locust's main reads --otel (otel.py)
 
 
 def harness_of(environment: Environment) -> Harness:
@@ -141,6 +143,8 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
     elif harness.test.writer is not None:
         harness.flush()
         harness.finish()  # each test of a web-UI session gets its own complete results
+    if harness.otel is not None:
+        harness.otel.flush()  # every record of this test exported now (otel.py)
     if harness.load is not None and not harness.is_worker:
         harness.load.reset()  # the next test of a web-UI session starts the plan afresh
 
@@ -183,6 +187,8 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
 def _on_quit(**_: Any) -> None:
     if _harness is not None:
         _harness.session.stop_simulator()
+        if _harness.otel is not None:
+            _harness.otel.stop()
 
 
 @atexit.register

@@ -14,6 +14,7 @@ from wxo_load.core.metrics import LOCUST_NAMES, LOCUST_RUN_ENTRIES
 from wxo_load.core.records import LEFT_OUTCOMES, OK, STOPPED, ConversationRecord, RunRecord
 from wxo_load.locust_plugin.state import TestState
 from wxo_load.locust_plugin.tool_rows import ToolRows
+from wxo_load.output.otel import OtelRecords
 
 WINDOW_MAX = 200_000  # values of one progress interval, at most
 
@@ -40,6 +41,7 @@ class Recorder:
         # (nothing else empties these lists: in the web UI they would grow with every run)
         self.keep_window = False
         self.all_rows = False  # --locust-rows all: every timing is a Locust row of its own
+        self.otel: OtelRecords | None = None  # --otel: the records' OpenTelemetry queue
 
     def take_pending(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(runs, conversations) recorded since the last call."""
@@ -59,6 +61,8 @@ class Recorder:
             return
         for lag in client_lags_ms:
             book.record_client_lag_ms(lag)
+        if self.otel is not None:
+            self.otel.add_run(run)
         if run.outcome in LEFT_OUTCOMES:  # counted in the book; no timing, no Locust row
             return
         if run.outcome != STOPPED:
@@ -94,6 +98,8 @@ class Recorder:
         self.pending_conversations.append(conv.to_dict())
         if not self.test.book.book_conversation(conv):
             return
+        if self.otel is not None:
+            self.otel.add_conversation(conv)
         if conv.outcome == STOPPED or conv.outcome in LEFT_OUTCOMES or not self.all_rows:
             return
         rtype, name = LOCUST_NAMES["conversation"]

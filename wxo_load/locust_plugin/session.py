@@ -27,6 +27,7 @@ from wxo_load.edge.auth.nologin import LocalOrNoTokenProvider
 from wxo_load.edge.auth.options import settings_from_options
 from wxo_load.edge.auth.resolve import resolve_auth
 from wxo_load.edge.auth.tlsdefaults import tls_for_target
+from wxo_load.edge.channels import check_channel
 from wxo_load.edge.proxy import proxy_for
 from wxo_load.edge.proxy import set_explicit as set_proxy
 from wxo_load.edge.results import load_summary
@@ -58,6 +59,7 @@ class Session:
         self.env = env
         self.scenario: Scenario | None = None
         self.scenario_source = ""
+        self._channel_option: str | None = None  # the --channel the scenario was loaded with
         self.gates: list[Any] = []
         self.baseline: Summary | None = None
         self.tokens: TokenProvider | None = None
@@ -88,7 +90,8 @@ class Session:
     def reload_if_changed(self) -> bool:
         """At test_start: load the scenario again if the option changed (the web UI's form)."""
         path = self._scenario_path()
-        if str(path) == self.scenario_source:
+        channel = getattr(self.options, "channel", None)
+        if str(path) == self.scenario_source and channel == self._channel_option:
             return False
         scenario = self._load(path)
         self._use(scenario, str(path))
@@ -104,7 +107,10 @@ class Session:
         scenario = load_scenario(path)
         if self.options.agent_id:
             scenario = dataclasses.replace(scenario, agent_id=self.options.agent_id)
-        scenario = with_channel(scenario, getattr(self.options, "channel", None))
+        self._channel_option = getattr(self.options, "channel", None)
+        scenario = with_channel(scenario, self._channel_option)
+        for part in (scenario, *(p.scenario for p in scenario.personas)):
+            check_channel(part.channel.name)  # a channel this build cannot speak stops here
         self.gates = self._collect_gates(scenario)
         return scenario
 
