@@ -16,7 +16,7 @@ from wxo_load.locust_plugin.state import TestState
 from wxo_load.locust_plugin.tool_rows import ToolRows
 from wxo_load.output.otel import OtelRecords
 
-WINDOW_MAX = 200_000  # values of one progress interval, at most
+PROGRESS_MAX = 200_000  # values of one progress interval, at most
 
 
 class RunFailure(Exception):
@@ -36,10 +36,10 @@ class Recorder:
         self.pending_runs: list[dict[str, Any]] = []
         self.pending_conversations: list[dict[str, Any]] = []
         self.worker_name = "local"
-        self.local = True  # False on a worker: the master keeps the progress window
+        self.local = True  # False on a worker: the master keeps the progress interval
         # a local runner printing progress lines: keep the first-text and lag values they read
         # (nothing else empties these lists: in the web UI they would grow with every run)
-        self.keep_window = False
+        self.keep_progress = False
         self.all_rows = False  # --locust-rows all: every timing is a Locust row of its own
         self.otel: OtelRecords | None = None  # --otel: the records' OpenTelemetry queue
 
@@ -69,12 +69,12 @@ class Recorder:
             self._fire_run(run)
         if self.local:
             test.interval.record_run(run)
-            if not self.keep_window:
+            if not self.keep_progress:
                 return
-            if run.first_text_ms is not None and len(test.window_first_text_ms) < WINDOW_MAX:
-                test.window_first_text_ms.append(run.first_text_ms)
-            if len(test.window_lag_ms) < WINDOW_MAX:
-                test.window_lag_ms.extend(client_lags_ms)
+            if run.first_text_ms is not None and len(test.progress_first_text_ms) < PROGRESS_MAX:
+                test.progress_first_text_ms.append(run.first_text_ms)
+            if len(test.progress_lag_ms) < PROGRESS_MAX:
+                test.progress_lag_ms.extend(client_lags_ms)
 
     def _fire_run(self, run: RunRecord) -> None:
         fire = self.events.request.fire

@@ -39,7 +39,7 @@ from wxo_load.edge.channels import open_channel
 from wxo_load.edge.client import ChatClient
 from wxo_load.edge.endpoint import request_id
 from wxo_load.locust_plugin.arrival import ARRIVAL_LAG
-from wxo_load.locust_plugin.listeners import harness_of
+from wxo_load.locust_plugin.harness import harness_of
 
 perf_counter = time.perf_counter
 log = logging.getLogger("wxo_load")
