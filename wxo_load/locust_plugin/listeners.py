@@ -29,6 +29,7 @@ from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.redact import redact
 from wxo_load.edge.auth.options import add_auth_options
 from wxo_load.locust_plugin.harness import ABORT_MESSAGE, Harness, end_test
+from wxo_load.locust_plugin.interrupt import install_interrupt
 from wxo_load.locust_plugin.lifeline import start_watch
 from wxo_load.locust_plugin.options import add_options
 from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR, fail_fast
@@ -59,6 +60,7 @@ def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
     harness = harness_of(environment)
     if environment.parsed_options is None:  # a library user building an Environment by hand
         return
+    install_interrupt()  # Ctrl+C reaches Locust's shutdown, wherever the process was (#32)
     if web_ui is not None:
         install_host_check(web_ui)
     runner = environment.runner
