@@ -18,7 +18,7 @@ import sys
 import gevent
 from wxo_load.locust_plugin.interrupt import install_interrupt
 
-install_interrupt()
+install_interrupt(forked_worker=False)
 
 def busy():
     while True:

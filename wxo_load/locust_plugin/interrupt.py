@@ -14,6 +14,12 @@ So every process takes SIGINT as gevent's event, as Locust already takes SIGTERM
 `_interrupt` in a greenlet of its own, which raises KeyboardInterrupt in the main greenlet only.
 Every other greenlet carries on, so the shutdown that follows (users stopped, the workers' final
 reports, the results) has all it needs. A second Ctrl+C interrupts that shutdown, as before.
+
+A worker forked by `--processes` ignores SIGINT. Ctrl+C in a terminal signals the whole process
+group, and a worker that quit on its own raced its master's orderly stop: the master waited 10 s
+for final reports that never came and counted every worker lost. Its master ends it (the stop,
+the final report, the quit message), or, if the master is gone, its lifeline does (lifeline.py);
+the simulator the master started is in a session of its own for the same reason.
 """
 
 from __future__ import annotations
@@ -26,9 +32,15 @@ from gevent.hub import Hub
 _installed: list[object] = []  # gevent's handle, kept alive (a collected one may stop working)
 
 
-def install_interrupt() -> None:
-    """From now on SIGINT raises KeyboardInterrupt in the main greenlet only (once a process)."""
-    if not _installed:
+def install_interrupt(forked_worker: bool) -> None:
+    """From now on SIGINT raises KeyboardInterrupt in the main greenlet only, or, in a worker
+    forked by `--processes`, is ignored (once a process)."""
+    if _installed:
+        return
+    if forked_worker:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _installed.append(signal.SIG_IGN)
+    else:
         _installed.append(gevent.signal_handler(signal.SIGINT, _interrupt))
 
 

@@ -60,10 +60,14 @@ def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
     harness = harness_of(environment)
     if environment.parsed_options is None:  # a library user building an Environment by hand
         return
-    install_interrupt()  # Ctrl+C reaches Locust's shutdown, wherever the process was (#32)
+    runner = environment.runner
+    # Ctrl+C reaches Locust's shutdown, wherever the process was; a forked worker leaves it to
+    # its master (#32)
+    processes = getattr(environment.parsed_options, "processes", None)
+    forked = isinstance(runner, WorkerRunner) and bool(processes)
+    install_interrupt(forked_worker=forked)
     if web_ui is not None:
         install_host_check(web_ui)
-    runner = environment.runner
     if runner is not None and not isinstance(runner, MasterRunner):
         runner.register_message(
             MESSAGE_BEGIN, lambda msg, **_: harness_of(environment).begin_arrivals(msg.data)
