@@ -87,9 +87,10 @@ def main() -> int:
                 reps_failed += 1
                 print(f"rep {rep}: {passed} passed, {failed} failed ({tail}); "
                       f"output {work / f'rep-{rep}.log'}", flush=True)  # fmt: skip
-            elif (rep + 1) % 20 == 0:
+            else:
+                shutil.rmtree(work / f"rep-{rep}", ignore_errors=True)  # kept if it failed
+            if (rep + 1) % 20 == 0:
                 print(f"... {rep + 1} repetitions, {reps_failed} failed", flush=True)
-            shutil.rmtree(work / f"rep-{rep}", ignore_errors=True)
     stop.set()
     watcher.join()
     elapsed = time.monotonic() - started

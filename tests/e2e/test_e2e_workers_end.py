@@ -120,6 +120,7 @@ def _signal_mid_test(
     except (AssertionError, subprocess.TimeoutExpired) as exc:
         proc.kill()  # the workers follow within a second (lifeline.py), closing the pipes
         _, stderr = proc.communicate(timeout=30)
+        (tmp_path / "output.txt").write_text(stderr)  # all of it, for bench/signal_repeat.py
         raise AssertionError(f"{exc}; the master's output:\n{stderr[-4000:]}") from exc
     finally:
         proc.kill()

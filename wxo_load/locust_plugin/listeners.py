@@ -82,6 +82,7 @@ def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
     if isinstance(runner, WorkerRunner):
         mid_test = (STATE_SPAWNING, STATE_RUNNING, STATE_STOPPING, STATE_CLEANUP)
         start_watch(environment, mid_test)  # a worker that loses its master ends itself
+        harness.session.warm_up()  # not while starting a test, heartbeats stalled
     else:
         harness.prepare()
         if environment.web_ui is not None:
