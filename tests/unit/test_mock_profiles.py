@@ -131,3 +131,12 @@ def test_empty_deltas_carry_no_text() -> None:
     plan = Planner(profile, random.Random(3)).plan(thread_id=THREAD, agent_id=AGENT, turn=1)
     deltas = [e.rest for e in plan.events if e.event == "message.delta"]
     assert deltas and all(b'"text": ""' in d for d in deltas)
+
+
+def test_an_async_agent_and_its_delay_parse_and_are_checked() -> None:
+    profile = parse_profile({"agent": {"async": True, "async_delay_ms": {"uniform": [10, 20]}}})
+    assert profile.agent.async_answer is True
+    assert 10 <= profile.agent.async_delay_ms.sample(random.Random(1)) <= 20
+    assert load_profile("async").agent.async_answer is True
+    with pytest.raises(ConfigError, match="agent.async"):
+        parse_profile({"agent": {"async": "yes"}})

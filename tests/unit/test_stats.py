@@ -215,6 +215,7 @@ def test_empty_metrics_have_count_zero_and_null_fields() -> None:
         "ok": 0,
         "failed": 0,
         "stopped": 0,
+        "left": 0,
         "error_rate": 0.0,
         "by_outcome": {"ok": 0},
         "ended_without_done": 0,

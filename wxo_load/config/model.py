@@ -13,7 +13,9 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from wxo_load.core.answers import AnswerSettings
+from wxo_load.core.channels import DEFAULT_CHANNEL
 from wxo_load.core.conversation import ConversationPlan
+from wxo_load.core.leaving import Leaving
 from wxo_load.load.model import LoadPlan
 
 Range = tuple[float, float]
@@ -80,6 +82,19 @@ class RequestSettings:
     context: Mapping[str, Any] = field(default_factory=dict)
     environment_id: str = ""
     headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSettings:
+    """How the users talk to the agent (`channel:`; wxo_load.core.channels, docs/channels.md).
+    Each option applies to one channel; config.channels checks which."""
+
+    name: str = DEFAULT_CHANNEL  # runs-stream | chat | chat-v2 | runs-poll | async
+    stream: bool = True  # chat: stream the answer (SSE), or take it as one JSON body
+    mode: str = "stateless"  # chat-v2: stateless (transcript resent) | stateful (server thread)
+    environment_id: str | None = None  # chat-v2: X-IBM-ENVIRONMENT-ID, sent only when set
+    poll_interval_s: float = 2.0  # runs-poll: between two GET runs/{id} (the ADK's 2 s)
+    socket_url: str | None = None  # async: the Socket.IO server (default: the API's host)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,12 +166,14 @@ class Scenario:
     load: LoadSettings = LoadSettings()
     conversation: ConversationSettings = ConversationSettings()
     request: RequestSettings = RequestSettings()
+    channel: ChannelSettings = ChannelSettings()
     simulator: SimulatorSettings = SimulatorSettings()
     auth: Mapping[str, Any] = field(default_factory=dict)
     gates: tuple[Any, ...] = ()  # raw gate specs, validated by wxo_load.gates at load time
     regressions: tuple[Any, ...] = ()
     baseline: str | None = None
     answers: AnswerSettings = AnswerSettings()  # expect, checks, goodput (config.answers)
+    leaving: Leaving = Leaving()  # abandon, cancel, interrupt (config.leaving)
     personas: tuple[Persona, ...] = ()  # each a Locust user class; none: one WxoChatUser
 
     def to_wire(self) -> dict[str, Any]:
@@ -203,12 +220,14 @@ class Scenario:
                 on_failure=conv["on_failure"],
             ),
             request=RequestSettings(**d["request"]),
+            channel=ChannelSettings(**(d.get("channel") or {})),
             simulator=SimulatorSettings(**d["simulator"]),
             auth=dict(d.get("auth") or {}),
             gates=tuple(d.get("gates") or ()),
             regressions=tuple(d.get("regressions") or ()),
             baseline=d.get("baseline"),
             answers=AnswerSettings.from_wire(d.get("answers")),
+            leaving=Leaving.from_wire(d.get("leaving")),
             personas=tuple(Persona.from_wire(p) for p in d.get("personas") or ()),
         )
 

@@ -41,9 +41,13 @@ OVERRIDABLE = (
     "prompts",
     "conversation",
     "request",
+    "channel",
     "expect",
     "checks",
     "goodput",
+    "abandon",
+    "cancel",
+    "interrupt",
 )
 """Top-level keys a persona may set (its value laid over the top level's)."""
 SHORTHANDS = {"context_variables": "request", "headers": "request"}
@@ -51,6 +55,8 @@ SHORTHANDS = {"context_variables": "request", "headers": "request"}
 OWN_KEYS = ("name", "weight", "fixed_count", "data", "token_env", "api_key_env")
 PERSONA_KEYS = (*OWN_KEYS, *OVERRIDABLE, *SHORTHANDS)
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
+
+_WHOLE = ("prompts", "channel")  # a persona's value replaces the top level's, never merged
 
 Parse = Callable[[dict[str, Any], str, Path, Where], Scenario]
 
@@ -119,7 +125,7 @@ def derive(w: Where, top: tuple[str, dict[str, Any]], item: dict[str, Any], base
             merged[section] = {**(merged.get(section) or {}), key: value}
         elif key in OVERRIDABLE:
             base = merged.get(key)
-            if key != "prompts" and isinstance(base, dict) and isinstance(value, dict):
+            if key not in _WHOLE and isinstance(base, dict) and isinstance(value, dict):
                 value = {**base, **value}
             merged[key] = value
     own_script = "script" in (item.get("conversation") or {})

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from wxo_load.config.answers import ANSWER_KEYS, parse_answers
+from wxo_load.config.channels import parse_channel
 from wxo_load.config.conversations import script_plan, split_script
 from wxo_load.config.fields import (
     Where,
@@ -31,6 +32,7 @@ from wxo_load.config.fields import (
     string,
     value_range,
 )
+from wxo_load.config.leaving import LEAVING_KEYS, check_leaving_channel, parse_leaving
 from wxo_load.config.load import parse_plan
 from wxo_load.config.model import (
     ApiPaths,
@@ -91,12 +93,15 @@ _TOP_KEYS: dict[str, str] = {
     "conversation": "turns, think_time_s, pause_between_s, on_failure, script",
     "prompts": "messages, file, order, conversations, timing, time_scale, arrivals",
     "request": "timeouts and extra body fields / headers",
+    "channel": "how users talk to the agent: runs-stream (default), chat, chat-v2, runs-poll, "
+    "async, and that channel's options (docs/channels.md)",
     "simulator": "profile, seed, faults, token_ttl_s, capacity for the built-in simulator",
     "auth": "how to get a token (no secrets here: name environment variables)",
     "gates": "limits the results must meet",
     "regressions": "tolerances against a baseline summary",
     "baseline": "path of a baseline summary.json",
     **ANSWER_KEYS,
+    **LEAVING_KEYS,
     "personas": "a weighted mix of kinds of people, each with its own agent, prompts and data",
     "file": "(set by wxo-load)",
 }
@@ -129,13 +134,16 @@ def _parse(raw: dict[str, Any], file: str, base_dir: Path, where: Where | None =
         conversation=_conversation(w, raw.get("conversation")),
         prompts=parse_prompts(w, raw.get("prompts"), base_dir),
         request=parse_request(w, raw.get("request")),
+        channel=parse_channel(w, raw.get("channel")),
         simulator=parse_simulator(w, raw.get("simulator")),
         auth=parse_auth(w, raw.get("auth")),
         gates=gates,
         regressions=regressions,
         baseline=optional_string(w, "baseline", raw.get("baseline")),
         answers=parse_answers(w, raw),
+        leaving=parse_leaving(w, raw),
     )
+    check_leaving_channel(w.file, scenario.leaving, scenario.channel.name)
     if script is None:
         return scenario
     plan = script_plan(w, script)

@@ -10,7 +10,7 @@ summary.json gains:
     answers: {checked, wrong, wrong_rate, by_check: {CHECK: runs}, cross_talk, cross_talk_rate,
               cross_talks: [{run_id, thread_id, canary, owner_thread_id}]}   (first 100 listed)
     goodput: {runs, runs_per_s, share}    runs ok, right and within the `goodput:` limits;
-                                          share = of the runs that ended (not `stopped`)
+                                          share = of the runs that ended (not stopped, not left)
 """
 
 from __future__ import annotations

@@ -19,7 +19,14 @@ from wxo_load.core.metrics import (
     RUN_METRICS,
     SCHEDULE_LAG,
 )
-from wxo_load.core.records import OK, STOPPED, ConversationRecord, RunRecord
+from wxo_load.core.records import (
+    LEFT_OUTCOMES,
+    NOT_FAILED,
+    OK,
+    STOPPED,
+    ConversationRecord,
+    RunRecord,
+)
 from wxo_load.core.replay_stats import ReplayBook
 from wxo_load.core.step_stats import record_run_steps
 from wxo_load.core.window import MEASURED
@@ -60,6 +67,7 @@ class MetricsBook:
         self.answers = AnswerBook()  # checked, wrong, cross-talk, goodput (core.answer_stats)
         self.replay = ReplayBook()  # then versus now of replayed turns (core.replay_stats)
         self.personas: dict[str, MetricsBook] = {}  # a book per persona (its runs, conversations)
+        self.channels: dict[str, MetricsBook] = {}  # a book per channel (core.channels)
 
     # -- recording -------------------------------------------------------------------------
 
@@ -81,6 +89,13 @@ class MetricsBook:
         book = self.personas.get(name)
         if book is None:
             book = self.personas[name] = MetricsBook()
+        return book
+
+    def channel(self, name: str) -> MetricsBook:
+        """The book of one channel's runs and conversations (made on first use)."""
+        book = self.channels.get(name)
+        if book is None:
+            book = self.channels[name] = MetricsBook()
         return book
 
     def book_run(self, run: RunRecord) -> bool:
@@ -106,35 +121,39 @@ class MetricsBook:
 
     def record_run(self, run: RunRecord) -> None:
         self._record_run(run)
+        self.channel(run.channel)._record_run(run)
         if run.persona is not None:
             self.persona(run.persona)._record_run(run)
 
     def _record_run(self, run: RunRecord) -> None:
         turn = _turn_class(run.turn_index)
-        for metric, field in RUN_METRICS.items():
+        outcome = run.outcome
+        left = outcome in LEFT_OUTCOMES  # a person who left: counted, out of the timings
+        for metric, field in () if left else RUN_METRICS.items():
             value = getattr(run, field)
             if value is not None:
                 self._timing(metric).record(value)
                 self._timing(f"{turn}/{metric}").record(value)
         if run.schedule_lag_ms is not None:
             self._timing(SCHEDULE_LAG).record(run.schedule_lag_ms)
-        outcome = run.outcome
         self.runs_by_outcome[outcome] = self.runs_by_outcome.get(outcome, 0) + 1
         by_turn = self.runs_by_turn[turn]
         by_turn[outcome] = by_turn.get(outcome, 0) + 1
         worker = self.runs_by_worker.setdefault(run.worker or "local", {"runs": 0, "failed": 0})
         worker["runs"] += 1
-        if outcome not in (OK, STOPPED):
+        if outcome not in NOT_FAILED:
             worker["failed"] += 1
         self.answer_chars += run.answer_chars
         self._span(run.started_at_unix, run.total_ms)
-        record_run_steps(self, run)
+        if not left:
+            record_run_steps(self, run)
         self.answers.record(run)
         if run.recorded_agent_ms is not None:
             self.replay.record(run)
 
     def record_conversation(self, conv: ConversationRecord) -> None:
         self._record_conversation(conv)
+        self.channel(conv.channel)._record_conversation(conv)
         if conv.persona is not None:
             self.persona(conv.persona)._record_conversation(conv)
 
@@ -165,9 +184,15 @@ class MetricsBook:
         return self.runs_by_outcome.get(STOPPED, 0)
 
     @property
+    def runs_left(self) -> int:
+        """Runs whose person left before the answer ended (abandoned, cancelled, interrupted)."""
+        return sum(self.runs_by_outcome.get(o, 0) for o in LEFT_OUTCOMES)
+
+    @property
     def runs_failed(self) -> int:
-        """Runs that ended in an error class; `stopped` (the test ended first) is not a failure."""
-        return self.runs_total - self.runs_ok - self.runs_stopped
+        """Runs that ended in an error class; `stopped` (the test ended first) and a person who
+        left are not failures."""
+        return self.runs_total - self.runs_ok - self.runs_stopped - self.runs_left
 
     @property
     def conversations_total(self) -> int:
@@ -205,6 +230,8 @@ class MetricsBook:
         self.replay.merge(other.replay)
         for name, book in other.personas.items():
             self.persona(name).merge(book)
+        for name, book in other.channels.items():
+            self.channel(name).merge(book)
         self._merge_excluded(other.excluded)
 
     def _merge_excluded(self, excluded: dict[str, dict[str, int]]) -> None:
@@ -256,6 +283,11 @@ class MetricsBook:
                 if self.personas
                 else {}
             ),
+            **(
+                {"channels": {name: b.to_wire() for name, b in self.channels.items()}}
+                if self.channels
+                else {}
+            ),
             "excluded": {kind: dict(c) for kind, c in self.excluded.items()},
         }
 
@@ -294,6 +326,8 @@ class MetricsBook:
         self.replay.merge_wire(data.get("replay"))
         for name, wire in (data.get("personas") or {}).items():
             self.persona(name).merge_wire(wire)
+        for name, wire in (data.get("channels") or {}).items():
+            self.channel(name).merge_wire(wire)
         self._merge_excluded(data.get("excluded") or {})
 
     def reset(self) -> None:
@@ -312,4 +346,5 @@ class MetricsBook:
             and not any(self.excluded.values())
             and not any(t.count for t in self.timings.values())
             and all(b.is_empty() for b in self.personas.values())
+            and all(b.is_empty() for b in self.channels.values())
         )

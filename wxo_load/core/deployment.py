@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from wxo_load.core.errors import ConfigError
 
@@ -38,6 +38,13 @@ LOCAL_HOSTNAMES = frozenset(
 DEFAULT_PATHS = {
     "local": ("/api/v1", "/threads", "/orchestrate/runs"),
     "remote": ("/v1", "/orchestrate/threads", "/orchestrate/runs"),
+}
+#: chat completions per (kind, version), after the host URL's own path (docs/channels.md)
+CHAT_PATHS = {
+    ("local", 1): "/api/v1/orchestrate/{agent_id}/chat/completions",
+    ("remote", 1): "/v1/orchestrate/{agent_id}/chat/completions",
+    ("local", 2): "/api/v2/{agent_id}/chat/completions",  # the direct runtime's
+    ("remote", 2): "/v2/orchestrate/{agent_id}/chat/completions",
 }
 _KIND_ALIASES = {
     "saas": "remote",
@@ -134,6 +141,11 @@ def deployment_for(host: str | None, api: ApiLike, option: str | None = None) ->
     `api.deployment`."""
     forced = normalise_kind(option) if option else api.deployment
     return choose_deployment(host, api.prefix, api.threads_path, api.runs_path, forced)
+
+
+def chat_completions_path(kind: str, version: int, agent_id: str) -> str:
+    """The chat completions path (v1 or v2) of a deployment kind, for one agent."""
+    return CHAT_PATHS[(kind, version)].format(agent_id=quote(agent_id, safe=""))
 
 
 class ApiLike(Protocol):

@@ -16,6 +16,20 @@ A run's `outcome` is `"ok"` or exactly one low-cardinality error class:
     wrong_answer     the run streamed fine but its answer failed a check (`expect:`; the names
                      of the checks it failed in `failed_checks`; wxo_load.core.answers)
     cross_talk       its answer carries another conversation's canary (`checks: {canary: true}`)
+    error_frame      chat completions: the stream carried an `error` frame (its text kept)
+    no_completed     chat completions v2: the stream closed without a completed frame
+    thread_expired   chat completions v2: 404 naming the thread on a continued conversation
+    thread_store_unavailable  chat completions v2: 503 naming the thread store (stateful turn)
+    poll_timeout     runs-poll: no final status (completed, failed, cancelled) within the run's
+                     timeout (`request.stream_timeout_s`)
+    socket_connect_error  async: the Socket.IO channel could not be opened (refused, upgrade
+                     refused, no Engine.IO open or Socket.IO connect)
+    socket_closed    async: the Socket.IO channel closed before the run's answer arrived
+
+Three outcomes are people who left before the answer ended (wxo_load.core.leaving): `abandoned`
+(closed the connection), `cancelled` (closed it and posted the run's cancel), `interrupted`
+(closed it and sent the next message at once). Like `stopped` they are never errors; unlike it
+they are the test's own doing, counted, and kept out of every timing figure (`LEFT_OUTCOMES`).
 
 A body that ends after `run.completed` with no `done` is a finished run, as the ADK reads it:
 its outcome is `ok` and its `ended_without_done` flag is set (counted apart in summary.json).
@@ -29,6 +43,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 
 # The metric tables live in wxo_load.core.metrics (one row per metric).
+from wxo_load.core.channels import RUNS_STREAM
 from wxo_load.core.window import MEASURED
 
 OK = "ok"
@@ -40,10 +55,25 @@ PROTOCOL_ERROR = "protocol_error"
 STOPPED = "stopped"
 WRONG_ANSWER = "wrong_answer"
 CROSS_TALK = "cross_talk"
+ERROR_FRAME = "error_frame"
+NO_COMPLETED = "no_completed"
+THREAD_EXPIRED = "thread_expired"
+THREAD_STORE_UNAVAILABLE = "thread_store_unavailable"
+POLL_TIMEOUT = "poll_timeout"
+SOCKET_CONNECT_ERROR = "socket_connect_error"
+SOCKET_CLOSED = "socket_closed"
+ABANDONED = "abandoned"
+CANCELLED = "cancelled"
+INTERRUPTED = "interrupted"
+LEFT_OUTCOMES = frozenset({ABANDONED, CANCELLED, INTERRUPTED})
+"""A person left before the answer ended: counted, never a failure, out of the timing figures."""
+NOT_FAILED = frozenset({OK, STOPPED, *LEFT_OUTCOMES})
+"""Outcomes that are not an error class."""
 
 FIXED_ERROR_CLASSES = (
     CONNECT_ERROR, TIMEOUT, RUN_FAILED, TRUNCATED, PROTOCOL_ERROR, STOPPED,
-    WRONG_ANSWER, CROSS_TALK,
+    WRONG_ANSWER, CROSS_TALK, ERROR_FRAME, NO_COMPLETED, THREAD_EXPIRED, THREAD_STORE_UNAVAILABLE,
+    POLL_TIMEOUT, SOCKET_CONNECT_ERROR, SOCKET_CLOSED, ABANDONED, CANCELLED, INTERRUPTED,
 )  # fmt: skip
 
 
@@ -53,7 +83,7 @@ def http_error_class(status: int) -> str:
 
 @dataclass(slots=True)
 class RunRecord:
-    """One streamed run: `POST /orchestrate/runs?stream=true` and every event it produced."""
+    """One run (one turn): its request on the test's channel and every event it produced."""
 
     started_at_unix: float  # wall clock when the request was about to be written
     user_id: str
@@ -118,6 +148,17 @@ class RunRecord:
     # a replayed turn (docs/replay.md): its conversation's id in the file, the agent time recorded
     source_id: str | None = None
     recorded_agent_ms: float | None = None
+    # a person who left (abandoned, cancelled, interrupted): when, from the request's write; the
+    # cancel's HTTP status (None: no cancel was sent, or no run_id was known yet)
+    left_at_ms: float | None = None
+    cancel_status: int | None = None
+    # runs-poll: how many GET runs/{id} it took, the poll interval, and when the last poll that
+    # still saw the run unfinished answered (completion fell between it and done_ms)
+    polls: int | None = None
+    poll_interval_ms: float | None = None
+    completed_after_ms: float | None = None
+    channel: str = RUNS_STREAM  # how it was sent (wxo_load.core.channels)
+    request_bytes: int | None = None  # the request body's size (a stateless transcript grows)
 
     @property
     def ok(self) -> bool:
@@ -152,6 +193,12 @@ class ConversationRecord:
     persona: str | None = None
     row_index: int | None = None
     window: str = MEASURED  # warmup | measured | cooldown (wxo_load.core.window)
+    # runs-poll: how many GET runs/{id} it took, the poll interval, and when the last poll that
+    # still saw the run unfinished answered (completion fell between it and done_ms)
+    polls: int | None = None
+    poll_interval_ms: float | None = None
+    completed_after_ms: float | None = None
+    channel: str = RUNS_STREAM  # how it was held (wxo_load.core.channels)
 
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in _CONV_FIELD_NAMES}
@@ -169,13 +216,25 @@ _CONV_FIELDS = frozenset(_CONV_FIELD_NAMES)
 
 
 __all__ = [
+    "ABANDONED",
+    "CANCELLED",
     "CONNECT_ERROR",
     "CROSS_TALK",
+    "ERROR_FRAME",
     "FIXED_ERROR_CLASSES",
+    "INTERRUPTED",
+    "LEFT_OUTCOMES",
+    "NOT_FAILED",
+    "NO_COMPLETED",
     "OK",
+    "POLL_TIMEOUT",
     "PROTOCOL_ERROR",
     "RUN_FAILED",
+    "SOCKET_CLOSED",
+    "SOCKET_CONNECT_ERROR",
     "STOPPED",
+    "THREAD_EXPIRED",
+    "THREAD_STORE_UNAVAILABLE",
     "TIMEOUT",
     "TRUNCATED",
     "WRONG_ANSWER",

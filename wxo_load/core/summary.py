@@ -8,8 +8,9 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from wxo_load import __version__
+from wxo_load.core.channels import MILESTONES, not_observable
 from wxo_load.core.metrics import ALL_METRICS, LOAD_GENERATOR_METRICS, RUN_METRICS, TURN_CLASSES
-from wxo_load.core.records import OK, STOPPED
+from wxo_load.core.records import LEFT_OUTCOMES, OK, STOPPED
 from wxo_load.core.step_stats import ended_without_done, steps_summary
 from wxo_load.core.summary_codec import summary_from_dict
 from wxo_load.core.summary_model import SCHEMA, Summary
@@ -32,7 +33,8 @@ def _outcomes(by_outcome: dict[str, int]) -> dict[str, Any]:
     total = sum(by_outcome.values())
     ok = by_outcome.get(OK, 0)
     stopped = by_outcome.get(STOPPED, 0)
-    failed = total - ok - stopped
+    left = sum(by_outcome.get(o, 0) for o in LEFT_OUTCOMES)
+    failed = total - ok - stopped - left
     ordered = {OK: ok}
     for name in sorted(by_outcome, key=lambda k: (-by_outcome[k], k)):
         if name != OK:
@@ -42,6 +44,7 @@ def _outcomes(by_outcome: dict[str, int]) -> dict[str, Any]:
         "ok": ok,
         "failed": failed,
         "stopped": stopped,
+        "left": left,
         "error_rate": round(failed / total, 6) if total else 0.0,
         "by_outcome": ordered,
     }
@@ -138,22 +141,33 @@ def _by_turn(book: MetricsBook) -> dict[str, Any]:
     return by_turn
 
 
+def _group(sub: MetricsBook, duration_s: float | None) -> dict[str, Any]:
+    """A persona's or a channel's runs, conversations and exact percentiles, shaped as the top
+    level (so a gate figure reads the same under `personas.NAME.` or `channels.NAME.`)."""
+    runs = _outcomes(sub.runs_by_outcome)
+    conversations = _outcomes(sub.conversations_by_outcome)
+    return {
+        "runs": runs,
+        "conversations": conversations,
+        "throughput": _throughput(runs, conversations, sub.answer_chars, duration_s),
+        "metrics": {m: sub.metric_summary(m) for m in ALL_METRICS},
+        "by_turn": _by_turn(sub),
+    }
+
+
 def _personas(book: MetricsBook, duration_s: float | None) -> dict[str, Any]:
-    """`personas.<name>`: each persona's runs, conversations and exact percentiles, shaped as
-    the top level (so a gate figure reads the same under `personas.NAME.`); absent without
-    personas."""
-    out: dict[str, Any] = {}
-    for name, sub in sorted(book.personas.items()):
-        runs = _outcomes(sub.runs_by_outcome)
-        conversations = _outcomes(sub.conversations_by_outcome)
-        out[name] = {
-            "runs": runs,
-            "conversations": conversations,
-            "throughput": _throughput(runs, conversations, sub.answer_chars, duration_s),
-            "metrics": {m: sub.metric_summary(m) for m in ALL_METRICS},
-            "by_turn": _by_turn(sub),
-        }
+    """`personas.<name>`: each persona's figures; absent without personas."""
+    out = {name: _group(sub, duration_s) for name, sub in sorted(book.personas.items())}
     return {"personas": out} if out else {}
+
+
+def _channels(book: MetricsBook, duration_s: float | None) -> dict[str, Any]:
+    """`channels.<name>`: each channel's figures and the milestones it could not observe."""
+    out: dict[str, Any] = {}
+    for name, sub in sorted(book.channels.items()):
+        counts = {m: sub.timing(m).count for m in MILESTONES}
+        out[name] = {**_group(sub, duration_s), "not_observable": not_observable(name, counts)}
+    return {"channels": out} if out else {}
 
 
 def build_summary(
@@ -209,8 +223,9 @@ def summary_sections(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, An
         "answer_chars": book.answer_chars,
         "by_turn": _by_turn(book),
         **_personas(book, duration_s),
+        **_channels(book, duration_s),
         **steps_summary(book),
-        **book.answers.summary(runs["total"] - runs["stopped"], duration_s),
+        **book.answers.summary(runs["total"] - runs["stopped"] - runs["left"], duration_s),
         **book.replay.summary(),
         "workers": workers,
         "load_generator": _load_generator(book, dict(meta.get("load_generator") or {}), workers),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from wxo_load.core.summary_plan import Arrivals, Capacity, Knee, Plan, Segment
 from wxo_load.core.summary_sections import (
     Answers,
+    ChannelSummary,
     Goodput,
     LoadGenerator,
     Model,
@@ -56,6 +57,7 @@ class Summary(Model, frozen=True, kw_only=True):
     answer_chars: int = 0
     by_turn: dict[str, TurnSummary] = {}
     personas: dict[str, PersonaSummary] | None = None
+    channels: dict[str, ChannelSummary] | None = None
     tools: dict[str, ToolStat] = {}
     phases: dict[str, Stat] = {}
     streaming: dict[str, Stat] = {}

@@ -50,6 +50,7 @@ class Outcomes(Model, frozen=True, kw_only=True):
     ok: int
     failed: int
     stopped: int = 0
+    left: int = 0  # a person left mid-answer: abandoned, cancelled, interrupted (never failed)
     error_rate: float = 0.0
     by_outcome: dict[str, int] = {}
     ended_without_done: int | None = None  # runs only: finished at run.completed, no `done`
@@ -82,6 +83,13 @@ class PersonaSummary(Model, frozen=True, kw_only=True):
     throughput: Throughput
     metrics: dict[str, Stat]
     by_turn: dict[str, TurnSummary]
+
+
+class ChannelSummary(PersonaSummary, frozen=True, kw_only=True):
+    """One channel's figures, shaped as a persona's (gates read `channels.NAME.FIGURE`), and the
+    milestones it could not observe (wxo_load.core.channels: never a made-up number)."""
+
+    not_observable: list[str] = []
 
 
 class CrossTalk(Model, frozen=True, kw_only=True):

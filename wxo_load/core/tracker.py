@@ -232,6 +232,10 @@ class RunTracker:
         self.finished = True
         return True
 
+    def fail(self, outcome: str, detail: str) -> None:
+        """Mark the run failed with `outcome` (a channel's own class); the first failure wins."""
+        self._fail(outcome, detail)
+
     def _protocol_error(self, detail: str) -> None:
         self._fail(PROTOCOL_ERROR, detail)
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -33,21 +33,18 @@ import orjson
 from wxo_load import __version__
 from wxo_load.config.model import Scenario
 from wxo_load.core.deployment import Deployment, deployment_for
-from wxo_load.core.errors import AuthError, ConnectionFailed, ProtocolError
-from wxo_load.core.records import (
-    CONNECT_ERROR,
-    PROTOCOL_ERROR,
-    STOPPED,
-    TIMEOUT,
-    TRUNCATED,
-    RunRecord,
-    http_error_class,
-)
+from wxo_load.core.errors import AuthError
+from wxo_load.core.leaving import LeaveAt
+from wxo_load.core.records import PROTOCOL_ERROR, STOPPED, TIMEOUT, RunRecord, http_error_class
 from wxo_load.core.redact import redact
 from wxo_load.core.stream import StreamDecoder
 from wxo_load.core.tracker import RunTracker
+from wxo_load.edge.channel import Measuring
 from wxo_load.edge.endpoint import Endpoint, ThreadResult, Tokens, request_id
+from wxo_load.edge.failures import TRANSPORT_ERRORS, body_text, classify, exc_text, ms_since
 from wxo_load.edge.heads import request_heads, run_body_extra
+from wxo_load.edge.leave import Leaver, after_leaving, end_if_left
+from wxo_load.edge.plain import PlainRequests
 from wxo_load.edge.proxy import proxy_for
 from wxo_load.edge.response import Response
 from wxo_load.edge.transport import Connection
@@ -56,12 +53,9 @@ perf_counter = time.perf_counter
 WALL_MINUS_PERF_S = time.time() - time.perf_counter()
 """Unix time = perf_counter() + this; taken once per process (both clocks tick at one rate)."""
 
-_MAX_ERROR_BODY = 2000
-_TRANSPORT_ERRORS = (
-    OSError,
-    ProtocolError,
-)  # TimeoutError, ConnectionFailed and resets are OSErrors
+MAX_ERROR_BODY = 2000
 HTTP_401 = http_error_class(401)
+Once = Callable[..., bool]  # one attempt: (tracker, head, body, t0, allow_retry=) -> retry?
 
 
 class ChatClient:
@@ -103,7 +97,15 @@ class ChatClient:
         self._auth_token = ""
         self._auth_line = b""
         self._defaults = (self._thread_head, self._run_head, self._run_body_extra, tokens)
+        self._leaver: Leaver | None = None  # the current run's, when its person leaves
         self._own_conversation = False  # the next conversation's overrides are in place
+        self.plain = self._default_plain = PlainRequests(
+            self._conn, self._run_head, self._thread_head, self._finish
+        )
+
+    def _finish(self, start: bytes, length: int) -> bytes:
+        """A small request's head (edge/plain.py): a fresh request id, the current token."""
+        return self._head(start, self.tokens.token(), request_id(), length)
 
     def converse_as(
         self,
@@ -119,6 +121,7 @@ class ChatClient:
                 self._thread_head, self._run_head, self._run_body_extra, self.tokens = (
                     self._defaults
                 )
+                self.plain = self._default_plain
                 self._own_conversation = False
             return
         req = self.scenario.request
@@ -128,6 +131,7 @@ class ChatClient:
             req = replace(req, context_variables=context_variables)
         self._thread_head, self._run_head = request_heads(*self._head_args, req)
         self._run_body_extra = run_body_extra(req)
+        self.plain = PlainRequests(self._conn, self._run_head, self._thread_head, self._finish)
         self.tokens = tokens if tokens is not None else self._defaults[3]
         self._own_conversation = True
 
@@ -164,25 +168,25 @@ class ChatClient:
                 response = self._conn.request(
                     self._head(self._thread_head, token, request_id(), len(body)), body
                 )
-                content = response.read(_MAX_ERROR_BODY * 8)
+                content = response.read(MAX_ERROR_BODY * 8)
                 if response.status == 401 and attempt == 1:
                     token = self.tokens.refresh(token)
                     continue
                 break
         except AuthError as exc:
-            return ThreadResult(None, _ms_since(t0), HTTP_401, redact(str(exc))[:300], 401)
+            return ThreadResult(None, ms_since(t0), HTTP_401, redact(str(exc))[:300], 401)
         except Exception as exc:  # every failure is one error class, never an escape (`stopped`)
             self._conn.close()
             outcome, detail = self._classify(exc, response is not None)
-            return ThreadResult(None, _ms_since(t0), outcome, detail)
-        elapsed = _ms_since(t0)
+            return ThreadResult(None, ms_since(t0), outcome, detail)
+        elapsed = ms_since(t0)
         assert response is not None
         if response.status not in (200, 201):
             return ThreadResult(
                 None,
                 elapsed,
                 http_error_class(response.status),
-                _body_text(content),
+                body_text(content),
                 response.status,
             )
         try:
@@ -192,7 +196,7 @@ class ChatClient:
                 None,
                 elapsed,
                 PROTOCOL_ERROR,
-                "thread answer without thread_id: " + _body_text(content),
+                "thread answer without thread_id: " + body_text(content),
                 response.status,
             )
         return ThreadResult(str(thread_id), elapsed, "ok", None, response.status)
@@ -205,24 +209,52 @@ class ChatClient:
             + self._run_body_extra
         )  # fmt: skip
 
-    def stream_run(self, record: RunRecord, text: str, *, keep_text: bool = False) -> RunTracker:
-        """Send one message on `record.thread_id` and measure its streamed answer into `record`.
+    def stream_run(
+        self,
+        record: RunRecord,
+        text: str,
+        *,
+        keep_text: bool = False,
+        leave: LeaveAt | None = None,
+    ) -> RunTracker:
+        """Send one message on `record.thread_id` and measure its streamed answer into `record`;
+        with `leave`, its person leaves mid-answer (edge/leave.py).
 
         Returns the tracker (its `record` is final, `client_lags_ms` holds per-event lags). Never
         raises for anything the server or network does; a stop of the test (GreenletExit) marks
         the run `stopped` and is re-raised.
         """
         body = self._run_body(text, record.thread_id or "")
-        t0 = perf_counter()
-        tracker = RunTracker(record, t0, WALL_MINUS_PERF_S)
+        record.request_bytes = len(body)
+        tracker = RunTracker(record, perf_counter(), WALL_MINUS_PERF_S)
         if keep_text:  # for the answer's checks (wxo_load.core.answers)
             tracker.keep_text()
+        leaver = self._leaver = Leaver(self._conn, leave) if leave is not None else None
+        if leaver is None:
+            self._attempts(tracker, self._run_head, body, self._stream_once)
+            return tracker
+        try:
+            leaver.arm(tracker.t0)
+            self._attempts(tracker, self._run_head, body, self._stream_once)
+        finally:
+            leaver.disarm()
+            self._leaver = None
+        if leaver.left_at is not None:
+            after_leaving(tracker, leaver, self.plain)
+        return tracker
+
+    def _attempts(self, tracker: Measuring, start: bytes, body: bytes, once: Once) -> None:
+        """Send the request (`start`: its head up to the per-request lines) and read the answer
+        with `once`, again with a refreshed token after a 401. Never raises for anything the
+        server or network does; a stop of the test (GreenletExit) ends the run `stopped` and is
+        re-raised. The clock started at `tracker.t0`, just before this call."""
+        record = tracker.record
         try:
             token = self.tokens.token()
             for attempt in (1, 2):
                 record.attempts = attempt
-                head = self._head(self._run_head, token, record.request_id, len(body))
-                again = self._stream_once(tracker, head, body, t0, allow_retry=attempt == 1)
+                head = self._head(start, token, record.request_id, len(body))
+                again = once(tracker, head, body, tracker.t0, allow_retry=attempt == 1)
                 record.reconnects += self._conn.retries
                 if not again:
                     break
@@ -234,7 +266,7 @@ class ChatClient:
             if tracker.finished:
                 tracker.end(perf_counter())
             else:
-                tracker.end(perf_counter(), PROTOCOL_ERROR, f"internal error: {_exc_text(exc)}")
+                tracker.end(perf_counter(), PROTOCOL_ERROR, f"internal error: {exc_text(exc)}")
         except BaseException:  # GreenletExit: the test is stopping while this run streams
             self._conn.close()
             if tracker.finished:  # `done` had arrived; only the drain of the body was cut
@@ -242,7 +274,10 @@ class ChatClient:
             else:
                 tracker.end(perf_counter(), STOPPED, "the test stopped while the run was streaming")
             raise
-        return tracker
+
+    def _left(self, tracker: RunTracker) -> bool:
+        """If this run's person has left and the answer was not over: end it so. True if so."""
+        return self._leaver is not None and end_if_left(tracker, self._leaver)
 
     def _stream_once(
         self, tracker: RunTracker, head: bytes, body: bytes, t0: float, *, allow_retry: bool
@@ -254,18 +289,22 @@ class ChatClient:
             response = self._conn.request(head, body)
             tracker.record.status_code = response.status
             if response.status != 200:
-                content = response.read(_MAX_ERROR_BODY)  # an unfinished body is never reused
+                content = response.read(MAX_ERROR_BODY)  # an unfinished body is never reused
                 if response.status == 401 and allow_retry:
                     return True
-                tracker.end(perf_counter(), http_error_class(response.status), _body_text(content))
+                tracker.end(perf_counter(), http_error_class(response.status), body_text(content))
                 return False
             self._read_events(response, tracker, decoder, t0 + self._stream_timeout_s)
-        except _TRANSPORT_ERRORS as exc:
+        except TRANSPORT_ERRORS as exc:
             self._conn.close()
+            if self._left(tracker):
+                return False
             if not tracker.finished:
                 outcome, detail = self._classify(exc, response is not None)
                 tracker.end(perf_counter(), outcome, detail)
                 return False
+        if self._left(tracker):
+            return False
         t_end = perf_counter()
         if not tracker.finished:
             for event in decoder.close():
@@ -279,6 +318,8 @@ class ChatClient:
     ) -> None:
         """Feed the body to the tracker as it arrives, until it ends or the run is over."""
         feed, on_event, conn = decoder.feed, tracker.on_event, self._conn
+        leaver = self._leaver
+        at_text = leaver is not None and leaver.at_first_text
         for chunk in response.iter_body():
             events = feed(chunk)
             t_read = conn.last_read  # when we got to these bytes: the client lag's end
@@ -288,6 +329,10 @@ class ChatClient:
                     tracker.end(t)  # the run is over at `done`, whatever the drain takes
                     response.drain()  # the body's end (bounded), so the connection can be reused
                     return
+            if at_text and tracker.record.first_text_ms is not None and conn.drained:
+                assert leaver is not None
+                leaver.leave_now(t)  # the text is read: the person goes, the connection closes
+                return
             if t > deadline:
                 self._conn.close()
                 tracker.end(
@@ -298,27 +343,4 @@ class ChatClient:
                 return
 
     def _classify(self, exc: Exception, got_response: bool) -> tuple[str, str]:
-        if not isinstance(exc, _TRANSPORT_ERRORS):  # a bug of ours: counted, never an escape
-            return PROTOCOL_ERROR, f"internal error: {_exc_text(exc)}"
-        if isinstance(exc, ConnectionFailed):
-            return CONNECT_ERROR, _exc_text(exc)
-        if isinstance(exc, TimeoutError):
-            return TIMEOUT, f"no event for {self._stall_timeout_s:g} s (stall_timeout_s)"
-        if isinstance(exc, ProtocolError):
-            return PROTOCOL_ERROR, _exc_text(exc)
-        if not got_response:
-            return CONNECT_ERROR, _exc_text(exc)
-        return TRUNCATED, f"connection broke: {_exc_text(exc)}"
-
-
-def _ms_since(t0: float) -> float:
-    return (perf_counter() - t0) * 1000.0
-
-
-def _body_text(content: bytes) -> str:
-    return redact(content[:300].decode("utf-8", "replace").strip())
-
-
-def _exc_text(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
-    return redact(f"{type(exc).__name__}: {text}")[:300]
+        return classify(exc, got_response, self._stall_timeout_s)

@@ -20,7 +20,7 @@ class Tokens(Protocol):
 @dataclass(slots=True)
 class ThreadResult:
     thread_id: str | None
-    elapsed_ms: float
+    elapsed_ms: float | None  # None: no request was made (the channel's first turn makes it)
     outcome: str  # "ok" or an error class
     detail: str | None = None
     status_code: int | None = None

@@ -4,6 +4,7 @@ own context variables or headers: a persona's data row)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -62,3 +63,36 @@ def run_body_extra(req: RequestSettings) -> bytes:
         tail["guardrails"] = dict(req.guardrails)
     encoded = orjson.dumps(tail)  # b'{"additional_properties":...}'
     return b"," + encoded[1:]
+
+
+def chat_head(
+    host_header: str,
+    endpoint: Endpoint,
+    proxy: Proxy | None,
+    user_agent: str,
+    path: str,
+    headers: Mapping[str, str],
+    environment_id: str | None,
+) -> bytes:
+    """The fixed start of a chat completions request (v1 or v2): no widget headers; v2's
+    `X-IBM-ENVIRONMENT-ID` only when one is set (its presence marks a request as live)."""
+    origin = f"http://{host_header}" if proxy is not None and not endpoint.https else ""
+    return (
+        f"POST {origin}{endpoint.base_path}{path} HTTP/1.1\r\nHost: {host_header}\r\n"
+        f"User-Agent: {user_agent}\r\nContent-Type: application/json\r\n"
+        "Accept: text/event-stream\r\n"
+        + (f"X-IBM-ENVIRONMENT-ID: {environment_id}\r\n" if environment_id else "")
+        + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        + (proxy.header_line if origin and proxy is not None else "")
+    ).encode()
+
+
+def chat_body_extra(req: RequestSettings) -> dict[str, Any]:
+    """The constant fields of a chat completions body: the scenario's `context` and
+    `context_variables` (a persona's data row), when set."""
+    extra: dict[str, Any] = {}
+    if req.context:
+        extra["context"] = dict(req.context)
+    if req.context_variables is not None:
+        extra["context_variables"] = dict(req.context_variables)
+    return extra

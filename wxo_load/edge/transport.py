@@ -39,6 +39,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from wxo_load.core.errors import ProtocolError
 from wxo_load.edge import rxstamp
 from wxo_load.edge.idle import readable
 from wxo_load.edge.response import Response, StaleConnection
@@ -95,6 +96,7 @@ class Connection:
         self.connections_opened = 0
         self.retries = 0  # of the last request: 1 when it was sent again on a new connection
         self.stale_closed = 0  # idle connections found closed (or written to) before reuse
+        self.leaving = False  # a person is leaving this request (edge/leave.py): never resend it
 
     @property
     def host_header(self) -> str:
@@ -115,6 +117,18 @@ class Connection:
     def last_rx(self, value: float) -> None:
         self._ancdata = None
         self._rx = value
+
+    @property
+    def raw_socket(self) -> socket.socket | None:
+        """The open socket (None when closed): for shutting it down from a timer."""
+        return self._sock
+
+    @property
+    def drained(self) -> bool:
+        """Nothing more has arrived than was read (a zero-timeout poll): what was read is all
+        the server had written, up to bytes still in flight."""
+        sock = self._sock
+        return sock is None or not readable(sock)
 
     def close(self) -> None:
         sock, self._sock = self._sock, None
@@ -143,7 +157,7 @@ class Connection:
         self.connections_opened += 1
         return sock
 
-    def recv_piece(self) -> bytes:
+    def recv_piece(self, size: int = _RECV_BYTES) -> bytes:
         sock = self._sock
         if sock is None:
             raise ConnectionResetError("the connection is closed")
@@ -157,15 +171,15 @@ class Connection:
                 sock = parked.raw  # a wake-up with nothing to read raises BlockingIOError
             try:
                 if self.kernel_stamps:
-                    data, ancdata, _flags, _addr = sock.recvmsg(_RECV_BYTES, _ANC_BYTES)
+                    data, ancdata, _flags, _addr = sock.recvmsg(size, _ANC_BYTES)
                 else:
-                    data = sock.recv(_RECV_BYTES)
+                    data = sock.recv(size)
                     ancdata = None
             except BlockingIOError:
                 if sock is self._sock:
                     raise
                 self._drained = False
-                return self.recv_piece()  # gevent's way: try, then wait
+                return self.recv_piece(size)  # gevent's way: try, then wait
         except OSError:  # gevent cancels the wait when the watchdog shuts the socket down
             if self._watchdog is not None and self._watchdog.stalled:
                 raise TimeoutError(f"no data for {self.read_timeout_s:g} s") from None
@@ -173,18 +187,18 @@ class Connection:
         if data:
             self.last_read = self._rx = _perf()
             self._ancdata = ancdata
-            self._drained = len(data) < _RECV_BYTES
+            self._drained = len(data) < size
         elif self._watchdog is not None and self._watchdog.stalled:
             raise TimeoutError(f"no data for {self.read_timeout_s:g} s")
         return data
 
-    def recv_within(self, timeout_s: float) -> bytes:
+    def recv_within(self, timeout_s: float, size: int = _RECV_BYTES) -> bytes:
         sock = self._sock
         if sock is None:
             raise ConnectionResetError("the connection is closed")
         sock.settimeout(timeout_s)
         try:
-            return self.recv_piece()
+            return self.recv_piece(size)
         finally:
             if self._sock is sock:
                 sock.settimeout(None if self._watchdog is not None else self.read_timeout_s)
@@ -207,6 +221,37 @@ class Connection:
             return False
         return True
 
+    def upgrade(self, head: bytes, timeout_s: float) -> tuple[int, bytes, bytes]:
+        """Leave HTTP: send an Upgrade request (`head`) on a new connection and read its answer's
+        head. Returns (status, the head, the bytes after it); the socket then carries the new
+        protocol (`send_raw`, `recv_within`). Not kept alive for HTTP afterwards."""
+        self.close()
+        sock = self._sock = self._connect()
+        try:
+            sock.sendall(head)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                piece = self.recv_within(timeout_s)
+                if not piece:
+                    raise ConnectionResetError("the server closed the connection mid-upgrade")
+                data += piece
+                if len(data) > 65536:
+                    raise ProtocolError("the upgrade's answer head is larger than 64 KiB")
+        except BaseException:
+            self.close()
+            raise
+        end = data.index(b"\r\n\r\n") + 4
+        parts = data[:end].split(b" ", 2)
+        status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+        return status, data[:end], data[end:]
+
+    def send_raw(self, data: bytes) -> None:
+        """Write bytes on an upgraded connection."""
+        sock = self._sock
+        if sock is None:
+            raise ConnectionResetError("the connection is closed")
+        sock.sendall(data)
+
     def request(self, head: bytes, body: bytes, method: bytes = b"POST") -> Response:
         """Send a request whose head (request line + headers, ending with the blank line) is
         ready-made, and return the response once its final status and headers have arrived.
@@ -223,7 +268,7 @@ class Connection:
             try:
                 return self._attempt(head, body, reused)
             except StaleConnection:
-                if not reused:
+                if not reused or self.leaving:
                     raise
                 self.close()
                 self._sock = self._connect()

@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from wxo_load.core import fmt
 from wxo_load.core.metrics import COUNT, PER_S, PERCENT, RATE, WORSE
 from wxo_load.core.summary_model import Summary
-from wxo_load.gates.figures import figure_kind, figure_value, sample_count, sample_noun
+from wxo_load.gates.figures import (
+    CHANNELS,
+    figure_kind,
+    figure_value,
+    persona_figure,
+    sample_count,
+    sample_noun,
+)
 from wxo_load.gates.parse import AnyGate, Gate, RegressionGate
 
 ABORT_MIN_RUNS = 20
@@ -69,6 +76,19 @@ def _compare(value: float, op: str, limit: float) -> bool:
     return value >= limit
 
 
+def _not_observed(summary: Summary, figure: str) -> str | None:
+    """Why a channel's figure has no value when its channel cannot observe that timing
+    (`channels.chat.first_text.p95` with `stream: false`), else None."""
+    group = persona_figure(figure)
+    if group is None or group[0] != CHANNELS:
+        return None
+    channel = (summary.channels or {}).get(group[1])
+    metric = group[2].split(".")[0]
+    if channel is None or metric not in channel.not_observable:
+        return None
+    return f"{metric} is not observable on channel {group[1]} (docs/channels.md)"
+
+
 def _evaluate_gate(gate: Gate, summary: Summary) -> Verdict:
     kind = figure_kind(gate.figure)
     limit_shown = f"{gate.op} {fmt.value(gate.limit, kind, gate.unit)}"
@@ -89,6 +109,9 @@ def _evaluate_gate(gate: Gate, summary: Summary) -> Verdict:
             threshold=gate.limit,
         )
 
+    unseen = _not_observed(summary, gate.figure)
+    if unseen is not None:
+        return verdict(False, unseen)
     if samples is not None and samples < needed:
         what = sample_noun(gate.figure)
         return verdict(False, f"only {samples} {what}, gate needs >= {needed}")

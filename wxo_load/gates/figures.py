@@ -70,6 +70,7 @@ SCALARS: dict[str, Scalar] = {s.name: s for s in (
     Scalar("runs.ok", COUNT, ("runs", "ok")),
     Scalar("runs.failed", COUNT, ("runs", "failed")),
     Scalar("runs.stopped", COUNT, ("runs", "stopped")),
+    Scalar("runs.left", COUNT, ("runs", "left")),
     Scalar("conversations", COUNT, _CONVERSATIONS),
     Scalar("conversations.ok", COUNT, ("conversations", "ok")),
     Scalar("conversations.failed", COUNT, ("conversations", "failed")),
@@ -104,13 +105,17 @@ _ERROR_CLASS = re.compile(r"^(?:http_[1-9]\d\d|" + "|".join(FIXED_ERROR_CLASSES)
 
 PERSONAS = "personas"
 """`personas.NAME.FIGURE`: FIGURE (any figure of a persona's summary) for one persona."""
+CHANNELS = "channels"
+"""`channels.NAME.FIGURE`: the same for one channel (wxo_load.core.channels)."""
+_GROUPS = (PERSONAS, CHANNELS)
 
 
-def persona_figure(figure: str) -> tuple[str, str] | None:
-    """(persona name, the figure within it) for `personas.NAME.FIGURE`, else None."""
+def persona_figure(figure: str) -> tuple[str, str, str] | None:
+    """(section, name, the figure within it) for `personas.NAME.FIGURE` or
+    `channels.NAME.FIGURE`, else None."""
     parts = figure.split(".", 2)
-    if len(parts) == 3 and parts[0] == PERSONAS and parts[1]:
-        return parts[1], parts[2]
+    if len(parts) == 3 and parts[0] in _GROUPS and parts[1]:
+        return parts[0], parts[1], parts[2]
     return None
 
 
@@ -119,11 +124,12 @@ def figure_kind(figure: str, *, where: str = "gate", text: str | None = None) ->
     shown = text if text is not None else figure
     persona = persona_figure(figure)
     if persona is not None:
-        return figure_kind(persona[1], where=where, text=shown)
-    if figure.split(".")[0] == PERSONAS:
+        return figure_kind(persona[2], where=where, text=shown)
+    if figure.split(".")[0] in _GROUPS:
         raise ConfigError(
-            f'{where} "{shown}": a persona\'s figure is personas.NAME.FIGURE, for example '
-            '"personas.hr.first_text.p95".'
+            f"{where} \"{shown}\": a persona's figure is personas.NAME.FIGURE, a channel's "
+            'channels.NAME.FIGURE, for example "personas.hr.first_text.p95" or '
+            '"channels.chat.first_text.p95".'
         )
     if figure in SCALARS:
         return SCALARS[figure].kind
@@ -190,7 +196,8 @@ def _figures_help() -> str:
         f"(or {' '.join(LOAD_GENERATOR_METRICS)}) and STAT one of {' '.join(STATS)}; "
         "by_turn.first|follow_up.METRIC.STAT; error_rate, error_rate.CLASS "
         "(error_rate.timeout, error_rate.http_503, ...), conversation_error_rate; "
-        "personas.NAME.FIGURE (any of these, for one persona); "
+        "personas.NAME.FIGURE and channels.NAME.FIGURE (any of these, for one persona or "
+        "channel); "
         "tools.NAME.STAT (and .calls, .failures), phases.thinking|intermediate|handoff.STAT, "
         "streaming.inter_delta.STAT, streaming.chars_per_s.STAT; "
         f"{', '.join(k for k in SCALARS if k not in rates)}."
@@ -233,8 +240,8 @@ def figure_value(summary: Summary | PersonaSummary, figure: str) -> float | None
         return None
     persona = persona_figure(figure)
     if persona is not None:
-        sub = _persona(summary, persona[0])
-        return figure_value(sub, persona[1]) if sub is not None else None
+        sub = _persona(summary, persona)
+        return figure_value(sub, persona[2]) if sub is not None else None
     runs_total = _num(_get(summary, "runs", "total"))
     if figure == "error_rate":
         failed = _num(_get(summary, "runs", "failed"))
@@ -275,9 +282,12 @@ def _figure_path(figure: str) -> tuple[str, ...] | None:
     return None
 
 
-def _persona(summary: Summary | PersonaSummary, name: str) -> PersonaSummary | None:
-    personas = getattr(summary, PERSONAS, None) or {}
-    return personas.get(name)
+def _persona(
+    summary: Summary | PersonaSummary, group: tuple[str, str, str]
+) -> PersonaSummary | None:
+    """The persona's or channel's own summary that `group` (persona_figure's answer) names."""
+    section = getattr(summary, group[0], None) or {}
+    return section.get(group[1])
 
 
 def sample_count(summary: Summary | PersonaSummary, figure: str) -> int | None:
@@ -286,8 +296,8 @@ def sample_count(summary: Summary | PersonaSummary, figure: str) -> int | None:
     kind = figure_kind(figure)
     persona = persona_figure(figure)
     if persona is not None:
-        sub = _persona(summary, persona[0])
-        return sample_count(sub, persona[1]) if sub is not None else 0
+        sub = _persona(summary, persona)
+        return sample_count(sub, persona[2]) if sub is not None else 0
     scalar = SCALARS.get(figure)
     if scalar is not None:
         return None if scalar.samples is None else _count(summary, *scalar.samples)
@@ -310,7 +320,7 @@ def sample_noun(figure: str) -> str:
     samples`."""
     persona = persona_figure(figure)
     if persona is not None:
-        return sample_noun(persona[1])
+        return sample_noun(persona[2])
     scalar = SCALARS.get(figure)
     if scalar is not None and scalar.samples == _CONVERSATIONS:
         return "conversations"

@@ -19,12 +19,13 @@ from wxo_load.gates.figures import figure_kind
 
 OPS = ("<", "<=", ">", ">=", "==")  # == compares counts only
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_FIGURE = r"[A-Za-z_][\w.]*(?:-[A-Za-z_][\w.]*)*"  # a hyphen only inside a name: chat-v2
 _GATE_RE = re.compile(
-    rf"^\s*(?P<figure>[A-Za-z_][\w.]*)\s*(?P<op><=|>=|<|>|==|=|!=)\s*"
+    rf"^\s*(?P<figure>{_FIGURE})\s*(?P<op><=|>=|<|>|==|=|!=)\s*"
     rf"(?P<num>-?{_NUMBER})\s*(?P<unit>[A-Za-z%/]+)?\s*$"
 )
 _REGRESSION_RE = re.compile(
-    rf"^\s*(?P<figure>[A-Za-z_][\w.]*)(?:\s*(?P<sign>[+-])\s*|\s+)(?P<num>{_NUMBER})\s*"
+    rf"^\s*(?P<figure>{_FIGURE})(?:\s*(?P<sign>[+-])\s*|\s+)(?P<num>{_NUMBER})\s*"
     rf"(?P<unit>[A-Za-z%/]+)?\s*$"
 )
 _TIME_UNITS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0}

@@ -105,7 +105,8 @@ def finish(h: Harness) -> None:
     runs = summary.runs
     sys.stderr.write(
         f"wxo-load: {runs.total} runs ({runs.ok} ok, {runs.failed} failed, "
-        f"{runs.stopped} stopped by the end of the test); results in {writer.directory}\n"
+        + (f"{runs.left} left mid-answer, " if runs.left else "")
+        + f"{runs.stopped} stopped by the end of the test); results in {writer.directory}\n"
     )
 
 

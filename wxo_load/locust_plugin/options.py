@@ -93,6 +93,16 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         ),
     ),
     (
+        "--channel",
+        dict(
+            default=None,
+            env_var="WXO_CHANNEL",
+            help="How users talk to the agent: runs-stream (the widget, default), chat (chat "
+            "completions v1), chat-v2, runs-poll or async; overrides the scenario's `channel` "
+            "(top level and personas; docs/channels.md)",
+        ),
+    ),
+    (
         "--mock-profile",
         dict(
             default=None,

@@ -8,7 +8,7 @@ from typing import Any
 from wxo_load.core import fmt
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.hdr import nearest_rank_ms
-from wxo_load.core.records import OK, STOPPED
+from wxo_load.core.records import NOT_FAILED
 from wxo_load.locust_plugin.state import TestState
 
 LAG_ADVICE = " -- results are limited by the load generator: add workers (--processes N)"
@@ -76,7 +76,7 @@ def progress_line(test: TestState, p95: float | None, lag: float | None) -> str:
     total = test.total
     failed = total.runs_failed
     outcomes = sorted(total.runs_by_outcome.items())
-    classes = ", ".join(f"{k} {v}" for k, v in outcomes if k not in (OK, STOPPED))
+    classes = ", ".join(f"{k} {v}" for k, v in outcomes if k not in NOT_FAILED)
     return (
         f"wxo-load: {total.conversations_total} conversations, {total.runs_total} runs, "
         f"{failed} failed{f' ({classes})' if classes else ''}; first text p95 "

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from wxo_load.core.metrics import LOCUST_NAMES, LOCUST_RUN_ENTRIES
-from wxo_load.core.records import OK, STOPPED, ConversationRecord, RunRecord
+from wxo_load.core.records import LEFT_OUTCOMES, OK, STOPPED, ConversationRecord, RunRecord
 from wxo_load.locust_plugin.state import TestState
 from wxo_load.locust_plugin.tool_rows import ToolRows
 
@@ -59,6 +59,8 @@ class Recorder:
             return
         for lag in client_lags_ms:
             book.record_client_lag_ms(lag)
+        if run.outcome in LEFT_OUTCOMES:  # counted in the book; no timing, no Locust row
+            return
         if run.outcome != STOPPED:
             self._fire_run(run)
         if self.local:
@@ -92,7 +94,7 @@ class Recorder:
         self.pending_conversations.append(conv.to_dict())
         if not self.test.book.book_conversation(conv):
             return
-        if conv.outcome == STOPPED or not self.all_rows:
+        if conv.outcome == STOPPED or conv.outcome in LEFT_OUTCOMES or not self.all_rows:
             return
         rtype, name = LOCUST_NAMES["conversation"]
         exception = None if conv.outcome == OK else RunFailure(conv.outcome)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from wxo_load.config.channels import with_channel
 from wxo_load.config.model import Scenario
 from wxo_load.config.scenario import load_scenario
 from wxo_load.core.deployment import Deployment, deployment_for
@@ -105,6 +106,7 @@ class Session:
         scenario = load_scenario(path)
         if self.options.agent_id:
             scenario = dataclasses.replace(scenario, agent_id=self.options.agent_id)
+        scenario = with_channel(scenario, getattr(self.options, "channel", None))
         self.gates = self._collect_gates(scenario)
         return scenario
 

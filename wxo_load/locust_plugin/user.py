@@ -1,7 +1,8 @@
-"""The Locust user: one person holding WebChat conversations with an Orchestrate agent.
+"""The Locust user: one person holding conversations with an Orchestrate agent over a channel.
 
-Each task is one conversation: create a thread (titled with the first message, as the widget
-does), then send the scenario's turns on it as streamed runs, with think time between them.
+Each task is one conversation: open it on the scenario's channel (runs-stream, the widget's:
+create a thread titled with the first message; wxo_load.edge.channel), then send the scenario's
+turns on it, with think time between them.
 Every run and conversation is recorded, failed or not; a stop of the test mid-run records the
 run as `stopped`.
 """
@@ -22,8 +23,19 @@ from wxo_load.config.model import Scenario
 from wxo_load.config.sources import ConversationSource
 from wxo_load.core.conversation import ConversationPlan
 from wxo_load.core.hdr import Timing
-from wxo_load.core.records import OK, PROTOCOL_ERROR, STOPPED, ConversationRecord, RunRecord
-from wxo_load.edge.client import ChatClient
+from wxo_load.core.leaving import LeaveAt
+from wxo_load.core.records import (
+    ABANDONED,
+    INTERRUPTED,
+    LEFT_OUTCOMES,
+    OK,
+    PROTOCOL_ERROR,
+    STOPPED,
+    ConversationRecord,
+    RunRecord,
+)
+from wxo_load.edge.channel import Channel
+from wxo_load.edge.channels import open_channel
 from wxo_load.edge.endpoint import request_id
 from wxo_load.locust_plugin.arrival import ARRIVAL_LAG
 from wxo_load.locust_plugin.listeners import harness_of
@@ -38,7 +50,7 @@ def _uniform(rng: random.Random, bounds: tuple[float, float]) -> float:
 
 
 class WxoChatUser(User):
-    """A person chatting through the WebChat widget (see wxo_load.edge.client for what is sent)."""
+    """A person chatting with the agent over the scenario's channel (wxo_load.edge.channels)."""
 
     abstract = False
     persona: str | None = None  # a persona's class (locust_plugin.personas) names it
@@ -79,7 +91,7 @@ class WxoChatUser(User):
         self.rng = random.Random(f"{self.user_id}-{time.time_ns()}")
         self.source: ConversationSource = harness.source_for(scenario, persona)
         self.judge = harness.judge_for(self.scenario)  # answer checks, canaries, goodput
-        self.client = ChatClient(
+        self.client: Channel = open_channel(
             environment.host or "",
             self.scenario,
             session.tokens,
@@ -123,11 +135,13 @@ class WxoChatUser(User):
             turns_planned=len(plan.turns),
             persona=self.persona,
             row_index=plan.row_index,
+            channel=self.client.name,
         )
         try:
-            thread = self.client.create_thread(plan.title)
-            conv.thread_create_ms = thread.elapsed_ms
-            self.recorder.record_thread(thread.elapsed_ms, thread.outcome)
+            thread = self.client.open_conversation(plan.title)
+            if thread.elapsed_ms is not None:  # a channel whose first turn makes the thread: None
+                conv.thread_create_ms = thread.elapsed_ms
+                self.recorder.record_thread(thread.elapsed_ms, thread.outcome)
             if thread.outcome != OK:
                 conv.outcome = thread.outcome
                 return
@@ -176,9 +190,11 @@ class WxoChatUser(User):
 
     def _turns(self, conv: ConversationRecord, plan: ConversationPlan) -> None:
         scenario = self.scenario
+        leaving = scenario.leaving if scenario.leaving.any else None
         scheduled = perf_counter()
+        interrupted = False
         for index, turn in enumerate(plan.turns):
-            if index:
+            if index and not interrupted:  # an interrupting person types the next one at once
                 scheduled += (
                     turn.think_s
                     if turn.think_s is not None
@@ -190,38 +206,70 @@ class WxoChatUser(User):
                 if self.stopping:
                     conv.outcome = STOPPED
                     return
-            record = RunRecord(
-                started_at_unix=time.time(),
-                user_id=self.user_id,
-                conversation_id=conv.conversation_id,
-                turn_index=index,
-                request_id=request_id(),
-                thread_id=conv.thread_id,
-                persona=self.persona,
-                row_index=plan.row_index,
-                source_id=plan.source_id,
-                recorded_agent_ms=turn.recorded_agent_ms,
-            )
-            lags: list[float] = []
-            conv.runs += 1
-            judge = self.judge
-            try:
-                tracker = self.client.stream_run(
-                    record, turn.text, keep_text=judge.wants_text(turn.expect)
-                )
-                if judge.wants(turn.expect):
-                    judge.judge(
-                        record, tracker.answer_text, tracker.agent, turn.expect, plan.canary
-                    )
-                lags = tracker.client_lags_ms
-                record.schedule_lag_ms = max(0.0, (tracker.t0 - scheduled) * 1000.0)
-            finally:
-                self.recorder.record_run(record, lags)
+            leave = None
+            if leaving is not None:
+                leave = leaving.decide(self.rng, has_next=index + 1 < len(plan.turns))
+            record = self._run_turn(conv, plan, index, scheduled, leave)
             scheduled = perf_counter()  # think time counts from the end of the answer
-            if record.outcome == OK:
-                conv.turns_completed += 1
-            elif record.outcome != STOPPED:
-                if conv.outcome == OK:
-                    conv.outcome = record.outcome
-                if scenario.conversation.on_failure == "end":
-                    return
+            interrupted = record.outcome == INTERRUPTED
+            if not self._goes_on(conv, record):
+                return
+
+    def _run_turn(
+        self,
+        conv: ConversationRecord,
+        plan: ConversationPlan,
+        index: int,
+        scheduled: float,
+        leave: LeaveAt | None,
+    ) -> RunRecord:
+        """Send turn `index`, measure its answer, judge it and record it."""
+        turn = plan.turns[index]
+        record = RunRecord(
+            started_at_unix=time.time(),
+            user_id=self.user_id,
+            conversation_id=conv.conversation_id,
+            turn_index=index,
+            request_id=request_id(),
+            thread_id=conv.thread_id,
+            persona=self.persona,
+            row_index=plan.row_index,
+            source_id=plan.source_id,
+            recorded_agent_ms=turn.recorded_agent_ms,
+            channel=self.client.name,
+        )
+        lags: list[float] = []
+        conv.runs += 1
+        judge = self.judge
+        keep_text = judge.wants_text(turn.expect)
+        try:
+            if leave is None:
+                tracker = self.client.send(record, turn.text, keep_text=keep_text)
+            else:  # a channel that lets people leave takes `leave` (edge.channel)
+                tracker = self.client.send(record, turn.text, keep_text=keep_text, leave=leave)
+            if conv.thread_id is None and record.thread_id is not None:
+                conv.thread_id = record.thread_id  # minted by the channel's first turn
+                judge.own(plan, record.thread_id)
+            if judge.wants(turn.expect) and record.outcome not in LEFT_OUTCOMES:
+                judge.judge(record, tracker.answer_text, tracker.agent, turn.expect, plan.canary)
+            lags = tracker.client_lags_ms
+            record.schedule_lag_ms = max(0.0, (tracker.t0 - scheduled) * 1000.0)
+        finally:
+            self.recorder.record_run(record, lags)
+        return record
+
+    def _goes_on(self, conv: ConversationRecord, record: RunRecord) -> bool:
+        """Count the run in its conversation; False when the conversation ends with it."""
+        outcome = record.outcome
+        if outcome == OK:
+            conv.turns_completed += 1
+        elif outcome == ABANDONED:  # the tab closed: the conversation is over
+            if conv.outcome == OK:
+                conv.outcome = ABANDONED
+            return False
+        elif outcome not in LEFT_OUTCOMES and outcome != STOPPED:
+            if conv.outcome == OK:
+                conv.outcome = outcome
+            if self.scenario.conversation.on_failure == "end":
+                return False
+        return True

@@ -38,7 +38,16 @@ from wxo_load.mock.profile_model import Dist, fixed
 STEP_DELTA = "run.step.delta"
 STEP_THINKING = "run.step.thinking"
 STEP_EVENTS = frozenset({STEP_DELTA, STEP_THINKING})
-_KEYS = ("thinking", "tool_gap_ms", "trace_id", "async_interim", "tools", "handoff")
+_KEYS = (
+    "thinking",
+    "tool_gap_ms",
+    "trace_id",
+    "async_interim",
+    "async",
+    "async_delay_ms",
+    "tools",
+    "handoff",
+)
 ASYNC_INTERIM = "async_interim"  # timeline arg (and event-log tag) of the interim message.created
 ASYNC_TEXT = "I am looking into this; the answer follows shortly."
 _TOOL_KEYS = ("name", "probability", "latency_ms")
@@ -60,6 +69,10 @@ class AgentSpec:
     tool_gap_ms: Dist = fixed(5.0)
     trace_id: bool = False
     async_interim: bool = False
+    # `async: true`: a plain run completes at once with an interim message (is_async true) and
+    # the answer follows over Socket.IO (socketio.py)
+    async_answer: bool = False
+    async_delay_ms: Dist = fixed(0.0)  # from the HTTP run's completion to the first socket event
 
 
 def _tool(ctx: Any, raw: Any, key: str, keys: tuple[str, ...], name_key: str) -> ToolSpec:
@@ -92,7 +105,7 @@ def parse_agent(ctx: Any, raw: Any) -> AgentSpec | None:
         handoff = _tool(ctx, values["handoff"], "agent.handoff", _HANDOFF_KEYS, "agent")
         if not handoff.name.endswith("_agent"):
             raise ctx.fail("agent.handoff.agent", "a collaborator agent's name ends in `_agent`.")
-    for flag in ("thinking", "trace_id", "async_interim"):
+    for flag in ("thinking", "trace_id", "async_interim", "async"):
         if not isinstance(values.get(flag, False), bool):
             raise ctx.fail(f"agent.{flag}", "expected true or false.")
     gap = (
@@ -107,6 +120,10 @@ def parse_agent(ctx: Any, raw: Any) -> AgentSpec | None:
         gap,
         bool(values.get("trace_id")),
         bool(values.get("async_interim")),
+        bool(values.get("async")),
+        ctx.dist(values["async_delay_ms"], "agent.async_delay_ms")
+        if "async_delay_ms" in values
+        else fixed(0.0),
     )
 
 

@@ -21,8 +21,11 @@ from wxo_load.mock.framing import framer
 from wxo_load.mock.plan import Planner
 from wxo_load.mock.profile_model import Profile
 from wxo_load.mock.routes import admin
+from wxo_load.mock.routes.chat import V2Threads
+from wxo_load.mock.routes.control import StreamControl
 from wxo_load.mock.routes.http import Receive, Scope, Send
 from wxo_load.mock.routes.router import http
+from wxo_load.mock.socketio import Socket, serve_socket
 from wxo_load.mock.stats import Stats
 from wxo_load.mock.store import Store
 from wxo_load.mock.tokens import Keyring
@@ -56,6 +59,12 @@ class Settings:
     capacity: Capacity | None = None
     history: Path | None = None  # --history: historical conversations to seed (history.py)
     threads_list: str = "list"  # how thread and message lists are shaped: list | data
+    # chat completions v2 (routes/chat.py): on | off (503 on a stateful turn) | echo (`new` back)
+    thread_store: str = "on"
+    thread_expiry_s: float | None = None  # a stateful v2 thread expires this old (404)
+    thread_expiry_turns: int | None = None  # ... or after this many turns
+    async_port: int | None = None  # also serve Socket.IO on this port (socketio.py)
+    chat_frames: str = "orchestrate"  # chat completions v1 frames: orchestrate | openai
 
 
 class MockApp:
@@ -80,12 +89,20 @@ class MockApp:
         faults = self.profile.answers
         self.answers = AnswerDecider(faults, settings.seed) if faults is not None else None
         self._background: list[asyncio.Task[None]] = []
+        # streamed runs in flight, for POST runs/cancel/<id> (routes/control.py)
+        self.active_runs: dict[str, StreamControl] = {}
+        self.v2_threads = V2Threads()
+        self.plain_timers: dict[str, list[asyncio.TimerHandle]] = {}  # routes/plain.py
+        self.sockets: dict[tuple[str, str], list[Socket]] = {}  # socketio.py: by tenant, user
+        self.deliveries: set[asyncio.Future[None]] = set()  # async runs being delivered
         self.reset_generation = 0  # the last `stats_dir/reset` generation followed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
             await http(self, scope, receive, send)
+        elif kind == "websocket":
+            await serve_socket(self, scope, receive, send)
         elif kind == "lifespan":
             await self.lifespan(receive, send)
 

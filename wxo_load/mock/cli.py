@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from wxo_load.mock.capacity import Capacity
     from wxo_load.mock.profile_model import Profile
 from wxo_load.mock import DEFAULT_BIND, DEFAULT_PORT
+from wxo_load.mock.cli_channels import CHANNEL_OPTIONS, check_channel_options
 from wxo_load.mock.framing import FRAMINGS
 
 WATCH_PARENT_ENV = "WXO_LOAD_MOCK_WATCH_PARENT"
@@ -162,6 +163,7 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             help='shape of thread and message lists: a bare list (default) or {"data": [...]}',
         ),
     ),
+    *CHANNEL_OPTIONS,
     (
         "--log-level",
         dict(default="warning", choices=LOG_LEVELS, help="uvicorn's log level (default warning)"),
@@ -227,6 +229,7 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise ConfigError(
             f"option --token-ttl {args.token_ttl:g}: expected a positive number of seconds."
         )
+    check_channel_options(args)
     if not args.keep_alive_timeout > 0:
         raise ConfigError(
             f"option --keep-alive-timeout {args.keep_alive_timeout:g}: "
@@ -274,6 +277,11 @@ def _settings(args: argparse.Namespace) -> Settings:
         capacity=capacity,
         history=_checked_history(args),
         threads_list=getattr(args, "threads_list", "list"),
+        thread_store=getattr(args, "thread_store", "on"),
+        thread_expiry_s=getattr(args, "thread_expiry_s", None),
+        thread_expiry_turns=getattr(args, "thread_expiry_turns", None),
+        async_port=getattr(args, "async_port", None),
+        chat_frames=getattr(args, "chat_frames", "orchestrate"),
     )
 
 

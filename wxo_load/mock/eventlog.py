@@ -77,10 +77,14 @@ class EventLog:
     def add_line(self, line: str) -> None:
         self._lines.append(line)
 
-    def add_request(self, run_id: str, thread_id: str, agent_id: str, user: str, text: str) -> None:
+    def add_request(
+        self, run_id: str, thread_id: str, agent_id: str, user: str, text: str, **extra: object
+    ) -> None:
+        """`extra`: the other channels' fields (`channel`, `messages`, `bytes`)."""
         self.add_line(json.dumps({
             "run_id": run_id, "thread_id": thread_id, "event": "run.request",
             "agent_id": agent_id, "user": user, "text": text, "t_mono": time.perf_counter(),
+            **extra,
         }, ensure_ascii=False) + "\n")  # fmt: skip
 
     def flush(self) -> None:

@@ -51,6 +51,7 @@ class PlannedEvent:
     event: str
     rest: bytes  # everything after the id: `", "event": "...", "data": {...}}\n` ('' if built late)
     tag: str = ""  # for the event log: `tool_call NAME ID` / `tool_response NAME ID`
+    text: str = ""  # a message.delta's text, for the channels that frame it otherwise
 
 
 @dataclass(slots=True)
@@ -283,6 +284,7 @@ def _planned_event(offset_ms: float, name: str, arg: str, q: _Quoted) -> Planned
             f'"delta": {{"role": "assistant", '
             f'"content": [{{"id": "1", "response_type": "text", "text": {encode(arg)}}}]}}}}'
         )
+        return PlannedEvent(offset_s, name, rest_of(name, data), text=arg)
     elif name in ("run.completed", "done"):
         data = _done_data(q.run, q.agent, q.thread)
     elif name in agent_tools.STEP_EVENTS:

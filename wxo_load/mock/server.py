@@ -58,7 +58,11 @@ def _worker_settings(settings: Settings, index: int) -> Settings:
 
 
 def run_worker(
-    settings: Settings, sock: socket.socket, log_level: str, announce: Callable[[], None]
+    settings: Settings,
+    sock: socket.socket,
+    log_level: str,
+    announce: Callable[[], None],
+    more: list[socket.socket] | None = None,
 ) -> int:
     import uvicorn
 
@@ -70,7 +74,9 @@ def run_worker(
         http=http,
         loop=loop,
         lifespan="on",
-        ws="none",  # no WebSocket routes: uvicorn then imports no websocket library (start-up CPU)
+        # WebSockets (wsproto, a dependency of locust's) only for async agents' Socket.IO
+        # (socketio.py): else uvicorn imports no websocket library (start-up CPU, ~90 ms)
+        ws="wsproto" if _serves_sockets(settings) and _importable("wsproto") else "none",
         log_level=log_level,
         access_log=False,
         timeout_graceful_shutdown=1,
@@ -92,11 +98,16 @@ def run_worker(
                 self.should_exit = True
 
     server = _Server(config)
-    server.run(sockets=[sock])
+    server.run(sockets=[sock, *(more or [])])
     for log in (app.event_log, app.run_log):
         if log is not None:
             log.close()
     return 0 if server.started else 1
+
+
+def _serves_sockets(settings: Settings) -> bool:
+    agent = settings.profile.agent
+    return settings.async_port is not None or (agent is not None and agent.async_answer)
 
 
 def _importable(name: str) -> bool:
@@ -123,6 +134,7 @@ def _raise_fd_limit() -> None:
 def serve(settings: Settings, *, bind: str, port: int, workers: int, log_level: str) -> int:
     _raise_fd_limit()
     sock = bind_socket(bind, port)
+    more = [bind_socket(bind, settings.async_port)] if settings.async_port else []
     actual_port = sock.getsockname()[1]
     line = listening_line(bind, actual_port, settings.profile.name)
 
@@ -130,12 +142,17 @@ def serve(settings: Settings, *, bind: str, port: int, workers: int, log_level: 
         print(line, flush=True)
 
     if workers <= 1:
-        return run_worker(settings, sock, log_level, announce)
-    return _serve_forked(settings, sock, workers, log_level, line)
+        return run_worker(settings, sock, log_level, announce, more)
+    return _serve_forked(settings, sock, workers, log_level, line, more)
 
 
 def _serve_forked(
-    settings: Settings, sock: socket.socket, workers: int, log_level: str, line: str
+    settings: Settings,
+    sock: socket.socket,
+    workers: int,
+    log_level: str,
+    line: str,
+    more: list[socket.socket],
 ) -> int:
     stats_dir = tempfile.mkdtemp(prefix="wxo-load-mock-")
     watch = settings.watch_parent
@@ -144,9 +161,10 @@ def _serve_forked(
     ready_r, ready_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
-    children = _fork_workers(settings, sock, workers, log_level, ready_r, ready_w)
+    children = _fork_workers(settings, [sock, *more], workers, log_level, ready_r, ready_w)
     os.close(ready_w)
-    sock.close()
+    for listening in (sock, *more):
+        listening.close()
 
     stop = _Stopper(children)
     signal.signal(signal.SIGTERM, stop)
@@ -169,7 +187,7 @@ def _serve_forked(
 
 def _fork_workers(
     settings: Settings,
-    sock: socket.socket,
+    socks: list[socket.socket],
     workers: int,
     log_level: str,
     ready_r: int,
@@ -188,7 +206,11 @@ def _fork_workers(
             code = 1
             try:
                 code = run_worker(
-                    _worker_settings(settings, index), sock, log_level, announce_ready
+                    _worker_settings(settings, index),
+                    socks[0],
+                    log_level,
+                    announce_ready,
+                    socks[1:],
                 )
             finally:
                 os._exit(code)

@@ -120,6 +120,19 @@ class Stats:
         self.streams_open = 0
         self.streams_open_max = 0
         self.streams_served = 0
+        # streams the client closed before their last planned event was written (routes/control)
+        self.streams_abandoned = 0
+        self.runs_cancelled = 0  # POST runs/cancel/<id> that stopped a run
+        self.runs_by_channel: dict[str, int] = {}
+        # chat completions v2 stateless: the transcripts resent
+        self.stateless_requests = 0
+        self.stateless_messages_total = 0
+        self.stateless_bytes_total = 0
+        # async agents' Socket.IO channel (socketio.py)
+        self.sockets_connected = 0
+        self.async_events_written = 0  # one per socket an event reached
+        self.async_events_undelivered = 0  # events of a user and tenant with no socket open
+        self.sockets_left_mid_answer = 0
         self.runs_started = 0
         self.runs_completed = 0
         self.threads_created = 0
@@ -157,6 +170,9 @@ class Stats:
         self.runs_by_agent[agent_id] = self.runs_by_agent.get(agent_id, 0) + 1
         self.runs_by_user[user] = self.runs_by_user.get(user, 0) + 1
 
+    def channel(self, name: str) -> None:
+        self.runs_by_channel[name] = self.runs_by_channel.get(name, 0) + 1
+
     def fault(self, name: str) -> None:
         self.faults[name] = self.faults.get(name, 0) + 1
 
@@ -178,6 +194,16 @@ class Stats:
             "streams_open": self.streams_open,
             "streams_open_max": self.streams_open_max,
             "streams_served": self.streams_served,
+            "streams_abandoned": self.streams_abandoned,
+            "runs_cancelled": self.runs_cancelled,
+            "runs_by_channel": dict(self.runs_by_channel),
+            "stateless_requests": self.stateless_requests,
+            "stateless_messages_total": self.stateless_messages_total,
+            "stateless_bytes_total": self.stateless_bytes_total,
+            "sockets_connected": self.sockets_connected,
+            "async_events_written": self.async_events_written,
+            "async_events_undelivered": self.async_events_undelivered,
+            "sockets_left_mid_answer": self.sockets_left_mid_answer,
             "runs_started": self.runs_started,
             "runs_completed": self.runs_completed,
             "runs_per_s": self.runs_per_s(),
@@ -206,6 +232,15 @@ _SUM_KEYS = (
     "streams_open",
     "streams_open_max",
     "streams_served",
+    "streams_abandoned",
+    "runs_cancelled",
+    "stateless_requests",
+    "stateless_messages_total",
+    "stateless_bytes_total",
+    "sockets_connected",
+    "async_events_written",
+    "async_events_undelivered",
+    "sockets_left_mid_answer",
     "runs_started",
     "runs_completed",
     "runs_per_s",
@@ -221,7 +256,7 @@ def aggregate(wires: list[dict[str, Any]]) -> dict[str, Any]:
     hist = LatenessHistogram()
     total: dict[str, Any] = dict.fromkeys(_SUM_KEYS, 0)
     faults: dict[str, int] = {}
-    by: dict[str, dict[str, int]] = {"runs_by_agent": {}, "runs_by_user": {}}
+    by: dict[str, dict[str, int]] = {"runs_by_agent": {}, "runs_by_user": {}, "runs_by_channel": {}}
     for w in wires:
         for k in _SUM_KEYS:
             total[k] += w[k]

@@ -27,7 +27,7 @@ from wxo_load.core.summary import worker_warnings
 from wxo_load.core.summary_model import Summary
 from wxo_load.core.summary_sections import Stat, TimelinePoint
 from wxo_load.gates.evaluate import Verdict
-from wxo_load.output.views import stat, turn
+from wxo_load.output.views import NOT_OBSERVABLE, shows_channels, stat, turn
 
 OVERVIEW = "wxo-load"
 TIMINGS = "wxo-load-timings"
@@ -126,7 +126,7 @@ def _outcome_rate_rows(
 def _throughput_rows(summary: Summary) -> list[dict[str, str]]:
     runs, duration = summary.runs, summary.duration_s or 0
     total = runs.total
-    ended = total - runs.stopped
+    ended = total - runs.stopped - runs.left  # Locust gets no row for either
     rows = [
         _row(
             "Runs per second",
@@ -246,7 +246,7 @@ def _short(value: Any) -> str:
 
 def timing_rows(summary: Summary) -> list[dict[str, Any]]:
     """Exact merged percentiles of every timing; run timings also for first turns and follow-ups,
-    every timing also per persona."""
+    every timing also per persona and per channel (a timing a channel cannot observe says so)."""
     rows = []
     for metric in ALL_METRICS:
         rows.append(_timing_row(metric, "all", summary.metrics.get(metric)))
@@ -258,6 +258,12 @@ def timing_rows(summary: Summary) -> list[dict[str, Any]]:
     for name, persona in (summary.personas or {}).items():  # each persona's own
         for metric in ALL_METRICS:
             rows.append(_timing_row(metric, f"persona {name}", persona.metrics.get(metric)))
+    for name, channel in (summary.channels or {}).items() if shows_channels(summary) else ():
+        for metric in ALL_METRICS:
+            label = f"channel {name}"
+            if metric in channel.not_observable:
+                label += f" ({NOT_OBSERVABLE})"
+            rows.append(_timing_row(metric, label, channel.metrics.get(metric)))
     lg = summary.load_generator
     for metric in LOAD_GENERATOR_METRICS:
         rows.append(_timing_row(metric, "load generator", getattr(lg, metric)))

@@ -14,7 +14,14 @@ from wxo_load.core.summary_model import Summary
 from wxo_load.core.summary_plan import Segment
 from wxo_load.core.summary_sections import Outcomes, Stat, Throughput, TurnSummary
 from wxo_load.core.window import window_text
-from wxo_load.output.views import PERSONA_COLUMNS, LoadGeneratorFacts, persona_rows
+from wxo_load.output.views import (
+    CHANNEL_COLUMNS,
+    PERSONA_COLUMNS,
+    LoadGeneratorFacts,
+    channel_rows,
+    persona_rows,
+    shows_channels,
+)
 
 STATS = ("count", "p50", "p90", "p95", "p99", "max")
 
@@ -70,6 +77,8 @@ def summary_markdown(summary: Summary, extra_sections: Sequence[str] = ()) -> st
         sections.append("### Tools (ms)\n\n" + _table(["tool", *keys], rows))
     if summary.personas:
         sections.append("### Personas\n\n" + _table(PERSONA_COLUMNS, persona_rows(summary)))
+    if shows_channels(summary):
+        sections.append("### Channels\n\n" + _table(CHANNEL_COLUMNS, channel_rows(summary)))
     sections += [s for s in [plan_markdown(summary), replay_markdown(summary)] if s]
     sections += [s.strip("\n") for s in extra_sections]
     return "\n\n".join(sections) + "\n"
@@ -84,7 +93,8 @@ def _summary_header(summary: Summary) -> str:
         f"{_cell(summary.started_at)} · {table_num(duration) if duration else '–'} s · "
         f"{_cell(summary.users.peak)} users · {_cell(summary.host)}\n\n"
         f"**{runs.total} runs** ({runs.ok} ok, {runs.failed} failed, "
-        f"error rate {100 * runs.error_rate:.2f} %) in "
+        + (f"{runs.left} left mid-answer, " if runs.left else "")
+        + f"error rate {100 * runs.error_rate:.2f} %) in "
         f"{convs.total} conversations. {window_text(summary.window)}\n\n" + _trust_line(summary)
     )
 

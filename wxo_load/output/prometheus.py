@@ -14,7 +14,9 @@ Pure: a `MetricsBook` (the master's merge of every worker) and a few gauges in, 
 - with personas, the same per persona under a `persona` label, in families of their own (so a
   sum over the plain families never counts a run twice): `wxo_load_persona_runs_total{persona,
   outcome}`, `wxo_load_persona_conversations_total{persona, outcome}`,
-  `wxo_load_persona_timing_seconds{persona, metric}`.
+  `wxo_load_persona_timing_seconds{persona, metric}`; and per channel the same under a
+  `channel` label (`wxo_load_channel_runs_total{channel, outcome}`, ...) when a test used more
+  than the widget's channel.
 - gauges: `wxo_load_users`, `wxo_load_trustworthy` (1 while the load generator keeps up),
   `wxo_load_test_running`, `wxo_load_gate_passing{gate}`.
 
@@ -27,9 +29,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from wxo_load.core.book import MetricsBook
+from wxo_load.core.channels import RUNS_STREAM
 from wxo_load.core.hdr import Timing
 from wxo_load.core.metrics import ALL_METRICS, LOAD_GENERATOR, METRICS
-from wxo_load.core.records import OK, STOPPED
+from wxo_load.core.records import NOT_FAILED, OK
 from wxo_load.core.window import EXCLUDED_WINDOWS
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -100,7 +103,7 @@ def _gauge(name: str, value: float, text: str) -> list[str]:
 
 def _outcome_counters(book: MetricsBook) -> list[str]:
     """Counters of runs and conversations by outcome, and failed runs by error class."""
-    errors = {k: v for k, v in book.runs_by_outcome.items() if k not in (OK, STOPPED)}
+    errors = {k: v for k, v in book.runs_by_outcome.items() if k not in NOT_FAILED}
     lines = _counter(
         "wxo_load_runs_total",
         "outcome",
@@ -145,30 +148,31 @@ def _timing_histograms(book: MetricsBook) -> list[str]:
     return lines
 
 
-def _persona_families(book: MetricsBook) -> list[str]:
-    """Runs, conversations and timings of each persona (nothing without personas)."""
-    if not book.personas:
+def _group_families(groups: Mapping[str, MetricsBook], label: str) -> list[str]:
+    """Runs, conversations and timings of each persona or channel (`label`), in families of
+    their own (`wxo_load_<label>_...`); nothing without any."""
+    if not groups:
         return []
     lines: list[str] = []
     for family, text, attr in (
-        ("runs", "Runs ended, by persona and outcome.", "runs_by_outcome"),
+        ("runs", f"Runs ended, by {label} and outcome.", "runs_by_outcome"),
         (
             "conversations",
-            "Conversations ended, by persona and outcome.",
+            f"Conversations ended, by {label} and outcome.",
             "conversations_by_outcome",
         ),
     ):
-        name = f"wxo_load_persona_{family}_total"
+        name = f"wxo_load_{label}_{family}_total"
         lines += _header(name, "counter", text)
-        for persona, sub in sorted(book.personas.items()):
+        for group, sub in sorted(groups.items()):
             for outcome, count in sorted({OK: 0, **getattr(sub, attr)}.items()):
-                lines.append(f'{name}{{persona="{_escape(persona)}",outcome="{_escape(outcome)}"}} '
+                lines.append(f'{name}{{{label}="{_escape(group)}",outcome="{_escape(outcome)}"}} '
                              f"{int(count)}")  # fmt: skip
-    name = "wxo_load_persona_timing_seconds"
-    lines += _header(name, "histogram", "wxo-load timings of each persona.")
-    for persona, sub in sorted(book.personas.items()):
+    name = f"wxo_load_{label}_timing_seconds"
+    lines += _header(name, "histogram", f"wxo-load timings of each {label}.")
+    for group, sub in sorted(groups.items()):
         for metric in ALL_METRICS:
-            labels = f'persona="{_escape(persona)}",metric="{metric}"'
+            labels = f'{label}="{_escape(group)}",metric="{metric}"'
             lines += histogram_lines(name, sub.timing(metric), labels)
     return lines
 
@@ -211,7 +215,11 @@ def exposition(
     """The whole scrape body."""
     lines = _outcome_counters(book)
     lines += _timing_histograms(book)
-    lines += _persona_families(book)
+    lines += _group_families(book.personas, "persona")
+    channels = book.channels
+    if list(channels) == [RUNS_STREAM]:  # the widget's alone: the plain families say it all
+        channels = {}
+    lines += _group_families(channels, "channel")
     lines += _state_gauges(users=users, trustworthy=trustworthy, running=running)
     lines += _gate_gauges(gates)
     return "\n".join(lines) + "\n"

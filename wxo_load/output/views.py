@@ -8,8 +8,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from wxo_load.core.channels import RUNS_STREAM
 from wxo_load.core.summary_model import Summary
-from wxo_load.core.summary_sections import Stat, TurnSummary
+from wxo_load.core.summary_sections import ChannelSummary, Stat, TurnSummary
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,40 @@ def persona_rows(summary: Summary) -> list[list[Any]]:
             done.p95 if done else None,
         ])  # fmt: skip
     return rows
+
+
+CHANNEL_COLUMNS = ("channel", *PERSONA_COLUMNS[1:])
+"""The per-channel table (times in ms; a timing the channel cannot observe says so)."""
+NOT_OBSERVABLE = "not observable on this channel"
+
+
+def shows_channels(summary: Summary) -> bool:
+    """Whether the per-channel table says anything the totals do not: more than one channel,
+    or one other than the widget's."""
+    channels = summary.channels or {}
+    return len(channels) > 1 or any(name != RUNS_STREAM for name in channels)
+
+
+def channel_rows(summary: Summary) -> list[list[Any]]:
+    """One row per channel (CHANNEL_COLUMNS); [] when `shows_channels` is False."""
+    if not shows_channels(summary):
+        return []
+    rows = []
+    for name, c in (summary.channels or {}).items():
+        rows.append([
+            name, c.runs.total, c.runs.ok, c.runs.failed, c.runs.error_rate,
+            c.conversations.total, c.throughput.runs_per_s,
+            channel_stat(c, "first_text", "p50"), channel_stat(c, "first_text", "p95"),
+            channel_stat(c, "done", "p95"),
+        ])  # fmt: skip
+    return rows
+
+
+def channel_stat(channel: ChannelSummary, metric: str, key: str) -> float | int | str | None:
+    """A channel's statistic, or NOT_OBSERVABLE for a timing the channel cannot observe."""
+    if metric in channel.not_observable:
+        return NOT_OBSERVABLE
+    return stat(channel.metrics, metric, key)
 
 
 def stat(stats: Mapping[str, Stat | None] | None, metric: str, key: str) -> float | int | None:

@@ -53,12 +53,15 @@ async def authorized(app: MockApp, scope: Scope, send: Send) -> dict[str, Any] |
     return claims
 
 
-async def chat_guard(app: MockApp, scope: Scope, send: Send) -> dict[str, Any] | None:
-    """HTTP faults, then the bearer check, as a gateway and the real server would."""
+async def chat_guard(
+    app: MockApp, scope: Scope, send: Send, *, json_errors: bool = False
+) -> dict[str, Any] | None:
+    """HTTP faults, then the bearer check, as a gateway and the real server would
+    (`json_errors`: a 500 fault answers JSON too, as chat completions v2 does)."""
     fault = app.planner.http_fault()
     if fault is not None:
         app.stats.fault(fault)
-        await send_http_fault(app, send, fault)
+        await send_http_fault(app, send, fault, json_errors=json_errors)
         return None
     claims = await authorized(app, scope, send)
     if claims is None:
@@ -69,10 +72,14 @@ async def chat_guard(app: MockApp, scope: Scope, send: Send) -> dict[str, Any] |
     return claims
 
 
-async def send_http_fault(app: MockApp, send: Send, fault: str) -> None:
+async def send_http_fault(
+    app: MockApp, send: Send, fault: str, *, json_errors: bool = False
+) -> None:
     if fault == "http_429":
         retry = str(app.profile.faults.retry_after_s).encode()
         await respond(send, 429, {"detail": "Too Many Requests"}, [(b"retry-after", retry)])
+    elif fault == "http_500" and json_errors:
+        await respond(send, 500, {"error": {"message": "Internal Server Error"}})
     elif fault == "http_500":
         await respond(send, 500, None, text="Internal Server Error")
     elif fault == "http_503":

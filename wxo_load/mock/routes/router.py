@@ -2,15 +2,18 @@
 
 Routes are served under `/api/v1/...` (the widget's prefix) and `/v1/...` (the ADK's), plus the
 unauthenticated `/_mock/...`. A SaaS instance's shape is served under
-`/instances/<id>/v1/orchestrate/...` (threads, runs) only: anything else under `/instances/<id>/`
-(e.g. `/v1/threads`, `/api/v1/...`) is 404, as on SaaS. With `no_auth` there is no login route.
+`/instances/<id>/v1/orchestrate/...` (threads, runs, chat completions v1, agents) and
+`/instances/<id>/v2/orchestrate/<agent>/chat/completions` only: anything else under
+`/instances/<id>/` (e.g. `/v1/threads`, `/api/v1/...`) is 404, as on SaaS. Chat completions v2's
+direct runtime path is `/api/v2/<agent>/chat/completions`. With `no_auth` there is no login route.
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
-from wxo_load.mock.routes import admin, auth, runs, threads
+from wxo_load.mock.routes import admin, auth, chat, plain, runs, threads
 from wxo_load.mock.routes.http import (
     ClientGone,
     Receive,
@@ -37,6 +40,13 @@ async def http(app: MockApp, scope: Scope, receive: Receive, send: Send) -> None
         return
     elif path.startswith("/instances/") and instance_sub(path) is not None:
         sub = instance_sub(path) or ""
+    elif _v2_agent(path) is not None:
+        if method != "POST":
+            await not_allowed(send)
+            return
+        with contextlib.suppress(ClientGone):
+            await chat.chat_completions(app, scope, receive, send, _v2_agent(path) or "", 2)
+        return
     else:
         await not_found(send)
         return
@@ -82,7 +92,20 @@ async def route(
 async def orchestrate_runs(
     app: MockApp, rest: str, method: str, scope: Scope, receive: Receive, send: Send
 ) -> bool:
-    """The `/orchestrate/runs...` routes; False when `rest` is none of them."""
+    """The `/orchestrate/runs...`, chat completions v1 and agents routes; False when `rest` is
+    none of them."""
+    if rest.endswith("/chat/completions") and rest.count("/") == 3:
+        if method != "POST":
+            await not_allowed(send)
+            return True
+        await chat.chat_completions(app, scope, receive, send, rest.split("/")[1], 1)
+        return True
+    if rest == "/agents" and method == "GET":
+        await runs.list_agents(app, scope, send)
+        return True
+    if rest.startswith("/runs/cancel/") and method == "POST":
+        await plain.cancel_run(app, scope, send, rest[13:])
+        return True
     if rest in ("/runs", "/runs/stream"):
         if method != "POST":
             await not_allowed(send)
@@ -91,9 +114,24 @@ async def orchestrate_runs(
         await runs.create_run(app, scope, receive, send, stream=stream)
         return True
     if rest.startswith("/runs/") and method == "GET":
-        await runs.get_run(app, scope, send, rest[6:])
+        await plain.get_run(app, scope, send, rest[6:])
         return True
     return False
+
+
+def _v2_agent(path: str) -> str | None:
+    """The agent id of a chat completions v2 path (direct runtime or SaaS), else None."""
+    parts = path.split("/")
+    if path.startswith("/api/v2/") and len(parts) == 6 and parts[4:] == ["chat", "completions"]:
+        return parts[3] or None
+    if (
+        path.startswith("/instances/")
+        and len(parts) == 8
+        and parts[3:5] == ["v2", "orchestrate"]
+        and parts[6:] == ["chat", "completions"]
+    ):
+        return parts[5] or None
+    return None
 
 
 def instance_sub(path: str) -> str | None:

@@ -1,20 +1,20 @@
-"""`POST /orchestrate/runs[/stream]` and `GET /orchestrate/runs/<id>`.
+"""`POST /orchestrate/runs[/stream]` and `GET /orchestrate/agents`.
 
-A streamed run is written by stream.py; a plain run answers its ids at once and completes in
-the background, its record readable with `GET /runs/<id>`.
+A streamed run is written by stream.py; a plain run (plain.py) answers its ids at once and
+completes in the background, its record readable with `GET /runs/<id>`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from wxo_load.mock.answers import log_line
-from wxo_load.mock.plan import MESSAGE_CREATED, RunPlan
+from wxo_load.mock.plan import RunPlan
 from wxo_load.mock.routes.guard import authorized, chat_guard
-from wxo_load.mock.routes.http import Receive, Scope, Send, json_bytes, now_iso, read_body, respond
-from wxo_load.mock.routes.messages import assistant_message, user_message
+from wxo_load.mock.routes.http import Receive, Scope, Send, json_bytes, read_body, respond
+from wxo_load.mock.routes.messages import user_message
+from wxo_load.mock.routes.plain import start_plain_run
 from wxo_load.mock.routes.stream import stream_run, stream_run_in_line
 from wxo_load.mock.store import ThreadState
 from wxo_load.mock.validate import parse_json_body, validate_run_body
@@ -82,6 +82,7 @@ async def _respond_run(
     app.stats.run_started()
     user = str(claims.get("sub") or "")
     app.stats.run_by(plan.agent_id, user)
+    app.stats.channel("runs-stream" if stream else "runs-poll")
     if app.run_log is not None:
         content = body["message"].get("content")
         app.run_log.add_request(plan.run_id, thread_id, plan.agent_id, user, str(content))
@@ -97,77 +98,15 @@ async def _respond_run(
         await start_plain_run(app, plan, state, claims, message["id"], send)
 
 
-async def start_plain_run(
-    app: MockApp,
-    plan: RunPlan,
-    state: ThreadState,
-    claims: dict[str, Any],
-    parent_id: str,
-    send: Send,
-) -> None:
-    """Without stream=true: answer the run's ids at once; the run completes in the background."""
-    record = _run_record(plan)
-    app.store.add_run(record)
-
-    def finish() -> None:
-        _finish_run(app, plan, state, claims, parent_id, record)
-
-    created = next(
-        e.offset_s for e in plan.events if e.event in (MESSAGE_CREATED, "run.failed", "error")
-    )
-    asyncio.get_running_loop().call_later(created, finish)
-    ids = {
-        "thread_id": plan.thread_id,
-        "run_id": plan.run_id,
-        "task_id": plan.run_id,
-        "message_id": plan.message_id,
-    }
-    await respond(send, 200, ids)
-
-
-def _run_record(plan: RunPlan) -> dict[str, Any]:
-    return {
-        "id": plan.run_id,
-        "run_id": plan.run_id,
-        "thread_id": plan.thread_id,
-        "agent_id": plan.agent_id,
-        "status": "in_progress",
-        "created_at": now_iso(),
-        "completed_at": None,
-        "result": None,
-        "last_error": None,
-    }
-
-
-def _finish_run(
-    app: MockApp,
-    plan: RunPlan,
-    state: ThreadState,
-    claims: dict[str, Any],
-    parent_id: str,
-    record: dict[str, Any],
-) -> None:
-    """The plain run's end: failed (with the plan's fault) or completed with its message."""
-    record["completed_at"] = now_iso()
-    app.stats.runs_completed += 1
-    if plan.fault in ("run_failed", "error_event"):
-        record["status"] = "failed"
-        record["last_error"] = {
-            "code": 500,
-            "message": "The agent failed to produce a response (simulated).",
-        }
-        return
-    message = assistant_message(plan, claims, parent_id)
-    state.messages.append(json_bytes(message))
-    record["status"] = "completed"
-    record["result"] = {"data": {"message": message}}
-
-
-async def get_run(app: MockApp, scope: Scope, send: Send, run_id: str) -> None:
+async def list_agents(app: MockApp, scope: Scope, send: Send) -> None:
+    """`GET /v1/orchestrate/agents`: the simulator's agent and every agent id asked of it, as
+    `{id, name, display_name}` (IBM's evaluation framework resolves a name to an id here)."""
     if await authorized(app, scope, send) is None:
         return
-    record = app.store.runs.get(run_id)
-    if record is None:
-        await respond(send, 404, {"detail": f"Run {run_id} not found"})
-        return
-    await respond(send, 200, record)
+    name = app.profile.agent_display_name
+    ids = [DEFAULT_AGENT_ID, *(a for a in app.stats.runs_by_agent if a and a != DEFAULT_AGENT_ID)]
+    agents = [
+        {"id": agent_id, "name": name if n == 0 else f"agent_{n}", "display_name": name}
+        for n, agent_id in enumerate(ids)
+    ]
+    await respond(send, 200, agents)

@@ -6,19 +6,18 @@ and its plan's times count from when it gets one.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 from wxo_load.mock.agent_tools import interim_message
 from wxo_load.mock.plan import DROP, MALFORMED, MESSAGE_CREATED, PlannedEvent, RunPlan
+from wxo_load.mock.routes.control import StreamControl
 from wxo_load.mock.routes.guard import send_http_fault
 from wxo_load.mock.routes.http import (
     END,
     STREAM_HEADERS,
     DropConnection,
-    Message,
     Receive,
     Send,
     json_bytes,
@@ -43,18 +42,18 @@ async def stream_run(
     receive: Receive,
     send: Send,
 ) -> None:
-    stats = app.stats
     await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
-    stats.stream_opened()
-    gone = asyncio.ensure_future(receive())
+    control = StreamControl(app, plan.run_id, receive)
     try:
-        finished = await write_events(app, plan, state, claims, parent_id, t0, send, gone)
+        finished = await write_events(app, plan, state, claims, parent_id, t0, send, control)
+        if control.cancelled:
+            await _write_cancelled(app, plan, send)
+            finished = True
         if finished:
             await send(END)
-            stats.runs_completed += 1
+            app.stats.runs_completed += 1
     finally:
-        stats.stream_closed()
-        gone.cancel()
+        control.close()
 
 
 async def stream_run_in_line(
@@ -87,13 +86,15 @@ async def write_events(
     parent_id: str,
     t0: float,
     send: Send,
-    gone: asyncio.Future[Message],
+    control: StreamControl,
 ) -> bool:
-    """Write each planned event at its time; False when the client left first."""
+    """Write each planned event at its time; False when the client left first or the run was
+    cancelled (`control.cancelled`)."""
     record = app.stats.lateness.record
     log = app.event_log
     framer = app.framer
-    sleep = asyncio.sleep
+    sleep = control.sleep
+    gone = control.gone
     clock = time.time
     last_ms = 0
     seq = 0
@@ -103,9 +104,10 @@ async def write_events(
         while delay > 0:
             # The loop's timers have millisecond resolution and may fire up to ~1 ms early:
             # a half-millisecond pad avoids a train of early wake-ups (CPU) at ~0.5 ms cost.
-            await sleep(delay + TIMER_PAD_S)
+            if not await sleep(delay + TIMER_PAD_S):
+                return False
             delay = t_sched - perf_counter()
-        if gone.done():
+        if gone.done() or control.cancelled:
             return False
         now_ms = int(clock() * 1000)
         if now_ms > last_ms:
@@ -129,7 +131,26 @@ async def write_events(
             log.add(plan.run_id, plan.thread_id, index, ev.event, event_id, t_mono, t_sent, t_sched,
                     ev.tag)  # fmt: skip
     app.stats.events_written += len(plan.events)
+    control.finished = True
     return True
+
+
+async def _write_cancelled(app: MockApp, plan: RunPlan, send: Send) -> None:
+    """A cancelled stream's last line, `run.cancelled` (the API reference's event name)."""
+    app.stats.runs_cancelled += 1
+    now = time.time()
+    line = (
+        f'{{"id": "{int(now * 1000)}-0", "event": "run.cancelled", "data": {{"run_id": '
+        f'"{plan.run_id}", "thread_id": "{plan.thread_id}", "cancelled_at": {now!r}}}}}\n'
+    ).encode()
+    t_mono = perf_counter()
+    pieces = [line] if app.framer is None else app.framer(line)
+    for piece in pieces:
+        await send({"type": "http.response.body", "body": piece, "more_body": True})
+    if app.event_log is not None:
+        t_sent = perf_counter()
+        app.event_log.add(plan.run_id, plan.thread_id, -1, "run.cancelled", "", t_mono, t_sent,
+                          t_mono)  # fmt: skip
 
 
 def _special_rest(

@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import datetime
 
 from wxo_load.core.metrics import ALL_METRICS, CONVERSATION_METRICS, RUN_METRICS
-from wxo_load.core.records import OK, STOPPED, ConversationRecord, RunRecord
+from wxo_load.core.records import LEFT_OUTCOMES, NOT_FAILED, OK, ConversationRecord, RunRecord
 from wxo_load.core.summary_model import Summary
 from wxo_load.core.window import MEASURED
 from wxo_load.output.report.svg import Span, fmt_num, fmt_time
@@ -91,11 +91,12 @@ class Collected:
 
     def add_run(self, run: RunRecord) -> None:
         start = run.started_at_unix
-        self._add_timings(run, RUN_METRICS, start)
+        if run.outcome not in LEFT_OUTCOMES:  # a person who left: counted, out of the timings
+            self._add_timings(run, RUN_METRICS, start)
         end = start + (run.total_ms or 0.0) / 1000.0
         outcome = run.outcome or OK
         self.ends.setdefault(outcome, array("d")).append(end)
-        if outcome != OK and outcome != STOPPED:
+        if outcome not in NOT_FAILED:
             detail = run.error_detail or ""
             key = (outcome, _DETAIL_VARIABLE.sub(_placeholder, detail)[:DETAIL_CHARS])
             if key in self.details or len(self.details) < MAX_ERROR_DETAILS:

@@ -32,7 +32,7 @@ from wxo_load.output.report.overview import (
     trust_banner,
 )
 from wxo_load.output.report.page import page
-from wxo_load.output.report.personas import personas_section
+from wxo_load.output.report.personas import channels_section, personas_section
 from wxo_load.output.report.replay import replay_section
 from wxo_load.output.report.waterfall import WaterfallRuns, section_html
 
@@ -61,6 +61,7 @@ def build_report_html(
             load_section(summary),
             timings_section(summary),
             personas_section(summary),
+            channels_section(summary),
             section_html(summary, waterfalls),
             throughput_section(summary, collected, tb),
             over_time_section(collected, tb),

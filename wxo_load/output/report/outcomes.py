@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from wxo_load.core.records import OK, STOPPED
+from wxo_load.core.records import NOT_FAILED, OK, STOPPED
 from wxo_load.core.summary_model import Summary
 from wxo_load.output.report.charts import line_chart, stacked_bars
 from wxo_load.output.report.collect import DETAIL_CHARS, Collected, Timebase
@@ -13,6 +13,8 @@ from wxo_load.output.report.svg import Series, empty_chart
 
 OK_COLOR = "#2e9d4b"
 STOPPED_COLOR = "#9e9e9e"
+LEFT_COLORS = {"abandoned": "#b0bec5", "cancelled": "#90a4ae", "interrupted": "#78909c"}
+"""People who left mid-answer (core.records.LEFT_OUTCOMES): greys, never an error's colour."""
 ERROR_COLORS = (
     "#d62728",
     "#8c3fbf",
@@ -27,7 +29,7 @@ ERROR_COLORS = (
 
 def _outcome_colors(outcomes: Iterable[str]) -> dict[str, str]:
     colors: dict[str, str] = {}
-    errors = sorted(o for o in outcomes if o not in (OK, STOPPED))
+    errors = sorted(o for o in outcomes if o not in NOT_FAILED)
     for i, outcome in enumerate(errors):
         colors[outcome] = ERROR_COLORS[i % len(ERROR_COLORS)]
     return colors
@@ -62,8 +64,9 @@ def _rate_charts(collected: Collected, tb: Timebase) -> tuple[str, str, dict[str
     colors = _outcome_colors(collected.ends)
     colors[OK] = OK_COLOR
     colors[STOPPED] = STOPPED_COLOR
-    errors = sorted(k for k in collected.ends if k not in (OK, STOPPED))
-    order = [o for o in (OK, *errors, STOPPED) if o in collected.ends]
+    colors.update(LEFT_COLORS)
+    errors = sorted(k for k in collected.ends if k not in NOT_FAILED)
+    order = [o for o in (OK, *errors, *LEFT_COLORS, STOPPED) if o in collected.ends]
     runs_chart = _bars(collected, tb.coarser(0, per_bin=0, max_bins=60), order, colors, "runs")
     if not errors:
         return runs_chart, empty_chart("no errors"), {o: colors[o] for o in order}
