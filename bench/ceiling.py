@@ -135,6 +135,7 @@ def main() -> int:
 def run_case(case: str, steps: list[int], args: argparse.Namespace, work: Path, nofile: int
              ) -> list[dict[str, Any]]:  # fmt: skip
     log, results = work / f"{case}-events.jsonl", work / f"{case}-results"
+    _open[0] = 0  # a fresh simulator
     scenario = _scenario(case, steps, args.step_s, args.spawn_rate, work)
     print(f"\n{case}: steps {steps}, {args.step_s:g} s each ...", flush=True)
     rows: list[dict[str, Any]] = []
@@ -209,7 +210,7 @@ def _step(k: int, streams: int, previous: int, proc: subprocess.Popen[str], sim:
     lateness = b["server"].get("lateness_ms") or {}
     return {
         "streams_planned": streams,
-        "streams": a["open"] + b["server"]["streams_open"],  # the reset zeroed the count
+        "streams": a["open"] + b["server"]["streams_open"],  # counts since the last reset
         "started": started,
         "window": [a["t"], b["t"]],
         "events_per_s": round(events / seconds),
@@ -222,14 +223,18 @@ def _step(k: int, streams: int, previous: int, proc: subprocess.Popen[str], sim:
         "rss_mb": round(_rss_kb(proc.pid) / 1024),
         "server_cpu_percent": round(100 * b["server"]["cpu_s"] / seconds, 1),
         "server_lateness_p99_ms": lateness.get("p99"),
+        "server_gc_pause_max_ms": (b["server"].get("gc") or {}).get("pause_ms_max"),
         "load_average": _load(),
     }
+
+
+_open = [0]  # the simulator's open streams at its last stats reset (a reset zeroes its count)
 
 
 def _sample(pid: int, sim: Any, reset: bool) -> dict[str, Any]:
     opened = 0
     if reset:  # a busy simulator answers late: wait for it rather than fail the step
-        opened = sim.stats(timeout_s=60)["streams_open"]
+        opened = _open[0] = _open[0] + sim.stats(timeout_s=60)["streams_open"]
         sim.reset_stats(timeout_s=60)
     return {
         "open": opened,
@@ -340,7 +345,8 @@ def _row_text(r: dict[str, Any]) -> str:
     return (f"{r['streams']:,} streams: {r['events_per_s']:,} events/s, CPU {r['cpu_percent']} % "
             f"({r['cpu_us_per_event']} µs/event), run-queue wait {r['runqueue_wait_percent']} %, "
             f"lag p99 {r['client_lag_p99_ms']} ms, failed {r['failed']}, server CPU "
-            f"{r['server_cpu_percent']} % lateness p99 {r['server_lateness_p99_ms']} ms, fds "
+            f"{r['server_cpu_percent']} % lateness p99 {r['server_lateness_p99_ms']} ms gc max "
+        f"{r['server_gc_pause_max_ms']} ms, fds "
             f"{r['fds']}, RSS {r['rss_mb']} MB, load {r['load_average']}")  # fmt: skip
 
 
