@@ -7,6 +7,6 @@ Everything lives in the wxo_load package; see README.md. The user classes are th
 personas (one class each), or `WxoChatUser` for a scenario without personas.
 """
 
-from wxo_load.locust_plugin.personas import locust_users
+from wxo_load.locust_plugin.entry import locust_users
 
 globals().update(locust_users(__file__))

@@ -17,6 +17,9 @@ run, runs, load average) and whether the target (p99 <= 2 ms, max <= 10 ms) is m
 bench/assets/scenario_persona.yaml` prices one persona against none, and
 `--scenario-b bench/assets/scenario_checks.yaml` answer checks, canaries and goodput.
 
+`--otel-b` runs B with `--otel`, exporting to an OTLP receiver on loopback (`--a . --b .
+--otel-b --profile cost`: what the OpenTelemetry export costs per run).
+
 `--profile cost` runs the bench's cost-phase runs (14 events in ~140 ms, `--users 50`) instead
 of the ~3 s streams, to compare CPU per run; each round's figure is printed, so the spread
 between rounds shows next to the difference between checkouts.
@@ -71,11 +74,14 @@ def one(
     pin: bool = False,
     profile: str = "profile_long.yaml",
     scenario: Path = ASSETS / "scenario.yaml",
+    otel: str | None = None,
 ) -> dict[str, Any]:
     log = work / "events.jsonl"
     results = work / "results"
     python = checkout / ".venv" / "bin" / "python"
     env = clean_env()
+    if otel is not None:  # --otel-b: export to the bench's OTLP receiver, metrics every 5 s
+        env.update(OTEL_EXPORTER_OTLP_ENDPOINT=otel, OTEL_METRIC_EXPORT_INTERVAL="5000")
     files = str(checkout / "locustfile.py")
     if probe:
         env["WXO_BENCH_HUB_PROBE_OUT"] = str(work / "probe.jsonl")
@@ -89,7 +95,7 @@ def one(
                "-u", str(users), "-r", str(users),
                "-t", f"{int(warmup_s + duration_s + 2)}s", "--host", sim.url,
                "--scenario", str(scenario), "--results-dir", str(results),
-               "--progress-interval", "0"]  # fmt: skip
+               "--progress-interval", "0", *(["--otel"] if otel else [])]  # fmt: skip
         proc = subprocess.Popen(
             cmd,
             cwd=checkout,
@@ -250,6 +256,12 @@ def main() -> int:
         help="long: runs of ~3 s with jittered gaps (timing error; default); cost: the bench's "
         "cost phase, 14 events in ~140 ms (CPU per run)",
     )
+    parser.add_argument(
+        "--otel-b",
+        action="store_true",
+        help="run B with --otel, exporting to an OTLP/HTTP receiver on loopback (the default "
+        "sampler: 1 conversation in 100; metrics every 5 s): the price of the export",
+    )
     parser.add_argument("--json", type=Path, default=None)
     for side in ("a", "b"):  # e.g. B: the same conversation held by one persona
         parser.add_argument(
@@ -302,6 +314,12 @@ def _measure(framing: str, args: argparse.Namespace) -> dict[str, dict[str, Any]
         }
         for n in ("A", "B")
     }
+    receiver = None
+    if args.otel_b:
+        sys.path.insert(0, str(HERE / "tests" / "helpers"))
+        from otlp_receiver import OtlpReceiver
+
+        receiver = OtlpReceiver().__enter__()
     for _ in range(args.rounds):
         for name, checkout, scenario in (
             ("A", args.a, args.scenario_a),
@@ -319,6 +337,7 @@ def _measure(framing: str, args: argparse.Namespace) -> dict[str, dict[str, Any]
                     pin=args.pin,
                     profile=PROFILES[args.profile],
                     scenario=scenario.resolve(),
+                    otel=receiver.endpoint if receiver is not None and name == "B" else None,
                 )
             totals[name]["cpu_rounds"].append(
                 1000 * got["cpu_s"] / got["runs"] if got["runs"] else 0
@@ -327,6 +346,10 @@ def _measure(framing: str, args: argparse.Namespace) -> dict[str, dict[str, Any]
                 totals[name][key] += got[key]
             for cause, n in got["causes"].items():
                 totals[name]["causes"][cause] = totals[name]["causes"].get(cause, 0) + n
+    if receiver is not None:
+        print(f"OTLP receiver: {len(receiver.metrics)} metric and {len(receiver.traces)} trace "
+              "exports", flush=True)  # fmt: skip
+        receiver.__exit__()
     return totals
 
 
@@ -359,6 +382,8 @@ def _print_table(report: dict[str, Any], args: argparse.Namespace) -> None:
     for framing, pair in report.items():
         for name, f in pair.items():
             label = f"{name} ({Path(f['checkout']).resolve().name})"
+            if args.otel_b and name == "B":
+                label += " --otel"
             print(
                 f"| {framing} | {label} | {f['p50_ms']} / {f['p99_ms']} / {f['max_ms']} ms "
                 f"| {f['cpu_ms_per_run']} | {f['runs']} "

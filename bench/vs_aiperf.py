@@ -16,10 +16,11 @@ this host shares):
   that exited included through their parent's cutime/cstime) over a steady window after the
   warm-up, divided by the answers the simulator finished writing in that window.
 - first-text error, per answer: |when the tool says the first text arrived - when the simulator
-  wrote it|, on the clock both share (wall times converted to monotonic once). Both tools are
-  read from their own per-request records: wxo-load's runs.jsonl (`started_at_unix` +
-  `first_text_ms`, joined by `run_id`), AIPerf's profile_export.jsonl (`request_start_ns` +
-  `time_to_first_token`, joined by start time to the simulator's receipt of the request).
+  wrote it|, on the clock both share. wxo-load: its runs.jsonl (`started_at_unix` +
+  `first_text_ms`, wall time converted to monotonic once, joined by `run_id`). AIPerf: a second
+  run of its own with `--export-level raw` (so the raw export's cost stays out of the CPU
+  figure), whose records hold each response's `perf_ns` (perf_counter_ns) and the frames it
+  carried (their `run_id` joins them to the simulator's writes).
 
 Not a test: it prints the figures (and --json writes them) for docs/measurements.md.
 """
@@ -27,7 +28,6 @@ Not a test: it prints the figures (and --json writes them) for docs/measurements
 from __future__ import annotations
 
 import argparse
-import bisect
 import json
 import os
 import shutil
@@ -164,30 +164,37 @@ def wxo_errors(result: dict[str, Any], results_dir: Path, offset: float) -> list
     return errors
 
 
-def aiperf_errors(result: dict[str, Any], export: Path, offset: float) -> list[float]:
-    """The same for AIPerf: `request_start_ns` + `time_to_first_token`; its records are joined
-    to the simulator's runs by start time (the nearest request receipt within 5 ms that no other
-    is as near to, within 1 ms)."""
-    receipts = sorted((t, run_id) for run_id, t in result["received"].items())
-    times = [t for t, _ in receipts]
+def aiperf_errors(result: dict[str, Any], raw: Path) -> list[float]:
+    """The same for AIPerf, from its raw export (`--export-level raw`, a run of its own): each
+    response's `perf_ns` (AIPerf's perf_counter_ns(), the monotonic clock) and the frames it
+    carried, whose `run_id` joins it to the simulator's writes. Its first text is the first
+    response with a non-empty `delta.content`."""
     errors = []
-    for line in export.read_text().splitlines():
+    for line in raw.read_text().splitlines():
         record = json.loads(line)
-        meta, metrics = record.get("metadata") or {}, record.get("metrics") or {}
-        ttft, start_ns = metrics.get("time_to_first_token"), meta.get("request_start_ns")
-        if ttft is None or start_ns is None:
-            continue
-        ttft_ms = ttft["value"] if isinstance(ttft, dict) else ttft
-        start = start_ns / 1e9 - offset
-        i = bisect.bisect_left(times, start)
-        near = sorted((abs(times[j] - start), receipts[j][1]) for j in (i - 1, i, i + 1)
-                      if 0 <= j < len(times))  # fmt: skip
-        if not near or near[0][0] > 0.005 or (len(near) > 1 and near[1][0] - near[0][0] < 0.001):
-            continue
-        wrote = _first_write(result["written"], near[0][1])
-        if wrote is not None:
-            errors.append(abs(start + ttft_ms / 1000.0 - wrote) * 1000.0)
+        for response in record.get("responses") or ():
+            frame = _first_text_frame(response)
+            if frame is None:
+                continue
+            wrote = _first_write(result["written"], frame.get("run_id") or "")
+            if wrote is not None:
+                errors.append(abs(response["perf_ns"] / 1e9 - wrote) * 1000.0)
+            break
     return errors
+
+
+def _first_text_frame(response: dict[str, Any]) -> dict[str, Any] | None:
+    for packet in response.get("packets") or ():
+        if packet.get("name") != "data":
+            continue
+        try:
+            frame = json.loads(packet.get("value") or "")
+        except json.JSONDecodeError:
+            continue
+        choices = frame.get("choices") if isinstance(frame, dict) else None
+        if choices and (choices[0].get("delta") or {}).get("content"):
+            return frame
+    return None
 
 
 def main() -> None:
@@ -238,8 +245,14 @@ def main() -> None:
                   "--benchmark-duration", str(int(run_s)), "--ui-type", "none",
                   "--artifact-dir", str(adir / "artifacts")]  # fmt: skip
         ai = run_tool("aiperf", ai_cmd, clean_env(), args.warmup, args.duration, adir, args.nice)
-        exports = list((adir / "artifacts").rglob("profile_export.jsonl"))
-        ai_err = aiperf_errors(ai, exports[0], offset) if exports else []
+        raw_dir = work / f"r{round_}-aiperf-raw"
+        shutil.rmtree(raw_dir, ignore_errors=True)
+        raw_dir.mkdir(parents=True)
+        raw_cmd = [*ai_cmd[:-1], str(raw_dir / "artifacts"), "--export-level", "raw"]
+        ai_timing = run_tool("aiperf", raw_cmd, clean_env(), args.warmup, args.duration, raw_dir,
+                             args.nice)  # fmt: skip
+        raws = list((raw_dir / "artifacts").rglob("profile_export_raw.jsonl"))
+        ai_err = aiperf_errors(ai_timing, raws[0]) if raws else []
         for result, errs in ((wxo, wxo_err), (ai, ai_err)):
             row = {k: result[k] for k in ("tool", "cpu_s", "answers", "cpu_ms_per_answer",
                                           "returncode")}  # fmt: skip

@@ -7,6 +7,9 @@ The folders are the tiers (docs/contributing.md):
 - `tests/integration/`: one part against a real server process on a free loopback port (the
   simulator, a raw HTTP server, a token server, a proxy, headless Chromium).
 - `tests/e2e/`: Locust itself as a subprocess against the simulator; marked `e2e` and `slow`.
+- `tests/container/`: the image built with podman, run, and the Kubernetes manifests played with
+  `podman kube play` (root, podman, debootstrap); marked `container` and `slow`, deselected by
+  the README's command (`-m "not container"` in addopts) and run by `.ci/run` as its own step.
 
 Tests of the first two tiers that wait on a real clock for seconds (token expiry, replayed
 captures, stall limits) or start a real browser are marked `slow` where they are defined;
@@ -26,7 +29,7 @@ import pytest
 
 from wxo_load.mock.process import SimulatorProcess
 
-TIERS = ("unit", "integration", "e2e")
+TIERS = ("unit", "integration", "e2e", "container")
 
 
 # -- tests that must run alone when the suite runs on several xdist workers -------------------
@@ -80,7 +83,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         tier = Path(item.fspath).resolve().relative_to(here).parts[0]
         if tier in TIERS:
             item.add_marker(getattr(pytest.mark, tier))
-        if tier == "e2e":
+        if tier in ("e2e", "container"):
             item.add_marker(pytest.mark.slow)
 
 

@@ -112,12 +112,18 @@ personas:
 def test_unique_rows_across_two_processes_are_each_used_once_then_the_test_ends(
     tmp_path: Path,
 ) -> None:
+    """A top-level `data:` and no personas (one kind of user with rows: the one persona it
+    stands for): 40 unique rows over `--processes 2`, each used once."""
     rows = tmp_path / "employees.csv"
     rows.write_text("employee_id,name\n" + "".join(f"E{100 + i},N{i}\n" for i in range(40)))
-    scenario = row_persona(
-        tmp_path, rows, 1, "my id is {{employee_id}}", "mode: unique, on_exhausted: stop",
-        'context_variables: {employee_id: "{{employee_id}}"}',
-    )  # fmt: skip
+    scenario = write_scenario(tmp_path / "rows.yaml", f"""
+name: rows
+agent_id: {HR}
+conversation: {{turns: 1, think_time_s: 0, pause_between_s: 0.05}}
+prompts: ["my id is {{{{employee_id}}}}"]
+request: {{context_variables: {{employee_id: "{{{{employee_id}}}}"}}}}
+data: {{file: {rows}, mode: unique, on_exhausted: stop}}
+""")  # fmt: skip
     started = time.monotonic()
     with simulator(tmp_path) as sim:
         proc, results = locust(
@@ -132,7 +138,7 @@ def test_unique_rows_across_two_processes_are_each_used_once_then_the_test_ends(
     for conv in convs:  # each conversation's row is the one whose value the server saw
         assert by_thread[conv["thread_id"]] == f"my id is E{100 + conv['row_index']}"
     summary = json.loads((results / "summary.json").read_text())
-    assert summary["personas"]["hr"]["conversations"]["total"] == 40
+    assert summary["personas"]["WxoChatUser"]["conversations"]["total"] == 40
     assert "E100" not in (results / "runs.jsonl").read_text()  # the row's index, not its values
 
 

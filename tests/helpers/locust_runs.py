@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from net import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 LOCUSTFILE = REPO / "locustfile.py"
 # a simulator profile whose every run takes 2-6 s (its think pause): tests of how a test ends
@@ -29,8 +31,14 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def locust_cmd(*args: str) -> list[str]:
-    """`python -m locust -f locustfile.py ARGS`."""
-    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *args]
+    """`python -m locust -f locustfile.py ARGS`; a `--processes` run that names no master port
+    gets a free one (Locust's default 5557 is one port for every test on the machine: two
+    `--processes` tests at once failed with "Address already in use")."""
+    extra: list[str] = []
+    if "--processes" in args and "--master-bind-port" not in args:
+        port = str(free_port())
+        extra = ["--master-bind-port", port, "--master-port", port]
+    return [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *args, *extra]
 
 
 def run_locust(

@@ -28,6 +28,18 @@ from net import wait_until
 @pytest.fixture(scope="module")
 def replayed() -> Iterator[dict[str, Any]]:
     """One thread, two turns on the replay profile (started together to save time)."""
+    yield from _replay()
+
+
+@pytest.fixture
+def replayed_alone(_alone_or_shared: None) -> Iterator[dict[str, Any]]:
+    """The same replay made while the test holds the `alone` lock: its arrival times are measured
+    with no other test's load beside it (the module's shared replay may have been made under
+    load)."""
+    yield from _replay()
+
+
+def _replay() -> Iterator[dict[str, Any]]:
     with simulator("replay", seed=3) as sim, httpx.Client(base_url=sim.url) as client:
         token = login(client)
         thread_id = new_thread(client, token)
@@ -145,10 +157,12 @@ def test_ellipsis_is_sent_as_three_utf8_bytes_not_an_escape(replayed: dict[str, 
     assert "…".encode() in body and b"\\u2026" not in body
 
 
+@pytest.mark.alone  # arrival times: no other test's load beside it
 @pytest.mark.parametrize(("turn", "capture"), [("first", 1), ("second", 2)])
 def test_replay_reproduces_the_captured_relative_timings(
-    replayed: dict[str, Any], turn: str, capture: int
+    replayed_alone: dict[str, Any], turn: str, capture: int
 ) -> None:
+    replayed = replayed_alone
     want_ms = [int(e["id"].split("-")[0]) for e in load_capture(capture)]
     want = [ms - want_ms[0] for ms in want_ms]
     arrivals = replayed[turn].arrival_by_line()

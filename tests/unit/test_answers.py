@@ -22,10 +22,13 @@ from wxo_load.core.checks import Expect, answered_by, failed_checks
 from wxo_load.core.conversation import ConversationPlan, Turn
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.records import CROSS_TALK, OK, WRONG_ANSWER, RunRecord
+from wxo_load.core.summary import build_summary
 from wxo_load.core.tracker import RunTracker
 from wxo_load.gates.evaluate import evaluate
 from wxo_load.gates.parse import parse_gate
 from wxo_load.load.segments import Segment, summarize
+from wxo_load.output import live, prometheus
+from wxo_load.output.markdown import summary_markdown
 from wxo_load.output.report.answers import AnswerSamples, answers_section
 
 BASE = "name: s\nagent_id: a\nprompts: [hi]\n"
@@ -259,3 +262,28 @@ def test_the_report_shows_sample_wrong_answers_redacted() -> None:
     assert "Sample wrong answers" in html and "r1" in html and "r2" not in html
     assert "&lt;b&gt;" in html and "abcdefghijklmnop" not in html
     assert answers_section(summary, AnswerSamples()) == ""
+
+
+def test_answers_are_in_summary_md_the_live_tab_and_prometheus() -> None:
+    book = MetricsBook()
+    for i in range(10):
+        run = RunRecord(1_800_000_000.0 + i, "u", f"c{i}", 0, f"r{i}", first_text_ms=10.0,
+                        done_ms=20.0, total_ms=20.0, checked=True)  # fmt: skip
+        if i < 2:
+            run.outcome, run.failed_checks = WRONG_ANSWER, ["contains"]
+        book.record_run(run)
+    summary = build_summary(book, meta={"started_at": 1_800_000_000.0, "ended_at": 1_800_000_010.0})
+    md = summary_markdown(summary)
+    assert (
+        "### Answers" in md and "| Wrong answers | 2 (20.00%) | failed checks: contains 2 |" in md
+    )
+    rows = {r["figure"]: r for r in live.overview_rows(summary, [], state="running")}
+    assert rows["Answers checked"]["value"] == "10" and rows["Cross-talk"]["value"] == "0 (0.00%)"
+    text = prometheus.exposition(book, users=1, trustworthy=True, running=True)
+    assert 'wxo_load_answers_total{verdict="wrong"} 2' in text
+    assert 'wxo_load_answers_total{verdict="checked"} 10' in text
+    assert "wxo_load_goodput_runs_total 8" in text
+    plain = MetricsBook()
+    plain.record_run(RunRecord(1.0, "u", "c", 0, "r", first_text_ms=1.0, total_ms=1.0))
+    assert "wxo_load_answers" not in prometheus.exposition(plain, users=1, trustworthy=True,
+                                                           running=True)  # fmt: skip

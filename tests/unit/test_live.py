@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.helpers.gates_support import summary_json, typed
+from wxo_load.core import fmt
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.hdr import Timing
 from wxo_load.core.interval import IntervalTimings
@@ -123,7 +124,7 @@ def test_the_tab_shows_the_summary_figures_exactly() -> None:
     )
     assert any(k.startswith("WARNING: results limited by the load generator") for k in overview)
     follow_up_p95 = summary.by_turn["follow_up"].metrics["first_text"].p95
-    assert overview["Follow-up turns"]["value"] == f"first text p95 {live.fmt_ms(follow_up_p95)}"
+    assert overview["Follow-up turns"]["value"] == f"first text p95 {fmt.ms(follow_up_p95)}"
     assert overview["First turns"]["detail"].endswith("19 runs, 4 failed")
     timing = {(r["metric"], r["turn"]): r for r in tables[live.TIMINGS]}
     assert timing[("first_text", "all")]["p95"] == round(summary.metrics["first_text"].p95, 1)

@@ -264,7 +264,7 @@ def test_a_worker_recorder_fires_locust_rows_and_keeps_no_window() -> None:
     recorder.record_run(_run(2, 2, TIMEOUT), [])
     assert [f["name"] for f in fired] == ["done", "done"]
     assert fired[0]["exception"] is None and str(fired[1]["exception"]) == TIMEOUT
-    assert recorder.test.window_first_text_ms == [] and recorder.test.interval is not None
+    assert recorder.test.progress_first_text_ms == [] and recorder.test.interval is not None
     runs, _ = recorder.take_pending()
     assert [r["worker"] for r in runs] == ["worker-2", "worker-2"]
 
@@ -401,18 +401,20 @@ def test_local_runner_test_start_connects_and_records_into_the_totals(
     session, recorder = Session(env), Recorder(_events())
     session.prepare()
     session.begin_test(LOCAL, recorder, on_refused=print)
-    # the login check at init, then the users' provider at test_start
-    assert calls == {"deployment_for": 1, "resolve_auth": 2}
+    # the login check at init gives the users' provider at test_start: auth resolved once
+    assert calls == {"deployment_for": 1, "resolve_auth": 1}
     assert isinstance(session.tokens, FakeProvider) and session.ssl_context is None
     test = recorder.test
     assert test.book is test.total and recorder.local and recorder.all_rows
     assert recorder.worker_name == "local"
     recorder.record_run(_run(1, 0), [0.3])
     assert test.total.runs_total == 1
-    assert test.window_first_text_ms == []  # no progress line reads it: nothing kept (web UI)
-    recorder.keep_window = True  # headless with --progress-interval
+    assert test.progress_first_text_ms == []  # no progress line reads it: nothing kept (web UI)
+    recorder.keep_progress = True  # headless with --progress-interval
     recorder.record_run(_run(2, 0), [0.3])
-    assert test.window_first_text_ms == [_run(2, 0).first_text_ms] and test.window_lag_ms == [0.3]
+    assert test.progress_first_text_ms == [_run(2, 0).first_text_ms] and test.progress_lag_ms == [
+        0.3
+    ]
 
 
 def test_worker_test_start_takes_the_masters_scenario(
@@ -443,9 +445,18 @@ def test_the_pure_units_import_no_locust() -> None:
         "import sys\n"
         "import wxo_load.locust_plugin\n"
         "from wxo_load.locust_plugin import finish, handoff, progress, recording, session, state\n"
+        "from wxo_load.locust_plugin import control, strategies, webtab, window\n"
         "assert 'locust' not in sys.modules, 'locust was imported'\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0, proc.stderr
+
+
+def test_a_gate_on_a_persona_the_scenario_lacks_stops_before_the_test(
+    tmp_path: Path, calls: dict[str, int]
+) -> None:
+    session = Session(_env(tmp_path, gate=["personas.hr.first_text.p95 < 2s"]))
+    with pytest.raises(WxoLoadError, match=r"no persona `hr` \(it has no personas\)"):
+        session.prepare()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,10 @@ from wxo_load.core.book import MetricsBook
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.records import ConversationRecord, RunRecord
 from wxo_load.core.summary import build_summary
+from wxo_load.gates.compare import compare_summaries
+from wxo_load.gates.evaluate import evaluate
 from wxo_load.gates.figures import figure_kind, figure_value, sample_count
+from wxo_load.gates.parse import parse_regression
 
 ROWS = "employee_id,name,token\nE1,Ann,secret-one\nE2,Bob,secret-two\n"
 
@@ -71,6 +75,7 @@ def test_a_conversation_takes_a_row_filled_into_its_texts_context_headers_and_cr
     assert plan.context_variables == {"employee_id": "E2", "who": {"name": "Bob"}}
     assert plan.headers == {"x-employee": "E2"}
     assert plan.credential == ("token", "secret-two") and plan.identity == "row 2"
+    assert "secret-two" not in repr(plan.credential)  # a Credential masks its secret
     assert "token" not in plan.variables and "secret-two" not in repr(plan)
 
 
@@ -239,3 +244,61 @@ def test_a_persona_sets_its_own_answer_checks_over_the_top_levels(tmp_path: Path
     assert it.scenario.answers.expect.min_chars == 5  # the top level's, kept
     assert hr.scenario.answers.canary and it.scenario.answers.canary
     assert Scenario.from_wire(s.to_wire()) == s
+
+
+def test_top_level_data_without_personas_is_one_persona_with_the_rows(tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_text(ROWS)
+    (tmp_path / "one.yaml").write_text(
+        "name: one\nagent_id: agent-hr\nprompts: ['my id is {{employee_id}}']\n"
+        "data: {file: people.csv, mode: unique, on_exhausted: stop}\n"
+    )
+    s = load_scenario(tmp_path / "one.yaml")
+    [only] = s.personas
+    assert only.name == "WxoChatUser" and only.data is not None and len(only.data.rows) == 2
+    assert (only.data.mode, only.scenario.agent_id) == ("unique", "agent-hr")
+    assert Scenario.from_wire(s.to_wire()) == s  # travels to workers whole
+    (tmp_path / "bad.yaml").write_text(
+        "name: bad\nagent_id: a\nprompts: ['{{employe_id}}']\ndata: {file: people.csv}\n"
+    )
+    with pytest.raises(ConfigError, match="no column `employe_id`"):
+        load_scenario(tmp_path / "bad.yaml")
+
+
+def test_top_level_data_is_every_personas_default_rows(tmp_path: Path) -> None:
+    top = "prompts: ['my id is {{employee_id}}']\ndata: {file: people.csv, mode: sequential}"
+    s = scenario(tmp_path, HR, top=top)
+    hr, it = s.personas
+    assert hr.data is not None and hr.data.mode == "unique"  # its own wins
+    assert it.data is not None and it.data.mode == "sequential"  # the top level's
+
+
+def _persona_summary(hr_ms: float, it_failed: int = 0) -> Any:
+    book = MetricsBook()
+    for i in range(10):
+        book.record_run(_run("hr", hr_ms + i))
+        run = _run("it", 100.0)
+        if i < it_failed:
+            run.outcome = "timeout"
+        book.record_run(run)
+    return build_summary(book, meta={"started_at": 0.0, "ended_at": 10.0})
+
+
+def test_regressions_and_compare_on_persona_figures() -> None:
+    base, slower = _persona_summary(100.0), _persona_summary(300.0, it_failed=3)
+    gates = [parse_regression("personas.hr.first_text.p95 +10%"),
+             parse_regression("personas.it.error_rate +1%"),
+             parse_regression("personas.it.first_text.p95 +10%")]  # fmt: skip
+    verdicts = evaluate(gates, slower, base)
+    assert [v.passed for v in verdicts] == [False, False, True]
+    assert evaluate(gates, base, base) and all(v.passed for v in evaluate(gates, base, base))
+    rows = {d.figure: d for d in compare_summaries(base, slower)}
+    assert rows["personas.hr.first_text.p95"].mark == "worse"
+    assert rows["personas.it.error_rate"].mark == "worse"
+    assert rows["personas.it.first_text.p50"].mark == ""
+
+
+def test_unique_conversations_in_a_persona_are_refused_at_load(tmp_path: Path) -> None:
+    (tmp_path / "convs.jsonl").write_text('{"id": "a", "turns": ["hi"]}\n')
+    persona = "  - {name: a, agent_id: x, prompts: {conversations: convs.jsonl, order: unique}}\n"
+    with pytest.raises(ConfigError, match=r"persona `a`, key `prompts.order`: `unique` conv"):
+        scenario(tmp_path, persona)

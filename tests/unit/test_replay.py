@@ -11,7 +11,7 @@ from wxo_load.config.fields import Where
 from wxo_load.config.prompts import parse_prompts
 from wxo_load.core.captured import Malformed, conversation_of
 from wxo_load.core.errors import ConfigError
-from wxo_load.core.pii import Redactor, parse_rule, synthetic_value
+from wxo_load.core.pii import PiiRedactor, parse_rule, synthetic_value
 from wxo_load.core.records import RunRecord
 from wxo_load.core.replay_stats import ReplayBook
 from wxo_load.output.markdown import replay_markdown
@@ -19,7 +19,7 @@ from wxo_load.output.report.replay import replay_section
 
 
 def test_default_rules_redact_email_phone_card_iban_and_digit_runs_but_not_dates() -> None:
-    r = Redactor()
+    r = PiiRedactor()
     text = (
         "mail a.b+c@x.example.org, call +1 (555) 010-0003, card 4111-1111-1111-1111, "
         "IBAN DE89 3704 0044 0532 0130 00, order 987654, on 2026-01-05 at 10:30"
@@ -33,7 +33,7 @@ def test_default_rules_redact_email_phone_card_iban_and_digit_runs_but_not_dates
 
 
 def test_user_rules_run_first_and_placeholders_number_values_per_conversation() -> None:
-    r = Redactor((parse_rule(r"EMP\d+=[EMP]"),), placeholders=True)
+    r = PiiRedactor((parse_rule(r"EMP\d+=[EMP]"),), placeholders=True)
     r.start()
     assert r.text("EMP123 a@b.io and c@d.io, again a@b.io") == (
         "[EMP] {{email_1}} and {{email_2}}, again {{email_1}}"

@@ -15,9 +15,9 @@ def test_two_tool_calls_and_a_handover_give_every_phase() -> None:
     rec = run_of(two_tools_and_a_handoff())
     assert rec.outcome == OK
     assert rec.tools == [
-        ["lookup_order", 100, 300],
-        ["search_kb", 450, 200],
-        ["billing_agent", 700, 200],
+        ("lookup_order", 100, 300),
+        ("search_kb", 450, 200),
+        ("billing_agent", 700, 200),
     ]
     assert (rec.tool_calls, rec.handoffs, rec.handoff_ms, rec.unknown_steps) == (3, 1, 200, 0)
     assert rec.run_started_ms == 10 and rec.thinking_ms == 90  # run.started -> first tool call
@@ -46,7 +46,7 @@ def test_a_call_without_response_is_a_tool_failure() -> None:
     timeline = two_tools_and_a_handoff()
     del timeline[6]  # search_kb never answers
     rec = run_of(timeline)
-    assert rec.tools is not None and rec.tools[1] == ["search_kb", 450, None]
+    assert rec.tools is not None and rec.tools[1] == ("search_kb", 450, None)
     book = MetricsBook()
     book.record_run(rec)
     summary = summary_json(book, meta={})

@@ -24,6 +24,7 @@ from wxo_load.core.summary_codec import (
     summary_from_dict,
 )
 from wxo_load.core.summary_model import SCHEMA, Summary
+from wxo_load.core.summary_sections import Stat
 from wxo_load.output.files import write_summary_file
 from wxo_load.output.schema import SCHEMA_FILE, summary_schema
 
@@ -70,6 +71,25 @@ def test_a_wrong_value_is_refused_naming_its_path() -> None:
         summary_from_dict(data)
     with pytest.raises(SummaryFormatError, match="not one this version reads"):
         summary_from_dict({**data, "schema": "wxo-load/summary/v9"})
+
+
+def test_a_misspelt_key_fails_instead_of_vanishing() -> None:
+    data = summary_json(_book(), meta={})
+    with pytest.raises(SummaryFormatError, match="unknown field `runs_totl`"):
+        summary_from_dict({**data, "runs_totl": 3})
+    data["runs"]["erorr_rate"] = 0.5  # nested sections too
+    with pytest.raises(SummaryFormatError, match=r"unknown field `erorr_rate`.*\$\.runs"):
+        summary_from_dict(data)
+    with pytest.raises(msgspec.ValidationError, match="unknown field `p9`"):
+        msgspec.convert({"count": 1, "p9": 2.0}, Stat)
+
+
+def test_a_v1_summary_with_keys_v2_never_had_still_loads() -> None:
+    v1 = _v1_search_baseline()
+    v1["legacy_note"] = "from an old version"
+    v1["runs"] = {**v1["runs"], "retired_figure": 1}
+    summary = summary_from_dict(v1)
+    assert summary.runs.total == v1["runs"]["total"]
 
 
 def _v1_search_baseline() -> dict:

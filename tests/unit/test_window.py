@@ -222,19 +222,23 @@ def _harness(
     )  # fmt: skip
 
 
+def _begin(h: Any) -> MeasuredWindow:
+    return plugin_window.begin(h.options, h.test.started_at, h.session.window_s(h.scenario), h.load)
+
+
 def test_the_master_sets_the_window_from_run_time_or_plan_and_sends_it(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     stages = LoadPlan(STAGES, stages=(Stage("s", 60.0, 2),))
     h = _harness(stages, 40, T0 - 0.01, None)  # -t 40s ends before the 60 s of stages
-    window = plugin_window.begin(h)
+    window = _begin(h)
     assert window == MeasuredWindow(T0, 5.0, 2.0, T0 + 40.0)
     assert plugin_window.from_master(h.options) == window  # what a worker reads at test_start
     arrival = LoadPlan(ARRIVAL, arrival=Arrival((RateStage("r", 30.0, 2.0),)))
-    window = plugin_window.begin(_harness(arrival, None, T0, T0 + 1.0))  # schedule starts at +1
+    window = _begin(_harness(arrival, None, T0, T0 + 1.0))  # schedule starts at +1
     assert window == MeasuredWindow(T0 + 1.0, 5.0, 2.0, T0 + 31.0)
     with caplog.at_level(logging.WARNING, logger="wxo_load"):
-        open_ended = plugin_window.begin(_harness(None, None, None, None))  # web UI, no run time
+        open_ended = _begin(_harness(None, None, None, None))  # web UI, no run time
     assert open_ended.planned_end_unix is None and not open_ended.cooldown_applies
     assert "cool-down 2 s ignored: this test has no planned end" in caplog.text
 

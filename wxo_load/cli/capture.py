@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from wxo_load.core.captured import Malformed, conversation_of
 from wxo_load.core.deployment import choose_deployment, normalise_kind
 from wxo_load.core.errors import ConfigError
-from wxo_load.core.pii import Redactor, parse_rule
+from wxo_load.core.pii import PiiRedactor, parse_rule
 from wxo_load.output.conversations import write_conversations
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def run_capture(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise ConfigError(f"option --limit {args.limit}: expected 1 or more threads.")
     since = _since_s(args.since)
-    redactor = Redactor(tuple(parse_rule(r) for r in args.redact), args.placeholders)
+    redactor = PiiRedactor(tuple(parse_rule(r) for r in args.redact), args.placeholders)
     set_explicit(args.proxy or os.environ.get("WXO_PROXY") or None)
     proxy_for(args.host)
     settings = tls_for_target(settings_from_options(args), args.host)
@@ -113,7 +113,7 @@ def run_capture(args: argparse.Namespace) -> int:
 
 
 def _read_all(
-    api: ThreadsApi, ids: list[str], redactor: Redactor, since: float | None
+    api: ThreadsApi, ids: list[str], redactor: PiiRedactor, since: float | None
 ) -> tuple[list[tuple[float, dict[str, Any]]], list[tuple[str, str]], int]:
     """The conversations read, the threads skipped (id, why) and how many were too old."""
     from wxo_load.edge.threads_api import ThreadUnreadable

@@ -31,12 +31,13 @@ import orjson
 from wxo_load.config.conversations import json_object
 from wxo_load.config.fields import Where, describe, section, string
 from wxo_load.config.model import DataFeed
+from wxo_load.core.conversation import Credential, CredentialKind
 
 TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
 MODES = ("random", "sequential", "unique")
 ON_EXHAUSTED = ("recycle", "stop")
-SECRET_COLUMNS = {"token": "token", "api_key": "api_key"}
-ENV_COLUMNS = {"token_env": "token", "api_key_env": "api_key"}
+SECRET_COLUMNS: dict[str, CredentialKind] = {"token": "token", "api_key": "api_key"}
+ENV_COLUMNS: dict[str, CredentialKind] = {"token_env": "token", "api_key_env": "api_key"}
 IDENTITY_COLUMNS = frozenset(SECRET_COLUMNS) | frozenset(ENV_COLUMNS)
 
 
@@ -178,15 +179,15 @@ def render_value(value: Any, row: Mapping[str, str]) -> Any:
     return value
 
 
-def row_credential(row: Mapping[str, str]) -> tuple[str, str] | None:
-    """("token" | "api_key", secret) the row carries, if any (an `_env` column read now)."""
+def row_credential(row: Mapping[str, str]) -> Credential | None:
+    """The credential the row carries, if any (an `_env` column read now)."""
     for column, kind in SECRET_COLUMNS.items():
         if row.get(column):
-            return kind, row[column]
+            return Credential(kind, row[column])
     for column, kind in ENV_COLUMNS.items():
         name = row.get(column)
         if name and os.environ.get(name):
-            return kind, os.environ[name]
+            return Credential(kind, os.environ[name])
     return None
 
 

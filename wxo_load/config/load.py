@@ -20,9 +20,11 @@ from wxo_load.load.model import (
     SEARCH_USERS,
     STAGES,
     Arrival,
+    ArrivalProcess,
     LoadPlan,
     RateStage,
     Search,
+    SearchKind,
     Stage,
 )
 
@@ -115,7 +117,7 @@ def _positive_duration(w: Where, key: str, value: Any) -> float:
 _ARRIVAL_KEYS = ("rate", "stages", "process", "max_concurrent", "tolerance", "seed")
 
 
-def _check_arrival_shape(w: Where, value: Any, raw: dict, *, in_search: bool) -> None:
+def _check_arrival_shape(w: Where, value: Any, raw: dict[str, object], *, in_search: bool) -> None:
     """ConfigError unless load.arrival is a mapping with the rate given the one right way."""
     if not isinstance(value, dict):
         raise w.error(
@@ -137,18 +139,18 @@ def _check_arrival_shape(w: Where, value: Any, raw: dict, *, in_search: bool) ->
         )
 
 
-def _arrival_process(w: Where, raw: dict) -> str:
+def _arrival_process(w: Where, raw: dict[str, object]) -> ArrivalProcess:
     process = raw.get("process", POISSON)
-    if process not in (POISSON, CONSTANT):
-        raise w.error(
-            "load.arrival.process",
-            "expected `poisson` (random arrivals at the rate) or `constant` (evenly spaced); got "
-            f"{process!r}.",
-        )
-    return process
+    if process in (POISSON, CONSTANT):
+        return POISSON if process == POISSON else CONSTANT
+    raise w.error(
+        "load.arrival.process",
+        "expected `poisson` (random arrivals at the rate) or `constant` (evenly spaced); got "
+        f"{process!r}.",
+    )
 
 
-def _arrival_stages(w: Where, raw: dict) -> tuple[RateStage, ...]:
+def _arrival_stages(w: Where, raw: dict[str, object]) -> tuple[RateStage, ...]:
     """One stage for `rate`, the given `stages`, or none (the search sets the rate)."""
     if "rate" in raw:
         return (RateStage("rate", None, parse_rate(w, "load.arrival.rate", raw["rate"])),)
@@ -226,7 +228,7 @@ def _search(w: Where, value: Any, arrival: Arrival | None) -> Search:
             "give exactly one of `users: {start: 5, step: 5, max: 60}` (closed model) or "
             "`arrival_rate: {start: 1/s, step: 1/s, max: 10/s}` (open model).",
         )
-    kind = SEARCH_USERS if "users" in raw else SEARCH_RATE
+    kind: SearchKind = SEARCH_USERS if "users" in raw else SEARCH_RATE
     if kind == SEARCH_RATE and arrival is None:
         arrival = Arrival(stages=())
     slo = _slo(w, raw.get("slo"))

@@ -14,7 +14,7 @@ from typing import Any
 
 from wxo_load.core.answers import AnswerSettings
 from wxo_load.core.channels import DEFAULT_CHANNEL
-from wxo_load.core.conversation import ConversationPlan
+from wxo_load.core.conversation import ConversationPlan, CredentialKind
 from wxo_load.core.leaving import Leaving
 from wxo_load.load.model import LoadPlan
 
@@ -135,7 +135,7 @@ class Persona:
     weight: int = 1
     fixed_count: int = 0
     data: DataFeed | None = None
-    credential_env: tuple[str, str] | None = None  # ("token" | "api_key", environment variable)
+    credential_env: tuple[CredentialKind, str] | None = None  # (kind, environment variable)
 
     def to_wire(self) -> dict[str, Any]:
         return {

@@ -34,6 +34,7 @@ from wxo_load.config.feeders import (
 )
 from wxo_load.config.fields import Where, describe, number, string
 from wxo_load.config.model import Persona, Scenario
+from wxo_load.core.conversation import CredentialKind
 
 OVERRIDABLE = (
     "description",
@@ -97,8 +98,15 @@ def _persona(
     pw = Where(f"{w.file}, persona `{name}`")
     weight = int(number(w, f"{key}.weight", item.get("weight", 1), minimum=0, integer=True))
     fixed = int(number(w, f"{key}.fixed_count", item.get("fixed_count", 0), integer=True))
-    data = parse_data(pw, "data", item["data"], base_dir) if "data" in item else None
+    data_raw = item.get("data", top[1].get("data"))  # the top level's rows by default
+    data = parse_data(pw, "data", data_raw, base_dir) if data_raw is not None else None
     scenario = derive(pw, top, item, base_dir, parse)
+    if scenario.prompts.order == "unique" and scenario.prompts.conversations:
+        raise pw.error(
+            "prompts.order",
+            "`unique` conversations are handed out for a scenario without personas only (a "
+            "persona's unique rows are its `data:`): use `order: sequential` or `random` here.",
+        )
     texts = [
         *texts_of(list(scenario.prompts.messages), "prompts.messages"),
         *((f"conversation.script[{i}]", t.text) for c in scenario.prompts.conversations
@@ -118,7 +126,7 @@ def derive(w: Where, top: tuple[str, dict[str, Any]], item: dict[str, Any], base
     """The persona's scenario: its keys over the top level's (`top`: the file and its raw
     mapping), parsed as one scenario."""
     file, raw = top
-    merged = {k: v for k, v in raw.items() if k != "personas"}
+    merged = {k: v for k, v in raw.items() if k not in ("personas", "data")}
     for key, value in item.items():
         section = SHORTHANDS.get(key)
         if section is not None:
@@ -134,8 +142,12 @@ def derive(w: Where, top: tuple[str, dict[str, Any]], item: dict[str, Any], base
     return parse(merged, file, base_dir, w)  # the persona's prompts win over an inherited script
 
 
-def _credential_env(w: Where, item: dict[str, Any]) -> tuple[str, str] | None:
-    for key, kind in (("token_env", "token"), ("api_key_env", "api_key")):
+def _credential_env(w: Where, item: dict[str, Any]) -> tuple[CredentialKind, str] | None:
+    kinds: tuple[tuple[str, CredentialKind], ...] = (
+        ("token_env", "token"),
+        ("api_key_env", "api_key"),
+    )
+    for key, kind in kinds:
         if key in item:
             name = string(w, key, item[key], non_empty=True)
             if not os.environ.get(name):

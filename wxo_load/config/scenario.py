@@ -103,13 +103,21 @@ _TOP_KEYS: dict[str, str] = {
     **ANSWER_KEYS,
     **LEAVING_KEYS,
     "personas": "a weighted mix of kinds of people, each with its own agent, prompts and data",
+    "data": "rows of a CSV or JSONL file filling the prompts' {{column}}s (every persona's, or "
+    "the one kind of user's without personas)",
     "file": "(set by wxo-load)",
 }
+
+IMPLICIT_PERSONA = "WxoChatUser"
+"""A scenario with a top-level `data:` and no personas runs one persona of this name (the user
+class name a scenario without personas has), which holds the rows."""
 
 
 def _parse(raw: dict[str, Any], file: str, base_dir: Path, where: Where | None = None) -> Scenario:
     w = where or Where(file)
     no_unknown_keys(w, "", raw, _TOP_KEYS)
+    if "data" in raw and "personas" not in raw:  # one kind of user with rows: one persona
+        raw = {**raw, "personas": [{"name": IMPLICIT_PERSONA, "data": raw["data"]}]}
     if "personas" in raw:
         return _with_personas(raw, file, base_dir, w)
     raw, script = split_script(raw)
@@ -154,7 +162,7 @@ def _with_personas(raw: dict[str, Any], file: str, base_dir: Path, w: Where) -> 
     """The top level (the personas' defaults; `agent_id` and `prompts` may be left to each
     persona) and its personas, each parsed by `_parse` from its keys laid over the top level."""
     personas = parse_personas(w, file, raw, base_dir, _parse)
-    top = {k: v for k, v in raw.items() if k != "personas"}
+    top = {k: v for k, v in raw.items() if k not in ("personas", "data")}
     first = personas[0].scenario
     top.setdefault("agent_id", first.agent_id)
     top.setdefault("prompts", {"messages": ["(personas)"]})

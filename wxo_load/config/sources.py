@@ -17,7 +17,7 @@ from typing import Protocol
 
 from wxo_load.config.feeders import IDENTITY_COLUMNS, render, render_value, row_credential
 from wxo_load.config.model import Persona, Scenario
-from wxo_load.core.conversation import ConversationPlan, Turn
+from wxo_load.core.conversation import ConversationPlan, Credential, Turn
 
 
 class ConversationSource(Protocol):
@@ -80,7 +80,7 @@ class PersonaSource:
         self.headers = request.headers
         env = persona.credential_env
         value = os.environ.get(env[1]) if env else None
-        self.credential = (env[0], value) if env and value else None
+        self.credential = Credential(env[0], value) if env and value else None
 
     def next_plan(self, rng: random.Random) -> ConversationPlan | None:
         plan = self.prompts.next_plan(rng)

@@ -16,7 +16,7 @@ package imports none of them, so the simulator can take `errors` alone):
     fmt          numbers for people: num, ms, value (a gate figure), signed_delta
     errors       ExitCode, WxoLoadError: ConfigError, AuthError, UnreachableError, ResultsError,
                  TransportError (ConnectionFailed, ProtocolError)
-    redact       mask, Redactor: secrets out of text
+    redact       mask, SecretRedactor: secrets out of text
     deployment   Deployment, deployment_for: which Orchestrate API a host is
     window       MeasuredWindow: a record's window (warmup | measured | cooldown)
 """

@@ -65,7 +65,20 @@ class ChatStreamDecoder(StreamDecoder):
                 chunk = chunk[1:]
             self._cr = chunk[-1:] == b"\r"
             chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        return super().feed(chunk)
+        buf = self._buf + chunk if self._buf else chunk
+        if b"\n" not in buf:
+            self._buf = buf
+            return []
+        lines = buf.split(b"\n")
+        self._buf = lines.pop()
+        events: list[dict[str, Any]] = []
+        line_of = self._line
+        for line in lines:
+            if line[:6] == b"data: " and self._sse_data is None:  # a frame's first data line
+                self._sse_data = [line[6:]]
+            else:
+                line_of(line, events)
+        return events
 
     def _dispatch_sse(self, events: list[dict[str, Any]]) -> None:
         data = self._sse_data

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, NamedTuple
 
 from wxo_load.core.checks import Expect
 
@@ -63,6 +63,21 @@ class Turn:
         )
 
 
+CredentialKind = Literal["token", "api_key"]
+"""A credential's kind: a bearer token, or an API key exchanged for one (wxo_load.edge.auth)."""
+
+
+class Credential(NamedTuple):
+    """A conversation's own credential (a persona's or a data row's): kept in memory only, never
+    in to_wire, a log or a result; `repr` masks the secret."""
+
+    kind: CredentialKind
+    secret: str
+
+    def __repr__(self) -> str:
+        return f"Credential({self.kind!r}, '(masked)')"
+
+
 @dataclass(frozen=True, slots=True)
 class ConversationPlan:
     turns: tuple[Turn, ...]
@@ -74,11 +89,11 @@ class ConversationPlan:
     identity: str | None = None  # the name of the credential, never the secret
     canary: str | None = None
     # a persona's data row filled in (wxo_load.config.feeders): this conversation's own
-    # context variables and extra headers (None: the scenario's), and its credential (a
-    # `(kind, secret)` pair kept in memory only: never in to_wire, repr or a result)
+    # context variables and extra headers (None: the scenario's), and its credential (kept in
+    # memory only: never in to_wire, repr or a result)
     context_variables: Mapping[str, Any] | None = None
     headers: Mapping[str, str] | None = None
-    credential: tuple[str, str] | None = field(default=None, repr=False, compare=False)
+    credential: Credential | None = field(default=None, repr=False, compare=False)
 
     @property
     def title(self) -> str:

@@ -2,6 +2,7 @@
 
 num(3000) == "3000"    num(1234.5, sep=",") == "1,234"    num(12.34) == "12.3"
 num(0.5124) == "0.512" ms(12.34) == "12.3 ms"             ms(None) == "-"
+grouped(1234.5) == "1,234"
 value(1500, TIME, "s") == "1.5 s"    value(0.0123, RATE) == "1.23%"
 """
 
@@ -27,6 +28,11 @@ def num(value: float, *, sep: str = "") -> str:
         if "e" in text:
             text = f"{value:.6f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def grouped(value: float) -> str:
+    """`num` with thousands grouped (1,234): the report's axes and tables."""
+    return num(value, sep=",")
 
 
 def table_num(value: float) -> str:

@@ -8,9 +8,9 @@ Default rules, applied in this order (each to what the previous left):
   (not a date such as 2026-01-05);
 - `digits`: any other run of 6 or more digits (account, order, ID numbers).
 
-A user rule `REGEX=REPLACEMENT` (`--redact`) runs before the defaults. `Redactor.text` replaces
+A user rule `REGEX=REPLACEMENT` (`--redact`) runs before the defaults. `PiiRedactor.text` replaces
 every match with `[EMAIL]`, `[PHONE]`, ... or, with placeholders, with `{{email_1}}`,
-`{{phone_2}}`, ... numbered per conversation (`Redactor.start`), so a data file of synthetic
+`{{phone_2}}`, ... numbered per conversation (`PiiRedactor.start`), so a data file of synthetic
 values (`synthetic_row`) fills them back in on replay. Counts by kind are kept for the summary.
 Pure: no I/O.
 """
@@ -66,7 +66,7 @@ _PLAUSIBLE: dict[str, Callable[[str], bool]] = {
 }
 
 
-class Redactor:
+class PiiRedactor:
     """Replaces personal data in texts; `counts` says how many values of each kind."""
 
     def __init__(self, user_rules: tuple[UserRule, ...] = (), placeholders: bool = False) -> None:

@@ -41,10 +41,15 @@ Error classes never contain ids or free text, so Locust shows one row per class.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 # The metric tables live in wxo_load.core.metrics (one row per metric).
 from wxo_load.core.channels import RUNS_STREAM
 from wxo_load.core.window import MEASURED
+
+# One tool call of a run: its name, start and duration (None: it never ended). A tuple when the
+# tracker made it, a list when it came back from JSON or a worker's report; read by unpacking.
+ToolCall = tuple[str, float, float | None]
 
 OK = "ok"
 CONNECT_ERROR = "connect_error"
@@ -127,15 +132,16 @@ class RunRecord:
     tool_calls: int = 0
     handoffs: int = 0
     unknown_steps: int = 0  # step details of a shape not understood (kept out of tool figures)
-    tools: list | None = None  # [[name, start_ms, duration_ms | None], ...] in start order
+    tools: list[ToolCall] | None = None  # [(name, start_ms, duration_ms | None), ...] by start
     inter_delta_p50_ms: float | None = None  # median gap between consecutive text deltas
     inter_delta_max_ms: float | None = None
     stream_chars_per_s: float | None = None  # delta text / (last text delta - first text)
-    delta_gaps_ms: list | None = field(default=None, metadata={"wire": False})  # not in runs.jsonl
+    # not in runs.jsonl
+    delta_gaps_ms: list[float] | None = field(default=None, metadata={"wire": False})
     # Whether the answer is right (wxo_load.core.answers; filled only when checks, canaries,
     # goodput limits or --keep-answers are on)
     checked: bool = False  # checks or a canary scan ran on this run's answer
-    failed_checks: list | None = None  # names of the checks the answer failed
+    failed_checks: list[str] | None = None  # names of the checks the answer failed
     answer_text: str | None = None  # first 2 KiB: wrong answers, or every run (--keep-answers)
     answered_by: str | None = None  # the agent that answered (with an answered_by check)
     canary: str | None = None  # this conversation's canary
@@ -164,13 +170,13 @@ class RunRecord:
     def ok(self) -> bool:
         return self.outcome == OK
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         """A plain dict of every field (flat, so no deep copy: dataclasses.asdict costs 10x
         more)."""
         return {name: getattr(self, name) for name in _RUN_FIELD_NAMES}
 
     @classmethod
-    def from_dict(cls, data: dict) -> RunRecord:
+    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
         names = _RUN_FIELDS
         return cls(**{k: v for k, v in data.items() if k in names})
 
@@ -200,11 +206,11 @@ class ConversationRecord:
     completed_after_ms: float | None = None
     channel: str = RUNS_STREAM  # how it was held (wxo_load.core.channels)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in _CONV_FIELD_NAMES}
 
     @classmethod
-    def from_dict(cls, data: dict) -> ConversationRecord:
+    def from_dict(cls, data: dict[str, Any]) -> ConversationRecord:
         names = _CONV_FIELDS
         return cls(**{k: v for k, v in data.items() if k in names})
 

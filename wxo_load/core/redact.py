@@ -1,6 +1,6 @@
 """Keep secrets out of every output: logs, errors, result files, reports.
 
-`mask()` turns a secret into a short recognisable stub (`eyJh…(masked)`); `Redactor` remembers
+`mask()` turns a secret into a short recognisable stub (`eyJh…(masked)`); `SecretRedactor` remembers
 every secret the process has seen and scrubs them from any text before it leaves.
 """
 
@@ -25,7 +25,7 @@ def mask(secret: str | None) -> str:
     return f"{secret[:4]}…(masked)"
 
 
-class Redactor:
+class SecretRedactor:
     """Scrubs known secrets and anything shaped like a bearer token or JWT from text."""
 
     def __init__(self) -> None:
@@ -48,5 +48,5 @@ class Redactor:
         return _KEYVAL.sub(lambda m: m.group(1) + mask(m.group(2)), text)
 
 
-redact = Redactor()
+redact = SecretRedactor()
 """The process-wide redactor: token providers register every secret they hold with it."""

@@ -103,7 +103,8 @@ def _tool_phases(
     if not calls:
         return None
     rec.tools = [
-        [name, _r(start), _r(None if end is None else end - start)] for name, start, end in calls
+        (name, round(start, 3), _r(None if end is None else end - start))
+        for name, start, end in calls
     ]
     rec.tool_calls = len(calls)
     handoffs = [c for c in calls if is_handoff(c[0])]

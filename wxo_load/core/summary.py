@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from wxo_load import __version__
 from wxo_load.core.channels import MILESTONES, not_observable
@@ -170,12 +170,33 @@ def _channels(book: MetricsBook, duration_s: float | None) -> dict[str, Any]:
     return {"channels": out} if out else {}
 
 
+class PlanSections(Protocol):
+    """A load plan under way: the sections it adds to a summary (plan, stages, search_steps,
+    capacity, knee, arrivals), from the book and its sections as of `now`."""
+
+    def summary_extras(
+        self, book: MetricsBook, sections: Mapping[str, Any], now: float
+    ) -> dict[str, Any]: ...
+
+
 def build_summary(
-    book: MetricsBook, *, meta: dict[str, Any], extras: Mapping[str, Any] | None = None
+    book: MetricsBook, *, meta: dict[str, Any], plan: PlanSections | None = None
 ) -> Summary:
-    """summary.json as a `Summary`: `summary_sections` typed, with `extras` (sections the load
-    plan adds: plan, stages, search_steps, capacity, knee, arrivals) laid over them."""
-    return summary_from_dict({**summary_sections(book, meta=meta), **(extras or {})})
+    """summary.json as a `Summary`: `summary_sections` typed, with the load plan's sections
+    laid over them (as of `meta["ended_at"]`). The one way a whole summary is made: the final
+    one, the live tab's and the early stop's, so all three see the same stages and steps."""
+    sections = summary_sections(book, meta=meta)
+    if plan is not None:
+        now = meta.get("ended_at")
+        sections.update(plan.summary_extras(book, sections, time_of(now)))
+    return summary_from_dict(sections)
+
+
+def time_of(unix: object) -> float:
+    """`meta["ended_at"]` as seconds (a load plan's sections are cut at it)."""
+    if not isinstance(unix, (int, float)):
+        raise ValueError("build_summary with a load plan needs meta['ended_at'] (unix seconds)")
+    return float(unix)
 
 
 def summary_sections(book: MetricsBook, *, meta: dict[str, Any]) -> dict[str, Any]:

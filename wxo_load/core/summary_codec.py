@@ -1,6 +1,9 @@
 """One way in and one way out of summary.json: `summary_from_bytes` / `summary_from_dict` (v1 and
 v2 files; a v1 file is upgraded first) and `dump_summary`. Pure: bytes and dicts, no files.
 
+The model forbids unknown keys (a producer's misspelt key fails); a v1 file, written before the
+model existed, may hold keys v2 never had, so its upgrade drops them (`_known`).
+
 What v2 renamed (the upgrade applies it to a v1 file, so a v1 baseline gates a v2 run):
 
     v1 key       v2 key          why
@@ -13,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+import msgspec.inspect as mi
 import orjson
 
 from wxo_load.core.summary_model import SCHEMA, Summary
@@ -27,12 +31,35 @@ class SummaryFormatError(ValueError):
 
 
 def upgrade(raw: dict[str, Any]) -> dict[str, Any]:
-    """A v1 summary dict as v2 (renamed keys, v2 schema name); a v2 dict as it is."""
+    """A v1 summary dict as v2 (renamed keys, v2 schema name, keys v2 has no field for dropped);
+    a v2 dict as it is."""
     if raw.get("schema") != SCHEMA_V1:
         return raw
     upgraded = {V1_RENAMES.get(key, key): value for key, value in raw.items()}
     upgraded["schema"] = SCHEMA
-    return upgraded
+    model = mi.type_info(Summary)
+    assert isinstance(model, mi.StructType)
+    return _known_fields(upgraded, model)
+
+
+def _known_fields(value: dict[str, Any], model: mi.StructType) -> dict[str, Any]:
+    fields = {f.encode_name: f.type for f in model.fields}
+    return {k: _known(v, fields[k]) for k, v in value.items() if k in fields}
+
+
+def _known(value: object, kind: mi.Type) -> object:
+    """`value` without the mapping keys that `kind` (a model type) has no field for."""
+    if isinstance(kind, mi.StructType) and isinstance(value, dict):
+        return _known_fields(value, kind)
+    if isinstance(kind, mi.DictType) and isinstance(value, dict):
+        return {k: _known(v, kind.value_type) for k, v in value.items()}
+    if isinstance(kind, mi.ListType) and isinstance(value, list):
+        return [_known(v, kind.item_type) for v in value]
+    if isinstance(kind, mi.UnionType):
+        for member in kind.types:
+            if isinstance(member, (mi.StructType, mi.DictType, mi.ListType)):
+                return _known(value, member)
+    return value
 
 
 def summary_from_dict(raw: Any) -> Summary:

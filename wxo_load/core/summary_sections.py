@@ -17,8 +17,9 @@ from typing import Any
 import msgspec
 
 
-class Model(msgspec.Struct, frozen=True, kw_only=True):
-    """The base of every section: frozen and keyword-built; an absent optional part is null."""
+class Model(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The base of every section: frozen and keyword-built; an absent optional part is null; a
+    key that is not a field is an error (a producer's misspelt key fails instead of vanishing)."""
 
 
 class Stat(Model, frozen=True, kw_only=True):

@@ -47,11 +47,16 @@ def open_channel(
     deployment: Deployment | None = None,
 ) -> Channel:
     """One person's channel as `scenario.channel` names it."""
-    name = scenario.channel.name
+    cls = check_channel(scenario.channel.name)
+    return cls(host, scenario, tokens, ssl_context=ssl_context, deployment=deployment)
+
+
+def check_channel(name: str) -> ChannelClass:
+    """The class that speaks channel `name`; ConfigError when this build has none."""
     cls = CHANNEL_CLASSES.get(name)
     if cls is None:
         raise ConfigError(
             f"channel {name!r} is not available in this build of wxo-load (available: "
             f"{', '.join(CHANNEL_CLASSES)}); choose another with `channel:` or --channel."
         )
-    return cls(host, scenario, tokens, ssl_context=ssl_context, deployment=deployment)
+    return cls

@@ -42,6 +42,10 @@ def compare_figures(a: Summary, b: Summary) -> list[str]:
         if figure_value(a, f"{prefix}.count") or figure_value(b, f"{prefix}.count"):
             figures += [f"{prefix}.p50", f"{prefix}.p95", f"{prefix}.p99"]
     figures += step_compare_figures(a, b)
+    for name in sorted({*(a.personas or {}), *(b.personas or {})}):  # each persona's own
+        prefix = f"personas.{name}"
+        figures += [f"{prefix}.{BY_TURN_METRIC}.{stat}" for stat in ("p50", "p95", "p99")]
+        figures += [f"{prefix}.error_rate"]
     figures += ["error_rate"]
     classes = sorted({*_classes(a), *_classes(b)})
     figures += [f"error_rate.{c}" for c in classes]

@@ -10,12 +10,12 @@ Limits carry units: times take ms, s or m (minutes) and are kept in milliseconds
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.metrics import COUNT, PER_S, PERCENT, RATE, TIME
-from wxo_load.gates.figures import figure_kind
+from wxo_load.gates.figures import PERSONAS, figure_kind, persona_figure
 
 OPS = ("<", "<=", ">", ">=", "==")  # == compares counts only
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
@@ -71,6 +71,20 @@ class RegressionGate:
 
 
 AnyGate = Gate | RegressionGate
+
+
+def check_persona_names(gates: Iterable[AnyGate], personas: Iterable[str], where: str) -> None:
+    """ConfigError for a gate on `personas.NAME.` whose NAME is not a persona of the scenario
+    (it would never be judged on anything)."""
+    names = sorted(personas)
+    for gate in gates:
+        found = persona_figure(gate.figure)
+        if found is not None and found[0] == PERSONAS and found[1] not in names:
+            have = f"its personas are {', '.join(names)}" if names else "it has no personas"
+            raise ConfigError(
+                f'{where} "{gate.text}": the scenario has no persona `{found[1]}` ({have}). '
+                "Fix the name in the gate, or add the persona."
+            )
 
 
 def parse_gate(text: str, *, abort: bool = False, min_runs: int = 0, where: str = "--gate") -> Gate:

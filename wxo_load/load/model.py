@@ -6,15 +6,19 @@ Frozen data, validated once by `wxo_load.config.load`, carried to workers with `
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Final, Literal
 
-STAGES = "stages"
-ARRIVAL = "arrival"
-SEARCH = "search"
-POISSON = "poisson"
-CONSTANT = "constant"
-SEARCH_USERS = "users"
-SEARCH_RATE = "arrival_rate"
+PlanMode = Literal["stages", "arrival", "search"]
+ArrivalProcess = Literal["poisson", "constant"]
+SearchKind = Literal["users", "arrival_rate"]
+
+STAGES: Final = "stages"
+ARRIVAL: Final = "arrival"
+SEARCH: Final = "search"
+POISSON: Final = "poisson"
+CONSTANT: Final = "constant"
+SEARCH_USERS: Final = "users"
+SEARCH_RATE: Final = "arrival_rate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +43,7 @@ class RateStage:
 @dataclass(frozen=True, slots=True)
 class Arrival:
     stages: tuple[RateStage, ...]
-    process: str = POISSON  # poisson | constant
+    process: ArrivalProcess = POISSON
     max_concurrent: int = 100  # conversations in flight at once (the pool of Locust users)
     tolerance_s: float = 1.0  # an arrival started later than this is dropped
     seed: int = 1
@@ -55,7 +59,7 @@ class Arrival:
 class Search:
     """Step the load up from `start` by `step` to `max`, hold each step, judge it by `slo`."""
 
-    kind: str  # users | arrival_rate
+    kind: SearchKind
     start: float
     step: float
     max: float
@@ -68,7 +72,7 @@ class Search:
 
 @dataclass(frozen=True, slots=True)
 class LoadPlan:
-    mode: str  # stages | arrival | search
+    mode: PlanMode
     stages: tuple[Stage, ...] = ()
     arrival: Arrival | None = None
     search: Search | None = None
@@ -84,7 +88,8 @@ class LoadPlan:
         return None
 
     def to_wire(self) -> dict[str, Any]:
-        return _plain(asdict(self))
+        wire: dict[str, Any] = _plain(asdict(self))
+        return wire
 
     @classmethod
     def from_wire(cls, d: dict[str, Any] | None) -> LoadPlan | None:

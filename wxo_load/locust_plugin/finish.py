@@ -1,28 +1,29 @@
 """The end of a test (master or local runner): summary, results, gates, exit code; and the
-early stop when an `abort` gate can no longer pass. Imports no locust: the harness is passed in.
+early stop when an `abort` gate can no longer pass. Imports no locust and no harness: each
+function takes the few things it needs (`HowRun`, the test's state, the CPU meter, the plan).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wxo_load.config.model import Persona, Scenario
 from wxo_load.core.redact import redact
-from wxo_load.core.summary import build_summary, summary_sections, worker_warnings
-from wxo_load.core.summary_codec import summary_from_dict
+from wxo_load.core.summary import PlanSections, build_summary, worker_warnings
 from wxo_load.core.summary_model import Summary
 from wxo_load.gates.evaluate import abort_reason, evaluate
 from wxo_load.locust_plugin.handoff import workers_summary
-from wxo_load.locust_plugin.progress import LAG_ADVICE, load_generator_cpu
-from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR
+from wxo_load.locust_plugin.progress import LAG_ADVICE, CpuMeter, load_generator_cpu
+from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR, Session
+from wxo_load.locust_plugin.state import TestState
 from wxo_load.output import gates as gate_output
 
 if TYPE_CHECKING:
-    from wxo_load.locust_plugin.harness import Harness
     from wxo_load.output.files import ResultsWriter
 
 log = logging.getLogger("wxo_load")
@@ -30,49 +31,86 @@ log = logging.getLogger("wxo_load")
 CPU_LIMIT_PERCENT = 90.0
 
 
-def meta(h: Harness, ended_at: float) -> dict[str, Any]:
-    """The summary's description of the test: scenario, options, host, times, load generator."""
-    options, test, scenario = h.options, h.test, h.session.scenario
+@dataclass(frozen=True, slots=True)
+class HowRun:
+    """How the test is run, as the summary states it: what `meta` needs besides the test's
+    own figures (`describe` reads it from Locust's options and the session)."""
+
+    scenario: Scenario
+    options: dict[str, Any]  # summary.json's `options`, but `workers`
+    host: str | None
+    lag_limit_ms: float
+    is_master: bool
+    gates: list[Any] = field(default_factory=list)  # parsed gates
+    baseline: Summary | None = None
+
+
+def describe(
+    options: Any, session: Session, host: str | None, stop_timeout: float | None, is_master: bool
+) -> HowRun:
+    """`HowRun` from Locust's parsed options and the session (its scenario loaded)."""
+    scenario = session.scenario
     assert scenario is not None
-    cpu_peak, cpu_s = load_generator_cpu(test, h.cpu, h.is_master)
-    runs = test.total.runs_total
-    return {
-        "scenario": _scenario_for_summary(scenario),
-        "options": {
+    return HowRun(
+        scenario=scenario,
+        options={
             "users": options.num_users,
             "spawn_rate": options.spawn_rate,
             "run_time_s": options.run_time,
             "processes": getattr(options, "processes", None),
-            "workers": len(test.workers_seen) if h.is_master else 1,
-            "stop_timeout_s": h.env.stop_timeout,
-            "gates": [g.text for g in h.session.gates],
+            "stop_timeout_s": stop_timeout,
+            "gates": [g.text for g in session.gates],
             "baseline": options.baseline or scenario.baseline,
         },
-        "host": h.env.host,
+        host=host,
+        lag_limit_ms=float(options.lag_limit_ms),
+        is_master=is_master,
+        gates=session.gates,
+        baseline=session.baseline,
+    )
+
+
+def meta(how: HowRun, test: TestState, cpu: CpuMeter, ended_at: float) -> dict[str, Any]:
+    """The summary's description of the test: scenario, options, host, times, load generator."""
+    cpu_peak, cpu_s = load_generator_cpu(test, cpu, how.is_master)
+    runs = test.total.runs_total
+    options = {**how.options, "workers": len(test.workers_seen) if how.is_master else 1}
+    return {
+        "scenario": _scenario_for_summary(how.scenario),
+        "options": options,
+        "host": how.host,
         "started_at": test.started_at,
         "ended_at": ended_at,
         "window": test.measured,
         "users_peak": test.users_peak,
         "timeline": test.timeline,
-        "workers": workers_summary(test, h.is_master),
+        "workers": workers_summary(test, how.is_master),
         "load_generator": {
             "cpu_percent_max": round(cpu_peak, 1),
             "cpu_s": round(cpu_s, 3),
             "cpu_ms_per_run": round(cpu_s * 1000.0 / runs, 3) if runs else None,
             "cpu_percent_limit": CPU_LIMIT_PERCENT,
-            "client_lag_p99_limit_ms": float(options.lag_limit_ms),
+            "client_lag_p99_limit_ms": how.lag_limit_ms,
             "warnings": [],
         },
     }
 
 
-def check_abort(h: Harness) -> bool:
-    """True (and the test is being stopped) when an `abort` gate can no longer pass."""
-    test = h.test
+def summary_now(
+    how: HowRun, test: TestState, cpu: CpuMeter, load: PlanSections | None, now: float
+) -> Summary:
+    """The whole summary as of `now`, from the same parts every time: the book's sections and
+    the load plan's (plan, stages, search steps, capacity, knee, arrivals). The final summary,
+    the live tab and the early stop all come from here, so they see the same stages and steps."""
+    return build_summary(test.total, meta=meta(how, test, cpu, now), plan=load)
+
+
+def check_abort(test: TestState, gates: list[Any], summary: Callable[[], Summary]) -> bool:
+    """True (and the test is being stopped) when an `abort` gate can no longer pass on the
+    summary as of now."""
     if test.aborted_by is not None or test.finished:
         return False
-    live = build_summary(test.total, meta=meta(h, time.time()))
-    verdict = abort_reason(h.session.gates, live)
+    verdict = abort_reason(gates, summary())
     if verdict is None:
         return False
     test.aborted_by = verdict
@@ -81,25 +119,19 @@ def check_abort(h: Harness) -> bool:
     return True
 
 
-def finish(h: Harness) -> None:
-    """Master or local runner, at quitting (after the last flush): results, gates, exit code."""
-    test = h.test
+def finish(test: TestState, how: HowRun, summary: Summary) -> int | None:
+    """Master or local runner, at quitting (after the last flush): the results of `summary`
+    (the test's, as of now), gates; returns the process's exit code when it is not Locust's."""
     writer = test.writer
     assert writer is not None
-    now = time.time()
-    sections = summary_sections(test.total, meta=meta(h, now))
-    if h.load is not None:
-        sections.update(h.load.summary_extras(sections, now))
-    summary = summary_from_dict(sections)
     writer.write_summary(summary)
     test.final_summary = summary
     lost = worker_warnings(summary.workers)
     for warning in summary.load_generator.warnings:
         log.warning("wxo-load: %s%s", warning, "" if warning in lost else LAG_ADVICE)
-    if h.session.gates:
-        _apply_gates(h, summary, writer)
+    exit_code = _apply_gates(test, how, summary, writer) if how.gates else None
     if test.abort_message is not None:
-        h.env.process_exit_code = EXIT_HARNESS_ERROR
+        exit_code = EXIT_HARNESS_ERROR
         sys.stderr.write(f"wxo-load: the test was stopped: {redact(test.abort_message)}\n")
     writer.close()
     runs = summary.runs
@@ -108,11 +140,11 @@ def finish(h: Harness) -> None:
         + (f"{runs.left} left mid-answer, " if runs.left else "")
         + f"{runs.stopped} stopped by the end of the test); results in {writer.directory}\n"
     )
+    return exit_code
 
 
-def _apply_gates(h: Harness, summary: Summary, writer: ResultsWriter) -> None:
-    test = h.test
-    verdicts = evaluate(h.session.gates, summary, h.session.baseline)
+def _apply_gates(test: TestState, how: HowRun, summary: Summary, writer: ResultsWriter) -> int:
+    verdicts = evaluate(how.gates, summary, how.baseline)
     aborted = test.aborted_by
     if aborted is not None and all(v.gate_text != aborted.gate_text for v in verdicts):
         verdicts.append(aborted)
@@ -120,7 +152,7 @@ def _apply_gates(h: Harness, summary: Summary, writer: ResultsWriter) -> None:
     where = {"scenario": summary.scenario.name, "results_dir": str(writer.directory)}
     gate_output.write_gate_outputs(writer.directory, verdicts, where)
     sys.stdout.write("\n" + gate_output.format_table(verdicts) + "\n")
-    h.env.process_exit_code = gate_output.exit_code(verdicts)
+    return gate_output.exit_code(verdicts)
 
 
 def _scenario_for_summary(scenario: Scenario) -> dict[str, Any]:

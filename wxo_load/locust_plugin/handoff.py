@@ -28,7 +28,7 @@ from wxo_load.locust_plugin.state import TestState
 
 if TYPE_CHECKING:
     from wxo_load.locust_plugin.arrival import ArrivalDispatcher
-    from wxo_load.locust_plugin.shape import LoadControl
+    from wxo_load.locust_plugin.control import LoadControl
 
 log = logging.getLogger("wxo_load")
 
@@ -70,7 +70,7 @@ def _merge(
 ) -> None:
     incoming = MetricsBook.from_wire(payload["book"])
     test.total.merge(incoming)
-    test.window.merge(incoming)
+    test.progress_book.merge(incoming)
     test.interval.merge_book(incoming)
     runs = payload.get("runs") or []
     if test.writer is None or test.writer.closed:  # no test yet, or its results are written

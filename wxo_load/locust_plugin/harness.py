@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import gevent
 from locust.env import Environment
@@ -31,14 +31,17 @@ from wxo_load.config.sources import ConversationSource, PersonaSource, PromptSou
 from wxo_load.core.answers import AnswerJudge
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.redact import redact
-from wxo_load.locust_plugin import finish, handoff, personas, progress, window
+from wxo_load.core.summary_model import Summary
+from wxo_load.locust_plugin import finish, handoff, otel, progress, window
 from wxo_load.locust_plugin.arrival import ArrivalDispatcher
+from wxo_load.locust_plugin.control import LoadControl
 from wxo_load.locust_plugin.progress import LAG_ADVICE, CpuMeter
 from wxo_load.locust_plugin.recording import Recorder
 from wxo_load.locust_plugin.rows import Rows
 from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR, Session, fail_fast
-from wxo_load.locust_plugin.shape import LoadControl, WxoShape
+from wxo_load.locust_plugin.shape import WxoShape, install_shape
 from wxo_load.locust_plugin.state import LOCAL, MASTER, WORKER, TestState
+from wxo_load.locust_plugin.tasks import end_test, kept, repeat
 from wxo_load.locust_plugin.webtab import LiveView
 from wxo_load.output.files import ResultsWriter
 
@@ -71,6 +74,10 @@ class Harness:
         self._judges: dict[int, tuple[object, AnswerJudge]] = {}
         self.rows = Rows(lambda: end_test(self.env))  # data rows: `unique` across the test
         self.warned_personas = False  # users of a persona the scenario no longer has: said once
+        # the scenario's user classes (personas.install / add_missing, set by the listeners)
+        self.install_users: Callable[[Environment, Scenario], None] = _no_classes
+        self.add_missing_users: Callable[[Environment, Scenario], None] = _no_classes
+        self.otel: otel.OtelExport | None = None  # --otel, load-generating processes (otel.py)
 
     @property
     def test(self) -> TestState:
@@ -84,18 +91,18 @@ class Harness:
         """The process's one conversation source for this scenario (or persona of it), shared
         by its users."""
         if persona is None:
-            return _kept(
+            return kept(
                 self._sources, scenario,
                 lambda: PromptSource(scenario, self.rows.conversations_taker(scenario)),
             )  # fmt: skip
-        return _kept(
+        return kept(
             self._sources, persona, lambda: PersonaSource(persona, self.rows.taker(persona))
         )
 
     def judge_for(self, scenario: Scenario) -> AnswerJudge:
         """The process's one judge of answers for this scenario (it knows its canaries)."""
         keep = bool(getattr(self.options, "keep_answers", False))
-        return _kept(
+        return kept(
             self._judges, scenario, lambda: AnswerJudge(scenario.answers, keep_answers=keep)
         )
 
@@ -126,16 +133,19 @@ class Harness:
             fail_fast(str(exc))
             return
         assert self.session.scenario is not None
-        personas.install(self.env, self.session.scenario)
+        self.install_users(self.env, self.session.scenario)
         self._install_load_plan()
 
     def _install_load_plan(self) -> None:
         """Stages, an arrival model or a search run by wxo-load's LoadTestShape (shape.py)."""
         assert self.session.scenario is not None
         plan = self.session.scenario.load.plan
-        self.load = LoadControl(self, plan) if plan is not None else None
+        self.load = None if plan is None else LoadControl(
+            plan, is_master=self.is_master, send=self._send, clients=self._clients,
+            run_time=self.session.run_time, flush=self.flush,
+        )  # fmt: skip
         if self.load is not None:
-            self.load.install()
+            install_shape(self.env, self.load)
             if self.options.num_users or self.options.spawn_rate:
                 log.warning(
                     "wxo-load: the scenario's load.%s sets the load: -u / -r are ignored "
@@ -143,6 +153,15 @@ class Harness:
                 )  # fmt: skip
         elif self.env.shape_class is not None and isinstance(self.env.shape_class, WxoShape):
             self.env.shape_class = None
+
+    def _send(self, kind: str, data: dict[str, Any], client_id: str | None) -> None:
+        if client_id is None:
+            self.runner.send_message(kind, data)
+        else:
+            self.runner.send_message(kind, data, client_id)
+
+    def _clients(self) -> list[str]:
+        return sorted(c.id for c in self.runner.clients.all)
 
     @property
     def role(self) -> str:
@@ -155,23 +174,29 @@ class Harness:
         if role != WORKER and self.session.reload_if_changed():
             self._install_load_plan()
             assert self.session.scenario is not None
-            personas.install(self.env, self.session.scenario)  # from the next test on
+            self.install_users(self.env, self.session.scenario)  # from the next test on
         for greenlet in self.greenlets:
             greenlet.kill(block=False)
         self.greenlets = []
         self.final_pending = False
         scenario = self.session.begin_test(role, self.recorder, self.abort_without_token)
         if role == WORKER:
-            personas.add_missing(self.env, scenario)
+            self.add_missing_users(self.env, scenario)
         else:
             self.rows.bank.reset(scenario)
         if role != WORKER:
             self._start_results(scenario)
-            self.test.measured = window.begin(self)
+            assert self.test.started_at is not None
+            window_s = self.session.window_s(scenario)
+            self.test.measured = window.begin(
+                self.options, self.test.started_at, window_s, self.load
+            )
         else:
             self.test.measured = window.from_master(self.options)
         if role != MASTER:
             self._start_load(scenario)
+            self.otel = otel.begin_test(self.otel, self.options, self.runner, self.recorder,
+                                        role, scenario.agent_id)  # fmt: skip
 
     def _start_load(self, scenario: Scenario) -> None:
         """A load-generating process (worker or local runner): CPU meter, arrivals."""
@@ -201,14 +226,14 @@ class Harness:
         self._every(FLUSH_INTERVAL_S, self.flush)
         self._every(TIMELINE_INTERVAL_S, self.sample_timeline)
         interval = float(options.progress_interval or 0)
-        self.recorder.keep_window = interval > 0 and bool(options.headless)
-        if self.recorder.keep_window:
+        self.recorder.keep_progress = interval > 0 and bool(options.headless)
+        if self.recorder.keep_progress:
             self._every(interval, self.print_progress)
         if any(getattr(g, "abort", False) for g in self.session.gates):
             self._every(ABORT_CHECK_INTERVAL_S, self.check_abort)
 
     def _every(self, interval: float, action: Any) -> None:
-        self.greenlets.append(gevent.spawn(_repeat, interval, action))
+        self.greenlets.append(gevent.spawn(repeat, interval, action))
 
     # -- arrivals (every load-generating process, open model) -------------------------------
 
@@ -248,7 +273,7 @@ class Harness:
             handoff.note_workers(self.runner, self.test, STATE_MISSING)
 
     def print_progress(self) -> None:
-        p95, lag = progress.take_window(self.test, self.is_master)
+        p95, lag = progress.take_progress(self.test, self.is_master)
         line = progress.progress_line(self.test, p95, lag)
         now = time.time()
         if self.load is not None:
@@ -259,8 +284,18 @@ class Harness:
         sys.stderr.write(line + "\n")
 
     def check_abort(self) -> None:
-        if finish.check_abort(self):
+        gates = self.session.gates
+        if finish.check_abort(self.test, gates, lambda: self.summary_now(time.time())):
             gevent.spawn(self.runner.quit)
+
+    def how_run(self) -> finish.HowRun:
+        env = self.env
+        return finish.describe(self.options, self.session, env.host, env.stop_timeout,
+                               self.is_master)  # fmt: skip
+
+    def summary_now(self, now: float) -> Summary:
+        """The whole summary as of `now`: the final one, the live tab's, the early stop's."""
+        return finish.summary_now(self.how_run(), self.test, self.cpu, self.load, now)
 
     def abort_without_token(self, message: str) -> None:
         """The server refused a request sent without a token: stop the test, exit 2. A worker
@@ -285,34 +320,25 @@ class Harness:
             greenlet.kill(block=False)
         self.sample_timeline()
         self.flush()
-        finish.finish(self)
+        exit_code = finish.finish(test, self.how_run(), self.summary_now(time.time()))
+        if exit_code is not None:
+            self.env.process_exit_code = exit_code
 
 
-def _repeat(interval: float, action: Any) -> None:
-    while True:
-        gevent.sleep(interval)
-        try:
-            action()
-        except Exception:  # a reporting glitch must never end the test
-            log.exception("wxo-load: background task failed")
+_harness: Harness | None = None
 
 
-def end_test(environment: Environment) -> None:
-    """After a harness error: headless, end the process (its exit code is set); with the web
-    UI, stop this test and keep the UI for the next one."""
-    runner = cast(Any, environment.runner)
-    headless = getattr(environment.parsed_options, "headless", True)
-    gevent.spawn(runner.quit if headless else runner.stop)
+def harness_of(environment: Environment) -> Harness:
+    """The process's one harness (made for `environment` on first use)."""
+    global _harness
+    if _harness is None or _harness.env is not environment:
+        _harness = Harness(environment)
+    return _harness
 
 
-T = TypeVar("T")
+def current_harness() -> Harness | None:
+    return _harness
 
 
-def _kept(cache: dict[int, tuple[object, T]], owner: object, make: Callable[[], T]) -> T:
-    """The one `T` made for `owner` (a scenario or persona object), made on first use: keyed by
-    identity, and made again when another object has taken a freed one's id."""
-    kept = cache.get(id(owner))
-    if kept is None or kept[0] is not owner:
-        kept = (owner, make())
-        cache[id(owner)] = kept
-    return kept[1]
+def _no_classes(env: Environment, scenario: Scenario) -> None:
+    """Until the listeners set the personas' hooks: the user classes stay as they are."""

@@ -28,25 +28,26 @@ from locust.runners import (
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.redact import redact
 from wxo_load.edge.auth.options import add_auth_options
-from wxo_load.locust_plugin.harness import ABORT_MESSAGE, Harness, end_test
+from wxo_load.locust_plugin import personas
+from wxo_load.locust_plugin.control import MESSAGE_BEGIN, MESSAGE_RATE
+from wxo_load.locust_plugin.harness import (
+    ABORT_MESSAGE,
+    Harness,
+    current_harness,
+    harness_of,
+)
 from wxo_load.locust_plugin.interrupt import install_interrupt
 from wxo_load.locust_plugin.lifeline import start_watch
 from wxo_load.locust_plugin.options import add_options
+from wxo_load.locust_plugin.otel import take_over_locust_otel
 from wxo_load.locust_plugin.session import EXIT_HARNESS_ERROR, fail_fast
-from wxo_load.locust_plugin.shape import MESSAGE_BEGIN, MESSAGE_RATE
+from wxo_load.locust_plugin.tasks import end_test
 from wxo_load.locust_plugin.webtab import install_web_ui, linger, start_metrics_server
 from wxo_load.locust_plugin.webui import install_host_check
 
 log = logging.getLogger("wxo_load")
 
-_harness: Harness | None = None
-
-
-def harness_of(environment: Environment) -> Harness:
-    global _harness
-    if _harness is None or _harness.env is not environment:
-        _harness = Harness(environment)
-    return _harness
+take_over_locust_otel()  # before Locust's main reads --otel (otel.py)
 
 
 @events.init_command_line_parser.add_listener
@@ -58,6 +59,7 @@ def _on_parser(parser: Any, **_: Any) -> None:
 @events.init.add_listener
 def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
     harness = harness_of(environment)
+    harness.install_users, harness.add_missing_users = personas.install, personas.add_missing
     if environment.parsed_options is None:  # a library user building an Environment by hand
         return
     runner = environment.runner
@@ -148,13 +150,15 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
     elif harness.test.writer is not None:
         harness.flush()
         harness.finish()  # each test of a web-UI session gets its own complete results
+    if harness.otel is not None:
+        harness.otel.flush()  # every record of this test exported now (otel.py)
     if harness.load is not None and not harness.is_worker:
         harness.load.reset()  # the next test of a web-UI session starts the plan afresh
 
 
 @events.report_to_master.add_listener
 def _on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:
-    harness = _harness
+    harness = current_harness()
     if harness is not None and harness.scenario is not None:
         final, harness.final_pending = harness.final_pending, False
         data["wxo"] = harness.take_wire(final=final)
@@ -162,9 +166,9 @@ def _on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None
 
 @events.worker_report.add_listener
 def _on_worker_report(client_id: str, data: dict[str, Any], **_: Any) -> None:
-    payload = data.get("wxo")
-    if payload and _harness is not None:
-        _harness.absorb(client_id, payload)
+    payload, harness = data.get("wxo"), current_harness()
+    if payload and harness is not None:
+        harness.absorb(client_id, payload)
 
 
 @events.quitting.add_listener
@@ -188,14 +192,14 @@ def _on_quitting(environment: Environment, **_: Any) -> None:
 
 @events.quit.add_listener
 def _on_quit(**_: Any) -> None:
-    if _harness is not None:
-        _harness.session.stop_simulator()
+    _stop_simulator_at_exit()
+    harness = current_harness()
+    if harness is not None and harness.otel is not None:
+        harness.otel.stop()
 
 
 @atexit.register
 def _stop_simulator_at_exit() -> None:
-    if _harness is not None:
-        _harness.session.stop_simulator()
-
-
-__all__ = ["harness_of"]
+    harness = current_harness()
+    if harness is not None:
+        harness.session.stop_simulator()

@@ -16,7 +16,6 @@ without the same `--scenario`).
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import sys
@@ -75,10 +74,8 @@ def early_scenario_path(locustfile: str, argv: list[str] | None = None) -> Path:
     return here / path if not path.is_absolute() and not path.exists() else path
 
 
-def locust_users(locustfile: str, argv: list[str] | None = None) -> dict[str, type[WxoChatUser]]:
-    """The user classes the locustfile offers Locust (see the module's doc); registers
-    wxo-load's listeners on Locust's events first."""
-    importlib.import_module("wxo_load.locust_plugin.listeners")
+def scenario_users(locustfile: str, argv: list[str] | None = None) -> dict[str, type[WxoChatUser]]:
+    """The user classes of the scenario the command line names (see the module's doc)."""
     try:
         scenario = load_scenario(early_scenario_path(locustfile, argv))
     except (WxoLoadError, OSError):

@@ -61,14 +61,14 @@ def load_generator_cpu(test: TestState, cpu: CpuMeter, master: bool) -> tuple[fl
     return cpu.peak_percent, cpu.used_s
 
 
-def take_window(test: TestState, master: bool) -> tuple[float | None, float | None]:
-    """(first text p95, client lag p99) since the last call, then start a new window."""
+def take_progress(test: TestState, master: bool) -> tuple[float | None, float | None]:
+    """(first text p95, client lag p99) since the last call, then start a new interval."""
     if master:
-        window, test.window = test.window, MetricsBook()
-        return window.percentile_ms("first_text", 95), window.percentile_ms("client_lag", 99)
-    p95 = nearest_rank_ms(test.window_first_text_ms, 95)
-    lag = nearest_rank_ms(test.window_lag_ms, 99)
-    test.window_first_text_ms, test.window_lag_ms = [], []
+        interval, test.progress_book = test.progress_book, MetricsBook()
+        return interval.percentile_ms("first_text", 95), interval.percentile_ms("client_lag", 99)
+    p95 = nearest_rank_ms(test.progress_first_text_ms, 95)
+    lag = nearest_rank_ms(test.progress_lag_ms, 99)
+    test.progress_first_text_ms, test.progress_lag_ms = [], []
     return p95, lag
 
 

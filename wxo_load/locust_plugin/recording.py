@@ -14,8 +14,9 @@ from wxo_load.core.metrics import LOCUST_NAMES, LOCUST_RUN_ENTRIES
 from wxo_load.core.records import LEFT_OUTCOMES, OK, STOPPED, ConversationRecord, RunRecord
 from wxo_load.locust_plugin.state import TestState
 from wxo_load.locust_plugin.tool_rows import ToolRows
+from wxo_load.output.otel import OtelRecords
 
-WINDOW_MAX = 200_000  # values of one progress interval, at most
+PROGRESS_MAX = 200_000  # values of one progress interval, at most
 
 
 class RunFailure(Exception):
@@ -35,11 +36,12 @@ class Recorder:
         self.pending_runs: list[dict[str, Any]] = []
         self.pending_conversations: list[dict[str, Any]] = []
         self.worker_name = "local"
-        self.local = True  # False on a worker: the master keeps the progress window
+        self.local = True  # False on a worker: the master keeps the progress interval
         # a local runner printing progress lines: keep the first-text and lag values they read
         # (nothing else empties these lists: in the web UI they would grow with every run)
-        self.keep_window = False
+        self.keep_progress = False
         self.all_rows = False  # --locust-rows all: every timing is a Locust row of its own
+        self.otel: OtelRecords | None = None  # --otel: the records' OpenTelemetry queue
 
     def take_pending(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """(runs, conversations) recorded since the last call."""
@@ -59,18 +61,20 @@ class Recorder:
             return
         for lag in client_lags_ms:
             book.record_client_lag_ms(lag)
+        if self.otel is not None:
+            self.otel.add_run(run)
         if run.outcome in LEFT_OUTCOMES:  # counted in the book; no timing, no Locust row
             return
         if run.outcome != STOPPED:
             self._fire_run(run)
         if self.local:
             test.interval.record_run(run)
-            if not self.keep_window:
+            if not self.keep_progress:
                 return
-            if run.first_text_ms is not None and len(test.window_first_text_ms) < WINDOW_MAX:
-                test.window_first_text_ms.append(run.first_text_ms)
-            if len(test.window_lag_ms) < WINDOW_MAX:
-                test.window_lag_ms.extend(client_lags_ms)
+            if run.first_text_ms is not None and len(test.progress_first_text_ms) < PROGRESS_MAX:
+                test.progress_first_text_ms.append(run.first_text_ms)
+            if len(test.progress_lag_ms) < PROGRESS_MAX:
+                test.progress_lag_ms.extend(client_lags_ms)
 
     def _fire_run(self, run: RunRecord) -> None:
         fire = self.events.request.fire
@@ -94,6 +98,8 @@ class Recorder:
         self.pending_conversations.append(conv.to_dict())
         if not self.test.book.book_conversation(conv):
             return
+        if self.otel is not None:
+            self.otel.add_conversation(conv)
         if conv.outcome == STOPPED or conv.outcome in LEFT_OUTCOMES or not self.all_rows:
             return
         rtype, name = LOCUST_NAMES["conversation"]

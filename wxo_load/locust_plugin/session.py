@@ -29,11 +29,18 @@ from wxo_load.edge.auth.nologin import LocalOrNoTokenProvider
 from wxo_load.edge.auth.options import settings_from_options
 from wxo_load.edge.auth.resolve import resolve_auth
 from wxo_load.edge.auth.tlsdefaults import tls_for_target
+from wxo_load.edge.channels import check_channel
 from wxo_load.edge.proxy import proxy_for
 from wxo_load.edge.proxy import set_explicit as set_proxy
 from wxo_load.edge.results import load_summary
 from wxo_load.edge.tls import ssl_context
-from wxo_load.gates.parse import parse_gate, parse_gate_spec, parse_regression
+from wxo_load.gates.parse import (
+    AnyGate,
+    check_persona_names,
+    parse_gate,
+    parse_gate_spec,
+    parse_regression,
+)
 from wxo_load.load.model import planned_duration_s
 from wxo_load.locust_plugin.options import scenario_path, window_option_s
 from wxo_load.locust_plugin.recording import Recorder
@@ -60,6 +67,7 @@ class Session:
         self.env = env
         self.scenario: Scenario | None = None
         self.scenario_source = ""
+        self._channel_option: str | None = None  # the --channel the scenario was loaded with
         self.gates: list[Any] = []
         self.baseline: Summary | None = None
         self.tokens: TokenProvider | None = None
@@ -68,6 +76,9 @@ class Session:
         self._deployment_key: tuple[Any, ...] | None = None
         self.simulator: SimulatorProcess | None = None
         self.identities: Identities | None = None  # per-person credentials (personas, rows)
+        # the provider that logged in at init (settings, host, provider): a local runner's
+        # users take it at test_start instead of resolving and logging in a second time
+        self._login: tuple[Any, str, TokenProvider] | None = None
 
     @property
     def options(self) -> Any:
@@ -90,7 +101,8 @@ class Session:
     def reload_if_changed(self) -> bool:
         """At test_start: load the scenario again if the option changed (the web UI's form)."""
         path = self._scenario_path()
-        if str(path) == self.scenario_source:
+        channel = getattr(self.options, "channel", None)
+        if str(path) == self.scenario_source and channel == self._channel_option:
             return False
         scenario = self._load(path)
         self._use(scenario, str(path))
@@ -106,7 +118,10 @@ class Session:
         scenario = load_scenario(path)
         if self.options.agent_id:
             scenario = dataclasses.replace(scenario, agent_id=self.options.agent_id)
-        scenario = with_channel(scenario, getattr(self.options, "channel", None))
+        self._channel_option = getattr(self.options, "channel", None)
+        scenario = with_channel(scenario, self._channel_option)
+        for part in (scenario, *(p.scenario for p in scenario.personas)):
+            check_channel(part.channel.name)  # a channel this build cannot speak stops here
         self.gates = self._collect_gates(scenario)
         return scenario
 
@@ -130,7 +145,9 @@ class Session:
                 "(or set `baseline:` in the scenario)."
             )
         self.baseline = load_summary(baseline, what="baseline") if baseline else None
-        return found + regressions
+        gates: list[AnyGate] = [*found, *regressions]
+        check_persona_names(gates, [p.name for p in scenario.personas], f"{scenario.file}, gate")
+        return gates
 
     def _apply_load_defaults(self, scenario: Scenario) -> None:
         """The scenario's `load:` fills in what -u / -r / -t did not say."""
@@ -187,6 +204,8 @@ class Session:
         self.tokens = None  # users of a test that cannot start do nothing (WxoChatUser)
         scenario = self.scenario if role == MASTER else self.scenario_from_master()
         assert scenario is not None
+        if role == MASTER:
+            self._drop_login()  # the master generates no load: its login only checked the target
         deployment = self.target(self.env.host, scenario)
         if role != WORKER:
             log.info("wxo-load: deployment %s", deployment.describe(self.env.host))
@@ -212,8 +231,14 @@ class Session:
             provider, host = resolve_auth(settings, host)
         assert host is not None
         provider.token()  # log in now: a wrong key or an unreachable server stops the test here
-        provider.close()
+        self._drop_login()
+        self._login = (settings, host, provider)
         return host
+
+    def _drop_login(self) -> None:
+        if self._login is not None:
+            self._login[2].close()
+            self._login = None
 
     def target(self, host: str | None, scenario: Scenario) -> Deployment:
         """At test_start: the host (maybe typed in the web UI) must be a URL; its deployment."""
@@ -246,7 +271,13 @@ class Session:
         options, host = self.options, self.env.host
         settings = tls_for_target(settings_from_options(options, dict(scenario.auth)), host)
         set_proxy(getattr(options, "proxy", None) or None)  # before any token exchange, connection
-        self.tokens, _ = resolve_auth(settings, host)
+        login, self._login = self._login, None
+        if login is not None and login[:2] == (settings, host):
+            self.tokens = login[2]  # auth is resolved once per process
+        else:
+            if login is not None:
+                login[2].close()
+            self.tokens, _ = resolve_auth(settings, host)
         self.identities = Identities(settings, host)
         if isinstance(self.tokens, LocalOrNoTokenProvider):
             self.tokens.on_refused = on_refused

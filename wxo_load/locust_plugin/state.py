@@ -28,9 +28,9 @@ class TestState:
 
     book: MetricsBook = field(default_factory=MetricsBook)  # this process, since the last report
     total: MetricsBook = field(default_factory=MetricsBook)  # master / local: everything so far
-    window: MetricsBook = field(default_factory=MetricsBook)  # master: merged since the last line
-    window_first_text_ms: list[float] = field(default_factory=list)  # local: since the last line
-    window_lag_ms: list[float] = field(default_factory=list)
+    progress_book: MetricsBook = field(default_factory=MetricsBook)  # master: since the last line
+    progress_first_text_ms: list[float] = field(default_factory=list)  # local: since the last line
+    progress_lag_ms: list[float] = field(default_factory=list)
     interval: IntervalTimings = field(default_factory=IntervalTimings)  # since the last point
     started_at: float | None = None
     measured: MeasuredWindow = field(default_factory=MeasuredWindow)  # what counts (window.py)

@@ -1,25 +1,24 @@
 """One unit per load strategy behind one small interface (`LoadStrategy`): what a scenario's
 `load: stages`, `load: arrival` and `load: search` do at the start, at every tick of Locust's
-shape, and what each adds to summary.json. `shape.LoadControl` holds what they share (the
-segments, the arrivals' epoch and messages, the end of the test) and picks the strategy once from
-the plan. No locust import here: a strategy returns (users, spawn rate) and the control tells
-Locust.
+shape, and what each adds to summary.json. `control.LoadControl` holds what they share (the
+segments, the arrivals' epoch and messages, the end of the test; `PlanContext` is all a strategy
+sees of it) and picks the strategy once from the plan. A tick returns a typed decision,
+`RunUsers(users, spawn_rate)` or `EndTest(why)`, that the control applies. No locust import and
+no import of the rest of locust_plugin: the imports point one way (control -> strategies).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from wxo_load.gates.parse import parse_gate
 from wxo_load.load.ending import cap_segments
-from wxo_load.load.model import ARRIVAL, SEARCH_USERS, STAGES, Search
+from wxo_load.load.model import ARRIVAL, SEARCH_USERS, STAGES, LoadPlan, Search
 from wxo_load.load.schedule import boundaries, stage_at, stage_segments
 from wxo_load.load.search import CapacitySearch, capacity, judge, knee
-from wxo_load.load.segments import Segment, segment_summary
-
-if TYPE_CHECKING:
-    from wxo_load.locust_plugin.shape import LoadControl
+from wxo_load.load.segments import Segment, SegmentLog, segment_summary
 
 log = logging.getLogger("wxo_load")
 
@@ -27,16 +26,49 @@ POOL_SPAWN_RATE = 1000.0  # the arrival model's pool of users is started at once
 SETTLE_LOCAL_S = 1.5
 SETTLE_DISTRIBUTED_S = 4.0
 
-Users = tuple[int, float]
-"""What a tick asks of Locust: this many users, started at this rate per second."""
+
+@dataclass(frozen=True, slots=True)
+class RunUsers:
+    """A tick's decision: run this many users, started at this rate per second."""
+
+    users: int
+    spawn_rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class EndTest:
+    """A tick's decision: the plan is over (the test ends), and why."""
+
+    why: str
+
+
+Decision = RunUsers | EndTest
+PLAN_COMPLETE = EndTest("the load plan is complete")
+
+
+class PlanContext(Protocol):
+    """What a strategy sees of the control: the plan, the segments, the clocks, the messages to
+    the load-generating processes."""
+
+    plan: LoadPlan
+    segments: SegmentLog
+    t0: float | None  # the first tick
+    epoch: float | None  # the arrivals' schedule start
+    is_master: bool
+
+    def arrival_lead_s(self) -> float: ...
+    def send_begin(self, segments: list[list[Any]]) -> None: ...
+    def send_rate(self, index: int, now: float, rate: float) -> None: ...
+    def flush(self) -> None: ...
 
 
 class LoadStrategy(Protocol):
-    def begin(self, now: float, run_time_s: float | None) -> None:
-        """Open the segments at the first tick; `run_time_s` when the run time ends the test."""
+    def begin(self, now: float, run_time_s: float | None) -> float | None:
+        """Open the segments at the first tick; `run_time_s` when the run time ends the test.
+        Returns when the run time ends (wall clock), or None."""
 
-    def tick(self, now: float) -> Users | str:
-        """The users to run now, or why the plan is over (the test then ends)."""
+    def tick(self, now: float) -> Decision:
+        """The users to run now, or the end of the plan."""
 
     def extras(self, segments: list[dict[str, Any]]) -> dict[str, Any]:
         """The summary.json sections this strategy adds, from the segments' figures."""
@@ -45,12 +77,10 @@ class LoadStrategy(Protocol):
 class StagesLoad:
     """`load: stages`: a number of users per stage, in order."""
 
-    def __init__(self, control: LoadControl) -> None:
+    def __init__(self, control: PlanContext) -> None:
         self.control, self.stages = control, control.plan.stages
 
-    def begin(self, now: float, run_time_s: float | None) -> None:
-        if run_time_s is not None:
-            self.control.end_at = now + run_time_s
+    def begin(self, now: float, run_time_s: float | None) -> float | None:
         spans = boundaries([s.duration_s for s in self.stages])
         for i, (stage, (start, end)) in enumerate(zip(self.stages, spans, strict=True)):
             if run_time_s is not None and start >= run_time_s:
@@ -58,14 +88,15 @@ class StagesLoad:
             load = {"users": stage.users, "spawn_rate": stage.spawn_rate}
             end_unix = None if end is None else now + end
             self.control.segments.open(Segment(i, stage.name, "stage", load, now + start, end_unix))
+        return None if run_time_s is None else now + run_time_s
 
-    def tick(self, now: float) -> Users | str:
+    def tick(self, now: float) -> Decision:
         assert self.control.t0 is not None
         index = stage_at(self.stages, now - self.control.t0)
         if index is None:
-            return "the load plan is complete"
+            return PLAN_COMPLETE
         stage = self.stages[index]
-        return stage.users, stage.spawn_rate or float(max(stage.users, 1))
+        return RunUsers(stage.users, stage.spawn_rate or float(max(stage.users, 1)))
 
     def extras(self, segments: list[dict[str, Any]]) -> dict[str, Any]:
         return {"stages": segments}
@@ -74,28 +105,27 @@ class StagesLoad:
 class ArrivalLoad:
     """`load: arrival`: conversations start on a schedule; a pool of users waits for them."""
 
-    def __init__(self, control: LoadControl) -> None:
+    def __init__(self, control: PlanContext) -> None:
         assert control.plan.arrival is not None
         self.control, self.arrival = control, control.plan.arrival
 
-    def begin(self, now: float, run_time_s: float | None) -> None:
+    def begin(self, now: float, run_time_s: float | None) -> float | None:
         control = self.control
         control.epoch = epoch = now + control.arrival_lead_s()
-        if run_time_s is not None:
-            control.end_at = epoch + run_time_s
         parts = cap_segments(stage_segments(self.arrival.stages), run_time_s)
         for (i, start, end, rate), stage in zip(parts, self.arrival.stages, strict=False):
             end_unix = None if end is None else epoch + end
             load = {"arrival_rate": rate}
             control.segments.open(Segment(i, stage.name, "stage", load, epoch + start, end_unix))
         control.send_begin([list(p) for p in parts])
+        return None if run_time_s is None else epoch + run_time_s
 
-    def tick(self, now: float) -> Users | str:
+    def tick(self, now: float) -> Decision:
         assert self.control.epoch is not None
         duration = self.arrival.duration_s
         if duration is not None and now >= self.control.epoch + duration:
-            return "the load plan is complete"
-        return self.arrival.max_concurrent, POOL_SPAWN_RATE
+            return PLAN_COMPLETE
+        return RunUsers(self.arrival.max_concurrent, POOL_SPAWN_RATE)
 
     def extras(self, segments: list[dict[str, Any]]) -> dict[str, Any]:
         return {"stages": segments}
@@ -105,18 +135,17 @@ class SearchLoad:
     """`load: search`: the capacity search, one step (a load held `hold`) at a time, each judged
     against the SLO once `settle_s` more has passed at the same load."""
 
-    def __init__(self, control: LoadControl, spec: Search) -> None:
+    def __init__(self, control: PlanContext, spec: Search) -> None:
         self.control, self.spec = control, spec
         self.slo = [parse_gate(t, where="load.search.slo") for t in spec.slo]
         self.search = CapacitySearch(spec)
         self.step: Segment | None = None
         self.step_end: float | None = None
 
-    def begin(self, now: float, run_time_s: float | None) -> None:
-        if run_time_s is not None:
-            self.control.end_at = now + run_time_s
+    def begin(self, now: float, run_time_s: float | None) -> float | None:
+        return None if run_time_s is None else now + run_time_s
 
-    def tick(self, now: float) -> Users | str:
+    def tick(self, now: float) -> Decision:
         if self.step is None:
             self._open_step(now, self.search.first_load())
         assert self.step is not None
@@ -125,7 +154,7 @@ class SearchLoad:
         if self.step_end is not None and now >= self.step_end + self._settle_s():
             following = self._judge_step(now)
             if following is None:
-                return "the load plan is complete"
+                return PLAN_COMPLETE
             self._open_step(now, following)
         return self._step_load()
 
@@ -135,15 +164,15 @@ class SearchLoad:
                 "knee": knee(steps, self.spec.kind)}  # fmt: skip
 
     def _settle_s(self) -> float:
-        return SETTLE_DISTRIBUTED_S if self.control.harness.is_master else SETTLE_LOCAL_S
+        return SETTLE_DISTRIBUTED_S if self.control.is_master else SETTLE_LOCAL_S
 
-    def _step_load(self) -> Users:
+    def _step_load(self) -> RunUsers:
         assert self.step is not None
         if self.spec.kind == SEARCH_USERS:
             users = int(self.step.load["users"])
-            return users, self.spec.spawn_rate or float(max(users, 1))
+            return RunUsers(users, self.spec.spawn_rate or float(max(users, 1)))
         assert self.control.plan.arrival is not None
-        return self.control.plan.arrival.max_concurrent, POOL_SPAWN_RATE
+        return RunUsers(self.control.plan.arrival.max_concurrent, POOL_SPAWN_RATE)
 
     def _open_step(self, now: float, load: float) -> None:
         spec, segments = self.spec, self.control.segments
@@ -161,7 +190,7 @@ class SearchLoad:
 
     def _judge_step(self, now: float) -> float | None:
         assert self.step is not None
-        self.control.harness.flush()  # local runner: the last second's records
+        self.control.flush()  # local runner: the last second's records
         passed, verdicts = judge(self.slo, segment_summary(self.step, now))
         self.step.extra.update(verdict="pass" if passed else "fail", slo=verdicts)
         log.info(
@@ -184,7 +213,7 @@ class SearchLoad:
         control.send_begin([[index, 0.0, None, rate]])
 
 
-def strategy_for(control: LoadControl) -> LoadStrategy:
+def strategy_for(control: PlanContext) -> LoadStrategy:
     """The strategy the plan asks for, chosen once."""
     plan = control.plan
     if plan.mode == STAGES:

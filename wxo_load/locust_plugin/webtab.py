@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import gevent
 import msgspec
@@ -33,14 +33,27 @@ from wxo_load.core.summary_codec import summary_to_dict
 from wxo_load.core.summary_model import Summary
 from wxo_load.core.summary_sections import TimelinePoint
 from wxo_load.gates.evaluate import Verdict, evaluate
-from wxo_load.locust_plugin.finish import meta
+from wxo_load.locust_plugin.session import Session
+from wxo_load.locust_plugin.state import TestState
 from wxo_load.locust_plugin.window import phase_note
 from wxo_load.output import live, prometheus
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from wxo_load.locust_plugin.harness import Harness
+
+class LiveSource(Protocol):
+    """What the live view reads of the process (the harness): this test's state, Locust's
+    runner (user count, state), the session (scenario, gates, baseline), the summary as of now."""
+
+    @property
+    def test(self) -> TestState: ...
+    @property
+    def runner(self) -> Any: ...
+    @property
+    def session(self) -> Session: ...
+    def summary_now(self, now: float) -> Summary: ...
+
 
 log = logging.getLogger("wxo_load")
 
@@ -51,31 +64,31 @@ SNAPSHOT_MAX_AGE_S = 1.0
 class LiveView:
     """The master's current figures, rebuilt at most once a second however many pollers."""
 
-    def __init__(self, harness: Harness) -> None:
-        self.harness = harness
+    def __init__(self, source: LiveSource) -> None:
+        self.source = source
         self._cached: tuple[float, Summary, list[Verdict]] | None = None
 
     @property
     def ended(self) -> bool:
-        return self.harness.test.final_summary is not None
+        return self.source.test.final_summary is not None
 
     def snapshot(self) -> tuple[Summary, list[Verdict]]:
         """(the summary so far, gate verdicts on it): final once the test ended."""
-        harness = self.harness
-        if harness.test.final_summary is not None:
-            return harness.test.final_summary, harness.test.final_verdicts
+        source = self.source
+        if source.test.final_summary is not None:
+            return source.test.final_summary, source.test.final_verdicts
         now = time.monotonic()
         if self._cached is not None and now - self._cached[0] < SNAPSHOT_MAX_AGE_S:
             return self._cached[1], self._cached[2]
-        if harness.session.scenario is None or harness.test.started_at is None:
-            summary = build_summary(harness.test.total, meta={})
+        if source.session.scenario is None or source.test.started_at is None:
+            summary = build_summary(source.test.total, meta={})
         else:
-            summary = build_summary(harness.test.total, meta=meta(harness, time.time()))
-            points = [*summary.timeline, *_now_point(harness, summary)]
+            summary = source.summary_now(time.time())
+            points = [*summary.timeline, *_now_point(source, summary)]
             summary = msgspec.structs.replace(summary, timeline=points)
         verdicts = (
-            evaluate(harness.session.gates, summary, harness.session.baseline)
-            if harness.session.gates
+            evaluate(source.session.gates, summary, source.session.baseline)
+            if source.session.gates
             else []
         )
         self._cached = (now, summary, verdicts)
@@ -84,17 +97,17 @@ class LiveView:
     def state(self) -> str:
         if self.ended:
             return "ended: these are the final figures (summary.json)"
-        if self.harness.test.started_at is None:
+        if self.source.test.started_at is None:
             return "not started"
-        state = getattr(self.harness.runner, "state", "running")
-        note = phase_note(self.harness.test.measured, time.time())  # warm-up, cool-down
+        state = getattr(self.source.runner, "state", "running")
+        note = phase_note(self.source.test.measured, time.time())  # warm-up, cool-down
         return ("running" if state == "running" else f"running ({state})") + note
 
     def extended_stats(self) -> list[dict[str, Any]]:
         summary, verdicts = self.snapshot()
-        harness = self.harness
-        aborted = harness.test.aborted_by.gate_text if harness.test.aborted_by is not None else None
-        abort_gates = [g.text for g in harness.session.gates if getattr(g, "abort", False)]
+        source = self.source
+        aborted = source.test.aborted_by.gate_text if source.test.aborted_by is not None else None
+        abort_gates = [g.text for g in source.session.gates if getattr(g, "abort", False)]
         tables = live.extended_stats(
             summary, verdicts, state=self.state(), aborted_by=aborted, abort_gates=abort_gates
         )
@@ -116,11 +129,11 @@ class LiveView:
 
     def metrics_text(self) -> str:
         summary, verdicts = self.snapshot()
-        harness = self.harness
-        running = harness.test.started_at is not None and not self.ended
+        source = self.source
+        running = source.test.started_at is not None and not self.ended
         return prometheus.exposition(
-            harness.test.total,
-            users=int(getattr(harness.runner, "user_count", 0) or 0),
+            source.test.total,
+            users=int(getattr(source.runner, "user_count", 0) or 0),
             trustworthy=summary.load_generator.trustworthy,
             running=running,
             gates=[(v.gate_text, v.passed) for v in verdicts],
@@ -146,14 +159,14 @@ class LiveView:
         )
 
 
-def _now_point(harness: Harness, summary: Summary) -> list[TimelinePoint]:
+def _now_point(source: LiveSource, summary: Summary) -> list[TimelinePoint]:
     """The current counts as a last timeline point (not stored; the stored ones come every 2 s)."""
     t_s = round(float(summary.duration_s or 0), 1)
-    last = harness.test.timeline[-1]["t_s"] if harness.test.timeline else 0
+    last = source.test.timeline[-1]["t_s"] if source.test.timeline else 0
     if t_s <= last:
         return []
-    users = int(getattr(harness.runner, "user_count", 0) or 0)
-    total = harness.test.total
+    users = int(getattr(source.runner, "user_count", 0) or 0)
+    total = source.test.total
     return [TimelinePoint(t_s=t_s, users=users, runs=total.runs_total, errors=total.runs_failed)]
 
 
@@ -202,7 +215,7 @@ def _add_routes(web_ui: Any, view: LiveView) -> None:
         return Response(view.live_json(), content_type="application/json")
 
     def result_file(name: str) -> Any:
-        writer = view.harness.test.writer
+        writer = view.source.test.writer
         if (
             name not in RESULT_FILES
             or writer is None

@@ -1,6 +1,6 @@
 """The test's measured window, set by the master (or local runner) at test start and sent to
 the workers in Locust's spawn message (`wxo_window` option), so every process classifies its
-records against the master's clock. Imports no locust: the harness is passed in.
+records against the master's clock. Imports no locust and no harness.
 
 - the load starts at the master's test start, or at the arrival schedule's epoch (open model:
   the schedule starts a moment after the first tick, when the pool of users exists);
@@ -18,23 +18,25 @@ from wxo_load.core.window import MeasuredWindow
 from wxo_load.load.model import ARRIVAL, STAGES
 
 if TYPE_CHECKING:
-    from wxo_load.locust_plugin.harness import Harness
+    from wxo_load.locust_plugin.control import LoadControl
 
 log = logging.getLogger("wxo_load")
 
 OPTION = "wxo_window"  # the parsed option that carries the window to the workers
 
 
-def begin(h: Harness) -> MeasuredWindow:
-    """Master or local runner, at test start (after `TestState.started_at` is set)."""
-    assert h.scenario is not None and h.test.started_at is not None
-    warmup_s, cooldown_s = h.session.window_s(h.scenario)
-    started = h.test.started_at
-    load = h.load
+def begin(
+    options: Any, started: float | None, window_s: tuple[float, float], load: LoadControl | None
+) -> MeasuredWindow:
+    """Master or local runner, at test start: the window from the test's start (unix s), the
+    run time (Locust's `options`, which carry the window to the workers), the (warm-up,
+    cool-down) seconds and the load plan under way."""
+    assert started is not None  # TestState.started_at is set first
+    warmup_s, cooldown_s = window_s
     epoch = load.epoch if load is not None else None
     ends = []
-    if h.options.run_time:
-        ends.append(started + float(h.options.run_time))
+    if options.run_time:
+        ends.append(started + float(options.run_time))
     plan_s = load.plan.duration_s if load is not None else None
     if load is not None and plan_s is not None:
         plan_start = epoch if load.plan.mode == ARRIVAL else load.t0
@@ -43,7 +45,7 @@ def begin(h: Harness) -> MeasuredWindow:
     window = MeasuredWindow(
         epoch if epoch is not None else started, warmup_s, cooldown_s, min(ends) if ends else None
     )
-    setattr(h.options, OPTION, window.to_wire())  # travels to the workers with the spawn message
+    setattr(options, OPTION, window.to_wire())  # travels to the workers with the spawn message
     _log(window, started)
     return window
 

@@ -28,6 +28,8 @@ FORMATS: tuple[Format, ...] = (
            "results dir, stdout", "the gates' verdicts and the exit code"),
     Format("Prometheus text", "prometheus", "/wxo/metrics", "live counters and timings"),
     Format("live tables", "live", "Locust's web UI", "the wxo-load tabs' rows"),
+    Format("OpenTelemetry metrics and traces", "otel", "an OTLP collector (--otel)",
+           "each load generator's records (otel_hist, otel_spans)"),
     Format("summary.schema.json, summary-schema.md", "schema", "docs/",
            "the schema, generated from the model"),
 )  # fmt: skip

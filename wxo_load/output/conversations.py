@@ -11,11 +11,11 @@ from typing import Any
 import orjson
 
 from wxo_load.core.errors import ConfigError
-from wxo_load.core.pii import Redactor, synthetic_value
+from wxo_load.core.pii import PiiRedactor, synthetic_value
 
 
 def write_conversations(
-    path: Path, captured: list[tuple[float, dict[str, Any]]], redactor: Redactor
+    path: Path, captured: list[tuple[float, dict[str, Any]]], redactor: PiiRedactor
 ) -> None:
     """The conversations file (and its synthetic data file): ConfigError naming `-o` when the
     place cannot be written."""

@@ -27,7 +27,7 @@ from wxo_load.core.summary import worker_warnings
 from wxo_load.core.summary_model import Summary
 from wxo_load.core.summary_sections import Stat, TimelinePoint
 from wxo_load.gates.evaluate import Verdict
-from wxo_load.output.views import NOT_OBSERVABLE, shows_channels, stat, turn
+from wxo_load.output.views import NOT_OBSERVABLE, answer_rows, shows_channels, stat, turn
 
 OVERVIEW = "wxo-load"
 TIMINGS = "wxo-load-timings"
@@ -60,8 +60,6 @@ TABLES: list[dict[str, Any]] = [
     ]},
 ]  # fmt: skip
 
-fmt_ms = fmt.ms
-
 
 def _num(value: float | None, digits: int = 1) -> float | str:
     return "" if value is None else round(float(value), digits)
@@ -90,6 +88,7 @@ def overview_rows(
     rows += _throughput_rows(summary)
     rows += turn_rows(summary)
     rows += _trust_rows(summary)
+    rows += [_row(figure, value, detail) for figure, value, detail in answer_rows(summary)]
     rows += gate_rows(verdicts, aborted_by=aborted_by, abort_gates=abort_gates)
     rows += stage_rows(summary)
     return rows
@@ -156,8 +155,8 @@ def turn_rows(summary: Summary) -> list[dict[str, str]]:
         rows.append(
             _row(
                 label,
-                f"first text p95 {fmt_ms(stat(metrics, 'first_text', 'p95'))}",
-                f"done p95 {fmt_ms(stat(metrics, 'done', 'p95'))}; {runs} runs, {failed} failed",
+                f"first text p95 {fmt.ms(stat(metrics, 'first_text', 'p95'))}",
+                f"done p95 {fmt.ms(stat(metrics, 'done', 'p95'))}; {runs} runs, {failed} failed",
             )
         )
     return rows
@@ -182,7 +181,7 @@ def _trust_rows(summary: Summary) -> list[dict[str, str]]:
     lg = summary.load_generator
     lag, limit = lg.client_lag, lg.client_lag_p99_limit_ms
     rows = [
-        _row("Client lag p99", fmt_ms(lag.p99), f"limit {fmt_ms(limit)}; max {fmt_ms(lag.max)}")
+        _row("Client lag p99", fmt.ms(lag.p99), f"limit {fmt.ms(limit)}; max {fmt.ms(lag.max)}")
     ]
     cpu, cpu_limit = lg.cpu_percent_max, lg.cpu_percent_limit
     rows.append(

@@ -1,6 +1,6 @@
 """summary.md: short Markdown tables of a `Summary` for a CI job summary (timings, outcomes,
-throughput, turns, tools, personas, the load plan's stages or capacity search, a replay's then
-versus now). Pure: a `Summary` in, text out; `output.files` writes it.
+throughput, turns, tools, personas, answers, the load plan's stages or capacity search, a
+replay's then versus now). Pure: a `Summary` in, text out; `output.files` writes it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from wxo_load.output.views import (
     CHANNEL_COLUMNS,
     PERSONA_COLUMNS,
     LoadGeneratorFacts,
+    answer_rows,
     channel_rows,
     persona_rows,
     shows_channels,
@@ -79,6 +80,9 @@ def summary_markdown(summary: Summary, extra_sections: Sequence[str] = ()) -> st
         sections.append("### Personas\n\n" + _table(PERSONA_COLUMNS, persona_rows(summary)))
     if shows_channels(summary):
         sections.append("### Channels\n\n" + _table(CHANNEL_COLUMNS, channel_rows(summary)))
+    answers = answer_rows(summary)
+    if answers:
+        sections.append("### Answers\n\n" + _table(["figure", "value", "detail"], answers, 3))
     sections += [s for s in [plan_markdown(summary), replay_markdown(summary)] if s]
     sections += [s.strip("\n") for s in extra_sections]
     return "\n\n".join(sections) + "\n"

@@ -17,6 +17,9 @@ Pure: a `MetricsBook` (the master's merge of every worker) and a few gauges in, 
   `wxo_load_persona_timing_seconds{persona, metric}`; and per channel the same under a
   `channel` label (`wxo_load_channel_runs_total{channel, outcome}`, ...) when a test used more
   than the widget's channel.
+- with answer checks or canaries on: `wxo_load_answers_total{verdict}`, runs whose answer was
+  `checked`, and those `wrong` or with `cross_talk`, and `wxo_load_goodput_runs_total` (ok,
+  right and within the goodput limits).
 - gauges: `wxo_load_users`, `wxo_load_trustworthy` (1 while the load generator keeps up),
   `wxo_load_test_running`, `wxo_load_gate_passing{gate}`.
 
@@ -177,6 +180,19 @@ def _group_families(groups: Mapping[str, MetricsBook], label: str) -> list[str]:
     return lines
 
 
+def _answer_counters(book: MetricsBook) -> list[str]:
+    """The answer checks' counters (nothing when no answer was checked)."""
+    answers = book.answers
+    if not answers.checked:
+        return []
+    verdicts = {"checked": answers.checked, "wrong": answers.wrong,
+                "cross_talk": answers.cross_talk}  # fmt: skip
+    text = "Runs whose answer was checked, and those wrong or quoting another's canary."
+    lines = _counter("wxo_load_answers_total", "verdict", verdicts, text)
+    lines += _header("wxo_load_goodput_runs_total", "counter", "Runs ok, right, within limits.")
+    return [*lines, f"wxo_load_goodput_runs_total {answers.good}"]
+
+
 def _state_gauges(*, users: int, trustworthy: bool, running: bool) -> list[str]:
     """Gauges of users, trustworthiness and whether a test runs."""
     lines = _gauge("wxo_load_users", users, "Users running now.")
@@ -220,6 +236,7 @@ def exposition(
     if list(channels) == [RUNS_STREAM]:  # the widget's alone: the plain families say it all
         channels = {}
     lines += _group_families(channels, "channel")
+    lines += _answer_counters(book)
     lines += _state_gauges(users=users, trustworthy=trustworthy, running=running)
     lines += _gate_gauges(gates)
     return "\n".join(lines) + "\n"

@@ -106,6 +106,26 @@ def channel_stat(channel: ChannelSummary, metric: str, key: str) -> float | int 
     return stat(channel.metrics, metric, key)
 
 
+def answer_rows(summary: Summary) -> list[tuple[str, str, str]]:
+    """(figure, value, detail) of the answer checks, canaries and goodput, as summary.md and the
+    live tab show them; [] when no answer was checked and goodput is simply the ok runs."""
+    rows: list[tuple[str, str, str]] = []
+    answers, goodput = summary.answers, summary.goodput
+    if answers is not None and answers.checked:
+        failed = ", ".join(f"{n} {c}" for n, c in answers.by_check.items() if c)
+        rows += [
+            ("Answers checked", str(answers.checked), "checks or canaries ran on these runs"),
+            ("Wrong answers", f"{answers.wrong} ({answers.wrong_rate:.2%})",
+             f"failed checks: {failed}" if failed else "no check failed"),
+            ("Cross-talk", f"{answers.cross_talk} ({answers.cross_talk_rate:.2%})",
+             "answers quoting another conversation's canary"),
+        ]  # fmt: skip
+    if goodput is not None and (rows or goodput.runs != summary.runs.ok):
+        rows.append(("Goodput", f"{goodput.runs} runs ({goodput.share:.2%})",
+                     f"{goodput.runs_per_s:g}/s ok, right and within the limits"))  # fmt: skip
+    return rows
+
+
 def stat(stats: Mapping[str, Stat | None] | None, metric: str, key: str) -> float | int | None:
     """One statistic (`p95`, `count`...) of a metric in a table of them; None when absent."""
     found = stats.get(metric) if stats else None

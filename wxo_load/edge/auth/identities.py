@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from wxo_load.core.conversation import Credential
 from wxo_load.edge.auth.base import TokenProvider
 from wxo_load.edge.auth.resolve import resolve_auth
 from wxo_load.edge.auth.settings import AuthSettings
@@ -21,7 +22,7 @@ class Identities:
         self.host = host
         self._providers: dict[tuple[str, str], TokenProvider] = {}
 
-    def tokens(self, credential: tuple[str, str]) -> TokenProvider:
+    def tokens(self, credential: Credential) -> TokenProvider:
         provider = self._providers.get(credential)
         if provider is None:
             kind, secret = credential

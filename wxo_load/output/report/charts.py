@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from html import escape
 
+from wxo_load.core.fmt import grouped
 from wxo_load.output.report.svg import (
     LEFT,
     TOP,
@@ -13,7 +14,6 @@ from wxo_load.output.report.svg import (
     Span,
     axes,
     empty_chart,
-    fmt_num,
     log_ticks,
     nice_max,
     nice_ticks,
@@ -70,7 +70,7 @@ def _hover_points(
             f'<circle class="pt" cx="{frame.px(x):.1f}" cy="{frame.py(y):.1f}" r="{radius}" '
             f'fill="{s.color}" fill-opacity="{opacity}">'
             f"<title>{escape(s.label)} at {escape(x_fmt(x))}: "
-            f"{escape(fmt_num(y))} {escape(y_unit)}</title></circle>"
+            f"{escape(grouped(y))} {escape(y_unit)}</title></circle>"
         )
     return parts
 
@@ -109,7 +109,7 @@ def stacked_bars(
                 f'<rect x="{frame.px(x):.1f}" y="{top:.1f}" width="{bar_w:.1f}" '
                 f'height="{height:.1f}" fill="{color}">'
                 f"<title>{escape(label)} at {escape(x_fmt(x))}: "
-                f"{escape(fmt_num(value))} {escape(y_unit)}</title></rect>"
+                f"{escape(grouped(value))} {escape(y_unit)}</title></rect>"
             )
             base += value
     parts.append("</svg>")
@@ -130,7 +130,7 @@ def log_histogram(
     frame = Frame((edges[0], edges[-1]), (0.0, nice_max(max(counts))), x_log=True)
     parts = svg_open(x_label)
     x_ticks = log_ticks(edges[0], edges[-1])
-    parts += axes(frame, x_ticks, nice_ticks(0, frame.y1), fmt_num, x_label, "runs")
+    parts += axes(frame, x_ticks, nice_ticks(0, frame.y1), grouped, x_label, "runs")
     for i, count in enumerate(counts):
         if not count:
             continue
@@ -139,7 +139,7 @@ def log_histogram(
         parts.append(
             f'<rect x="{x0:.1f}" y="{top:.1f}" width="{max(x1 - x0 - 0.5, 0.8):.1f}" '
             f'height="{frame.py(0) - top:.1f}" fill="{color}" fill-opacity="0.75">'
-            f"<title>{escape(fmt_num(edges[i]))}–{escape(fmt_num(edges[i + 1]))} ms: "
+            f"<title>{escape(grouped(edges[i]))}–{escape(grouped(edges[i + 1]))} ms: "
             f"{count} samples</title></rect>"
         )
     parts += _markers(frame, markers)
@@ -161,7 +161,7 @@ def _markers(frame: Frame, markers: Sequence[tuple[str, float, str]]) -> list[st
         parts.append(
             f'<text class="marker" x="{px + dx:.1f}" y="{TOP + 12 + 13 * index}" '
             f'text-anchor="{anchor}" fill="{marker_color}">'
-            f"{escape(label)} {escape(fmt_num(x))}</text>"
+            f"{escape(label)} {escape(grouped(x))}</text>"
         )
     return parts
 
@@ -196,7 +196,7 @@ def grouped_bars(
                 f'<rect x="{x_start + gi * bar_w:.1f}" y="{top:.1f}" width="{bar_w - 1:.1f}" '
                 f'height="{frame.py(0) - top:.1f}" fill="{color}">'
                 f"<title>{escape(category)}, {escape(label)}: "
-                f"{escape(fmt_num(value))} {escape(y_unit)}</title></rect>"
+                f"{escape(grouped(value))} {escape(y_unit)}</title></rect>"
             )
     parts.append("</svg>")
     return "".join(parts)

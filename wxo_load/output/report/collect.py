@@ -12,11 +12,12 @@ from array import array
 from collections import Counter
 from datetime import datetime
 
+from wxo_load.core.fmt import grouped
 from wxo_load.core.metrics import ALL_METRICS, CONVERSATION_METRICS, RUN_METRICS
 from wxo_load.core.records import LEFT_OUTCOMES, NOT_FAILED, OK, ConversationRecord, RunRecord
 from wxo_load.core.summary_model import Summary
 from wxo_load.core.window import MEASURED
-from wxo_load.output.report.svg import Span, fmt_num, fmt_time
+from wxo_load.output.report.svg import Span, fmt_time
 
 MAX_BINS = 120
 NICE_BIN_WIDTHS = (
@@ -184,4 +185,4 @@ class Timebase:
     @property
     def x_label(self) -> str:
         unit = "min:s" if self.span >= 180 else "s"
-        return f"time since start ({unit}); {fmt_num(self.width)} s bins"
+        return f"time since start ({unit}); {grouped(self.width)} s bins"

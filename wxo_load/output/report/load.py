@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from wxo_load.core.fmt import grouped
 from wxo_load.core.metrics import TIME
 from wxo_load.core.summary_model import Summary
 from wxo_load.core.summary_plan import PlanSearch, Segment
@@ -22,7 +23,6 @@ from wxo_load.output.report.svg import (
     Frame,
     Series,
     axes,
-    fmt_num,
     nice_max,
     nice_ticks,
     path_coords,
@@ -117,7 +117,7 @@ def _markers(frame: Frame, summary: Summary, kind: str) -> list[str]:
         if value is None:
             continue
         x = frame.px(float(value))
-        text = f"{label} {fmt_num(float(value))}"
+        text = f"{label} {grouped(float(value))}"
         shift = 4 if anchor == "start" else -4
         parts.append(
             f'<line class="load-mark {label.replace(" ", "-")}" x1="{x:.1f}" x2="{x:.1f}" '
@@ -148,7 +148,7 @@ def _chart(
     x_label = "users" if kind == "users" else "arrival rate (conversations/s)"
     parts = svg_open(y_label)
     parts += axes(
-        frame, nice_ticks(*x_range, target=8), nice_ticks(0, frame.y1), fmt_num, x_label, y_label
+        frame, nice_ticks(*x_range, target=8), nice_ticks(0, frame.y1), grouped, x_label, y_label
     )
     for text, limit in limits:
         y = frame.py(limit)
@@ -167,8 +167,8 @@ def _chart(
         for x, y in points:
             parts.append(
                 f'<circle class="pt" cx="{frame.px(x):.1f}" cy="{frame.py(y):.1f}" r="3" '
-                f'fill="{s.color}"><title>{escape(s.label)} at {escape(fmt_num(x))}: '
-                f"{escape(fmt_num(y))} {escape(y_unit)}</title></circle>"
+                f'fill="{s.color}"><title>{escape(s.label)} at {escape(grouped(x))}: '
+                f"{escape(grouped(y))} {escape(y_unit)}</title></circle>"
             )
     parts.append("</svg>")
     return "".join(parts)
@@ -218,15 +218,15 @@ def _headline(summary: Summary, kind: str) -> str:
         )
     broke = (capacity.broke_at or {}).get(kind)
     tail = (
-        f"; it broke at {fmt_num(float(broke))} {unit}"
+        f"; it broke at {grouped(float(broke))} {unit}"
         if broke is not None
         else " (the highest load tried)"
     )
     first_text = stat_of(capacity.metrics, "first_text", "p95")
-    ft = f", first text p95 {fmt_num(float(first_text))} ms" if first_text is not None else ""
+    ft = f", first text p95 {grouped(float(first_text))} ms" if first_text is not None else ""
     return (f'<p class="capacity-found"><b>Capacity: '
-            f"{escape(fmt_num(float(getattr(capacity, kind) or 0)))} {unit}</b>, "
-            f"{escape(fmt_num(capacity.runs_per_s))} runs/s{escape(ft)}{escape(tail)}"
+            f"{escape(grouped(float(getattr(capacity, kind) or 0)))} {unit}</b>, "
+            f"{escape(grouped(capacity.runs_per_s))} runs/s{escape(ft)}{escape(tail)}"
             ".</p>")  # fmt: skip
 
 
@@ -245,7 +245,7 @@ def _stages_table(stages: list[Segment]) -> str:
         shown = (
             f"{load['users']} users"
             if "users" in load
-            else f"{fmt_num(float(load.get('arrival_rate') or 0))}/s"
+            else f"{grouped(float(load.get('arrival_rate') or 0))}/s"
         )
         rows.append([s.name, shown, s.duration_s, *_segment_cells(s)])
     header = ["stage", "load", "duration (s)", *_SEGMENT_HEADER]

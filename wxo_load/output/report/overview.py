@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from wxo_load.core.fmt import grouped
 from wxo_load.core.summary_model import Summary
 from wxo_load.core.window import window_text
 from wxo_load.output.report.page import safe_text, section, table
-from wxo_load.output.report.svg import fmt_num
 from wxo_load.output.views import LoadGeneratorFacts
 
 
@@ -15,7 +15,7 @@ def header(summary: Summary) -> str:
     facts: list[tuple[str, object]] = [
         ("target", summary.host or "–"),
         ("started", summary.started_at or "–"),
-        ("duration", f"{fmt_num(summary.duration_s or 0)} s"),
+        ("duration", f"{grouped(summary.duration_s or 0)} s"),
         ("peak users", users if users is not None else "–"),
         ("scenario file", summary.scenario.file or "–"),
     ]
@@ -31,7 +31,7 @@ def header(summary: Summary) -> str:
 
 def trust_banner(summary: Summary) -> str:
     lg = LoadGeneratorFacts.of(summary)
-    facts = " · ".join(lg.parts(fmt_num, lag_missing="client lag not measured"))
+    facts = " · ".join(lg.parts(grouped, lag_missing="client lag not measured"))
     if lg.trusted:
         return (
             '<div class="banner good" id="trust"><b>Load generator kept up.</b> '
@@ -50,22 +50,22 @@ def kpis(summary: Summary) -> str:
     def ms(metric: str, p: str) -> str:
         stat = summary.metrics.get(metric)
         value = getattr(stat, p) if stat is not None else None
-        return "–" if value is None else f"{fmt_num(value)} ms"
+        return "–" if value is None else f"{grouped(value)} ms"
 
     tiles = [
         ("runs", f"{runs.total:,}", f"{runs.ok:,} ok"),
         ("error rate", f"{100 * runs.error_rate:.2f} %", f"{runs.failed:,} failed"),
         (
             "throughput",
-            f"{fmt_num(throughput.runs_per_s)} runs/s",
-            f"{fmt_num(throughput.answer_chars_per_s)} chars/s",
+            f"{grouped(throughput.runs_per_s)} runs/s",
+            f"{grouped(throughput.answer_chars_per_s)} chars/s",
         ),
         ("first text p95", ms("first_text", "p95"), f"p50 {ms('first_text', 'p50')}"),
         ("done p95", ms("done", "p95"), f"p50 {ms('done', 'p50')}"),
         (
             "conversations",
             f"{summary.conversations.total:,}",
-            f"{fmt_num(throughput.conversations_per_s)} /s",
+            f"{grouped(throughput.conversations_per_s)} /s",
         ),
     ]
     return (

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
+from wxo_load.core.fmt import grouped
 from wxo_load.core.redact import redact
-from wxo_load.output.report.svg import fmt_num
 
 
 def safe_text(value: Any) -> str:
@@ -38,7 +38,7 @@ def _fmt_cell(value: Any) -> str:
     if value is None:
         return '<td class="na">–</td>'
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        shown = fmt_num(float(value)) if isinstance(value, float) else f"{value:,}"
+        shown = grouped(float(value)) if isinstance(value, float) else f"{value:,}"
         return f'<td class="num">{escape(shown)}</td>'
     return f"<td>{safe_text(value)}</td>"
 

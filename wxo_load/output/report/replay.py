@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from wxo_load.core.fmt import grouped
 from wxo_load.core.summary_model import Summary
 from wxo_load.output.report.page import safe_text, section, table
-from wxo_load.output.report.svg import fmt_num
 
 SHOWN = 20  # conversations listed, slowest against their recording first
 
@@ -18,7 +18,7 @@ def replay_section(summary: Summary) -> str:
     recorded, measured = replay.recorded_agent_ms, replay.measured_agent_ms
 
     def ms(value: Any) -> str:
-        return "–" if value is None else f"{fmt_num(value)} ms"
+        return "–" if value is None else f"{grouped(value)} ms"
 
     def ratio(value: Any) -> str:
         return "–" if value is None else f"{value:.2f}×"

@@ -26,22 +26,17 @@ class Series:
     dashed: bool = False
 
 
-def fmt_num(value: float) -> str:
-    """Compact, readable numbers for axes and tables: 0.042, 3.5, 12.3, 1,234."""
-    return fmt.num(value, sep=",")
-
-
 def fmt_time(seconds: float, span_s: float) -> str:
     if span_s >= 180:
         return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
-    return f"{fmt_num(seconds)} s"
+    return f"{fmt.grouped(seconds)} s"
 
 
 def nice_step(span: float, target: int = 5) -> float:
     if span <= 0 or not math.isfinite(span):
         return 1.0
     raw = span / target
-    magnitude = 10 ** math.floor(math.log10(raw))
+    magnitude: float = 10 ** math.floor(math.log10(raw))
     for multiple in (1, 2, 2.5, 5, 10):
         if multiple * magnitude >= raw:
             return multiple * magnitude
@@ -134,7 +129,7 @@ def axes(
         parts.append(f'<line class="grid" x1="{LEFT}" x2="{right}" y1="{py:.1f}" y2="{py:.1f}"/>')
         parts.append(
             f'<text class="tick" x="{LEFT - 6}" y="{py + 4:.1f}" text-anchor="end">'
-            f"{escape(fmt_num(y))}</text>"
+            f"{escape(fmt.grouped(y))}</text>"
         )
     for x in x_ticks:
         px = frame.px(x)

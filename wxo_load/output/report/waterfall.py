@@ -14,12 +14,12 @@ import random
 from collections.abc import Sequence
 from html import escape
 
+from wxo_load.core.fmt import grouped
 from wxo_load.core.records import RunRecord
 from wxo_load.core.steps import is_handoff
 from wxo_load.core.summary_model import Summary
 from wxo_load.output.report.charts import grouped_bars
 from wxo_load.output.report.page import card, legend, section, table
-from wxo_load.output.report.svg import fmt_num
 from wxo_load.output.views import stat
 
 SAMPLE_SIZE = 5000  # ok runs kept (reservoir) to find a typical one
@@ -103,7 +103,7 @@ def waterfall_svg(run: RunRecord, title: str) -> str:
     for i, (label, kind, start, end) in enumerate(bars):
         y = PAD + i * ROW_H
         x, w = LABEL_W + start * scale, max(1.0, (end - start) * scale)
-        text = f"{label}: {fmt_num(end - start)} ms (from {fmt_num(start)} ms)"
+        text = f"{label}: {grouped(end - start)} ms (from {grouped(start)} ms)"
         parts.append(
             f'<text class="tick" x="{LABEL_W - 6}" y="{y + 15}" '
             f'text-anchor="end">{escape(label)}</text>'
@@ -120,13 +120,13 @@ def waterfall_svg(run: RunRecord, title: str) -> str:
         )
         parts.append(
             f'<text class="tick" x="{tx:.1f}" y="{y + 15}" '
-            f'text-anchor="{anchor}"{fill}>{escape(fmt_num(end - start))} ms</text>'
+            f'text-anchor="{anchor}"{fill}>{escape(grouped(end - start))} ms</text>'
         )
     y_axis = PAD + ROW_H * len(bars) + 14
     parts.append(
         f'<text class="tick" x="{LABEL_W}" y="{y_axis}">0</text>'
         f'<text class="tick" x="{LABEL_W + BAR_W}" y="{y_axis}" '
-        f'text-anchor="end">{escape(fmt_num(total))} ms</text></svg>'
+        f'text-anchor="end">{escape(grouped(total))} ms</text></svg>'
     )
     return "".join(parts)
 
@@ -162,14 +162,14 @@ def _run_cards(runs: WaterfallRuns) -> list[str]:
     if typical is not None:
         cards.append(
             card(
-                f"A typical run (median done, {fmt_num(typical.done_ms or 0.0)} ms)",
+                f"A typical run (median done, {grouped(typical.done_ms or 0.0)} ms)",
                 waterfall_svg(typical, "typical run"),
             )
         )
     for i, run in enumerate(runs.slowest_runs()):
         cards.append(
             card(
-                f"Slowest run #{i + 1} (done {fmt_num(run.done_ms or 0.0)} ms)",
+                f"Slowest run #{i + 1} (done {grouped(run.done_ms or 0.0)} ms)",
                 waterfall_svg(run, f"slowest run {i + 1}"),
             )
         )
@@ -190,7 +190,7 @@ def section_html(summary: Summary, runs: WaterfallRuns) -> str:
     )
     cards = _run_cards(runs)
     cps = stat(summary.streaming, "chars_per_s", "p50")
-    note = f"median {fmt_num(cps)} characters per second while streaming" if cps is not None else ""
+    note = f"median {grouped(cps)} characters per second while streaming" if cps is not None else ""
     cards.append(card("Gaps between consecutive text deltas", _inter_delta_chart(summary), note))
     cards.append(card("Tools by p95", _tools_table(summary)))
     body = key + '<div class="grid" id="waterfall">' + "".join(cards) + "</div>"
