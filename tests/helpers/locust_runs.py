@@ -56,8 +56,12 @@ def run_locust(
     )
 
 
-def start_locust(*args: str, home: Path, merge_stderr: bool = False) -> subprocess.Popen[str]:
-    """`locust -f locustfile.py ARGS` started in the background, from the repository root."""
+def start_locust(
+    *args: str, home: Path, merge_stderr: bool = False, new_group: bool = False
+) -> subprocess.Popen[str]:
+    """`locust -f locustfile.py ARGS` started in the background, from the repository root;
+    `new_group`: in a process group of its own, as a shell starts a command (for a Ctrl+C,
+    which a terminal sends to the whole group)."""
     return subprocess.Popen(
         locust_cmd(*args),
         cwd=REPO,
@@ -66,6 +70,7 @@ def start_locust(*args: str, home: Path, merge_stderr: bool = False) -> subproce
         stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
         text=True,
         stdin=subprocess.DEVNULL,
+        start_new_session=new_group,
     )
 
 

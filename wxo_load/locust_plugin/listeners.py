@@ -36,6 +36,7 @@ from wxo_load.locust_plugin.harness import (
     current_harness,
     harness_of,
 )
+from wxo_load.locust_plugin.interrupt import install_interrupt
 from wxo_load.locust_plugin.lifeline import start_watch
 from wxo_load.locust_plugin.options import add_options
 from wxo_load.locust_plugin.otel import take_over_locust_otel
@@ -61,9 +62,14 @@ def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
     harness.install_users, harness.add_missing_users = personas.install, personas.add_missing
     if environment.parsed_options is None:  # a library user building an Environment by hand
         return
+    runner = environment.runner
+    # Ctrl+C reaches Locust's shutdown, wherever the process was; a forked worker leaves it to
+    # its master (#32)
+    processes = getattr(environment.parsed_options, "processes", None)
+    forked = isinstance(runner, WorkerRunner) and bool(processes)
+    install_interrupt(forked_worker=forked)
     if web_ui is not None:
         install_host_check(web_ui)
-    runner = environment.runner
     if runner is not None and not isinstance(runner, MasterRunner):
         runner.register_message(
             MESSAGE_BEGIN, lambda msg, **_: harness_of(environment).begin_arrivals(msg.data)
@@ -78,6 +84,7 @@ def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
     if isinstance(runner, WorkerRunner):
         mid_test = (STATE_SPAWNING, STATE_RUNNING, STATE_STOPPING, STATE_CLEANUP)
         start_watch(environment, mid_test)  # a worker that loses its master ends itself
+        harness.session.warm_up()  # not while starting a test, heartbeats stalled
     else:
         harness.prepare()
         if environment.web_ui is not None:

@@ -1,0 +1,369 @@
+"""How many concurrent streams one worker process holds: raise them step by step (issue #29).
+
+    python bench/ceiling.py                          # bare, then realistic: about 10 minutes
+    python bench/ceiling.py --cases bare --steps 2000,4000 --step-s 30 --json ceiling.json
+
+One Locust process (wxo-load's locustfile, headless, no `--processes`: what one worker holds)
+against the simulator on 127.0.0.1 (a separate process sharing no code with the client) whose
+answers take about 20 s, an event every 0.4-0.6 s (`assets/profile_paced_20s.yaml`). The load
+plan is one stage per step (`load.stages`; no think time, so users = open streams). `bare` is
+the bench scenario (`assets/scenario.yaml`); `realistic` has two weighted personas, a data row
+per conversation, answer checks, canaries and goodput (`assets/scenario_realistic.yaml`).
+
+Per step, over its steady part (from `--settle-s` after the step's users are spawned):
+
+- streams: the simulator's open streams at the end; events/s: the simulator's own count;
+- CPU: the Locust process's user+sys (/proc) per event written, and as % of one core; run-queue
+  wait: the share of the window it was runnable but had no CPU (/proc/PID/schedstat: other
+  processes held both cores);
+- client lag p99: the harness's own (its progress line, worst 5 s interval of the window);
+- timing error p50 / p99: per run, the client's interval from run.started to the first delta
+  and to done against the simulator's own write times of those events (`t_sent` in its event
+  log; `bench_runs.errors_ms`, as `ab_client.py` compares them), for the runs that started and
+  ended within the step;
+- failed runs; the simulator's CPU % and lateness p99 (its writes behind its own schedule).
+
+It stops raising at the first step where runs fail, the worker's CPU reaches 95 % of a core, the
+server saturates (its CPU at 90 % of a core, or lateness p99 over 50 ms), or the next step would
+not fit the open-file limit (a socket per stream). The timing error is computed after the run
+(parsing the event log would take CPU from the processes measured): the ceiling is the last step
+before the first one with error p99 >= 10 ms, a failed run or a saturated server. Figures are
+printed as a Markdown table (docs/measurements.md) with the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE)]  # wxo_load, and bench_runs beside this file
+
+from bench_runs import (  # noqa: E402 - after the path set-up above
+    ASSETS,
+    REPO,
+    clean_env,
+    cpu_seconds,
+    errors_ms,
+    quantiles,
+    start_locust,
+    start_simulator,
+)
+
+PROFILE = "profile_paced_20s.yaml"
+SCENARIOS = {"bare": "scenario.yaml", "realistic": "scenario_realistic.yaml"}
+STAGE = re.compile(r"Shape test updating to (\d+) users")
+PROGRESS = re.compile(r"(\d+) runs, (\d+) failed.*client lag p99 ([\d.]+|-)")
+ERROR_LIMIT_MS, CPU_LIMIT, SERVER_CPU_LIMIT, LATENESS_LIMIT_MS = 10.0, 0.95, 0.90, 50.0
+LAG_LIMIT_MS = 250.0  # half the event gap: further behind, reads merge events under one stamp
+FD_MARGIN = 200  # fds a worker holds besides its streams (Locust, logs, results files)
+
+
+class Output:
+    """The Locust process's merged output, read in a thread: stage starts and progress lines,
+    each with the wall-clock time it was read."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.stages: list[tuple[float, int]] = []
+        self.progress: list[tuple[float, int, float | None]] = []  # (t, failed, lag p99 ms)
+        self.tail: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self._thread.start()
+
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            now = time.time()
+            self.tail = [*self.tail[-40:], line.rstrip()]
+            if match := STAGE.search(line):
+                self.stages.append((now, int(match.group(1))))
+            elif match := PROGRESS.search(line):
+                lag = None if match.group(3) == "-" else float(match.group(3))
+                self.progress.append((now, int(match.group(2)), lag))
+
+    def failed(self) -> int:
+        return self.progress[-1][1] if self.progress else 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default="bare,realistic", help="bare, realistic or both")
+    parser.add_argument("--steps", default="2500,5000,7500,10000,12500,15000,17500",
+                        help="open streams of each step")  # fmt: skip
+    parser.add_argument("--step-s", type=float, default=35.0, help="seconds per step")
+    parser.add_argument("--spawn-rate", type=float, default=500.0, help="users started per s")
+    parser.add_argument("--settle-s", type=float, default=3.0, help="after a step's spawn")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument(
+        "--nice",
+        type=int,
+        default=0,
+        help="niceness of this bench, the simulator and Locust (-10 as root on a shared machine)",
+    )
+    args = parser.parse_args()
+    if args.nice:
+        os.nice(args.nice)  # the simulator and Locust inherit it
+    steps = [int(x) for x in args.steps.split(",")]
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the children inherit it
+    print(f"open-file limit {hard} (soft raised from {soft}); nice {args.nice}; load average "
+          f"{_load()}", flush=True)  # fmt: skip
+    report: dict[str, Any] = {"nofile": hard, "nice": args.nice, "cases": {}}
+    with tempfile.TemporaryDirectory(prefix="ceiling-") as tmp:
+        for case in args.cases.split(","):
+            rows = run_case(case, steps, args, Path(tmp), hard)
+            report["cases"][case] = rows
+            print_table(case, rows)
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+def run_case(case: str, steps: list[int], args: argparse.Namespace, work: Path, nofile: int
+             ) -> list[dict[str, Any]]:  # fmt: skip
+    log, results = work / f"{case}-events.jsonl", work / f"{case}-results"
+    _open[0] = 0  # a fresh simulator
+    scenario = _scenario(case, steps, args.step_s, args.spawn_rate, work)
+    print(f"\n{case}: steps {steps}, {args.step_s:g} s each ...", flush=True)
+    rows: list[dict[str, Any]] = []
+    with start_simulator(PROFILE, "ndjson", log) as sim:
+        run_time = len(steps) * args.step_s + 30
+        extra = ["--scenario", str(scenario), "--results-dir", str(results),
+                 "--progress-interval", "5"]  # fmt: skip
+        proc = start_locust(str(REPO / "locustfile.py"), sim.url, steps[0], run_time, extra,
+                            clean_env())  # fmt: skip
+        out = Output(proc)
+        try:
+            previous = 0
+            for k, streams in enumerate(steps):
+                row = _step(k, streams, previous, proc, sim, out, args)
+                if row is None:
+                    break
+                rows.append(row)
+                previous = streams
+                print(_row_text(row), flush=True)
+                nxt = steps[k + 1] if k + 1 < len(steps) else None
+                row["stop"] = _stop_reason(row, nxt, nofile)
+                if row["stop"]:
+                    print(f"stopped: {row['stop']}", flush=True)
+                    break
+        finally:
+            proc.terminate()  # SIGTERM: Locust stops its users and writes the results
+            try:
+                proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    _add_errors(rows, results / "runs.jsonl", log)
+    return rows
+
+
+def _scenario(case: str, steps: list[int], step_s: float, rate: float, work: Path) -> Path:
+    """The case's scenario with one stage per step, its data files' paths made absolute."""
+    source = ASSETS / SCENARIOS[case]
+    data = yaml.safe_load(source.read_text())
+    for persona in data.get("personas", []):
+        if "data" in persona:
+            persona["data"]["file"] = str((source.parent / persona["data"]["file"]).resolve())
+    data["load"] = {"stages": [
+        {"name": f"{n} streams", "duration": f"{step_s:g}s", "users": n, "spawn_rate": rate}
+        for n in steps
+    ]}  # fmt: skip
+    path = work / f"{case}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def _step(k: int, streams: int, previous: int, proc: subprocess.Popen[str], sim: Any,
+          out: Output, args: argparse.Namespace) -> dict[str, Any] | None:  # fmt: skip
+    """Wait for stage k, measure its steady window; None if Locust ended first."""
+    deadline = time.time() + args.step_s + 90
+    while len(out.stages) <= k:
+        if proc.poll() is not None or time.time() > deadline:
+            print("Locust ended or no stage started:\n" + "\n".join(out.tail[-15:]), flush=True)
+            return None
+        time.sleep(0.2)
+    started = out.stages[k][0]
+    begin = started + abs(streams - previous) / args.spawn_rate + args.settle_s
+    end = started + args.step_s - 1.0
+    _sleep_until(begin)
+    a = _sample(proc.pid, sim, reset=True)
+    failed_a = out.failed()
+    _sleep_until(end)
+    b = _sample(proc.pid, sim, reset=False)
+    seconds = b["t"] - a["t"]
+    events = b["server"]["events_written"]
+    lags = [lag for t, _, lag in out.progress if begin + 5 <= t <= end + 1 and lag is not None]
+    lateness = b["server"].get("lateness_ms") or {}
+    return {
+        "streams_planned": streams,
+        "streams": a["open"] + b["server"]["streams_open"],  # counts since the last reset
+        "started": started,
+        "window": [a["t"], b["t"]],
+        "events_per_s": round(events / seconds),
+        "cpu_percent": round(100 * (b["cpu"] - a["cpu"]) / seconds, 1),
+        "cpu_us_per_event": round(1e6 * (b["cpu"] - a["cpu"]) / events, 1) if events else None,
+        "runqueue_wait_percent": round(100 * (b["wait"] - a["wait"]) / seconds, 1),
+        "client_lag_p99_ms": max(lags) if lags else None,
+        "failed": out.failed() - failed_a,
+        "fds": len(os.listdir(f"/proc/{proc.pid}/fd")),
+        "rss_mb": round(_rss_kb(proc.pid) / 1024),
+        "server_cpu_percent": round(100 * b["server"]["cpu_s"] / seconds, 1),
+        "server_lateness_p99_ms": lateness.get("p99"),
+        "server_gc_pause_max_ms": (b["server"].get("gc") or {}).get("pause_ms_max"),
+        "load_average": _load(),
+    }
+
+
+_open = [0]  # the simulator's open streams at its last stats reset (a reset zeroes its count)
+
+
+def _sample(pid: int, sim: Any, reset: bool) -> dict[str, Any]:
+    opened = 0
+    if reset:  # a busy simulator answers late: wait for it rather than fail the step
+        opened = _open[0] = _open[0] + sim.stats(timeout_s=60)["streams_open"]
+        sim.reset_stats(timeout_s=60)
+    return {
+        "open": opened,
+        "t": time.time(),
+        "cpu": cpu_seconds(pid),
+        "wait": int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9,
+        "server": {} if reset else sim.stats(timeout_s=60),
+    }
+
+
+def _stop_reason(row: dict[str, Any], next_streams: int | None, nofile: int) -> str | None:
+    """Why not raise further (None: go on). A step whose stop names the worker's CPU or the
+    open-file limit still counts as held; the others do not."""
+    lag, late = row["client_lag_p99_ms"] or 0, row["server_lateness_p99_ms"] or 0
+    if row["failed"]:
+        return f"runs failed ({row['failed']})"
+    if row["cpu_percent"] >= 100 * CPU_LIMIT:
+        return f"the worker's CPU ({row['cpu_percent']} % of a core)"
+    if row["server_cpu_percent"] >= 100 * SERVER_CPU_LIMIT:
+        return f"the server ({row['server_cpu_percent']} % of a core, lateness p99 {late} ms)"
+    if (lag > LAG_LIMIT_MS or late > LATENESS_LIMIT_MS) and row["runqueue_wait_percent"] >= 20:
+        return (f"the machine (the worker waited {row['runqueue_wait_percent']} % of the step for "
+                f"a CPU, load average {row['load_average']}; client lag p99 {lag} ms, server "
+                f"lateness p99 {late} ms)")  # fmt: skip
+    if late > LATENESS_LIMIT_MS:
+        return f"the server (lateness p99 {late} ms)"
+    if lag > LAG_LIMIT_MS:
+        return f"the worker's event loop (client lag p99 {lag} ms)"
+    if next_streams is not None and next_streams + FD_MARGIN > nofile:
+        return f"the open-file limit ({nofile}: {next_streams} streams would not fit)"
+    return None
+
+
+def _add_errors(rows: list[dict[str, Any]], runs_file: Path, log: Path) -> None:
+    """Each step's timing error, from the runs that started and ended within it."""
+    runs = [json.loads(x) for x in runs_file.read_text().splitlines()] if runs_file.exists() else []
+    server = _server_milestones(log)
+    for row, nxt in zip(rows, [*rows[1:], None], strict=False):
+        first = row["started"]
+        last = nxt["started"] if nxt else row["window"][1]
+        inside = {
+            r["run_id"]: {
+                "run.started": r["run_started_ms"] / 1000.0,
+                "message.delta": r["first_delta_ms"] / 1000.0,
+                "done": r["done_ms"] / 1000.0,
+            }  # fmt: skip
+            for r in runs
+            if r["outcome"] == "ok"
+            and r.get("run_id")
+            and r.get("first_delta_ms") is not None
+            and first <= r["started_at_unix"]
+            and r["started_at_unix"] + r["done_ms"] / 1e3 <= last
+        }
+        q = quantiles(errors_ms(inside, server))
+        row.update(runs_measured=len(inside), error_p50_ms=q["p50_ms"], error_p99_ms=q["p99_ms"],
+                   error_max_ms=q["max_ms"])  # fmt: skip
+
+
+def _server_milestones(log: Path) -> dict[str, dict[str, float]]:
+    """run id -> {run.started, the first message.delta, done: t_sent}, read line by line
+    (millions of lines: only the three milestones are decoded)."""
+    written: dict[str, dict[str, float]] = defaultdict(dict)
+    with log.open() as lines:
+        for line in lines:
+            if '"run.started"' in line or '"done"' in line:
+                entry = json.loads(line)
+                written[entry["run_id"]][entry["event"]] = entry["t_sent"]
+            elif '"message.delta"' in line:
+                run_id = line.split('"', 4)[3]
+                if "message.delta" not in written[run_id]:
+                    written[run_id]["message.delta"] = json.loads(line)["t_sent"]
+    return written
+
+
+def print_table(case: str, rows: list[dict[str, Any]]) -> None:
+    print(f"\n{case}:\n| streams | events/s | CPU µs per event | CPU of one core | run-queue wait "
+          "| client lag p99 | error p50 / p99 | runs measured | failed | server CPU / lateness "
+          "p99 | load avg |\n" + "| --- " * 11 + "|")  # fmt: skip
+    for r in rows:
+        cells = [f"{r['streams']:,}", f"{r['events_per_s']:,}", r["cpu_us_per_event"],
+                 f"{r['cpu_percent']} %", f"{r['runqueue_wait_percent']} %",
+                 f"{r['client_lag_p99_ms']} ms",
+                 f"{r.get('error_p50_ms')} / {r.get('error_p99_ms')} ms", r.get("runs_measured"),
+                 r["failed"], f"{r['server_cpu_percent']} % / {r['server_lateness_p99_ms']} ms",
+                 r["load_average"]]  # fmt: skip
+        print("| " + " | ".join(str(c) for c in cells) + " |")
+    held = _ceiling(rows)
+    print(f"held: {held[0]:,} streams{held[1]}" if held[0] else "held: none of the steps")
+
+
+def _ceiling(rows: list[dict[str, Any]]) -> tuple[int, str]:
+    """The most streams held (error p99 under 10 ms, no failed run, neither the server nor the
+    machine in the way) before the first step that was not, and what stopped it."""
+    held = 0
+    for r in rows:
+        stop, error = r["stop"] or "", r.get("error_p99_ms") or 0
+        late = error >= ERROR_LIMIT_MS
+        if late or (stop and not stop.startswith(("the worker's CPU", "the open-file limit"))):
+            why = "; ".join(x for x in (f"timing error p99 {error} ms" if late else "", stop) if x)
+            return held, f"; then {r['streams']:,}: {why}"
+        held = r["streams"]
+        if stop:
+            return held, f"; stopped by {stop}"
+    return held, " (every step held)"
+
+
+def _row_text(r: dict[str, Any]) -> str:
+    return (f"{r['streams']:,} streams: {r['events_per_s']:,} events/s, CPU {r['cpu_percent']} % "
+            f"({r['cpu_us_per_event']} µs/event), run-queue wait {r['runqueue_wait_percent']} %, "
+            f"lag p99 {r['client_lag_p99_ms']} ms, failed {r['failed']}, server CPU "
+            f"{r['server_cpu_percent']} % lateness p99 {r['server_lateness_p99_ms']} ms gc max "
+        f"{r['server_gc_pause_max_ms']} ms, fds "
+            f"{r['fds']}, RSS {r['rss_mb']} MB, load {r['load_average']}")  # fmt: skip
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _sleep_until(t: float) -> None:
+    time.sleep(max(0.0, t - time.time()))
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
