@@ -12,10 +12,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from wxo_load.core.aggregate_model import Aggregate
 from wxo_load.core.errors import ConfigError, ResultsError
 from wxo_load.core.summary_model import Summary
-from wxo_load.edge.results import load_summary, summary_path
+from wxo_load.edge.results import (
+    SUMMARY_MD_FILE,
+    aggregate_path,
+    load_aggregate,
+    load_baseline,
+    load_summary,
+    summary_path,
+)
 from wxo_load.gates.compare import Difference, compare_summaries
+from wxo_load.gates.compare_repeated import compare_repeated, describe_sides
 from wxo_load.gates.evaluate import Verdict, evaluate
 from wxo_load.gates.parse import (
     AnyGate,
@@ -24,6 +33,7 @@ from wxo_load.gates.parse import (
     parse_gate_spec,
     parse_regression,
 )
+from wxo_load.output.aggregate import AGGREGATE_MD_FILE
 from wxo_load.output.gates import exit_code, format_table, write_gate_outputs
 
 # --------------------------------------------------------------------------- gate
@@ -33,7 +43,8 @@ def configure_gate(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "results_dir",
         metavar="RESULTS_DIR",
-        help="a results directory written by a test (holds summary.json)",
+        help="a results directory written by a test (holds summary.json), or a repeated run's "
+        "(wxo-load repeat: judged by the mean of its runs)",
     )
     parser.add_argument(
         "--scenario",
@@ -76,9 +87,10 @@ class GatePlan:
     source: str
 
 
-def plan_gates(args: argparse.Namespace, summary: Summary) -> GatePlan:
+def plan_gates(args: argparse.Namespace, summary: Summary | None) -> GatePlan:
     """The gates to apply: the scenario's (or, without --scenario and without any --gate,
-    the ones saved in summary.json's scenario), then --gate and --regression."""
+    the ones saved in summary.json's scenario; none for a repeated run, which saved none),
+    then --gate and --regression."""
     gates: list[AnyGate] = []
     baseline: str | None = None
     sources: list[str] = []
@@ -94,7 +106,7 @@ def plan_gates(args: argparse.Namespace, summary: Summary) -> GatePlan:
         ]
         baseline = scenario.baseline
         sources.append(f"scenario {args.scenario}")
-    elif not args.gate and not args.regression:
+    elif not args.gate and not args.regression and summary is not None:
         gates, baseline = saved_gates(summary)
         if gates:
             sources.append("the gates saved in summary.json")
@@ -129,8 +141,11 @@ def run_gate(args: argparse.Namespace) -> int:
             f"results directory {results_dir} does not exist. Give the directory "
             "a test wrote (its --results-dir), e.g. results/ci."
         )
-    summary = load_summary(results_dir)
-    plan = plan_gates(args, summary)
+    repeated = aggregate_path(results_dir) if not summary_path(results_dir).is_file() else None
+    summary: Summary | Aggregate = (
+        load_aggregate(results_dir) if repeated else load_summary(results_dir)
+    )
+    plan = plan_gates(args, summary if isinstance(summary, Summary) else None)
     if not plan.gates:
         raise ConfigError(
             'no gates to evaluate: pass --gate EXPR (e.g. --gate "first_text.p95 < 3000ms"), '
@@ -140,15 +155,16 @@ def run_gate(args: argparse.Namespace) -> int:
     verdicts = evaluate(plan.gates, summary, baseline)
     sys.stdout.write(format_table(verdicts))
     if not args.no_write:
-        _write_outputs(results_dir, plan, summary, verdicts)
+        out = repeated.parent if repeated else results_dir
+        _write_outputs(out, plan, summary, verdicts, summary_file=repeated)
     return exit_code(verdicts)
 
 
-def _baseline_for(plan: GatePlan) -> Summary | None:
+def _baseline_for(plan: GatePlan) -> Summary | Aggregate | None:
     """The baseline summary, if given; ConfigError when regression gates have none, and a
     note on stderr when one is given but nothing compares against it."""
     has_regressions = any(isinstance(g, RegressionGate) for g in plan.gates)
-    baseline = load_summary(plan.baseline, what="baseline") if plan.baseline else None
+    baseline = load_baseline(plan.baseline) if plan.baseline else None
     if has_regressions and baseline is None:
         raise ConfigError(
             "regression gates need a baseline: pass --baseline PATH (a results directory or "
@@ -165,19 +181,35 @@ def _baseline_for(plan: GatePlan) -> Summary | None:
 
 
 def _write_outputs(
-    results_dir: Path, plan: GatePlan, summary: Summary, verdicts: Sequence[Verdict]
+    results_dir: Path,
+    plan: GatePlan,
+    summary: Summary | Aggregate,
+    verdicts: Sequence[Verdict],
+    *,
+    summary_file: Path | None = None,
 ) -> None:
-    """The gate result files, with where the gates, summary and baseline came from."""
+    """The gate result files, with where the gates, summary and baseline came from. For a
+    repeated run (`summary_file` its aggregate.json) they go beside it, the table into
+    aggregate.md."""
+    scenario = summary.scenario if isinstance(summary, Aggregate) else summary.scenario.name
     meta = {
         "source": "wxo-load gate",
         "gates_from": plan.source,
         "results_dir": str(results_dir),
-        "summary": str(summary_path(results_dir)),
-        "baseline": str(summary_path(plan.baseline)) if plan.baseline else None,
-        "scenario": summary.scenario.name,
+        "summary": str(summary_file or summary_path(results_dir)),
+        "baseline": _baseline_file(plan.baseline),
+        "scenario": scenario,
         "evaluated_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-    write_gate_outputs(results_dir, verdicts, meta)
+    markdown = AGGREGATE_MD_FILE if summary_file else SUMMARY_MD_FILE
+    write_gate_outputs(results_dir, verdicts, meta, markdown_file=markdown)
+
+
+def _baseline_file(path: str | None) -> str | None:
+    """The baseline's file: its aggregate.json for a repeated run, else its summary.json."""
+    if path is None:
+        return None
+    return str(aggregate_path(path) or summary_path(path))
 
 
 # --------------------------------------------------------------------------- compare
@@ -193,25 +225,36 @@ def configure_compare(parser: argparse.ArgumentParser) -> None:
         default=5.0,
         help="mark a change as worse/better only beyond this many percent (default 5)",
     )
+    parser.add_argument(
+        "--interval",
+        choices=("pi", "ci"),
+        default="pi",
+        help="with a repeated A (wxo-load repeat's aggregate): mark only values outside its "
+        "prediction interval (pi, default: B is one run) or confidence interval of the mean (ci)",
+    )
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
 
 
 def format_differences(
     rows: Sequence[Difference], a_name: str, b_name: str, *, markdown: bool = False
 ) -> str:
-    header = ("figure", "A", "B", "delta", "change", "")
-    cells = [(r.figure, r.a, r.b, r.delta, r.change, r.mark) for r in rows]
+    with_interval = any(r.interval for r in rows)
+    header: tuple[str, ...] = ("figure", "A", "B", "delta", "change", "")
+    cells: list[tuple[str, ...]] = [(r.figure, r.a, r.b, r.delta, r.change, r.mark) for r in rows]
+    if with_interval:
+        header = ("figure", "A", "A interval", "B", "delta", "change", "")
+        cells = [(r.figure, r.a, r.interval, r.b, r.delta, r.change, r.mark) for r in rows]
     if markdown:
         lines = [
             f"A: `{a_name}`  \nB: `{b_name}`",
             "",
-            "| figure | A | B | delta | change | |",
-            "| --- | ---: | ---: | ---: | ---: | --- |",
+            "| " + " | ".join(header) + " |",
+            "| --- | " + " | ".join("---:" for _ in header[1:-1]) + " | --- |",
         ]
         lines += ["| " + " | ".join(c) + " |" for c in cells]
         return "\n".join(lines) + "\n"
     widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header))]
-    right = {1, 2, 3, 4}
+    right = set(range(1, len(header) - 1))
 
     def line(row: Sequence[str]) -> str:
         return "  ".join(
@@ -229,7 +272,9 @@ def format_differences(
         "  ".join("-" * w for w in widths),
         *(line(c) for c in cells),
         "",
-        f"{worse} worse, {better} better (changes under the threshold are not marked)",
+        f"{worse} worse, {better} better (changes under the threshold"
+        + (" or inside A's interval" if with_interval else "")
+        + " are not marked)",
     ]
     return "\n".join(out) + "\n"
 
@@ -237,12 +282,13 @@ def format_differences(
 def run_compare(args: argparse.Namespace) -> int:
     if args.threshold < 0:
         raise ConfigError(f"--threshold {args.threshold}: give a percentage of 0 or more.")
-    a = load_summary(args.a, what="A")
-    b = load_summary(args.b, what="B")
-    rows = compare_summaries(a, b, threshold_pct=args.threshold)
-    sys.stdout.write(
-        format_differences(
-            rows, str(summary_path(args.a)), str(summary_path(args.b)), markdown=args.markdown
-        )
-    )
+    a, b = load_baseline(args.a, what="A"), load_baseline(args.b, what="B")
+    if isinstance(a, Summary) and isinstance(b, Summary):
+        rows = compare_summaries(a, b, threshold_pct=args.threshold)
+        a_name, b_name = str(summary_path(args.a)), str(summary_path(args.b))
+    else:
+        rows = compare_repeated(a, b, threshold_pct=args.threshold, interval=args.interval)
+        a_name, b_name = _baseline_file(args.a) or "", _baseline_file(args.b) or ""
+        sys.stdout.write(describe_sides(a, b, args.interval) + "\n")
+    sys.stdout.write(format_differences(rows, a_name, b_name, markdown=args.markdown))
     return 0

@@ -22,11 +22,22 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     ),
     "gate": ("wxo_load.cli.gate", "re-evaluate performance gates on saved results"),
     "compare": ("wxo_load.cli.gate", "print the differences between two results"),
+    "repeat": (
+        "wxo_load.cli.repeat",
+        "run the same Locust test N times and write the aggregate: means, spread, intervals",
+    ),
+    "aggregate": (
+        "wxo_load.cli.repeat",
+        "aggregate saved results directories of the same test (a repeated baseline)",
+    ),
     "capture": (
         "wxo_load.cli.capture",
         "write an agent's real conversations (redacted) as a JSONL file to replay",
     ),
 }
+
+PASSTHROUGH = {"repeat"}
+"""Subcommands that take another command line after `--`, as `args.passthrough`."""
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -50,7 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(command if command in SUBCOMMANDS else None)
+    passthrough: list[str] = []
+    if command in PASSTHROUGH and "--" in argv:  # `wxo-load repeat 5 -- <locust arguments>`
+        cut = argv.index("--")
+        argv, passthrough = argv[:cut], argv[cut + 1 :]
     args = parser.parse_args(argv)
+    args.passthrough = passthrough
     if not args.command:
         parser.print_help()
         return ExitCode.CANNOT_RUN

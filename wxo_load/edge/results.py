@@ -12,6 +12,7 @@ from typing import Any
 
 import orjson
 
+from wxo_load.core.aggregate_model import Aggregate, AggregateFormatError, aggregate_from_bytes
 from wxo_load.core.errors import ResultsError
 from wxo_load.core.summary_codec import SummaryFormatError, summary_from_bytes
 from wxo_load.core.summary_model import Summary
@@ -21,6 +22,8 @@ CONVERSATIONS_FILE = "conversations.jsonl"
 SUMMARY_FILE = "summary.json"
 SUMMARY_MD_FILE = "summary.md"
 REPORT_FILE = "report.html"
+AGGREGATE_DIR = "aggregate"
+AGGREGATE_FILE = "aggregate.json"
 
 
 def iter_jsonl(path: Path, *, missing_ok: bool = False) -> Iterator[dict[str, Any]]:
@@ -98,6 +101,44 @@ def load_summary(path: str | Path, *, what: str = "results") -> Summary:
             f"{what} {file}: {exc}. Give a summary.json that wxo-load wrote, or re-run the test "
             "with this version."
         ) from None
+
+
+def aggregate_path(path: str | Path) -> Path | None:
+    """The aggregate.json that `path` names: the file itself, an aggregate directory, or the
+    parent directory `wxo-load repeat` wrote (its `aggregate/`); None when it names none."""
+    p = Path(path)
+    if p.is_file():
+        return p if p.name == AGGREGATE_FILE else None
+    for candidate in (p / AGGREGATE_FILE, p / AGGREGATE_DIR / AGGREGATE_FILE):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_aggregate(path: str | Path, *, what: str = "aggregate") -> Aggregate:
+    """Read an aggregate.json (its file, its directory or the repeated run's parent)."""
+    file = aggregate_path(path)
+    if file is None:
+        raise ResultsError(
+            f"{what} {path} holds no aggregate.json. Give the directory `wxo-load repeat` wrote "
+            "(or its aggregate/ directory, or aggregate.json itself)."
+        )
+    try:
+        return aggregate_from_bytes(file.read_bytes())
+    except OSError as exc:
+        raise ResultsError(f"{what} {file} cannot be read ({exc}).") from None
+    except AggregateFormatError as exc:
+        raise ResultsError(
+            f"{what} {file}: {exc}. Re-record it with `wxo-load repeat N` of this version."
+        ) from None
+
+
+def load_baseline(path: str | Path, *, what: str = "baseline") -> Summary | Aggregate:
+    """A regression baseline: a repeated run's aggregate when `path` names one, else one run's
+    summary.json (a results directory or the file)."""
+    if aggregate_path(path) is not None:
+        return load_aggregate(path, what=what)
+    return load_summary(path, what=what)
 
 
 def load_results(directory: Path | str, *, records: bool = True) -> LoadedResults:

@@ -29,6 +29,7 @@ class Difference:
     delta: str
     change: str  # "+12.3%", "new", ""
     mark: str  # "worse", "better", ""
+    interval: str = ""  # a repeated A's interval of the figure (gates.compare_repeated)
 
 
 def compare_figures(a: Summary, b: Summary) -> list[str]:
@@ -79,11 +80,11 @@ def compare_summaries(a: Summary, b: Summary, *, threshold_pct: float = 5.0) -> 
         va, vb = figure_value(a, figure), figure_value(b, figure)
         if va is None and vb is None:
             continue
-        rows.append(_difference(figure, kind, va, vb, threshold_pct))
+        rows.append(difference(figure, kind, va, vb, threshold_pct))
     return rows
 
 
-def _difference(
+def difference(
     figure: str, kind: str, va: float | None, vb: float | None, threshold_pct: float
 ) -> Difference:
     shown_a = "n/a" if va is None else fmt.value(va, kind)
@@ -104,4 +105,4 @@ def _difference(
     return Difference(figure, shown_a, shown_b, delta_shown, change, mark)
 
 
-__all__ = ["COMPARE_STATS", "Difference", "compare_figures", "compare_summaries"]
+__all__ = ["COMPARE_STATS", "Difference", "compare_figures", "compare_summaries", "difference"]

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from wxo_load.core import fmt
+from wxo_load.core.aggregate_model import Aggregate
 from wxo_load.core.metrics import COUNT, PER_S, PERCENT, RATE, WORSE
 from wxo_load.core.summary_model import Summary
 from wxo_load.gates.figures import (
@@ -30,6 +31,13 @@ from wxo_load.gates.figures import (
     persona_figure,
     sample_count,
     sample_noun,
+)
+from wxo_load.gates.noise import (
+    Baseline,
+    BaselineFigure,
+    baseline_figure,
+    judge_noise_aware,
+    no_interval_note,
 )
 from wxo_load.gates.parse import AnyGate, Gate, RegressionGate
 
@@ -52,9 +60,11 @@ class Verdict:
 
 
 def evaluate(
-    gates: Iterable[AnyGate], summary: Summary, baseline: Summary | None = None
+    gates: Iterable[AnyGate], summary: Baseline, baseline: Baseline | None = None
 ) -> list[Verdict]:
-    """One verdict per gate, in order. Regression gates without a baseline fail."""
+    """One verdict per gate, in order. Regression gates without a baseline fail. The baseline
+    is one run's summary or a repeated run's aggregate (gates.noise); so is the run judged: a
+    repeated one is judged by the mean of its runs."""
     verdicts: list[Verdict] = []
     for gate in gates:
         if isinstance(gate, RegressionGate):
@@ -76,11 +86,22 @@ def _compare(value: float, op: str, limit: float) -> bool:
     return value >= limit
 
 
-def _not_observed(summary: Summary, figure: str) -> str | None:
+def _measured(summary: Baseline, figure: str) -> tuple[float | None, int | None, str]:
+    """(value, samples, how to show it): a repeated run's value is its mean, and its samples
+    are not counted again (each run had its own)."""
+    if isinstance(summary, Aggregate):
+        stats = summary.stats(figure)
+        if stats is None or stats.mean is None:
+            return None, None, ""
+        return stats.mean, None, f" (mean of {stats.n} runs)"
+    return figure_value(summary, figure), sample_count(summary, figure), ""
+
+
+def _not_observed(summary: Baseline, figure: str) -> str | None:
     """Why a channel's figure has no value when its channel cannot observe that timing
     (`channels.chat.first_text.p95` with `stream: false`), else None."""
     group = persona_figure(figure)
-    if group is None or group[0] != CHANNELS:
+    if isinstance(summary, Aggregate) or group is None or group[0] != CHANNELS:
         return None
     channel = (summary.channels or {}).get(group[1])
     metric = group[2].split(".")[0]
@@ -89,15 +110,14 @@ def _not_observed(summary: Summary, figure: str) -> str | None:
     return f"{metric} is not observable on channel {group[1]} (docs/channels.md)"
 
 
-def _evaluate_gate(gate: Gate, summary: Summary) -> Verdict:
+def _evaluate_gate(gate: Gate, summary: Baseline) -> Verdict:
     kind = figure_kind(gate.figure)
     limit_shown = f"{gate.op} {fmt.value(gate.limit, kind, gate.unit)}"
-    value = figure_value(summary, gate.figure)
-    samples = sample_count(summary, gate.figure)
+    value, samples, mean_of = _measured(summary, gate.figure)
     needed = max(1, gate.min_runs)
 
     def verdict(passed: bool, reason: str) -> Verdict:
-        measured = "n/a" if value is None else fmt.value(value, kind, gate.unit)
+        measured = "n/a" if value is None else fmt.value(value, kind, gate.unit) + mean_of
         return Verdict(
             gate.text,
             gate.figure,
@@ -123,13 +143,14 @@ def _evaluate_gate(gate: Gate, summary: Summary) -> Verdict:
 
 
 def _evaluate_regression(
-    gate: RegressionGate, summary: Summary, baseline: Summary | None
+    gate: RegressionGate, summary: Baseline, baseline: Baseline | None
 ) -> Verdict:
     kind = figure_kind(gate.figure)
-    value = figure_value(summary, gate.figure)
-    base = figure_value(baseline, gate.figure) if baseline is not None else None
+    value, samples, mean_of = _measured(summary, gate.figure)
+    base_figure = baseline_figure(baseline, gate.figure) if baseline is not None else None
+    base = base_figure.value if base_figure is not None else None
     tolerance_shown = _tolerance_text(gate, kind)
-    measured = "n/a" if value is None else fmt.value(value, kind, "")
+    measured = "n/a" if value is None else fmt.value(value, kind, "") + mean_of
 
     def verdict(passed: bool, reason: str, limit: str, threshold: float | None = None) -> Verdict:
         return Verdict(
@@ -145,36 +166,40 @@ def _evaluate_regression(
             baseline=base,
         )
 
-    missing = _baseline_missing(gate, baseline, base, tolerance_shown)
+    missing = _baseline_missing(gate, base_figure, tolerance_shown)
     if missing is not None:
         return verdict(False, *missing)
-    assert base is not None  # _baseline_missing answered for a missing figure
+    assert base is not None and base_figure is not None and baseline is not None
     sign, threshold, limit, base_shown = _regression_limit(gate, base, kind, tolerance_shown)
-    samples = sample_count(summary, gate.figure)
     if (samples is not None and samples < 1) or value is None:
         return verdict(False, f"no samples of {gate.figure} in this run", limit, threshold)
+    judged = judge_noise_aware(gate, value, base_figure, baseline, kind)
+    if judged is not None:
+        return verdict(judged.passed, judged.reason, judged.limit, judged.threshold)
+    note = no_interval_note(gate, base_figure)
+    if isinstance(baseline, Aggregate):
+        base_shown = f"mean of {base_figure.samples} runs {base_shown}"
     passed, reason = _judge_change(gate, value, base, sign, kind)
+    tail = f"; {note}, judged on {tolerance_shown} alone" if note else ""
     return verdict(
         passed,
-        reason
-        or f"{_change_text(value, base, kind)} against baseline "
-        f"{base_shown} (limit {tolerance_shown})",
+        (reason or f"{_change_text(value, base, kind)} against baseline "
+         f"{base_shown} (limit {tolerance_shown})") + tail,
         limit,
         threshold,
-    )
+    )  # fmt: skip
 
 
 def _baseline_missing(
-    gate: RegressionGate, baseline: Summary | None, base: float | None, tolerance_shown: str
+    gate: RegressionGate, base: BaselineFigure | None, tolerance_shown: str
 ) -> tuple[str, str] | None:
     """(reason, limit) when there is no baseline or it lacks the figure, else None."""
-    if baseline is None:
+    if base is None:
         return (
             "no baseline given (--baseline PATH/summary.json)",
             f"{tolerance_shown} vs baseline",
         )
-    base_samples = sample_count(baseline, gate.figure)
-    if base is None or (base_samples is not None and base_samples < 1):
+    if base.value is None or (base.samples is not None and base.samples < 1):
         return (
             f"no baseline figure: the baseline has no {gate.figure}",
             f"{tolerance_shown} vs baseline (none)",

@@ -28,7 +28,10 @@ _REGRESSION_RE = re.compile(
     rf"^\s*(?P<figure>{_FIGURE})(?:\s*(?P<sign>[+-])\s*|\s+)(?P<num>{_NUMBER})\s*"
     rf"(?P<unit>[A-Za-z%/]+)?\s*$"
 )
+_OUTSIDE_RE = re.compile(r"^(?P<rest>.*?)\s+outside\s+(?P<interval>\S+)\s*$", re.IGNORECASE)
 _TIME_UNITS = {"ms": 1.0, "s": 1000.0, "m": 60_000.0}
+INTERVALS = {"pi": "prediction interval", "ci": "confidence interval"}
+"""The intervals of a repeated baseline a noise-aware regression gate can name."""
 
 GATE_GRAMMAR = (
     "A gate is FIGURE OP LIMIT, for example "
@@ -68,6 +71,8 @@ class RegressionGate:
     tolerance: float
     tolerance_kind: str  # "percent" | "absolute"
     unit: str = "%"
+    interval: str | None = None  # "pi" | "ci": noise-aware, against a repeated baseline
+    tolerance_given: bool = True  # False for "FIGURE outside pi" (no minimum effect written)
 
 
 AnyGate = Gate | RegressionGate
@@ -94,7 +99,7 @@ def parse_gate(text: str, *, abort: bool = False, min_runs: int = 0, where: str 
         raise ConfigError(f"{where}: empty gate expression. {GATE_GRAMMAR}")
     match = _GATE_RE.match(text)
     if not match:
-        if _REGRESSION_RE.match(text):
+        if _is_regression(text):
             raise ConfigError(
                 f'{where} "{text.strip()}" is a regression gate (FIGURE +TOLERANCE); give it with '
                 "--regression (or --gate on the wxo-load gate command), together with --baseline."
@@ -157,10 +162,14 @@ def _limit_value(number: float, unit: str, kind: str, where: str, shown: str) ->
 def parse_regression(text: str, *, where: str = "--regression") -> RegressionGate:
     """`"first_text.p95 +10%"` (relative) or `"done.p99 +50ms"` (absolute) -> RegressionGate.
     For rates an absolute tolerance is written in percentage points (`+0.5pp`) or as a
-    fraction (`+0.005`); `%` is always relative."""
+    fraction (`+0.005`); `%` is always relative. A trailing `outside pi` / `outside ci` makes
+    it noise-aware (gates.noise): the tolerance becomes a minimum effect, and may be left out."""
     if not isinstance(text, str) or not text.strip():
         raise ConfigError(f"{where}: empty regression expression. {GATE_GRAMMAR}")
     shown = text.strip()
+    outside = _OUTSIDE_RE.match(shown)
+    if outside is not None:
+        return _noise_aware(shown, outside["rest"], outside["interval"].lower(), where)
     match = _REGRESSION_RE.match(text)
     if not match:
         if _GATE_RE.match(text):
@@ -187,6 +196,32 @@ def parse_regression(text: str, *, where: str = "--regression") -> RegressionGat
         return RegressionGate(shown, figure, number, "percent", unit)
     return RegressionGate(
         shown, figure, _tolerance_value(number, unit, kind, where, shown), "absolute", unit
+    )
+
+
+def _is_regression(text: str) -> bool:
+    return bool(_REGRESSION_RE.match(text) or _OUTSIDE_RE.match(text.strip()))
+
+
+def _noise_aware(shown: str, rest: str, interval: str, where: str) -> RegressionGate:
+    """`FIGURE [+TOLERANCE] outside pi|ci` -> a RegressionGate naming its interval."""
+    if interval not in INTERVALS:
+        raise ConfigError(
+            f'{where} "{shown}": "outside {interval}": name the interval, "outside pi" (the '
+            'prediction interval of one more run: compare one run) or "outside ci" (the '
+            "confidence interval of the baseline's mean)."
+        )
+    rest = rest.strip()
+    if re.fullmatch(r"[A-Za-z_][\w.]*", rest):
+        if figure_kind(rest, where=where, text=shown) == COUNT:
+            raise ConfigError(
+                f'{where} "{shown}": {rest} is a count, which depends on how long the test '
+                'ran; gate it with a limit instead, for example "runs >= 100".'
+            )
+        return RegressionGate(shown, rest, 0.0, "percent", "%", interval, tolerance_given=False)
+    gate = parse_regression(rest, where=where)
+    return RegressionGate(
+        shown, gate.figure, gate.tolerance, gate.tolerance_kind, gate.unit, interval
     )
 
 
@@ -218,7 +253,7 @@ def parse_gate_spec(item: object, *, where: str) -> Gate | RegressionGate:
     """One item of a scenario's `gates:` list: a string (a limit or a regression) or a
     mapping `{gate: "...", abort: true, min_runs: 50}` / `{regression: "first_text.p95 +10%"}`."""
     if isinstance(item, str):
-        if _GATE_RE.match(item) or not _REGRESSION_RE.match(item):
+        if _GATE_RE.match(item) or not _is_regression(item):
             return parse_gate(item, where=where)
         return parse_regression(item, where=where)
     if not isinstance(item, Mapping):
@@ -248,7 +283,7 @@ def parse_gate_spec(item: object, *, where: str) -> Gate | RegressionGate:
             raise ConfigError(f"{where}: `abort` and `min_runs` apply to limits, not regressions.")
         return parse_regression(_str(item["regression"], where), where=where)
     text = _str(item["gate"], where)
-    if _REGRESSION_RE.match(text) and not _GATE_RE.match(text):
+    if _is_regression(text) and not _GATE_RE.match(text):
         raise ConfigError(
             f'{where}: "{text}" is a regression; write it as '
             f"{{regression: {text!r}}} (abort and min_runs apply to limits)."

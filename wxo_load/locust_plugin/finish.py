@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wxo_load.config.model import Persona, Scenario
+from wxo_load.core.aggregate_model import Aggregate
 from wxo_load.core.redact import redact
 from wxo_load.core.summary import PlanSections, build_summary, worker_warnings
 from wxo_load.core.summary_model import Summary
@@ -42,7 +43,7 @@ class HowRun:
     lag_limit_ms: float
     is_master: bool
     gates: list[Any] = field(default_factory=list)  # parsed gates
-    baseline: Summary | None = None
+    baseline: Summary | Aggregate | None = None  # one run, or a repeated one
 
 
 def describe(

@@ -18,6 +18,7 @@ from typing import Any
 from wxo_load.config.channels import with_channel
 from wxo_load.config.model import Scenario
 from wxo_load.config.scenario import load_scenario
+from wxo_load.core.aggregate_model import Aggregate
 from wxo_load.core.deployment import Deployment, deployment_for
 from wxo_load.core.errors import ConfigError, ExitCode, WxoLoadError
 from wxo_load.core.redact import redact
@@ -32,7 +33,7 @@ from wxo_load.edge.auth.tlsdefaults import tls_for_target
 from wxo_load.edge.channels import check_channel
 from wxo_load.edge.proxy import proxy_for
 from wxo_load.edge.proxy import set_explicit as set_proxy
-from wxo_load.edge.results import load_summary
+from wxo_load.edge.results import load_baseline
 from wxo_load.edge.tls import ssl_context
 from wxo_load.gates.parse import (
     AnyGate,
@@ -69,7 +70,7 @@ class Session:
         self.scenario_source = ""
         self._channel_option: str | None = None  # the --channel the scenario was loaded with
         self.gates: list[Any] = []
-        self.baseline: Summary | None = None
+        self.baseline: Summary | Aggregate | None = None  # one run, or a repeated one
         self.tokens: TokenProvider | None = None
         self.ssl_context: Any = None
         self.deployment: Deployment | None = None
@@ -144,7 +145,7 @@ class Session:
                 "regression gates need a baseline: pass --baseline PATH/summary.json "
                 "(or set `baseline:` in the scenario)."
             )
-        self.baseline = load_summary(baseline, what="baseline") if baseline else None
+        self.baseline = load_baseline(baseline) if baseline else None
         gates: list[AnyGate] = [*found, *regressions]
         check_persona_names(gates, [p.name for p in scenario.personas], f"{scenario.file}, gate")
         return gates

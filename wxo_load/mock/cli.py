@@ -23,6 +23,7 @@ from wxo_load.mock.cli_channels import CHANNEL_OPTIONS, check_channel_options
 from wxo_load.mock.framing import FRAMINGS
 
 WATCH_PARENT_ENV = "WXO_LOAD_MOCK_WATCH_PARENT"
+SLOW_ENV = "WXO_LOAD_MOCK_SLOW"
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
@@ -46,6 +47,16 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
         ),
     ),
     ("--seed", dict(type=int, default=None, help="seed for timings, answers, ids and faults")),
+    (
+        "--slow",
+        dict(
+            type=float,
+            default=None,
+            metavar="FACTOR",
+            help=f"multiply every latency of the profile's timing by FACTOR, e.g. 1.15 "
+            f"(default: ${SLOW_ENV}, else 1)",
+        ),
+    ),
     ("--workers", dict(type=int, default=1, help="worker processes sharing the port (default 1)")),
     (
         "--event-log",
@@ -177,10 +188,13 @@ def configure_mock(parser: argparse.ArgumentParser) -> None:
 
 
 def _apply_overrides(args: argparse.Namespace) -> Profile:
-    from wxo_load.mock.profile_model import FAULT_NAMES
+    from wxo_load.mock.profile_model import FAULT_NAMES, slow_factor, slowed
     from wxo_load.mock.profiles import load_profile
 
     profile = load_profile(args.profile)
+    factor = slow_factor(getattr(args, "slow", None), os.environ.get(SLOW_ENV), SLOW_ENV)
+    if factor != 1.0:
+        profile = slowed(profile, factor)
     if args.fault:
         rates = dict(profile.faults.rates)
         for item in args.fault:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+from wxo_load.core.errors import ConfigError
 
 HTTP_FAULTS: tuple[str, ...] = ("token_expiry", "http_429", "http_500", "http_503")
 STREAM_FAULTS: tuple[str, ...] = (
@@ -147,3 +149,41 @@ class Profile:
     @property
     def is_replay(self) -> bool:
         return self.replay_first_turn is not None
+
+
+TIME_FIELDS = ("run_started_ms", "message_started_ms", "step_gap_ms", "think_ms", "first_delta_ms",
+               "delta_gap_ms", "finish_gap_ms")  # fmt: skip
+"""Timing's latencies (its other field, `steps`, is a count)."""
+
+
+def scaled(dist: Dist, factor: float) -> Dist:
+    """The distribution of `factor` times each sample (a lognormal's median scales, its shape
+    stays)."""
+    b = dist.b if dist.kind == "lognormal" else dist.b * factor
+    return Dist(dist.kind, dist.a * factor, b, dist.lo * factor, dist.hi * factor)
+
+
+def slowed(profile: Profile, factor: float) -> Profile:
+    """The profile with every latency of its `timing` multiplied by `factor` (`--slow`): the
+    same agent, slower by a known amount, for testing regression gates."""
+    timing = replace(
+        profile.timing,
+        **{name: scaled(getattr(profile.timing, name), factor) for name in TIME_FIELDS},
+    )
+    return replace(profile, timing=timing)
+
+
+def slow_factor(given: float | None, env_value: str | None, env_name: str) -> float:
+    """`--slow FACTOR`, else the environment variable's value, else 1; ConfigError when it is
+    not a factor above 0."""
+    where = "option --slow"
+    if given is None and env_value:
+        where = f"${env_name}"
+        try:
+            given = float(env_value)
+        except ValueError:
+            given = -1.0
+    factor = 1.0 if given is None else given
+    if not 0 < factor <= 100:
+        raise ConfigError(f"{where}: expected a factor above 0 (1.15 = 15 % slower), got {given}.")
+    return factor

@@ -173,13 +173,15 @@ def write_gate_outputs(
     *,
     suite_name: str = "wxo-load gates",
     environ: Mapping[str, str] | None = None,
+    markdown_file: str = SUMMARY_MD,
 ) -> list[Path]:
-    """Write gates.json and junit.xml, put the table in summary.md (replacing an earlier
-    gates section), and append it to $GITHUB_STEP_SUMMARY when set. Returns the paths written."""
+    """Write gates.json and junit.xml, put the table in summary.md (or `markdown_file`,
+    replacing an earlier gates section), and append it to $GITHUB_STEP_SUMMARY when set.
+    Returns the paths written."""
     directory = Path(results_dir)
     directory.mkdir(parents=True, exist_ok=True)
     env = os.environ if environ is None else environ
-    written = [directory / GATES_JSON, directory / JUNIT_XML, directory / SUMMARY_MD]
+    written = [directory / GATES_JSON, directory / JUNIT_XML, directory / markdown_file]
     _write_atomic(written[0], json.dumps(gates_json(verdicts, meta), indent=2) + "\n")
     _write_atomic(written[1], junit_xml(verdicts, suite_name))
     table = markdown_table(verdicts)

@@ -1,8 +1,10 @@
 """docs/summary.schema.json (the JSON Schema of summary.json) and docs/summary-schema.md (the
 same, as a page of the docs site), generated from the typed model
-(`wxo_load.core.summary_model.Summary`), never written by hand.
+(`wxo_load.core.summary_model.Summary`), never written by hand; likewise
+docs/aggregate.schema.json and docs/aggregate-schema.md from `wxo-load repeat`'s
+`wxo_load.core.aggregate_model.Aggregate`.
 
-    python -m wxo_load.output.schema      # regenerate both (from the repository's root)
+    python -m wxo_load.output.schema      # regenerate all four (from the repository's root)
 """
 
 from __future__ import annotations
@@ -14,22 +16,35 @@ from typing import Any
 import msgspec
 import orjson
 
+from wxo_load.core.aggregate_model import AGGREGATE_SCHEMA, Aggregate
 from wxo_load.core.summary_model import SCHEMA, Summary
 
 SCHEMA_FILE = "docs/summary.schema.json"
 SCHEMA_PAGE = "docs/summary-schema.md"
+AGGREGATE_SCHEMA_FILE = "docs/aggregate.schema.json"
+AGGREGATE_SCHEMA_PAGE = "docs/aggregate-schema.md"
+
+
+def _schema_document(model: type, schema_name: str, file_name: str) -> bytes:
+    schema = msgspec.json.schema(model)
+    version = schema_name.rsplit("/", 1)[-1]
+    document = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://wxo-load.dev/schemas/{version}/{file_name}",
+        "title": f"wxo-load {file_name.replace('.schema', '')} ({schema_name})",
+        **schema,
+    }
+    return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
 
 
 def summary_schema() -> bytes:
     """The schema as indented JSON, with its id and title, newline-terminated."""
-    schema = msgspec.json.schema(Summary)
-    document = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"https://wxo-load.dev/schemas/{SCHEMA.rsplit('/', 1)[-1]}/summary.schema.json",
-        "title": f"wxo-load summary.json ({SCHEMA})",
-        **schema,
-    }
-    return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    return _schema_document(Summary, SCHEMA, "summary.schema.json")
+
+
+def aggregate_schema() -> bytes:
+    """aggregate.json's schema, as `summary_schema`."""
+    return _schema_document(Aggregate, AGGREGATE_SCHEMA, "aggregate.schema.json")
 
 
 def _type(prop: dict[str, Any]) -> str:
@@ -48,15 +63,35 @@ def _type(prop: dict[str, Any]) -> str:
 
 def schema_page() -> str:
     """The schema as Markdown: one table per type, Summary first, then the others by name."""
-    schema = msgspec.json.schema(Summary)
-    defs: dict[str, Any] = schema["$defs"]
-    names = ["Summary", *sorted(n for n in defs if n != "Summary")]
-    lines = [
+    return _page(
+        Summary,
         f"# summary.json schema ({SCHEMA})",
+        "summary.schema.json",
+        "[Results](results.md#summaryjson)",
+    )
+
+
+def aggregate_schema_page() -> str:
+    """aggregate.json's schema as Markdown, as `schema_page`."""
+    return _page(
+        Aggregate,
+        f"# aggregate.json schema ({AGGREGATE_SCHEMA})",
+        "aggregate.schema.json",
+        "[Results over time](over-time.md#repeated-runs)",
+    )
+
+
+def _page(model: type, title: str, json_file: str, meaning: str) -> str:
+    schema = msgspec.json.schema(model)
+    top = model.__name__
+    defs: dict[str, Any] = schema["$defs"]
+    names = [top, *sorted(n for n in defs if n != top)]
+    lines = [
+        title,
         "",
         "Generated from the typed model by `python -m wxo_load.output.schema` (do not edit); the",
-        "same as JSON Schema: [summary.schema.json](summary.schema.json). What the figures mean:",
-        "[Results](results.md#summaryjson).",
+        f"same as JSON Schema: [{json_file}]({json_file}). What the figures mean:",
+        f"{meaning}.",
     ]
     for name in names:
         definition = defs[name]
@@ -74,7 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args[0] if args else ".")
     (root / SCHEMA_FILE).write_bytes(summary_schema())
     (root / SCHEMA_PAGE).write_text(schema_page(), encoding="utf-8")
-    print(f"wrote {root / SCHEMA_FILE} and {root / SCHEMA_PAGE}")
+    (root / AGGREGATE_SCHEMA_FILE).write_bytes(aggregate_schema())
+    (root / AGGREGATE_SCHEMA_PAGE).write_text(aggregate_schema_page(), encoding="utf-8")
+    print(
+        f"wrote {root / SCHEMA_FILE}, {root / SCHEMA_PAGE}, {root / AGGREGATE_SCHEMA_FILE} and "
+        f"{root / AGGREGATE_SCHEMA_PAGE}"
+    )
     return 0
 
 
