@@ -132,12 +132,14 @@ def write_results(directory: Path, summary: dict[str, Any]) -> Path:
     return directory
 
 
-def summary_json(book: Any, *, meta: dict[str, Any]) -> dict[str, Any]:
-    """What summary.json holds for `book`: the typed summary as the JSON data it is written as."""
+def summary_json(book: Any, *, meta: Any = None) -> dict[str, Any]:
+    """What summary.json holds for `book` (`meta`: a `SummaryMeta`, or None for none): the typed
+    summary as the JSON data it is written as."""
     from wxo_load.core.summary import build_summary
     from wxo_load.core.summary_codec import summary_to_dict
+    from wxo_load.core.summary_meta import SummaryMeta
 
-    return summary_to_dict(build_summary(book, meta=meta))
+    return summary_to_dict(build_summary(book, meta=meta or SummaryMeta()))
 
 
 def typed(summary: dict[str, Any]) -> Any:

@@ -8,6 +8,7 @@ import random
 
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.records import ConversationRecord, RunRecord
+from wxo_load.core.summary_sections import TimelinePoint
 
 T0 = 1_800_000_000.0
 OUTCOMES = ("ok",) * 14 + ("http_503", "timeout", "wrong_answer", "cross_talk", "stopped",
@@ -93,7 +94,7 @@ def _run(
 
 
 GOLDEN_TIMELINE = [
-    {"t_s": float(s * 5), "users": min(9, s * 2), "runs": 4 * s, "errors": s % 3,
-     "first_text_p50": 510.5 + s, "done_p95": None}
+    TimelinePoint(t_s=float(s * 5), users=min(9, s * 2), runs=4 * s, errors=s % 3,
+                  first_text_p50=510.5 + s, done_p95=None)
     for s in range(13)
 ]  # fmt: skip

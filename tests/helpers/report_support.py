@@ -9,6 +9,8 @@ from typing import Any
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.records import ConversationRecord, RunRecord
 from wxo_load.core.summary import build_summary
+from wxo_load.core.summary_meta import LoadGeneratorExtras, SummaryMeta
+from wxo_load.core.summary_sections import Options, ScenarioInfo, TimelinePoint
 from wxo_load.output.files import ResultsWriter
 
 REPORT_SECTIONS = (
@@ -86,28 +88,21 @@ def synthetic_results(
     for conv in convs:
         book.record_conversation(conv)
     timeline = [
-        {"t_s": float(s), "users": min(users, round(users * s / 10)), "runs": 0, "errors": 0}
+        TimelinePoint(t_s=float(s), users=min(users, round(users * s / 10)), runs=0, errors=0)
         for s in range(int(duration_s) + 1)
     ]
-    meta = {
-        "scenario": {
-            "name": scenario_name,
-            "file": "scenarios/synthetic.yaml",
-            "config": {"turns": 3},
-        },
-        "options": {
-            "users": users,
-            "spawn_rate": users / 10,
-            "run_time_s": duration_s,
-            "processes": 2,
-        },
-        "host": "http://127.0.0.1:4321",
-        "started_at": T0,
-        "ended_at": T0 + duration_s,
-        "users_peak": users,
-        "timeline": timeline,
-        "load_generator": {"cpu_percent_max": 41.0, "warnings": []},
-    }
+    meta = SummaryMeta(
+        scenario=ScenarioInfo(
+            name=scenario_name, file="scenarios/synthetic.yaml", config={"turns": 3}
+        ),
+        options=Options(users=users, spawn_rate=users / 10, run_time_s=duration_s, processes=2),
+        host="http://127.0.0.1:4321",
+        started_at=T0,
+        ended_at=T0 + duration_s,
+        users_peak=users,
+        timeline=timeline,
+        load_generator=LoadGeneratorExtras(cpu_percent_max=41.0),
+    )
     summary = build_summary(book, meta=meta)
     with ResultsWriter(directory) as writer:
         writer.append_runs([r.to_dict() for r in runs])

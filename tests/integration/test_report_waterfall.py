@@ -12,6 +12,8 @@ from steps_support import WATERFALL_PHASES, run_of, two_tools_and_a_handoff
 
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.summary import build_summary
+from wxo_load.core.summary_meta import SummaryMeta
+from wxo_load.core.summary_sections import ScenarioInfo
 from wxo_load.edge.results import load_summary
 from wxo_load.output.files import ResultsWriter
 from wxo_load.output.report.html import build_report_html
@@ -26,7 +28,7 @@ def write_results(directory: Path, runs: int = 9) -> None:
         rec.started_at_unix, rec.run_id = 1_800_000_000.0 + i, f"run-{i}"
         book.record_run(rec)
         records.append(rec.to_dict())
-    summary = build_summary(book, meta={"scenario": {"name": "tools"}})
+    summary = build_summary(book, meta=SummaryMeta(scenario=ScenarioInfo(name="tools")))
     with ResultsWriter(directory) as writer:
         writer.append_runs(records)
         writer.write_summary(summary)

@@ -23,6 +23,7 @@ from wxo_load.core.conversation import ConversationPlan, Turn
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.records import CROSS_TALK, OK, WRONG_ANSWER, RunRecord
 from wxo_load.core.summary import build_summary
+from wxo_load.core.summary_meta import SummaryMeta
 from wxo_load.core.tracker import RunTracker
 from wxo_load.gates.evaluate import evaluate
 from wxo_load.gates.parse import parse_gate
@@ -224,7 +225,7 @@ def test_answer_figures_merge_across_workers_and_resolve_a_canarys_owner() -> No
     b.record_run(run(run_id="4", outcome="stopped"))
     merged = MetricsBook.from_wire(b.to_wire())
     merged.merge_wire(a.to_wire())
-    summary = summary_json(merged, meta={"started_at": 0.0, "ended_at": 2.0})
+    summary = summary_json(merged, meta=SummaryMeta(started_at=0.0, ended_at=2.0))
     answers = summary["answers"]
     assert (answers["checked"], answers["wrong"], answers["cross_talk"]) == (3, 1, 1)
     assert answers["wrong_rate"] == pytest.approx(1 / 3)
@@ -272,7 +273,9 @@ def test_answers_are_in_summary_md_the_live_tab_and_prometheus() -> None:
         if i < 2:
             run.outcome, run.failed_checks = WRONG_ANSWER, ["contains"]
         book.record_run(run)
-    summary = build_summary(book, meta={"started_at": 1_800_000_000.0, "ended_at": 1_800_000_010.0})
+    summary = build_summary(
+        book, meta=SummaryMeta(started_at=1_800_000_000.0, ended_at=1_800_000_010.0)
+    )
     md = summary_markdown(summary)
     assert (
         "### Answers" in md and "| Wrong answers | 2 (20.00%) | failed checks: contains 2 |" in md

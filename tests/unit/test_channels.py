@@ -94,7 +94,7 @@ def test_each_channel_has_its_own_figures_and_says_what_it_could_not_observe() -
     master = MetricsBook()
     for worker in (worker_a, worker_b):
         master.merge_wire(worker.to_wire())
-    summary = summary_json(master, meta={})
+    summary = summary_json(master)
     widget, chat = summary["channels"]["runs-stream"], summary["channels"]["chat"]
     assert (widget["runs"]["total"], chat["runs"]["total"], chat["conversations"]["total"]) == (
         3, 1, 1,
@@ -130,7 +130,7 @@ def test_summary_md_the_report_the_live_tab_and_gates_say_what_a_channel_cannot_
     book = MetricsBook()
     book.record_run(_run("runs-stream", 10.0))
     book.record_run(_run("chat", 40.0, streamed=False))
-    summary = build_summary(book, meta={})
+    summary = build_summary(book)
     markdown = summary_markdown(summary)
     assert "### Channels" in markdown
     assert (
@@ -148,7 +148,7 @@ def test_summary_md_the_report_the_live_tab_and_gates_say_what_a_channel_cannot_
     assert 'wxo_load_channel_runs_total{channel="chat",outcome="ok"} 1' in text
     widget_only = MetricsBook()
     widget_only.record_run(_run("runs-stream", 10.0))
-    assert "### Channels" not in summary_markdown(build_summary(widget_only, meta={}))
+    assert "### Channels" not in summary_markdown(build_summary(widget_only))
     assert "channel" not in prometheus.exposition(
         widget_only, users=0, trustworthy=True, running=False
     )

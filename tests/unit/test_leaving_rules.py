@@ -15,6 +15,7 @@ from wxo_load.core.errors import ConfigError
 from wxo_load.core.leaving import ABANDON, INTERRUPT, LeaveRule, Leaving
 from wxo_load.core.records import ABANDONED, CANCELLED, INTERRUPTED, OK, RunRecord
 from wxo_load.core.summary import build_summary
+from wxo_load.core.summary_meta import SummaryMeta
 from wxo_load.gates.figures import figure_value
 
 
@@ -102,7 +103,7 @@ def test_left_runs_are_counted_never_failed_and_out_of_every_timing() -> None:
     assert book.runs_total == 11 and book.runs_left == 3 and book.runs_failed == 0
     assert book.timing("first_text").count == 8
     assert book.percentile_ms("first_text", 100.0) == pytest.approx(100.0, rel=0.01)
-    summary = build_summary(book, meta={"started_at": 1000.0, "ended_at": 1010.0})
+    summary = build_summary(book, meta=SummaryMeta(started_at=1000.0, ended_at=1010.0))
     runs = summary.runs
     assert figure_value(summary, "runs.left") == 3  # a gate can limit them
     assert summary.goodput.share == 1.0  # of the runs whose people stayed: all 8 were good

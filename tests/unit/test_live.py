@@ -11,6 +11,8 @@ from wxo_load.core.hdr import Timing
 from wxo_load.core.interval import IntervalTimings
 from wxo_load.core.records import RunRecord
 from wxo_load.core.summary import build_summary
+from wxo_load.core.summary_meta import LoadGeneratorExtras, SummaryMeta
+from wxo_load.core.summary_sections import TimelinePoint
 from wxo_load.gates.evaluate import Verdict
 from wxo_load.output import live, prometheus
 
@@ -101,11 +103,11 @@ def test_counts_at_or_below_use_the_histogram_buckets_exactly_at_bounds() -> Non
 
 def test_the_tab_shows_the_summary_figures_exactly() -> None:
     book = book_of(30, 4)
-    meta = {"started_at": 1000.0, "ended_at": 1010.0, "timeline": [
-        {"t_s": 0.0, "runs": 0, "errors": 0, "users": 0},
-        {"t_s": 5.0, "runs": 20, "errors": 2, "users": 5, "first_text_p95": 555.5},
-        {"t_s": 10.0, "runs": 34, "errors": 4, "users": 5},
-    ], "load_generator": {"client_lag_p99_limit_ms": 1.0, "warnings": []}}  # fmt: skip
+    meta = SummaryMeta(started_at=1000.0, ended_at=1010.0, timeline=[
+        TimelinePoint(t_s=0.0, runs=0, errors=0, users=0),
+        TimelinePoint(t_s=5.0, runs=20, errors=2, users=5, first_text_p95=555.5),
+        TimelinePoint(t_s=10.0, runs=34, errors=4, users=5),
+    ], load_generator=LoadGeneratorExtras(client_lag_p99_limit_ms=1.0))  # fmt: skip
     summary = build_summary(book, meta=meta)
     verdict = Verdict("error_rate < 5%", "error_rate", "< 5%", "11.8%", False, "11.8% is not < 5%")
     tables = {
@@ -141,7 +143,7 @@ def test_the_tab_shows_the_summary_figures_exactly() -> None:
 
 
 def test_stages_and_steps_appear_whatever_their_fields() -> None:
-    base = summary_json(MetricsBook(), meta={"started_at": 0.0, "ended_at": 10.0})
+    base = summary_json(MetricsBook(), meta=SummaryMeta(started_at=0.0, ended_at=10.0))
     segment = {"index": 1, "kind": "stage", "load": {"users": 10}, "started_at": None,
                "duration_s": 3.14159, "measured_s": None, "runs": base["runs"],
                "conversations": base["conversations"], "throughput": base["throughput"],

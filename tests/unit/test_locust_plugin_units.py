@@ -23,6 +23,7 @@ import pytest
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.records import OK, TIMEOUT, ConversationRecord, RunRecord
+from wxo_load.core.summary_sections import TimelinePoint, Workers
 from wxo_load.locust_plugin import handoff
 from wxo_load.locust_plugin import session as session_mod
 from wxo_load.locust_plugin.progress import CpuMeter
@@ -235,7 +236,7 @@ def test_a_lost_worker_is_reported(tmp_path: Path, caplog: pytest.LogCaptureFixt
     assert master.finals == {"w0"} and master.workers_seen == {"w0", "w1"}
     assert master.total.runs_total == 20  # w0's runs only
     assert len(sleeps) > 1  # it waited until the deadline
-    assert handoff.workers_summary(master, True) == {"seen": 2, "lost": 1, "lost_ids": ["w1"]}
+    assert handoff.workers_summary(master, True) == Workers(seen=2, lost=1, lost_ids=["w1"])
 
 
 def test_a_worker_marked_missing_is_lost_and_not_waited_for(tmp_path: Path) -> None:
@@ -244,7 +245,7 @@ def test_a_worker_marked_missing_is_lost_and_not_waited_for(tmp_path: Path) -> N
     master, _reference, _runner, missing, sleeps = _stop_test(tmp_path, {"w0"}, 1, {"w1"})
     assert missing == {"w1"} and master.workers_missing == {"w1"}
     assert len(sleeps) == 1  # w0's final report came: nothing else to wait for
-    assert handoff.workers_summary(master, True) == {"seen": 2, "lost": 1, "lost_ids": ["w1"]}
+    assert handoff.workers_summary(master, True) == Workers(seen=2, lost=1, lost_ids=["w1"])
 
 
 def test_during_the_test_only_workers_marked_missing_count_as_lost(tmp_path: Path) -> None:
@@ -253,7 +254,7 @@ def test_during_the_test_only_workers_marked_missing_count_as_lost(tmp_path: Pat
     handoff.note_workers(runner, master, "missing")
     assert master.workers_seen == {"w0", "w1"}
     assert handoff.lost_workers(master) == ["w1"]  # w0 has sent no final report: not yet due
-    assert handoff.workers_summary(master, False) == {"seen": 1, "lost": 0, "lost_ids": []}
+    assert handoff.workers_summary(master, False) == Workers()
 
 
 def test_a_worker_recorder_fires_locust_rows_and_keeps_no_window() -> None:
@@ -361,7 +362,7 @@ def _dirty(recorder: Recorder) -> None:
     test.total.record_run(_run(1, 0))
     test.finished, test.aborted_by, test.abort_message = True, object(), "refused"
     test.finals.add("w0")
-    test.timeline.append({"t_s": 1.0})
+    test.timeline.append(TimelinePoint(t_s=1.0, users=0, runs=0, errors=0))
     test.final_summary, test.writer = {"runs": {}}, object()  # type: ignore[assignment]
 
 

@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 import pytest
 
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.summary import build_summary
+from wxo_load.core.summary_meta import SummaryMeta
+from wxo_load.core.summary_model import Summary
+from wxo_load.core.summary_sections import Workers
 from wxo_load.gates.evaluate import abort_reason, evaluate
 from wxo_load.gates.parse import parse_gate
 from wxo_load.output import live
@@ -18,13 +19,11 @@ from wxo_load.output.markdown import summary_markdown
 from wxo_load.output.report.overview import trust_banner
 from wxo_load.output.views import LoadGeneratorFacts
 
-LOST = {"seen": 2, "lost_ids": ["host_b"]}
+LOST = Workers(seen=2, lost=1, lost_ids=["host_b"])
 
 
-def _summary(workers: dict[str, Any] | None) -> dict[str, Any]:
-    meta: dict[str, Any] = {"started_at": 0.0, "ended_at": 10.0}
-    if workers is not None:
-        meta["workers"] = workers
+def _summary(workers: Workers | None) -> Summary:
+    meta = SummaryMeta(started_at=0.0, ended_at=10.0, workers=workers or Workers())
     return build_summary(MetricsBook(), meta=meta)
 
 

@@ -27,6 +27,7 @@ from wxo_load.core.metrics import (
     TIME,
 )
 from wxo_load.core.records import ConversationRecord, RunRecord
+from wxo_load.core.summary_meta import LoadGeneratorExtras, SummaryMeta
 
 
 def test_every_metric_reads_a_field_its_record_has() -> None:
@@ -108,13 +109,13 @@ def test_each_load_generator_lag_warns_over_its_limit() -> None:
     for _ in range(10):
         book.record_client_lag_ms(80.0)
     book.record_run(RunRecord(1.0, "u", "c", 0, "r", schedule_lag_ms=30.0))
-    limits = {
-        "client_lag_p99_limit_ms": 50,
-        "schedule_lag_p99_limit_ms": 20,
-        "cpu_percent_max": 95.0,
-        "cpu_percent_limit": 90,
-    }
-    lg = summary_json(book, meta={"load_generator": limits})["load_generator"]
+    limits = LoadGeneratorExtras(
+        client_lag_p99_limit_ms=50,
+        schedule_lag_p99_limit_ms=20,
+        cpu_percent_max=95.0,
+        cpu_percent_limit=90,
+    )
+    lg = summary_json(book, meta=SummaryMeta(load_generator=limits))["load_generator"]
     assert [w.split(" (")[0] for w in lg["warnings"]] == [
         "client lag p99 was 80 ms",
         "schedule lag p99 was 30 ms",

@@ -16,6 +16,7 @@ from wxo_load.core.book import MetricsBook
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.records import ConversationRecord, RunRecord
 from wxo_load.core.summary import build_summary
+from wxo_load.core.summary_meta import SummaryMeta
 from wxo_load.gates.compare import compare_summaries
 from wxo_load.gates.evaluate import evaluate
 from wxo_load.gates.figures import figure_kind, figure_value, sample_count
@@ -140,7 +141,7 @@ def test_each_persona_has_its_own_exact_figures_merged_across_workers() -> None:
     master = MetricsBook()
     for worker in (worker_a, worker_b):
         master.merge_wire(worker.to_wire())
-    summary = summary_json(master, meta={})
+    summary = summary_json(master)
     hr, it = summary["personas"]["hr"], summary["personas"]["it"]
     assert (hr["runs"]["total"], it["runs"]["total"], summary["runs"]["total"]) == (3, 1, 4)
     assert hr["metrics"]["first_text"]["max"] == 30 and it["conversations"]["total"] == 1
@@ -149,7 +150,7 @@ def test_each_persona_has_its_own_exact_figures_merged_across_workers() -> None:
     assert figure_value(model, "personas.it.first_text.p95") == 500
     assert figure_value(model, "personas.nobody.first_text.p95") is None
     assert sample_count(model, "personas.hr.first_text.p95") == 3
-    assert summary_json(MetricsBook(), meta={})["personas"] is None  # no personas: null
+    assert summary_json(MetricsBook())["personas"] is None  # no personas: null
 
 
 def test_the_scenario_is_read_early_from_the_command_line_or_the_environment(
@@ -174,7 +175,7 @@ def test_summary_md_the_report_the_live_tab_and_prometheus_show_each_persona() -
     book = MetricsBook()
     for persona, ms in (("hr", 10.0), ("it", 40.0)):
         book.record_run(_run(persona, ms))
-    summary = build_summary(book, meta={})
+    summary = build_summary(book)
     markdown = summary_markdown(summary)
     assert "### Personas" in markdown and "| hr | 1 | 1 | 0 |" in markdown
     html = build_report_html(summary, [], [])
@@ -188,7 +189,7 @@ def test_summary_md_the_report_the_live_tab_and_prometheus_show_each_persona() -
     assert 'wxo_load_persona_timing_seconds_count{persona="it",metric="first_text"} 1' in text
     plain = prometheus.exposition(MetricsBook(), users=0, trustworthy=True, running=False)
     assert "persona" not in plain and "Personas" not in summary_markdown(
-        build_summary(MetricsBook(), meta={})
+        build_summary(MetricsBook())
     )
 
 
@@ -280,7 +281,7 @@ def _persona_summary(hr_ms: float, it_failed: int = 0) -> Any:
         if i < it_failed:
             run.outcome = "timeout"
         book.record_run(run)
-    return build_summary(book, meta={"started_at": 0.0, "ended_at": 10.0})
+    return build_summary(book, meta=SummaryMeta(started_at=0.0, ended_at=10.0))
 
 
 def test_regressions_and_compare_on_persona_figures() -> None:

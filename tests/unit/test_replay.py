@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from tests.helpers.gates_support import make_summary, typed
@@ -98,7 +99,7 @@ def test_replay_book_merges_and_summarises_then_versus_now() -> None:
     b.record(run("c1", 1000, 700))
     b.record(run("c2", 2000, 4000))
     a.merge_wire(b.to_wire())
-    replay = a.summary()["replay"]
+    replay = msgspec.to_builtins(a.summary())
     assert replay["conversations"] == 2 and replay["turns"] == 3
     rows = {r["id"]: r for r in replay["per_conversation"]}
     assert rows["c1"]["ratio"] == 0.6 and rows["c2"]["ratio"] == 2.0
@@ -106,7 +107,7 @@ def test_replay_book_merges_and_summarises_then_versus_now() -> None:
     with_replay = typed({**make_summary(), "replay": replay})
     html = replay_section(with_replay)
     assert "Then versus now" in html and "2.00×" in html
-    assert ReplayBook().summary() == {} and replay_section(plain) == ""
+    assert ReplayBook().summary() is None and replay_section(plain) == ""
     assert "| p50 | " in replay_markdown(with_replay) and replay_markdown(plain) == ""
 
 

@@ -19,6 +19,8 @@ from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.records import RunRecord
 from wxo_load.core.redact import redact
 from wxo_load.core.summary import build_summary
+from wxo_load.core.summary_meta import LoadGeneratorExtras, SummaryMeta
+from wxo_load.core.summary_sections import ScenarioInfo
 from wxo_load.output.report.html import build_report_html
 
 
@@ -52,11 +54,11 @@ def test_report_escapes_text_and_redacts_secrets(tmp_path: Path) -> None:
     redact.add(secret)
     summary = build_summary(
         MetricsBook(),
-        meta={
-            "scenario": {"name": "<script>alert(1)</script>", "config": {"note": secret}},
-            "host": "http://x/?a=<b>",
-            "load_generator": {"warnings": ['client lag "high" & <rising>']},
-        },
+        meta=SummaryMeta(
+            scenario=ScenarioInfo(name="<script>alert(1)</script>", config={"note": secret}),
+            host="http://x/?a=<b>",
+            load_generator=LoadGeneratorExtras(warnings=['client lag "high" & <rising>']),
+        ),
     )
     run = RunRecord(
         T0,
@@ -75,7 +77,7 @@ def test_report_escapes_text_and_redacts_secrets(tmp_path: Path) -> None:
 
 
 def test_report_of_an_empty_test_still_renders(tmp_path: Path) -> None:
-    summary = build_summary(MetricsBook(), meta={"scenario": {"name": "empty"}})
+    summary = build_summary(MetricsBook(), meta=SummaryMeta(scenario=ScenarioInfo(name="empty")))
     html = build_report_html(summary, [], [])
     assert (
         'data-report-ready="1"' in html and "no samples" in html and "no timeline recorded" in html
@@ -102,7 +104,7 @@ def test_report_of_many_runs_stays_small_and_fast(tmp_path: Path) -> None:
                 "total_ms": done,
             }
         )
-    summary = build_summary(MetricsBook(), meta={"started_at": T0, "ended_at": T0 + 600})
+    summary = build_summary(MetricsBook(), meta=SummaryMeta(started_at=T0, ended_at=T0 + 600))
     begin = time.perf_counter()
     html = build_report_html(summary, runs, [])
     assert time.perf_counter() - begin < 15  # about 0.7 s on the 2-core CI box
@@ -183,7 +185,7 @@ def test_error_details_that_differ_only_by_ids_are_grouped() -> None:
         )
         for i in range(5)
     ] + [RunRecord(T0, "u", "c", 0, "r", outcome="http_500", error_detail="Internal Server Error")]
-    summary = build_summary(MetricsBook(), meta={})
+    summary = build_summary(MetricsBook())
     html = build_report_html(summary, [r.to_dict() for r in runs], [])
     errors = html[html.index('<section id="errors">') :]
     errors = errors[: errors.index("</section>")]

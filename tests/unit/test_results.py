@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -14,7 +15,8 @@ from wxo_load.core.records import ConversationRecord, RunRecord
 from wxo_load.core.redact import redact
 from wxo_load.core.summary import build_summary
 from wxo_load.core.summary_codec import summary_to_dict
-from wxo_load.core.summary_model import SCHEMA
+from wxo_load.core.summary_meta import LoadGeneratorExtras, SummaryMeta
+from wxo_load.core.summary_model import SCHEMA, Summary
 from wxo_load.core.summary_sections import ScenarioInfo
 from wxo_load.edge.results import iter_jsonl, load_results
 from wxo_load.output.files import ResultsWriter, append_markdown
@@ -45,13 +47,12 @@ def _runs(n: int) -> list[RunRecord]:
     return runs
 
 
-def _summary(runs: list[RunRecord], **meta: object) -> dict:
+def _summary(runs: list[RunRecord], **meta: Any) -> Summary:
     book = MetricsBook()
     for run in runs:
         book.record_run(run)
-    return build_summary(
-        book, meta={"scenario": {"name": "smoke"}, "started_at": T0, "ended_at": T0 + 10, **meta}
-    )
+    given = SummaryMeta(scenario=ScenarioInfo(name="smoke"), started_at=T0, ended_at=T0 + 10)
+    return build_summary(book, meta=msgspec.structs.replace(given, **meta))
 
 
 def test_default_dir_is_utc_stamped_safe_and_unique(tmp_path: Path) -> None:
@@ -146,7 +147,9 @@ def test_summary_markdown_has_the_tables_a_ci_summary_needs() -> None:
 
 
 def test_summary_markdown_flags_an_untrustworthy_load_generator_and_escapes_names() -> None:
-    summary = _summary([], load_generator={"warnings": ["CPU at 100 % | add workers"]})
+    summary = _summary(
+        [], load_generator=LoadGeneratorExtras(warnings=["CPU at 100 % | add workers"])
+    )
     summary = msgspec.structs.replace(summary, scenario=ScenarioInfo(name="a|b <x>"))
     md = summary_markdown(summary, extra_sections=["### Gates\n\nall passed\n"])
     assert "**Load generator: NOT trustworthy**" in md

@@ -7,6 +7,7 @@ import math
 import random
 
 import msgpack
+import msgspec
 import pytest
 from hdrh.histogram import HdrHistogram
 from hypothesis import given, settings
@@ -26,7 +27,9 @@ from wxo_load.core.hdr import (
 )
 from wxo_load.core.metrics import ALL_METRICS, RUN_METRICS
 from wxo_load.core.records import ConversationRecord, RunRecord
+from wxo_load.core.summary_meta import LoadGeneratorExtras, SummaryMeta
 from wxo_load.core.summary_model import SCHEMA
+from wxo_load.core.summary_sections import Options, ScenarioInfo, TimelinePoint
 
 # The lead's comparison of summary.json with runs.jsonl: relative 1e-3, or 1 µs absolute.
 REL_TOL = 1e-3
@@ -119,7 +122,7 @@ def test_summary_min_max_mean_are_exact(values: list[float]) -> None:
     timing = Timing()
     for value in values:
         timing.record(value)
-    summary = timing.summary()
+    summary = msgspec.to_builtins(timing.summary())
     assert summary["count"] == len(values)
     assert summary["min"] == round(min(values), 3)
     assert summary["max"] == round(max(values), 3)
@@ -133,7 +136,7 @@ def test_summary_percentiles_match_runs_on_realistic_data() -> None:
     book = book_of(runs)
     for metric, field in RUN_METRICS.items():
         values = [getattr(r, field) for r in runs if getattr(r, field) is not None]
-        summary = book.metric_summary(metric)
+        summary = msgspec.to_builtins(book.metric_summary(metric))
         assert summary["count"] == len(values)
         for name, p in PERCENTILES:
             exact = nearest_rank_ms(values, p)
@@ -151,9 +154,9 @@ def test_merging_books_equals_one_book_over_the_union() -> None:
     via_wire = MetricsBook()
     for part in parts:
         via_wire.merge_wire(msgpack.unpackb(msgpack.packb(part.to_wire())))
-    expected = summary_json(whole, meta={"started_at": 0.0, "ended_at": 60.0})
-    assert summary_json(merged, meta={"started_at": 0.0, "ended_at": 60.0}) == expected
-    assert summary_json(via_wire, meta={"started_at": 0.0, "ended_at": 60.0}) == expected
+    expected = summary_json(whole, meta=SummaryMeta(started_at=0.0, ended_at=60.0))
+    assert summary_json(merged, meta=SummaryMeta(started_at=0.0, ended_at=60.0)) == expected
+    assert summary_json(via_wire, meta=SummaryMeta(started_at=0.0, ended_at=60.0)) == expected
     assert merged.runs_total == 3000
     assert merged.first_start_unix == whole.first_start_unix
     assert merged.last_end_unix == whole.last_end_unix
@@ -180,7 +183,7 @@ def test_take_returns_everything_and_starts_afresh() -> None:
     assert taken.runs_total == 50
     assert book.runs_total == 0 and book.is_empty()
     book.record_client_lag_ms(5.0)  # the hot path still works after take()
-    assert book.metric_summary("client_lag")["count"] == 1
+    assert book.metric_summary("client_lag").count == 1
     book.reset()
     assert book.is_empty()
 
@@ -196,7 +199,7 @@ def test_unknown_wire_format_is_a_clear_error() -> None:
 
 def test_empty_metrics_have_count_zero_and_null_fields() -> None:
     book = MetricsBook()
-    summary = summary_json(book, meta={})
+    summary = summary_json(book)
     assert summary["schema"] == SCHEMA
     for metric in ALL_METRICS:
         assert summary["metrics"][metric] == {
@@ -229,7 +232,7 @@ def test_out_of_range_values_are_clamped_but_min_max_stay_exact() -> None:
     for value in (0.0, 0.0001, 5_000_000.0):  # 0 ms, 0.1 µs, 83 minutes
         timing.record(value)
     timing.record(float("nan"))
-    summary = timing.summary()
+    summary = msgspec.to_builtins(timing.summary())
     assert summary["count"] == 3
     assert summary["min"] == 0.0 and summary["max"] == 5_000_000.0
     assert summary["p50"] == pytest.approx(0.001)
@@ -246,21 +249,21 @@ def test_build_summary_counts_outcomes_turns_throughput_and_trust() -> None:
     )
     for _ in range(200):
         book.record_client_lag_ms(80.0)
-    meta = {
-        "scenario": {"name": "smoke", "file": "s.yaml", "config": {}},
-        "options": {"users": 5},
-        "host": "http://127.0.0.1:1",
-        "started_at": 1_800_000_000.0,
-        "ended_at": 1_800_000_045.0,
-        "users_peak": 5,
-        "timeline": [{"t_s": 0.0, "users": 5, "runs": 0, "errors": 0}],
-        "load_generator": {
-            "cpu_percent_max": 97.0,
-            "cpu_percent_limit": 90,
-            "client_lag_p99_limit_ms": 50,
-            "warnings": ["from the lead"],
-        },
-    }
+    meta = SummaryMeta(
+        scenario=ScenarioInfo(name="smoke", file="s.yaml", config={}),
+        options=Options(users=5),
+        host="http://127.0.0.1:1",
+        started_at=1_800_000_000.0,
+        ended_at=1_800_000_045.0,
+        users_peak=5,
+        timeline=[TimelinePoint(t_s=0.0, users=5, runs=0, errors=0)],
+        load_generator=LoadGeneratorExtras(
+            cpu_percent_max=97.0,
+            cpu_percent_limit=90,
+            client_lag_p99_limit_ms=50,
+            warnings=["from the lead"],
+        ),
+    )
     summary = summary_json(book, meta=meta)
     outcomes = [r.outcome for r in runs]
     assert summary["runs"]["total"] == 900
@@ -290,7 +293,7 @@ def test_build_summary_counts_outcomes_turns_throughput_and_trust() -> None:
     assert lg["client_lag"]["count"] == 200
     assert sum(w["runs"] for w in lg["workers"].values()) == 900
     points = [{k: v for k, v in p.items() if v is not None} for p in summary["timeline"]]
-    assert points == meta["timeline"]
+    assert points == [{"t_s": 0.0, "users": 5, "runs": 0, "errors": 0}]
 
 
 def test_client_lag_recording_is_cheap() -> None:

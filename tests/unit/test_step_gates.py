@@ -21,7 +21,7 @@ def summary_with_lookup(ms: float, runs: int = 5) -> dict:
         timeline = two_tools_and_a_handoff()
         timeline[4] = (100 + ms, timeline[4][1])  # lookup_order's response
         book.record_run(run_of(timeline))
-    return build_summary(book, meta={})
+    return build_summary(book)
 
 
 def test_figure_kinds_and_values() -> None:

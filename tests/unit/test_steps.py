@@ -49,7 +49,7 @@ def test_a_call_without_response_is_a_tool_failure() -> None:
     assert rec.tools is not None and rec.tools[1] == ("search_kb", 450, None)
     book = MetricsBook()
     book.record_run(rec)
-    summary = summary_json(book, meta={})
+    summary = summary_json(book)
     assert (
         summary["tools"]["search_kb"]["calls"] == 1
         and summary["tools"]["search_kb"]["failures"] == 1
@@ -64,7 +64,7 @@ def test_tool_figures_merge_exactly_across_workers() -> None:
     merged = MetricsBook()
     for book in books:
         merged.merge_wire(book.to_wire())
-    summary = summary_json(merged, meta={})
+    summary = summary_json(merged)
     assert summary["tools"]["lookup_order"]["calls"] == 10
     assert summary["phases"]["thinking"]["p50"] == 90
     assert (
@@ -79,7 +79,7 @@ def test_tool_names_are_bounded() -> None:
         rec = run_of(two_tools_and_a_handoff())
         rec.tools = [[f"tool_{i}", 0.0, 5.0]]
         book.record_run(rec)
-    tools = summary_json(book, meta={})["tools"]
+    tools = summary_json(book)["tools"]
     assert len(tools) == 51 and tools["other"]["calls"] == 10
 
 
@@ -91,5 +91,5 @@ def test_a_call_cut_off_by_the_end_of_the_test_is_not_a_tool_failure() -> None:
     rec = tracker.end(0.7, "stopped", "the test stopped")
     book = MetricsBook()
     book.record_run(rec)
-    tools = summary_json(book, meta={})["tools"]
+    tools = summary_json(book)["tools"]
     assert tools["lookup_order"]["calls"] == 1 and "search_kb" not in tools

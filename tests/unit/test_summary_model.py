@@ -23,6 +23,7 @@ from wxo_load.core.summary_codec import (
     summary_from_bytes,
     summary_from_dict,
 )
+from wxo_load.core.summary_meta import SummaryMeta
 from wxo_load.core.summary_model import SCHEMA, Summary
 from wxo_load.core.summary_sections import Stat
 from wxo_load.output.files import write_summary_file
@@ -56,7 +57,7 @@ def test_the_schema_check_bites_when_the_model_changes() -> None:
 
 
 def test_dump_and_load_are_one_round_trip_and_the_file_validates(tmp_path: Path) -> None:
-    summary = build_summary(_book(), meta={"started_at": 0.0, "ended_at": 10.0})
+    summary = build_summary(_book(), meta=SummaryMeta(started_at=0.0, ended_at=10.0))
     assert summary_from_bytes(dump_summary(summary)) == summary
     write_summary_file(tmp_path, summary)
     data = json.loads((tmp_path / "summary.json").read_text())
@@ -65,7 +66,7 @@ def test_dump_and_load_are_one_round_trip_and_the_file_validates(tmp_path: Path)
 
 
 def test_a_wrong_value_is_refused_naming_its_path() -> None:
-    data = summary_json(_book(), meta={})
+    data = summary_json(_book())
     data["runs"]["total"] = "many"
     with pytest.raises(SummaryFormatError, match=r"\$\.runs\.total"):
         summary_from_dict(data)
@@ -74,7 +75,7 @@ def test_a_wrong_value_is_refused_naming_its_path() -> None:
 
 
 def test_a_misspelt_key_fails_instead_of_vanishing() -> None:
-    data = summary_json(_book(), meta={})
+    data = summary_json(_book())
     with pytest.raises(SummaryFormatError, match="unknown field `runs_totl`"):
         summary_from_dict({**data, "runs_totl": 3})
     data["runs"]["erorr_rate"] = 0.5  # nested sections too
@@ -117,7 +118,9 @@ def test_a_v1_baseline_gates_and_compares_a_v2_run(
     baseline = write_results(tmp_path / "baseline", _v1_search_baseline())  # first_text p95 800
     slower = tmp_path / "now"
     slower.mkdir()
-    summary = build_summary(_book(first_text_ms=1200.0), meta={"started_at": 0.0, "ended_at": 4.0})
+    summary = build_summary(
+        _book(first_text_ms=1200.0), meta=SummaryMeta(started_at=0.0, ended_at=4.0)
+    )
     write_summary_file(slower, summary)
     assert orjson.loads((slower / "summary.json").read_bytes())["schema"] == SCHEMA
     failing = ["gate", str(slower), "--regression", "first_text.p95 +10%", "--baseline",

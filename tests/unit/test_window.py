@@ -18,6 +18,7 @@ from wxo_load.config.scenario import load_scenario
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.records import OK, ConversationRecord, RunRecord
+from wxo_load.core.summary_meta import SummaryMeta
 from wxo_load.core.window import COOLDOWN, MEASURED, WARMUP, MeasuredWindow, window_text
 from wxo_load.load.model import ARRIVAL, STAGES, Arrival, LoadPlan, RateStage, Stage
 from wxo_load.locust_plugin import window as plugin_window
@@ -109,8 +110,8 @@ def test_excluded_runs_are_written_marked_but_in_no_figure_row_or_histogram() ->
     master.merge_wire(msgpack.unpackb(msgpack.packb(worker.test.book.take().to_wire()), raw=False))
     assert master.runs_total == 1 and master.conversations_total == 1
     done = master.metric_summary("done")
-    assert done["count"] == 1 and done["max"] == done["min"] == 2000.0
-    assert master.metric_summary("client_lag")["max"] == 0.5  # the warm-up lag is left out too
+    assert done.count == 1 and done.max == done.min == 2000.0
+    assert master.metric_summary("client_lag").max == 0.5  # the warm-up lag is left out too
     assert master.excluded == {
         "runs": {WARMUP: 1, COOLDOWN: 1},
         "conversations": {WARMUP: 1},
@@ -126,7 +127,7 @@ def test_excluded_runs_are_written_marked_but_in_no_figure_row_or_histogram() ->
 def test_the_summary_says_its_window_and_what_it_left_out() -> None:
     worker = _recorder(WINDOW, [])
     _three_runs(worker)
-    meta = {"started_at": T0, "ended_at": T0 + 31.0, "window": WINDOW}
+    meta = SummaryMeta(started_at=T0, ended_at=T0 + 31.0, window=WINDOW)
     summary = summary_json(worker.test.book, meta=meta)
     window = summary["window"]
     assert (window["start_unix"], window["end_unix"]) == (T0 + 5.0, T0 + 27.0)
@@ -143,10 +144,10 @@ def test_the_summary_says_its_window_and_what_it_left_out() -> None:
 
 def test_a_test_stopped_early_measures_up_to_its_end_and_a_plain_one_everything() -> None:
     early = WINDOW.summary(T0, T0 + 12.0, {"runs": {}})
-    assert (early["start_unix"], early["end_unix"], early["duration_s"]) == (T0 + 5, T0 + 12, 7.0)
+    assert (early.start_unix, early.end_unix, early.duration_s) == (T0 + 5, T0 + 12, 7.0)
     inside_warmup = WINDOW.summary(T0, T0 + 3.0, {})
-    assert inside_warmup["duration_s"] == 0.0
-    plain = summary_json(MetricsBook(), meta={"started_at": T0, "ended_at": T0 + 10.0})
+    assert inside_warmup.duration_s == 0.0
+    plain = summary_json(MetricsBook(), meta=SummaryMeta(started_at=T0, ended_at=T0 + 10.0))
     assert plain["window"]["start_unix"] == T0 and plain["window"]["duration_s"] == 10.0
     assert window_text(typed(plain).window) == ""
 
@@ -249,7 +250,7 @@ def test_the_master_sets_the_window_from_run_time_or_plan_and_sends_it(
 def test_the_report_shades_the_excluded_spans_and_charts_only_measured_runs() -> None:
     worker = _recorder(WINDOW, [])
     _three_runs(worker)
-    meta = {"started_at": T0, "ended_at": T0 + 31.0, "window": WINDOW}
+    meta = SummaryMeta(started_at=T0, ended_at=T0 + 31.0, window=WINDOW)
     summary = typed(summary_json(worker.test.book, meta=meta))
     html = build_report_html(summary, worker.pending_runs, worker.pending_conversations)
     assert html.count("<title>warm-up: not measured</title>") >= 3  # every chart over time

@@ -14,7 +14,9 @@ from wxo_load.core.book import MetricsBook
 from wxo_load.core.errors import ResultsError
 from wxo_load.core.records import ConversationRecord, RunRecord
 from wxo_load.core.summary import build_summary
+from wxo_load.core.summary_meta import LoadGeneratorExtras, SummaryMeta
 from wxo_load.core.summary_model import Summary
+from wxo_load.core.summary_sections import ScenarioInfo
 from wxo_load.edge.results import (
     CONVERSATIONS_FILE,
     REPORT_FILE,
@@ -64,10 +66,10 @@ def rebuild_summary(directory: Path) -> Summary:
     scenario_name = directory.name.split("-", 1)[1] if "-" in directory.name else directory.name
     return build_summary(
         book,
-        meta={
-            "scenario": {"name": scenario_name},
-            "load_generator": {"warnings": [REBUILT_WARNING]},
-        },
+        meta=SummaryMeta(
+            scenario=ScenarioInfo(name=scenario_name),
+            load_generator=LoadGeneratorExtras(warnings=[REBUILT_WARNING]),
+        ),
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from wxo_load.core.checks import CHECK_NAMES
 from wxo_load.core.records import CROSS_TALK, OK, WRONG_ANSWER, RunRecord
+from wxo_load.core.summary_sections import Answers, CrossTalk, Goodput
 
 MAX_LISTED = 100
 
@@ -88,30 +89,29 @@ class AnswerBook:
     def merge(self, other: AnswerBook) -> None:
         self.merge_wire(other.to_wire())
 
-    def summary(self, ended_runs: int, duration_s: float | None) -> dict[str, Any]:
+    def summary(self, ended_runs: int, duration_s: float | None) -> tuple[Answers, Goodput]:
         """The `answers` and `goodput` sections of summary.json."""
         listed = [
-            {
-                "run_id": run_id,
-                "thread_id": thread_id,
-                "canary": canary,
-                "owner_thread_id": owner or self.owners.get(canary),
-            }
+            CrossTalk(
+                run_id=run_id,
+                thread_id=thread_id,
+                canary=canary,
+                owner_thread_id=owner or self.owners.get(canary),
+            )
             for run_id, thread_id, canary, owner in self.leaks
         ]
-        return {
-            "answers": {
-                "checked": self.checked,
-                "wrong": self.wrong,
-                "wrong_rate": _rate(self.wrong, self.checked),
-                "by_check": {name: self.by_check.get(name, 0) for name in CHECK_NAMES},
-                "cross_talk": self.cross_talk,
-                "cross_talk_rate": _rate(self.cross_talk, self.checked),
-                "cross_talks": listed,
-            },
-            "goodput": {
-                "runs": self.good,
-                "runs_per_s": round(self.good / duration_s, 3) if duration_s else 0.0,
-                "share": _rate(self.good, ended_runs),
-            },
-        }
+        answers = Answers(
+            checked=self.checked,
+            wrong=self.wrong,
+            wrong_rate=_rate(self.wrong, self.checked),
+            by_check={name: self.by_check.get(name, 0) for name in CHECK_NAMES},
+            cross_talk=self.cross_talk,
+            cross_talk_rate=_rate(self.cross_talk, self.checked),
+            cross_talks=listed,
+        )
+        goodput = Goodput(
+            runs=self.good,
+            runs_per_s=round(self.good / duration_s, 3) if duration_s else 0.0,
+            share=_rate(self.good, ended_runs),
+        )
+        return answers, goodput

@@ -29,6 +29,7 @@ from wxo_load.core.records import (
 )
 from wxo_load.core.replay_stats import ReplayBook
 from wxo_load.core.step_stats import record_run_steps
+from wxo_load.core.summary_sections import Stat
 from wxo_load.core.window import MEASURED
 
 WIRE_SCHEMA = "wxo-load/book/v1"
@@ -201,15 +202,14 @@ class MetricsBook:
     # -- reading ---------------------------------------------------------------------------
 
     def timing(self, key: str) -> Timing:
-        """The histogram for `key` (a metric, `first/<metric>`, `client_lag`...), empty if
-        unseen."""
+        """The histogram for `key` (a metric, `first/<metric>`, `client_lag`...); empty: unseen."""
         return self.timings.get(key) or Timing()
 
     def percentile_ms(self, metric: str, p: float) -> float | None:
         value = self.timing(metric).percentiles_ms([p])[0]
         return round_ms(value)
 
-    def metric_summary(self, metric: str) -> dict[str, Any]:
+    def metric_summary(self, metric: str) -> Stat:
         return self.timing(metric).summary()
 
     # -- merging and the wire --------------------------------------------------------------

@@ -25,6 +25,8 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
+from wxo_load.core.summary_sections import Stat
+
 LOWEST_US = 1
 HIGHEST_US = 3_600_000_000  # one hour
 SIGNIFICANT_FIGURES = 3
@@ -36,7 +38,6 @@ PERCENTILES: tuple[tuple[str, float], ...] = (
     ("p99", 99.0),
     ("p999", 99.9),
 )
-SUMMARY_FIELDS = ("count", "min", "mean", *(name for name, _ in PERCENTILES), "max")
 
 # The layout of the histograms' counts array, used to read percentiles in one pass without
 # hdrh's own (round-half-up, highest-equivalent) percentile rule. Checked once at import.
@@ -260,20 +261,20 @@ class Timing:
         value_ms = _bucket_midpoint_us(index) / 1000.0
         return min(max(value_ms, self.min_ms), self.max_ms)
 
-    def summary(self) -> dict[str, Any]:
-        """{"count","min","mean","p50","p90","p95","p99","p999","max"}, ms rounded to 1 µs."""
+    def summary(self) -> Stat:
+        """count, min, mean, p50, p90, p95, p99, p999, max: ms rounded to 1 µs."""
         if not self.count:
-            return {"count": 0, **{name: None for name in SUMMARY_FIELDS[1:]}}
-        values = self.percentiles_ms([p for _, p in PERCENTILES])
-        result: dict[str, Any] = {
-            "count": self.count,
-            "min": round_ms(self.min_ms),
-            "mean": round_ms(self.sum_ms / self.count),
-        }
-        for (name, _), value in zip(PERCENTILES, values, strict=True):
-            result[name] = round_ms(value)
-        result["max"] = round_ms(self.max_ms)
-        return result
+            return Stat(count=0)
+        p50, p90, p95, p99, p999 = (
+            round_ms(v) for v in self.percentiles_ms([p for _, p in PERCENTILES])
+        )
+        return Stat(
+            count=self.count,
+            min=round_ms(self.min_ms),
+            max=round_ms(self.max_ms),
+            mean=round_ms(self.sum_ms / self.count),
+            p50=p50, p90=p90, p95=p95, p99=p99, p999=p999,
+        )  # fmt: skip
 
 
 def round_ms(value: float | None) -> float | None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from wxo_load.core.hdr import Timing
 from wxo_load.core.records import OK, RunRecord
+from wxo_load.core.summary_sections import Quantiles, Replay, ReplayedConversation
 
 MAX_LISTED = 500
 
@@ -72,28 +73,26 @@ class ReplayBook:
         self.measured.merge(Timing.from_wire(data["measured"]))
         self._add({str(k): list(v) for k, v in data["by_conversation"].items()})
 
-    def summary(self) -> dict[str, Any]:
-        """`{"replay": {...}}`, or {} when no replayed turn was measured."""
+    def summary(self) -> Replay | None:
+        """summary.json's `replay`, or None when no replayed turn was measured."""
         if not self.by_conversation:
-            return {}
+            return None
         recorded = self.recorded.percentiles_ms((50, 95))
         measured = self.measured.percentiles_ms((50, 95))
         rows = [
-            {"id": key, "turns": int(turns), "recorded_ms": round(rec, 3),
-             "measured_ms": round(mea, 3), "ratio": _ratio(mea, rec)}
+            ReplayedConversation(id=key, turns=int(turns), recorded_ms=round(rec, 3),
+                                 measured_ms=round(mea, 3), ratio=_ratio(mea, rec))
             for key, (turns, rec, mea) in sorted(self.by_conversation.items())
         ]  # fmt: skip
-        return {
-            "replay": {
-                "conversations": len(rows),
-                "turns": self.recorded.count,
-                "recorded_agent_ms": {"p50": recorded[0], "p95": recorded[1]},
-                "measured_agent_ms": {"p50": measured[0], "p95": measured[1]},
-                "ratio_p50": _ratio(measured[0], recorded[0]),
-                "ratio_p95": _ratio(measured[1], recorded[1]),
-                "per_conversation": rows[:MAX_LISTED],
-            }
-        }
+        return Replay(
+            conversations=len(rows),
+            turns=self.recorded.count,
+            recorded_agent_ms=Quantiles(p50=recorded[0], p95=recorded[1]),
+            measured_agent_ms=Quantiles(p50=measured[0], p95=measured[1]),
+            ratio_p50=_ratio(measured[0], recorded[0]),
+            ratio_p95=_ratio(measured[1], recorded[1]),
+            per_conversation=rows[:MAX_LISTED],
+        )
 
 
 def _ratio(now: float | None, then: float | None) -> float | None:

@@ -24,10 +24,11 @@ summary.json gains `tools` (per name: calls, failures and the duration statistic
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, NamedTuple
 
 from wxo_load.core.hdr import Timing
 from wxo_load.core.records import STOPPED, RunRecord
+from wxo_load.core.summary_sections import Stat, ToolStat
 
 if TYPE_CHECKING:
     from wxo_load.core.book import MetricsBook
@@ -85,15 +86,28 @@ def _tool_names(book: MetricsBook) -> list[str]:
     return sorted(names)
 
 
-def _tool_summary(book: MetricsBook, names: list[str]) -> dict[str, Any]:
+def _tool_summary(book: MetricsBook, names: list[str]) -> ToolStat:
     answered, failed = Timing(), Timing()
     for name in names:
         answered.merge(book.timing(TOOL + name))
         failed.merge(book.timing(TOOL_FAILED + name))
-    return {"calls": answered.count + failed.count, "failures": failed.count, **answered.summary()}
+    times = answered.summary()
+    return ToolStat(
+        calls=answered.count + failed.count, failures=failed.count, count=times.count,
+        min=times.min, max=times.max, mean=times.mean, p50=times.p50, p90=times.p90,
+        p95=times.p95, p99=times.p99, p999=times.p999,
+    )  # fmt: skip
 
 
-def steps_summary(book: MetricsBook) -> dict[str, Any]:
+class StepSections(NamedTuple):
+    """summary.json's `tools`, `phases` and `streaming`."""
+
+    tools: dict[str, ToolStat]
+    phases: dict[str, Stat]
+    streaming: dict[str, Stat]
+
+
+def steps_summary(book: MetricsBook) -> StepSections:
     """The `tools`, `phases` and `streaming` sections of summary.json."""
     names = [n for n in _tool_names(book) if n != OTHER]
     names.sort(key=lambda n: -(book.timing(TOOL + n).count + book.timing(TOOL_FAILED + n).count))
@@ -101,11 +115,11 @@ def steps_summary(book: MetricsBook) -> dict[str, Any]:
     tools = {name: _tool_summary(book, [name]) for name in kept}
     if rest or (TOOL + OTHER) in book.timings or (TOOL_FAILED + OTHER) in book.timings:
         tools[OTHER] = _tool_summary(book, [*rest, OTHER])
-    return {
-        "tools": tools,
-        "phases": {phase: book.metric_summary(f"step/{phase}") for phase in STEP_PHASES},
-        "streaming": {name: book.metric_summary(key) for name, key in STREAMING_FIGURES.items()},
-    }
+    return StepSections(
+        tools=tools,
+        phases={phase: book.metric_summary(f"step/{phase}") for phase in STEP_PHASES},
+        streaming={name: book.metric_summary(key) for name, key in STREAMING_FIGURES.items()},
+    )
 
 
 def ended_without_done(book: MetricsBook) -> int:

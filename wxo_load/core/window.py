@@ -17,10 +17,9 @@ first). The boundaries are the master's: it sends its window to the workers at t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from wxo_load.core.summary_sections import Window
+from wxo_load.core.summary_sections import Excluded, Window
 
 WARMUP = "warmup"
 MEASURED = "measured"
@@ -110,23 +109,24 @@ class MeasuredWindow:
         started_unix: float | None,
         ended_unix: float | None,
         excluded: dict[str, dict[str, int]],
-    ) -> dict[str, Any]:
+    ) -> Window:
         """summary.json's `window`: what was measured and how many records were left out."""
         start, end = self.measured_span(started_unix, ended_unix)
-        return {  # unix times unrounded: a script can classify records exactly as the test did
-            "start_unix": start,
-            "end_unix": end,
-            "duration_s": _round(end - start) if start is not None and end is not None else None,
-            "warmup_s": self.warmup_s,
-            "cooldown_s": self.cooldown_s,
-            "load_start_unix": self.load_start_unix,
-            "planned_end_unix": self.planned_end_unix,
-            "cooldown_applied": self.cooldown_applies,
-            "excluded": {
-                kind: {w: int(counts.get(w, 0)) for w in EXCLUDED_WINDOWS}
+        # unix times unrounded: a script can classify records exactly as the test did
+        return Window(
+            start_unix=start,
+            end_unix=end,
+            duration_s=_round(end - start) if start is not None and end is not None else None,
+            warmup_s=float(self.warmup_s),
+            cooldown_s=float(self.cooldown_s),
+            load_start_unix=self.load_start_unix,
+            planned_end_unix=self.planned_end_unix,
+            cooldown_applied=self.cooldown_applies,
+            excluded={
+                kind: Excluded(warmup=counts.get(WARMUP, 0), cooldown=counts.get(COOLDOWN, 0))
                 for kind, counts in excluded.items()
             },
-        }
+        )
 
 
 def window_text(window: Window | None) -> str:

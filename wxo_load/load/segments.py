@@ -13,9 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.records import ConversationRecord, RunRecord
-from wxo_load.core.summary import build_summary, iso_utc, summary_sections
+from wxo_load.core.summary import base_summary, iso_utc
+from wxo_load.core.summary_meta import SummaryMeta
 from wxo_load.core.summary_model import Summary
 
 SUMMARY_METRICS = (
@@ -97,16 +100,16 @@ def _span(segment: Segment, now_unix: float) -> tuple[float, float]:
 def segment_summary(segment: Segment, now_unix: float) -> Summary:
     """The segment's own figures as a whole `Summary` (what a search step's SLO is judged on)."""
     begin, end = _span(segment, now_unix)
-    return build_summary(segment.book, meta={"started_at": begin, "ended_at": max(end, begin)})
+    return base_summary(segment.book, meta=SummaryMeta(started_at=begin, ended_at=max(end, begin)))
 
 
 def summarize(segment: Segment, now_unix: float) -> dict[str, Any]:
     """One segment's figures: load, duration, runs, throughput, percentiles, errors, arrivals."""
     begin, end = _span(segment, now_unix)
-    full = summary_sections(segment.book, meta={"started_at": begin, "ended_at": max(end, begin)})
-    conversations = full["conversations"]
+    full = segment_summary(segment, now_unix)
+    conversations = msgspec.to_builtins(full.conversations)
     dropped = sum(segment.dropped.values())
-    scheduled = conversations["total"] + dropped
+    scheduled = full.conversations.total + dropped
     out: dict[str, Any] = {
         "index": segment.index,
         "name": segment.name,
@@ -114,18 +117,18 @@ def summarize(segment: Segment, now_unix: float) -> dict[str, Any]:
         "load": dict(segment.load),
         "started_at": iso_utc(segment.start_unix),
         "duration_s": round(end - segment.start_unix, 3),
-        "measured_s": full["duration_s"],
-        "runs": full["runs"],
+        "measured_s": full.duration_s,
+        "runs": msgspec.to_builtins(full.runs),
         "conversations": conversations,
-        "throughput": full["throughput"],
-        "metrics": {m: full["metrics"][m] for m in SUMMARY_METRICS},
-        "answers": full["answers"],
-        "goodput": full["goodput"],
+        "throughput": msgspec.to_builtins(full.throughput),
+        "metrics": {m: msgspec.to_builtins(full.metrics[m]) for m in SUMMARY_METRICS},
+        "answers": msgspec.to_builtins(full.answers),
+        "goodput": msgspec.to_builtins(full.goodput),
     }
     if "arrival_rate" in segment.load:
         out["arrivals"] = {
             "scheduled": scheduled,
-            "started": conversations["total"],
+            "started": full.conversations.total,
             "dropped": dropped,
             "dropped_by_reason": dict(segment.dropped),
             "dropped_rate": round(dropped / scheduled, 6) if scheduled else 0.0,

@@ -12,11 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from wxo_load.config.model import Persona, Scenario
 from wxo_load.core.aggregate_model import Aggregate
 from wxo_load.core.redact import redact
 from wxo_load.core.summary import PlanSections, build_summary, worker_warnings
+from wxo_load.core.summary_meta import LoadGeneratorExtras, SummaryMeta
 from wxo_load.core.summary_model import Summary
+from wxo_load.core.summary_sections import JsonValue, Options, ScenarioInfo
 from wxo_load.gates.evaluate import abort_reason, evaluate
 from wxo_load.locust_plugin.handoff import workers_summary
 from wxo_load.locust_plugin.progress import LAG_ADVICE, CpuMeter, load_generator_cpu
@@ -38,7 +42,7 @@ class HowRun:
     own figures (`describe` reads it from Locust's options and the session)."""
 
     scenario: Scenario
-    options: dict[str, Any]  # summary.json's `options`, but `workers`
+    options: Options  # summary.json's `options`, but `workers`
     host: str | None
     lag_limit_ms: float
     is_master: bool
@@ -54,15 +58,15 @@ def describe(
     assert scenario is not None
     return HowRun(
         scenario=scenario,
-        options={
-            "users": options.num_users,
-            "spawn_rate": options.spawn_rate,
-            "run_time_s": options.run_time,
-            "processes": getattr(options, "processes", None),
-            "stop_timeout_s": stop_timeout,
-            "gates": [g.text for g in session.gates],
-            "baseline": options.baseline or scenario.baseline,
-        },
+        options=Options(
+            users=options.num_users,
+            spawn_rate=options.spawn_rate,
+            run_time_s=options.run_time,
+            processes=getattr(options, "processes", None),
+            stop_timeout_s=None if stop_timeout is None else float(stop_timeout),
+            gates=[g.text for g in session.gates],
+            baseline=options.baseline or scenario.baseline,
+        ),
         host=host,
         lag_limit_ms=float(options.lag_limit_ms),
         is_master=is_master,
@@ -71,30 +75,29 @@ def describe(
     )
 
 
-def meta(how: HowRun, test: TestState, cpu: CpuMeter, ended_at: float) -> dict[str, Any]:
+def meta(how: HowRun, test: TestState, cpu: CpuMeter, ended_at: float) -> SummaryMeta:
     """The summary's description of the test: scenario, options, host, times, load generator."""
     cpu_peak, cpu_s = load_generator_cpu(test, cpu, how.is_master)
     runs = test.total.runs_total
-    options = {**how.options, "workers": len(test.workers_seen) if how.is_master else 1}
-    return {
-        "scenario": _scenario_for_summary(how.scenario),
-        "options": options,
-        "host": how.host,
-        "started_at": test.started_at,
-        "ended_at": ended_at,
-        "window": test.measured,
-        "users_peak": test.users_peak,
-        "timeline": test.timeline,
-        "workers": workers_summary(test, how.is_master),
-        "load_generator": {
-            "cpu_percent_max": round(cpu_peak, 1),
-            "cpu_s": round(cpu_s, 3),
-            "cpu_ms_per_run": round(cpu_s * 1000.0 / runs, 3) if runs else None,
-            "cpu_percent_limit": CPU_LIMIT_PERCENT,
-            "client_lag_p99_limit_ms": how.lag_limit_ms,
-            "warnings": [],
-        },
-    }
+    workers = len(test.workers_seen) if how.is_master else 1
+    return SummaryMeta(
+        scenario=_scenario_for_summary(how.scenario),
+        options=msgspec.structs.replace(how.options, workers=workers),
+        host=how.host,
+        started_at=test.started_at,
+        ended_at=ended_at,
+        window=test.measured,
+        users_peak=test.users_peak,
+        timeline=test.timeline,
+        workers=workers_summary(test, how.is_master),
+        load_generator=LoadGeneratorExtras(
+            cpu_percent_max=round(float(cpu_peak), 1),
+            cpu_s=round(float(cpu_s), 3),
+            cpu_ms_per_run=round(cpu_s * 1000.0 / runs, 3) if runs else None,
+            cpu_percent_limit=CPU_LIMIT_PERCENT,
+            client_lag_p99_limit_ms=how.lag_limit_ms,
+        ),
+    )
 
 
 def summary_now(
@@ -156,7 +159,7 @@ def _apply_gates(test: TestState, how: HowRun, summary: Summary, writer: Results
     return gate_output.exit_code(verdicts)
 
 
-def _scenario_for_summary(scenario: Scenario) -> dict[str, Any]:
+def _scenario_for_summary(scenario: Scenario) -> ScenarioInfo:
     wire = scenario.to_wire()
     prompts = wire.get("prompts", {})
     messages = prompts.get("messages", [])
@@ -166,10 +169,10 @@ def _scenario_for_summary(scenario: Scenario) -> dict[str, Any]:
         prompts["conversations"] = len(prompts["conversations"])
     wire["personas"] = [_persona_for_summary(p) for p in scenario.personas]
     file = _relative(scenario.file)
-    return {"name": scenario.name, "file": file, "config": {**wire, "file": file}}
+    return ScenarioInfo(name=scenario.name, file=file, config={**wire, "file": file})
 
 
-def _persona_for_summary(persona: Persona) -> dict[str, Any]:
+def _persona_for_summary(persona: Persona) -> dict[str, JsonValue]:
     """A persona as summary.json states it: never its rows (they may hold credentials)."""
     own, data = persona.scenario, persona.data
     return {

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from wxo_load.core.book import MetricsBook
+from wxo_load.core.summary_sections import Workers
 from wxo_load.locust_plugin.progress import CpuMeter
 from wxo_load.locust_plugin.recording import Recorder
 from wxo_load.locust_plugin.state import TestState
@@ -117,12 +118,12 @@ def lost_workers(test: TestState) -> list[str]:
     return sorted(lost - test.finals)
 
 
-def workers_summary(test: TestState, master: bool) -> dict[str, Any]:
+def workers_summary(test: TestState, master: bool) -> Workers:
     """summary.json's `workers`: load-generating processes seen and lost (a local runner: 1)."""
     if not master:
-        return {"seen": 1, "lost": 0, "lost_ids": []}
+        return Workers()
     lost = lost_workers(test)
-    return {"seen": len(test.workers_seen), "lost": len(lost), "lost_ids": lost}
+    return Workers(seen=len(test.workers_seen), lost=len(lost), lost_ids=lost)
 
 
 def wait_for_final_reports(

@@ -5,10 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import msgspec
+
 from wxo_load.core import fmt
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.hdr import nearest_rank_ms
 from wxo_load.core.records import NOT_FAILED
+from wxo_load.core.summary_sections import TimelinePoint
 from wxo_load.locust_plugin.state import TestState
 
 LAG_ADVICE = " -- results are limited by the load generator: add workers (--processes N)"
@@ -43,13 +46,13 @@ def sample_timeline(test: TestState, runner: Any) -> None:
     """Append one timeline point: users now, runs and errors so far, the interval's figures."""
     users = int(getattr(runner, "user_count", 0) or 0)
     test.users_peak = max(test.users_peak, users)
-    test.timeline.append({
-        "t_s": round(time.time() - (test.started_at or time.time()), 1),
-        "users": users,
-        "runs": test.total.runs_total,
-        "errors": test.total.runs_failed,
-        **test.interval.take_figures(),
-    })  # fmt: skip
+    point = TimelinePoint(
+        t_s=round(time.time() - (test.started_at or time.time()), 1),
+        users=users,
+        runs=test.total.runs_total,
+        errors=test.total.runs_failed,
+    )
+    test.timeline.append(msgspec.structs.replace(point, **test.interval.take_figures()))
 
 
 def load_generator_cpu(test: TestState, cpu: CpuMeter, master: bool) -> tuple[float, float]:

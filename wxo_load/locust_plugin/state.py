@@ -12,6 +12,7 @@ from typing import Any
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.interval import IntervalTimings
 from wxo_load.core.summary_model import Summary
+from wxo_load.core.summary_sections import TimelinePoint
 from wxo_load.core.window import MeasuredWindow
 from wxo_load.output.files import ResultsWriter
 
@@ -35,7 +36,7 @@ class TestState:
     started_at: float | None = None
     measured: MeasuredWindow = field(default_factory=MeasuredWindow)  # what counts (window.py)
     writer: ResultsWriter | None = None
-    timeline: list[dict[str, Any]] = field(default_factory=list)
+    timeline: list[TimelinePoint] = field(default_factory=list)
     users_peak: int = 0
     finals: set[str] = field(default_factory=set)  # master: workers whose last report is in
     worker_cpu: dict[str, tuple[float, float]] = field(default_factory=dict)  # (peak %, CPU s)

@@ -81,7 +81,7 @@ class LiveView:
         if self._cached is not None and now - self._cached[0] < SNAPSHOT_MAX_AGE_S:
             return self._cached[1], self._cached[2]
         if source.session.scenario is None or source.test.started_at is None:
-            summary = build_summary(source.test.total, meta={})
+            summary = build_summary(source.test.total)
         else:
             summary = source.summary_now(time.time())
             points = [*summary.timeline, *_now_point(source, summary)]
@@ -162,7 +162,7 @@ class LiveView:
 def _now_point(source: LiveSource, summary: Summary) -> list[TimelinePoint]:
     """The current counts as a last timeline point (not stored; the stored ones come every 2 s)."""
     t_s = round(float(summary.duration_s or 0), 1)
-    last = source.test.timeline[-1]["t_s"] if source.test.timeline else 0
+    last = source.test.timeline[-1].t_s if source.test.timeline else 0
     if t_s <= last:
         return []
     users = int(getattr(source.runner, "user_count", 0) or 0)
