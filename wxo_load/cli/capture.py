@@ -20,9 +20,9 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from wxo_load.core.captured import Malformed, conversation_of
+from wxo_load.core.captured import CapturedConversation, Malformed, conversation_of
 from wxo_load.core.deployment import choose_deployment, normalise_kind
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.pii import PiiRedactor, parse_rule
@@ -114,11 +114,11 @@ def run_capture(args: argparse.Namespace) -> int:
 
 def _read_all(
     api: ThreadsApi, ids: list[str], redactor: PiiRedactor, since: float | None
-) -> tuple[list[tuple[float, dict[str, Any]]], list[tuple[str, str]], int]:
+) -> tuple[list[tuple[float, CapturedConversation]], list[tuple[str, str]], int]:
     """The conversations read, the threads skipped (id, why) and how many were too old."""
     from wxo_load.edge.threads_api import ThreadUnreadable
 
-    captured: list[tuple[float, dict[str, Any]]] = []
+    captured: list[tuple[float, CapturedConversation]] = []
     skipped: list[tuple[str, str]] = []
     older = 0
     oldest = None if since is None else time.time() - since

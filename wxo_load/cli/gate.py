@@ -34,7 +34,7 @@ from wxo_load.gates.parse import (
     parse_regression,
 )
 from wxo_load.output.aggregate import AGGREGATE_MD_FILE
-from wxo_load.output.gates import exit_code, format_table, write_gate_outputs
+from wxo_load.output.gates import GatesMeta, exit_code, format_table, write_gate_outputs
 
 # --------------------------------------------------------------------------- gate
 
@@ -192,7 +192,7 @@ def _write_outputs(
     repeated run (`summary_file` its aggregate.json) they go beside it, the table into
     aggregate.md."""
     scenario = summary.scenario if isinstance(summary, Aggregate) else summary.scenario.name
-    meta = {
+    meta: GatesMeta = {
         "source": "wxo-load gate",
         "gates_from": plan.source,
         "results_dir": str(results_dir),

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
+
+from wxo_load.core.summary_sections import JsonValue
 
 
 class Malformed(ValueError):
@@ -63,9 +65,16 @@ def _answered_by(message: Mapping[str, Any]) -> str | None:
     return None
 
 
+class CapturedConversation(TypedDict):
+    """One line of the conversations file: the thread's id and its turns in order."""
+
+    id: str
+    turns: list[dict[str, JsonValue]]
+
+
 def conversation_of(
     thread_id: str, messages: Sequence[Mapping[str, Any]], clean: Callable[[str], str]
-) -> tuple[float, dict[str, Any]] | None:
+) -> tuple[float, CapturedConversation] | None:
     """(start_s, `{"id", "turns"}`) for the JSONL file; None without a user message.
     `clean` redacts each user text before it is kept."""
     turns: list[dict[str, Any]] = []
@@ -97,4 +106,4 @@ def conversation_of(
             raise Malformed(f"a message with role {role!r}")
     if not turns or start is None:
         return None
-    return start, {"id": thread_id, "turns": turns}
+    return start, CapturedConversation(id=thread_id, turns=turns)

@@ -13,13 +13,12 @@ What v2 renamed (the upgrade applies it to a v1 file, so a v1 baseline gates a v
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
 import msgspec.inspect as mi
 import orjson
 
 from wxo_load.core.summary_model import SCHEMA, Summary
+from wxo_load.core.summary_sections import JsonValue
 
 SCHEMA_PREFIX = "wxo-load/summary/"
 SCHEMA_V1 = "wxo-load/summary/v1"
@@ -30,7 +29,7 @@ class SummaryFormatError(ValueError):
     """Bytes or a dict that are not a summary this version reads; the message says why."""
 
 
-def upgrade(raw: dict[str, Any]) -> dict[str, Any]:
+def upgrade(raw: dict[str, JsonValue]) -> dict[str, JsonValue]:
     """A v1 summary dict as v2 (renamed keys, v2 schema name, keys v2 has no field for dropped);
     a v2 dict as it is."""
     if raw.get("schema") != SCHEMA_V1:
@@ -42,12 +41,12 @@ def upgrade(raw: dict[str, Any]) -> dict[str, Any]:
     return _known_fields(upgraded, model)
 
 
-def _known_fields(value: dict[str, Any], model: mi.StructType) -> dict[str, Any]:
+def _known_fields(value: dict[str, JsonValue], model: mi.StructType) -> dict[str, JsonValue]:
     fields = {f.encode_name: f.type for f in model.fields}
     return {k: _known(v, fields[k]) for k, v in value.items() if k in fields}
 
 
-def _known(value: object, kind: mi.Type) -> object:
+def _known(value: JsonValue, kind: mi.Type) -> JsonValue:
     """`value` without the mapping keys that `kind` (a model type) has no field for."""
     if isinstance(kind, mi.StructType) and isinstance(value, dict):
         return _known_fields(value, kind)
@@ -62,10 +61,13 @@ def _known(value: object, kind: mi.Type) -> object:
     return value
 
 
-def summary_from_dict(raw: Any) -> Summary:
+def summary_from_dict(raw: JsonValue) -> Summary:
     """A decoded summary.json (v1 or v2) as a `Summary`; SummaryFormatError naming the path of
     the first wrong value."""
-    found = raw.get("schema") if isinstance(raw, dict) else type(raw).__name__
+    if not isinstance(raw, dict):
+        found: JsonValue = type(raw).__name__
+        raise SummaryFormatError(f"not a wxo-load summary (schema {found!r}, expected {SCHEMA!r})")
+    found = raw.get("schema")
     if not isinstance(found, str) or not found.startswith(SCHEMA_PREFIX):
         raise SummaryFormatError(f"not a wxo-load summary (schema {found!r}, expected {SCHEMA!r})")
     if found not in (SCHEMA, SCHEMA_V1):
@@ -87,9 +89,9 @@ def summary_from_bytes(data: bytes) -> Summary:
     return summary_from_dict(raw)
 
 
-def summary_to_dict(summary: Summary) -> dict[str, Any]:
+def summary_to_dict(summary: Summary) -> dict[str, JsonValue]:
     """The summary as plain JSON data (what `dump_summary` writes)."""
-    data: dict[str, Any] = msgspec.to_builtins(summary)
+    data: dict[str, JsonValue] = msgspec.to_builtins(summary)
     return data
 
 

@@ -153,7 +153,10 @@ def _apply_gates(test: TestState, how: HowRun, summary: Summary, writer: Results
     if aborted is not None and all(v.gate_text != aborted.gate_text for v in verdicts):
         verdicts.append(aborted)
     test.final_verdicts = verdicts
-    where = {"scenario": summary.scenario.name, "results_dir": str(writer.directory)}
+    where: gate_output.GatesMeta = {
+        "scenario": summary.scenario.name,
+        "results_dir": str(writer.directory),
+    }
     gate_output.write_gate_outputs(writer.directory, verdicts, where)
     sys.stdout.write("\n" + gate_output.format_table(verdicts) + "\n")
     return gate_output.exit_code(verdicts)

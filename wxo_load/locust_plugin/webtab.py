@@ -37,6 +37,7 @@ from wxo_load.locust_plugin.session import Session
 from wxo_load.locust_plugin.state import TestState
 from wxo_load.locust_plugin.window import phase_note
 from wxo_load.output import live, prometheus
+from wxo_load.output.live_rows import TabRows
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -103,16 +104,15 @@ class LiveView:
         note = phase_note(self.source.test.measured, time.time())  # warm-up, cool-down
         return ("running" if state == "running" else f"running ({state})") + note
 
-    def extended_stats(self) -> list[dict[str, Any]]:
+    def extended_stats(self) -> list[TabRows]:
         summary, verdicts = self.snapshot()
         source = self.source
         aborted = source.test.aborted_by.gate_text if source.test.aborted_by is not None else None
         abort_gates = [g.text for g in source.session.gates if getattr(g, "abort", False)]
-        tables = live.extended_stats(
-            summary, verdicts, state=self.state(), aborted_by=aborted, abort_gates=abort_gates
-        )
-        tables[0]["data"].append(self._results_row())
-        return tables
+        return live.extended_stats(
+            summary, verdicts, state=self.state(), aborted_by=aborted, abort_gates=abort_gates,
+            more_overview=[self._results_row()],
+        )  # fmt: skip
 
     def _results_row(self) -> dict[str, str]:
         if self.ended:

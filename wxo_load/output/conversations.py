@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any
 
 import orjson
 
+from wxo_load.core.captured import CapturedConversation
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.pii import PiiRedactor, synthetic_value
 
 
 def write_conversations(
-    path: Path, captured: list[tuple[float, dict[str, Any]]], redactor: PiiRedactor
+    path: Path, captured: list[tuple[float, CapturedConversation]], redactor: PiiRedactor
 ) -> None:
     """The conversations file (and its synthetic data file): ConfigError naming `-o` when the
     place cannot be written."""

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import orjson
 
@@ -38,7 +38,7 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _redacted(record: dict[str, Any]) -> dict[str, Any]:
+def _redacted(record: dict[str, object]) -> dict[str, object]:
     for key in ("error_detail", "answer_text"):  # answers may quote a secret too
         text = record.get(key)
         if text:
@@ -76,7 +76,7 @@ class ResultsWriter:
             suffix += 1
         return candidate
 
-    def append_runs(self, runs: Iterable[dict[str, Any]]) -> None:
+    def append_runs(self, runs: Iterable[dict[str, object]]) -> None:
         """RunRecord.to_dict() dicts, one JSON line each; flushed before returning."""
         lines = [orjson.dumps(_redacted(run)) + b"\n" for run in runs]
         if lines:
@@ -84,7 +84,7 @@ class ResultsWriter:
             self._runs.flush()
             self.runs_written += len(lines)
 
-    def append_conversations(self, convs: Iterable[dict[str, Any]]) -> None:
+    def append_conversations(self, convs: Iterable[dict[str, object]]) -> None:
         lines = [orjson.dumps(conv) + b"\n" for conv in convs]
         if lines:
             self._conversations.write(b"".join(lines))

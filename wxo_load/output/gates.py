@@ -11,9 +11,8 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from wxo_load.core.errors import ExitCode
 from wxo_load.gates.evaluate import Verdict
@@ -62,17 +61,59 @@ def format_table(verdicts: Sequence[Verdict]) -> str:
     return "\n".join([line(header), rule, *(line(r) for r in rows), headline(verdicts)]) + "\n"
 
 
-def verdict_dict(verdict: Verdict) -> dict[str, Any]:
-    return asdict(verdict)
+class VerdictJson(TypedDict):
+    """One gate in gates.json: `Verdict`'s fields."""
+
+    gate_text: str
+    figure: str
+    limit: str
+    measured: str
+    passed: bool
+    reason: str
+    kind: str
+    value: float | None
+    threshold: float | None
+    baseline: float | None
 
 
-def gates_json(verdicts: Sequence[Verdict], meta: Mapping[str, Any]) -> dict[str, Any]:
+class GatesMeta(TypedDict, total=False):
+    """Where gates.json's verdicts come from (each writer says what it knows)."""
+
+    source: str
+    gates_from: str | None
+    results_dir: str
+    summary: str
+    baseline: str | None
+    scenario: str | None
+    evaluated_at: str
+
+
+class GatesJson(GatesMeta):
+    schema: str
+    passed: bool
+    exit_code: int
+    total: int
+    failed: int
+    failed_gates: list[str]
+    gates: list[VerdictJson]
+
+
+def verdict_dict(verdict: Verdict) -> VerdictJson:
+    v = verdict
+    return VerdictJson(
+        gate_text=v.gate_text, figure=v.figure, limit=v.limit, measured=v.measured,
+        passed=v.passed, reason=v.reason, kind=v.kind, value=v.value, threshold=v.threshold,
+        baseline=v.baseline,
+    )  # fmt: skip
+
+
+def gates_json(verdicts: Sequence[Verdict], meta: GatesMeta) -> GatesJson:
     """gates.json: `meta` (results_dir, summary, baseline, evaluated_at, source, ...) first,
     then the overall verdict and one entry per gate."""
     failed = [v.gate_text for v in verdicts if not v.passed]
     return {
         "schema": GATES_SCHEMA,
-        **dict(meta),
+        **meta,
         "passed": not failed,
         "exit_code": exit_code(verdicts),
         "total": len(verdicts),
@@ -169,7 +210,7 @@ def replace_gates_section(markdown: str, table: str) -> str:
 def write_gate_outputs(
     results_dir: str | Path,
     verdicts: Sequence[Verdict],
-    meta: Mapping[str, Any],
+    meta: GatesMeta,
     *,
     suite_name: str = "wxo-load gates",
     environ: Mapping[str, str] | None = None,

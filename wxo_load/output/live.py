@@ -11,7 +11,6 @@ lower-case words because Locust's UI camel-cases keys that contain underscores.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import msgspec
 
@@ -25,8 +24,9 @@ from wxo_load.core.metrics import (
 )
 from wxo_load.core.summary import worker_warnings
 from wxo_load.core.summary_model import Summary
-from wxo_load.core.summary_sections import Stat, TimelinePoint
+from wxo_load.core.summary_sections import JsonValue, Stat, TimelinePoint
 from wxo_load.gates.evaluate import Verdict
+from wxo_load.output.live_rows import Table, TabRows, TimelineRow, TimingRow
 from wxo_load.output.views import NOT_OBSERVABLE, answer_rows, shows_channels, stat, turn
 
 OVERVIEW = "wxo-load"
@@ -38,7 +38,7 @@ TABS: list[dict[str, str]] = [
     {"key": TIMINGS, "title": "wxo-load timings"},
     {"key": OVER_TIME, "title": "wxo-load over time"},
 ]
-TABLES: list[dict[str, Any]] = [
+TABLES: list[Table] = [
     {"key": OVERVIEW, "structure": [
         {"key": "figure", "title": "Figure"}, {"key": "value", "title": "Value"},
         {"key": "detail", "title": "Detail"},
@@ -109,7 +109,7 @@ def _recent_rate_rows(timeline: Sequence[TimelinePoint]) -> list[dict[str, str]]
 
 
 def _outcome_rate_rows(
-    by_outcome: Mapping[str, Any], total: int, duration: float
+    by_outcome: Mapping[str, int], total: int, duration: float
 ) -> list[dict[str, str]]:
     """One run-rate row per outcome, with its share of all runs."""
     rows: list[dict[str, str]] = []
@@ -229,7 +229,7 @@ def stage_rows(summary: Summary) -> list[dict[str, str]]:
     rows = []
     for label, segments in (("Stage", summary.stages), ("Step", summary.search_steps)):
         for index, segment in enumerate(segments or [], start=1):
-            item = msgspec.to_builtins(segment)
+            item: dict[str, JsonValue] = msgspec.to_builtins(segment)
             text = ", ".join(
                 f"{k} {_short(v)}"
                 for k, v in item.items()
@@ -239,11 +239,11 @@ def stage_rows(summary: Summary) -> list[dict[str, str]]:
     return rows
 
 
-def _short(value: Any) -> str:
+def _short(value: JsonValue) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def timing_rows(summary: Summary) -> list[dict[str, Any]]:
+def timing_rows(summary: Summary) -> list[TimingRow]:
     """Exact merged percentiles of every timing; run timings also for first turns and follow-ups,
     every timing also per persona and per channel (a timing a channel cannot observe says so)."""
     rows = []
@@ -269,30 +269,30 @@ def timing_rows(summary: Summary) -> list[dict[str, Any]]:
     return rows
 
 
-def _timing_row(metric: str, turn: str, figures: Stat | None) -> dict[str, Any]:
-    count = figures.count if figures is not None else 0
-    row: dict[str, Any] = {"metric": metric, "turn": turn, "count": count}
-    for name in ("p50", "p90", "p95", "p99", "max"):
-        row[name] = _num(getattr(figures, name) if figures is not None else None)
-    return row
+def _timing_row(metric: str, turn: str, figures: Stat | None) -> TimingRow:
+    stat = figures if figures is not None else Stat(count=0)
+    return TimingRow(
+        metric=metric, turn=turn, count=stat.count, p50=_num(stat.p50), p90=_num(stat.p90),
+        p95=_num(stat.p95), p99=_num(stat.p99), max=_num(stat.max),
+    )  # fmt: skip
 
 
-def timeline_rows(summary: Summary) -> list[dict[str, Any]]:
+def timeline_rows(summary: Summary) -> list[TimelineRow]:
     """Per timeline interval: users, runs and failures per second, first text and done
     percentiles."""
-    rows: list[dict[str, Any]] = []
+    rows: list[TimelineRow] = []
     last_t, last_runs, last_errors = 0.0, 0, 0
     for point in summary.timeline:
         t, runs, errors = point.t_s, point.runs, point.errors
         span = t - last_t
-        rows.append({
-            "time": round(t, 1), "users": point.users,
-            "rps": round((runs - last_runs) / span, 2) if span > 0 else "",
-            "eps": round((errors - last_errors) / span, 2) if span > 0 else "",
-            "ftfifty": _num(point.first_text_p50),
-            "ftninetyfive": _num(point.first_text_p95),
-            "doneninetyfive": _num(point.done_p95),
-        })  # fmt: skip
+        rows.append(TimelineRow(
+            time=round(t, 1), users=point.users,
+            rps=round((runs - last_runs) / span, 2) if span > 0 else "",
+            eps=round((errors - last_errors) / span, 2) if span > 0 else "",
+            ftfifty=_num(point.first_text_p50),
+            ftninetyfive=_num(point.first_text_p95),
+            doneninetyfive=_num(point.done_p95),
+        ))  # fmt: skip
         last_t, last_runs, last_errors = t, runs, errors
     return rows[::-1]  # newest first: the table shows the present at the top
 
@@ -304,17 +304,18 @@ def extended_stats(
     state: str,
     aborted_by: str | None = None,
     abort_gates: Sequence[str] = (),
-) -> list[dict[str, Any]]:
-    """Locust's `extended_stats`: the rows of every wxo-load tab."""
+    more_overview: Sequence[dict[str, str]] = (),
+) -> list[TabRows]:
+    """Locust's `extended_stats`: the rows of every wxo-load tab (`more_overview` ends the
+    overview: the web tab's download links)."""
+    overview = overview_rows(
+        summary, verdicts, state=state, aborted_by=aborted_by, abort_gates=abort_gates
+    )
+    overview += more_overview
     return [
-        {
-            "key": OVERVIEW,
-            "data": overview_rows(
-                summary, verdicts, state=state, aborted_by=aborted_by, abort_gates=abort_gates
-            ),
-        },
-        {"key": TIMINGS, "data": timing_rows(summary)},
-        {"key": OVER_TIME, "data": timeline_rows(summary)},
+        TabRows(key=OVERVIEW, data=overview),
+        TabRows(key=TIMINGS, data=timing_rows(summary)),
+        TabRows(key=OVER_TIME, data=timeline_rows(summary)),
     ]
 
 

@@ -44,7 +44,7 @@ def trace_conversation(
         total_ms = (end - start_unix) * 1000.0
         outcome, persona, thread_id = "unfinished", first.persona, first.thread_id
         conversation_id, channel = first.conversation_id, first.channel
-    attrs: dict[str, Any] = {
+    attrs: dict[str, str | int] = {
         "persona": persona or NO_PERSONA, "agent": agent, "outcome": outcome,
         "channel": channel,
         "wxo_load.conversation_id": conversation_id, "wxo_load.runs": len(runs),
@@ -68,7 +68,7 @@ def _run_span(tracer: Any, agent: str, run: RunRecord, context: Any, kind: Any) 
     from opentelemetry import trace
     from opentelemetry.trace import Status, StatusCode
 
-    attrs: dict[str, Any] = {
+    attrs: dict[str, str | int] = {
         "persona": run.persona or NO_PERSONA, "channel": run.channel,
         "agent": agent,
         "outcome": run.outcome, "gen_ai.operation.name": OPERATION,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import msgspec
 import orjson
@@ -47,10 +47,27 @@ def aggregate_schema() -> bytes:
     return _schema_document(Aggregate, AGGREGATE_SCHEMA, "aggregate.schema.json")
 
 
-def _type(prop: dict[str, Any]) -> str:
+SchemaNode = TypedDict(
+    "SchemaNode",
+    {
+        "$ref": str,
+        "anyOf": list["SchemaNode"],
+        "type": str,
+        "items": "SchemaNode",
+        "additionalProperties": "SchemaNode",
+        "properties": dict[str, "SchemaNode"],
+        "required": list[str],
+        "description": str,
+    },
+    total=False,
+)  # what the pages read of a JSON Schema (msgspec's); the rest is passed by
+
+
+def _type(prop: SchemaNode) -> str:
     """A property's type for people: `integer`, `number or null`, `list of Segment`..."""
     if "$ref" in prop:
-        return f"[{prop['$ref'].rsplit('/', 1)[-1]}](#{prop['$ref'].rsplit('/', 1)[-1].lower()})"
+        name = prop["$ref"].rsplit("/", 1)[-1]
+        return f"[{name}](#{name.lower()})"
     if "anyOf" in prop:
         return " or ".join(_type(p) for p in prop["anyOf"])
     kind = prop.get("type", "any")
@@ -84,7 +101,7 @@ def aggregate_schema_page() -> str:
 def _page(model: type, title: str, json_file: str, meaning: str) -> str:
     schema = msgspec.json.schema(model)
     top = model.__name__
-    defs: dict[str, Any] = schema["$defs"]
+    defs: dict[str, SchemaNode] = schema["$defs"]
     names = [top, *sorted(n for n in defs if n != top)]
     lines = [
         title,
