@@ -11,7 +11,8 @@ package imports none of them, so the simulator can take `errors` alone):
     steps        where a run's time went (tools, phases, streaming cadence)
     hdr          Timing (HDR histogram + exact counters), nearest_rank, nearest_rank_ms
     book         MetricsBook: a test's timings and counters, mergeable, and its wire format
-    summary      build_summary: summary.json;   step_stats  its tools / phases / streaming part
+    summary      build_summary, base_summary: summary.json from a book and a SummaryMeta
+                 (summary_meta: the test's description);   step_stats  tools / phases / streaming
     interval     IntervalTimings: the timeline's per-interval percentiles
     fmt          numbers for people: num, ms, value (a gate figure), signed_delta
     errors       ExitCode, WxoLoadError: ConfigError, AuthError, UnreachableError, ResultsError,
