@@ -41,7 +41,7 @@ def test_locusts_default_arguments_are_built_once_and_each_caller_gets_a_copy() 
     memoize_default_args(module)  # a second import of the plugin wraps nothing twice
     first = module.default_args_dict()
     first["changed"] = True
-    assert all("host" in module.default_args_dict() for _ in range(86))
+    assert all("host" in module.default_args_dict() for _ in range(87))
     assert module.default_args_dict() == {"host": None, "users": 1}
     assert len(built) == 1
 
