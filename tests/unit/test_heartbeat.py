@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from wxo_load.core.summary_sections import Workers
 from wxo_load.locust_plugin import handoff
 from wxo_load.locust_plugin.heartbeat import (
     DEFAULT_LIVENESS_S,
@@ -56,4 +57,4 @@ def test_a_worker_marked_missing_that_heartbeats_again_is_awaited_and_not_lost()
     handoff.note_workers(runner, test, "missing")
     assert test.workers_missing == set() and handoff.lost_workers(test) == []
     test.finals_awaited, test.finals = True, {"w0", "w1"}  # both final reports came
-    assert handoff.workers_summary(test, True) == {"seen": 2, "lost": 0, "lost_ids": []}
+    assert handoff.workers_summary(test, True) == Workers(seen=2)
