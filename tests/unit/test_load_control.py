@@ -10,9 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from wxo_load.config.scenario import load_scenario
-from wxo_load.core.records import OK, RunRecord
-from wxo_load.gates.parse import parse_gate
-from wxo_load.load.model import (
+from wxo_load.core.plan import (
     ARRIVAL,
     SEARCH,
     SEARCH_USERS,
@@ -23,6 +21,8 @@ from wxo_load.load.model import (
     Search,
     Stage,
 )
+from wxo_load.core.records import OK, RunRecord
+from wxo_load.gates.parse import parse_gate
 from wxo_load.locust_plugin import finish
 from wxo_load.locust_plugin.control import MESSAGE_BEGIN, LoadControl
 from wxo_load.locust_plugin.progress import CpuMeter
@@ -115,9 +115,7 @@ def test_the_search_holds_a_step_judges_it_and_stops_at_the_first_failure() -> N
     control.observe([_run(T0 + 13, first_text_ms=1500.0).to_dict()], [], [])
     strategy.tick(T0 + 21.6)
     decided = strategy.tick(T0 + 23.2)
-    steps = [
-        (s.load, s.extra["verdict"]) for s in control.segments.segments if s.extra.get("verdict")
-    ]
+    steps = [(s.load, s.verdict) for s in control.segments.segments if s.verdict is not None]
     assert steps == [({"users": 5}, "pass"), ({"users": 10}, "fail")]
     assert decided == EndTest("the load plan is complete") or isinstance(decided, RunUsers)
 

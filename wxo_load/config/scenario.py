@@ -46,8 +46,8 @@ from wxo_load.config.prompts import parse_prompts
 from wxo_load.config.sections import parse_auth, parse_request, parse_simulator
 from wxo_load.core.deployment import normalise_kind
 from wxo_load.core.errors import ConfigError
+from wxo_load.core.plan import planned_duration_s
 from wxo_load.gates.parse import parse_gate_spec, parse_regression
-from wxo_load.load.model import planned_duration_s
 
 __all__ = [
     "load_scenario",
