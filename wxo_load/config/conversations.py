@@ -46,7 +46,7 @@ def read_conversations(w: Where, key: str, path: Path) -> tuple[ConversationPlan
     return tuple(plans)
 
 
-def json_object(w: Where, where: str, line: str, what: str) -> dict[str, Any]:
+def json_object(w: Where, where: str, line: str, what: str) -> dict[str, object]:
     """One JSONL line that must be an object (`what` says of what, for the error)."""
     try:
         item = orjson.loads(line)
@@ -102,7 +102,7 @@ def turn_of(w: Where, where: str, item: Any) -> Turn:
     return Turn(text, None if think is None else float(think), expect, recorded)
 
 
-def split_script(raw: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+def split_script(raw: dict[str, object]) -> tuple[dict[str, object], Any]:
     """A scenario's raw mapping without `conversation.script` (the prompts then stand in, so the
     rest parses as usual), and the script (None without one)."""
     conversation = raw.get("conversation")
@@ -126,7 +126,7 @@ TIMING_KEYS = ("timing", "time_scale", "arrivals")
 TIMINGS = ("recorded", "scenario")
 
 
-def parse_arrivals(w: Where, raw: dict[str, Any]) -> str:
+def parse_arrivals(w: Where, raw: dict[str, object]) -> str:
     """`prompts.arrivals`: `recorded` (start at the scaled start offsets) or `none` (default)."""
     arrivals = raw.get("arrivals", "none")
     if arrivals not in ("recorded", "none"):
@@ -138,7 +138,7 @@ def parse_arrivals(w: Where, raw: dict[str, Any]) -> str:
     return str(arrivals)
 
 
-def parse_timing(w: Where, raw: dict[str, Any], has_conversations: bool) -> tuple[str, float]:
+def parse_timing(w: Where, raw: dict[str, object], has_conversations: bool) -> tuple[str, float]:
     """`prompts.timing` (recorded | scenario) and `prompts.time_scale` (> 0, default 1)."""
     if not has_conversations and any(k in raw for k in TIMING_KEYS):
         key = next(k for k in TIMING_KEYS if k in raw)

@@ -50,7 +50,7 @@ def parse_rate(w: Where, key: str, value: Any) -> float:
     return float(match.group(1)) / _PER[match.group(2)]
 
 
-def parse_plan(w: Where, raw: dict[str, Any]) -> LoadPlan | None:
+def parse_plan(w: Where, raw: dict[str, object]) -> LoadPlan | None:
     """The load plan in `raw` (the `load:` mapping), or None for a plain -u/-r/-t test."""
     present = [k for k in (STAGES, ARRIVAL, SEARCH) if k in raw]
     if STAGES in present and len(present) > 1:
