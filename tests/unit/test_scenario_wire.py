@@ -104,6 +104,10 @@ def test_a_misspelt_key_on_the_wire_fails_naming_its_path(
     ):
         scenario_from_wire(wire)
     wire = msgspec.to_builtins(_every_part(tmp_path, monkeypatch))
+    wire["personas"][0]["data"]["mode"] = "uniq"  # modes and kinds are Literals: checked too
+    with pytest.raises(WireFormatError, match=r"Invalid enum value 'uniq'.*personas\[0\]\.data"):
+        scenario_from_wire(wire)
+    wire = msgspec.to_builtins(_every_part(tmp_path, monkeypatch))
     wire["conversation"]["turns"] = "three"
     with pytest.raises(
         WireFormatError, match=r"not valid: Expected `array`.*\$\.conversation\.turns"

@@ -14,11 +14,11 @@ field of `ChannelSettings`.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, get_args
 
 from wxo_load.config.fields import Where, describe, number, string
 from wxo_load.config.leaving import check_leaving_channel
-from wxo_load.config.model import ChannelSettings, Scenario
+from wxo_load.config.model import ChannelSettings, ChatMode, Scenario
 from wxo_load.core.channels import ASYNC, CHANNELS, CHAT, CHAT_V2, RUNS_POLL
 
 OPTIONS: dict[str, str] = {
@@ -29,7 +29,7 @@ OPTIONS: dict[str, str] = {
     "socket_url": ASYNC,
 }
 """Each channel option and the channel it belongs to."""
-_MODES = ("stateless", "stateful")
+_MODES: tuple[ChatMode, ...] = get_args(ChatMode)
 
 
 def channel_name(w: Where, key: str, value: Any) -> str:
@@ -84,14 +84,15 @@ def _stream(w: Where, value: Any) -> bool:
     return value
 
 
-def _mode(w: Where, value: Any) -> str:
-    if value not in _MODES:
-        raise w.error(
-            "channel.mode",
-            "expected stateless (the client resends the whole transcript) or stateful "
-            f"(X-IBM-THREAD-ID: new, then the thread the server minted); got {value!r}.",
-        )
-    return str(value)
+def _mode(w: Where, value: object) -> ChatMode:
+    for mode in _MODES:
+        if value == mode:
+            return mode
+    raise w.error(
+        "channel.mode",
+        "expected stateless (the client resends the whole transcript) or stateful "
+        f"(X-IBM-THREAD-ID: new, then the thread the server minted); got {value!r}.",
+    )
 
 
 def _socket_url(w: Where, value: Any) -> str:

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import orjson
 
 from wxo_load.config import fields
 from wxo_load.config.answers import parse_expect
 from wxo_load.config.fields import Where, describe
+from wxo_load.config.model import ReplayArrivals, ReplayTiming
 from wxo_load.core.conversation import ConversationPlan, Turn
 
 _TEXT_KEYS = ("text", "content", "message", "prompt")
@@ -123,22 +124,25 @@ def script_plan(w: Where, script: Any) -> ConversationPlan:
 
 
 TIMING_KEYS = ("timing", "time_scale", "arrivals")
-TIMINGS = ("recorded", "scenario")
+TIMINGS: tuple[ReplayTiming, ...] = get_args(ReplayTiming)
+ARRIVALS: tuple[ReplayArrivals, ...] = get_args(ReplayArrivals)
 
 
-def parse_arrivals(w: Where, raw: dict[str, object]) -> str:
+def parse_arrivals(w: Where, raw: dict[str, object]) -> ReplayArrivals:
     """`prompts.arrivals`: `recorded` (start at the scaled start offsets) or `none` (default)."""
     arrivals = raw.get("arrivals", "none")
-    if arrivals not in ("recorded", "none"):
+    if arrivals not in ARRIVALS:
         raise w.error(
             "prompts.arrivals",
             "expected `recorded` (each conversation starts at its recorded start offset, times "
             f"`time_scale`, from the test's start) or `none`; got {arrivals!r}.",
         )
-    return str(arrivals)
+    return arrivals
 
 
-def parse_timing(w: Where, raw: dict[str, object], has_conversations: bool) -> tuple[str, float]:
+def parse_timing(
+    w: Where, raw: dict[str, object], has_conversations: bool
+) -> tuple[ReplayTiming, float]:
     """`prompts.timing` (recorded | scenario) and `prompts.time_scale` (> 0, default 1)."""
     if not has_conversations and any(k in raw for k in TIMING_KEYS):
         key = next(k for k in TIMING_KEYS if k in raw)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -23,6 +23,14 @@ from wxo_load.core.leaving import Leaving
 from wxo_load.core.plan import LoadPlan
 
 Range = tuple[float, float]
+OnFailure = Literal["continue", "end"]
+"""After a failed turn: send the next message anyway, or end the conversation."""
+PromptOrder = Literal["script", "random", "unique"]
+ReplayTiming = Literal["recorded", "scenario"]
+ReplayArrivals = Literal["none", "recorded"]
+ChatMode = Literal["stateless", "stateful"]
+FeedMode = Literal["random", "sequential", "unique"]
+OnExhausted = Literal["recycle", "stop"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +64,12 @@ class ConversationSettings:
     turns: Range = (3.0, 3.0)
     think_time_s: Range = (1.0, 1.0)
     pause_between_s: Range = (0.0, 0.0)
-    on_failure: str = "continue"  # continue | end
+    on_failure: OnFailure = "continue"
 
 
 @dataclass(frozen=True, slots=True)
 class Prompts:
-    order: str  # script: in order, cycling; random: sampled from the pool
+    order: PromptOrder  # script: in order, cycling; random: sampled from the pool
     messages: tuple[str, ...]
     source: str = "inline"
     # whole scripted conversations (`prompts.conversations`, wxo_load.config.conversations); when
@@ -69,9 +77,9 @@ class Prompts:
     conversations: tuple[ConversationPlan, ...] = ()
     # replay (docs/replay.md): `recorded` think times (already scaled into the turns' think_s) or
     # the `scenario`'s; the scale the recorded ones were multiplied by
-    timing: str = "recorded"
+    timing: ReplayTiming = "recorded"
     time_scale: float = 1.0
-    arrivals: str = "none"  # `recorded`: each conversation starts at its (scaled) start offset
+    arrivals: ReplayArrivals = "none"  # `recorded`: each starts at its (scaled) start offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +103,9 @@ class ChannelSettings:
 
     name: str = DEFAULT_CHANNEL  # runs-stream | chat | chat-v2 | runs-poll | async
     stream: bool = True  # chat: stream the answer (SSE), or take it as one JSON body
-    mode: str = "stateless"  # chat-v2: stateless (transcript resent) | stateful (server thread)
+    mode: ChatMode = (
+        "stateless"  # chat-v2: stateless (transcript resent) | stateful (server thread)
+    )
     environment_id: str | None = None  # chat-v2: X-IBM-ENVIRONMENT-ID, sent only when set
     poll_interval_s: float = 2.0  # runs-poll: between two GET runs/{id} (the ADK's 2 s)
     socket_url: str | None = None  # async: the Socket.IO server (default: the API's host)
@@ -116,8 +126,8 @@ class DataFeed:
     """A persona's data rows (wxo_load.config.feeders): one row per conversation."""
 
     file: str
-    mode: str = "random"  # random | sequential (each process in file order) | unique (test-wide)
-    on_exhausted: str = "recycle"  # recycle | stop (unique: the test ends after the last row)
+    mode: FeedMode = "random"  # sequential: each process in file order; unique: test-wide
+    on_exhausted: OnExhausted = "recycle"  # stop (unique only): the test ends after the last row
     rows: tuple[Mapping[str, str], ...] = ()  # values as text; identity columns included
 
 
