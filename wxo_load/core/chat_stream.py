@@ -53,27 +53,12 @@ class ChatStreamDecoder(StreamDecoder):
     """SSE chunks in, frames (dicts typed by `object`) out; `{"object": "[DONE]"}` for [DONE], a
     `{"event": BAD_LINE, "raw"}` for what is not a JSON object."""
 
-    __slots__ = ("_cr",)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._cr = False  # the last chunk ended in CR: a LF starting the next one is its pair
+    __slots__ = ()
 
     def feed(self, chunk: bytes) -> list[dict[str, Any]]:
-        if self._cr or b"\r" in chunk:
-            if self._cr and chunk[:1] == b"\n":
-                chunk = chunk[1:]
-            self._cr = chunk[-1:] == b"\r"
-            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        buf = self._buf + chunk if self._buf else chunk
-        if b"\n" not in buf:
-            self._buf = buf
-            return []
-        lines = buf.split(b"\n")
-        self._buf = lines.pop()
         events: list[dict[str, Any]] = []
         line_of = self._line
-        for line in lines:
+        for line in self.lines(chunk):
             if line[:6] == b"data: " and self._sse_data is None:  # a frame's first data line
                 self._sse_data = [line[6:]]
             else:

@@ -3,8 +3,9 @@
 Orchestrate writes newline-delimited JSON (one `{"id", "event", "data"}` object per line) even
 though it labels the body `text/event-stream`. Proxies and other deployments may reframe it as
 real Server-Sent Events (`event:` / `id:` / `data:` lines, events separated by a blank line), and
-may use CRLF line ends. The decoder accepts all of these, at any chunk boundary (including one
-that splits a multi-byte character: lines are split as bytes and decoded only when whole).
+may use CRLF or CR line ends. The decoder accepts all of these, at any chunk boundary (including
+one that splits a multi-byte character: lines are split as bytes and decoded only when whole);
+`StreamDecoder.lines` is the one line splitter (the chat channels' decoder uses it too).
 
 Each event is returned as the dict the server sent (`{"id": ..., "event": ..., "data": ...}`),
 so the hot path allocates nothing beyond what the JSON parser builds. A line that is not a JSON
@@ -48,23 +49,39 @@ def _parse_json_line(line: bytes) -> dict[str, Any]:
 class StreamDecoder:
     """Turns chunks of a run's body into events. `feed()` as bytes arrive, `close()` at the end."""
 
-    __slots__ = ("_buf", "_sse_event", "_sse_id", "_sse_data")
+    __slots__ = ("_buf", "_cr", "_sse_event", "_sse_id", "_sse_data")
 
     def __init__(self) -> None:
         self._buf = b""
+        self._cr = False  # the last chunk ended in CR: a LF starting the next one is its pair
         self._sse_event: str | None = None
         self._sse_id: str | None = None
         self._sse_data: list[bytes] | None = None
 
-    def feed(self, chunk: bytes) -> list[dict[str, Any]]:
+    def lines(self, chunk: bytes) -> list[bytes]:
+        """The whole lines `chunk` completes, without their ends (LF, CRLF or CR, at any chunk
+        boundary); the rest waits for the next chunk. The one line splitter of every decoder."""
+        if self._cr:  # the last chunk ended in CR: a LF starting this one is its pair
+            self._cr = False
+            if chunk[:1] == b"\n":
+                chunk = chunk[1:]
         buf = self._buf + chunk if self._buf else chunk
-        if b"\n" not in buf:
-            self._buf = buf
+        if not buf:
             return []
-        lines = buf.split(b"\n")
-        self._buf = lines.pop()
+        lines = buf.splitlines()  # bytes: at LF, CRLF and CR only
+        end = buf[-1]
+        if end == 0x0A:
+            self._buf = b""
+        elif end == 0x0D:
+            self._buf = b""
+            self._cr = True
+        else:
+            self._buf = lines.pop()
+        return lines
+
+    def feed(self, chunk: bytes) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
-        for line in lines:
+        for line in self.lines(chunk):
             # the Developer Edition's framing, inline: one JSON object per LF-terminated line
             if line[:1] == b"{" and line[-1:] == b"}":
                 try:
@@ -92,8 +109,6 @@ class StreamDecoder:
         return len(self._buf)
 
     def _line(self, line: bytes, events: list[dict[str, Any]]) -> None:
-        if line[-1:] == b"\r":
-            line = line[:-1]
         if not line:
             self._dispatch_sse(events)  # blank line: end of an SSE event, or an NDJSON keep-alive
             return
