@@ -29,6 +29,7 @@ import orjson
 
 from wxo_load.core.channels import ASYNC
 from wxo_load.core.errors import AuthError
+from wxo_load.core.leaving import LeaveAt
 from wxo_load.core.records import (
     PROTOCOL_ERROR,
     SOCKET_CLOSED,
@@ -44,6 +45,7 @@ from wxo_load.edge.client import WALL_MINUS_PERF_S
 from wxo_load.edge.engineio import EngineIO, SocketGone, upgrade_head
 from wxo_load.edge.failures import TRANSPORT_ERRORS, body_text, exc_text
 from wxo_load.edge.idle import readable
+from wxo_load.edge.leave import cannot_leave
 from wxo_load.edge.poll import PostedRuns
 from wxo_load.edge.transport import Connection, host_header
 
@@ -82,9 +84,9 @@ class AsyncChannel(PostedRuns):
 
     name = ASYNC
 
-    def __init__(self, host: str, *args: Any, **kwargs: Any) -> None:
-        super().__init__(host, *args, **kwargs)
-        url = urlsplit(self.scenario.channel.socket_url or host)
+    def _setup(self) -> None:
+        super()._setup()
+        url = urlsplit(self.scenario.channel.socket_url or self.host)
         tls = url.scheme in ("https", "wss")
         port = url.port or (443 if tls else 80)
         if not self.scenario.channel.socket_url:
@@ -155,7 +157,17 @@ class AsyncChannel(PostedRuns):
 
     # -- a turn ----------------------------------------------------------------------------
 
-    def send(self, record: RunRecord, text: str, *, keep_text: bool = False) -> RunTracker:
+    def send(
+        self,
+        record: RunRecord,
+        text: str,
+        *,
+        keep_text: bool = False,
+        leave: LeaveAt | None = None,
+    ) -> RunTracker:
+        """Post the run and read its events from the socket (its people cannot leave: `leave`
+        is None)."""
+        cannot_leave(self.name, leave)
         thread_id = record.thread_id or self._thread_id
         body = self._body(text, thread_id)
         record.request_bytes = len(body)
