@@ -15,9 +15,11 @@ decides what that means for the run. Blank keep-alive lines and SSE comments are
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict, cast
 
 import orjson
+
+from wxo_load.core.json_value import Json
 
 _loads = orjson.loads
 _DecodeError = orjson.JSONDecodeError
@@ -25,25 +27,45 @@ _DecodeError = orjson.JSONDecodeError
 BAD_LINE = "wxo-load.bad-line"
 """Event name of a line that could not be understood (not JSON, or JSON without an event)."""
 
+
+class Event(TypedDict, total=False):
+    """One JSON object a stream carried: the fields wxo-load reads, typed (the rest of the
+    server's object passes through untouched). The widget's events: `event`, `id`, `data`; a
+    chat completions frame (core.chat_stream): `object`, `id`, the top-level `thread_id`,
+    `run_id` and `trace_id`, `choices`, `data`, `error`; a line not understood: `event` =
+    BAD_LINE and `raw`. The decoders build no copy: this is the dict orjson made."""
+
+    event: str
+    id: Json
+    data: Json
+    raw: str
+    object: str
+    thread_id: Json
+    run_id: Json
+    trace_id: Json
+    choices: Json
+    error: Json
+
+
 _SSE_FIELDS = (b"data", b"event", b"id", b"retry")
 _MAX_RAW_CHARS = 500
 
 
-def _bad(raw: bytes) -> dict[str, Any]:
+def _bad(raw: bytes) -> Event:
     return {
         "event": BAD_LINE,
         "raw": raw[: _MAX_RAW_CHARS * 4].decode("utf-8", "replace")[:_MAX_RAW_CHARS],
     }
 
 
-def _parse_json_line(line: bytes) -> dict[str, Any]:
+def _parse_json_line(line: bytes) -> Event:
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
         return _bad(line)
     if type(obj) is not dict or type(obj.get("event")) is not str:
         return _bad(line)
-    return obj
+    return cast(Event, obj)  # a JSON object with an `event` name: an Event
 
 
 class StreamDecoder:
@@ -79,8 +101,8 @@ class StreamDecoder:
             self._buf = lines.pop()
         return lines
 
-    def feed(self, chunk: bytes) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
+    def feed(self, chunk: bytes) -> list[Event]:
+        events: list[Event] = []
         for line in self.lines(chunk):
             # the Developer Edition's framing, inline: one JSON object per LF-terminated line
             if line[:1] == b"{" and line[-1:] == b"}":
@@ -89,14 +111,14 @@ class StreamDecoder:
                 except _DecodeError:
                     obj = None
                 if type(obj) is dict and type(obj.get("event")) is str:
-                    events.append(obj)
+                    events.append(cast(Event, obj))  # checked: an object with an event name
                     continue
             self._line(line, events)
         return events
 
-    def close(self) -> list[dict[str, Any]]:
+    def close(self) -> list[Event]:
         """The body ended: decode a last line without a newline and any SSE event still open."""
-        events: list[dict[str, Any]] = []
+        events: list[Event] = []
         if self._buf:
             line, self._buf = self._buf, b""
             self._line(line, events)
@@ -108,7 +130,7 @@ class StreamDecoder:
         """Bytes received but not yet part of a whole line."""
         return len(self._buf)
 
-    def _line(self, line: bytes, events: list[dict[str, Any]]) -> None:
+    def _line(self, line: bytes, events: list[Event]) -> None:
         if not line:
             self._dispatch_sse(events)  # blank line: end of an SSE event, or an NDJSON keep-alive
             return
@@ -139,7 +161,7 @@ class StreamDecoder:
             self._sse_id = value.decode("utf-8", "replace")
         return True
 
-    def _dispatch_sse(self, events: list[dict[str, Any]]) -> None:
+    def _dispatch_sse(self, events: list[Event]) -> None:
         data, name, event_id = self._sse_data, self._sse_event, self._sse_id
         if data is None and name is None:
             return
@@ -148,7 +170,7 @@ class StreamDecoder:
         events.append(_sse_event(payload, name, event_id))
 
 
-def _sse_event(payload: bytes, name: str | None, event_id: str | None) -> dict[str, Any]:
+def _sse_event(payload: bytes, name: str | None, event_id: str | None) -> Event:
     """An SSE event whose data is either a whole `{"id","event","data"}` object or just the data."""
     if not payload:
         return {"event": name, "id": event_id, "data": {}} if name else _bad(payload)
@@ -159,7 +181,7 @@ def _sse_event(payload: bytes, name: str | None, event_id: str | None) -> dict[s
     if type(obj) is dict and type(obj.get("event")) is str:
         if event_id is not None and "id" not in obj:
             obj["id"] = event_id
-        return obj
+        return cast(Event, obj)  # checked: an object with an event name
     if name is None:
         return _bad(payload)
     return {"event": name, "id": event_id, "data": obj}

@@ -20,9 +20,8 @@ and port (a Developer Edition's `:4321` becomes `:4001`, where it serves /api/as
 
 from __future__ import annotations
 
-import base64
 import time
-from typing import Any
+from typing import cast
 from urllib.parse import urlencode, urlsplit
 
 import orjson
@@ -40,7 +39,9 @@ from wxo_load.core.records import (
     http_error_class,
 )
 from wxo_load.core.redact import redact
+from wxo_load.core.stream import Event
 from wxo_load.core.tracker import RunTracker
+from wxo_load.edge.auth.jwt import jwt_claims
 from wxo_load.edge.client import WALL_MINUS_PERF_S
 from wxo_load.edge.engineio import EngineIO, SocketGone, upgrade_head
 from wxo_load.edge.failures import TRANSPORT_ERRORS, body_text, exc_text
@@ -54,22 +55,10 @@ ASYNC_PATH = "/api/async/"
 DEV_EDITION_PORTS = {4321: 4001}  # the API's port -> the Socket.IO server's (docker compose)
 
 
-def jwt_claims(token: str) -> dict[str, Any]:
-    """The claims of a JWT, unverified (to name the socket's user and tenant); {} if not one."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return {}
-    try:
-        claims = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, orjson.JSONDecodeError):
-        return {}
-    return claims if type(claims) is dict else {}
-
-
 def socket_query(token: str) -> str:
     """userId (the JWT's `sub`, else userId/user_id) and tenantId (`woTenantId`, else
     tenantId/tenant_id), as the ADK's WebSocketClient sends them."""
-    claims = jwt_claims(token)
+    claims = jwt_claims(token) or {}
 
     def first(*keys: str) -> str:
         return next((str(claims[k]) for k in keys if claims.get(k)), "")
@@ -267,12 +256,12 @@ class AsyncChannel(PostedRuns):
             event = packet[1]
         except (orjson.JSONDecodeError, IndexError, TypeError):
             return False
-        return type(event) is dict and self._on_payload(tracker, event, t, t_read)
-
-    def _on_payload(self, tracker: RunTracker, event: dict, t: float, t_read: float) -> bool:
-        """One event's payload (`{"id", "event", "data"}`); True when the run is over."""
-        if "event" not in event:
+        if type(event) is not dict or "event" not in event:
             return False
+        return self._on_payload(tracker, cast(Event, event), t, t_read)  # the widget's event
+
+    def _on_payload(self, tracker: RunTracker, event: Event, t: float, t_read: float) -> bool:
+        """One event's payload (`{"id", "event", "data"}`); True when the run is over."""
         data = event.get("data")
         run_id = data.get("run_id") if type(data) is dict else None
         if run_id is not None and run_id != tracker.record.run_id:

@@ -22,15 +22,13 @@ as the framework restarts), `thread_store_unavailable` (503 naming the thread st
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 
 from wxo_load.config.model import RequestSettings
 from wxo_load.core.channels import CHAT, CHAT_V2
 from wxo_load.core.chat_stream import ChatStreamDecoder, ChatTracker
 from wxo_load.core.deployment import chat_completions_path
-from wxo_load.core.json_value import JsonObject
+from wxo_load.core.json_value import Json, JsonObject
 from wxo_load.core.leaving import LeaveAt
 from wxo_load.core.records import (
     NO_COMPLETED,
@@ -92,11 +90,11 @@ class ChatCompletionsChannel(ChatClient):
 
     def _body(self, text: str) -> tuple[bytes, bytes]:
         """(the request body, its thread header line or b"")."""
-        user = {"role": "user", "content": text}
-        body: dict[str, Any] = {"messages": [user], "stream": self._stream, **self._extra}
+        user: JsonObject = {"role": "user", "content": text}
+        messages: list[Json] = [*self._transcript, user] if self._stateless else [user]
+        body: JsonObject = {"messages": messages, "stream": self._stream, **self._extra}
         line = b""
         if self._stateless:
-            body["messages"] = [*self._transcript, user]
             body["thread_id"] = self._thread
         elif self._thread is not None:
             line = b"X-IBM-THREAD-ID: %s\r\n" % self._thread.encode()
@@ -224,19 +222,27 @@ class ChatV2Channel(ChatCompletionsChannel):
     version = 2
 
 
-def _replay(message: dict[str, Any]) -> list[dict[str, Any]]:
+def _list(value: Json) -> list[Json]:
+    return value if type(value) is list else []
+
+
+def _replay(message: JsonObject) -> list[JsonObject]:
     """A completed frame's `data.message` as the messages that replay it in the next request:
     its tool calls, their responses, then the answer (the evaluation framework's order)."""
-    out: list[dict[str, Any]] = []
-    called: set[Any] = set()
-    for step in message.get("step_details") or ():
+    out: list[JsonObject] = []
+    called: set[str] = set()
+    for step in _list(message.get("step_details")):
         if type(step) is not dict:
             continue
         if step.get("type") == "tool_calls":
-            calls = [c for c in step.get("tool_calls") or () if type(c) is dict]
+            calls = [c for c in _list(step.get("tool_calls")) if type(c) is dict]
             if calls:
-                out.append({"role": "assistant", "content": "", "tool_calls": calls})
-                called.update(c.get("id") for c in calls if c.get("id"))
+                tool_calls: list[Json] = [*calls]
+                out.append({"role": "assistant", "content": "", "tool_calls": tool_calls})
+                for call in calls:
+                    call_id = call.get("id")
+                    if type(call_id) is str and call_id:
+                        called.add(call_id)
         elif step.get("type") == "tool_response" and step.get("tool_call_id") in called:
             call_id = step["tool_call_id"]
             name, content = step.get("name", ""), step.get("content", "")
