@@ -71,7 +71,7 @@ STAGE = re.compile(r"Shape test updating to (\d+) users")
 PROGRESS = re.compile(r"(\d+) runs, (\d+) failed(?: \(([^)]*)\))?;.*client lag p99 ([\d.]+|-)")
 ANSWER_CLASSES = ("cross_talk", "wrong_answer")  # the stamp server's faults: found, not failed
 ERROR_LIMIT_MS, CPU_LIMIT, SERVER_CPU_LIMIT, LATENESS_LIMIT_MS = 10.0, 0.95, 0.90, 50.0
-LAG_LIMIT_MS = 250.0  # half the event gap: further behind, reads merge events under one stamp
+LAG_LIMIT_MS = 1000.0  # two event gaps behind: the worker is not keeping up with the streams
 FD_MARGIN = 200  # fds a worker holds besides its streams (Locust, logs, results files)
 
 
@@ -123,6 +123,16 @@ def main() -> int:
     parser.add_argument("--quick-gaps", action="store_true",
                         help="stamp server: 5-20 ms between the events around the text (see "
                         "paced_stamp_server.py), not 0.4-0.6 s between all")  # fmt: skip
+    parser.add_argument("--probe", action="store_true",
+                        help="load assets/hub_probe.py beside the locustfile: per step, the "
+                        "worker's collector pauses and late event-loop wake-ups, and how much "
+                        "of them was waiting for a CPU")  # fmt: skip
+    parser.add_argument(
+        "--gc-thresholds",
+        default=None,
+        metavar="A,B,C",
+        help="with --probe: the worker's gc.set_threshold (an experiment)",
+    )
     parser.add_argument("--faults-every", type=int, default=500, metavar="N",
                         help="realistic case on the stamp server: every Nth run's answer quotes "
                         "another conversation's canary, and every Nth a wrong answer; the bench "
@@ -165,8 +175,14 @@ def run_case(case: str, steps: list[int], args: argparse.Namespace, work: Path, 
     with _start_server(args.server, log, faults, args.quick_gaps, args.nice, run_time) as sim:
         extra = ["--scenario", str(scenario), "--results-dir", str(results),
                  "--progress-interval", "5"]  # fmt: skip
-        proc = start_locust(str(REPO / "locustfile.py"), sim.url, steps[0], run_time, extra,
-                            clean_env(), nice=args.nice or None)  # fmt: skip
+        files, env = str(REPO / "locustfile.py"), clean_env()
+        if args.probe:
+            files += f",{ASSETS / 'hub_probe.py'}"
+            env["WXO_BENCH_HUB_PROBE_OUT"] = str(work / f"{case}-probe.jsonl")
+            if args.gc_thresholds:
+                env["WXO_BENCH_GC_THRESHOLDS"] = args.gc_thresholds
+        proc = start_locust(files, sim.url, steps[0], run_time, extra, env,
+                            nice=args.nice or None)  # fmt: skip
         out = Output(proc)
         try:
             previous = 0
@@ -189,6 +205,8 @@ def run_case(case: str, steps: list[int], args: argparse.Namespace, work: Path, 
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+    if args.probe:
+        _add_probe(rows, work / f"{case}-probe.jsonl")
     runs = _read_runs(results / "runs.jsonl")
     server = _stamp_milestones(log) if args.server == "stamp" else _server_milestones(log)
     _add_errors(rows, runs, server)
@@ -207,6 +225,31 @@ def _start_server(kind: str, log: Path, faults_every: int, quick: bool, nice: in
     return StampServerProcess(
         log, (extra if faults_every else []) + (["--quick-gaps"] if quick else [])
     )
+
+
+def _add_probe(rows: list[dict[str, Any]], path: Path) -> None:
+    """Per step window: the worker's collector pauses and event-loop wake-ups over 2 ms late."""
+    lines = [json.loads(x) for x in path.read_text().splitlines() if x] if path.exists() else []
+    offset = time.time() - time.perf_counter()  # the probe stamps perf_counter()
+    for row in rows:
+        a, b = row["window"]
+        inside = [x for x in lines if a <= x["t"] + offset <= b]
+        gcs = [x for x in inside if x["kind"] == "gc"]
+        late = [x for x in inside if x["kind"] == "late"]
+        row["probe"] = {
+            "gc_pauses": len(gcs),
+            "gc_ms_max": max((x["ms"] for x in gcs), default=0),
+            "gc_ms_max_by_generation": {
+                g: max(x["ms"] for x in gcs if x["gen"] == g)
+                for g in sorted({x["gen"] for x in gcs})
+            },
+            "gc_ms_total": round(sum(x["ms"] for x in gcs), 1),
+            "late_wakeups": len(late),
+            "late_ms_max": max((x["late_ms"] for x in late), default=0),
+            "late_ms_total": round(sum(x["late_ms"] for x in late), 1),
+            "late_run_queue_ms_total": round(sum(x["run_queue_ms"] for x in late), 1),
+        }
+        print(f"{row['streams']:,} streams, worker: {row['probe']}", flush=True)
 
 
 def _read_runs(path: Path) -> list[dict[str, Any]]:

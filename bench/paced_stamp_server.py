@@ -61,6 +61,7 @@ _TEXT = ("the leave policy gives every employee twenty five days a year which ca
 WORDS = _TEXT.split()
 WRONG = "I'm sorry, something went wrong and I could not find that information."
 IN, OUT = select.EPOLLIN | select.EPOLLRDHUP, select.EPOLLIN | select.EPOLLOUT | select.EPOLLRDHUP
+GAP_MS = [400.0, 600.0]  # between events (--gap-ms)
 FIRSTS_MAX = 50_000  # conversations whose first message is remembered (for cross-talk quotes)
 
 
@@ -92,7 +93,7 @@ class Stream:
         k, n = self.k, len(self.pieces)
         # the issue's server: an event every 0.4-0.6 s; --quick-gaps: 5-20 ms around the text
         quick = self.quick and (k == 0 or k >= n + 1)
-        self.due += _u(5, 20) if quick else _u(400, 600)
+        self.due += _u(5, 20) if quick else _u(*GAP_MS)
         if k == 0:
             name, rest = "run.started", f', "agent_id": {self.agent}'
         elif k == 1:
@@ -390,11 +391,18 @@ def main() -> int:
     parser.add_argument("--quick-gaps", action="store_true",
                         help="5-20 ms between the events before and after the text (as the "
                         "simulator's paced profile), instead of 0.4-0.6 s between all")  # fmt: skip
+    parser.add_argument(
+        "--gap-ms",
+        default="400,600",
+        metavar="LOW,HIGH",
+        help="the gap between events, drawn uniformly (tests: a few ms)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--stop-after-s", type=float, default=3600.0,
                         help="end by itself after this long (a bench stops it before)")  # fmt: skip
     args = parser.parse_args()
     random.seed(args.seed)
+    GAP_MS[:] = [float(x) for x in args.gap_ms.split(",")]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # a socket per stream
     server = Server(args.port, args.log, args.cross_talk_every, args.wrong_every, args.quick_gaps)
