@@ -43,6 +43,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def sys_cpu_seconds(pid: int) -> float:
+    """Of those, the seconds in the kernel (system calls: the sockets' reads and writes)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[12]) / os.sysconf("SC_CLK_TCK")
+
+
 def runqueue_wait_seconds(pid: int) -> float:
     """Seconds the process was runnable but had no CPU (/proc/PID/schedstat: others held it)."""
     return int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
@@ -65,14 +71,15 @@ class ProcSample:
 
     t: float  # time.time()
     cpu_s: float
+    sys_s: float
     wait_s: float
     rss_kb: int
     fds: int
 
     @classmethod
     def take(cls, pid: int) -> ProcSample:
-        return cls(time.time(), cpu_seconds(pid), runqueue_wait_seconds(pid), rss_kb(pid),
-                   open_fds(pid))  # fmt: skip
+        return cls(time.time(), cpu_seconds(pid), sys_cpu_seconds(pid),
+                   runqueue_wait_seconds(pid), rss_kb(pid), open_fds(pid))  # fmt: skip
 
     def cpu_percent_since(self, earlier: ProcSample) -> float:
         return 100.0 * (self.cpu_s - earlier.cpu_s) / max(self.t - earlier.t, 1e-9)
