@@ -148,8 +148,8 @@ def start_locust(
 
 def group_nice(pid: int, nice: int) -> None:
     """Give the scheduling group of `pid` (a process that leads its own session) a niceness:
-    see `prioritised`. Between two busy groups of one bench (Locust, its server), each then
-    competes with the machine's other sessions on its own weight."""
+    see `prioritised`. Two busy processes of one bench (Locust, its server) in two groups each
+    compete with the machine's other sessions on their own weight."""
     try:
         Path(f"/proc/{pid}/autogroup").write_text(str(nice))
     except OSError as exc:
@@ -225,16 +225,12 @@ class StampServerProcess:
     """A running `bench/paced_stamp_server.py` (its own process; see its docstring), with the
     simulator's `url`, `stats` and `reset_stats` so a bench drives either."""
 
-    def __init__(self, log: Path | None, extra: list[str], timeout_s: float = 30.0,
-                 nice: int | None = None) -> None:  # fmt: skip
+    def __init__(self, log: Path | None, extra: list[str], timeout_s: float = 30.0) -> None:
         cmd = [sys.executable, str(Path(__file__).resolve().parent / "paced_stamp_server.py"),
                "--port", "0", *(["--log", str(log)] if log else []), *extra]  # fmt: skip
         self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                      text=True, stdin=subprocess.DEVNULL,
-                                      start_new_session=nice is not None)  # fmt: skip
+                                      text=True, stdin=subprocess.DEVNULL)  # fmt: skip
         self.pid = self._proc.pid
-        if nice is not None:
-            group_nice(self.pid, nice)
         self.tail: deque[str] = deque(maxlen=40)
         assert self._proc.stdout is not None
         deadline = time.monotonic() + timeout_s

@@ -41,9 +41,9 @@ processes measured): the ceiling is the last step before the first one with erro
 a failed run or a saturated server or machine. Figures are printed as a Markdown table
 (docs/measurements.md) with the load average.
 
-On a shared machine, `--nice -10` (root) runs the worker and the server each in a session of its
-own at that niceness: Linux shares the CPUs between sessions first (autogroups), so a plain
-`nice` would count only against the bench's own processes.
+On a shared machine, `--nice -10` (root) runs the bench with its server in a session of its own
+at that niceness, and the worker in another: Linux shares the CPUs between sessions first
+(autogroups), so a plain `nice` would count only against the bench's own processes.
 """
 
 from __future__ import annotations
@@ -187,7 +187,7 @@ def run_case(case: str, steps: list[int], args: argparse.Namespace, work: Path, 
     rows: list[dict[str, Any]] = []
     faults = args.faults_every if case == "realistic" and args.server == "stamp" else 0
     run_time = len(steps) * args.step_s + 30
-    with _start_server(args.server, log, faults, args.quick_gaps, args.nice, run_time) as sim:
+    with _start_server(args.server, log, faults, args.quick_gaps, run_time) as sim:
         extra = ["--scenario", str(scenario), "--results-dir", str(results),
                  "--progress-interval", "5"]  # fmt: skip
         files, env = str(REPO / "locustfile.py"), clean_env()
@@ -231,15 +231,15 @@ def run_case(case: str, steps: list[int], args: argparse.Namespace, work: Path, 
     return rows
 
 
-def _start_server(kind: str, log: Path, faults_every: int, quick: bool, nice: int,
-                  run_time_s: float) -> Any:  # fmt: skip
-    """The stamp server in a session of its own at `nice`; the simulator in the bench's."""
+def _start_server(kind: str, log: Path, faults_every: int, quick: bool, run_time_s: float
+                  ) -> Any:  # fmt: skip
+    """The server, in the bench's session (at its niceness: the bench itself is mostly idle)."""
     if kind == "simulator":
         return start_simulator(PROFILE, "ndjson", log)
     extra = ["--cross-talk-every", str(faults_every), "--wrong-every", str(faults_every + 1)]
-    return StampServerProcess(
-        log, (extra if faults_every else []) + (["--quick-gaps"] if quick else [])
-    )
+    extra = (extra if faults_every else []) + (["--quick-gaps"] if quick else [])
+    extra += ["--stop-after-s", str(run_time_s + 300)]  # it ends by itself, whatever happens
+    return StampServerProcess(log, extra)
 
 
 def _add_probe(rows: list[dict[str, Any]], path: Path) -> None:
