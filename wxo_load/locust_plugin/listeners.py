@@ -12,6 +12,8 @@ import gc
 import logging
 from typing import Any, cast
 
+import locust.argument_parser
+import locust.runners
 from locust import events
 from locust.env import Environment
 from locust.runners import (
@@ -28,7 +30,7 @@ from locust.runners import (
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.redact import redact
 from wxo_load.edge.auth.options import add_auth_options
-from wxo_load.locust_plugin import personas
+from wxo_load.locust_plugin import heartbeat, personas
 from wxo_load.locust_plugin.control import MESSAGE_BEGIN, MESSAGE_RATE
 from wxo_load.locust_plugin.harness import (
     ABORT_MESSAGE,
@@ -49,6 +51,7 @@ GC_THRESHOLDS = (10_000, 50, 100)  # the collector's, once users are spawned (de
 log = logging.getLogger("wxo_load")
 
 take_over_locust_otel()  # before Locust's main reads --otel (otel.py)
+heartbeat.memoize_default_args(locust.argument_parser)  # a worker's spawn stall (heartbeat.py)
 
 
 @events.init_command_line_parser.add_listener
@@ -93,6 +96,10 @@ def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
         if environment.parsed_options.metrics_port:
             _start_metrics_server(harness)
     if isinstance(runner, MasterRunner):
+        try:
+            heartbeat.apply_liveness(locust.runners, environment.parsed_options)
+        except ValueError as exc:
+            fail_fast(str(exc))
         runner.register_message(
             ABORT_MESSAGE, lambda msg, **_: harness.abort_without_token(str(msg.data))
         )
