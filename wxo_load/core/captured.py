@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypedDict
 
-from wxo_load.core.summary_sections import JsonValue
+from wxo_load.core.json_value import Json
 
 
 class Malformed(ValueError):
@@ -69,7 +69,7 @@ class CapturedConversation(TypedDict):
     """One line of the conversations file: the thread's id and its turns in order."""
 
     id: str
-    turns: list[dict[str, JsonValue]]
+    turns: list[dict[str, Json]]
 
 
 def conversation_of(

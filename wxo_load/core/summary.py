@@ -5,9 +5,8 @@ dict converted at the end. Pure: no clock, no I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
@@ -16,14 +15,12 @@ from wxo_load.core.channels import MILESTONES, not_observable
 from wxo_load.core.metrics import ALL_METRICS, CLIENT_LAG, RUN_METRICS, SCHEDULE_LAG, TURN_CLASSES
 from wxo_load.core.records import LEFT_OUTCOMES, OK, STOPPED
 from wxo_load.core.step_stats import ended_without_done, steps_summary
-from wxo_load.core.summary_codec import summary_to_dict
 from wxo_load.core.summary_meta import LoadGeneratorExtras, SummaryMeta
 from wxo_load.core.summary_model import SCHEMA, Summary
-from wxo_load.core.summary_plan import Arrivals, Capacity, Knee, Plan, Segment
+from wxo_load.core.summary_plan import PlanExtras
 from wxo_load.core.summary_sections import (
     ChannelSummary,
     LoadGenerator,
-    Model,
     Outcomes,
     Percentiles,
     PersonaSummary,
@@ -203,22 +200,9 @@ def _channels(book: MetricsBook, duration_s: float | None) -> dict[str, ChannelS
 
 class PlanSections(Protocol):
     """A load plan under way: the sections it adds to a summary (plan, stages, search_steps,
-    capacity, knee, arrivals), from the book and its sections as of `now`."""
+    capacity, knee, arrivals), from the book and the base summary as of `now`."""
 
-    def summary_extras(
-        self, book: MetricsBook, sections: Mapping[str, Any], now: float
-    ) -> dict[str, Any]: ...
-
-
-class _PlanParts(Model, frozen=True, kw_only=True):
-    """A load plan's sections, typed from `PlanSections.summary_extras`' plain data."""
-
-    plan: Plan | None = None
-    stages: list[Segment] | None = None
-    search_steps: list[Segment] | None = None
-    capacity: Capacity | None = None
-    knee: Knee | None = None
-    arrivals: Arrivals | None = None
+    def summary_extras(self, book: MetricsBook, summary: Summary, now: float) -> PlanExtras: ...
 
 
 def build_summary(
@@ -230,12 +214,8 @@ def build_summary(
     base = base_summary(book, meta=meta)
     if plan is None:
         return base
-    extras = plan.summary_extras(book, summary_to_dict(base), time_of(meta.ended_at))
-    parts = msgspec.convert(extras, _PlanParts)
-    return msgspec.structs.replace(
-        base, plan=parts.plan, stages=parts.stages, search_steps=parts.search_steps,
-        capacity=parts.capacity, knee=parts.knee, arrivals=parts.arrivals,
-    )  # fmt: skip
+    extras = plan.summary_extras(book, base, time_of(meta.ended_at))
+    return msgspec.structs.replace(base, **msgspec.structs.asdict(extras))
 
 
 def time_of(unix: float | None) -> float:

@@ -17,8 +17,8 @@ import msgspec
 import msgspec.inspect as mi
 import orjson
 
+from wxo_load.core.json_value import Json
 from wxo_load.core.summary_model import SCHEMA, Summary
-from wxo_load.core.summary_sections import JsonValue
 
 SCHEMA_PREFIX = "wxo-load/summary/"
 SCHEMA_V1 = "wxo-load/summary/v1"
@@ -29,7 +29,7 @@ class SummaryFormatError(ValueError):
     """Bytes or a dict that are not a summary this version reads; the message says why."""
 
 
-def upgrade(raw: dict[str, JsonValue]) -> dict[str, JsonValue]:
+def upgrade(raw: dict[str, Json]) -> dict[str, Json]:
     """A v1 summary dict as v2 (renamed keys, v2 schema name, keys v2 has no field for dropped);
     a v2 dict as it is."""
     if raw.get("schema") != SCHEMA_V1:
@@ -41,12 +41,12 @@ def upgrade(raw: dict[str, JsonValue]) -> dict[str, JsonValue]:
     return _known_fields(upgraded, model)
 
 
-def _known_fields(value: dict[str, JsonValue], model: mi.StructType) -> dict[str, JsonValue]:
+def _known_fields(value: dict[str, Json], model: mi.StructType) -> dict[str, Json]:
     fields = {f.encode_name: f.type for f in model.fields}
     return {k: _known(v, fields[k]) for k, v in value.items() if k in fields}
 
 
-def _known(value: JsonValue, kind: mi.Type) -> JsonValue:
+def _known(value: Json, kind: mi.Type) -> Json:
     """`value` without the mapping keys that `kind` (a model type) has no field for."""
     if isinstance(kind, mi.StructType) and isinstance(value, dict):
         return _known_fields(value, kind)
@@ -61,11 +61,11 @@ def _known(value: JsonValue, kind: mi.Type) -> JsonValue:
     return value
 
 
-def summary_from_dict(raw: JsonValue) -> Summary:
+def summary_from_dict(raw: Json) -> Summary:
     """A decoded summary.json (v1 or v2) as a `Summary`; SummaryFormatError naming the path of
     the first wrong value."""
     if not isinstance(raw, dict):
-        found: JsonValue = type(raw).__name__
+        found: Json = type(raw).__name__
         raise SummaryFormatError(f"not a wxo-load summary (schema {found!r}, expected {SCHEMA!r})")
     found = raw.get("schema")
     if not isinstance(found, str) or not found.startswith(SCHEMA_PREFIX):
@@ -89,9 +89,9 @@ def summary_from_bytes(data: bytes) -> Summary:
     return summary_from_dict(raw)
 
 
-def summary_to_dict(summary: Summary) -> dict[str, JsonValue]:
+def summary_to_dict(summary: Summary) -> dict[str, Json]:
     """The summary as plain JSON data (what `dump_summary` writes)."""
-    data: dict[str, JsonValue] = msgspec.to_builtins(summary)
+    data: dict[str, Json] = msgspec.to_builtins(summary)
     return data
 
 

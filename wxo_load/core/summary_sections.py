@@ -12,18 +12,9 @@ tens of microseconds, so the live tab can rebuild one every refresh.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 import msgspec
 
-if TYPE_CHECKING:
-    from typing import TypeAlias
-
-    JsonValue: TypeAlias = (
-        "str | int | float | bool | None | list[JsonValue] | dict[str, JsonValue]"
-    )
-else:  # msgspec takes no recursive alias on Python 3.11; to it (and the schema) any JSON value
-    JsonValue = Any
+from wxo_load.core.json_value import Json
 
 
 class Model(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -206,7 +197,7 @@ class ScenarioInfo(Model, frozen=True, kw_only=True):
 
     name: str | None = None
     file: str | None = None
-    config: dict[str, JsonValue] | None = None  # JSON we pass through: the scenario as written
+    config: dict[str, Json] | None = None  # JSON we pass through: the scenario as written
 
 
 class Options(Model, frozen=True, kw_only=True):

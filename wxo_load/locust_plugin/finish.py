@@ -16,11 +16,12 @@ import msgspec
 
 from wxo_load.config.model import Persona, Scenario
 from wxo_load.core.aggregate_model import Aggregate
+from wxo_load.core.json_value import Json
 from wxo_load.core.redact import redact
 from wxo_load.core.summary import PlanSections, build_summary, worker_warnings
 from wxo_load.core.summary_meta import LoadGeneratorExtras, SummaryMeta
 from wxo_load.core.summary_model import Summary
-from wxo_load.core.summary_sections import JsonValue, Options, ScenarioInfo
+from wxo_load.core.summary_sections import Options, ScenarioInfo
 from wxo_load.gates.evaluate import abort_reason, evaluate
 from wxo_load.locust_plugin.handoff import workers_summary
 from wxo_load.locust_plugin.progress import LAG_ADVICE, CpuMeter, load_generator_cpu
@@ -163,7 +164,7 @@ def _apply_gates(test: TestState, how: HowRun, summary: Summary, writer: Results
 
 
 def _scenario_for_summary(scenario: Scenario) -> ScenarioInfo:
-    wire = scenario.to_wire()
+    wire: dict[str, Any] = msgspec.to_builtins(scenario)
     prompts = wire.get("prompts", {})
     messages = prompts.get("messages", [])
     if len(messages) > 20:
@@ -175,7 +176,7 @@ def _scenario_for_summary(scenario: Scenario) -> ScenarioInfo:
     return ScenarioInfo(name=scenario.name, file=file, config={**wire, "file": file})
 
 
-def _persona_for_summary(persona: Persona) -> dict[str, JsonValue]:
+def _persona_for_summary(persona: Persona) -> dict[str, Json]:
     """A persona as summary.json states it: never its rows (they may hold credentials)."""
     own, data = persona.scenario, persona.data
     return {

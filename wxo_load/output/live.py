@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 import msgspec
 
 from wxo_load.core import fmt
+from wxo_load.core.json_value import Json
 from wxo_load.core.metrics import (
     ALL_METRICS,
     FIRST,
@@ -24,7 +25,7 @@ from wxo_load.core.metrics import (
 )
 from wxo_load.core.summary import worker_warnings
 from wxo_load.core.summary_model import Summary
-from wxo_load.core.summary_sections import JsonValue, Stat, TimelinePoint
+from wxo_load.core.summary_sections import Stat, TimelinePoint
 from wxo_load.gates.evaluate import Verdict
 from wxo_load.output.live_rows import Table, TabRows, TimelineRow, TimingRow
 from wxo_load.output.views import NOT_OBSERVABLE, answer_rows, shows_channels, stat, turn
@@ -229,7 +230,7 @@ def stage_rows(summary: Summary) -> list[dict[str, str]]:
     rows = []
     for label, segments in (("Stage", summary.stages), ("Step", summary.search_steps)):
         for index, segment in enumerate(segments or [], start=1):
-            item: dict[str, JsonValue] = msgspec.to_builtins(segment)
+            item: dict[str, Json] = msgspec.to_builtins(segment)
             text = ", ".join(
                 f"{k} {_short(v)}"
                 for k, v in item.items()
@@ -239,7 +240,7 @@ def stage_rows(summary: Summary) -> list[dict[str, str]]:
     return rows
 
 
-def _short(value: JsonValue) -> str:
+def _short(value: Json) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 

@@ -52,6 +52,7 @@ SchemaNode = TypedDict(
     {
         "$ref": str,
         "anyOf": list["SchemaNode"],
+        "enum": list[str | int | float | bool | None],
         "type": str,
         "items": "SchemaNode",
         "additionalProperties": "SchemaNode",
@@ -70,6 +71,8 @@ def _type(prop: SchemaNode) -> str:
         return f"[{name}](#{name.lower()})"
     if "anyOf" in prop:
         return " or ".join(_type(p) for p in prop["anyOf"])
+    if "enum" in prop:  # a Literal: its values
+        return " or ".join(f"`{value}`" for value in prop["enum"])
     kind = prop.get("type", "any")
     if kind == "array":
         return f"list of {_type(prop.get('items', {}))}"

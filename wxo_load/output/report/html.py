@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from wxo_load.core.json_value import Json
 from wxo_load.core.records import ConversationRecord, RunRecord
 from wxo_load.core.summary_model import Summary
-from wxo_load.core.summary_sections import JsonValue
 from wxo_load.output.report.answers import AnswerSamples, answers_section
 from wxo_load.output.report.collect import Collected, Timebase, in_window
 from wxo_load.output.report.load import load_section
@@ -39,8 +39,8 @@ from wxo_load.output.report.waterfall import WaterfallRuns, section_html
 
 def build_report_html(
     summary: Summary,
-    runs: Iterable[dict[str, JsonValue]],
-    conversations: Iterable[dict[str, JsonValue]],
+    runs: Iterable[dict[str, Json]],
+    conversations: Iterable[dict[str, Json]],
 ) -> str:
     """One self-contained HTML page (inline CSS and SVG, no scripts, no network), from the
     summary and the record files' lines (read as the typed `RunRecord`, `ConversationRecord`)."""
