@@ -32,6 +32,7 @@ from wxo_load.core.answers import AnswerJudge
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.redact import redact
 from wxo_load.core.summary_model import Summary
+from wxo_load.core.wire import Plain
 from wxo_load.locust_plugin import finish, handoff, otel, progress, window
 from wxo_load.locust_plugin.arrival import ArrivalDispatcher
 from wxo_load.locust_plugin.control import LoadControl
@@ -62,7 +63,7 @@ class Harness:
         self.recorder = Recorder(environment.events)
         self.cpu = CpuMeter()
         self.greenlets: list[gevent.Greenlet] = []
-        self.final_pending = False  # worker: the next report is the last of this test
+        self.final_pending = self.final_sent = False  # worker: next report is final / final sent
         self.user_serial = 0
         self.view = LiveView(self)
         self.metrics_server: Any = None
@@ -178,7 +179,7 @@ class Harness:
         for greenlet in self.greenlets:
             greenlet.kill(block=False)
         self.greenlets = []
-        self.final_pending = False
+        self.final_pending = self.final_sent = False
         scenario = self.session.begin_test(role, self.recorder, self.abort_without_token)
         if role == WORKER:
             self.add_missing_users(self.env, scenario)
@@ -251,10 +252,15 @@ class Harness:
 
     # -- hand-off, progress, the end ---------------------------------------------------------
 
-    def take_wire(self, final: bool) -> dict[str, Any]:
-        return handoff.take_wire(self.recorder, self.cpu, self.arrivals, final)
+    def take_report(self) -> Plain | None:
+        """Worker: this report's payload; None once the test's final report went."""
+        if self.final_sent:
+            return None
+        final, self.final_pending = self.final_pending, False
+        self.final_sent = final
+        return handoff.take_report(self.recorder, self.cpu, self.arrivals, final)
 
-    def absorb(self, client_id: str, payload: dict[str, Any]) -> None:
+    def absorb(self, client_id: str, payload: object) -> None:
         handoff.absorb(self.test, self.load, client_id, payload)
 
     def flush(self) -> None:

@@ -160,8 +160,9 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
 def _on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:
     harness = current_harness()
     if harness is not None and harness.scenario is not None:
-        final, harness.final_pending = harness.final_pending, False
-        data["wxo"] = harness.take_wire(final=final)
+        payload = harness.take_report()
+        if payload is not None:
+            data["wxo"] = payload
 
 
 @events.worker_report.add_listener
