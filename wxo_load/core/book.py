@@ -300,15 +300,16 @@ class MetricsBook:
                 f"received a damaged statistics report ({exc}). {SAME_VERSION}; if it "
                 "persists, report it as a bug."
             ) from exc
-        for key, timing in timings.items():
-            self._timing(key).merge(timing)
+        for key, timing in timings.items():  # fresh objects: a new key takes its own as it is
+            if (mine := self.timings.setdefault(key, timing)) is not timing:
+                mine.merge(timing)
         self._merge_counters(wire)
         self.answers.merge_packed(wire.answers)
         self.replay.merge(replay)
-        for name, book in personas.items():
-            self.persona(name).merge(book)
-        for name, book in channels.items():
-            self.channel(name).merge(book)
+        for books, unpacked in ((self.personas, personas), (self.channels, channels)):
+            for name, book in unpacked.items():
+                if (held := books.setdefault(name, book)) is not book:
+                    held.merge(book)
 
     def reset(self) -> None:
         self.__dict__ = MetricsBook().__dict__
