@@ -72,9 +72,15 @@ class WorkerReport(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
 
 
 def take_report(
-    recorder: Recorder, cpu: CpuMeter, arrivals: ArrivalDispatcher | None, final: bool
-) -> Plain:
-    """A worker's report payload: what it measured since the last one, as builtins."""
+    recorder: Recorder, cpu: CpuMeter, arrivals: ArrivalDispatcher | None
+) -> Plain | None:
+    """A worker's report payload: what it measured since the last one, as builtins; None once
+    the test's final report went (Locust's worker reports again when told to quit)."""
+    test = recorder.test
+    if test.final_sent:
+        return None
+    final, test.final_pending = test.final_pending, False
+    test.final_sent = final
     book = recorder.test.book.take()
     runs, convs = recorder.take_pending()
     cpu.sample()

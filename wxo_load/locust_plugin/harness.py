@@ -63,7 +63,6 @@ class Harness:
         self.recorder = Recorder(environment.events)
         self.cpu = CpuMeter()
         self.greenlets: list[gevent.Greenlet] = []
-        self.final_pending = self.final_sent = False  # worker: next report is final / final sent
         self.user_serial = 0
         self.view = LiveView(self)
         self.metrics_server: Any = None
@@ -179,7 +178,6 @@ class Harness:
         for greenlet in self.greenlets:
             greenlet.kill(block=False)
         self.greenlets = []
-        self.final_pending = self.final_sent = False
         scenario = self.session.begin_test(role, self.recorder, self.abort_without_token)
         if role == WORKER:
             self.add_missing_users(self.env, scenario)
@@ -253,12 +251,7 @@ class Harness:
     # -- hand-off, progress, the end ---------------------------------------------------------
 
     def take_report(self) -> Plain | None:
-        """Worker: this report's payload; None once the test's final report went."""
-        if self.final_sent:
-            return None
-        final, self.final_pending = self.final_pending, False
-        self.final_sent = final
-        return handoff.take_report(self.recorder, self.cpu, self.arrivals, final)
+        return handoff.take_report(self.recorder, self.cpu, self.arrivals)
 
     def absorb(self, client_id: str, payload: object) -> None:
         handoff.absorb(self.test, self.load, client_id, payload)

@@ -144,7 +144,7 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
         harness.arrivals.stop()
         harness.arrival_begin = None
     if harness.is_worker:
-        harness.final_pending = True
+        harness.test.final_pending = True
         # the final report: users are stopped, nothing more comes
         cast(Any, environment.runner)._send_stats()
     elif harness.test.writer is not None:
