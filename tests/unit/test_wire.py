@@ -21,6 +21,7 @@ from wxo_load.core.records import CROSS_TALK, WRONG_ANSWER, ConversationRecord, 
 from wxo_load.core.replay_stats import ReplayBook, ReplayWire
 from wxo_load.core.wire import WireError, decode, encode
 from wxo_load.locust_plugin import handoff
+from wxo_load.locust_plugin.arrival import ArrivalsBegin, RateStep
 from wxo_load.locust_plugin.handoff import REPORT_SCHEMA, WorkerReport
 from wxo_load.locust_plugin.progress import CpuMeter
 from wxo_load.locust_plugin.recording import Recorder
@@ -197,3 +198,16 @@ def test_a_worker_sends_nothing_after_its_final_report_until_the_next_test() -> 
     assert handoff.take_report(recorder, cpu, None) is None  # the quit-time report: nothing
     recorder.test = TestState.for_process(local=False)  # the next test (Session.begin_test)
     assert handoff.take_report(recorder, cpu, None) is not None
+
+
+def test_the_arrival_messages_are_read_as_typed_and_refuse_a_misspelt_key() -> None:
+    """What `control.send_begin` / `send_rate` send, as a worker reads them after msgpack."""
+    sent = {"epoch": 1.7e9, "segments": [[0, 0.0, 30.0, 2.5], [1, 30.0, None, 5]],
+            "slot": 1, "processes": 2}  # fmt: skip
+    begin = decode(_msgpack(sent), ArrivalsBegin, "begin")
+    assert begin.segments == [(0, 0.0, 30.0, 2.5), (1, 30.0, None, 5.0)] and begin.slot == 1
+    assert decode(_msgpack(encode(begin)), ArrivalsBegin, "begin") == begin
+    step = decode({"segment": 2, "start_s": 60.0, "rate": 7.5}, RateStep, "rate")
+    assert (step.segment, step.start_s, step.rate) == (2, 60.0, 7.5)
+    with pytest.raises(WireError, match="unknown field `rates`"):
+        decode({"segment": 2, "start_s": 60.0, "rates": 7.5}, RateStep, "the master's rate")
