@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from tests.helpers.gates_support import summary_json
 from tests.helpers.wire import via_wire
 from wxo_load.core.book import MetricsBook
-from wxo_load.core.errors import ResultsError
+from wxo_load.core.errors import WireFormatError
 from wxo_load.core.hdr import (
     HIGHEST_US,
     PERCENTILES,
@@ -188,7 +188,7 @@ def test_take_returns_everything_and_starts_afresh() -> None:
 def test_a_damaged_histogram_is_a_clear_error() -> None:
     wire = book_of(make_runs(5)).packed()
     wire.timings["done"].hist = "not a histogram"
-    with pytest.raises(ResultsError, match="damaged.*same wxo-load version"):
+    with pytest.raises(WireFormatError, match="damaged.*same wxo-load version"):
         MetricsBook.unpack(wire)
 
 

@@ -17,10 +17,10 @@ from tests.helpers.gates_support import summary_json, typed
 from tests.helpers.wire import via_wire
 from wxo_load.config.scenario import load_scenario
 from wxo_load.core.book import MetricsBook
-from wxo_load.core.errors import ConfigError
+from wxo_load.core.errors import ConfigError, WireFormatError
 from wxo_load.core.records import OK, ConversationRecord, RunRecord
 from wxo_load.core.window import COOLDOWN, MEASURED, WARMUP, MeasuredWindow, window_text
-from wxo_load.core.wire import WireError, decode, encode
+from wxo_load.core.wire import decode, encode
 from wxo_load.load.model import ARRIVAL, STAGES, Arrival, LoadPlan, RateStage, Stage
 from wxo_load.locust_plugin import window as plugin_window
 from wxo_load.locust_plugin.recording import Recorder
@@ -74,7 +74,7 @@ def test_no_cooldown_applies_without_a_planned_end_and_zero_cuts_nothing() -> No
 def test_the_window_crosses_msgpack_unchanged() -> None:
     wire = msgpack.unpackb(msgpack.packb(encode(WINDOW)), raw=False)
     assert decode(wire, MeasuredWindow, "the window") == WINDOW
-    with pytest.raises(WireError, match=r"the window could not be read.*\$\.warmup_s"):
+    with pytest.raises(WireFormatError, match=r"the window could not be read.*\$\.warmup_s"):
         decode({**wire, "warmup_s": "ten"}, MeasuredWindow, "the window")
 
 

@@ -16,10 +16,11 @@ from tests.helpers.gates_support import summary_json
 from tests.helpers.wire import via_wire
 from wxo_load.core.answer_stats import AnswerBook, AnswersWire
 from wxo_load.core.book import BookWire, MetricsBook
+from wxo_load.core.errors import WireFormatError
 from wxo_load.core.hdr import Timing, TimingWire
 from wxo_load.core.records import CROSS_TALK, WRONG_ANSWER, ConversationRecord, RunRecord
 from wxo_load.core.replay_stats import ReplayBook, ReplayWire
-from wxo_load.core.wire import WireError, decode, encode
+from wxo_load.core.wire import decode, encode
 from wxo_load.locust_plugin import handoff
 from wxo_load.locust_plugin.arrival import ArrivalsBegin, RateStep
 from wxo_load.locust_plugin.handoff import REPORT_SCHEMA, WorkerReport
@@ -131,19 +132,19 @@ def test_a_worker_report_round_trips() -> None:
 def test_a_misspelt_key_in_a_worker_report_fails_with_a_clear_message() -> None:
     payload = _worker_report()
     payload["finall"] = payload.pop("final")
-    with pytest.raises(WireError, match=r"unknown field `finall`.*same wxo-load version"):
+    with pytest.raises(WireFormatError, match=r"unknown field `finall`.*same wxo-load version"):
         handoff.read_report(payload)
     payload = _worker_report()
     payload["book"]["runs_by_outcom"] = payload["book"].pop("runs_by_outcome")
-    with pytest.raises(WireError, match=r"unknown field `runs_by_outcom`.*\$\.book"):
+    with pytest.raises(WireFormatError, match=r"unknown field `runs_by_outcom`.*\$\.book"):
         handoff.read_report(payload)
 
 
 def test_a_report_from_another_version_names_both_versions() -> None:
-    with pytest.raises(WireError, match=r"wxo-load/report/v1, wxo-load 0\.0\.9.*reads "):
+    with pytest.raises(WireFormatError, match=r"wxo-load/report/v1, wxo-load 0\.0\.9.*reads "):
         handoff.read_report(_worker_report(schema="wxo-load/report/v1", version="0.0.9"))
     old = {"book": {"schema": "wxo-load/book/v1"}, "runs": [], "final": True}  # before #31
-    with pytest.raises(WireError, match="no schema.*Run the same wxo-load version"):
+    with pytest.raises(WireFormatError, match="no schema.*Run the same wxo-load version"):
         handoff.read_report(old)
 
 
@@ -209,5 +210,5 @@ def test_the_arrival_messages_are_read_as_typed_and_refuse_a_misspelt_key() -> N
     assert decode(_msgpack(encode(begin)), ArrivalsBegin, "begin") == begin
     step = decode({"segment": 2, "start_s": 60.0, "rate": 7.5}, RateStep, "rate")
     assert (step.segment, step.start_s, step.rate) == (2, 60.0, 7.5)
-    with pytest.raises(WireError, match="unknown field `rates`"):
+    with pytest.raises(WireFormatError, match="unknown field `rates`"):
         decode({"segment": 2, "start_s": 60.0, "rates": 7.5}, RateStep, "the master's rate")

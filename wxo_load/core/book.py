@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 
 from wxo_load.core.answer_stats import AnswerBook, AnswersWire
+from wxo_load.core.errors import WireFormatError
 from wxo_load.core.hdr import Timing, TimingWire, round_ms
 from wxo_load.core.metrics import (
     CLIENT_LAG,
@@ -31,7 +32,7 @@ from wxo_load.core.records import (
 from wxo_load.core.replay_stats import ReplayBook, ReplayWire
 from wxo_load.core.step_stats import record_run_steps
 from wxo_load.core.window import MEASURED
-from wxo_load.core.wire import SAME_VERSION, WireError
+from wxo_load.core.wire import SAME_VERSION
 
 
 class BookWire(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -287,7 +288,7 @@ class MetricsBook:
         return book
 
     def merge_packed(self, wire: BookWire) -> None:
-        """Add a book read from the wire (`wxo_load.core.wire.decode`); a WireError, and
+        """Add a book read from the wire (`wxo_load.core.wire.decode`); a WireFormatError, and
         nothing added, when one of its histograms is damaged."""
         try:
             timings = {key: Timing.unpack(t) for key, t in wire.timings.items()}
@@ -296,7 +297,7 @@ class MetricsBook:
             personas = {name: MetricsBook.unpack(b) for name, b in wire.personas.items()}
             channels = {name: MetricsBook.unpack(b) for name, b in wire.channels.items()}
         except ValueError as exc:
-            raise WireError(
+            raise WireFormatError(
                 f"received a damaged statistics report ({exc}). {SAME_VERSION}; if it "
                 "persists, report it as a bug."
             ) from exc

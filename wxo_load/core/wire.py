@@ -14,33 +14,26 @@ from typing import TypeVar
 
 import msgspec
 
-from wxo_load.core.errors import ResultsError
+from wxo_load.core.errors import WireFormatError
 
 T = TypeVar("T")
-
-# What `encode` returns: msgpack-safe builtins.
-Plain = dict[str, "Plain"] | list["Plain"] | str | int | float | bool | None
 
 SAME_VERSION = "Run the same wxo-load version on the master and every worker"
 
 
-class WireError(ResultsError):
-    """A message from another wxo-load process that this version cannot read."""
-
-
-def encode(value: object) -> Plain:
-    """A Struct (or dataclass) as msgpack-safe builtins."""
-    plain: Plain = msgspec.to_builtins(value)
+def encode(value: object) -> object:
+    """A Struct (or dataclass) as msgpack-safe builtins, opaque until `decode` reads them."""
+    plain: object = msgspec.to_builtins(value)
     return plain
 
 
 def decode(data: object, kind: type[T], what: str) -> T:
-    """`data` (builtins, as `encode` gave them) read as `kind`; a WireError that names `what`
-    and the field at fault when it does not fit."""
+    """`data` (builtins, as `encode` gave them) read as `kind`; a WireFormatError that names
+    `what` and the path of the value at fault when it does not fit."""
     try:
         return msgspec.convert(data, kind)
     except msgspec.ValidationError as exc:
-        raise WireError(
+        raise WireFormatError(
             f"{what} could not be read ({exc}). {SAME_VERSION}; if they are the same, "
             "report it as a bug."
         ) from exc

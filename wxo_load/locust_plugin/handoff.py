@@ -32,7 +32,8 @@ import msgspec
 
 from wxo_load import __version__
 from wxo_load.core.book import BookWire, MetricsBook
-from wxo_load.core.wire import SAME_VERSION, Plain, WireError, decode, encode
+from wxo_load.core.errors import WireFormatError
+from wxo_load.core.wire import SAME_VERSION, decode, encode
 from wxo_load.locust_plugin.progress import CpuMeter
 from wxo_load.locust_plugin.recording import Recorder
 from wxo_load.locust_plugin.state import TestState
@@ -73,7 +74,7 @@ class WorkerReport(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
 
 def take_report(
     recorder: Recorder, cpu: CpuMeter, arrivals: ArrivalDispatcher | None
-) -> Plain | None:
+) -> object | None:
     """A worker's report payload: what it measured since the last one, as builtins; None once
     the test's final report went (Locust's worker reports again when told to quit)."""
     test = recorder.test
@@ -95,12 +96,12 @@ def take_report(
 
 
 def read_report(payload: object) -> WorkerReport:
-    """A worker's report payload as the master reads it; WireError (saying what to do) when it
+    """A worker's report payload as the master reads it; WireFormatError (saying what to do) when it
     comes from another wxo-load version or is damaged."""
     schema = payload.get("schema") if isinstance(payload, dict) else None
     if schema != REPORT_SCHEMA:
         version = payload.get("version") if isinstance(payload, dict) else None
-        raise WireError(
+        raise WireFormatError(
             f"its report is in another format ({schema or 'no schema'}"
             f"{f', wxo-load {version}' if version else ''}; this master, wxo-load {__version__}, "
             f"reads {REPORT_SCHEMA}). {SAME_VERSION}."
@@ -117,7 +118,7 @@ def absorb(test: TestState, load: LoadControl | None, client_id: str, payload: o
     try:
         report = read_report(payload)
         incoming = MetricsBook.unpack(report.book)
-    except WireError as exc:
+    except WireFormatError as exc:
         test.workers_unreadable.add(client_id)
         log.error("wxo-load: worker %s is counted as lost: %s", client_id, exc)
         return

@@ -29,10 +29,10 @@ from locust.runners import STATE_MISSING, STATE_STOPPING, MasterRunner, WorkerRu
 from wxo_load.config.model import Persona, Scenario
 from wxo_load.config.sources import ConversationSource, PersonaSource, PromptSource
 from wxo_load.core.answers import AnswerJudge
-from wxo_load.core.errors import WxoLoadError
+from wxo_load.core.errors import WireFormatError, WxoLoadError
 from wxo_load.core.redact import redact
 from wxo_load.core.summary_model import Summary
-from wxo_load.core.wire import Plain, WireError, decode
+from wxo_load.core.wire import decode
 from wxo_load.locust_plugin import finish, handoff, otel, progress, window
 from wxo_load.locust_plugin.arrival import ArrivalDispatcher, ArrivalsBegin, RateStep
 from wxo_load.locust_plugin.control import LoadControl
@@ -155,7 +155,7 @@ class Harness:
         elif self.env.shape_class is not None and isinstance(self.env.shape_class, WxoShape):
             self.env.shape_class = None
 
-    def _send(self, kind: str, data: Plain, client_id: str | None) -> None:
+    def _send(self, kind: str, data: object, client_id: str | None) -> None:
         if client_id is None:
             self.runner.send_message(kind, data)
         else:
@@ -251,13 +251,13 @@ class Harness:
     def _read(self, data: object, kind: type[T]) -> T | None:
         try:
             return decode(data, kind, f"the master's {kind.__name__} message")
-        except WireError as exc:
+        except WireFormatError as exc:
             log.error("wxo-load: %s", exc)
             return None
 
     # -- hand-off, progress, the end ---------------------------------------------------------
 
-    def take_report(self) -> Plain | None:
+    def take_report(self) -> object | None:
         return handoff.take_report(self.recorder, self.cpu, self.arrivals)
 
     def absorb(self, client_id: str, payload: object) -> None:
