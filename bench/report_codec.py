@@ -73,7 +73,7 @@ def main() -> None:
         record(report)
         start = time.process_time()
         if new:
-            payload: Any = handoff.take_report(recorder, cpu, None, False)
+            payload: Any = handoff.take_report(recorder, cpu, None)
         else:
             payload = handoff.take_wire(recorder, cpu, None, False)
         packed = msgpack.packb(payload, use_bin_type=True)
