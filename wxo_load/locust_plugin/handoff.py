@@ -82,7 +82,7 @@ def take_report(
         return None
     final, test.final_pending = test.final_pending, False
     test.final_sent = final
-    book = recorder.test.book.take()
+    book = test.book.take()
     runs, convs = recorder.take_pending()
     cpu.sample()
     report = WorkerReport(
