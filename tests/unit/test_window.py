@@ -18,10 +18,10 @@ from tests.helpers.wire import via_wire
 from wxo_load.config.scenario import load_scenario
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.errors import ConfigError, WireFormatError
+from wxo_load.core.plan import ARRIVAL, STAGES, Arrival, LoadPlan, RateStage, Stage
 from wxo_load.core.records import OK, ConversationRecord, RunRecord
 from wxo_load.core.window import COOLDOWN, MEASURED, WARMUP, MeasuredWindow, window_text
 from wxo_load.core.wire import decode, encode
-from wxo_load.load.model import ARRIVAL, STAGES, Arrival, LoadPlan, RateStage, Stage
 from wxo_load.locust_plugin import window as plugin_window
 from wxo_load.locust_plugin.recording import Recorder
 from wxo_load.locust_plugin.session import Session
