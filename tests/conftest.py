@@ -129,7 +129,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
 
         def _split_scope(self, nodeid: str) -> str:
             if self.alone is None:  # (every worker has collected when the scheduling starts)
-                self.alone = frozenset(ids_file.read_text().splitlines())
+                ids = ids_file.read_text() if ids_file.exists() else ""  # (none collected)
+                self.alone = frozenset(ids.splitlines())
             return "alone" if nodeid in self.alone else nodeid
 
     return AloneInOneBlock(config, log)
