@@ -6,6 +6,7 @@ community chart (deliveryhero `locust` 0.35.0) declares. That they run is tests/
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -18,7 +19,6 @@ from kubernetes_validate.utils import latest_version
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 MANIFESTS = sorted(K8S.glob("*.yaml"))
-CHART_VALUES = ROOT / "tests" / "data" / "helm" / "locust-0.35.0-values.yaml"
 CREDENTIALS = ("WXO_API_KEY", "WXO_TOKEN", "WXO_PASSWORD", "WXO_USERNAME")
 
 
@@ -126,11 +126,27 @@ def _unknown_keys(ours: Any, chart: Any, where: str = "") -> list[str]:
     return missing
 
 
+def _helm_values() -> dict[str, Any]:
+    values: dict[str, Any] = yaml.safe_load(
+        (ROOT / "deploy" / "helm" / "values.yaml").read_text(encoding="utf-8")
+    )
+    return values
+
+
 def test_the_helm_values_use_only_the_community_charts_keys() -> None:
-    ours = yaml.safe_load((ROOT / "deploy" / "helm" / "values.yaml").read_text(encoding="utf-8"))
-    chart = yaml.safe_load(CHART_VALUES.read_text(encoding="utf-8"))
-    assert _unknown_keys(ours, chart) == []
+    """Against the chart's own values.yaml (deliveryhero locust 0.35.0), where WXO_LOCUST_CHART
+    points at it unpacked: the chart is not in the repository (it is not ours to ship) and no
+    package registry carries it, so CI skips this (docs/scale.md says how to run it)."""
+    where = os.environ.get("WXO_LOCUST_CHART")
+    if not where:
+        pytest.skip("set WXO_LOCUST_CHART to the unpacked deliveryhero locust chart 0.35.0")
+    chart = yaml.safe_load((Path(where) / "values.yaml").read_text(encoding="utf-8"))
+    assert _unknown_keys(_helm_values(), chart) == []
     assert _unknown_keys({"worker": {"replica": 3}}, chart) == ["worker.replica"]  # it bites
+
+
+def test_the_helm_values_run_wxo_loads_locustfile_from_the_image() -> None:
+    ours = _helm_values()
     assert ours["loadtest"]["locustCmd"] == "/opt/wxo-load/bin/locust"  # the image's venv
     assert (
         ours["loadtest"]["locust_locustfile_path"] + "/" + ours["loadtest"]["locust_locustfile"]

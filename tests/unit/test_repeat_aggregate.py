@@ -15,7 +15,7 @@ from gates_support import make_summary, variant, write_results
 from wxo_load.cli.main import main as cli_main
 from wxo_load.cli.repeat import exit_code_of
 from wxo_load.core.aggregate_model import Aggregate, RepeatedRun, aggregate_from_bytes
-from wxo_load.core.metrics import TIME
+from wxo_load.core.metrics import RATE, TIME
 from wxo_load.core.student_t import two_sided_t
 from wxo_load.core.summary_codec import summary_from_dict
 from wxo_load.core.summary_sections import Tool
@@ -140,3 +140,15 @@ def test_the_aggregate_report_draws_the_runs_over_their_intervals(tmp_path: Path
     assert "95% prediction interval of one more run" in html and "first_text.p95" in html
     one = aggregate_of([800.0])
     assert "<svg" not in aggregate_report_html(one) and "nothing else" in aggregate_report_html(one)
+
+
+def test_an_interval_is_clamped_to_what_the_figure_can_be() -> None:
+    times = figure_stats([1.0, 9.0, 2.0], TIME, 0.95)  # mean 4 ms, spread far wider
+    assert times.ci and times.pi and times.mean is not None and times.stdev is not None
+    assert times.ci.low == 0.0 and times.pi.low == 0.0  # not below 0 ms
+    half = two_sided_t(0.95, 2) * times.stdev / math.sqrt(3)
+    assert times.ci.high == pytest.approx(times.mean + half)  # the other side unchanged
+    rates = figure_stats([0.0, 0.9, 0.1], RATE, 0.95)
+    assert rates.pi and (rates.pi.low, rates.pi.high) == (0.0, 1.0)
+    narrow = figure_stats([800.0, 810.0, 820.0], TIME, 0.95)
+    assert narrow.ci and narrow.ci.low == pytest.approx(810.0 - two_sided_t(0.95, 2) * 10 / 3**0.5)

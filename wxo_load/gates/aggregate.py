@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 
 from wxo_load.core.aggregate_model import Aggregate, FigureStats, Interval, RepeatedRun
-from wxo_load.core.metrics import ALL_METRICS
+from wxo_load.core.metrics import ALL_METRICS, RATE
 from wxo_load.core.student_t import two_sided_t
 from wxo_load.core.summary_model import Summary
 from wxo_load.core.summary_sections import Tool
@@ -45,9 +45,17 @@ def figure_stats(values: Sequence[float | None], kind: str, confidence: float) -
         mean=mean,
         stdev=stdev,
         cv=stdev / abs(mean) if mean else None,
-        ci=Interval(low=mean - ci_half, high=mean + ci_half),
-        pi=Interval(low=mean - pi_half, high=mean + pi_half),
+        ci=_interval(mean, ci_half, kind),
+        pi=_interval(mean, pi_half, kind),
     )
+
+
+def _interval(mean: float, half: float, kind: str) -> Interval:
+    """mean ± half, clamped to what the figure can be: every kind is >= 0 (a time, a count, a
+    throughput, a percentage), and a rate (a fraction) <= 1 as well. A noisy short time's
+    interval would otherwise reach below 0 ms."""
+    high = mean + half
+    return Interval(low=max(0.0, mean - half), high=min(1.0, high) if kind == RATE else high)
 
 
 def aggregate_figures(summaries: Sequence[Summary]) -> list[str]:

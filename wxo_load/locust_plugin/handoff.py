@@ -101,13 +101,20 @@ def flush_local(
 
 
 def note_workers(runner: Any, test: TestState, missing_state: str) -> None:
-    """Master, every few seconds: the workers Locust knows, and those it marked missing."""
+    """Master, every few seconds and at the stop: the workers Locust knows, those it marked
+    missing, and those of them that came back (heartbeating again: a starved worker, not a dead
+    one; its reports were merged all along, and its final report is awaited like any other)."""
     for client in runner.clients.all:
         test.workers_seen.add(client.id)
         if client.state == missing_state and client.id not in test.workers_missing:
             test.workers_missing.add(client.id)
-            log.warning("wxo-load: worker %s stopped sending heartbeats (missing): the runs it "
-                        "measured since its last report are lost", client.id)  # fmt: skip
+            log.warning("wxo-load: worker %s stopped sending heartbeats (missing; "
+                        "--heartbeat-liveness): its users go to the other workers, and unless "
+                        "it comes back the runs it measured since its last report are lost",
+                        client.id)  # fmt: skip
+        elif client.state != missing_state and client.id in test.workers_missing:
+            test.workers_missing.discard(client.id)
+            log.warning("wxo-load: worker %s is heartbeating again: not lost", client.id)
 
 
 def lost_workers(test: TestState) -> list[str]:

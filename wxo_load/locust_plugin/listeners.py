@@ -12,6 +12,8 @@ import gc
 import logging
 from typing import Any, cast
 
+import locust.argument_parser
+import locust.runners
 from locust import events
 from locust.env import Environment
 from locust.runners import (
@@ -28,7 +30,7 @@ from locust.runners import (
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.core.redact import redact
 from wxo_load.edge.auth.options import add_auth_options
-from wxo_load.locust_plugin import personas
+from wxo_load.locust_plugin import heartbeat, personas
 from wxo_load.locust_plugin.control import MESSAGE_BEGIN, MESSAGE_RATE
 from wxo_load.locust_plugin.harness import (
     ABORT_MESSAGE,
@@ -45,9 +47,11 @@ from wxo_load.locust_plugin.tasks import end_test
 from wxo_load.locust_plugin.webtab import install_web_ui, linger, start_metrics_server
 from wxo_load.locust_plugin.webui import install_host_check
 
+GC_THRESHOLDS = (10_000, 50, 100)  # the collector's, once users are spawned (default 700, 10, 10)
 log = logging.getLogger("wxo_load")
 
 take_over_locust_otel()  # before Locust's main reads --otel (otel.py)
+heartbeat.memoize_default_args(locust.argument_parser)  # a worker's spawn stall (heartbeat.py)
 
 
 @events.init_command_line_parser.add_listener
@@ -92,6 +96,10 @@ def _on_init(environment: Environment, web_ui: Any = None, **_: Any) -> None:
         if environment.parsed_options.metrics_port:
             _start_metrics_server(harness)
     if isinstance(runner, MasterRunner):
+        try:
+            heartbeat.apply_liveness(locust.runners, environment.parsed_options)
+        except ValueError as exc:
+            fail_fast(str(exc))
         runner.register_message(
             ABORT_MESSAGE, lambda msg, **_: harness.abort_without_token(str(msg.data))
         )
@@ -124,9 +132,13 @@ def _on_test_start(environment: Environment, **_: Any) -> None:
 def _on_spawning_complete(**_: Any) -> None:
     """Every user exists now: move the objects built so far (Locust, gevent, users, modules) out
     of the cyclic collector's reach. Otherwise each full collection walks them all and pauses
-    the event loop (seen: 17 ms), which every open stream would measure as server latency."""
+    the event loop (seen: 17 ms), which every open stream would measure as server latency.
+    Then collect less often: at the defaults, thousands of streams' objects made the collector
+    pause 20 times in 35 s, up to 100 ms (bench/ceiling.py --probe, 5,000 streams); at these,
+    once or twice, for about 10 % less CPU per event. Full collections still come."""
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 @events.test_stopping.add_listener

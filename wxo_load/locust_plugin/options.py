@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from wxo_load.config.fields import Where, duration_s
+from wxo_load.locust_plugin.heartbeat import DEFAULT_LIVENESS_S
 
 DEFAULT_SCENARIO = "scenarios/smoke.yaml"
 LOCUST_ROWS = ("run", "all")
@@ -159,6 +160,18 @@ OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
             help="A worker that hears no heartbeat from its master for this many seconds ends "
             "itself with exit code 4 (default 10; 0: wait like Locust, 60 s). A worker forked by "
             "--processes also ends within a second of its master's exit",
+        ),
+    ),
+    (
+        "--heartbeat-liveness",
+        dict(
+            type=int,
+            default=DEFAULT_LIVENESS_S,
+            env_var="WXO_HEARTBEAT_LIVENESS",
+            include_in_web_ui=False,
+            help="Seconds without a heartbeat (one a second) after which the master counts a "
+            "worker missing and moves its users to the others (default %(default)s; Locust's "
+            "own is 3, too short for a worker on a saturated node). Raise it on loaded nodes",
         ),
     ),
     (

@@ -24,8 +24,13 @@ def repeat(interval: float, action: Any) -> None:
 
 def end_test(environment: Environment) -> None:
     """After a harness error: headless, end the process (its exit code is set); with the web
-    UI, stop this test and keep the UI for the next one."""
+    UI, stop this test and keep the UI for the next one. An Environment with no runner (built
+    by hand, no test running) has nothing to end: the error was logged, so say so and return."""
     runner = cast(Any, environment.runner)
+    if runner is None:
+        log.warning("wxo-load: no Locust runner in this environment, so no test to end; "
+                    "create one (environment.create_local_runner()) to run a test")  # fmt: skip
+        return
     headless = getattr(environment.parsed_options, "headless", True)
     gevent.spawn(runner.quit if headless else runner.stop)
 
