@@ -128,8 +128,8 @@ def one(
             "done": r["done_ms"] / 1000.0,
         }
         for r in harness_runs(results)
-        if r["outcome"] == "ok" and r["run_id"]
-    }
+        if r["outcome"] == "ok" and r["run_id"] and r["run_started_ms"] is not None
+    }  # a channel without run.started (chat v1/v2): CPU per run only, no timing error
     errors = errors_ms(measured, server)
     causes = _outlier_causes(measured, server, work / "probe.jsonl") if probe else {}
     off, shared = _shared_stamps(measured, log)

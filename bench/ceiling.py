@@ -1,34 +1,49 @@
 """How many concurrent streams one worker process holds: raise them step by step (issue #29).
 
-    python bench/ceiling.py                          # bare, then realistic: about 10 minutes
+    python bench/ceiling.py --nice -10               # bare, then realistic: about 20 minutes
     python bench/ceiling.py --cases bare --steps 2000,4000 --step-s 30 --json ceiling.json
 
 One Locust process (wxo-load's locustfile, headless, no `--processes`: what one worker holds)
-against the simulator on 127.0.0.1 (a separate process sharing no code with the client) whose
-answers take about 20 s, an event every 0.4-0.6 s (`assets/profile_paced_20s.yaml`). The load
-plan is one stage per step (`load.stages`; no think time, so users = open streams). `bare` is
-the bench scenario (`assets/scenario.yaml`); `realistic` has two weighted personas, a data row
-per conversation, answer checks, canaries and goodput (`assets/scenario_realistic.yaml`).
+against a server on 127.0.0.1 in a process of its own, whose answers take about 20 s:
+
+- `--server stamp` (the default): `paced_stamp_server.py`, an independent server sharing no
+  code with wxo-load, cheap per event (one epoll loop), an event every 0.4-0.6 s (the server
+  issue #29 quotes; `--quick-gaps`: 5-20 ms between the events around the text). It logs each
+  run's write times of run.started, the first delta and done;
+- `--server simulator`: wxo-load's simulator (`assets/profile_paced_20s.yaml`), whose own cost
+  per event and collector pauses made it, not the worker, the limit at 2,500-5,000 streams.
+
+The load plan is one stage per step (`load.stages`; no think time, so users = open streams).
+`bare` is the bench scenario (`assets/scenario.yaml`); `realistic` has two weighted personas, a
+data row per conversation, answer checks, canaries and goodput (`assets/scenario_realistic.yaml`).
+On the stamp server its answers quote the conversation's first message (its canary), and every
+`--faults-every` runs one quotes another conversation's (cross-talk) and one answers "I'm
+sorry" (a failed check): the bench checks, run by run, that the worker found each and no other.
 
 Per step, over its steady part (from `--settle-s` after the step's users are spawned):
 
-- streams: the simulator's open streams at the end; events/s: the simulator's own count;
+- streams: the server's open streams at the end; events/s: the server's own count;
 - CPU: the Locust process's user+sys (/proc) per event written, and as % of one core; run-queue
   wait: the share of the window it was runnable but had no CPU (/proc/PID/schedstat: other
   processes held both cores);
 - client lag p99: the harness's own (its progress line, worst 5 s interval of the window);
 - timing error p50 / p99: per run, the client's interval from run.started to the first delta
-  and to done against the simulator's own write times of those events (`t_sent` in its event
-  log; `bench_runs.errors_ms`, as `ab_client.py` compares them), for the runs that started and
-  ended within the step;
-- failed runs; the simulator's CPU % and lateness p99 (its writes behind its own schedule).
+  and to done against the server's own write times of those events (`bench_runs.errors_ms`, as
+  `ab_client.py` compares them), for the runs that started and ended within the step;
+- failed runs; the server's CPU and lateness p99 (its writes behind its own schedule);
+- with `--probe`: the worker's collector pauses and event-loop wake-ups over 2 ms late.
 
 It stops raising at the first step where runs fail, the worker's CPU reaches 95 % of a core, the
-server saturates (its CPU at 90 % of a core, or lateness p99 over 50 ms), or the next step would
-not fit the open-file limit (a socket per stream). The timing error is computed after the run
-(parsing the event log would take CPU from the processes measured): the ceiling is the last step
-before the first one with error p99 >= 10 ms, a failed run or a saturated server. Figures are
-printed as a Markdown table (docs/measurements.md) with the load average.
+server saturates (its CPU at 90 % of a core, or lateness p99 over 50 ms), the worker falls a
+second behind (client lag p99), or the next step would not fit the open-file limit (a socket per
+stream). The timing error is computed after the run (parsing the logs would take CPU from the
+processes measured): the ceiling is the last step before the first one with error p99 >= 10 ms,
+a failed run or a saturated server or machine. Figures are printed as a Markdown table
+(docs/measurements.md) with the load average.
+
+On a shared machine, `--nice -10` (root) runs the bench with its server in a session of its own
+at that niceness, and the worker in another: Linux shares the CPUs between sessions first
+(autogroups), so a plain `nice` would count only against the bench's own processes.
 """
 
 from __future__ import annotations
@@ -55,9 +70,11 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]  # wxo_load, and bench_runs beside 
 from bench_runs import (  # noqa: E402 - after the path set-up above
     ASSETS,
     REPO,
+    ProcSample,
+    StampServerProcess,
     clean_env,
-    cpu_seconds,
     errors_ms,
+    prioritised,
     quantiles,
     start_locust,
     start_simulator,
@@ -66,9 +83,10 @@ from bench_runs import (  # noqa: E402 - after the path set-up above
 PROFILE = "profile_paced_20s.yaml"
 SCENARIOS = {"bare": "scenario.yaml", "realistic": "scenario_realistic.yaml"}
 STAGE = re.compile(r"Shape test updating to (\d+) users")
-PROGRESS = re.compile(r"(\d+) runs, (\d+) failed.*client lag p99 ([\d.]+|-)")
+PROGRESS = re.compile(r"(\d+) runs, (\d+) failed(?: \(([^)]*)\))?;.*client lag p99 ([\d.]+|-)")
+ANSWER_CLASSES = ("cross_talk", "wrong_answer")  # the stamp server's faults: found, not failed
 ERROR_LIMIT_MS, CPU_LIMIT, SERVER_CPU_LIMIT, LATENESS_LIMIT_MS = 10.0, 0.95, 0.90, 50.0
-LAG_LIMIT_MS = 250.0  # half the event gap: further behind, reads merge events under one stamp
+LAG_LIMIT_MS = 1000.0  # two event gaps behind: the worker is not keeping up with the streams
 FD_MARGIN = 200  # fds a worker holds besides its streams (Locust, logs, results files)
 
 
@@ -91,11 +109,18 @@ class Output:
             if match := STAGE.search(line):
                 self.stages.append((now, int(match.group(1))))
             elif match := PROGRESS.search(line):
-                lag = None if match.group(3) == "-" else float(match.group(3))
-                self.progress.append((now, int(match.group(2)), lag))
+                lag = None if match.group(4) == "-" else float(match.group(4))
+                classes = dict(_class(x) for x in (match.group(3) or "").split(", ") if x)
+                judged = sum(classes.get(k, 0) for k in ANSWER_CLASSES)
+                self.progress.append((now, int(match.group(2)) - judged, lag))
 
     def failed(self) -> int:
         return self.progress[-1][1] if self.progress else 0
+
+
+def _class(text: str) -> tuple[str, int]:
+    name, _, n = text.rpartition(" ")
+    return name, int(n) if n.isdigit() else 0
 
 
 def main() -> int:
@@ -107,6 +132,26 @@ def main() -> int:
     parser.add_argument("--spawn-rate", type=float, default=500.0, help="users started per s")
     parser.add_argument("--settle-s", type=float, default=3.0, help="after a step's spawn")
     parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    parser.add_argument("--server", choices=("stamp", "simulator"), default="stamp",
+                        help="stamp: bench/paced_stamp_server.py, a server cheap enough that the "
+                        "worker is what gives (default); simulator: wxo-load's own")  # fmt: skip
+    parser.add_argument("--quick-gaps", action="store_true",
+                        help="stamp server: 5-20 ms between the events around the text (see "
+                        "paced_stamp_server.py), not 0.4-0.6 s between all")  # fmt: skip
+    parser.add_argument("--probe", action="store_true",
+                        help="load assets/hub_probe.py beside the locustfile: per step, the "
+                        "worker's collector pauses and late event-loop wake-ups, and how much "
+                        "of them was waiting for a CPU")  # fmt: skip
+    parser.add_argument(
+        "--gc-thresholds",
+        default=None,
+        metavar="A,B,C",
+        help="with --probe: the worker's gc.set_threshold (an experiment)",
+    )
+    parser.add_argument("--faults-every", type=int, default=500, metavar="N",
+                        help="realistic case on the stamp server: every Nth run's answer quotes "
+                        "another conversation's canary, and every Nth a wrong answer; the bench "
+                        "checks the worker found each (0: none)")  # fmt: skip
     parser.add_argument(
         "--nice",
         type=int,
@@ -114,14 +159,15 @@ def main() -> int:
         help="niceness of this bench, the simulator and Locust (-10 as root on a shared machine)",
     )
     args = parser.parse_args()
-    if args.nice:
-        os.nice(args.nice)  # the simulator and Locust inherit it
+    if (rc := prioritised(args.nice)) is not None:
+        return rc
     steps = [int(x) for x in args.steps.split(",")]
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the children inherit it
     print(f"open-file limit {hard} (soft raised from {soft}); nice {args.nice}; load average "
           f"{_load()}", flush=True)  # fmt: skip
-    report: dict[str, Any] = {"nofile": hard, "nice": args.nice, "cases": {}}
+    report: dict[str, Any] = {"nofile": hard, "nice": args.nice, "server": args.server,
+                              "cases": {}}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="ceiling-") as tmp:
         for case in args.cases.split(","):
             rows = run_case(case, steps, args, Path(tmp), hard)
@@ -139,12 +185,19 @@ def run_case(case: str, steps: list[int], args: argparse.Namespace, work: Path, 
     scenario = _scenario(case, steps, args.step_s, args.spawn_rate, work)
     print(f"\n{case}: steps {steps}, {args.step_s:g} s each ...", flush=True)
     rows: list[dict[str, Any]] = []
-    with start_simulator(PROFILE, "ndjson", log) as sim:
-        run_time = len(steps) * args.step_s + 30
+    faults = args.faults_every if case == "realistic" and args.server == "stamp" else 0
+    run_time = len(steps) * args.step_s + 30
+    with _start_server(args.server, log, faults, args.quick_gaps, run_time) as sim:
         extra = ["--scenario", str(scenario), "--results-dir", str(results),
                  "--progress-interval", "5"]  # fmt: skip
-        proc = start_locust(str(REPO / "locustfile.py"), sim.url, steps[0], run_time, extra,
-                            clean_env())  # fmt: skip
+        files, env = str(REPO / "locustfile.py"), clean_env()
+        if args.probe:
+            files += f",{ASSETS / 'hub_probe.py'}"
+            env["WXO_BENCH_HUB_PROBE_OUT"] = str(work / f"{case}-probe.jsonl")
+            if args.gc_thresholds:
+                env["WXO_BENCH_GC_THRESHOLDS"] = args.gc_thresholds
+        proc = start_locust(files, sim.url, steps[0], run_time, extra, env,
+                            nice=args.nice or None)  # fmt: skip
         out = Output(proc)
         try:
             previous = 0
@@ -167,8 +220,74 @@ def run_case(case: str, steps: list[int], args: argparse.Namespace, work: Path, 
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-    _add_errors(rows, results / "runs.jsonl", log)
+    if args.probe:
+        _add_probe(rows, work / f"{case}-probe.jsonl")
+    runs = _read_runs(results / "runs.jsonl")
+    server = _stamp_milestones(log) if args.server == "stamp" else _server_milestones(log)
+    _add_errors(rows, runs, server)
+    if faults and rows:
+        rows[-1]["answers"] = _answers_found(runs, server)
+        print(f"answers: {rows[-1]['answers']}", flush=True)
     return rows
+
+
+def _start_server(kind: str, log: Path, faults_every: int, quick: bool, run_time_s: float
+                  ) -> Any:  # fmt: skip
+    """The server, in the bench's session (at its niceness: the bench itself is mostly idle)."""
+    if kind == "simulator":
+        return start_simulator(PROFILE, "ndjson", log)
+    extra = ["--cross-talk-every", str(faults_every), "--wrong-every", str(faults_every + 1)]
+    extra = (extra if faults_every else []) + (["--quick-gaps"] if quick else [])
+    extra += ["--stop-after-s", str(run_time_s + 300)]  # it ends by itself, whatever happens
+    return StampServerProcess(log, extra)
+
+
+def _add_probe(rows: list[dict[str, Any]], path: Path) -> None:
+    """Per step window: the worker's collector pauses and event-loop wake-ups over 2 ms late."""
+    lines = [json.loads(x) for x in path.read_text().splitlines() if x] if path.exists() else []
+    offset = time.time() - time.perf_counter()  # the probe stamps perf_counter()
+    for row in rows:
+        a, b = row["window"]
+        inside = [x for x in lines if a <= x["t"] + offset <= b]
+        gcs = [x for x in inside if x["kind"] == "gc"]
+        late = [x for x in inside if x["kind"] == "late"]
+        row["probe"] = {
+            "gc_pauses": len(gcs),
+            "gc_ms_max": max((x["ms"] for x in gcs), default=0),
+            "gc_ms_max_by_generation": {
+                g: max(x["ms"] for x in gcs if x["gen"] == g)
+                for g in sorted({x["gen"] for x in gcs})
+            },
+            "gc_ms_total": round(sum(x["ms"] for x in gcs), 1),
+            "late_wakeups": len(late),
+            "late_ms_max": max((x["late_ms"] for x in late), default=0),
+            "late_ms_total": round(sum(x["late_ms"] for x in late), 1),
+            "late_run_queue_ms_total": round(sum(x["run_queue_ms"] for x in late), 1),
+        }
+        print(f"{row['streams']:,} streams, worker: {row['probe']}", flush=True)
+
+
+def _read_runs(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(x) for x in path.read_text().splitlines()] if path.exists() else []
+
+
+def _answers_found(runs: list[dict[str, Any]], server: dict[str, dict[str, Any]]
+                   ) -> dict[str, Any]:  # fmt: skip
+    """The stamp server's wrong and cross-talk answers against the worker's verdicts, run by
+    run (the checks and canaries did their work only if each fault was found, and no other)."""
+    by_run = {r["run_id"]: r["outcome"] for r in runs if r.get("run_id")}
+    want = {"cross_talk": "cross_talk", "wrong": "wrong_answer"}
+    out: dict[str, Any] = {"checked": sum(1 for r in runs if r.get("checked"))}
+    for fault, outcome in want.items():
+        sent = [rid for rid, m in server.items() if m.get("fault") == fault and rid in by_run]
+        out[f"{fault}_sent"] = len(sent)
+        out[f"{fault}_found"] = sum(1 for rid in sent if by_run[rid] == outcome)
+        out[f"{outcome}_unexpected"] = sum(
+            1
+            for rid, o in by_run.items()
+            if o == outcome and server.get(rid, {}).get("fault") != fault
+        )
+    return out
 
 
 def _scenario(case: str, steps: list[int], step_s: float, rate: float, work: Path) -> Path:
@@ -200,30 +319,35 @@ def _step(k: int, streams: int, previous: int, proc: subprocess.Popen[str], sim:
     begin = started + abs(streams - previous) / args.spawn_rate + args.settle_s
     end = started + args.step_s - 1.0
     _sleep_until(begin)
-    a = _sample(proc.pid, sim, reset=True)
+    opened = _reset_server(sim)
+    a = ProcSample.take(proc.pid)
     failed_a = out.failed()
     _sleep_until(end)
-    b = _sample(proc.pid, sim, reset=False)
-    seconds = b["t"] - a["t"]
-    events = b["server"]["events_written"]
+    b = ProcSample.take(proc.pid)
+    server = sim.stats(timeout_s=60)
+    seconds = b.t - a.t
+    events = server["events_written"]
     lags = [lag for t, _, lag in out.progress if begin + 5 <= t <= end + 1 and lag is not None]
-    lateness = b["server"].get("lateness_ms") or {}
+    lateness = server.get("lateness_ms") or {}
     return {
         "streams_planned": streams,
-        "streams": a["open"] + b["server"]["streams_open"],  # counts since the last reset
+        "streams": opened + server["streams_open"],  # counts since the last reset
         "started": started,
-        "window": [a["t"], b["t"]],
+        "window": [a.t, b.t],
         "events_per_s": round(events / seconds),
-        "cpu_percent": round(100 * (b["cpu"] - a["cpu"]) / seconds, 1),
-        "cpu_us_per_event": round(1e6 * (b["cpu"] - a["cpu"]) / events, 1) if events else None,
-        "runqueue_wait_percent": round(100 * (b["wait"] - a["wait"]) / seconds, 1),
+        "cpu_percent": round(b.cpu_percent_since(a), 1),
+        "cpu_us_per_event": round(1e6 * (b.cpu_s - a.cpu_s) / events, 1) if events else None,
+        "runqueue_wait_percent": round(b.wait_percent_since(a), 1),
+        "sys_percent": round(100 * (b.sys_s - a.sys_s) / seconds, 1),
         "client_lag_p99_ms": max(lags) if lags else None,
         "failed": out.failed() - failed_a,
-        "fds": len(os.listdir(f"/proc/{proc.pid}/fd")),
-        "rss_mb": round(_rss_kb(proc.pid) / 1024),
-        "server_cpu_percent": round(100 * b["server"]["cpu_s"] / seconds, 1),
+        "fds": b.fds,
+        "rss_mb": round(b.rss_kb / 1024),
+        "server_cpu_percent": round(100 * server["cpu_s"] / seconds, 1),
+        "server_cpu_us_per_event": round(1e6 * server["cpu_s"] / events, 1) if events else None,
+        "server_sys_percent": round(100 * server.get("cpu_sys_s", 0.0) / seconds, 1),
         "server_lateness_p99_ms": lateness.get("p99"),
-        "server_gc_pause_max_ms": (b["server"].get("gc") or {}).get("pause_ms_max"),
+        "server_gc_pause_max_ms": (server.get("gc") or {}).get("pause_ms_max"),
         "load_average": _load(),
     }
 
@@ -231,18 +355,15 @@ def _step(k: int, streams: int, previous: int, proc: subprocess.Popen[str], sim:
 _open = [0]  # the simulator's open streams at its last stats reset (a reset zeroes its count)
 
 
-def _sample(pid: int, sim: Any, reset: bool) -> dict[str, Any]:
-    opened = 0
-    if reset:  # a busy simulator answers late: wait for it rather than fail the step
-        opened = _open[0] = _open[0] + sim.stats(timeout_s=60)["streams_open"]
-        sim.reset_stats(timeout_s=60)
-    return {
-        "open": opened,
-        "t": time.time(),
-        "cpu": cpu_seconds(pid),
-        "wait": int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9,
-        "server": {} if reset else sim.stats(timeout_s=60),
-    }
+def _reset_server(sim: Any) -> int:
+    """Zero the server's figures; the streams it counted open before (its count restarts)."""
+    if isinstance(sim, StampServerProcess):
+        sim.reset_stats(timeout_s=60)  # it counts the streams open now, not since a reset
+        return 0
+    # a busy simulator answers late: wait for it rather than fail the step
+    _open[0] += sim.stats(timeout_s=60)["streams_open"]
+    sim.reset_stats(timeout_s=60)
+    return _open[0]
 
 
 def _stop_reason(row: dict[str, Any], next_streams: int | None, nofile: int) -> str | None:
@@ -268,10 +389,9 @@ def _stop_reason(row: dict[str, Any], next_streams: int | None, nofile: int) -> 
     return None
 
 
-def _add_errors(rows: list[dict[str, Any]], runs_file: Path, log: Path) -> None:
+def _add_errors(rows: list[dict[str, Any]], runs: list[dict[str, Any]],
+                server: dict[str, dict[str, Any]]) -> None:  # fmt: skip
     """Each step's timing error, from the runs that started and ended within it."""
-    runs = [json.loads(x) for x in runs_file.read_text().splitlines()] if runs_file.exists() else []
-    server = _server_milestones(log)
     for row, nxt in zip(rows, [*rows[1:], None], strict=False):
         first = row["started"]
         last = nxt["started"] if nxt else row["window"][1]
@@ -293,10 +413,20 @@ def _add_errors(rows: list[dict[str, Any]], runs_file: Path, log: Path) -> None:
                    error_max_ms=q["max_ms"])  # fmt: skip
 
 
-def _server_milestones(log: Path) -> dict[str, dict[str, float]]:
+def _stamp_milestones(log: Path) -> dict[str, dict[str, Any]]:
+    """run id -> {run.started, message.delta, done: when sent, fault}: the stamp server's log."""
+    written: dict[str, dict[str, Any]] = {}
+    if log.exists():
+        for line in log.read_text().splitlines():
+            entry = json.loads(line)
+            written[entry.pop("run_id")] = entry
+    return written
+
+
+def _server_milestones(log: Path) -> dict[str, dict[str, Any]]:
     """run id -> {run.started, the first message.delta, done: t_sent}, read line by line
     (millions of lines: only the three milestones are decoded)."""
-    written: dict[str, dict[str, float]] = defaultdict(dict)
+    written: dict[str, dict[str, Any]] = defaultdict(dict)
     with log.open() as lines:
         for line in lines:
             if '"run.started"' in line or '"done"' in line:
@@ -342,19 +472,16 @@ def _ceiling(rows: list[dict[str, Any]]) -> tuple[int, str]:
 
 
 def _row_text(r: dict[str, Any]) -> str:
-    return (f"{r['streams']:,} streams: {r['events_per_s']:,} events/s, CPU {r['cpu_percent']} % "
-            f"({r['cpu_us_per_event']} µs/event), run-queue wait {r['runqueue_wait_percent']} %, "
-            f"lag p99 {r['client_lag_p99_ms']} ms, failed {r['failed']}, server CPU "
-            f"{r['server_cpu_percent']} % lateness p99 {r['server_lateness_p99_ms']} ms gc max "
-        f"{r['server_gc_pause_max_ms']} ms, fds "
-            f"{r['fds']}, RSS {r['rss_mb']} MB, load {r['load_average']}")  # fmt: skip
-
-
-def _rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+    return (
+        f"{r['streams']:,} streams: {r['events_per_s']:,} events/s, CPU {r['cpu_percent']} % "
+        f"(sys {r['sys_percent']} %) "
+        f"({r['cpu_us_per_event']} µs/event), run-queue wait {r['runqueue_wait_percent']} %, "
+        f"lag p99 {r['client_lag_p99_ms']} ms, failed {r['failed']}, server CPU "
+        f"{r['server_cpu_percent']} % (sys {r['server_sys_percent']} %, "
+        f"{r['server_cpu_us_per_event']} µs/event), lateness p99 {r['server_lateness_p99_ms']} "
+        f"ms, GC max {r['server_gc_pause_max_ms']} ms; fds {r['fds']}, RSS {r['rss_mb']} MB, "
+        f"load {r['load_average']}"
+    )
 
 
 def _sleep_until(t: float) -> None:

@@ -45,8 +45,8 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]  # wxo_load, and bench_runs beside 
 from bench_runs import (  # noqa: E402 - after the path set-up above
     ASSETS,
     REPO,
+    ProcSample,
     clean_env,
-    cpu_seconds,
     start_locust,
     start_simulator,
 )
@@ -92,17 +92,6 @@ class Watch:
 
     def join(self, timeout_s: float) -> None:
         self._thread.join(timeout_s)
-
-
-def rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
-
-
-def open_fds(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/fd"))
 
 
 def fit(points: list[tuple[float, float]]) -> tuple[float, float] | None:
@@ -201,7 +190,8 @@ def _sample_until_exit(
         if proc.poll() is not None or time.monotonic() >= end:
             break  # the last seconds are the stop, not the soak
         try:
-            rss, fds, cpu = rss_kb(proc.pid), open_fds(proc.pid), cpu_seconds(proc.pid)
+            now = ProcSample.take(proc.pid)
+            rss, fds, cpu = now.rss_kb, now.fds, now.cpu_s
             runs = int(sim.stats()["runs_completed"])
         except (OSError, KeyError, ValueError):
             break

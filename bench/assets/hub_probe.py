@@ -32,7 +32,11 @@ def _run_queue_s() -> float:
 
 def _watch() -> None:
     tick = 0.001
+    flushed = _perf()
     while True:
+        if _perf() - flushed > 1.0:  # a process stopped by a signal still leaves its lines
+            flushed = _perf()
+            _flush()
         t0, q0 = _perf(), _run_queue_s()
         gevent.sleep(tick)
         late = _perf() - t0 - tick
@@ -86,7 +90,12 @@ if _OUT:
         gevent.spawn(_watch)
 
     @events.quitting.add_listener
-    def _flush(**_: object) -> None:
-        assert _OUT is not None
-        with open(_OUT, "w") as f:
+    def _on_quitting(**_: object) -> None:
+        _flush()
+
+
+def _flush() -> None:
+    if _OUT and _lines:
+        with open(_OUT, "a") as f:
             f.write("\n".join(_lines) + "\n")
+        _lines.clear()

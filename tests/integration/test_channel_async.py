@@ -14,7 +14,8 @@ from conversations import new_run, scenario
 
 from wxo_load.config.model import ChannelSettings
 from wxo_load.core.records import OK, SOCKET_CLOSED, SOCKET_CONNECT_ERROR
-from wxo_load.edge.async_channel import AsyncChannel, jwt_claims, socket_query
+from wxo_load.edge.async_channel import AsyncChannel, socket_query
+from wxo_load.edge.auth.jwt import jwt_claims
 from wxo_load.edge.auth.resolve import resolve_auth
 from wxo_load.edge.auth.settings import AuthSettings
 from wxo_load.edge.engineio import FrameReader, frame

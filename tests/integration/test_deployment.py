@@ -11,7 +11,7 @@ import httpx
 import pytest
 from mockserver import AGENT_ID, RUN_QUERY, bearer, run_body, simulator
 
-from wxo_load.config.model import ApiPaths, Prompts, Scenario
+from wxo_load.config.model import ApiPaths, Prompts, Scenario, scenario_from_wire, scenario_to_wire
 from wxo_load.config.scenario import load_scenario
 from wxo_load.core.deployment import choose_deployment, deployment_for, deployment_kind
 from wxo_load.core.errors import ConfigError
@@ -95,7 +95,7 @@ def test_an_unknown_kind_is_an_error_saying_what_is_allowed(tmp_path: Path) -> N
     )
     loaded = load_scenario(path)
     assert loaded.api.deployment == "remote"
-    assert Scenario.from_wire(loaded.to_wire()).api == loaded.api
+    assert scenario_from_wire(scenario_to_wire(loaded)).api == loaded.api
 
 
 def test_the_describe_line_names_kind_and_full_urls() -> None:

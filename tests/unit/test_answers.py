@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from tests.helpers.gates_support import make_summary, summary_json, typed
-from wxo_load.config.model import Scenario
+from wxo_load.config.model import Scenario, scenario_from_wire, scenario_to_wire
 from wxo_load.config.scenario import load_scenario
 from wxo_load.core.answers import (
     ANSWER_TEXT_MAX,
@@ -26,7 +27,7 @@ from wxo_load.core.summary import build_summary
 from wxo_load.core.tracker import RunTracker
 from wxo_load.gates.evaluate import evaluate
 from wxo_load.gates.parse import parse_gate
-from wxo_load.load.segments import Segment, summarize
+from wxo_load.load.segments import SegmentBook, summarize
 from wxo_load.output import live, prometheus
 from wxo_load.output.markdown import summary_markdown
 from wxo_load.output.report.answers import AnswerSamples, answers_section
@@ -93,7 +94,7 @@ def test_a_scenario_reads_expect_checks_and_goodput_and_sends_them_to_workers(
     assert answers.expect == Expect(not_contains=("i'm sorry",), matches=r"\d+", min_chars=3)
     assert answers.canary and answers.goodput_first_text_ms == 3000.0
     assert answers.goodput_done_ms == 20000.0
-    assert Scenario.from_wire(scenario.to_wire()).answers == answers
+    assert scenario_from_wire(scenario_to_wire(scenario)).answers == answers
 
 
 @pytest.mark.parametrize(
@@ -122,7 +123,7 @@ def test_a_scripted_turn_carries_its_own_checks_and_a_bad_one_names_its_line(
     )
     plan = load(tmp_path, "prompts: {conversations: c.jsonl}\n").prompts.conversations[0]
     assert plan.turns[0].expect is None and plan.turns[1].expect == Expect(contains=("days",))
-    assert ConversationPlan.from_wire(plan.to_wire()) == plan
+    assert msgspec.convert(msgspec.to_builtins(plan), ConversationPlan) == plan
     (tmp_path / "c.jsonl").write_text('{"turns": [{"text": "x", "expect": {"matches": "("}}]}\n')
     with pytest.raises(ConfigError, match=r"line 1\), turn 1, expect\.matches"):
         load(tmp_path, "prompts: {conversations: c.jsonl}\n")
@@ -233,9 +234,10 @@ def test_answer_figures_merge_across_workers_and_resolve_a_canarys_owner() -> No
         {"run_id": "3", "thread_id": "t2", "canary": "WXO-AAAAAAAAAA", "owner_thread_id": "t1"}
     ]
     assert summary["goodput"] == {"runs": 1, "runs_per_s": 0.5, "share": pytest.approx(1 / 3)}
-    segment = Segment(0, "s", "step", {"users": 1}, 0.0, 2.0)
+    segment = SegmentBook(0, "s", "step", {"users": 1}, 0.0, 2.0)
     segment.book = merged
-    assert summarize(segment, 2.0)["answers"]["wrong"] == 1
+    step = summarize(segment, 2.0)
+    assert step.answers is not None and step.answers.wrong == 1
 
 
 def test_gates_read_the_answer_figures_and_count_gates_take_equals() -> None:

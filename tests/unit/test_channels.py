@@ -9,7 +9,7 @@ import pytest
 
 from tests.helpers.gates_support import summary_json, typed
 from wxo_load.config.channels import with_channel
-from wxo_load.config.model import ChannelSettings, Scenario
+from wxo_load.config.model import ChannelSettings, Scenario, scenario_from_wire, scenario_to_wire
 from wxo_load.config.scenario import load_scenario
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.channels import not_observable
@@ -37,7 +37,7 @@ def test_channel_is_a_name_or_a_mapping_with_that_channels_options(tmp_path: Pat
     assert not scenario(tmp_path, "channel: {name: chat, stream: false}\n").channel.stream
     poll = scenario(tmp_path, "channel: {name: runs-poll, poll_interval_s: 0.5}\n")
     assert poll.channel.poll_interval_s == 0.5
-    assert Scenario.from_wire(v2.to_wire()).channel == v2.channel
+    assert scenario_from_wire(scenario_to_wire(v2)).channel == v2.channel
 
 
 @pytest.mark.parametrize(

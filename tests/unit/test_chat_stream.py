@@ -99,3 +99,9 @@ def test_v2_names_its_environment_only_when_one_is_set() -> None:
     assert live.startswith(b"POST /instances/i1/v2/orchestrate/a%20b/chat/completions HTTP/1.1")
     assert b"X-IBM-ENVIRONMENT-ID: env-1\r\n" in live
     assert b"X-IBM-ENVIRONMENT-ID" not in chat_head("h", endpoint, None, "ua", path, {}, None)
+
+
+def test_the_chat_decoder_splits_lines_with_the_stream_decoders_splitter() -> None:
+    from wxo_load.core.stream import StreamDecoder
+
+    assert ChatStreamDecoder.lines is StreamDecoder.lines  # one line splitter (measured: hot path)

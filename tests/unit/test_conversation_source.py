@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from wxo_load.config.model import Scenario
+from wxo_load.config.model import Scenario, scenario_from_wire, scenario_to_wire
 from wxo_load.config.scenario import load_scenario
 from wxo_load.config.sources import PromptSource
 from wxo_load.core.conversation import ConversationPlan, Turn
@@ -57,7 +57,7 @@ def test_without_conversations_the_pool_gives_as_many_turns_as_the_scenario_draw
 
 def test_the_scenario_travels_to_workers_with_its_conversations(tmp_path: Path) -> None:
     loaded = scenario(tmp_path, "prompts: {conversations: c.jsonl, order: random}\n")
-    again = Scenario.from_wire(loaded.to_wire())
+    again = scenario_from_wire(scenario_to_wire(loaded))
     assert again.prompts.conversations == loaded.prompts.conversations
     assert isinstance(again.prompts.conversations[0], ConversationPlan)
 

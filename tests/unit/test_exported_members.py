@@ -25,8 +25,11 @@ def _module_name(path: Path) -> str:
 def _defined(tree: ast.Module) -> set[str]:
     """The names a module binds at its top level itself (not by importing them)."""
     names: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+    body = list(tree.body)
+    for node in body:
+        if isinstance(node, ast.If):  # `if TYPE_CHECKING:` ... `else:` binds at the top level too
+            body += node.body + node.orelse
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]

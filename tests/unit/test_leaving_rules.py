@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from wxo_load.config.model import Scenario
+from wxo_load.config.model import Scenario, scenario_from_wire, scenario_to_wire
 from wxo_load.config.scenario import load_scenario
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.errors import ConfigError
@@ -34,7 +34,7 @@ def test_the_three_keys_read_shares_and_moments_and_survive_the_wire(tmp_path: P
     assert leaving.abandon == LeaveRule(0.2, at_first_text=True)
     assert leaving.cancel == LeaveRule(0.1, at_s=(2.0, 2.0))
     assert leaving.interrupt == LeaveRule(0.05, at_s=(1.0, 5.0))
-    assert Scenario.from_wire(scenario.to_wire()).leaving == leaving
+    assert scenario_from_wire(scenario_to_wire(scenario)).leaving == leaving
 
 
 def test_a_persona_sets_its_own_leaving(tmp_path: Path) -> None:

@@ -10,9 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from wxo_load.config.scenario import load_scenario
-from wxo_load.core.records import OK, RunRecord
-from wxo_load.gates.parse import parse_gate
-from wxo_load.load.model import (
+from wxo_load.core.plan import (
     ARRIVAL,
     SEARCH,
     SEARCH_USERS,
@@ -23,6 +21,8 @@ from wxo_load.load.model import (
     Search,
     Stage,
 )
+from wxo_load.core.records import OK, RunRecord
+from wxo_load.gates.parse import parse_gate
 from wxo_load.locust_plugin import finish
 from wxo_load.locust_plugin.control import MESSAGE_BEGIN, LoadControl
 from wxo_load.locust_plugin.progress import CpuMeter
@@ -115,9 +115,7 @@ def test_the_search_holds_a_step_judges_it_and_stops_at_the_first_failure() -> N
     control.observe([_run(T0 + 13, first_text_ms=1500.0).to_dict()], [], [])
     strategy.tick(T0 + 21.6)
     decided = strategy.tick(T0 + 23.2)
-    steps = [
-        (s.load, s.extra["verdict"]) for s in control.segments.segments if s.extra.get("verdict")
-    ]
+    steps = [(s.load, s.verdict) for s in control.segments.segments if s.verdict is not None]
     assert steps == [({"users": 5}, "pass"), ({"users": 10}, "fail")]
     assert decided == EndTest("the load plan is complete") or isinstance(decided, RunUsers)
 
@@ -136,14 +134,14 @@ def test_reset_starts_the_plan_afresh() -> None:
 class Source:
     """What the live view and the end read of a process: a local runner with a stages plan."""
 
-    def __init__(self) -> None:
+    def __init__(self, plan: LoadPlan = STAGED) -> None:
         self.test = TestState.for_process(local=True)
         self.test.started_at = T0
         scenario = load_scenario(ROOT / "scenarios" / "stages.yaml")
         gate = parse_gate("first_text.p95 < 100ms", abort=True, min_runs=1)
         self.session = SimpleNamespace(scenario=scenario, gates=[gate], baseline=None)
         self.runner = SimpleNamespace(user_count=5, state="running")
-        self.load = Control(STAGED)
+        self.load = Control(plan)
         options = SimpleNamespace(num_users=None, spawn_rate=None, run_time=None,
                                   processes=None, baseline=None, lag_limit_ms=50)  # fmt: skip
         self.how = finish.describe(options, self.session, "http://127.0.0.1:1", 10.0, False)
@@ -179,3 +177,34 @@ def test_the_live_tab_and_an_early_stop_see_the_stages_of_the_final_summary(
     assert stages(final) == [("warm", 5), ("peak", 5)]
     assert stages(live) == stages(seen[0]) == stages(final)
     assert live.plan == seen[0].plan == final.plan
+
+
+def test_the_live_tab_and_an_early_stop_see_the_search_steps_of_the_final_summary() -> None:
+    spec = Search(SEARCH_USERS, start=5, step=5, max=20, slo=("first_text.p95 < 1s",),
+                  hold_s=10.0, warmup_s=0.0, resolution=5)  # fmt: skip
+    source = Source(LoadPlan(SEARCH, search=spec))
+    source.load.tick(T0)
+    runs = [_run(T0 + i) for i in range(0, 10, 2)]
+    for run in runs:
+        source.test.total.record_run(run)
+    source.load.observe([r.to_dict() for r in runs], [], [])
+    source.load.tick(T0 + 10)
+    source.load.tick(T0 + 11.6)  # the first step is judged (met the SLO), the second opens
+    live, _verdicts = LiveView(source).snapshot()  # type: ignore[arg-type]
+    seen: list[Any] = []
+
+    def early() -> Any:
+        seen.append(source.summary_now(T0 + 12))
+        return seen[-1]
+
+    assert finish.check_abort(source.test, source.session.gates, early)  # p95 800 ms > 100 ms
+    final = source.summary_now(T0 + 12)
+
+    def steps(summary: Any) -> list[tuple[str, int, str]]:
+        assert summary.plan is not None and summary.search_steps is not None
+        return [(s.name, s.runs.total, s.verdict) for s in summary.search_steps]
+
+    assert steps(final) == [("step 1 (5 users)", 5, "pass")]
+    assert steps(live) == steps(seen[0]) == steps(final)
+    assert live.capacity == seen[0].capacity == final.capacity and final.capacity is not None
+    assert final.capacity.users == 5 and live.plan == final.plan

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from wxo_load.config.model import Scenario
+from wxo_load.config.model import Scenario, scenario_from_wire, scenario_to_wire
 from wxo_load.config.scenario import load_scenario
 from wxo_load.core.errors import ConfigError
-from wxo_load.load.model import Search
+from wxo_load.core.plan import Search
+from wxo_load.core.summary_plan import Knee, Segment
 from wxo_load.load.schedule import my_share, segment_arrivals, stage_at
 from wxo_load.load.search import CapacitySearch, capacity, knee
 
@@ -36,7 +38,7 @@ def test_stages_arrival_and_search_are_read_and_survive_the_wire(tmp_path: Path)
     ):
         loaded = scenario(tmp_path, text)
         assert loaded.load.plan is not None
-        assert Scenario.from_wire(loaded.to_wire()) == loaded
+        assert scenario_from_wire(scenario_to_wire(loaded)) == loaded
     arrival = scenario(tmp_path, "  arrival: {rate: 120/m}\n").load.plan
     assert (
         arrival is not None
@@ -143,10 +145,16 @@ def test_search_steps_up_stops_at_the_first_break_then_bisects_to_the_resolution
     assert rates[:4] == [1.0, 2.0, 3.0, 4.0] and rates[-1] in (3.25, 3.5)
 
 
-def _step(index: int, users: int, runs_per_s: float, verdict: str) -> dict:
-    return {"index": index, "load": {"users": users},
-            "throughput": {"runs_per_s": runs_per_s, "conversations_per_s": 1.0},
-            "runs": {"error_rate": 0.0}, "metrics": {}, "verdict": verdict}  # fmt: skip
+def _step(index: int, users: int, runs_per_s: float, verdict: str) -> Segment:
+    none = {"total": 0, "ok": 0, "failed": 0}
+    throughput = {"runs_per_s": runs_per_s, "ok_runs_per_s": runs_per_s,
+                  "conversations_per_s": 1.0, "answer_chars_per_s": 0.0}  # fmt: skip
+    return msgspec.convert(
+        {"index": index, "name": f"step {index + 1}", "kind": "step", "load": {"users": users},
+         "started_at": None, "duration_s": 10.0, "measured_s": 10.0, "runs": none,
+         "conversations": none, "throughput": throughput, "metrics": {}, "verdict": verdict},
+        Segment,
+    )  # fmt: skip
 
 
 def test_capacity_is_the_highest_load_that_met_the_slo_and_the_knee_where_throughput_flattens() -> (
@@ -162,11 +170,11 @@ def test_capacity_is_the_highest_load_that_met_the_slo_and_the_knee_where_throug
     found = capacity(steps, _spec())
     assert (
         found is not None
-        and found["users"] == 10
-        and found["broke_at"] == {"users": 11}
-        and found["limited_by"] == "slo"
+        and found.users == 10
+        and found.broke_at == {"users": 11}
+        and found.limited_by == "slo"
     )
-    assert knee(steps, "users") == {"users": 10, "runs_per_s": 19.8}
+    assert knee(steps, "users") == Knee(users=10, runs_per_s=19.8)
 
 
 @pytest.mark.parametrize(

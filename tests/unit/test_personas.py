@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.helpers.gates_support import summary_json, typed
-from wxo_load.config.model import Scenario
+from wxo_load.config.model import Scenario, scenario_from_wire, scenario_to_wire
 from wxo_load.config.scenario import load_scenario
 from wxo_load.config.sources import PersonaSource
 from wxo_load.core.book import MetricsBook
@@ -57,7 +57,7 @@ def test_a_personas_keys_override_the_top_level_through_the_same_parsers(tmp_pat
     assert dict(hr.scenario.request.headers) == {"x-employee": "{{employee_id}}"}
     assert [t.text for t in it.scenario.prompts.conversations[0].turns] == ["hi", "bye"]
     assert it.scenario.prompts.conversations[0].turns[1].think_s == 2
-    assert Scenario.from_wire(s.to_wire()) == s  # travels to workers whole
+    assert scenario_from_wire(scenario_to_wire(s)) == s  # travels to workers whole
 
 
 def test_a_conversation_takes_a_row_filled_into_its_texts_context_headers_and_credential(
@@ -243,7 +243,7 @@ def test_a_persona_sets_its_own_answer_checks_over_the_top_levels(tmp_path: Path
     assert hr.scenario.answers.expect.contains == ("leave",)
     assert it.scenario.answers.expect.min_chars == 5  # the top level's, kept
     assert hr.scenario.answers.canary and it.scenario.answers.canary
-    assert Scenario.from_wire(s.to_wire()) == s
+    assert scenario_from_wire(scenario_to_wire(s)) == s
 
 
 def test_top_level_data_without_personas_is_one_persona_with_the_rows(tmp_path: Path) -> None:
@@ -256,7 +256,7 @@ def test_top_level_data_without_personas_is_one_persona_with_the_rows(tmp_path: 
     [only] = s.personas
     assert only.name == "WxoChatUser" and only.data is not None and len(only.data.rows) == 2
     assert (only.data.mode, only.scenario.agent_id) == ("unique", "agent-hr")
-    assert Scenario.from_wire(s.to_wire()) == s  # travels to workers whole
+    assert scenario_from_wire(scenario_to_wire(s)) == s  # travels to workers whole
     (tmp_path / "bad.yaml").write_text(
         "name: bad\nagent_id: a\nprompts: ['{{employe_id}}']\ndata: {file: people.csv}\n"
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from wxo_load.config.model import Scenario
+from wxo_load.config.model import Scenario, scenario_from_wire, scenario_to_wire
 from wxo_load.config.scenario import load_scenario
 from wxo_load.core.errors import ConfigError
 
@@ -73,8 +73,8 @@ def test_scenario_travels_to_workers_as_plain_data(tmp_path: Path) -> None:
         BASE
         + "prompts: [hi, there]\nconversation: {turns: [1, 3]}\ngates: [first_text.p95 < 3s]\n",
     )
-    wire = msgpack.unpackb(msgpack.packb(loaded.to_wire()))  # Locust's spawn message is msgpack
-    assert Scenario.from_wire(wire) == loaded
+    wire = msgpack.unpackb(msgpack.packb(scenario_to_wire(loaded)))  # the spawn message: msgpack
+    assert scenario_from_wire(wire) == loaded
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,8 @@ FRAMINGS = {
     "sse": as_sse,
     "sse-crlf": lambda b: as_sse(b, crlf=True),
     "sse-whole-object": lambda b: as_sse(b, whole_object=True),
+    "sse-cr": lambda b: as_sse(b).replace(b"\n", b"\r"),
+    "ndjson-cr": lambda b: b.replace(b"\n", b"\r"),
 }
 
 
@@ -110,3 +112,25 @@ def test_unknown_event_names_pass_through_untouched() -> None:
 def test_sse_multiline_data_is_joined() -> None:
     events = StreamDecoder().feed(b'event: message.delta\ndata: {"a":\ndata: 1}\n\n')
     assert events == [{"event": "message.delta", "id": None, "data": {"a": 1}}]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\r", b"").replace(b"\n", b""))),
+    end=st.sampled_from([b"\n", b"\r\n", b"\r"]),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=20),
+)
+def test_the_line_splitter_finds_every_line_at_any_end_and_cut(
+    lines: list[bytes], end: bytes, cuts: list[int]
+) -> None:
+    """`StreamDecoder.lines`, the one splitter of both decoders: LF, CRLF and CR, a CRLF split
+    between chunks included, give the same lines."""
+    body = b"".join(line + end for line in lines)
+    decoder = StreamDecoder()
+    got: list[bytes] = []
+    last = 0
+    for cut in sorted(set(c % (len(body) + 1) for c in cuts)) + [len(body)]:
+        got.extend(decoder.lines(body[last:cut]))
+        last = cut
+    assert got == lines
+    assert decoder.pending_bytes == 0

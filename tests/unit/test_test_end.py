@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wxo_load.load.ending import NEITHER, PLAN, RUN_TIME, cap_segments, decide_end
-from wxo_load.load.model import (
+from wxo_load.core.plan import (
     ARRIVAL,
     CONSTANT,
     SEARCH,
@@ -16,6 +15,7 @@ from wxo_load.load.model import (
     Search,
     Stage,
 )
+from wxo_load.load.ending import NEITHER, PLAN, RUN_TIME, cap_segments, decide_end
 from wxo_load.locust_plugin.lifeline import lost_reason
 
 CONSTANT_RATE = LoadPlan(ARRIVAL, arrival=Arrival((RateStage("rate", None, 5.0),), CONSTANT))

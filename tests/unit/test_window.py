@@ -17,9 +17,9 @@ from tests.helpers.gates_support import summary_json, typed
 from wxo_load.config.scenario import load_scenario
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.errors import ConfigError
+from wxo_load.core.plan import ARRIVAL, STAGES, Arrival, LoadPlan, RateStage, Stage
 from wxo_load.core.records import OK, ConversationRecord, RunRecord
 from wxo_load.core.window import COOLDOWN, MEASURED, WARMUP, MeasuredWindow, window_text
-from wxo_load.load.model import ARRIVAL, STAGES, Arrival, LoadPlan, RateStage, Stage
 from wxo_load.locust_plugin import window as plugin_window
 from wxo_load.locust_plugin.recording import Recorder
 from wxo_load.locust_plugin.session import Session

@@ -48,27 +48,34 @@ def parse_expect(w: Where, key: str, value: Any) -> Expect | None:
     raw = section(w, key, value, CHECK_NAMES)
     if not raw:
         raise w.error(key, f"names no check; use one or more of {', '.join(CHECK_NAMES)}.")
-    args: dict[str, Any] = {}
-    for name in ("not_contains", "contains"):
-        if name in raw:
-            args[name] = _strings(w, f"{key}.{name}", raw[name])
-    if "matches" in raw:
-        pattern = string(w, f"{key}.matches", raw["matches"], non_empty=True)
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise w.error(
-                f"{key}.matches",
-                f"not a valid regular expression ({exc}); write it in Python's `re` syntax, "
-                "in single quotes in YAML so backslashes stay as written.",
-            ) from None
-        args["matches"] = pattern
-    if "min_chars" in raw:
-        args["min_chars"] = int(number(w, f"{key}.min_chars", raw["min_chars"], integer=True))
-    for name in ("tool_called", "answered_by"):
-        if name in raw:
-            args[name] = string(w, f"{key}.{name}", raw[name], non_empty=True)
-    return Expect(**args)
+    not_contains, contains = (
+        _strings(w, f"{key}.{name}", raw[name]) if name in raw else ()
+        for name in ("not_contains", "contains")
+    )
+    matches = _pattern(w, f"{key}.matches", raw["matches"]) if "matches" in raw else None
+    min_chars = (
+        int(number(w, f"{key}.min_chars", raw["min_chars"], integer=True))
+        if "min_chars" in raw
+        else None
+    )
+    tool_called, answered_by = (
+        string(w, f"{key}.{name}", raw[name], non_empty=True) if name in raw else None
+        for name in ("tool_called", "answered_by")
+    )
+    return Expect(not_contains, contains, matches, min_chars, tool_called, answered_by)
+
+
+def _pattern(w: Where, key: str, value: Any) -> str:
+    pattern = string(w, key, value, non_empty=True)
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise w.error(
+            key,
+            f"not a valid regular expression ({exc}); write it in Python's `re` syntax, "
+            "in single quotes in YAML so backslashes stay as written.",
+        ) from None
+    return pattern
 
 
 def _limit_ms(w: Where, key: str, value: Any) -> float:

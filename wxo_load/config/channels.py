@@ -14,11 +14,11 @@ field of `ChannelSettings`.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, get_args
 
 from wxo_load.config.fields import Where, describe, number, string
 from wxo_load.config.leaving import check_leaving_channel
-from wxo_load.config.model import ChannelSettings, Scenario
+from wxo_load.config.model import ChannelSettings, ChatMode, Scenario
 from wxo_load.core.channels import ASYNC, CHANNELS, CHAT, CHAT_V2, RUNS_POLL
 
 OPTIONS: dict[str, str] = {
@@ -29,7 +29,7 @@ OPTIONS: dict[str, str] = {
     "socket_url": ASYNC,
 }
 """Each channel option and the channel it belongs to."""
-_MODES = ("stateless", "stateful")
+_MODES: tuple[ChatMode, ...] = get_args(ChatMode)
 
 
 def channel_name(w: Where, key: str, value: Any) -> str:
@@ -52,41 +52,56 @@ def parse_channel(w: Where, value: Any) -> ChannelSettings:
             f"{{name: chat-v2, mode: stateful}}; got {describe(value)}.",
         )
     name = channel_name(w, "channel.name", value.get("name"))
-    settings: dict[str, Any] = {"name": name}
-    for key, option_value in value.items():
+    for key in value:
+        owner = OPTIONS.get(key)
         if key == "name":
             continue
-        owner = OPTIONS.get(key)
         if owner is None:
             allowed = ", ".join(f"`{k}` ({c})" for k, c in OPTIONS.items())
             raise w.error(f"channel.{key}", f"unknown key. Allowed: `name`, {allowed}.")
         if owner != name:
             raise w.error(f"channel.{key}", f"applies to channel {owner}, not {name}.")
-        settings[key] = _option(w, f"channel.{key}", key, option_value)
-    return ChannelSettings(**settings)
+    base = ChannelSettings()
+    stream = _stream(w, value["stream"]) if "stream" in value else base.stream
+    mode = _mode(w, value["mode"]) if "mode" in value else base.mode
+    environment_id = (
+        string(w, "channel.environment_id", value["environment_id"], non_empty=True)
+        if "environment_id" in value
+        else None
+    )
+    poll_interval_s = (
+        number(w, "channel.poll_interval_s", value["poll_interval_s"], minimum=0.01)
+        if "poll_interval_s" in value
+        else base.poll_interval_s
+    )
+    socket_url = _socket_url(w, value["socket_url"]) if "socket_url" in value else None
+    return ChannelSettings(name, stream, mode, environment_id, poll_interval_s, socket_url)
 
 
-def _option(w: Where, key: str, option: str, value: Any) -> Any:
-    if option == "stream":
-        if not isinstance(value, bool):
-            raise w.error(key, f"expected true or false; got {describe(value)}.")
-        return value
-    if option == "mode":
-        if value not in _MODES:
-            raise w.error(
-                key,
-                "expected stateless (the client resends the whole transcript) or stateful "
-                f"(X-IBM-THREAD-ID: new, then the thread the server minted); got {value!r}.",
-            )
-        return value
-    if option == "environment_id":
-        return string(w, key, value, non_empty=True)
-    if option == "socket_url":
-        url = string(w, key, value, non_empty=True).rstrip("/")
-        if not url.startswith(("ws://", "wss://", "http://", "https://")):
-            raise w.error(key, f"expected a URL like ws://localhost:4001; got {value!r}.")
-        return url
-    return number(w, key, value, minimum=0.01)  # poll_interval_s
+def _stream(w: Where, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise w.error("channel.stream", f"expected true or false; got {describe(value)}.")
+    return value
+
+
+def _mode(w: Where, value: object) -> ChatMode:
+    for mode in _MODES:
+        if value == mode:
+            return mode
+    raise w.error(
+        "channel.mode",
+        "expected stateless (the client resends the whole transcript) or stateful "
+        f"(X-IBM-THREAD-ID: new, then the thread the server minted); got {value!r}.",
+    )
+
+
+def _socket_url(w: Where, value: Any) -> str:
+    url = string(w, "channel.socket_url", value, non_empty=True).rstrip("/")
+    if not url.startswith(("ws://", "wss://", "http://", "https://")):
+        raise w.error(
+            "channel.socket_url", f"expected a URL like ws://localhost:4001; got {value!r}."
+        )
+    return url
 
 
 def with_channel(scenario: Scenario, name: str | None) -> Scenario:

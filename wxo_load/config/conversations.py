@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import orjson
 
 from wxo_load.config import fields
 from wxo_load.config.answers import parse_expect
 from wxo_load.config.fields import Where, describe
+from wxo_load.config.model import ReplayArrivals, ReplayTiming
 from wxo_load.core.conversation import ConversationPlan, Turn
 
 _TEXT_KEYS = ("text", "content", "message", "prompt")
@@ -46,7 +47,7 @@ def read_conversations(w: Where, key: str, path: Path) -> tuple[ConversationPlan
     return tuple(plans)
 
 
-def json_object(w: Where, where: str, line: str, what: str) -> dict[str, Any]:
+def json_object(w: Where, where: str, line: str, what: str) -> dict[str, object]:
     """One JSONL line that must be an object (`what` says of what, for the error)."""
     try:
         item = orjson.loads(line)
@@ -102,7 +103,7 @@ def turn_of(w: Where, where: str, item: Any) -> Turn:
     return Turn(text, None if think is None else float(think), expect, recorded)
 
 
-def split_script(raw: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+def split_script(raw: dict[str, object]) -> tuple[dict[str, object], Any]:
     """A scenario's raw mapping without `conversation.script` (the prompts then stand in, so the
     rest parses as usual), and the script (None without one)."""
     conversation = raw.get("conversation")
@@ -123,22 +124,25 @@ def script_plan(w: Where, script: Any) -> ConversationPlan:
 
 
 TIMING_KEYS = ("timing", "time_scale", "arrivals")
-TIMINGS = ("recorded", "scenario")
+TIMINGS: tuple[ReplayTiming, ...] = get_args(ReplayTiming)
+ARRIVALS: tuple[ReplayArrivals, ...] = get_args(ReplayArrivals)
 
 
-def parse_arrivals(w: Where, raw: dict[str, Any]) -> str:
+def parse_arrivals(w: Where, raw: dict[str, object]) -> ReplayArrivals:
     """`prompts.arrivals`: `recorded` (start at the scaled start offsets) or `none` (default)."""
     arrivals = raw.get("arrivals", "none")
-    if arrivals not in ("recorded", "none"):
+    if arrivals not in ARRIVALS:
         raise w.error(
             "prompts.arrivals",
             "expected `recorded` (each conversation starts at its recorded start offset, times "
             f"`time_scale`, from the test's start) or `none`; got {arrivals!r}.",
         )
-    return str(arrivals)
+    return arrivals
 
 
-def parse_timing(w: Where, raw: dict[str, Any], has_conversations: bool) -> tuple[str, float]:
+def parse_timing(
+    w: Where, raw: dict[str, object], has_conversations: bool
+) -> tuple[ReplayTiming, float]:
     """`prompts.timing` (recorded | scenario) and `prompts.time_scale` (> 0, default 1)."""
     if not has_conversations and any(k in raw for k in TIMING_KEYS):
         key = next(k for k in TIMING_KEYS if k in raw)

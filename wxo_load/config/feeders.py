@@ -24,18 +24,18 @@ import random
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import orjson
 
 from wxo_load.config.conversations import json_object
 from wxo_load.config.fields import Where, describe, section, string
-from wxo_load.config.model import DataFeed
+from wxo_load.config.model import DataFeed, FeedMode, OnExhausted
 from wxo_load.core.conversation import Credential, CredentialKind
 
 TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
-MODES = ("random", "sequential", "unique")
-ON_EXHAUSTED = ("recycle", "stop")
+MODES: tuple[FeedMode, ...] = get_args(FeedMode)
+ON_EXHAUSTED: tuple[OnExhausted, ...] = get_args(OnExhausted)
 SECRET_COLUMNS: dict[str, CredentialKind] = {"token": "token", "api_key": "api_key"}
 ENV_COLUMNS: dict[str, CredentialKind] = {"token_env": "token", "api_key_env": "api_key"}
 IDENTITY_COLUMNS = frozenset(SECRET_COLUMNS) | frozenset(ENV_COLUMNS)

@@ -32,7 +32,7 @@ def no_unknown_keys(
             raise w.error(f"{prefix}{key}", f"unknown key. Allowed here: {keys}.")
 
 
-def section(w: Where, key: str, value: Any, allowed: tuple[str, ...]) -> dict[str, Any]:
+def section(w: Where, key: str, value: Any, allowed: tuple[str, ...]) -> dict[str, object]:
     """A mapping with only `allowed` keys; {} when the section is absent."""
     if value is None:
         return {}
@@ -118,7 +118,7 @@ def value_range(
     return (fixed, fixed)
 
 
-def mapping(w: Where, key: str, value: Any) -> dict[str, Any] | None:
+def mapping(w: Where, key: str, value: Any) -> dict[str, object] | None:
     if value is None:
         return None
     if not isinstance(value, dict):

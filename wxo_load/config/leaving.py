@@ -25,7 +25,7 @@ LEAVING_KEYS: dict[str, str] = {
 }
 
 
-def parse_leaving(w: Where, raw: dict[str, Any]) -> Leaving:
+def parse_leaving(w: Where, raw: dict[str, object]) -> Leaving:
     """The scenario's `abandon`, `cancel` and `interrupt` (absent: nobody leaves)."""
     rules = {kind: _rule(w, kind, raw[kind]) for kind in KINDS if raw.get(kind) is not None}
     return Leaving(**rules)

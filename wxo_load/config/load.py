@@ -10,8 +10,7 @@ import re
 from typing import Any
 
 from wxo_load.config.fields import Where, describe, duration_s, number, section
-from wxo_load.gates.parse import parse_gate
-from wxo_load.load.model import (
+from wxo_load.core.plan import (
     ARRIVAL,
     CONSTANT,
     POISSON,
@@ -27,6 +26,7 @@ from wxo_load.load.model import (
     SearchKind,
     Stage,
 )
+from wxo_load.gates.parse import parse_gate
 
 _RATE_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")
 _PER = {
@@ -50,7 +50,7 @@ def parse_rate(w: Where, key: str, value: Any) -> float:
     return float(match.group(1)) / _PER[match.group(2)]
 
 
-def parse_plan(w: Where, raw: dict[str, Any]) -> LoadPlan | None:
+def parse_plan(w: Where, raw: dict[str, object]) -> LoadPlan | None:
     """The load plan in `raw` (the `load:` mapping), or None for a plain -u/-r/-t test."""
     present = [k for k in (STAGES, ARRIVAL, SEARCH) if k in raw]
     if STAGES in present and len(present) > 1:

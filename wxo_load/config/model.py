@@ -1,24 +1,36 @@
 """The scenario as frozen, typed data: users, prompts, pacing, request extras, simulator, gates.
 
 Built by `wxo_load.config.scenario.load_scenario` from YAML, validated once. The scenario travels
-to distributed workers as plain data (`to_wire()` / `from_wire()`), prompts already read from
-their files, so workers need no files.
+to distributed workers as plain data (`scenario_to_wire` / `scenario_from_wire`: msgspec encodes
+and decodes every part from its type), prompts already read from their files, so workers need
+no files.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import msgspec
 
 from wxo_load.core.answers import AnswerSettings
 from wxo_load.core.channels import DEFAULT_CHANNEL
 from wxo_load.core.conversation import ConversationPlan, CredentialKind
+from wxo_load.core.errors import WireFormatError
 from wxo_load.core.leaving import Leaving
-from wxo_load.load.model import LoadPlan
+from wxo_load.core.plan import LoadPlan
 
 Range = tuple[float, float]
+OnFailure = Literal["continue", "end"]
+"""After a failed turn: send the next message anyway, or end the conversation."""
+PromptOrder = Literal["script", "random", "unique"]
+ReplayTiming = Literal["recorded", "scenario"]
+ReplayArrivals = Literal["none", "recorded"]
+ChatMode = Literal["stateless", "stateful"]
+FeedMode = Literal["random", "sequential", "unique"]
+OnExhausted = Literal["recycle", "stop"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,12 +64,12 @@ class ConversationSettings:
     turns: Range = (3.0, 3.0)
     think_time_s: Range = (1.0, 1.0)
     pause_between_s: Range = (0.0, 0.0)
-    on_failure: str = "continue"  # continue | end
+    on_failure: OnFailure = "continue"
 
 
 @dataclass(frozen=True, slots=True)
 class Prompts:
-    order: str  # script: in order, cycling; random: sampled from the pool
+    order: PromptOrder  # script: in order, cycling; random: sampled from the pool
     messages: tuple[str, ...]
     source: str = "inline"
     # whole scripted conversations (`prompts.conversations`, wxo_load.config.conversations); when
@@ -65,9 +77,9 @@ class Prompts:
     conversations: tuple[ConversationPlan, ...] = ()
     # replay (docs/replay.md): `recorded` think times (already scaled into the turns' think_s) or
     # the `scenario`'s; the scale the recorded ones were multiplied by
-    timing: str = "recorded"
+    timing: ReplayTiming = "recorded"
     time_scale: float = 1.0
-    arrivals: str = "none"  # `recorded`: each conversation starts at its (scaled) start offset
+    arrivals: ReplayArrivals = "none"  # `recorded`: each starts at its (scaled) start offset
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +103,9 @@ class ChannelSettings:
 
     name: str = DEFAULT_CHANNEL  # runs-stream | chat | chat-v2 | runs-poll | async
     stream: bool = True  # chat: stream the answer (SSE), or take it as one JSON body
-    mode: str = "stateless"  # chat-v2: stateless (transcript resent) | stateful (server thread)
+    mode: ChatMode = (
+        "stateless"  # chat-v2: stateless (transcript resent) | stateful (server thread)
+    )
     environment_id: str | None = None  # chat-v2: X-IBM-ENVIRONMENT-ID, sent only when set
     poll_interval_s: float = 2.0  # runs-poll: between two GET runs/{id} (the ADK's 2 s)
     socket_url: str | None = None  # async: the Socket.IO server (default: the API's host)
@@ -112,17 +126,9 @@ class DataFeed:
     """A persona's data rows (wxo_load.config.feeders): one row per conversation."""
 
     file: str
-    mode: str = "random"  # random | sequential (each process in file order) | unique (test-wide)
-    on_exhausted: str = "recycle"  # recycle | stop (unique: the test ends after the last row)
+    mode: FeedMode = "random"  # sequential: each process in file order; unique: test-wide
+    on_exhausted: OnExhausted = "recycle"  # stop (unique only): the test ends after the last row
     rows: tuple[Mapping[str, str], ...] = ()  # values as text; identity columns included
-
-    def to_wire(self) -> dict[str, Any]:
-        return {"file": self.file, "mode": self.mode, "on_exhausted": self.on_exhausted,
-                "rows": [dict(r) for r in self.rows]}  # fmt: skip
-
-    @classmethod
-    def from_wire(cls, d: Mapping[str, Any]) -> DataFeed:
-        return cls(d["file"], d["mode"], d["on_exhausted"], tuple(d["rows"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,22 +142,6 @@ class Persona:
     fixed_count: int = 0
     data: DataFeed | None = None
     credential_env: tuple[CredentialKind, str] | None = None  # (kind, environment variable)
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "name": self.name, "scenario": self.scenario.to_wire(), "weight": self.weight,
-            "fixed_count": self.fixed_count,
-            "data": self.data.to_wire() if self.data is not None else None,
-            "credential_env": list(self.credential_env) if self.credential_env else None,
-        }  # fmt: skip
-
-    @classmethod
-    def from_wire(cls, d: Mapping[str, Any]) -> Persona:
-        data, env = d.get("data"), d.get("credential_env")
-        return cls(
-            d["name"], Scenario.from_wire(d["scenario"]), int(d["weight"]), int(d["fixed_count"]),
-            DataFeed.from_wire(data) if data else None, (env[0], env[1]) if env else None,
-        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,69 +166,50 @@ class Scenario:
     leaving: Leaving = Leaving()  # abandon, cancel, interrupt (config.leaving)
     personas: tuple[Persona, ...] = ()  # each a Locust user class; none: one WxoChatUser
 
-    def to_wire(self) -> dict[str, Any]:
-        """Plain data (msgpack-safe) for Locust's spawn message and for summary.json."""
-        wire: dict[str, Any] = _plain(asdict(replace(self, personas=())))
-        wire["prompts"]["conversations"] = [c.to_wire() for c in self.prompts.conversations]
-        wire["personas"] = [p.to_wire() for p in self.personas]
-        return wire
-
     def persona(self, name: str) -> Persona | None:
         return next((p for p in self.personas if p.name == name), None)
-
-    @classmethod
-    def from_wire(cls, d: Mapping[str, Any]) -> Scenario:
-        """Rebuild a scenario validated by `load_scenario` on the master (trusted data)."""
-        api, conv, prompts = d["api"], d["conversation"], d["prompts"]
-        return cls(
-            name=d["name"],
-            agent_id=d["agent_id"],
-            prompts=Prompts(
-                prompts["order"],
-                tuple(prompts["messages"]),
-                prompts["source"],
-                tuple(ConversationPlan.from_wire(c) for c in prompts.get("conversations") or ()),
-                prompts.get("timing", "recorded"),
-                float(prompts.get("time_scale", 1.0)),
-                prompts.get("arrivals", "none"),
-            ),
-            file=d.get("file"),
-            description=d.get("description", ""),
-            host=d.get("host"),
-            api=ApiPaths(
-                api["prefix"],
-                api["threads_path"],
-                api["runs_path"],
-                tuple((str(k), str(v)) for k, v in api["stream_query"]),
-                api.get("deployment", "auto"),
-            ),
-            load=LoadSettings(**{**d["load"], "plan": LoadPlan.from_wire(d["load"].get("plan"))}),
-            conversation=ConversationSettings(
-                turns=tuple(conv["turns"]),
-                think_time_s=tuple(conv["think_time_s"]),
-                pause_between_s=tuple(conv["pause_between_s"]),
-                on_failure=conv["on_failure"],
-            ),
-            request=RequestSettings(**d["request"]),
-            channel=ChannelSettings(**(d.get("channel") or {})),
-            simulator=SimulatorSettings(**d["simulator"]),
-            auth=dict(d.get("auth") or {}),
-            gates=tuple(d.get("gates") or ()),
-            regressions=tuple(d.get("regressions") or ()),
-            baseline=d.get("baseline"),
-            answers=AnswerSettings.from_wire(d.get("answers")),
-            leaving=Leaving.from_wire(d.get("leaving")),
-            personas=tuple(Persona.from_wire(p) for p in d.get("personas") or ()),
-        )
 
     def pick_turns(self, rng: random.Random) -> int:
         low, high = self.conversation.turns
         return rng.randint(int(low), int(high))
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
+def scenario_to_wire(scenario: Scenario) -> object:
+    """The scenario as plain data (msgpack-safe; Locust's spawn message carries it to workers),
+    every part encoded by msgspec from its type; opaque until `scenario_from_wire` reads it."""
+    wire: object = msgspec.to_builtins(scenario)
+    return wire
+
+
+def scenario_from_wire(wire: object) -> Scenario:
+    """The scenario `scenario_to_wire` sent, decoded by msgspec against its types; a value of
+    the wrong type or a key that is not a field is a `WireFormatError` naming its path."""
+    try:
+        scenario = msgspec.convert(wire, Scenario)
+    except msgspec.ValidationError as exc:
+        raise WireFormatError(f"the scenario sent to this worker is not valid: {exc}") from None
+    unknown = _unknown_key(wire, msgspec.to_builtins(scenario), "$")
+    if unknown is not None:
+        raise WireFormatError(
+            f"the scenario sent to this worker has a key that is not a field: `{unknown}`; "
+            "run the master and the workers from the same wxo-load version"
+        )
+    return scenario
+
+
+def _unknown_key(given: object, known: object, path: str) -> str | None:
+    """The path of the first key of `given` that its decoded form has no field for (msgspec
+    ignores a dataclass's unknown keys; a misspelt key must fail, not vanish)."""
+    if isinstance(given, dict) and isinstance(known, dict):
+        for key, value in given.items():
+            if key not in known:
+                return f"{path}.{key}"
+            found = _unknown_key(value, known[key], f"{path}.{key}")
+            if found is not None:
+                return found
+    elif isinstance(given, (list, tuple)) and isinstance(known, (list, tuple)):
+        for i, (value, decoded) in enumerate(zip(given, known, strict=False)):
+            found = _unknown_key(value, decoded, f"{path}[{i}]")
+            if found is not None:
+                return found
+    return None

@@ -59,11 +59,11 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$")
 
 _WHOLE = ("prompts", "channel")  # a persona's value replaces the top level's, never merged
 
-Parse = Callable[[dict[str, Any], str, Path, Where], Scenario]
+Parse = Callable[[dict[str, object], str, Path, Where], Scenario]
 
 
 def parse_personas(
-    w: Where, file: str, top: dict[str, Any], base_dir: Path, parse: Parse
+    w: Where, file: str, top: dict[str, object], base_dir: Path, parse: Parse
 ) -> tuple[Persona, ...]:
     value = top["personas"]
     if not isinstance(value, list) or not value:
@@ -78,7 +78,7 @@ def parse_personas(
 
 
 def _persona(
-    w: Where, key: str, top: tuple[str, dict[str, Any]], item: Any, base_dir: Path, parse: Parse
+    w: Where, key: str, top: tuple[str, dict[str, object]], item: Any, base_dir: Path, parse: Parse
 ) -> Persona:
     if not isinstance(item, dict):
         raise w.error(key, f"expected a mapping with `name` and `weight`; got {describe(item)}.")
@@ -121,7 +121,7 @@ def _persona(
     return Persona(name, scenario, weight, fixed, data, _credential_env(pw, item))
 
 
-def derive(w: Where, top: tuple[str, dict[str, Any]], item: dict[str, Any], base_dir: Path,
+def derive(w: Where, top: tuple[str, dict[str, object]], item: dict[str, object], base_dir: Path,
            parse: Parse) -> Scenario:  # fmt: skip
     """The persona's scenario: its keys over the top level's (`top`: the file and its raw
     mapping), parsed as one scenario."""
@@ -130,19 +130,25 @@ def derive(w: Where, top: tuple[str, dict[str, Any]], item: dict[str, Any], base
     for key, value in item.items():
         section = SHORTHANDS.get(key)
         if section is not None:
-            merged[section] = {**(merged.get(section) or {}), key: value}
+            merged[section] = {**_raw_mapping(merged.get(section)), key: value}
         elif key in OVERRIDABLE:
             base = merged.get(key)
             if key not in _WHOLE and isinstance(base, dict) and isinstance(value, dict):
                 value = {**base, **value}
             merged[key] = value
-    own_script = "script" in (item.get("conversation") or {})
-    if "prompts" in item and not own_script and "script" in (merged.get("conversation") or {}):
-        merged["conversation"] = {k: v for k, v in merged["conversation"].items() if k != "script"}
+    own_script = "script" in _raw_mapping(item.get("conversation"))
+    inherited = _raw_mapping(merged.get("conversation"))
+    if "prompts" in item and not own_script and "script" in inherited:
+        merged["conversation"] = {k: v for k, v in inherited.items() if k != "script"}
     return parse(merged, file, base_dir, w)  # the persona's prompts win over an inherited script
 
 
-def _credential_env(w: Where, item: dict[str, Any]) -> tuple[CredentialKind, str] | None:
+def _raw_mapping(value: object) -> dict[str, object]:
+    """A section of the raw YAML as a mapping (a non-mapping is reported by its own parser)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _credential_env(w: Where, item: dict[str, object]) -> tuple[CredentialKind, str] | None:
     kinds: tuple[tuple[str, CredentialKind], ...] = (
         ("token_env", "token"),
         ("api_key_env", "api_key"),

@@ -46,8 +46,8 @@ from wxo_load.config.prompts import parse_prompts
 from wxo_load.config.sections import parse_auth, parse_request, parse_simulator
 from wxo_load.core.deployment import normalise_kind
 from wxo_load.core.errors import ConfigError
+from wxo_load.core.plan import planned_duration_s
 from wxo_load.gates.parse import parse_gate_spec, parse_regression
-from wxo_load.load.model import planned_duration_s
 
 __all__ = [
     "load_scenario",
@@ -113,7 +113,9 @@ IMPLICIT_PERSONA = "WxoChatUser"
 class name a scenario without personas has), which holds the rows."""
 
 
-def _parse(raw: dict[str, Any], file: str, base_dir: Path, where: Where | None = None) -> Scenario:
+def _parse(
+    raw: dict[str, object], file: str, base_dir: Path, where: Where | None = None
+) -> Scenario:
     w = where or Where(file)
     no_unknown_keys(w, "", raw, _TOP_KEYS)
     if "data" in raw and "personas" not in raw:  # one kind of user with rows: one persona
@@ -158,7 +160,7 @@ def _parse(raw: dict[str, Any], file: str, base_dir: Path, where: Where | None =
     return dataclasses.replace(scenario, prompts=Prompts("script", (), "script", (plan,)))
 
 
-def _with_personas(raw: dict[str, Any], file: str, base_dir: Path, w: Where) -> Scenario:
+def _with_personas(raw: dict[str, object], file: str, base_dir: Path, w: Where) -> Scenario:
     """The top level (the personas' defaults; `agent_id` and `prompts` may be left to each
     persona) and its personas, each parsed by `_parse` from its keys laid over the top level."""
     personas = parse_personas(w, file, raw, base_dir, _parse)
@@ -172,31 +174,38 @@ def _with_personas(raw: dict[str, Any], file: str, base_dir: Path, w: Where) -> 
 def _api(w: Where, value: Any) -> ApiPaths:
     allowed = ("prefix", "threads_path", "runs_path", "stream_query", "deployment")
     raw = section(w, "api", value, allowed)
-    paths: dict[str, Any] = {}
-    for key in ("prefix", "threads_path", "runs_path"):
-        if key in raw:
-            text = string(w, f"api.{key}", raw[key])
-            if text and not text.startswith("/"):
-                raise w.error(f"api.{key}", f"a path must start with '/'; got {text!r}.")
-            paths[key] = text.rstrip("/")
+    base = ApiPaths()
+    prefix, threads_path, runs_path = (
+        _path(w, key, raw[key]) if key in raw else None
+        for key in ("prefix", "threads_path", "runs_path")
+    )
     query = raw.get("stream_query")
+    stream_query = base.stream_query
     if query is not None:
         query_map = mapping(w, "api.stream_query", query) or {}
-        paths["stream_query"] = tuple(
+        stream_query = tuple(
             (str(k), str(v).lower() if isinstance(v, bool) else str(v))
             for k, v in query_map.items()
         )
+    deployment = base.deployment
     if "deployment" in raw:
         try:
             kind = string(w, "api.deployment", raw["deployment"])
-            paths["deployment"] = normalise_kind(kind, where="")
+            deployment = normalise_kind(kind, where="")
         except ConfigError:
             raise w.error(
                 "api.deployment",
                 "expected auto, local (Developer Edition paths) or remote (SaaS paths); "
                 f"got {raw['deployment']!r}.",
             ) from None
-    return ApiPaths(**paths)
+    return ApiPaths(prefix, threads_path, runs_path, stream_query, deployment)
+
+
+def _path(w: Where, key: str, value: Any) -> str:
+    text = string(w, f"api.{key}", value)
+    if text and not text.startswith("/"):
+        raise w.error(f"api.{key}", f"a path must start with '/'; got {text!r}.")
+    return text.rstrip("/")
 
 
 def _load(w: Where, value: Any) -> LoadSettings:
@@ -227,24 +236,25 @@ def _load(w: Where, value: Any) -> LoadSettings:
 def _conversation(w: Where, value: Any) -> ConversationSettings:
     allowed = ("turns", "think_time_s", "pause_between_s", "on_failure")
     raw = section(w, "conversation", value, allowed)
-    settings: dict[str, Any] = {}
-    if "turns" in raw:
-        settings["turns"] = value_range(
-            w, "conversation.turns", raw["turns"], minimum=1, integer=True
+    base = ConversationSettings()
+    turns = (
+        value_range(w, "conversation.turns", raw["turns"], minimum=1, integer=True)
+        if "turns" in raw
+        else base.turns
+    )
+    think, pause = (
+        value_range(w, f"conversation.{key}", raw[key]) if key in raw else default
+        for key, default in (("think_time_s", base.think_time_s),
+                             ("pause_between_s", base.pause_between_s))
+    )  # fmt: skip
+    on_failure = raw.get("on_failure", base.on_failure)
+    if on_failure not in ("continue", "end"):
+        raise w.error(
+            "conversation.on_failure",
+            f"expected `continue` (send the next message anyway) or `end` (start a new "
+            f"conversation); got {on_failure!r}.",
         )
-    for key in ("think_time_s", "pause_between_s"):
-        if key in raw:
-            settings[key] = value_range(w, f"conversation.{key}", raw[key])
-    if "on_failure" in raw:
-        on_failure = raw["on_failure"]
-        if on_failure not in ("continue", "end"):
-            raise w.error(
-                "conversation.on_failure",
-                f"expected `continue` (send the next message anyway) or `end` (start a new "
-                f"conversation); got {on_failure!r}.",
-            )
-        settings["on_failure"] = on_failure
-    return ConversationSettings(**settings)
+    return ConversationSettings(turns, think, pause, on_failure)
 
 
 def _gates(w: Where, raw: Mapping[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:

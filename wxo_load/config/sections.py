@@ -24,55 +24,74 @@ _FORBIDDEN_HEADERS = frozenset({"authorization", "content-length", "host", "tran
 
 def parse_request(w: Where, value: Any) -> RequestSettings:
     raw = section(w, "request", value, _REQUEST_KEYS)
-    settings: dict[str, Any] = {}
-    for key in ("stream_timeout_s", "stall_timeout_s", "connect_timeout_s"):
-        if key in raw:
-            settings[key] = number(w, f"request.{key}", raw[key], minimum=0.001)
-    for key in _MAPPING_KEYS:
-        if key in raw:
-            settings[key] = mapping(w, f"request.{key}", raw[key])
-    if "environment_id" in raw:
-        settings["environment_id"] = string(w, "request.environment_id", raw["environment_id"])
-    if "headers" in raw:
-        headers = mapping(w, "request.headers", raw["headers"]) or {}
-        for name, header_value in headers.items():
-            if str(name).lower() in _FORBIDDEN_HEADERS:
-                raise w.error(
-                    f"request.headers.{name}",
-                    "set by wxo-load itself; remove it (tokens come from --token / WXO_TOKEN / "
-                    "WXO_API_KEY).",
-                )
-            if not isinstance(header_value, (str, int, float)):
-                raise w.error(
-                    f"request.headers.{name}", f"expected a string; got {describe(header_value)}."
-                )
-        settings["headers"] = {str(k): str(v) for k, v in headers.items()}
-    return RequestSettings(**settings)
+    base = RequestSettings()
+    stream_s, stall_s, connect_s = (
+        number(w, f"request.{key}", raw[key], minimum=0.001) if key in raw else default
+        for key, default in (("stream_timeout_s", base.stream_timeout_s),
+                             ("stall_timeout_s", base.stall_timeout_s),
+                             ("connect_timeout_s", base.connect_timeout_s))
+    )  # fmt: skip
+    context_variables, llm_params, guardrails, additional, context = (
+        mapping(w, f"request.{key}", raw[key]) if key in raw else None for key in _MAPPING_KEYS
+    )
+    environment_id = (
+        string(w, "request.environment_id", raw["environment_id"])
+        if "environment_id" in raw
+        else base.environment_id
+    )
+    return RequestSettings(
+        stream_s, stall_s, connect_s, context_variables, llm_params, guardrails,
+        additional if additional is not None else base.additional_properties,
+        context if context is not None else base.context,
+        environment_id, _headers(w, raw["headers"]) if "headers" in raw else base.headers,
+    )  # fmt: skip
+
+
+def _headers(w: Where, value: Any) -> dict[str, str]:
+    headers = mapping(w, "request.headers", value) or {}
+    for name, header_value in headers.items():
+        if str(name).lower() in _FORBIDDEN_HEADERS:
+            raise w.error(
+                f"request.headers.{name}",
+                "set by wxo-load itself; remove it (tokens come from --token / WXO_TOKEN / "
+                "WXO_API_KEY).",
+            )
+        if not isinstance(header_value, (str, int, float)):
+            raise w.error(
+                f"request.headers.{name}", f"expected a string; got {describe(header_value)}."
+            )
+    return {str(k): str(v) for k, v in headers.items()}
 
 
 def parse_simulator(w: Where, value: Any) -> SimulatorSettings:
     raw = section(w, "simulator", value, ("profile", "seed", "faults", "token_ttl_s", "capacity"))
-    settings: dict[str, Any] = {}
-    if "profile" in raw:
-        settings["profile"] = string(w, "simulator.profile", raw["profile"], non_empty=True)
-    if "seed" in raw:
-        settings["seed"] = int(number(w, "simulator.seed", raw["seed"], integer=True))
-    if "token_ttl_s" in raw:
-        settings["token_ttl_s"] = number(
-            w, "simulator.token_ttl_s", raw["token_ttl_s"], minimum=0.1
-        )
-    if "faults" in raw:
-        faults = mapping(w, "simulator.faults", raw["faults"]) or {}
-        for fault, rate in faults.items():
-            rate = number(w, f"simulator.faults.{fault}", rate)
-            if rate > 1:
-                raise w.error(
-                    f"simulator.faults.{fault}", f"a rate is a fraction from 0 to 1; got {rate}."
-                )
-        settings["faults"] = {str(k): float(v) for k, v in faults.items()}
-    if "capacity" in raw:
-        settings["capacity"] = _sim_capacity(w, raw["capacity"])
-    return SimulatorSettings(**settings)
+    base = SimulatorSettings()
+    profile = (
+        string(w, "simulator.profile", raw["profile"], non_empty=True)
+        if "profile" in raw
+        else base.profile
+    )
+    seed = int(number(w, "simulator.seed", raw["seed"], integer=True)) if "seed" in raw else None
+    token_ttl_s = (
+        number(w, "simulator.token_ttl_s", raw["token_ttl_s"], minimum=0.1)
+        if "token_ttl_s" in raw
+        else None
+    )
+    faults = _faults(w, raw["faults"]) if "faults" in raw else base.faults
+    capacity = _sim_capacity(w, raw["capacity"]) if "capacity" in raw else base.capacity
+    return SimulatorSettings(profile, seed, faults, token_ttl_s, capacity)
+
+
+def _faults(w: Where, value: Any) -> dict[str, float]:
+    faults: dict[str, float] = {}
+    for fault, given in (mapping(w, "simulator.faults", value) or {}).items():
+        rate = number(w, f"simulator.faults.{fault}", given)
+        if rate > 1:
+            raise w.error(
+                f"simulator.faults.{fault}", f"a rate is a fraction from 0 to 1; got {rate}."
+            )
+        faults[str(fault)] = rate
+    return faults
 
 
 def _sim_capacity(w: Where, value: Any) -> dict[str, int]:

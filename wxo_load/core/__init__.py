@@ -7,6 +7,8 @@ package imports none of them, so the simulator can take `errors` alone):
     records      RunRecord, ConversationRecord, outcome classes (OK, TIMEOUT, ...)
     summary_model  Summary: summary.json typed (sections in summary_sections, summary_plan);
                  summary_codec  its one load and dump, and the v1 upgrade
+    plan         LoadPlan (Stage, RateStage, Arrival, Search): the load plan, one model for the
+                 scenario, the workers and summary.json's `plan`
     stream       StreamDecoder: body bytes -> events;   tracker   RunTracker: events -> RunRecord
     steps        where a run's time went (tools, phases, streaming cadence)
     hdr          Timing (HDR histogram + exact counters), nearest_rank, nearest_rank_ms
@@ -15,7 +17,7 @@ package imports none of them, so the simulator can take `errors` alone):
     interval     IntervalTimings: the timeline's per-interval percentiles
     fmt          numbers for people: num, ms, value (a gate figure), signed_delta
     errors       ExitCode, WxoLoadError: ConfigError, AuthError, UnreachableError, ResultsError,
-                 TransportError (ConnectionFailed, ProtocolError)
+                 WireFormatError, TransportError (ConnectionFailed, ProtocolError)
     redact       mask, SecretRedactor: secrets out of text
     deployment   Deployment, deployment_for: which Orchestrate API a host is
     window       MeasuredWindow: a record's window (warmup | measured | cooldown)

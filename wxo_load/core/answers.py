@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any
 
 from wxo_load.core.checks import Expect, answered_by, failed_checks
 from wxo_load.core.conversation import ConversationPlan
@@ -49,19 +47,6 @@ class AnswerSettings:
     canary: bool = False  # `checks: {canary: true}`
     goodput_first_text_ms: float | None = None
     goodput_done_ms: float | None = None
-
-    @classmethod
-    def from_wire(cls, data: Mapping[str, Any] | None) -> AnswerSettings:
-        """Rebuild settings `Scenario.to_wire()` made plain (trusted: validated at load)."""
-        if not data:
-            return cls()
-        expect = data.get("expect")
-        return cls(
-            expect=None if expect is None else Expect.from_wire(expect),
-            canary=bool(data.get("canary")),
-            goodput_first_text_ms=data.get("goodput_first_text_ms"),
-            goodput_done_ms=data.get("goodput_done_ms"),
-        )
 
     @property
     def judges(self) -> bool:

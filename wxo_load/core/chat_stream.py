@@ -25,10 +25,11 @@ come from every frame's top level; a frame naming another thread or run is a pro
 
 from __future__ import annotations
 
-from typing import Any
+from typing import cast
 
 import orjson
 
+from wxo_load.core.json_value import Json, JsonObject
 from wxo_load.core.records import (
     ERROR_FRAME,
     NO_COMPLETED,
@@ -37,7 +38,7 @@ from wxo_load.core.records import (
     TRUNCATED,
     RunRecord,
 )
-from wxo_load.core.stream import BAD_LINE, StreamDecoder
+from wxo_load.core.stream import BAD_LINE, Event, StreamDecoder
 from wxo_load.core.tracker import RunTracker
 
 DONE = "[DONE]"
@@ -53,34 +54,19 @@ class ChatStreamDecoder(StreamDecoder):
     """SSE chunks in, frames (dicts typed by `object`) out; `{"object": "[DONE]"}` for [DONE], a
     `{"event": BAD_LINE, "raw"}` for what is not a JSON object."""
 
-    __slots__ = ("_cr",)
+    __slots__ = ()
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._cr = False  # the last chunk ended in CR: a LF starting the next one is its pair
-
-    def feed(self, chunk: bytes) -> list[dict[str, Any]]:
-        if self._cr or b"\r" in chunk:
-            if self._cr and chunk[:1] == b"\n":
-                chunk = chunk[1:]
-            self._cr = chunk[-1:] == b"\r"
-            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        buf = self._buf + chunk if self._buf else chunk
-        if b"\n" not in buf:
-            self._buf = buf
-            return []
-        lines = buf.split(b"\n")
-        self._buf = lines.pop()
-        events: list[dict[str, Any]] = []
+    def feed(self, chunk: bytes) -> list[Event]:
+        events: list[Event] = []
         line_of = self._line
-        for line in lines:
+        for line in self.lines(chunk):
             if line[:6] == b"data: " and self._sse_data is None:  # a frame's first data line
                 self._sse_data = [line[6:]]
             else:
                 line_of(line, events)
         return events
 
-    def _dispatch_sse(self, events: list[dict[str, Any]]) -> None:
+    def _dispatch_sse(self, events: list[Event]) -> None:
         data = self._sse_data
         if data is None and self._sse_event is None:
             return
@@ -94,20 +80,22 @@ class ChatStreamDecoder(StreamDecoder):
         except orjson.JSONDecodeError:
             frame = None
         if type(frame) is dict:
-            events.append(frame)
+            events.append(cast(Event, frame))  # a JSON object: a frame (its `object` read)
         elif payload:
             events.append({"event": BAD_LINE, "raw": payload[:2000].decode("utf-8", "replace")})
 
 
-def _first_choice(frame: dict[str, Any]) -> dict[str, Any]:
+def _first_choice(frame: Event) -> JsonObject:
     choices = frame.get("choices")
-    if type(choices) is list and choices and type(choices[0]) is dict:
-        return choices[0]
+    if type(choices) is list and choices:
+        first = choices[0]
+        if type(first) is dict:
+            return first
     return {}
 
 
-def _content(value: Any) -> Any:
-    return value if type(value) in (str, list) else None
+def _content(value: Json) -> str | list[Json] | None:
+    return value if type(value) is str or type(value) is list else None
 
 
 class ChatTracker:
@@ -122,7 +110,7 @@ class ChatTracker:
         self.run = RunTracker(record, t0, wall_minus_perf_s)
         self.version = version
         self.completed = False
-        self.message: dict[str, Any] | None = None  # the completed frame's data.message (kept)
+        self.message: JsonObject | None = None  # the completed frame's data.message (kept)
         self._done = False
         self._finish = False  # a chunk with a finish_reason (OpenAI's end of an answer)
         self._steps_seen = False
@@ -173,7 +161,7 @@ class ChatTracker:
 
     # -- frames -----------------------------------------------------------------------------
 
-    def on_frame(self, frame: dict[str, Any], t: float, t_read: float | None = None) -> bool:
+    def on_frame(self, frame: Event, t: float, t_read: float | None = None) -> bool:
         """Account for one frame that arrived at `t`. True at `[DONE]` (stop reading)."""
         obj = frame.get("object")
         if obj == DONE:
@@ -183,7 +171,7 @@ class ChatTracker:
         if not self._ids(frame):
             return False
         run = self.run
-        event: dict[str, Any]
+        event: Event
         if obj in DELTA_OBJECTS:
             choice = _first_choice(frame)
             delta = choice.get("delta")
@@ -214,7 +202,7 @@ class ChatTracker:
         run.on_event(event, t, t_read)
         return False
 
-    def _ids(self, frame: dict[str, Any]) -> bool:
+    def _ids(self, frame: Event) -> bool:
         """Take the frame's top-level thread, run and trace ids; False (a protocol error) when
         it names another thread or run than the ones already seen."""
         rec = self.record
@@ -233,7 +221,7 @@ class ChatTracker:
             rec.trace_id = trace
         return True
 
-    def _completed(self, frame: dict[str, Any], t: float) -> dict[str, Any]:
+    def _completed(self, frame: Event, t: float) -> Event:
         self.completed = True
         data = frame.get("data")
         message = data.get("message") if type(data) is dict else None
@@ -246,9 +234,12 @@ class ChatTracker:
             self.message = message
         details = message.get("step_details")
         if not self._steps_seen and type(details) is list and details:
-            calls = [d for d in details if type(d) is dict and d.get("type") == "tool_calls"]
+            calls: list[Json] = [
+                d for d in details if type(d) is dict and d.get("type") == "tool_calls"
+            ]
             if calls:  # tools named by the completed frame only: counted, their time unknown
-                step = {"event": "run.step.delta", "data": {"delta": {"step_details": calls}}}
+                delta: JsonObject = {"step_details": calls}
+                step: Event = {"event": "run.step.delta", "data": {"delta": delta}}
                 self.run.on_event(step, t)
         return {
             "event": "message.created",
@@ -265,12 +256,13 @@ class ChatTracker:
             text = body[:_MAX_DETAIL].decode("utf-8", "replace")
             self.run.fail(PROTOCOL_ERROR, f"the answer is not a JSON object: {text}")
             return
-        if not self._ids(answer):
+        frame = cast(Event, answer)  # a JSON object: its ids and choices are read
+        if not self._ids(frame):
             return
-        message = _first_choice(answer).get("message")
+        message = _first_choice(frame).get("message")
         content = _content(message.get("content")) if type(message) is dict else None
-        message = {"role": "assistant", "content": content or ""}
-        event = {"event": "message.created", "data": {"message": message}}
+        answered: JsonObject = {"role": "assistant", "content": content or ""}
+        event: Event = {"event": "message.created", "data": {"message": answered}}
         self.run.on_event(event, t)
         self.completed = True
         rec = self.record

@@ -16,7 +16,7 @@ of the checks one answer failed, in `CHECK_NAMES` order:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -46,22 +46,6 @@ class Expect:
     @property
     def wants_agent(self) -> bool:
         return self.answered_by is not None
-
-    def to_wire(self) -> dict[str, Any]:
-        """Plain data (msgpack-safe): only the checks that are set."""
-        wire: dict[str, Any] = {}
-        for name in CHECK_NAMES:
-            value = getattr(self, name)
-            if value is not None and value != ():
-                wire[name] = list(value) if isinstance(value, tuple) else value
-        return wire
-
-    @classmethod
-    def from_wire(cls, data: Mapping[str, Any]) -> Expect:
-        args: dict[str, Any] = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in CHECK_NAMES
-        }
-        return cls(**args)
 
 
 def answered_by(tools: Sequence[Sequence[Any]] | None, current_agent: str | None) -> str | None:

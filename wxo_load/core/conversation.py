@@ -42,26 +42,6 @@ class Turn:
             return None
         return float(value)
 
-    def to_wire(self) -> dict[str, Any]:
-        wire: dict[str, Any] = {"text": self.text}
-        if self.think_s is not None:
-            wire["think_s"] = self.think_s
-        if self.expect is not None:
-            wire["expect"] = self.expect.to_wire()
-        if self.recorded is not None:
-            wire["recorded"] = dict(self.recorded)
-        return wire
-
-    @classmethod
-    def from_wire(cls, d: Mapping[str, Any]) -> Turn:
-        expect = d.get("expect")
-        return cls(
-            d["text"],
-            d.get("think_s"),
-            None if expect is None else Expect.from_wire(expect),
-            d.get("recorded"),
-        )
-
 
 CredentialKind = Literal["token", "api_key"]
 """A credential's kind: a bearer token, or an API key exchanged for one (wxo_load.edge.auth)."""
@@ -103,20 +83,3 @@ class ConversationPlan:
     @property
     def texts(self) -> list[str]:
         return [turn.text for turn in self.turns]
-
-    def to_wire(self) -> dict[str, Any]:
-        """Plain data (msgpack-safe): scripted conversations travel to workers in the scenario."""
-        wire: dict[str, Any] = {"turns": [t.to_wire() for t in self.turns]}
-        if self.source_id is not None:
-            wire["id"] = self.source_id
-        if self.start_offset_s is not None:
-            wire["start_offset_s"] = self.start_offset_s
-        return wire
-
-    @classmethod
-    def from_wire(cls, d: Mapping[str, Any]) -> ConversationPlan:
-        return cls(
-            tuple(Turn.from_wire(t) for t in d["turns"]),
-            source_id=d.get("id"),
-            start_offset_s=d.get("start_offset_s"),
-        )

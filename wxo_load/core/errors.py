@@ -52,5 +52,10 @@ class ProtocolError(TransportError):
     """The peer did not speak HTTP/1.1 as expected (bad status line, bad chunk size...)."""
 
 
+class WireFormatError(WxoLoadError):
+    """Data one wxo-load process sent another (the scenario sent to workers) that is not of the
+    shape this version reads: the message names the path of the first wrong value."""
+
+
 class ResultsError(WxoLoadError):
     """Saved results that are missing or unreadable."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any
 
 ABANDON = "abandon"
 CANCEL = "cancel"
@@ -32,14 +31,6 @@ class LeaveRule:
     share: float
     at_first_text: bool = False
     at_s: tuple[float, float] = (0.0, 0.0)
-
-    def to_wire(self) -> dict[str, Any]:
-        return {"share": self.share, "at_first_text": self.at_first_text, "at_s": list(self.at_s)}
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any]) -> LeaveRule:
-        low, high = d["at_s"]
-        return cls(float(d["share"]), bool(d["at_first_text"]), (float(low), float(high)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +65,6 @@ class Leaving:
                 after_s = low if low == high else rng.uniform(low, high)
                 return LeaveAt(kind, rule.at_first_text, after_s)
         return None
-
-    def to_wire(self) -> dict[str, Any]:
-        return {k: r.to_wire() for k in KINDS if (r := getattr(self, k)) is not None}
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any] | None) -> Leaving:
-        d = d or {}
-        return cls(**{k: LeaveRule.from_wire(v) for k, v in d.items() if v is not None})
 
 
 __all__ = [

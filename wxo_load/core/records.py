@@ -40,8 +40,10 @@ Error classes never contain ids or free text, so Locust shows one row per class.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+
+import msgspec
 
 # The metric tables live in wxo_load.core.metrics (one row per metric).
 from wxo_load.core.channels import RUNS_STREAM
@@ -176,9 +178,10 @@ class RunRecord:
         return {name: getattr(self, name) for name in _RUN_FIELD_NAMES}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunRecord:
-        names = _RUN_FIELDS
-        return cls(**{k: v for k, v in data.items() if k in names})
+    def from_dict(cls, data: Mapping[str, object]) -> RunRecord:
+        """A row of runs.jsonl (or `to_dict`'s) back as a record: unknown keys are ignored, a
+        value of the wrong type is a msgspec.ValidationError naming its field."""
+        return msgspec.convert(data, cls, strict=False)
 
 
 @dataclass(slots=True)
@@ -210,15 +213,13 @@ class ConversationRecord:
         return {name: getattr(self, name) for name in _CONV_FIELD_NAMES}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ConversationRecord:
-        names = _CONV_FIELDS
-        return cls(**{k: v for k, v in data.items() if k in names})
+    def from_dict(cls, data: Mapping[str, object]) -> ConversationRecord:
+        """A row of conversations.jsonl back as a record (as RunRecord.from_dict)."""
+        return msgspec.convert(data, cls, strict=False)
 
 
 _RUN_FIELD_NAMES = tuple(f.name for f in fields(RunRecord) if f.metadata.get("wire", True))
 _CONV_FIELD_NAMES = tuple(f.name for f in fields(ConversationRecord))
-_RUN_FIELDS = frozenset(_RUN_FIELD_NAMES)
-_CONV_FIELDS = frozenset(_CONV_FIELD_NAMES)
 
 
 __all__ = [

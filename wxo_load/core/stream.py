@@ -3,8 +3,9 @@
 Orchestrate writes newline-delimited JSON (one `{"id", "event", "data"}` object per line) even
 though it labels the body `text/event-stream`. Proxies and other deployments may reframe it as
 real Server-Sent Events (`event:` / `id:` / `data:` lines, events separated by a blank line), and
-may use CRLF line ends. The decoder accepts all of these, at any chunk boundary (including one
-that splits a multi-byte character: lines are split as bytes and decoded only when whole).
+may use CRLF or CR line ends. The decoder accepts all of these, at any chunk boundary (including
+one that splits a multi-byte character: lines are split as bytes and decoded only when whole);
+`StreamDecoder.lines` is the one line splitter (the chat channels' decoder uses it too).
 
 Each event is returned as the dict the server sent (`{"id": ..., "event": ..., "data": ...}`),
 so the hot path allocates nothing beyond what the JSON parser builds. A line that is not a JSON
@@ -14,9 +15,11 @@ decides what that means for the run. Blank keep-alive lines and SSE comments are
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict, cast
 
 import orjson
+
+from wxo_load.core.json_value import Json
 
 _loads = orjson.loads
 _DecodeError = orjson.JSONDecodeError
@@ -24,47 +27,83 @@ _DecodeError = orjson.JSONDecodeError
 BAD_LINE = "wxo-load.bad-line"
 """Event name of a line that could not be understood (not JSON, or JSON without an event)."""
 
+
+class Event(TypedDict, total=False):
+    """One JSON object a stream carried: the fields wxo-load reads, typed (the rest of the
+    server's object passes through untouched). The widget's events: `event`, `id`, `data`; a
+    chat completions frame (core.chat_stream): `object`, `id`, the top-level `thread_id`,
+    `run_id` and `trace_id`, `choices`, `data`, `error`; a line not understood: `event` =
+    BAD_LINE and `raw`. The decoders build no copy: this is the dict orjson made."""
+
+    event: str
+    id: Json
+    data: Json
+    raw: str
+    object: str
+    thread_id: Json
+    run_id: Json
+    trace_id: Json
+    choices: Json
+    error: Json
+
+
 _SSE_FIELDS = (b"data", b"event", b"id", b"retry")
 _MAX_RAW_CHARS = 500
 
 
-def _bad(raw: bytes) -> dict[str, Any]:
+def _bad(raw: bytes) -> Event:
     return {
         "event": BAD_LINE,
         "raw": raw[: _MAX_RAW_CHARS * 4].decode("utf-8", "replace")[:_MAX_RAW_CHARS],
     }
 
 
-def _parse_json_line(line: bytes) -> dict[str, Any]:
+def _parse_json_line(line: bytes) -> Event:
     try:
         obj = orjson.loads(line)
     except orjson.JSONDecodeError:
         return _bad(line)
     if type(obj) is not dict or type(obj.get("event")) is not str:
         return _bad(line)
-    return obj
+    return cast(Event, obj)  # a JSON object with an `event` name: an Event
 
 
 class StreamDecoder:
     """Turns chunks of a run's body into events. `feed()` as bytes arrive, `close()` at the end."""
 
-    __slots__ = ("_buf", "_sse_event", "_sse_id", "_sse_data")
+    __slots__ = ("_buf", "_cr", "_sse_event", "_sse_id", "_sse_data")
 
     def __init__(self) -> None:
         self._buf = b""
+        self._cr = False  # the last chunk ended in CR: a LF starting the next one is its pair
         self._sse_event: str | None = None
         self._sse_id: str | None = None
         self._sse_data: list[bytes] | None = None
 
-    def feed(self, chunk: bytes) -> list[dict[str, Any]]:
+    def lines(self, chunk: bytes) -> list[bytes]:
+        """The whole lines `chunk` completes, without their ends (LF, CRLF or CR, at any chunk
+        boundary); the rest waits for the next chunk. The one line splitter of every decoder."""
+        if self._cr:  # the last chunk ended in CR: a LF starting this one is its pair
+            self._cr = False
+            if chunk[:1] == b"\n":
+                chunk = chunk[1:]
         buf = self._buf + chunk if self._buf else chunk
-        if b"\n" not in buf:
-            self._buf = buf
+        if not buf:
             return []
-        lines = buf.split(b"\n")
-        self._buf = lines.pop()
-        events: list[dict[str, Any]] = []
-        for line in lines:
+        lines = buf.splitlines()  # bytes: at LF, CRLF and CR only
+        end = buf[-1]
+        if end == 0x0A:
+            self._buf = b""
+        elif end == 0x0D:
+            self._buf = b""
+            self._cr = True
+        else:
+            self._buf = lines.pop()
+        return lines
+
+    def feed(self, chunk: bytes) -> list[Event]:
+        events: list[Event] = []
+        for line in self.lines(chunk):
             # the Developer Edition's framing, inline: one JSON object per LF-terminated line
             if line[:1] == b"{" and line[-1:] == b"}":
                 try:
@@ -72,14 +111,14 @@ class StreamDecoder:
                 except _DecodeError:
                     obj = None
                 if type(obj) is dict and type(obj.get("event")) is str:
-                    events.append(obj)
+                    events.append(cast(Event, obj))  # checked: an object with an event name
                     continue
             self._line(line, events)
         return events
 
-    def close(self) -> list[dict[str, Any]]:
+    def close(self) -> list[Event]:
         """The body ended: decode a last line without a newline and any SSE event still open."""
-        events: list[dict[str, Any]] = []
+        events: list[Event] = []
         if self._buf:
             line, self._buf = self._buf, b""
             self._line(line, events)
@@ -91,9 +130,7 @@ class StreamDecoder:
         """Bytes received but not yet part of a whole line."""
         return len(self._buf)
 
-    def _line(self, line: bytes, events: list[dict[str, Any]]) -> None:
-        if line[-1:] == b"\r":
-            line = line[:-1]
+    def _line(self, line: bytes, events: list[Event]) -> None:
         if not line:
             self._dispatch_sse(events)  # blank line: end of an SSE event, or an NDJSON keep-alive
             return
@@ -124,7 +161,7 @@ class StreamDecoder:
             self._sse_id = value.decode("utf-8", "replace")
         return True
 
-    def _dispatch_sse(self, events: list[dict[str, Any]]) -> None:
+    def _dispatch_sse(self, events: list[Event]) -> None:
         data, name, event_id = self._sse_data, self._sse_event, self._sse_id
         if data is None and name is None:
             return
@@ -133,7 +170,7 @@ class StreamDecoder:
         events.append(_sse_event(payload, name, event_id))
 
 
-def _sse_event(payload: bytes, name: str | None, event_id: str | None) -> dict[str, Any]:
+def _sse_event(payload: bytes, name: str | None, event_id: str | None) -> Event:
     """An SSE event whose data is either a whole `{"id","event","data"}` object or just the data."""
     if not payload:
         return {"event": name, "id": event_id, "data": {}} if name else _bad(payload)
@@ -144,7 +181,7 @@ def _sse_event(payload: bytes, name: str | None, event_id: str | None) -> dict[s
     if type(obj) is dict and type(obj.get("event")) is str:
         if event_id is not None and "id" not in obj:
             obj["id"] = event_id
-        return obj
+        return cast(Event, obj)  # checked: an object with an event name
     if name is None:
         return _bad(payload)
     return {"event": name, "id": event_id, "data": obj}

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
+import msgspec
+
 from wxo_load import __version__
 from wxo_load.core.channels import MILESTONES, not_observable
 from wxo_load.core.metrics import ALL_METRICS, LOAD_GENERATOR_METRICS, RUN_METRICS, TURN_CLASSES
@@ -14,6 +16,7 @@ from wxo_load.core.records import LEFT_OUTCOMES, OK, STOPPED
 from wxo_load.core.step_stats import ended_without_done, steps_summary
 from wxo_load.core.summary_codec import summary_from_dict
 from wxo_load.core.summary_model import SCHEMA, Summary
+from wxo_load.core.summary_plan import PlanExtras
 from wxo_load.core.summary_sections import Workers
 from wxo_load.core.window import MeasuredWindow
 
@@ -172,11 +175,9 @@ def _channels(book: MetricsBook, duration_s: float | None) -> dict[str, Any]:
 
 class PlanSections(Protocol):
     """A load plan under way: the sections it adds to a summary (plan, stages, search_steps,
-    capacity, knee, arrivals), from the book and its sections as of `now`."""
+    capacity, knee, arrivals), from the book and the base summary as of `now`."""
 
-    def summary_extras(
-        self, book: MetricsBook, sections: Mapping[str, Any], now: float
-    ) -> dict[str, Any]: ...
+    def summary_extras(self, book: MetricsBook, summary: Summary, now: float) -> PlanExtras: ...
 
 
 def build_summary(
@@ -185,11 +186,11 @@ def build_summary(
     """summary.json as a `Summary`: `summary_sections` typed, with the load plan's sections
     laid over them (as of `meta["ended_at"]`). The one way a whole summary is made: the final
     one, the live tab's and the early stop's, so all three see the same stages and steps."""
-    sections = summary_sections(book, meta=meta)
-    if plan is not None:
-        now = meta.get("ended_at")
-        sections.update(plan.summary_extras(book, sections, time_of(now)))
-    return summary_from_dict(sections)
+    summary = summary_from_dict(summary_sections(book, meta=meta))
+    if plan is None:
+        return summary
+    extras = plan.summary_extras(book, summary, time_of(meta.get("ended_at")))
+    return msgspec.structs.replace(summary, **msgspec.structs.asdict(extras))
 
 
 def time_of(unix: object) -> float:

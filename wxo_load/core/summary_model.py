@@ -9,7 +9,8 @@ v1 files are in `summary_codec`. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-from wxo_load.core.summary_plan import Arrivals, Capacity, Knee, Plan, Segment
+from wxo_load.core.plan import LoadPlan
+from wxo_load.core.summary_plan import Arrivals, Capacity, Knee, Segment
 from wxo_load.core.summary_sections import (
     Answers,
     ChannelSummary,
@@ -67,7 +68,7 @@ class Summary(Model, frozen=True, kw_only=True):
     workers: Workers = Workers()
     load_generator: LoadGenerator
     timeline: list[TimelinePoint] = []
-    plan: Plan | None = None
+    plan: LoadPlan | None = None
     stages: list[Segment] | None = None
     search_steps: list[Segment] | None = None
     capacity: Capacity | None = None

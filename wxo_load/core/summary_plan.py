@@ -1,9 +1,18 @@
-"""summary.json's load-plan parts as typed data: the plan, its stages or capacity-search steps,
-the search's capacity and knee, the open model's arrivals (schema wxo-load/summary/v2)."""
+"""summary.json's load-plan parts as typed data: its stages or capacity-search steps, the
+search's capacity and knee, the open model's arrivals (schema wxo-load/summary/v2). The plan
+itself is `core.plan.LoadPlan`, the one model `load/`, the workers and the summary share."""
 
 from __future__ import annotations
 
+from typing import Literal
+
+from wxo_load.core.plan import LoadPlan
 from wxo_load.core.summary_sections import Answers, Goodput, Model, Outcomes, Stat, Throughput
+
+SegmentKind = Literal["stage", "step"]
+StepPhase = Literal["sweep", "refine"]
+"""A search step's phase: stepping up from the start, or bisecting once a step broke the SLO."""
+Verdict = Literal["pass", "fail"]
 
 
 class SegmentArrivals(Model, frozen=True, kw_only=True):
@@ -30,7 +39,7 @@ class Segment(Model, frozen=True, kw_only=True):
 
     index: int
     name: str
-    kind: str
+    kind: SegmentKind
     load: dict[str, int | float | None]  # users / spawn_rate, or arrival_rate
     started_at: str | None
     duration_s: float
@@ -42,9 +51,9 @@ class Segment(Model, frozen=True, kw_only=True):
     answers: Answers | None = None
     goodput: Goodput | None = None
     arrivals: SegmentArrivals | None = None
-    phase: str | None = None  # search steps: probe | bisect | ...
+    phase: StepPhase | None = None  # search steps
     slo: list[SloVerdict] | None = None  # search steps
-    verdict: str | None = None  # search steps: pass | fail
+    verdict: Verdict | None = None  # search steps
 
 
 class Capacity(Model, frozen=True, kw_only=True):
@@ -87,38 +96,13 @@ class Arrivals(Model, frozen=True, kw_only=True):
     arrival_lag: Stat | None = None
 
 
-class PlanStage(Model, frozen=True, kw_only=True):
-    name: str
-    duration_s: float | None = None
-    users: int | None = None
-    spawn_rate: float | None = None
-    rate_per_s: float | None = None
+class PlanExtras(Model, frozen=True, kw_only=True):
+    """The sections a load plan lays over a summary (`PlanSections.summary_extras`): each is
+    the `Summary` field of the same name; the ones a plan does not have stay None."""
 
-
-class PlanArrival(Model, frozen=True, kw_only=True):
-    process: str
-    stages: list[PlanStage]
-    max_concurrent: int | None = None
-    tolerance_s: float | None = None
-    seed: int | None = None
-
-
-class PlanSearch(Model, frozen=True, kw_only=True):
-    kind: str
-    start: float
-    step: float
-    max: float
-    resolution: float | None = None
-    hold_s: float | None = None
-    warmup_s: float | None = None
-    spawn_rate: float | None = None
-    slo: list[str] = []
-
-
-class Plan(Model, frozen=True, kw_only=True):
-    """The load plan the test ran (scenario `load:` and its flags)."""
-
-    mode: str
-    stages: list[PlanStage] = []
-    arrival: PlanArrival | None = None
-    search: PlanSearch | None = None
+    plan: LoadPlan | None = None
+    stages: list[Segment] | None = None
+    search_steps: list[Segment] | None = None
+    capacity: Capacity | None = None
+    knee: Knee | None = None
+    arrivals: Arrivals | None = None

@@ -8,11 +8,10 @@ can stop reading.
 
 from __future__ import annotations
 
-from typing import Any
-
+from wxo_load.core.json_value import Json, JsonObject
 from wxo_load.core.records import PROTOCOL_ERROR, RUN_FAILED, TRUNCATED, RunRecord
 from wxo_load.core.steps import StepTracker, finish_phases
-from wxo_load.core.stream import BAD_LINE
+from wxo_load.core.stream import BAD_LINE, Event
 
 KNOWN_EVENTS = frozenset(
     {
@@ -28,7 +27,7 @@ _MAX_DETAIL = 300
 TEXT_KEPT_MAX = 65536  # characters of an answer's deltas kept for its checks (keep_text())
 
 
-def _text_of_content(content: Any) -> str:
+def _text_of_content(content: Json) -> str:
     """Concatenated text of a `content` list (`[{"response_type": "text", "text": ...}]`)."""
     if type(content) is str:
         return content
@@ -38,13 +37,13 @@ def _text_of_content(content: Any) -> str:
     return "".join(p for p in parts if type(p) is str)
 
 
-def _is_async(message: dict[str, Any]) -> bool:
+def _is_async(message: JsonObject) -> bool:
     props = message.get("additional_properties")
     display = props.get("display_properties") if type(props) is dict else None
     return type(display) is dict and display.get("is_async") is True
 
 
-def _failure_detail(name: str, data: Any) -> str:
+def _failure_detail(name: str, data: Json) -> str:
     if type(data) is dict:
         for key in ("error", "message", "detail", "reason", "last_error"):
             value = data.get(key)
@@ -55,7 +54,7 @@ def _failure_detail(name: str, data: Any) -> str:
     return f"{name}: {data}"[:_MAX_DETAIL] if data else name
 
 
-def event_id_unix_ms(event_id: Any) -> int | None:
+def event_id_unix_ms(event_id: Json) -> int | None:
     """`"1770397025369-0"` -> 1770397025369 (the server's wall clock when it wrote the event)."""
     if type(event_id) is not str:
         return None
@@ -107,7 +106,7 @@ class RunTracker:
             return None
         return self._message_text if self._message_text is not None else "".join(self._texts)
 
-    def on_event(self, event: dict[str, Any], t: float, t_read: float | None = None) -> bool:
+    def on_event(self, event: Event, t: float, t_read: float | None = None) -> bool:
         """Account for one event that arrived at perf_counter() `t` and was read at `t_read`
         (default `t`; the client lag runs to it). True when the run is over.
 
@@ -134,9 +133,8 @@ class RunTracker:
         if name == BAD_LINE:
             self._protocol_error(f"unparseable line: {event.get('raw', '')}")
             return False
-        data = event.get("data")
-        if type(data) is not dict:
-            data = {}
+        got = event.get("data")
+        data: JsonObject = got if type(got) is dict else {}
         thread_id = data.get("thread_id")
         if thread_id is not None and thread_id != rec.thread_id and rec.thread_id is not None:
             self._protocol_error(f"{name} for another thread {thread_id}")
@@ -146,10 +144,10 @@ class RunTracker:
             if rec.run_id is not None:
                 self._protocol_error(f"{name} for another run {run_id}")
                 return False
-            rec.run_id = run_id
+            rec.run_id = run_id if type(run_id) is str else str(run_id)
         return self._apply(name, data, (t - self.t0) * 1000.0)
 
-    def _apply(self, name: str, data: dict[str, Any], since_ms: float) -> bool:
+    def _apply(self, name: str, data: JsonObject, since_ms: float) -> bool:
         rec = self.record
         if name == "message.delta":
             self._on_delta(data, since_ms)
@@ -170,17 +168,18 @@ class RunTracker:
             rec.unknown_events += 1
         return False
 
-    def _on_step(self, name: str, data: dict[str, Any], since_ms: float) -> None:
+    def _on_step(self, name: str, data: JsonObject, since_ms: float) -> None:
         self.record.intermediate_steps += 1
-        if self._texts is not None and type(data.get("current_agent")) is str:
-            self.agent = data["current_agent"]  # who is answering (an answered_by check)
+        agent = data.get("current_agent") if self._texts is not None else None
+        if type(agent) is str:
+            self.agent = agent  # who is answering (an answered_by check)
         if name == "run.step.delta":
             steps = self.steps
             if steps is None:
                 steps = self.steps = StepTracker()
             steps.on_delta(data, since_ms)
 
-    def _on_delta(self, data: dict[str, Any], since_ms: float) -> None:
+    def _on_delta(self, data: JsonObject, since_ms: float) -> None:
         rec = self.record
         rec.deltas += 1
         if rec.first_delta_ms is None:
@@ -200,12 +199,11 @@ class RunTracker:
             if rec.first_text_ms is None:
                 rec.first_text_ms = since_ms
 
-    def _on_message_created(self, data: dict[str, Any], since_ms: float) -> None:
+    def _on_message_created(self, data: JsonObject, since_ms: float) -> None:
         """The answer is the last assistant message that is not async (as the ADK reads it)."""
         rec = self.record
-        message = data.get("message")
-        if type(message) is not dict:
-            message = {}
+        got = data.get("message")
+        message: JsonObject = got if type(got) is dict else {}
         trace_id = data.get("trace_id") or message.get("trace_id")
         if type(trace_id) is str and rec.trace_id is None:
             rec.trace_id = trace_id
@@ -214,7 +212,7 @@ class RunTracker:
         rec.message_created_ms = since_ms
         message_id = data.get("message_id")
         if message_id is not None:
-            rec.message_id = message_id
+            rec.message_id = message_id if type(message_id) is str else str(message_id)
         text = _text_of_content(message.get("content"))
         if text and rec.first_text_ms is None:
             rec.first_text_ms = since_ms  # every delta was empty: the text arrives here

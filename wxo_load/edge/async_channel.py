@@ -20,15 +20,15 @@ and port (a Developer Edition's `:4321` becomes `:4001`, where it serves /api/as
 
 from __future__ import annotations
 
-import base64
 import time
-from typing import Any
+from typing import cast
 from urllib.parse import urlencode, urlsplit
 
 import orjson
 
 from wxo_load.core.channels import ASYNC
 from wxo_load.core.errors import AuthError
+from wxo_load.core.leaving import LeaveAt
 from wxo_load.core.records import (
     PROTOCOL_ERROR,
     SOCKET_CLOSED,
@@ -39,11 +39,14 @@ from wxo_load.core.records import (
     http_error_class,
 )
 from wxo_load.core.redact import redact
+from wxo_load.core.stream import Event
 from wxo_load.core.tracker import RunTracker
+from wxo_load.edge.auth.jwt import jwt_claims
 from wxo_load.edge.client import WALL_MINUS_PERF_S
 from wxo_load.edge.engineio import EngineIO, SocketGone, upgrade_head
 from wxo_load.edge.failures import TRANSPORT_ERRORS, body_text, exc_text
 from wxo_load.edge.idle import readable
+from wxo_load.edge.leave import cannot_leave
 from wxo_load.edge.poll import PostedRuns
 from wxo_load.edge.transport import Connection, host_header
 
@@ -52,22 +55,10 @@ ASYNC_PATH = "/api/async/"
 DEV_EDITION_PORTS = {4321: 4001}  # the API's port -> the Socket.IO server's (docker compose)
 
 
-def jwt_claims(token: str) -> dict[str, Any]:
-    """The claims of a JWT, unverified (to name the socket's user and tenant); {} if not one."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return {}
-    try:
-        claims = orjson.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-    except (ValueError, orjson.JSONDecodeError):
-        return {}
-    return claims if type(claims) is dict else {}
-
-
 def socket_query(token: str) -> str:
     """userId (the JWT's `sub`, else userId/user_id) and tenantId (`woTenantId`, else
     tenantId/tenant_id), as the ADK's WebSocketClient sends them."""
-    claims = jwt_claims(token)
+    claims = jwt_claims(token) or {}
 
     def first(*keys: str) -> str:
         return next((str(claims[k]) for k in keys if claims.get(k)), "")
@@ -82,9 +73,9 @@ class AsyncChannel(PostedRuns):
 
     name = ASYNC
 
-    def __init__(self, host: str, *args: Any, **kwargs: Any) -> None:
-        super().__init__(host, *args, **kwargs)
-        url = urlsplit(self.scenario.channel.socket_url or host)
+    def _setup(self) -> None:
+        super()._setup()
+        url = urlsplit(self.scenario.channel.socket_url or self.host)
         tls = url.scheme in ("https", "wss")
         port = url.port or (443 if tls else 80)
         if not self.scenario.channel.socket_url:
@@ -155,7 +146,17 @@ class AsyncChannel(PostedRuns):
 
     # -- a turn ----------------------------------------------------------------------------
 
-    def send(self, record: RunRecord, text: str, *, keep_text: bool = False) -> RunTracker:
+    def send(
+        self,
+        record: RunRecord,
+        text: str,
+        *,
+        keep_text: bool = False,
+        leave: LeaveAt | None = None,
+    ) -> RunTracker:
+        """Post the run and read its events from the socket (its people cannot leave: `leave`
+        is None)."""
+        cannot_leave(self.name, leave)
         thread_id = record.thread_id or self._thread_id
         body = self._body(text, thread_id)
         record.request_bytes = len(body)
@@ -255,12 +256,12 @@ class AsyncChannel(PostedRuns):
             event = packet[1]
         except (orjson.JSONDecodeError, IndexError, TypeError):
             return False
-        return type(event) is dict and self._on_payload(tracker, event, t, t_read)
-
-    def _on_payload(self, tracker: RunTracker, event: dict, t: float, t_read: float) -> bool:
-        """One event's payload (`{"id", "event", "data"}`); True when the run is over."""
-        if "event" not in event:
+        if type(event) is not dict or "event" not in event:
             return False
+        return self._on_payload(tracker, cast(Event, event), t, t_read)  # the widget's event
+
+    def _on_payload(self, tracker: RunTracker, event: Event, t: float, t_read: float) -> bool:
+        """One event's payload (`{"id", "event", "data"}`); True when the run is over."""
         data = event.get("data")
         run_id = data.get("run_id") if type(data) is dict else None
         if run_id is not None and run_id != tracker.record.run_id:

@@ -18,16 +18,20 @@ A channel fills the record's milestones it can observe (never a made-up number),
 `request_bytes` and its outcome with one error class; it stamps arrivals with the transport's
 receive time (edge.transport.Connection.last_rx) like runs-stream does.
 
-People who leave mid-answer (wxo_load.core.leaving): a channel that supports them takes
-`send(..., leave=LeaveAt)` and ends the run `abandoned`, `cancelled` or `interrupted`
-(edge.leave); the user passes `leave` only for a run whose person leaves.
+People who leave mid-answer (wxo_load.core.leaving): every channel's `send` takes the run's
+leave rule (`leave=LeaveAt`, None when its person stays). One that supports leaving
+(core.leaving.LEAVING_CHANNELS: runs-stream) ends the run `abandoned`, `cancelled` or
+`interrupted` (edge.leave); the others take only None (edge.leave.cannot_leave), as the scenario
+refuses leaving on them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
+from wxo_load.core.json_value import Json
+from wxo_load.core.leaving import LeaveAt
 from wxo_load.core.records import RunRecord
 from wxo_load.edge.endpoint import ThreadResult, Tokens
 
@@ -65,14 +69,23 @@ class Channel(Protocol):
         just forget the last one's state and answer `ThreadResult(None, None, "ok")`."""
         ...
 
-    def send(self, record: RunRecord, text: str, *, keep_text: bool = False) -> Turn:
-        """Send one message of the conversation and measure its answer into `record`."""
+    def send(
+        self,
+        record: RunRecord,
+        text: str,
+        *,
+        keep_text: bool = False,
+        leave: LeaveAt | None = None,
+    ) -> Turn:
+        """Send one message of the conversation and measure its answer into `record`; with
+        `leave`, its person leaves mid-answer (a channel that cannot: ValueError for a leave
+        that is not None, which the scenario already refuses)."""
         ...
 
     def converse_as(
         self,
         *,
-        context_variables: Mapping[str, Any] | None = None,
+        context_variables: Mapping[str, Json] | None = None,
         headers: Mapping[str, str] | None = None,
         tokens: Tokens | None = None,
     ) -> None:

@@ -22,17 +22,14 @@ as the framework restarts), `thread_store_unavailable` (503 naming the thread st
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import Mapping
-from dataclasses import replace
-from typing import Any
-
 import orjson
 
-from wxo_load.config.model import Scenario
+from wxo_load.config.model import RequestSettings
 from wxo_load.core.channels import CHAT, CHAT_V2
 from wxo_load.core.chat_stream import ChatStreamDecoder, ChatTracker
-from wxo_load.core.deployment import Deployment, chat_completions_path
+from wxo_load.core.deployment import chat_completions_path
+from wxo_load.core.json_value import Json, JsonObject
+from wxo_load.core.leaving import LeaveAt
 from wxo_load.core.records import (
     NO_COMPLETED,
     OK,
@@ -49,9 +46,10 @@ from wxo_load.edge.client import (
     ChatClient,
     perf_counter,
 )
-from wxo_load.edge.endpoint import ThreadResult, Tokens, request_id
+from wxo_load.edge.endpoint import ThreadResult, request_id
 from wxo_load.edge.failures import TRANSPORT_ERRORS, body_text
 from wxo_load.edge.heads import chat_body_extra, chat_head
+from wxo_load.edge.leave import cannot_leave
 from wxo_load.edge.response import Response
 
 _JSON_MAX_BYTES = 4 * 1024 * 1024  # a `stream: false` answer larger than this is cut (counted)
@@ -64,53 +62,23 @@ class ChatCompletionsChannel(ChatClient):
     name = CHAT
     version = 1
 
-    def __init__(
-        self,
-        host: str,
-        scenario: Scenario,
-        tokens: Tokens,
-        *,
-        ssl_context: ssl.SSLContext | None = None,
-        deployment: Deployment | None = None,
-    ) -> None:
-        super().__init__(host, scenario, tokens, ssl_context=ssl_context, deployment=deployment)
-        settings = scenario.channel
+    def _setup(self) -> None:
+        settings = self.scenario.channel
         self._stream = settings.stream if self.version == 1 else True
         self._stateless = self.version == 2 and settings.mode == "stateless"
-        self._environment_id = settings.environment_id if self.version == 2 else None
-        kind = self._head_args[2].kind
-        self._path = chat_completions_path(kind, self.version, scenario.agent_id)
-        self._own = False
-        self._set_request(scenario.request.headers, scenario.request.context_variables)
         self._thread: str | None = None  # the conversation's thread, once known
-        self._transcript: list[dict[str, Any]] = []  # v2 stateless: every earlier message
+        self._transcript: list[JsonObject] = []  # v2 stateless: every earlier message
 
-    def _set_request(
-        self, headers: Mapping[str, str], context_variables: Mapping[str, Any] | None
-    ) -> None:
-        host_header, endpoint, _, _, proxy, user_agent = self._head_args
+    def _requests_for(self, req: RequestSettings) -> None:
+        """The chat request's head and constant body fields (v2's environment header)."""
+        super()._requests_for(req)
+        host_header, endpoint, deployment, _, proxy, user_agent = self._head_args
+        environment_id = self.scenario.channel.environment_id if self.version == 2 else None
+        path = chat_completions_path(deployment.kind, self.version, self.scenario.agent_id)
         self._chat_head = chat_head(
-            host_header, endpoint, proxy, user_agent, self._path, headers, self._environment_id
+            host_header, endpoint, proxy, user_agent, path, req.headers, environment_id
         )
-        req = replace(self.scenario.request, context_variables=context_variables)
         self._extra = chat_body_extra(req)
-
-    def converse_as(
-        self,
-        *,
-        context_variables: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        tokens: Tokens | None = None,
-    ) -> None:
-        super().converse_as(context_variables=context_variables, headers=headers, tokens=tokens)
-        own = context_variables is not None or headers is not None
-        if own or self._own:
-            req = self.scenario.request
-            self._set_request(
-                headers if headers is not None else req.headers,
-                context_variables if context_variables is not None else req.context_variables,
-            )
-            self._own = own
 
     def open_conversation(self, title: str) -> ThreadResult:
         """Nothing is sent: the first turn starts the thread (a stateless client mints its id)."""
@@ -122,11 +90,11 @@ class ChatCompletionsChannel(ChatClient):
 
     def _body(self, text: str) -> tuple[bytes, bytes]:
         """(the request body, its thread header line or b"")."""
-        user = {"role": "user", "content": text}
-        body: dict[str, Any] = {"messages": [user], "stream": self._stream, **self._extra}
+        user: JsonObject = {"role": "user", "content": text}
+        messages: list[Json] = [*self._transcript, user] if self._stateless else [user]
+        body: JsonObject = {"messages": messages, "stream": self._stream, **self._extra}
         line = b""
         if self._stateless:
-            body["messages"] = [*self._transcript, user]
             body["thread_id"] = self._thread
         elif self._thread is not None:
             line = b"X-IBM-THREAD-ID: %s\r\n" % self._thread.encode()
@@ -134,8 +102,17 @@ class ChatCompletionsChannel(ChatClient):
             line = b"X-IBM-THREAD-ID: new\r\n"
         return orjson.dumps(body), line
 
-    def send(self, record: RunRecord, text: str, *, keep_text: bool = False) -> ChatTracker:
-        """Send one message of the conversation and measure its answer into `record`."""
+    def send(
+        self,
+        record: RunRecord,
+        text: str,
+        *,
+        keep_text: bool = False,
+        leave: LeaveAt | None = None,
+    ) -> ChatTracker:
+        """Send one message of the conversation and measure its answer into `record` (its
+        people cannot leave mid-answer: `leave` is None)."""
+        cannot_leave(self.name, leave)
         body, thread_line = self._body(text)
         record.request_bytes = len(body)
         record.thread_id = self._thread
@@ -245,19 +222,27 @@ class ChatV2Channel(ChatCompletionsChannel):
     version = 2
 
 
-def _replay(message: dict[str, Any]) -> list[dict[str, Any]]:
+def _list(value: Json) -> list[Json]:
+    return value if type(value) is list else []
+
+
+def _replay(message: JsonObject) -> list[JsonObject]:
     """A completed frame's `data.message` as the messages that replay it in the next request:
     its tool calls, their responses, then the answer (the evaluation framework's order)."""
-    out: list[dict[str, Any]] = []
-    called: set[Any] = set()
-    for step in message.get("step_details") or ():
+    out: list[JsonObject] = []
+    called: set[str] = set()
+    for step in _list(message.get("step_details")):
         if type(step) is not dict:
             continue
         if step.get("type") == "tool_calls":
-            calls = [c for c in step.get("tool_calls") or () if type(c) is dict]
+            calls = [c for c in _list(step.get("tool_calls")) if type(c) is dict]
             if calls:
-                out.append({"role": "assistant", "content": "", "tool_calls": calls})
-                called.update(c.get("id") for c in calls if c.get("id"))
+                tool_calls: list[Json] = [*calls]
+                out.append({"role": "assistant", "content": "", "tool_calls": tool_calls})
+                for call in calls:
+                    call_id = call.get("id")
+                    if type(call_id) is str and call_id:
+                        called.add(call_id)
         elif step.get("type") == "tool_response" and step.get("tool_call_id") in called:
             call_id = step["tool_call_id"]
             name, content = step.get("name", ""), step.get("content", "")

@@ -26,14 +26,14 @@ import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
 
 import orjson
 
 from wxo_load import __version__
-from wxo_load.config.model import Scenario
+from wxo_load.config.model import RequestSettings, Scenario
 from wxo_load.core.deployment import Deployment, deployment_for
 from wxo_load.core.errors import AuthError
+from wxo_load.core.json_value import Json
 from wxo_load.core.leaving import LeaveAt
 from wxo_load.core.records import PROTOCOL_ERROR, STOPPED, TIMEOUT, RunRecord, http_error_class
 from wxo_load.core.redact import redact
@@ -88,20 +88,28 @@ class ChatClient:
             read_timeout_s=req.stall_timeout_s,
             proxy=proxy,
         )
+        self.host = host
         self._head_args = (self._conn.host_header, endpoint, deployment, api, proxy, user_agent)
-        self._thread_head, self._run_head = request_heads(*self._head_args, req)
         self._stream_timeout_s = req.stream_timeout_s
         self._stall_timeout_s = req.stall_timeout_s
-        self._run_body_extra = run_body_extra(req)
         self._agent_id_json = orjson.dumps(scenario.agent_id)
         self._auth_token = ""
         self._auth_line = b""
-        self._defaults = (self._thread_head, self._run_head, self._run_body_extra, tokens)
+        self._default_tokens = tokens
         self._leaver: Leaver | None = None  # the current run's, when its person leaves
-        self._own_conversation = False  # the next conversation's overrides are in place
-        self.plain = self._default_plain = PlainRequests(
-            self._conn, self._run_head, self._thread_head, self._finish
-        )
+        self._own_requests = False  # a conversation's own headers or context variables are set
+        self._requests_for(req)
+        self._setup()
+
+    def _setup(self) -> None:
+        """A channel's own state, made once after the common set-up (none here)."""
+
+    def _requests_for(self, req: RequestSettings) -> None:
+        """Encode the constant parts of the requests for `req`: the scenario's, or one
+        conversation's own (converse_as). A channel with other requests extends this."""
+        self._thread_head, self._run_head = request_heads(*self._head_args, req)
+        self._run_body_extra = run_body_extra(req)
+        self.plain = PlainRequests(self._conn, self._run_head, self._thread_head, self._finish)
 
     def _finish(self, start: bytes, length: int) -> bytes:
         """A small request's head (edge/plain.py): a fresh request id, the current token."""
@@ -110,30 +118,23 @@ class ChatClient:
     def converse_as(
         self,
         *,
-        context_variables: Mapping[str, Any] | None = None,
+        context_variables: Mapping[str, Json] | None = None,
         headers: Mapping[str, str] | None = None,
         tokens: Tokens | None = None,
     ) -> None:
         """Set one conversation's own context variables, extra headers and credential (a
-        persona's data row); None keeps the scenario's. Free when nothing is overridden."""
-        if context_variables is None and headers is None and tokens is None:
-            if self._own_conversation:
-                self._thread_head, self._run_head, self._run_body_extra, self.tokens = (
-                    self._defaults
-                )
-                self.plain = self._default_plain
-                self._own_conversation = False
-            return
-        req = self.scenario.request
-        if headers is not None:
-            req = replace(req, headers=headers)
-        if context_variables is not None:
-            req = replace(req, context_variables=context_variables)
-        self._thread_head, self._run_head = request_heads(*self._head_args, req)
-        self._run_body_extra = run_body_extra(req)
-        self.plain = PlainRequests(self._conn, self._run_head, self._thread_head, self._finish)
-        self.tokens = tokens if tokens is not None else self._defaults[3]
-        self._own_conversation = True
+        persona's data row); None keeps the scenario's. Free when nothing is overridden; the
+        one implementation for every channel (each encodes its requests in _requests_for)."""
+        own = context_variables is not None or headers is not None
+        if own or self._own_requests:
+            req = self.scenario.request
+            if headers is not None:
+                req = replace(req, headers=headers)
+            if context_variables is not None:
+                req = replace(req, context_variables=context_variables)
+            self._requests_for(req)
+            self._own_requests = own
+        self.tokens = tokens if tokens is not None else self._default_tokens
 
     def close(self) -> None:
         self._conn.close()

@@ -5,13 +5,14 @@ own context variables or headers: a persona's data row)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 import orjson
 
 from wxo_load.config.model import ApiPaths, RequestSettings
 from wxo_load.core.deployment import Deployment
+from wxo_load.core.json_value import JsonObject
 from wxo_load.edge.proxy import Proxy
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def request_heads(
 
 def run_body_extra(req: RequestSettings) -> bytes:
     """The constant tail of every run body, encoded once (per conversation with a data row)."""
-    tail: dict[str, Any] = {
+    tail: JsonObject = {
         "additional_properties": dict(req.additional_properties),
         "context": dict(req.context),
         "environment_id": req.environment_id,
@@ -87,10 +88,10 @@ def chat_head(
     ).encode()
 
 
-def chat_body_extra(req: RequestSettings) -> dict[str, Any]:
+def chat_body_extra(req: RequestSettings) -> JsonObject:
     """The constant fields of a chat completions body: the scenario's `context` and
     `context_variables` (a persona's data row), when set."""
-    extra: dict[str, Any] = {}
+    extra: JsonObject = {}
     if req.context:
         extra["context"] = dict(req.context)
     if req.context_variables is not None:

@@ -19,7 +19,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from wxo_load.core.errors import AuthError
-from wxo_load.core.leaving import ABANDON, CANCEL, LeaveAt
+from wxo_load.core.leaving import ABANDON, CANCEL, LEAVING_CHANNELS, LeaveAt
 from wxo_load.core.records import ABANDONED, CANCELLED, INTERRUPTED
 from wxo_load.edge.failures import TRANSPORT_ERRORS, exc_text
 from wxo_load.edge.watchdog import gevent_loop
@@ -101,6 +101,16 @@ class Leaver:
                     sock.shutdown(socket.SHUT_RDWR)
         else:
             conn.close()
+
+
+def cannot_leave(channel: str, leave: LeaveAt | None) -> None:
+    """The leave rule on a channel whose people cannot leave mid-answer: always None, as the
+    scenario makes sure (config.leaving.check_leaving_channel refuses leaving on it)."""
+    if leave is not None:
+        raise ValueError(
+            f"channel {channel!r} cannot leave mid-answer (only {', '.join(LEAVING_CHANNELS)} "
+            "can): the scenario should have refused it; pass leave=None"
+        )
 
 
 def end_if_left(tracker: RunTracker, leaver: Leaver) -> bool:

@@ -26,6 +26,7 @@ import orjson
 
 from wxo_load.core.channels import RUNS_POLL
 from wxo_load.core.errors import AuthError
+from wxo_load.core.leaving import LeaveAt
 from wxo_load.core.records import (
     OK,
     POLL_TIMEOUT,
@@ -39,6 +40,7 @@ from wxo_load.core.redact import redact
 from wxo_load.edge.client import ChatClient
 from wxo_load.edge.endpoint import ThreadResult
 from wxo_load.edge.failures import TRANSPORT_ERRORS, body_text, classify, exc_text
+from wxo_load.edge.leave import cannot_leave
 from wxo_load.edge.plain import Answer
 
 _perf = time.perf_counter
@@ -63,8 +65,7 @@ class PostedRuns(ChatClient):
     """A channel whose runs are posted without a stream (runs-poll, async): no thread creation,
     the first run's answer names the thread."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def _setup(self) -> None:
         self._thread_id: str | None = None
 
     def open_conversation(self, title: str) -> ThreadResult:
@@ -84,14 +85,22 @@ class RunsPollChannel(PostedRuns):
 
     name = RUNS_POLL
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def _setup(self) -> None:
+        super()._setup()
         self._interval_s = self.scenario.channel.poll_interval_s
         self._last_error = ""  # the final poll's last_error, for a failed run's detail
 
-    def send(self, record: RunRecord, text: str, *, keep_text: bool = False) -> PolledTurn:
+    def send(
+        self,
+        record: RunRecord,
+        text: str,
+        *,
+        keep_text: bool = False,
+        leave: LeaveAt | None = None,
+    ) -> PolledTurn:
         """Post the run, poll it to a final status, read the answer. Never raises but for a stop
-        of the test (the run is then `stopped`)."""
+        of the test (the run is then `stopped`); its people cannot leave (`leave` is None)."""
+        cannot_leave(self.name, leave)
         thread_id = record.thread_id or self._thread_id
         body = self._body(text, thread_id)
         record.request_bytes = len(body)

@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import orjson
 
 from wxo_load.core.aggregate_model import Aggregate, AggregateFormatError, aggregate_from_bytes
 from wxo_load.core.errors import ResultsError
+from wxo_load.core.json_value import JsonObject
 from wxo_load.core.summary_codec import SummaryFormatError, summary_from_bytes
 from wxo_load.core.summary_model import Summary
 
@@ -26,7 +26,7 @@ AGGREGATE_DIR = "aggregate"
 AGGREGATE_FILE = "aggregate.json"
 
 
-def iter_jsonl(path: Path, *, missing_ok: bool = False) -> Iterator[dict[str, Any]]:
+def iter_jsonl(path: Path, *, missing_ok: bool = False) -> Iterator[JsonObject]:
     """Yield each line's object. A damaged last line (a killed test) is skipped; others raise."""
     try:
         handle = open(path, "rb")  # noqa: SIM115
@@ -52,7 +52,7 @@ def iter_jsonl(path: Path, *, missing_ok: bool = False) -> Iterator[dict[str, An
             except orjson.JSONDecodeError as exc:
                 pending_error = (number, str(exc))
                 continue
-            if isinstance(item, dict):
+            if type(item) is dict:
                 yield item
 
 
@@ -60,8 +60,8 @@ def iter_jsonl(path: Path, *, missing_ok: bool = False) -> Iterator[dict[str, An
 class LoadedResults:
     directory: Path
     summary: Summary
-    runs: list[dict[str, Any]] = field(default_factory=list)
-    conversations: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[JsonObject] = field(default_factory=list)  # runs.jsonl's rows
+    conversations: list[JsonObject] = field(default_factory=list)
 
 
 def summary_path(path: str | Path) -> Path:

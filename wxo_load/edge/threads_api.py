@@ -14,11 +14,10 @@ only travels in the request header: it is never in an error, a log line or a res
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
 from wxo_load.core.errors import AuthError, UnreachableError
+from wxo_load.core.json_value import Json, JsonObject
 from wxo_load.edge.auth.base import TokenProvider
 from wxo_load.edge.auth.http import USER_AGENT, excerpt
 from wxo_load.edge.proxy import httpx_proxy
@@ -68,7 +67,10 @@ class ThreadsApi:
                     f"{response.status_code} ({excerpt(response)}). Check --host, --agent-id "
                     "and the deployment's paths."
                 )
-            page = [t.get("id") or t.get("thread_id") for t in _items(response) or []]
+            page = [
+                (t.get("id") or t.get("thread_id")) if type(t) is dict else None
+                for t in _items(response) or []
+            ]
             fresh = [t for t in page if isinstance(t, str) and t not in ids]
             ids.extend(fresh[: limit - len(ids)])
             if not fresh or len(page) < size:
@@ -76,14 +78,15 @@ class ThreadsApi:
             offset += len(page)
         return ids
 
-    def messages(self, thread_id: str) -> list[dict[str, Any]]:
+    def messages(self, thread_id: str) -> list[JsonObject]:
         response = self._get(f"{self.base}/{thread_id}/messages", None)
         if response.status_code != 200:
             raise ThreadUnreadable(f"HTTP {response.status_code}")
         items = _items(response)
-        if items is None or not all(isinstance(m, dict) for m in items):
+        messages = [m for m in items if type(m) is dict] if items is not None else []
+        if items is None or len(messages) != len(items):
             raise ThreadUnreadable("not a list of messages")
-        return items
+        return messages
 
     def _get(self, url: str, params: dict[str, str] | None) -> httpx.Response:
         token = self.tokens.token()
@@ -108,7 +111,7 @@ class ThreadsApi:
             ) from None
 
 
-def _items(response: httpx.Response) -> list[Any] | None:
+def _items(response: httpx.Response) -> list[Json] | None:
     """The list in a bare or `{"data": [...]}` body; None when the body is neither."""
     try:
         body = response.json()

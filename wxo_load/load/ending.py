@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wxo_load.load.model import SEARCH, STAGES, LoadPlan
+from wxo_load.core.plan import SEARCH, STAGES, LoadPlan
 
 RUN_TIME = "run_time"
 PLAN = "plan"

@@ -14,7 +14,7 @@ import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from wxo_load.load.model import CONSTANT, RateStage, Stage
+from wxo_load.core.plan import CONSTANT, RateStage, Stage
 
 
 def boundaries(durations: Sequence[float | None]) -> list[tuple[float, float | None]]:

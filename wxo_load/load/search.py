@@ -10,13 +10,13 @@ met the SLO; the knee is the highest load where throughput still grew in step wi
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
+from wxo_load.core.plan import SEARCH_USERS, Search, SearchKind
 from wxo_load.core.summary_model import Summary
+from wxo_load.core.summary_plan import Capacity, Knee, Segment, SloVerdict
 from wxo_load.gates.evaluate import evaluate
 from wxo_load.gates.parse import AnyGate
-from wxo_load.load.model import SEARCH_USERS, Search
 
 KNEE_MARGINAL = 0.5
 """Past the knee, one more unit of load buys less than this share of the throughput a unit
@@ -66,30 +66,28 @@ class CapacitySearch:
         return round(steps * self.spec.resolution, 6)
 
 
-def judge(slo: Sequence[AnyGate], step_summary: Summary) -> tuple[bool, list[dict[str, Any]]]:
-    """Whether one step met every SLO gate, and each gate's verdict as plain data."""
+def judge(slo: Sequence[AnyGate], step_summary: Summary) -> tuple[bool, list[SloVerdict]]:
+    """Whether one step met every SLO gate, and each gate's verdict."""
     verdicts = evaluate(list(slo), step_summary, None)
-    plain = [
-        {"gate": v.gate_text, "passed": v.passed, "measured": v.measured, "reason": v.reason}
+    judged = [
+        SloVerdict(gate=v.gate_text, passed=v.passed, measured=v.measured, reason=v.reason)
         for v in verdicts
     ]
-    return all(v.passed for v in verdicts), plain
+    return all(v.passed for v in verdicts), judged
 
 
-def load_value(step: Mapping[str, Any], kind: str) -> float:
-    return float(step["load"][kind])
+def load_value(step: Segment, kind: SearchKind) -> float:
+    return float(step.load[kind] or 0.0)
 
 
-def _shown(value: float, kind: str) -> float | int:
+def _shown(value: float, kind: SearchKind) -> float | int:
     return int(value) if kind == SEARCH_USERS else value
 
 
-def knee(steps: Sequence[Mapping[str, Any]], kind: str) -> dict[str, Any] | None:
+def knee(steps: Sequence[Segment], kind: SearchKind) -> Knee | None:
     """The highest load up to which each added unit of load still added throughput."""
     points = sorted(
-        (load_value(s, kind), float(s["throughput"]["runs_per_s"]))
-        for s in steps
-        if load_value(s, kind) > 0
+        (load_value(s, kind), s.throughput.runs_per_s) for s in steps if load_value(s, kind) > 0
     )
     if not points:
         return None
@@ -99,32 +97,35 @@ def knee(steps: Sequence[Mapping[str, Any]], kind: str) -> dict[str, Any] | None
         if high > low and (high_tput - low_tput) / (high - low) < KNEE_MARGINAL * unit:
             break
         found = (high, high_tput)
-    return {kind: _shown(found[0], kind), "runs_per_s": found[1]}
+    if kind == SEARCH_USERS:
+        return Knee(users=int(found[0]), runs_per_s=found[1])
+    return Knee(arrival_rate=found[0], runs_per_s=found[1])
 
 
-def capacity(steps: Sequence[Mapping[str, Any]], spec: Search) -> dict[str, Any] | None:
+def capacity(steps: Sequence[Segment], spec: Search) -> Capacity | None:
     """The highest load that met the SLO, with its figures; None when no step met it."""
     kind = spec.kind
-    passed = [s for s in steps if s.get("verdict") == "pass"]
+    passed = [s for s in steps if s.verdict == "pass"]
     if not passed:
         return None
     best = max(passed, key=lambda s: load_value(s, kind))
     failed = [
         load_value(s, kind)
         for s in steps
-        if s.get("verdict") == "fail" and load_value(s, kind) > load_value(best, kind)
+        if s.verdict == "fail" and load_value(s, kind) > load_value(best, kind)
     ]
-    metrics = best.get("metrics", {})
-    return {
-        kind: _shown(load_value(best, kind), kind),
-        "step": best["index"],
-        "broke_at": {kind: _shown(min(failed), kind)} if failed else None,
-        "limited_by": "slo" if failed else "max",
-        "runs_per_s": best["throughput"]["runs_per_s"],
-        "conversations_per_s": best["throughput"]["conversations_per_s"],
-        "error_rate": best["runs"]["error_rate"],
-        "wrong_answer_rate": (best.get("answers") or {}).get("wrong_rate"),
-        "goodput_runs_per_s": (best.get("goodput") or {}).get("runs_per_s"),
-        "metrics": {m: metrics.get(m) for m in ("run_started", "first_text", "done")},
-        "slo": list(spec.slo),
-    }
+    value = load_value(best, kind)
+    return Capacity(
+        step=best.index,
+        users=int(value) if kind == SEARCH_USERS else None,
+        arrival_rate=None if kind == SEARCH_USERS else value,
+        broke_at={kind: _shown(min(failed), kind)} if failed else None,
+        limited_by="slo" if failed else "max",
+        runs_per_s=best.throughput.runs_per_s,
+        conversations_per_s=best.throughput.conversations_per_s,
+        error_rate=best.runs.error_rate,
+        wrong_answer_rate=best.answers.wrong_rate if best.answers is not None else None,
+        goodput_runs_per_s=best.goodput.runs_per_s if best.goodput is not None else None,
+        metrics={m: best.metrics.get(m) for m in ("run_started", "first_text", "done")},
+        slo=list(spec.slo),
+    )

@@ -14,13 +14,18 @@ and reached the master (workers report every 3 s) before the verdict.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
+import msgspec
+
 from wxo_load.core.book import MetricsBook
+from wxo_load.core.plan import SEARCH, LoadPlan
+from wxo_load.core.summary_model import Summary
+from wxo_load.core.summary_plan import Arrivals, PlanExtras
+from wxo_load.core.summary_sections import Stat
 from wxo_load.core.window import measured
 from wxo_load.load.ending import RUN_TIME, decide_end
-from wxo_load.load.model import SEARCH, LoadPlan
 from wxo_load.load.segments import SegmentLog
 from wxo_load.locust_plugin.strategies import EndTest, LoadStrategy, strategy_for
 
@@ -150,30 +155,30 @@ class LoadControl:
             )
         return text
 
-    def summary_extras(
-        self, book: MetricsBook, summary: Mapping[str, Any], now: float
-    ) -> dict[str, Any]:
-        extras: dict[str, Any] = {"plan": self.plan.to_wire()}
-        extras.update(self.strategy.extras(self.segments.summaries(now)))
-        if self.plan.arrival is not None:
-            extras["arrivals"] = self._arrival_totals(book, summary)
-        return extras
+    def summary_extras(self, book: MetricsBook, summary: Summary, now: float) -> PlanExtras:
+        extras = self.strategy.extras(self.plan, self.segments.summaries(now))
+        if self.plan.arrival is None:
+            return extras
+        return msgspec.structs.replace(extras, arrivals=self._arrival_totals(book, summary))
 
-    def _arrival_totals(self, book: MetricsBook, summary: Mapping[str, Any]) -> dict[str, Any]:
+    def _arrival_totals(self, book: MetricsBook, summary: Summary) -> Arrivals:
         assert self.plan.arrival is not None
-        excluded = summary["window"]["excluded"]["conversations"]
-        started = int(summary["conversations"]["total"]) + sum(excluded.values())
+        window = summary.window
+        excluded = window.excluded.get("conversations") if window is not None else None
+        started = summary.conversations.total + (
+            excluded.warmup + excluded.cooldown if excluded is not None else 0
+        )
         dropped = sum(self.dropped.values())
-        duration = summary.get("duration_s") or 0.0
-        return {
-            "process": self.plan.arrival.process,
-            "max_concurrent": self.plan.arrival.max_concurrent,
-            "tolerance_s": self.plan.arrival.tolerance_s,
-            "scheduled": started + dropped,
-            "started": started,
-            "dropped": dropped,
-            "dropped_by_reason": dict(sorted(self.dropped.items())),
-            "dropped_rate": round(dropped / (started + dropped), 6) if started + dropped else 0.0,
-            "dropped_per_s": round(dropped / duration, 3) if duration else 0.0,
-            "arrival_lag": book.metric_summary("arrival_lag"),
-        }
+        duration = summary.duration_s or 0.0
+        return Arrivals(
+            process=self.plan.arrival.process,
+            max_concurrent=self.plan.arrival.max_concurrent,
+            tolerance_s=self.plan.arrival.tolerance_s,
+            scheduled=started + dropped,
+            started=started,
+            dropped=dropped,
+            dropped_by_reason=dict(sorted(self.dropped.items())),
+            dropped_rate=round(dropped / (started + dropped), 6) if started + dropped else 0.0,
+            dropped_per_s=round(dropped / duration, 3) if duration else 0.0,
+            arrival_lag=msgspec.convert(book.metric_summary("arrival_lag"), Stat),
+        )

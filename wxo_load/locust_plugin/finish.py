@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from wxo_load.config.model import Persona, Scenario
 from wxo_load.core.aggregate_model import Aggregate
 from wxo_load.core.redact import redact
@@ -157,7 +159,7 @@ def _apply_gates(test: TestState, how: HowRun, summary: Summary, writer: Results
 
 
 def _scenario_for_summary(scenario: Scenario) -> dict[str, Any]:
-    wire = scenario.to_wire()
+    wire: dict[str, Any] = msgspec.to_builtins(scenario)
     prompts = wire.get("prompts", {})
     messages = prompts.get("messages", [])
     if len(messages) > 20:

@@ -33,8 +33,9 @@ class Recorder:
     def __init__(self, events: Any) -> None:
         self.events = events  # Locust's `environment.events`
         self.test = TestState()  # replaced at each test_start (Harness.begin_test)
-        self.pending_runs: list[dict[str, Any]] = []
-        self.pending_conversations: list[dict[str, Any]] = []
+        # the records as rows (RunRecord.to_dict: what runs.jsonl and a worker's report hold)
+        self.pending_runs: list[dict[str, object]] = []
+        self.pending_conversations: list[dict[str, object]] = []
         self.worker_name = "local"
         self.local = True  # False on a worker: the master keeps the progress interval
         # a local runner printing progress lines: keep the first-text and lag values they read
@@ -43,7 +44,7 @@ class Recorder:
         self.all_rows = False  # --locust-rows all: every timing is a Locust row of its own
         self.otel: OtelRecords | None = None  # --otel: the records' OpenTelemetry queue
 
-    def take_pending(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def take_pending(self) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
         """(runs, conversations) recorded since the last call."""
         runs, self.pending_runs = self.pending_runs, []
         convs, self.pending_conversations = self.pending_conversations, []

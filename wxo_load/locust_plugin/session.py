@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from wxo_load.config.channels import with_channel
-from wxo_load.config.model import Scenario
+from wxo_load.config.model import Scenario, scenario_from_wire, scenario_to_wire
 from wxo_load.config.scenario import load_scenario
 from wxo_load.core.aggregate_model import Aggregate
 from wxo_load.core.deployment import Deployment, deployment_for
 from wxo_load.core.errors import ConfigError, ExitCode, WxoLoadError
+from wxo_load.core.plan import planned_duration_s
 from wxo_load.core.redact import redact
 from wxo_load.core.summary_model import Summary
 from wxo_load.edge.auth.base import TokenProvider
@@ -42,7 +43,6 @@ from wxo_load.gates.parse import (
     parse_gate_spec,
     parse_regression,
 )
-from wxo_load.load.model import planned_duration_s
 from wxo_load.locust_plugin.options import scenario_path, window_option_s
 from wxo_load.locust_plugin.recording import Recorder
 from wxo_load.locust_plugin.state import LOCAL, MASTER, WORKER, TestState
@@ -127,7 +127,9 @@ class Session:
         return scenario
 
     def _use(self, scenario: Scenario, source: str) -> None:
-        self.options.wxo_scenario = scenario.to_wire()  # travels to workers in the spawn message
+        self.options.wxo_scenario = scenario_to_wire(
+            scenario
+        )  # travels to workers in the spawn message
         self.scenario = scenario
         self.scenario_source = source
 
@@ -264,7 +266,7 @@ class Session:
                 "no scenario reached this worker: start the master with this locustfile "
                 "(it loads --scenario)."
             )
-        self.scenario = Scenario.from_wire(wire)
+        self.scenario = scenario_from_wire(wire)
         return self.scenario
 
     def connect(self, scenario: Scenario, on_refused: Callable[[str], None]) -> None:

@@ -13,12 +13,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from wxo_load.core.plan import ARRIVAL, SEARCH_USERS, STAGES, LoadPlan, Search
+from wxo_load.core.summary_plan import PlanExtras, Segment, StepPhase
 from wxo_load.gates.parse import parse_gate
 from wxo_load.load.ending import cap_segments
-from wxo_load.load.model import ARRIVAL, SEARCH_USERS, STAGES, LoadPlan, Search
 from wxo_load.load.schedule import boundaries, stage_at, stage_segments
 from wxo_load.load.search import CapacitySearch, capacity, judge, knee
-from wxo_load.load.segments import Segment, SegmentLog, segment_summary
+from wxo_load.load.segments import SegmentBook, SegmentLoad, SegmentLog, segment_summary
 
 log = logging.getLogger("wxo_load")
 
@@ -70,8 +71,9 @@ class LoadStrategy(Protocol):
     def tick(self, now: float) -> Decision:
         """The users to run now, or the end of the plan."""
 
-    def extras(self, segments: list[dict[str, Any]]) -> dict[str, Any]:
-        """The summary.json sections this strategy adds, from the segments' figures."""
+    def extras(self, plan: LoadPlan, segments: list[Segment]) -> PlanExtras:
+        """The summary.json sections this strategy adds, from the plan and its segments'
+        figures (the control adds the open model's arrivals)."""
 
 
 class StagesLoad:
@@ -85,9 +87,11 @@ class StagesLoad:
         for i, (stage, (start, end)) in enumerate(zip(self.stages, spans, strict=True)):
             if run_time_s is not None and start >= run_time_s:
                 break  # the run time ends the test before this stage
-            load = {"users": stage.users, "spawn_rate": stage.spawn_rate}
+            load: SegmentLoad = {"users": stage.users, "spawn_rate": stage.spawn_rate}
             end_unix = None if end is None else now + end
-            self.control.segments.open(Segment(i, stage.name, "stage", load, now + start, end_unix))
+            self.control.segments.open(
+                SegmentBook(i, stage.name, "stage", load, now + start, end_unix)
+            )
         return None if run_time_s is None else now + run_time_s
 
     def tick(self, now: float) -> Decision:
@@ -98,8 +102,8 @@ class StagesLoad:
         stage = self.stages[index]
         return RunUsers(stage.users, stage.spawn_rate or float(max(stage.users, 1)))
 
-    def extras(self, segments: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"stages": segments}
+    def extras(self, plan: LoadPlan, segments: list[Segment]) -> PlanExtras:
+        return PlanExtras(plan=plan, stages=segments)
 
 
 class ArrivalLoad:
@@ -115,8 +119,10 @@ class ArrivalLoad:
         parts = cap_segments(stage_segments(self.arrival.stages), run_time_s)
         for (i, start, end, rate), stage in zip(parts, self.arrival.stages, strict=False):
             end_unix = None if end is None else epoch + end
-            load = {"arrival_rate": rate}
-            control.segments.open(Segment(i, stage.name, "stage", load, epoch + start, end_unix))
+            load: SegmentLoad = {"arrival_rate": rate}
+            control.segments.open(
+                SegmentBook(i, stage.name, "stage", load, epoch + start, end_unix)
+            )
         control.send_begin([list(p) for p in parts])
         return None if run_time_s is None else epoch + run_time_s
 
@@ -127,8 +133,8 @@ class ArrivalLoad:
             return PLAN_COMPLETE
         return RunUsers(self.arrival.max_concurrent, POOL_SPAWN_RATE)
 
-    def extras(self, segments: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"stages": segments}
+    def extras(self, plan: LoadPlan, segments: list[Segment]) -> PlanExtras:
+        return PlanExtras(plan=plan, stages=segments)
 
 
 class SearchLoad:
@@ -139,7 +145,7 @@ class SearchLoad:
         self.control, self.spec = control, spec
         self.slo = [parse_gate(t, where="load.search.slo") for t in spec.slo]
         self.search = CapacitySearch(spec)
-        self.step: Segment | None = None
+        self.step: SegmentBook | None = None
         self.step_end: float | None = None
 
     def begin(self, now: float, run_time_s: float | None) -> float | None:
@@ -158,10 +164,10 @@ class SearchLoad:
             self._open_step(now, following)
         return self._step_load()
 
-    def extras(self, segments: list[dict[str, Any]]) -> dict[str, Any]:
-        steps = [s for s in segments if "verdict" in s]
-        return {"search_steps": steps, "capacity": capacity(steps, self.spec),
-                "knee": knee(steps, self.spec.kind)}  # fmt: skip
+    def extras(self, plan: LoadPlan, segments: list[Segment]) -> PlanExtras:
+        steps = [s for s in segments if s.verdict is not None]
+        return PlanExtras(plan=plan, search_steps=steps, capacity=capacity(steps, self.spec),
+                          knee=knee(steps, self.spec.kind))  # fmt: skip
 
     def _settle_s(self) -> float:
         return SETTLE_DISTRIBUTED_S if self.control.is_master else SETTLE_LOCAL_S
@@ -169,7 +175,7 @@ class SearchLoad:
     def _step_load(self) -> RunUsers:
         assert self.step is not None
         if self.spec.kind == SEARCH_USERS:
-            users = int(self.step.load["users"])
+            users = int(self.step.load["users"] or 0)
             return RunUsers(users, self.spec.spawn_rate or float(max(users, 1)))
         assert self.control.plan.arrival is not None
         return RunUsers(self.control.plan.arrival.max_concurrent, POOL_SPAWN_RATE)
@@ -177,12 +183,12 @@ class SearchLoad:
     def _open_step(self, now: float, load: float) -> None:
         spec, segments = self.spec, self.control.segments
         index = len(segments.segments)
-        phase = "refine" if self.search.refining else "sweep"
+        phase: StepPhase = "refine" if self.search.refining else "sweep"
         value: float | int = int(load) if spec.kind == SEARCH_USERS else load
         label = f"{value} users" if spec.kind == SEARCH_USERS else f"{value:g}/s"
         self.step = segments.open(
-            Segment(index, f"step {index + 1} ({label})", "step", {spec.kind: value}, now, None,
-                    now + spec.warmup_s, extra={"phase": phase})
+            SegmentBook(index, f"step {index + 1} ({label})", "step", {spec.kind: value}, now,
+                        None, now + spec.warmup_s, phase=phase)
         )  # fmt: skip
         self.step_end = None
         if spec.kind != SEARCH_USERS:
@@ -192,14 +198,14 @@ class SearchLoad:
         assert self.step is not None
         self.control.flush()  # local runner: the last second's records
         passed, verdicts = judge(self.slo, segment_summary(self.step, now))
-        self.step.extra.update(verdict="pass" if passed else "fail", slo=verdicts)
+        self.step.verdict, self.step.slo = ("pass" if passed else "fail"), verdicts
         log.info(
             "wxo-load: %s %s the SLO (%s)",
             self.step.name,
             "met" if passed else "broke",
-            "; ".join(f"{v['gate']}: {v['measured']}" for v in verdicts),
+            "; ".join(f"{v.gate}: {v.measured}" for v in verdicts),
         )
-        return self.search.next_load(float(self.step.load[self.spec.kind]), passed)
+        return self.search.next_load(float(self.step.load[self.spec.kind] or 0.0), passed)
 
     def _start_rate(self, index: int, now: float, rate: float) -> None:
         control = self.control

@@ -36,7 +36,6 @@ from wxo_load.core.records import (
 )
 from wxo_load.edge.channel import Channel
 from wxo_load.edge.channels import open_channel
-from wxo_load.edge.client import ChatClient
 from wxo_load.edge.endpoint import request_id
 from wxo_load.locust_plugin.arrival import ARRIVAL_LAG
 from wxo_load.locust_plugin.harness import harness_of
@@ -244,13 +243,7 @@ class WxoChatUser(User):
         judge = self.judge
         keep_text = judge.wants_text(turn.expect)
         try:
-            if leave is None:
-                tracker = self.client.send(record, turn.text, keep_text=keep_text)
-            else:  # only the widget's channel lets people leave (the scenario refuses others)
-                assert isinstance(self.client, ChatClient)
-                tracker = self.client.stream_run(
-                    record, turn.text, keep_text=keep_text, leave=leave
-                )
+            tracker = self.client.send(record, turn.text, keep_text=keep_text, leave=leave)
             if conv.thread_id is None and record.thread_id is not None:
                 conv.thread_id = record.thread_id  # minted by the channel's first turn
                 judge.own(plan, record.thread_id)

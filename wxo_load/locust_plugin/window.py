@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from wxo_load.core.plan import ARRIVAL, STAGES
 from wxo_load.core.window import MeasuredWindow
-from wxo_load.load.model import ARRIVAL, STAGES
 
 if TYPE_CHECKING:
     from wxo_load.locust_plugin.control import LoadControl

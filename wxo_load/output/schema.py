@@ -53,6 +53,8 @@ def _type(prop: dict[str, Any]) -> str:
         return f"[{prop['$ref'].rsplit('/', 1)[-1]}](#{prop['$ref'].rsplit('/', 1)[-1].lower()})"
     if "anyOf" in prop:
         return " or ".join(_type(p) for p in prop["anyOf"])
+    if "enum" in prop:  # a Literal: its values
+        return " or ".join(f"`{value}`" for value in prop["enum"])
     kind = prop.get("type", "any")
     if kind == "array":
         return f"list of {_type(prop.get('items', {}))}"

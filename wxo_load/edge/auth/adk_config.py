@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -99,7 +98,7 @@ def load_environment(
     environments = _mapping(config.get("environments"), config_path, "environments")
     if not name:
         context = _mapping(config.get("context"), config_path, "context")
-        name = context.get("active_environment") or None
+        name = _opt_str(context.get("active_environment"))
         if not name:
             return None
     entry = _environment_entry(environments, name, config_path)
@@ -119,8 +118,8 @@ def load_environment(
 
 
 def _environment_entry(
-    environments: dict[str, Any], name: str, config_path: Path
-) -> dict[str, Any]:
+    environments: dict[str, object], name: str, config_path: Path
+) -> dict[str, object]:
     """The config's entry for environment `name`; it must exist and have a wxo_url."""
     entry = environments.get(name)
     if not isinstance(entry, dict) or not entry.get("wxo_url"):
@@ -153,7 +152,7 @@ def _read_token(credentials_path: Path, name: str) -> tuple[str | None, float | 
     return token, expiry
 
 
-def _read_yaml(path: Path) -> dict[str, Any] | None:
+def _read_yaml(path: Path) -> dict[str, object] | None:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -178,7 +177,7 @@ def _read_yaml(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def _mapping(value: Any, path: Path, key: str) -> dict[str, Any]:
+def _mapping(value: object, path: Path, key: str) -> dict[str, object]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -186,7 +185,7 @@ def _mapping(value: Any, path: Path, key: str) -> dict[str, Any]:
     return value
 
 
-def _flag(value: Any, path: Path, key: str) -> bool | None:
+def _flag(value: object, path: Path, key: str) -> bool | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -199,7 +198,7 @@ def _flag(value: Any, path: Path, key: str) -> bool | None:
     raise ConfigError(f"{path}, key `{key}`: expected true or false, got {value!r}.")
 
 
-def _verify(value: Any, path: Path, name: str) -> bool | str | None:
+def _verify(value: object, path: Path, name: str) -> bool | str | None:
     """`verify` is a boolean or the path of a CA bundle (as requests' `verify=`)."""
     if isinstance(value, str) and value.strip().lower() not in (
         "",
@@ -216,17 +215,18 @@ def _verify(value: Any, path: Path, name: str) -> bool | str | None:
     return _flag(value, path, f"environments.{name}.verify")
 
 
-def _opt_str(value: Any) -> str | None:
+def _opt_str(value: object) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
-def _as_epoch(value: Any) -> float | None:
+def _as_epoch(value: object) -> float | None:
     if value is None or value == "":
         return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        pass
+    if isinstance(value, (int, float, str)):
+        try:
+            return float(value)
+        except ValueError:
+            pass
     try:
         return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
     except ValueError:

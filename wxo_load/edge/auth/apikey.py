@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 from urllib.parse import urlsplit
 
 from wxo_load.core.errors import AuthError
@@ -161,8 +161,8 @@ class ApiKeyProvider(TokenProvider):
             )
         body = json_body(response, what)
         field = SERVICES[auth_type].token_field
-        token = body.get(field) if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
+        token = body.get(field) if type(body) is dict else None
+        if type(body) is not dict or not isinstance(token, str) or not token:
             raise AuthError(
                 f"{what}: {url} answered without a `{field}` field. Check that --iam-url points "
                 f"at a {auth_type} token service."
@@ -170,10 +170,10 @@ class ApiKeyProvider(TokenProvider):
         redact.add(token)
         return token, lifetime_s(body, token)
 
-    def _request_shape(self, auth_type: str) -> tuple[dict[str, str], dict[str, Any]]:
+    def _request_shape(self, auth_type: str) -> tuple[dict[str, str], TokenRequest]:
         """The headers and the body/query keywords this token service expects."""
         headers = {"Accept": "application/json"}
-        kwargs: dict[str, Any]
+        kwargs: TokenRequest
         if auth_type == "ibm_iam":
             kwargs = {
                 "data": {
@@ -187,6 +187,15 @@ class ApiKeyProvider(TokenProvider):
             headers["X-API-Key"] = self._api_key
             kwargs = {"json": {"apikey": self._api_key}, "params": _MCSP_V2_QUERY}
         return headers, kwargs
+
+
+class TokenRequest(TypedDict, total=False):
+    """What a token exchange sends besides its headers (httpx's keywords): a form, a JSON body,
+    a query."""
+
+    data: dict[str, str]
+    json: dict[str, str]
+    params: dict[str, str]
 
 
 class _Refused(Exception):

@@ -97,8 +97,8 @@ class CpdTokenProvider(TokenProvider):
                 "Try again later."
             )
         answer = json_body(response, what)
-        token = answer.get("token") if isinstance(answer, dict) else None
-        if not isinstance(token, str) or not token:
+        token = answer.get("token") if type(answer) is dict else None
+        if type(answer) is not dict or not isinstance(token, str) or not token:
             raise AuthError(f"{what}: {self.url} answered without a `token` field. {hint}")
         redact.add(token)
         return token, lifetime_s(answer, token)

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from wxo_load.core.errors import AuthError
+from wxo_load.core.json_value import Json, JsonObject
 from wxo_load.core.redact import redact
 from wxo_load.edge.proxy import httpx_proxy
 from wxo_load.edge.tls import TlsSettings, ssl_context
@@ -56,7 +57,7 @@ def call(
         raise AuthError(f"{what}: request to {url} failed ({_short(exc)}). {hint}") from None
 
 
-def json_body(response: httpx.Response, what: str) -> Any:
+def json_body(response: httpx.Response, what: str) -> Json:
     try:
         return response.json()
     except ValueError:
@@ -67,7 +68,7 @@ def json_body(response: httpx.Response, what: str) -> Any:
         ) from None
 
 
-def lifetime_s(body: dict[str, Any], token: str) -> float | None:
+def lifetime_s(body: JsonObject, token: str) -> float | None:
     """Seconds the token stays valid: the shortest of `expires_in`, `expiration` (Unix s) and
     the JWT's `exp`; None when none is known."""
     from wxo_load.edge.auth.jwt import jwt_exp

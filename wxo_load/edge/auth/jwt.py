@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+
+from wxo_load.core.json_value import JsonObject
 
 
-def jwt_claims(token: str | None) -> dict[str, Any] | None:
+def jwt_claims(token: str | None) -> JsonObject | None:
     """The payload of a JWT (`header.payload.signature`), or None if it is not one."""
     if not token or token.count(".") != 2:
         return None
@@ -17,7 +18,7 @@ def jwt_claims(token: str | None) -> dict[str, Any] | None:
         claims = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return None
-    return claims if isinstance(claims, dict) else None
+    return claims if type(claims) is dict else None  # JSON: an object's keys are strings
 
 
 def jwt_exp(token: str | None) -> float | None:

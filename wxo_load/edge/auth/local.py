@@ -11,11 +11,10 @@ started with a token TTL, and then the provider logs in again before it expires.
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
 from wxo_load.core.errors import AuthError
+from wxo_load.core.json_value import Json, JsonObject
 from wxo_load.core.redact import redact
 from wxo_load.edge.auth.base import TokenProvider
 from wxo_load.edge.auth.http import call, excerpt, json_body, lifetime_s, make_client
@@ -61,7 +60,7 @@ class LocalLoginProvider(TokenProvider):
     def _login(self, tenant_id: str | None) -> str:
         return self._login_body(tenant_id)[0]
 
-    def _login_body(self, tenant_id: str | None) -> tuple[str, dict[str, Any]]:
+    def _login_body(self, tenant_id: str | None) -> tuple[str, JsonObject]:
         url = f"{self._host}/api/v1/auth/token"
         what = "Developer Edition login" + (" (tenant token)" if tenant_id else "")
         response = call(
@@ -87,8 +86,8 @@ class LocalLoginProvider(TokenProvider):
                 "scenario's `auth: username:` / `password_env:` if yours differs."
             )
         body = self._ok_json(response, what)
-        token = body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
+        token = body.get("access_token") if type(body) is dict else None
+        if type(body) is not dict or not isinstance(token, str) or not token:
             raise AuthError(f"{what}: {url} answered without an access_token. {self._hint}")
         redact.add(token)
         return token, body
@@ -140,7 +139,7 @@ class LocalLoginProvider(TokenProvider):
         except ValueError:
             return None
 
-    def _ok_json(self, response: httpx.Response, what: str) -> Any:
+    def _ok_json(self, response: httpx.Response, what: str) -> Json:
         if response.status_code >= 300:
             raise AuthError(
                 f"{what}: {response.request.url} answered HTTP {response.status_code} "
@@ -153,13 +152,14 @@ class LoginNotFound(AuthError):
     """The host has no `/api/v1/auth/token` (HTTP 404): not a Developer Edition login."""
 
 
-def _tenant_id(data: Any, name: str) -> str | None:
+def _tenant_id(data: Json, name: str) -> str | None:
     """Find the tenant called `name` in a list (or a `{"tenants": [...]}` / single object)."""
+    items: Json
     if isinstance(data, dict):
         items = data.get("tenants") or data.get("items") or data.get("data") or [data]
-    elif isinstance(data, list):
-        items = data
     else:
+        items = data
+    if not isinstance(items, list):
         return None
     for item in items:
         if isinstance(item, dict) and item.get("name") == name:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypedDict
 
 from wxo_load.core.errors import ConfigError
 from wxo_load.edge.auth.settings import (
@@ -51,10 +51,24 @@ _RAW_SECRETS = {
 # add_argument does not (TypeError), so the options go on the parser itself. Without options:
 # WXO_TOKEN, else WXO_API_KEY, else the ADK's active environment, else the Developer Edition
 # login on localhost.
-AUTH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+class AuthOption(TypedDict, total=False):
+    """One option's keywords for `add_argument` (Locust's parser also takes `env_var`,
+    `include_in_web_ui` and `is_secret`; a plain parser gets them folded in)."""
+
+    dest: str
+    choices: tuple[str, ...]
+    default: str | None
+    action: str
+    env_var: str
+    help: str
+    include_in_web_ui: bool
+    is_secret: bool
+
+
+AUTH_OPTIONS: tuple[tuple[str, AuthOption], ...] = (
     (
         "--auth",
-        dict(
+        AuthOption(
             dest="auth",
             choices=MODES,
             default=None,
@@ -64,7 +78,7 @@ AUTH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
     (
         "--token",
-        dict(
+        AuthOption(
             dest="token",
             default=None,
             env_var="WXO_TOKEN",
@@ -75,7 +89,7 @@ AUTH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
     (
         "--api-key",
-        dict(
+        AuthOption(
             dest="api_key",
             default=None,
             env_var="WXO_API_KEY",
@@ -89,7 +103,7 @@ AUTH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
     (
         "--auth-type",
-        dict(
+        AuthOption(
             dest="auth_type",
             choices=AUTH_TYPES,
             default=None,
@@ -103,7 +117,7 @@ AUTH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
     (
         "--username",
-        dict(
+        AuthOption(
             dest="username",
             default=None,
             env_var="WXO_USERNAME",
@@ -116,7 +130,7 @@ AUTH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
     (
         "--password",
-        dict(
+        AuthOption(
             dest="password",
             default=None,
             env_var="WXO_PASSWORD",
@@ -127,7 +141,7 @@ AUTH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
     (
         "--iam-url",
-        dict(
+        AuthOption(
             dest="iam_url",
             default=None,
             env_var="WXO_IAM_URL",
@@ -137,7 +151,7 @@ AUTH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
     (
         "--wxo-env",
-        dict(
+        AuthOption(
             dest="wxo_env",
             default=None,
             env_var="WXO_ENV",
@@ -147,7 +161,7 @@ AUTH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
     (
         "--insecure",
-        dict(
+        AuthOption(
             dest="insecure",
             action="store_true",
             default=None,
@@ -161,7 +175,7 @@ AUTH_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
     ),
     (
         "--ca-bundle",
-        dict(
+        AuthOption(
             dest="ca_bundle",
             default=None,
             env_var="WXO_CA_BUNDLE",
@@ -274,8 +288,10 @@ def _truthy(value: Any) -> bool:
 def add_plain_auth_options(parser: Any) -> None:
     """The same options on a plain argparse parser (a `wxo-load` tool): each option's
     environment variable becomes its default, secrets are never shown in `--help`."""
-    for flag, settings in AUTH_OPTIONS:
-        plain = {k: v for k, v in settings.items() if k not in ("include_in_web_ui", "is_secret")}
+    for flag, option in AUTH_OPTIONS:
+        plain = option.copy()
+        plain.pop("include_in_web_ui", None)
+        plain.pop("is_secret", None)
         env_var = plain.pop("env_var", None)
         if env_var and os.environ.get(env_var):
             plain["default"] = os.environ[env_var]

@@ -13,8 +13,9 @@ from typing import Any
 
 from wxo_load.core.fmt import grouped
 from wxo_load.core.metrics import TIME
+from wxo_load.core.plan import Search
 from wxo_load.core.summary_model import Summary
-from wxo_load.core.summary_plan import PlanSearch, Segment
+from wxo_load.core.summary_plan import Segment
 from wxo_load.gates.figures import figure_kind
 from wxo_load.gates.parse import Gate, parse_gate
 from wxo_load.output.report.page import card, legend, section, table
@@ -48,7 +49,7 @@ def load_section(summary: Summary) -> str:
     return ""
 
 
-def _search(summary: Summary) -> PlanSearch | None:
+def _search(summary: Summary) -> Search | None:
     return summary.plan.search if summary.plan is not None else None
 
 

@@ -1,12 +1,16 @@
 """The load plan of a scenario: closed stages, an open arrival model, or a capacity search.
 
-Frozen data, validated once by `wxo_load.config.load`, carried to workers with `to_wire()`.
+One model, three uses: `wxo_load.config.load` validates a scenario's `load:` into it, it travels
+to workers inside the scenario, and summary.json states it as `plan` (schema wxo-load/summary/v2).
+Frozen msgspec Structs: encoded with `msgspec.to_builtins`, decoded with `msgspec.convert`; a key
+that is not a field is an error. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any, Final, Literal
+from typing import Final, Literal
+
+import msgspec
 
 PlanMode = Literal["stages", "arrival", "search"]
 ArrivalProcess = Literal["poisson", "constant"]
@@ -21,8 +25,11 @@ SEARCH_USERS: Final = "users"
 SEARCH_RATE: Final = "arrival_rate"
 
 
-@dataclass(frozen=True, slots=True)
-class Stage:
+class PlanPart(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The base of the plan's parts: frozen; a key that is not a field fails to decode."""
+
+
+class Stage(PlanPart, frozen=True):
     """A closed-model stage: hold `users` for `duration_s`, reaching them at `spawn_rate`/s."""
 
     name: str
@@ -31,8 +38,7 @@ class Stage:
     spawn_rate: float | None = None  # None: all at once
 
 
-@dataclass(frozen=True, slots=True)
-class RateStage:
+class RateStage(PlanPart, frozen=True):
     """An open-model stage: start `rate_per_s` conversations a second for `duration_s`."""
 
     name: str
@@ -40,8 +46,9 @@ class RateStage:
     rate_per_s: float
 
 
-@dataclass(frozen=True, slots=True)
-class Arrival:
+class Arrival(PlanPart, frozen=True):
+    """The open model: its rate stages, how arrivals are spaced, and the pool of users."""
+
     stages: tuple[RateStage, ...]
     process: ArrivalProcess = POISSON
     max_concurrent: int = 100  # conversations in flight at once (the pool of Locust users)
@@ -55,8 +62,7 @@ class Arrival:
         return sum(s.duration_s or 0.0 for s in self.stages)
 
 
-@dataclass(frozen=True, slots=True)
-class Search:
+class Search(PlanPart, frozen=True):
     """Step the load up from `start` by `step` to `max`, hold each step, judge it by `slo`."""
 
     kind: SearchKind
@@ -70,8 +76,9 @@ class Search:
     spawn_rate: float | None = None  # users: how fast to reach each step (None: at once)
 
 
-@dataclass(frozen=True, slots=True)
-class LoadPlan:
+class LoadPlan(PlanPart, frozen=True):
+    """The load plan the test runs (a scenario's `load:` and its flags)."""
+
     mode: PlanMode
     stages: tuple[Stage, ...] = ()
     arrival: Arrival | None = None
@@ -87,38 +94,9 @@ class LoadPlan:
             return self.arrival.duration_s
         return None
 
-    def to_wire(self) -> dict[str, Any]:
-        wire: dict[str, Any] = _plain(asdict(self))
-        return wire
-
-    @classmethod
-    def from_wire(cls, d: dict[str, Any] | None) -> LoadPlan | None:
-        if not d:
-            return None
-        arrival = d.get("arrival")
-        search = d.get("search")
-        return cls(
-            mode=d["mode"],
-            stages=tuple(Stage(**s) for s in d.get("stages") or ()),
-            arrival=Arrival(
-                **{**arrival, "stages": tuple(RateStage(**s) for s in arrival["stages"])}
-            )
-            if arrival
-            else None,
-            search=Search(**{**search, "slo": tuple(search["slo"])}) if search else None,
-        )
-
 
 def planned_duration_s(plan: LoadPlan | None, run_time_s: float | None) -> float | None:
     """How long a test is planned to run: the run time or the plan's end, whichever is first;
     None when neither is known (the test ends when someone stops it)."""
     known = [d for d in (run_time_s or None, plan.duration_s if plan else None) if d is not None]
     return min(known) if known else None
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
