@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -34,13 +35,51 @@ TIERS = ("unit", "integration", "e2e", "container")
 
 # -- tests that must run alone when the suite runs on several xdist workers -------------------
 #
-# The README's command runs the suite on two pytest-xdist workers (pyproject addopts). A test
+# The README's command runs the suite on four pytest-xdist workers (pyproject addopts). A test
 # marked `alone` (it measures timings or the load generator's own lag, which another test's
 # Locust run on the same two cores would disturb) takes an exclusive lock that every other test
 # shares, so it runs with no other test beside it: a readers-writer lock across the workers
 # (fcntl.flock), with a turnstile so a waiting `alone` test is not starved.
+#
+# Taking the exclusive lock waits for every running test to end (up to a minute of three idle
+# workers), so the `alone` tests run as one block: all of them go to one worker, one after the
+# other (the xdist group `alone`, `--dist loadgroup` in addopts), and the lock is kept from one
+# to the next, so the other workers drain once for the whole block instead of once per test.
+# The `alone` tests all go to one worker, one after the other: a scheduler of xdist's own kind
+# (LoadScopeScheduling) that gives them one scope and every other test a scope of its own; each
+# worker writes the ids of the `alone` tests it collected to the lock folder, for the scheduler.
+# (xdist's `--dist loadgroup` would do it, but it renames items in a way pytest 9 ignores.)
 
 LOCK_DIR_ENV = "WXO_TEST_LOCK_DIR"
+ALONE_IDS = "alone-ids"
+
+
+class _Locks:
+    """This worker's open lock files and whether it holds the exclusive lock between tests."""
+
+    turnstile: IO[str] | None = None
+    main: IO[str] | None = None
+    held_alone = False
+
+
+def _open_locks(lock_dir: str) -> tuple[IO[str], IO[str]]:
+    if _Locks.turnstile is None or _Locks.main is None:
+        _Locks.turnstile = open(Path(lock_dir) / "turnstile", "a")  # noqa: SIM115 (kept open)
+        _Locks.main = open(Path(lock_dir) / "main", "a")  # noqa: SIM115
+    return _Locks.turnstile, _Locks.main
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    item.stash[_NEXT_ALONE] = nextitem is not None and _is_alone(nextitem)
+    yield
+
+
+def _is_alone(item: pytest.Item) -> bool:
+    return item.get_closest_marker("alone") is not None
+
+
+_NEXT_ALONE = pytest.StashKey[bool]()
 
 
 @pytest.fixture(autouse=True)
@@ -51,18 +90,20 @@ def _alone_or_shared(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     import fcntl
 
-    alone = request.node.get_closest_marker("alone") is not None
-    with (
-        open(Path(lock_dir) / "turnstile", "a") as turnstile,
-        open(Path(lock_dir) / "main", "a") as main,
-    ):
+    alone = _is_alone(request.node)
+    turnstile, main = _open_locks(lock_dir)
+    if not (alone and _Locks.held_alone):  # (the block's next test keeps the lock it holds)
         fcntl.flock(turnstile, fcntl.LOCK_EX)
         if not alone:
             fcntl.flock(turnstile, fcntl.LOCK_UN)
         fcntl.flock(main, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
-        try:
-            yield
-        finally:
+    try:
+        yield
+    finally:
+        if alone and request.node.stash.get(_NEXT_ALONE, False):
+            _Locks.held_alone = True  # the next test on this worker is alone too: keep the lock
+        else:
+            _Locks.held_alone = False
             fcntl.flock(main, fcntl.LOCK_UN)
             if alone:
                 fcntl.flock(turnstile, fcntl.LOCK_UN)
@@ -77,7 +118,30 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[LOCK_DIR_ENV] = tempfile.mkdtemp(prefix="wxo-test-locks-")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    from xdist.scheduler import LoadScopeScheduling
+
+    ids_file = Path(os.environ[LOCK_DIR_ENV]) / ALONE_IDS
+
+    class AloneInOneBlock(LoadScopeScheduling):  # type: ignore[misc]
+        alone: frozenset[str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.alone is None:  # (every worker has collected when the scheduling starts)
+                ids = ids_file.read_text() if ids_file.exists() else ""  # (none collected)
+                self.alone = frozenset(ids.splitlines())
+            return "alone" if nodeid in self.alone else nodeid
+
+    return AloneInOneBlock(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    lock_dir = os.environ.get(LOCK_DIR_ENV)
+    if lock_dir and hasattr(config, "workerinput"):  # for the scheduler: see above
+        tmp = Path(lock_dir) / f"{ALONE_IDS}.{os.getpid()}"
+        tmp.write_text("".join(f"{item.nodeid}\n" for item in items if _is_alone(item)))
+        tmp.replace(Path(lock_dir) / ALONE_IDS)
     here = Path(__file__).resolve().parent
     for item in items:
         tier = Path(item.fspath).resolve().relative_to(here).parts[0]

@@ -122,6 +122,8 @@ def test_processes_2_merges_exact_percentiles_from_both_workers(tmp_path: Path) 
     assert set(workers) == {"worker-0", "worker-1"}, workers
     assert summary["options"]["workers"] == 2
     assert summary["workers"] == {"seen": 2, "lost": 0, "lost_ids": []}  # none lost at the end
+    # every report read; none after the results (the quit-time one carries nothing: handoff.py)
+    assert "counted as lost" not in proc.stderr and "after the results" not in proc.stderr
     assert (
         "Sending spawn jobs" in proc.stderr and proc.stderr.count("Sending spawn jobs") == 1
     )  # no re-spawn at stop

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from locust_runs import processes_args, read_jsonl, run_locust, write_scenario
 
-pytestmark = pytest.mark.alone  # timings: run with no other test beside it
+ALONE = pytest.mark.alone  # timings: run with no other test beside it
 
 HEAD = "name: {name}\nagent_id: a\nprompts: [hello, more]\n"
 
@@ -31,6 +31,7 @@ load:
 )
 
 
+@ALONE
 @pytest.mark.parametrize("processes", [None, 2], ids=["local", "processes-2"])
 def test_three_stages_give_three_summaries_whose_runs_add_up(
     tmp_path: Path, processes: int | None
@@ -96,6 +97,7 @@ load:
 )
 
 
+@ALONE
 def test_a_constant_arrival_rate_starts_its_conversations_whatever_the_server_latency(
     tmp_path: Path,
 ) -> None:
@@ -118,6 +120,7 @@ def test_a_constant_arrival_rate_starts_its_conversations_whatever_the_server_la
     assert set(summary["load_generator"]["workers"]) == {"worker-0", "worker-1"}
 
 
+@ALONE
 def test_an_arrival_cap_that_is_too_small_reports_its_dropped_arrivals(tmp_path: Path) -> None:
     scenario = write_scenario(
         tmp_path / "arrival.yaml", ARRIVAL.replace("{name}", "capped").replace("CAP", "5")
@@ -157,6 +160,7 @@ gates: ["capacity.users >= 8"]
 )
 
 
+@ALONE
 def test_the_capacity_search_finds_the_simulators_capacity_within_one_step(tmp_path: Path) -> None:
     # uncongested first text p95 ~0.42 s; the SLO sits just above it, so the first user past
     # the simulator's 10 concurrent runs (who waits a whole run in line) breaks it

@@ -8,6 +8,7 @@ import msgspec
 import pytest
 
 from tests.helpers.gates_support import make_summary, summary_json, typed
+from tests.helpers.wire import via_wire
 from wxo_load.config.model import Scenario, scenario_from_wire, scenario_to_wire
 from wxo_load.config.scenario import load_scenario
 from wxo_load.core.answers import (
@@ -223,8 +224,8 @@ def test_answer_figures_merge_across_workers_and_resolve_a_canarys_owner() -> No
     b.record_run(run(run_id="3", thread_id="t2", checked=True, outcome=CROSS_TALK,
                      foreign_canary="WXO-AAAAAAAAAA", good=False))  # fmt: skip
     b.record_run(run(run_id="4", outcome="stopped"))
-    merged = MetricsBook.from_wire(b.to_wire())
-    merged.merge_wire(a.to_wire())
+    merged = MetricsBook.unpack(via_wire(b))
+    merged.merge_packed(via_wire(a))
     summary = summary_json(merged, meta={"started_at": 0.0, "ended_at": 2.0})
     answers = summary["answers"]
     assert (answers["checked"], answers["wrong"], answers["cross_talk"]) == (3, 1, 1)

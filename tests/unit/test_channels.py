@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.gates_support import summary_json, typed
+from tests.helpers.wire import via_wire
 from wxo_load.config.channels import with_channel
 from wxo_load.config.model import ChannelSettings, Scenario, scenario_from_wire, scenario_to_wire
 from wxo_load.config.scenario import load_scenario
@@ -93,7 +94,7 @@ def test_each_channel_has_its_own_figures_and_says_what_it_could_not_observe() -
     worker_b.record_conversation(ConversationRecord(1.0, "u", "c", channel="chat"))
     master = MetricsBook()
     for worker in (worker_a, worker_b):
-        master.merge_wire(worker.to_wire())
+        master.merge_packed(via_wire(worker))
     summary = summary_json(master, meta={})
     widget, chat = summary["channels"]["runs-stream"], summary["channels"]["chat"]
     assert (widget["runs"]["total"], chat["runs"]["total"], chat["conversations"]["total"]) == (

@@ -83,6 +83,12 @@ def _measure(recorder: Recorder, reference: MetricsBook, worker: int, serials: r
         reference.record_conversation(conv)
 
 
+def _take(recorder: Recorder, cpu: CpuMeter, final: bool) -> Any:
+    """A worker's report; `final`: its test stopped (the last report of the test)."""
+    recorder.test.final_pending = final
+    return handoff.take_report(recorder, cpu, None)
+
+
 def _over_the_wire(payload: dict[str, Any]) -> dict[str, Any]:
     """As Locust ships a worker report (msgpack, locust.rpc.protocol)."""
     raw = msgpack.packb(payload, use_bin_type=True)
@@ -145,7 +151,7 @@ def test_workers_reports_absorbed_by_the_master_merge_exactly(tmp_path: Path) ->
     for report in range(4):  # a few report intervals, every worker reporting each time
         for index, (client_id, recorder) in enumerate(workers.items()):
             _measure(recorder, reference, index, range(report * 50, report * 50 + 17 + index * 5))
-            payload = handoff.take_wire(recorder, cpu, None, final=report == 3)
+            payload = _take(recorder, cpu, final=report == 3)
             handoff.absorb(master, None, client_id, _over_the_wire(payload))
             assert recorder.pending_runs == [] and recorder.test.book.runs_total == 0
     _assert_same_figures(master.total, reference)
@@ -162,7 +168,7 @@ def test_a_report_with_no_test_running_is_merged_but_not_written(
     master, worker, reference = TestState.for_process(local=False), _worker(0), MetricsBook()
     _measure(worker, reference, 0, range(5))
     with caplog.at_level(logging.WARNING, logger="wxo_load"):
-        handoff.absorb(master, None, "w0", handoff.take_wire(worker, CpuMeter(), None, False))
+        handoff.absorb(master, None, "w0", _take(worker, CpuMeter(), final=False))
     assert master.total.runs_total == 5
     assert "arrived with no test running; 5 runs ignored" in caplog.text
 
@@ -176,7 +182,7 @@ def test_a_report_after_the_results_were_written_is_ignored_with_a_warning(
     master.writer.close()  # type: ignore[union-attr]
     _measure(worker, reference, 0, range(3))
     with caplog.at_level(logging.WARNING, logger="wxo_load"):
-        handoff.absorb(master, None, "w0", handoff.take_wire(worker, CpuMeter(), None, True))
+        handoff.absorb(master, None, "w0", _take(worker, CpuMeter(), final=True))
     assert "arrived after the results were written; 3 runs ignored" in caplog.text
 
 
@@ -205,7 +211,7 @@ def _stop_test(
             due[client_id] -= 1
             if due[client_id] <= 0:
                 del due[client_id]
-                payload = handoff.take_wire(workers[client_id], cpu, None, final=True)
+                payload = _take(workers[client_id], cpu, final=True)
                 handoff.absorb(master, None, client_id, _over_the_wire(payload))
 
     runner = FakeRunner(list(workers), on_message, missing)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.helpers.gates_support import summary_json, typed
+from tests.helpers.wire import via_wire
 from wxo_load.config.model import Scenario, scenario_from_wire, scenario_to_wire
 from wxo_load.config.scenario import load_scenario
 from wxo_load.config.sources import PersonaSource
@@ -139,7 +140,7 @@ def test_each_persona_has_its_own_exact_figures_merged_across_workers() -> None:
     worker_b.record_conversation(ConversationRecord(1.0, "u", "c", persona="it"))
     master = MetricsBook()
     for worker in (worker_a, worker_b):
-        master.merge_wire(worker.to_wire())
+        master.merge_packed(via_wire(worker))
     summary = summary_json(master, meta={})
     hr, it = summary["personas"]["hr"], summary["personas"]["it"]
     assert (hr["runs"]["total"], it["runs"]["total"], summary["runs"]["total"]) == (3, 1, 4)

@@ -13,7 +13,8 @@ from wxo_load.core.captured import Malformed, conversation_of
 from wxo_load.core.errors import ConfigError
 from wxo_load.core.pii import PiiRedactor, parse_rule, synthetic_value
 from wxo_load.core.records import RunRecord
-from wxo_load.core.replay_stats import ReplayBook
+from wxo_load.core.replay_stats import ReplayBook, ReplayWire
+from wxo_load.core.wire import decode, encode
 from wxo_load.output.markdown import replay_markdown
 from wxo_load.output.report.replay import replay_section
 
@@ -97,7 +98,7 @@ def test_replay_book_merges_and_summarises_then_versus_now() -> None:
     a.record(run("c1", 1000, 500))
     b.record(run("c1", 1000, 700))
     b.record(run("c2", 2000, 4000))
-    a.merge_wire(b.to_wire())
+    a.merge_packed(decode(encode(b.packed()), ReplayWire, "b"))
     replay = a.summary()["replay"]
     assert replay["conversations"] == 2 and replay["turns"] == 3
     rows = {r["id"]: r for r in replay["per_conversation"]}

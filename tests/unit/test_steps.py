@@ -6,6 +6,7 @@ import pytest
 from steps_support import blank_record, ev, run_of, step, two_tools_and_a_handoff
 
 from tests.helpers.gates_support import summary_json
+from tests.helpers.wire import via_wire
 from wxo_load.core.book import MetricsBook
 from wxo_load.core.records import OK
 from wxo_load.core.tracker import RunTracker
@@ -63,7 +64,7 @@ def test_tool_figures_merge_exactly_across_workers() -> None:
         books[i % 2].record_run(run_of(two_tools_and_a_handoff()))
     merged = MetricsBook()
     for book in books:
-        merged.merge_wire(book.to_wire())
+        merged.merge_packed(via_wire(book))
     summary = summary_json(merged, meta={})
     assert summary["tools"]["lookup_order"]["calls"] == 10
     assert summary["phases"]["thinking"]["p50"] == 90

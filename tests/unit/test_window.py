@@ -14,12 +14,14 @@ import msgpack
 import pytest
 
 from tests.helpers.gates_support import summary_json, typed
+from tests.helpers.wire import via_wire
 from wxo_load.config.scenario import load_scenario
 from wxo_load.core.book import MetricsBook
-from wxo_load.core.errors import ConfigError
+from wxo_load.core.errors import ConfigError, WireFormatError
 from wxo_load.core.plan import ARRIVAL, STAGES, Arrival, LoadPlan, RateStage, Stage
 from wxo_load.core.records import OK, ConversationRecord, RunRecord
 from wxo_load.core.window import COOLDOWN, MEASURED, WARMUP, MeasuredWindow, window_text
+from wxo_load.core.wire import decode, encode
 from wxo_load.locust_plugin import window as plugin_window
 from wxo_load.locust_plugin.recording import Recorder
 from wxo_load.locust_plugin.session import Session
@@ -70,9 +72,10 @@ def test_no_cooldown_applies_without_a_planned_end_and_zero_cuts_nothing() -> No
 
 
 def test_the_window_crosses_msgpack_unchanged() -> None:
-    wire = msgpack.unpackb(msgpack.packb(WINDOW.to_wire()), raw=False)
-    assert MeasuredWindow.from_wire(wire) == WINDOW
-    assert MeasuredWindow.from_wire(None) == MeasuredWindow()
+    wire = msgpack.unpackb(msgpack.packb(encode(WINDOW)), raw=False)
+    assert decode(wire, MeasuredWindow, "the window") == WINDOW
+    with pytest.raises(WireFormatError, match=r"the window could not be read.*\$\.warmup_s"):
+        decode({**wire, "warmup_s": "ten"}, MeasuredWindow, "the window")
 
 
 # -- the book, the recorder, the wire, the summary, Prometheus ---------------------------------
@@ -106,7 +109,7 @@ def test_excluded_runs_are_written_marked_but_in_no_figure_row_or_histogram() ->
     assert len(fired) == 1 and fired[0]["response_time"] == 2000.0  # one Locust row: measured
     # shipped to the master as a worker report does, and merged there
     master = MetricsBook()
-    master.merge_wire(msgpack.unpackb(msgpack.packb(worker.test.book.take().to_wire()), raw=False))
+    master.merge_packed(via_wire(worker.test.book.take()))
     assert master.runs_total == 1 and master.conversations_total == 1
     done = master.metric_summary("done")
     assert done["count"] == 1 and done["max"] == done["min"] == 2000.0

@@ -17,10 +17,35 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+from msgspec.structs import astuple
+
 from wxo_load.core.checks import CHECK_NAMES
 from wxo_load.core.records import CROSS_TALK, OK, WRONG_ANSWER, RunRecord
 
 MAX_LISTED = 100
+
+
+class Leak(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
+    """One cross-talk run on the wire: the run, its thread, the foreign canary and the thread
+    that owns it (None: resolved on the master from `owners`)."""
+
+    run_id: str | None
+    thread_id: str | None
+    canary: str | None
+    owner_thread_id: str | None
+
+
+class AnswersWire(msgspec.Struct, forbid_unknown_fields=True):
+    """An `AnswerBook` on the wire (inside a `BookWire`)."""
+
+    checked: int = 0
+    wrong: int = 0
+    cross_talk: int = 0
+    good: int = 0
+    by_check: dict[str, int] = {}
+    owners: dict[str, str] = {}
+    leaks: list[Leak] = []
 
 
 def _rate(part: int, whole: int) -> float:
@@ -61,32 +86,40 @@ class AnswerBook:
                     [run.run_id, run.thread_id, run.foreign_canary, run.cross_talk_thread_id]
                 )
 
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "checked": self.checked,
-            "wrong": self.wrong,
-            "cross_talk": self.cross_talk,
-            "good": self.good,
-            "by_check": dict(self.by_check),
-            "owners": dict(self.owners),
-            "leaks": [list(leak) for leak in self.leaks],
-        }
+    def packed(self) -> AnswersWire:
+        """This book on the wire (a worker's report)."""
+        return AnswersWire(self.checked, self.wrong, self.cross_talk, self.good,
+                           dict(self.by_check), dict(self.owners),
+                           [Leak(*leak) for leak in self.leaks])  # fmt: skip
 
-    def merge_wire(self, data: dict[str, Any] | None) -> None:
-        if not data:
-            return
-        self.checked += int(data.get("checked", 0))
-        self.wrong += int(data.get("wrong", 0))
-        self.cross_talk += int(data.get("cross_talk", 0))
-        self.good += int(data.get("good", 0))
-        for name, count in (data.get("by_check") or {}).items():
-            self.by_check[name] = self.by_check.get(name, 0) + int(count)
-        self.owners.update(data.get("owners") or {})
-        room = MAX_LISTED - len(self.leaks)
-        self.leaks.extend(list(leak) for leak in (data.get("leaks") or [])[: max(0, room)])
+    def merge_packed(self, wire: AnswersWire) -> None:
+        """Add a book read from the wire."""
+        self._add(wire.checked, wire.wrong, wire.cross_talk, wire.good, wire.by_check,
+                  wire.owners, [list(astuple(leak)) for leak in wire.leaks])  # fmt: skip
 
     def merge(self, other: AnswerBook) -> None:
-        self.merge_wire(other.to_wire())
+        self._add(other.checked, other.wrong, other.cross_talk, other.good, other.by_check,
+                  other.owners, other.leaks)  # fmt: skip
+
+    def _add(
+        self,
+        checked: int,
+        wrong: int,
+        cross_talk: int,
+        good: int,
+        by_check: dict[str, int],
+        owners: dict[str, str],
+        leaks: list[list[Any]],
+    ) -> None:
+        self.checked += checked
+        self.wrong += wrong
+        self.cross_talk += cross_talk
+        self.good += good
+        for name, count in by_check.items():
+            self.by_check[name] = self.by_check.get(name, 0) + count
+        self.owners.update(owners)
+        room = MAX_LISTED - len(self.leaks)
+        self.leaks.extend(list(leak) for leak in leaks[: max(0, room)])
 
     def summary(self, ended_runs: int, duration_s: float | None) -> dict[str, Any]:
         """The `answers` and `goodput` sections of summary.json."""

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from wxo_load.core.answer_stats import AnswerBook
-from wxo_load.core.errors import ResultsError
-from wxo_load.core.hdr import Timing, round_ms
+import msgspec
+
+from wxo_load.core.answer_stats import AnswerBook, AnswersWire
+from wxo_load.core.errors import WireFormatError
+from wxo_load.core.hdr import Timing, TimingWire, round_ms
 from wxo_load.core.metrics import (
     CLIENT_LAG,
     CONVERSATION_METRICS,
@@ -27,11 +29,30 @@ from wxo_load.core.records import (
     ConversationRecord,
     RunRecord,
 )
-from wxo_load.core.replay_stats import ReplayBook
+from wxo_load.core.replay_stats import ReplayBook, ReplayWire
 from wxo_load.core.step_stats import record_run_steps
 from wxo_load.core.window import MEASURED
+from wxo_load.core.wire import SAME_VERSION
 
-WIRE_SCHEMA = "wxo-load/book/v1"
+
+class BookWire(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A `MetricsBook` on the wire, inside a worker's report (`handoff.WorkerReport`): the
+    histograms as `TimingWire`s (merged exactly on the master), the counters as they are, and a
+    sub-book per persona and per channel."""
+
+    timings: dict[str, TimingWire] = {}
+    runs_by_outcome: dict[str, int] = {}
+    conversations_by_outcome: dict[str, int] = {}
+    runs_by_turn: dict[str, dict[str, int]] = {}
+    runs_by_worker: dict[str, dict[str, int]] = {}
+    answer_chars: int = 0
+    first_start_unix: float | None = None
+    last_end_unix: float | None = None
+    answers: AnswersWire = msgspec.field(default_factory=AnswersWire)
+    replay: ReplayWire | None = None
+    personas: dict[str, BookWire] = {}
+    channels: dict[str, BookWire] = {}
+    excluded: dict[str, dict[str, int]] = {}
 
 
 def _turn_class(turn_index: int) -> str:
@@ -40,7 +61,7 @@ def _turn_class(turn_index: int) -> str:
 
 def _add_counts(into: dict[str, int], other: dict[str, int]) -> None:
     for key, value in other.items():
-        into[key] = into.get(key, 0) + int(value)
+        into[key] = into.get(key, 0) + value
 
 
 class MetricsBook:
@@ -217,118 +238,79 @@ class MetricsBook:
     def merge(self, other: MetricsBook) -> None:
         for key, timing in other.timings.items():
             self._timing(key).merge(timing)
-        self._merge_counters(
-            other.runs_by_outcome,
-            other.conversations_by_outcome,
-            other.runs_by_turn,
-            other.runs_by_worker,
-            other.answer_chars,
-            other.first_start_unix,
-            other.last_end_unix,
-        )
+        self._merge_counters(other)
         self.answers.merge(other.answers)
         self.replay.merge(other.replay)
         for name, book in other.personas.items():
             self.persona(name).merge(book)
         for name, book in other.channels.items():
             self.channel(name).merge(book)
-        self._merge_excluded(other.excluded)
 
-    def _merge_excluded(self, excluded: dict[str, dict[str, int]]) -> None:
-        for kind, counts in excluded.items():
-            _add_counts(self.excluded.setdefault(kind, {}), counts)
-
-    def _merge_counters(
-        self,
-        runs_by_outcome: dict[str, int],
-        conversations_by_outcome: dict[str, int],
-        runs_by_turn: dict[str, dict[str, int]],
-        runs_by_worker: dict[str, dict[str, int]],
-        answer_chars: int,
-        first_start_unix: float | None,
-        last_end_unix: float | None,
-    ) -> None:
-        _add_counts(self.runs_by_outcome, runs_by_outcome)
-        _add_counts(self.conversations_by_outcome, conversations_by_outcome)
-        for turn, counts in runs_by_turn.items():
+    def _merge_counters(self, other: MetricsBook | BookWire) -> None:
+        """Counts, span and excluded records of a book, or of a book read from the wire."""
+        _add_counts(self.runs_by_outcome, other.runs_by_outcome)
+        _add_counts(self.conversations_by_outcome, other.conversations_by_outcome)
+        for turn, counts in other.runs_by_turn.items():
             _add_counts(self.runs_by_turn.setdefault(turn, {}), counts)
-        for worker, counts in runs_by_worker.items():
+        for worker, counts in other.runs_by_worker.items():
             _add_counts(self.runs_by_worker.setdefault(worker, {"runs": 0, "failed": 0}), counts)
-        self.answer_chars += int(answer_chars)
-        if first_start_unix is not None and (
-            self.first_start_unix is None or first_start_unix < self.first_start_unix
-        ):
-            self.first_start_unix = first_start_unix
-        if last_end_unix is not None and (
-            self.last_end_unix is None or last_end_unix > self.last_end_unix
-        ):
-            self.last_end_unix = last_end_unix
+        for kind, counts in other.excluded.items():
+            _add_counts(self.excluded.setdefault(kind, {}), counts)
+        self.answer_chars += other.answer_chars
+        first, last = other.first_start_unix, other.last_end_unix
+        if first is not None and (self.first_start_unix is None or first < self.first_start_unix):
+            self.first_start_unix = first
+        if last is not None and (self.last_end_unix is None or last > self.last_end_unix):
+            self.last_end_unix = last
 
-    def to_wire(self) -> dict[str, Any]:
-        """msgpack-safe: dicts, lists, str, int, float, None; histograms as base64 text."""
-        return {
-            "schema": WIRE_SCHEMA,
-            "timings": {key: t.to_wire() for key, t in self.timings.items() if t.count},
-            "runs_by_outcome": dict(self.runs_by_outcome),
-            "conversations_by_outcome": dict(self.conversations_by_outcome),
-            "runs_by_turn": {turn: dict(c) for turn, c in self.runs_by_turn.items()},
-            "runs_by_worker": {w: dict(c) for w, c in self.runs_by_worker.items()},
-            "answer_chars": self.answer_chars,
-            "first_start_unix": self.first_start_unix,
-            "last_end_unix": self.last_end_unix,
-            "answers": self.answers.to_wire(),
-            "replay": self.replay.to_wire(),
-            **(
-                {"personas": {name: b.to_wire() for name, b in self.personas.items()}}
-                if self.personas
-                else {}
-            ),
-            **(
-                {"channels": {name: b.to_wire() for name, b in self.channels.items()}}
-                if self.channels
-                else {}
-            ),
-            "excluded": {kind: dict(c) for kind, c in self.excluded.items()},
-        }
+    def packed(self) -> BookWire:
+        """This book on the wire (a worker's report): every histogram, counter and sub-book."""
+        return BookWire(
+            timings={key: t.packed() for key, t in self.timings.items() if t.count},
+            runs_by_outcome=self.runs_by_outcome,
+            conversations_by_outcome=self.conversations_by_outcome,
+            runs_by_turn=self.runs_by_turn,
+            runs_by_worker=self.runs_by_worker,
+            answer_chars=self.answer_chars,
+            first_start_unix=self.first_start_unix,
+            last_end_unix=self.last_end_unix,
+            answers=self.answers.packed(),
+            replay=self.replay.packed(),
+            personas={name: b.packed() for name, b in self.personas.items()},
+            channels={name: b.packed() for name, b in self.channels.items()},
+            excluded=self.excluded,
+        )
 
     @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> MetricsBook:
+    def unpack(cls, wire: BookWire) -> MetricsBook:
         book = cls()
-        book.merge_wire(data)
+        book.merge_packed(wire)
         return book
 
-    def merge_wire(self, data: dict[str, Any]) -> None:
-        if not isinstance(data, dict) or data.get("schema") != WIRE_SCHEMA:
-            found = data.get("schema") if isinstance(data, dict) else type(data).__name__
-            raise ResultsError(
-                f"received statistics in an unknown format ({found!r}, expected {WIRE_SCHEMA!r}). "
-                "Run the same wxo-load version on the master and every worker."
-            )
+    def merge_packed(self, wire: BookWire) -> None:
+        """Add a book read from the wire (`wxo_load.core.wire.decode`); a WireFormatError, and
+        nothing added, when one of its histograms is damaged."""
         try:
-            timings = {key: Timing.from_wire(t) for key, t in data["timings"].items()}
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ResultsError(
-                f"received a damaged statistics report ({exc}). Run the same wxo-load version "
-                "on the master and every worker; if it persists, report it as a bug."
+            timings = {key: Timing.unpack(t) for key, t in wire.timings.items()}
+            replay = ReplayBook()
+            replay.merge_packed(wire.replay)
+            personas = {name: MetricsBook.unpack(b) for name, b in wire.personas.items()}
+            channels = {name: MetricsBook.unpack(b) for name, b in wire.channels.items()}
+        except ValueError as exc:
+            raise WireFormatError(
+                f"received a damaged statistics report ({exc}). {SAME_VERSION}; if it "
+                "persists, report it as a bug."
             ) from exc
-        for key, timing in timings.items():
-            self._timing(key).merge(timing)
-        self._merge_counters(
-            data.get("runs_by_outcome", {}),
-            data.get("conversations_by_outcome", {}),
-            data.get("runs_by_turn", {}),
-            data.get("runs_by_worker", {}),
-            data.get("answer_chars", 0),
-            data.get("first_start_unix"),
-            data.get("last_end_unix"),
-        )
-        self.answers.merge_wire(data.get("answers"))
-        self.replay.merge_wire(data.get("replay"))
-        for name, wire in (data.get("personas") or {}).items():
-            self.persona(name).merge_wire(wire)
-        for name, wire in (data.get("channels") or {}).items():
-            self.channel(name).merge_wire(wire)
-        self._merge_excluded(data.get("excluded") or {})
+        for key, timing in timings.items():  # fresh objects: a new key takes its own as it is
+            if (mine := self.timings.setdefault(key, timing)) is not timing:
+                mine.merge(timing)
+        self._merge_counters(wire)
+        self.answers.merge_packed(wire.answers)
+        self.replay.merge(replay)
+        for books, unpacked in ((self.personas, personas), (self.channels, channels)):
+            for name, book in unpacked.items():
+                if (held := books.setdefault(name, book)) is not book:
+                    held.merge(book)
 
     def reset(self) -> None:
         self.__dict__ = MetricsBook().__dict__

@@ -23,6 +23,7 @@ from collections.abc import Iterable, Sequence
 from itertools import accumulate
 from typing import Any
 
+import msgspec
 from hdrh.histogram import HdrHistogram
 
 LOWEST_US = 1
@@ -117,6 +118,17 @@ def to_us(value_ms: float) -> int:
     return value_us
 
 
+class TimingWire(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
+    """A `Timing` on the wire: exact count, min, max and sum (ms), and the HDR histogram in
+    hdrh's own compressed base64 text, so merged percentiles stay exact."""
+
+    count: int
+    min: float
+    max: float
+    sum: float
+    hist: str
+
+
 _FOLD_EVERY = 1024
 """Queued values are folded into the histogram at least this often (bounded memory and pauses)."""
 
@@ -193,24 +205,23 @@ class Timing:
         self.min_ms = min(self.min_ms, other.min_ms)
         self.max_ms = max(self.max_ms, other.max_ms)
 
-    def to_wire(self) -> dict[str, Any]:
-        assert self.hist is not None
-        return {
-            "count": self.count,
-            "min": self.min_ms,
-            "max": self.max_ms,
-            "sum": self.sum_ms,
-            "hist": self.hist.encode().decode("ascii"),
-        }
+    def packed(self) -> TimingWire:
+        """This timing on the wire (a worker's report): exact figures and the histogram."""
+        hist = self.hist
+        assert hist is not None
+        return TimingWire(self.count, self.min_ms, self.max_ms, self.sum_ms,
+                          hist.encode().decode("ascii"))  # fmt: skip
 
     @classmethod
-    def from_wire(cls, data: dict[str, Any]) -> Timing:
+    def unpack(cls, wire: TimingWire) -> Timing:
+        """A timing from the wire; ValueError when its histogram is damaged."""
         timing = cls()
-        timing.hist = _acyclic(HdrHistogram.decode(data["hist"].encode("ascii")))
-        timing.count = int(data["count"])
-        timing.min_ms = float(data["min"])
-        timing.max_ms = float(data["max"])
-        timing.sum_ms = float(data["sum"])
+        try:
+            timing.hist = _acyclic(HdrHistogram.decode(wire.hist.encode("ascii")))
+        except Exception as exc:  # hdrh raises zlib, base64 and its own errors
+            raise ValueError(f"damaged histogram ({type(exc).__name__}: {exc})") from exc
+        timing.count, timing.sum_ms = wire.count, wire.sum
+        timing.min_ms, timing.max_ms = wire.min, wire.max
         if timing.hist.get_total_count() != timing.count:
             raise ValueError("histogram count does not match the recorded count")
         return timing

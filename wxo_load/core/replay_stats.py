@@ -17,10 +17,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from wxo_load.core.hdr import Timing
+import msgspec
+
+from wxo_load.core.hdr import Timing, TimingWire
 from wxo_load.core.records import OK, RunRecord
 
 MAX_LISTED = 500
+
+
+class ConversationSums(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
+    """One replayed conversation's sums on the wire."""
+
+    turns: int
+    recorded_ms: float
+    measured_ms: float
+
+
+class ReplayWire(msgspec.Struct, forbid_unknown_fields=True):
+    """A `ReplayBook` on the wire (inside a `BookWire`)."""
+
+    recorded: TimingWire
+    measured: TimingWire
+    by_conversation: dict[str, ConversationSums]
 
 
 class ReplayBook:
@@ -56,21 +74,24 @@ class ReplayBook:
             sums[1] += recorded
             sums[2] += measured
 
-    def to_wire(self) -> dict[str, Any] | None:
+    def packed(self) -> ReplayWire | None:
+        """This book on the wire (a worker's report); None when no replayed turn was measured."""
         if not self.by_conversation:
             return None
-        return {
-            "recorded": self.recorded.to_wire(),
-            "measured": self.measured.to_wire(),
-            "by_conversation": {k: list(v) for k, v in self.by_conversation.items()},
-        }
+        return ReplayWire(
+            self.recorded.packed(),
+            self.measured.packed(),
+            {k: ConversationSums(int(t), r, m) for k, (t, r, m) in self.by_conversation.items()},
+        )
 
-    def merge_wire(self, data: dict[str, Any] | None) -> None:
-        if not data:
+    def merge_packed(self, wire: ReplayWire | None) -> None:
+        """Add a book read from the wire (ValueError: a damaged histogram)."""
+        if wire is None:
             return
-        self.recorded.merge(Timing.from_wire(data["recorded"]))
-        self.measured.merge(Timing.from_wire(data["measured"]))
-        self._add({str(k): list(v) for k, v in data["by_conversation"].items()})
+        self.recorded.merge(Timing.unpack(wire.recorded))
+        self.measured.merge(Timing.unpack(wire.measured))
+        self._add({key: [s.turns, s.recorded_ms, s.measured_ms]
+                   for key, s in wire.by_conversation.items()})  # fmt: skip
 
     def summary(self) -> dict[str, Any]:
         """`{"replay": {...}}`, or {} when no replayed turn was measured."""

@@ -69,27 +69,6 @@ class MeasuredWindow:
         """A run or conversation record: its end is its start plus `total_ms`."""
         return self.classify(started_at_unix, started_at_unix + (total_ms or 0.0) / 1000.0)
 
-    # -- the wire (master -> workers, in Locust's spawn message) ---------------------------
-
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "load_start_unix": self.load_start_unix,
-            "warmup_s": self.warmup_s,
-            "cooldown_s": self.cooldown_s,
-            "planned_end_unix": self.planned_end_unix,
-        }
-
-    @classmethod
-    def from_wire(cls, data: dict[str, Any] | None) -> MeasuredWindow:
-        if not data:
-            return cls()
-        return cls(
-            data.get("load_start_unix"),
-            float(data.get("warmup_s") or 0.0),
-            float(data.get("cooldown_s") or 0.0),
-            data.get("planned_end_unix"),
-        )
-
     # -- summary.json ----------------------------------------------------------------------
 
     def measured_span(

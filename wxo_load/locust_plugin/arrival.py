@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import gevent
+import msgspec
 from gevent.queue import Queue
 
 from wxo_load.load.schedule import Due, my_share, segment_arrivals
@@ -31,6 +32,27 @@ perf_counter = time.perf_counter
 DROPPED_CAP = "cap_reached"
 DROPPED_LATE = "generator_behind"
 ARRIVAL_LAG = "arrival_lag"
+
+# One segment of the shared schedule: (index, start s, end s or None: open, arrivals per s).
+ScheduleSegment = tuple[int, float, float | None, float]
+
+
+class ArrivalsBegin(msgspec.Struct, forbid_unknown_fields=True):
+    """Master -> each load-generating process (`control.MESSAGE_BEGIN`): when the shared
+    schedule starts (unix s), this process's slot among `processes`, and the segments."""
+
+    epoch: float
+    slot: int
+    processes: int
+    segments: list[ScheduleSegment]
+
+
+class RateStep(msgspec.Struct, forbid_unknown_fields=True):
+    """Master -> every process (`control.MESSAGE_RATE`): a rate search's next segment."""
+
+    segment: int
+    start_s: float
+    rate: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +84,10 @@ class ArrivalDispatcher:
     # -- plan ------------------------------------------------------------------------------
 
     def begin(
-        self, epoch_unix: float, slot: int, processes: int, segments: list[list[Any]]
+        self, epoch_unix: float, slot: int, processes: int, segments: list[ScheduleSegment]
     ) -> None:
         self.epoch_unix, self.slot, self.processes = epoch_unix, slot, max(1, processes)
-        self.segments = [
-            (int(s), float(a), None if b is None else float(b), float(r)) for s, a, b, r in segments
-        ]
+        self.segments = list(segments)
         self.stop()
         self.greenlet = gevent.spawn(self._run)
 

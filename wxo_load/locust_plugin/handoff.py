@@ -6,9 +6,16 @@ arrive. The quit race (locust issue #1426): the master waits only 0.5 s for the 
 report, so when the test stops the master tells the workers to stop their users and waits for
 each one's final report (`wait_for_final_reports`) before Locust quits.
 
-A lost worker (`lost_workers`): one Locust marked missing (no heartbeat for ~3 s) or whose
-final report never came. What it reported before stays counted; what it measured since is gone,
-and summary.json's `workers` says so (`workers.lost`, a gate figure).
+A lost worker (`lost_workers`): one Locust marked missing (no heartbeat for ~3 s), whose
+final report never came, or whose reports the master cannot read (another wxo-load version, a
+damaged report: logged once, with what to do). What it reported before stays counted; what it
+measured since is gone, and summary.json's `workers` says so (`workers.lost`, a gate figure).
+
+The report is a `WorkerReport` (msgspec, `wxo_load.core.wire`); a worker attaches none after its
+final report of a test. Locust's worker sends one more report when the master tells it to quit,
+after the master wrote the results: it carried nothing (the final report took everything) but
+was logged as "arrived after the results were written". Only a report that carries records
+and arrives late (from a worker already counted lost) is logged now.
 
 Imports no locust: the runner, Locust's message class and its STOPPING and MISSING states are
 passed in.
@@ -21,7 +28,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from wxo_load.core.book import MetricsBook
+import msgspec
+
+from wxo_load import __version__
+from wxo_load.core.book import BookWire, MetricsBook
+from wxo_load.core.errors import WireFormatError
+from wxo_load.core.wire import SAME_VERSION, decode, encode
 from wxo_load.locust_plugin.progress import CpuMeter
 from wxo_load.locust_plugin.recording import Recorder
 from wxo_load.locust_plugin.state import TestState
@@ -35,55 +47,109 @@ log = logging.getLogger("wxo_load")
 FINAL_REPORT_GRACE_S = 10.0
 
 
-def take_wire(
-    recorder: Recorder, cpu: CpuMeter, arrivals: ArrivalDispatcher | None, final: bool
-) -> dict[str, Any]:
-    """A worker's report payload: what it measured since the last one."""
-    book = recorder.test.book.take()
+REPORT_SCHEMA = "wxo-load/report/v2"
+
+
+class WorkerReport(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """What a worker measured since its last report, in Locust's worker report (`wxo` key).
+    `runs` and `conversations` are the records as written to the results files
+    (`RunRecord.to_dict`); `dropped` the open model's dropped arrivals ([scheduled unix,
+    reason]); `scheduled` the arrivals it reached; `final`: its last report of the test."""
+
+    schema: str  # REPORT_SCHEMA: checked first, so another version's report is named as such
+    version: str  # the worker's wxo-load version, for the message when the schema differs
+    worker: str
+    book: BookWire
+    runs: list[dict[str, object]] = []
+    conversations: list[dict[str, object]] = []
+    final: bool = False
+    dropped: list[list[float | str]] = []
+    scheduled: int = 0
+    cpu_percent_max: float = 0.0
+    cpu_s: float = 0.0
+
+    def carries_records(self) -> bool:
+        return bool(self.runs or self.conversations)
+
+
+def take_report(
+    recorder: Recorder, cpu: CpuMeter, arrivals: ArrivalDispatcher | None
+) -> object | None:
+    """A worker's report payload: what it measured since the last one, as builtins; None once
+    the test's final report went (Locust's worker reports again when told to quit)."""
+    test = recorder.test
+    if test.final_sent:
+        return None
+    final, test.final_pending = test.final_pending, False
+    test.final_sent = final
+    book = test.book.take()
     runs, convs = recorder.take_pending()
     cpu.sample()
-    dropped = arrivals.take_dropped() if arrivals is not None else []
-    scheduled = arrivals.take_scheduled() if arrivals is not None else 0
-    return {
-        "book": book.to_wire(), "runs": runs, "conversations": convs, "final": final,
-        "dropped": dropped, "scheduled": scheduled, "worker": recorder.worker_name,
-        "cpu_percent_max": cpu.peak_percent, "cpu_s": cpu.used_s,
-    }  # fmt: skip
+    report = WorkerReport(
+        REPORT_SCHEMA, __version__, recorder.worker_name, book.packed(),
+        runs=runs, conversations=convs,
+        final=final, dropped=arrivals.take_dropped() if arrivals is not None else [],
+        scheduled=arrivals.take_scheduled() if arrivals is not None else 0,
+        cpu_percent_max=cpu.peak_percent, cpu_s=cpu.used_s,
+    )  # fmt: skip
+    return encode(report)
 
 
-def absorb(
-    test: TestState, load: LoadControl | None, client_id: str, payload: dict[str, Any]
-) -> None:
-    """Master: merge one worker report."""
-    if payload.get("runs") or payload.get("conversations") or payload.get("book"):
-        _merge(test, load, client_id, payload)
+def read_report(payload: object) -> WorkerReport:
+    """A worker's report payload as the master reads it; WireFormatError (saying what to do) when it
+    comes from another wxo-load version or is damaged."""
+    schema = payload.get("schema") if isinstance(payload, dict) else None
+    if schema != REPORT_SCHEMA:
+        version = payload.get("version") if isinstance(payload, dict) else None
+        raise WireFormatError(
+            f"its report is in another format ({schema or 'no schema'}"
+            f"{f', wxo-load {version}' if version else ''}; this master, wxo-load {__version__}, "
+            f"reads {REPORT_SCHEMA}). {SAME_VERSION}."
+        )
+    return decode(payload, WorkerReport, "its report")
+
+
+def absorb(test: TestState, load: LoadControl | None, client_id: str, payload: object) -> None:
+    """Master: merge one worker report. One that cannot be read is logged once per worker and
+    makes the worker lost (`lost_workers`): its figures are missing from the results."""
+    if client_id in test.workers_unreadable:
+        return
     test.workers_seen.add(client_id)
-    if "cpu_s" in payload:
-        peak = float(payload.get("cpu_percent_max") or 0)
-        test.worker_cpu[client_id] = (peak, float(payload["cpu_s"]))
-    if payload.get("final"):
+    try:
+        report = read_report(payload)
+        incoming = MetricsBook.unpack(report.book)
+    except WireFormatError as exc:
+        test.workers_unreadable.add(client_id)
+        log.error("wxo-load: worker %s is counted as lost: %s", client_id, exc)
+        return
+    _merge(test, load, client_id, report, incoming)
+    test.worker_cpu[client_id] = (report.cpu_percent_max, report.cpu_s)
+    if report.final:
         test.finals.add(client_id)
 
 
 def _merge(
-    test: TestState, load: LoadControl | None, client_id: str, payload: dict[str, Any]
+    test: TestState,
+    load: LoadControl | None,
+    client_id: str,
+    report: WorkerReport,
+    incoming: MetricsBook,
 ) -> None:
-    incoming = MetricsBook.from_wire(payload["book"])
     test.total.merge(incoming)
     test.progress_book.merge(incoming)
     test.interval.merge_book(incoming)
-    runs = payload.get("runs") or []
     if test.writer is None or test.writer.closed:  # no test yet, or its results are written
-        when = "with no test running" if test.writer is None else "after the results were written"
-        log.warning("wxo-load: a report from %s arrived %s; %d runs ignored",
-                    client_id, when, len(runs))  # fmt: skip
+        if report.carries_records() or not incoming.is_empty():
+            when = (
+                "with no test running" if test.writer is None else "after the results were written"
+            )
+            log.warning("wxo-load: a report from %s arrived %s; %d runs ignored",
+                        client_id, when, len(report.runs))  # fmt: skip
         return
-    convs = payload.get("conversations") or []
-    test.writer.append_runs(runs)
-    test.writer.append_conversations(convs)
+    test.writer.append_runs(report.runs)
+    test.writer.append_conversations(report.conversations)
     if load is not None:
-        dropped = payload.get("dropped") or []
-        load.observe(runs, convs, dropped, int(payload.get("scheduled") or 0))
+        load.observe(report.runs, report.conversations, report.dropped, report.scheduled)
 
 
 def flush_local(
@@ -121,7 +187,7 @@ def lost_workers(test: TestState) -> list[str]:
     """Master: the workers lost so far. Once the test stopped, every worker whose final report
     did not come; before that, those Locust marked missing (unless their final report came)."""
     lost = test.workers_seen if test.finals_awaited else test.workers_missing
-    return sorted(lost - test.finals)
+    return sorted((lost - test.finals) | test.workers_unreadable)
 
 
 def workers_summary(test: TestState, master: bool) -> dict[str, Any]:
@@ -157,7 +223,7 @@ def wait_for_final_reports(
     for client_id in clients:
         runner.server.send_to_client(message("stop", None, client_id))
     deadline = time.monotonic() + limit_s
-    awaited = set(clients) - test.workers_missing
+    awaited = set(clients) - test.workers_missing - test.workers_unreadable
     while time.monotonic() < deadline and not awaited <= test.finals:
         sleep(0.05)
     for client_id in clients:

@@ -19,7 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import gevent
 from locust.env import Environment
@@ -29,11 +29,12 @@ from locust.runners import STATE_MISSING, STATE_STOPPING, MasterRunner, WorkerRu
 from wxo_load.config.model import Persona, Scenario
 from wxo_load.config.sources import ConversationSource, PersonaSource, PromptSource
 from wxo_load.core.answers import AnswerJudge
-from wxo_load.core.errors import WxoLoadError
+from wxo_load.core.errors import WireFormatError, WxoLoadError
 from wxo_load.core.redact import redact
 from wxo_load.core.summary_model import Summary
+from wxo_load.core.wire import decode
 from wxo_load.locust_plugin import finish, handoff, otel, progress, window
-from wxo_load.locust_plugin.arrival import ArrivalDispatcher
+from wxo_load.locust_plugin.arrival import ArrivalDispatcher, ArrivalsBegin, RateStep
 from wxo_load.locust_plugin.control import LoadControl
 from wxo_load.locust_plugin.progress import LAG_ADVICE, CpuMeter
 from wxo_load.locust_plugin.recording import Recorder
@@ -52,6 +53,7 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 FLUSH_INTERVAL_S = 1.0
 TIMELINE_INTERVAL_S = 2.0
 ABORT_CHECK_INTERVAL_S = 2.0
+T = TypeVar("T")
 ABORT_MESSAGE = "wxo_abort"  # worker -> master: a harness error that must stop the test
 
 
@@ -62,13 +64,12 @@ class Harness:
         self.recorder = Recorder(environment.events)
         self.cpu = CpuMeter()
         self.greenlets: list[gevent.Greenlet] = []
-        self.final_pending = False  # worker: the next report is the last of this test
         self.user_serial = 0
         self.view = LiveView(self)
         self.metrics_server: Any = None
         self.load: LoadControl | None = None  # master / local: stages, arrivals, search (shape.py)
         self.arrivals: ArrivalDispatcher | None = None  # every load-generating process, open model
-        self.arrival_begin: dict[str, Any] | None = None  # the master's schedule start, if early
+        self.arrival_begin: ArrivalsBegin | None = None  # the master's schedule start, if early
         self.replay_epoch: float | None = None  # prompts.arrivals: recorded (user._recorded_start)
         self._sources: dict[int, tuple[object, ConversationSource]] = {}
         self._judges: dict[int, tuple[object, AnswerJudge]] = {}
@@ -154,7 +155,7 @@ class Harness:
         elif self.env.shape_class is not None and isinstance(self.env.shape_class, WxoShape):
             self.env.shape_class = None
 
-    def _send(self, kind: str, data: dict[str, Any], client_id: str | None) -> None:
+    def _send(self, kind: str, data: object, client_id: str | None) -> None:
         if client_id is None:
             self.runner.send_message(kind, data)
         else:
@@ -178,7 +179,6 @@ class Harness:
         for greenlet in self.greenlets:
             greenlet.kill(block=False)
         self.greenlets = []
-        self.final_pending = False
         scenario = self.session.begin_test(role, self.recorder, self.abort_without_token)
         if role == WORKER:
             self.add_missing_users(self.env, scenario)
@@ -237,24 +237,30 @@ class Harness:
 
     # -- arrivals (every load-generating process, open model) -------------------------------
 
-    def begin_arrivals(self, data: dict[str, Any]) -> None:
+    def begin_arrivals(self, data: object) -> None:
         """The master's message: when the shared schedule starts and this process's share."""
-        self.arrival_begin = data
-        if self.arrivals is not None:
-            epoch, slot, processes = float(data["epoch"]), int(data["slot"]), int(data["processes"])
-            self.arrivals.begin(epoch, slot, processes, data["segments"])
+        begin = self.arrival_begin = self._read(data, ArrivalsBegin)
+        if self.arrivals is not None and begin is not None:
+            self.arrivals.begin(begin.epoch, begin.slot, begin.processes, begin.segments)
 
-    def add_arrival_rate(self, data: dict[str, Any]) -> None:
-        if self.arrivals is not None:
-            start_s, rate = float(data["start_s"]), float(data["rate"])
-            self.arrivals.add_segment(int(data["segment"]), start_s, rate)
+    def add_arrival_rate(self, data: object) -> None:
+        step = self._read(data, RateStep)
+        if self.arrivals is not None and step is not None:
+            self.arrivals.add_segment(step.segment, step.start_s, step.rate)
+
+    def _read(self, data: object, kind: type[T]) -> T | None:
+        try:
+            return decode(data, kind, f"the master's {kind.__name__} message")
+        except WireFormatError as exc:
+            log.error("wxo-load: %s", exc)
+            return None
 
     # -- hand-off, progress, the end ---------------------------------------------------------
 
-    def take_wire(self, final: bool) -> dict[str, Any]:
-        return handoff.take_wire(self.recorder, self.cpu, self.arrivals, final)
+    def take_report(self) -> object | None:
+        return handoff.take_report(self.recorder, self.cpu, self.arrivals)
 
-    def absorb(self, client_id: str, payload: dict[str, Any]) -> None:
+    def absorb(self, client_id: str, payload: object) -> None:
         handoff.absorb(self.test, self.load, client_id, payload)
 
     def flush(self) -> None:

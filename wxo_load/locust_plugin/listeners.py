@@ -156,7 +156,7 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
         harness.arrivals.stop()
         harness.arrival_begin = None
     if harness.is_worker:
-        harness.final_pending = True
+        harness.test.final_pending = True
         # the final report: users are stopped, nothing more comes
         cast(Any, environment.runner)._send_stats()
     elif harness.test.writer is not None:
@@ -172,8 +172,9 @@ def _on_test_stop(environment: Environment, **_: Any) -> None:
 def _on_report_to_master(client_id: str, data: dict[str, Any], **_: Any) -> None:
     harness = current_harness()
     if harness is not None and harness.scenario is not None:
-        final, harness.final_pending = harness.final_pending, False
-        data["wxo"] = harness.take_wire(final=final)
+        payload = harness.take_report()
+        if payload is not None:
+            data["wxo"] = payload
 
 
 @events.worker_report.add_listener

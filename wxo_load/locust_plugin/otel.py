@@ -246,4 +246,33 @@ def take_over_locust_otel() -> None:
 
 def _wxo_load_exports(*_: Any) -> bool:
     log.info("wxo-load: --otel: each load-generating process exports wxo-load's metrics and traces")
+    _import_sdk()
     return True
+
+
+def _import_sdk() -> None:
+    """Import the SDK and its exporters now, in the process that `--processes` forks: imported
+    at a worker's first test instead, they held its event loop for seconds on a loaded machine
+    (3-10 s, four `--otel` tests at once at load average 11), the master heard no heartbeat and
+    marked both workers missing before a run was made. Modules only: providers made before the
+    fork hang the workers (above). A missing package is said by `OtelExport`, not here."""
+    import importlib
+
+    modules = [
+        "opentelemetry.sdk.resources",
+        "opentelemetry.sdk.metrics.export",
+        "opentelemetry.sdk.trace.export",
+        "opentelemetry.sdk.trace.sampling",
+    ]
+    for kind in ("metrics", "traces"):
+        try:
+            wire = "grpc" if _protocol(kind.upper()) == "grpc" else "http"
+        except WxoLoadError:
+            continue  # said by OtelExport
+        exporter = "metric_exporter" if kind == "metrics" else "trace_exporter"
+        modules.append(f"opentelemetry.exporter.otlp.proto.{wire}.{exporter}")
+    for name in modules:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            return

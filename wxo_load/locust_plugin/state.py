@@ -41,6 +41,9 @@ class TestState:
     worker_cpu: dict[str, tuple[float, float]] = field(default_factory=dict)  # (peak %, CPU s)
     workers_seen: set[str] = field(default_factory=set)  # master: every worker of this test
     workers_missing: set[str] = field(default_factory=set)  # master: ever marked missing by Locust
+    workers_unreadable: set[str] = field(default_factory=set)  # master: reports it cannot read
+    final_pending: bool = False  # worker: the test stopped, the next report is its last
+    final_sent: bool = False  # worker: the last report went; later ones carry no payload
     finals_awaited: bool = False  # master: the test stopped and the final reports were awaited
     finished: bool = False
     aborted_by: Any = None  # the gate verdict that stopped the test early

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from wxo_load.core.plan import ARRIVAL, STAGES
 from wxo_load.core.window import MeasuredWindow
+from wxo_load.core.wire import decode, encode
 
 if TYPE_CHECKING:
     from wxo_load.locust_plugin.control import LoadControl
@@ -45,14 +46,15 @@ def begin(
     window = MeasuredWindow(
         epoch if epoch is not None else started, warmup_s, cooldown_s, min(ends) if ends else None
     )
-    setattr(options, OPTION, window.to_wire())  # travels to the workers with the spawn message
+    setattr(options, OPTION, encode(window))  # travels to the workers with the spawn message
     _log(window, started)
     return window
 
 
 def from_master(options: Any) -> MeasuredWindow:
     """A worker, at test start: the window the master sent."""
-    return MeasuredWindow.from_wire(getattr(options, OPTION, None))
+    sent = getattr(options, OPTION, None)
+    return MeasuredWindow() if not sent else decode(sent, MeasuredWindow, "the master's window")
 
 
 def _log(window: MeasuredWindow, started: float) -> None:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wxo_load.mock.profile_model import Dist, fixed
+from wxo_load.mock.shapes import Json, StoredMessage
 
 STEP_DELTA = "run.step.delta"
 STEP_THINKING = "run.step.thinking"
@@ -130,7 +131,7 @@ def parse_agent(ctx: Any, raw: Any) -> AgentSpec | None:
 Timeline = list[tuple[float, str, str]]
 
 
-def _details(tag: str, details: list[dict[str, Any]], encode: Callable[[Any], str]) -> str:
+def _details(tag: str, details: list[Json], encode: Callable[[Json], str]) -> str:
     return f"{tag}\n{encode(details)}"
 
 
@@ -143,7 +144,8 @@ def _call(
     encode: Callable[[Any], str],
 ) -> float:
     """A call at `t` and its response after the sampled latency; returns the response's time."""
-    call: dict[str, Any]
+    call: dict[str, Json]
+    tool_call: dict[str, Json] = {"id": call_id, "name": spec.name, "args": {"query": "order 1234"}}
     if spec.name.endswith("_agent"):
         call = {
             "type": "tool_call",
@@ -156,13 +158,13 @@ def _call(
     else:
         call = {
             "type": "tool_calls",
-            "tool_calls": [{"id": call_id, "name": spec.name, "args": {"query": "order 1234"}}],
+            "tool_calls": [tool_call],
         }
         content = encode({"status": "ok", "tool": spec.name})
     out.append((t, STEP_DELTA, _details(f"tool_call {spec.name} {call_id}", [call], encode)))
     latency = spec.latency_ms.sample(rng)
     t_end = t + (latency if math.isfinite(latency) else 0.0)
-    response = {
+    response: dict[str, Json] = {
         "type": "tool_response",
         "name": spec.name,
         "content": content,
@@ -223,10 +225,10 @@ def step_data(name: str, arg: str, q_thread: str, q_run: str, q_display: str) ->
     ), tag
 
 
-def interim_message(answer_message: dict[str, Any]) -> dict[str, Any]:
+def interim_message(answer_message: StoredMessage) -> StoredMessage:
     """An async agent's interim assistant message: the answer's shape, is_async true, own id."""
-    message = dict(answer_message)
-    message["id"] = str(message.get("id", "")) + "-async"
+    message = answer_message.copy()
+    message["id"] = answer_message["id"] + "-async"
     message["content"] = [{"response_type": "text", "id": "1", "text": ASYNC_TEXT}]
     message["additional_properties"] = {
         "display_properties": {"skip_render": False, "is_async": True},

@@ -20,9 +20,23 @@ import asyncio
 from collections import deque
 from dataclasses import dataclass
 
+import msgspec
+
 from wxo_load.core.errors import ConfigError
 
 REJECT_STATUSES = (429, 503)
+
+
+class SlotsSnapshot(msgspec.Struct, kw_only=True):
+    """`capacity` in `/_mock/stats`: the limit and what waited or was turned away."""
+
+    concurrent_runs: int
+    max_queue: int | None
+    active: int
+    queued_now: int
+    queued_total: int
+    queue_peak: int
+    rejected_total: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,13 +101,13 @@ class RunSlots:
                 return
         self.active -= 1
 
-    def snapshot(self) -> dict[str, int | None]:
-        return {
-            "concurrent_runs": self.capacity.concurrent_runs,
-            "max_queue": self.capacity.max_queue,
-            "active": self.active,
-            "queued_now": len(self.waiting),
-            "queued_total": self.queued_total,
-            "queue_peak": self.queue_peak,
-            "rejected_total": self.rejected_total,
-        }
+    def snapshot(self) -> SlotsSnapshot:
+        return SlotsSnapshot(
+            concurrent_runs=self.capacity.concurrent_runs,
+            max_queue=self.capacity.max_queue,
+            active=self.active,
+            queued_now=len(self.waiting),
+            queued_total=self.queued_total,
+            queue_peak=self.queue_peak,
+            rejected_total=self.rejected_total,
+        )

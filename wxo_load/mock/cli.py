@@ -10,7 +10,7 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from wxo_load.core.errors import ConfigError, WxoLoadError
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from wxo_load.mock.capacity import Capacity
     from wxo_load.mock.profile_model import Profile
 from wxo_load.mock import DEFAULT_BIND, DEFAULT_PORT
-from wxo_load.mock.cli_channels import CHANNEL_OPTIONS, check_channel_options
+from wxo_load.mock.cli_channels import CHANNEL_OPTIONS, ArgSpec, check_channel_options
 from wxo_load.mock.framing import FRAMINGS
 
 WATCH_PARENT_ENV = "WXO_LOAD_MOCK_WATCH_PARENT"
@@ -28,7 +28,7 @@ LOG_LEVELS = ("critical", "error", "warning", "info", "debug")
 
 
 # Every `wxo-load mock` option: (flag, keyword arguments of add_argument), in --help order.
-OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+OPTIONS: tuple[tuple[str, ArgSpec], ...] = (
     ("--bind", dict(default=DEFAULT_BIND, help=f"address to listen on (default {DEFAULT_BIND})")),
     (
         "--port",

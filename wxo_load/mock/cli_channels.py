@@ -4,11 +4,24 @@ thread store and expiry, and the Socket.IO port of async agents (docs/simulator.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from collections.abc import Callable
+from typing import TypedDict
 
 from wxo_load.core.errors import ConfigError
 
-CHANNEL_OPTIONS: tuple[tuple[str, dict[str, Any]], ...] = (
+
+class ArgSpec(TypedDict, total=False):
+    """The keyword arguments of one `add_argument` of `wxo-load mock`."""
+
+    action: str
+    choices: tuple[str, ...] | tuple[int, ...]
+    default: str | int | float | bool | list[str] | None
+    help: str
+    metavar: str
+    type: Callable[[str], object]
+
+
+CHANNEL_OPTIONS: tuple[tuple[str, ArgSpec], ...] = (
     (
         "--chat-frames",
         dict(

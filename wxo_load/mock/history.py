@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from wxo_load.core.errors import ConfigError
+from wxo_load.mock.shapes import Json, StoredMessage
 from wxo_load.mock.store import Store, ThreadState
 
 
@@ -54,10 +55,11 @@ def _seed(where: str, item: Any, store: Store) -> None:
     if not isinstance(item, dict) or not isinstance(item.get("messages"), list):
         raise ConfigError(f"{where}: expected an object with a `messages` list.")
     thread_id = str(item.get("thread_id") or uuid.uuid4())
-    messages = [_message(f"{where}, message {i + 1}", m) for i, m in enumerate(item["messages"])]
-    if not messages:
+    read = [_message(f"{where}, message {i + 1}", m) for i, m in enumerate(item["messages"])]
+    if not read:
         raise ConfigError(f"{where}: `messages` is empty; give at least one message.")
-    title = str(item.get("title") or messages[0]["content"][0]["text"])
+    messages = [message for message, _ in read]
+    title = str(item.get("title") or read[0][1])
     state = ThreadState(str(item.get("agent_id") or ""), title)
     state.created_on = messages[0]["created_on"]
     status = item.get("status", 200)
@@ -74,7 +76,8 @@ def _seed(where: str, item: Any, store: Store) -> None:
     store.threads[thread_id] = state
 
 
-def _message(where: str, item: Any) -> dict[str, Any]:
+def _message(where: str, item: Json) -> tuple[StoredMessage, str]:
+    """The message as the server stores it, and its text."""
     if not isinstance(item, dict):
         raise ConfigError(f"{where}: expected an object with `role`, `text`, `created_on`.")
     role, text, created = item.get("role"), item.get("text"), item.get("created_on")
@@ -83,11 +86,13 @@ def _message(where: str, item: Any) -> dict[str, Any]:
     if not isinstance(text, str) or not isinstance(created, str) or not created:
         raise ConfigError(f"{where}: `text` and `created_on` (ISO time) must be strings.")
     tools = item.get("tools") or []
-    steps = [
+    if not isinstance(tools, list):
+        raise ConfigError(f"{where}: `tools` must be a list of tool names; got {tools!r}.")
+    steps: list[Json] = [
         {"step_details": [{"type": "tool_calls", "tool_calls": [{"name": t, "args": {}}]}]}
         for t in tools
     ]
-    message: dict[str, Any] = {
+    message: StoredMessage = {
         "id": str(uuid.uuid4()),
         "created_on": created,
         "updated_at": created,
@@ -99,4 +104,4 @@ def _message(where: str, item: Any) -> dict[str, Any]:
     }
     if role == "assistant":
         message["assistant"] = {"is_default": False, "name": item.get("agent")}
-    return message
+    return message, text

@@ -17,10 +17,11 @@ import urllib.request
 from collections import deque
 from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import IO, Any
+from typing import IO
 
 from wxo_load.core.errors import WxoLoadError
 from wxo_load.mock import LISTENING_PREFIX
+from wxo_load.mock.shapes import Json
 
 
 class SimulatorProcess:
@@ -78,9 +79,10 @@ class SimulatorProcess:
         """SIGTERM, then SIGKILL after `timeout_s`. Returns the exit code."""
         return _terminate(self._proc, timeout_s)
 
-    def stats(self, timeout_s: float = 5.0) -> dict[str, Any]:
+    def stats(self, timeout_s: float = 5.0) -> dict[str, Json]:
+        """`/_mock/stats` as JSON (its shape: WorkerStats or StatsTotal in stats.py)."""
         with urllib.request.urlopen(f"{self.url}/_mock/stats", timeout=timeout_s) as resp:
-            result: dict[str, Any] = json.loads(resp.read())
+            result: dict[str, Json] = json.loads(resp.read())
         return result
 
     def reset_stats(self, timeout_s: float = 5.0) -> None:

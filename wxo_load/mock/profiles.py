@@ -37,6 +37,7 @@ from wxo_load.mock.profile_model import (
     ReplayScript,
     Timing,
 )
+from wxo_load.mock.shapes import Json
 
 __all__ = [
     "PROFILES_DIR",
@@ -90,7 +91,7 @@ def load_profile(name_or_file: str) -> Profile:
     return parse_profile(raw, source=str(path), default_name=path.stem)
 
 
-def _over_default(raw: dict[str, Any]) -> dict[str, Any]:
+def _over_default(raw: dict[str, Json]) -> dict[str, Json]:
     """A profile file states what differs from the shipped `default` profile."""
     import yaml
 

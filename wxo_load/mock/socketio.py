@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 from time import perf_counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from wxo_load.mock.plan import DROP, MALFORMED, MESSAGE_CREATED, RunPlan
 from wxo_load.mock.routes.guard import bearer_claims
@@ -32,6 +32,7 @@ from wxo_load.mock.routes.http import Receive, Scope, Send, json_bytes, query_va
 from wxo_load.mock.routes.messages import assistant_message, message_created_rest
 from wxo_load.mock.routes.paced import EventIds
 from wxo_load.mock.routes.stream import TIMER_PAD_S
+from wxo_load.mock.shapes import Claims
 from wxo_load.mock.store import ThreadState
 
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ def _leave(app: MockApp, sock: Socket) -> None:
 
 
 def deliver_async(
-    app: MockApp, plan: RunPlan, state: ThreadState, claims: dict[str, Any], parent_id: str
+    app: MockApp, plan: RunPlan, state: ThreadState, claims: Claims, parent_id: str
 ) -> None:
     """Deliver the rest of an async agent's run to its user's sockets, at the plan's times
     (counted from now, the moment its HTTP run completed with the interim message)."""
@@ -143,7 +144,7 @@ async def _deliver(
     app: MockApp,
     plan: RunPlan,
     state: ThreadState,
-    claims: dict[str, Any],
+    claims: Claims,
     parent_id: str,
     room: Room,
 ) -> None:

@@ -11,10 +11,40 @@ import gc
 import os
 import resource
 import time
-from typing import Any
+
+import msgspec
+
+from wxo_load.mock.capacity import SlotsSnapshot
 
 _FINE_US = 10
 _FINE_N = 10_000  # 10 µs buckets up to 100 ms
+
+
+class LatenessSummary(msgspec.Struct):
+    """Event write lateness in ms (`lateness_ms` of `/_mock/stats`)."""
+
+    count: int
+    p50: float | None
+    p90: float | None
+    p99: float | None
+    p999: float | None
+    max: float | None
+
+
+class LatenessWire(msgspec.Struct):
+    """A histogram as one worker hands it to another (`fine`/`coarse`: bucket -> count)."""
+
+    fine: dict[int, int]
+    coarse: dict[int, int]
+    count: int
+    max_us: float
+    early: int
+
+
+class GcSummary(msgspec.Struct):
+    collections: int
+    pause_ms_total: float
+    pause_ms_max: float
 
 
 class LatenessHistogram:
@@ -58,33 +88,28 @@ class LatenessHistogram:
                 return min(float(ms + 1), self.max_us / 1000.0)
         return self.max_us / 1000.0
 
-    def summary(self) -> dict[str, Any]:
-        return {
-            "count": self.count,
-            "p50": _r(self.percentile_ms(50)),
-            "p90": _r(self.percentile_ms(90)),
-            "p99": _r(self.percentile_ms(99)),
-            "p999": _r(self.percentile_ms(99.9)),
-            "max": _r(self.max_us / 1000.0) if self.count else None,
-        }
+    def summary(self) -> LatenessSummary:
+        return LatenessSummary(
+            count=self.count,
+            p50=_r(self.percentile_ms(50)),
+            p90=_r(self.percentile_ms(90)),
+            p99=_r(self.percentile_ms(99)),
+            p999=_r(self.percentile_ms(99.9)),
+            max=_r(self.max_us / 1000.0) if self.count else None,
+        )
 
-    def to_wire(self) -> dict[str, Any]:
-        return {
-            "fine": {str(i): c for i, c in enumerate(self.fine) if c},
-            "coarse": {str(k): v for k, v in self.coarse.items()},
-            "count": self.count,
-            "max_us": self.max_us,
-            "early": self.early,
-        }
+    def to_wire(self) -> LatenessWire:
+        fine = {i: c for i, c in enumerate(self.fine) if c}
+        return LatenessWire(fine, dict(self.coarse), self.count, self.max_us, self.early)
 
-    def merge_wire(self, wire: dict[str, Any]) -> None:
-        for i, c in wire["fine"].items():
-            self.fine[int(i)] += c
-        for k, v in wire["coarse"].items():
-            self.coarse[int(k)] = self.coarse.get(int(k), 0) + v
-        self.count += wire["count"]
-        self.max_us = max(self.max_us, wire["max_us"])
-        self.early += wire["early"]
+    def merge_wire(self, wire: LatenessWire) -> None:
+        for i, c in wire.fine.items():
+            self.fine[i] += c
+        for k, v in wire.coarse.items():
+            self.coarse[k] = self.coarse.get(k, 0) + v
+        self.count += wire.count
+        self.max_us = max(self.max_us, wire.max_us)
+        self.early += wire.early
 
 
 def _r(value: float | None) -> float | None:
@@ -104,7 +129,7 @@ class Stats:
         self._gc_t0 = 0.0
         gc.callbacks.append(self._on_gc)
 
-    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+    def _on_gc(self, phase: str, info: dict[str, int]) -> None:
         # Garbage-collector pauses stop the event loop: report them, to tell them from the OS.
         if phase == "start":
             self._gc_t0 = time.perf_counter()
@@ -186,89 +211,119 @@ class Stats:
         usage = resource.getrusage(resource.RUSAGE_SELF)
         return usage.ru_utime + usage.ru_stime - self._cpu_base
 
-    def snapshot(self) -> dict[str, Any]:
-        return {
-            "pid": os.getpid(),
-            "profile": self.profile_name,
-            "uptime_s": round(time.time() - self.started_at, 3),
-            "streams_open": self.streams_open,
-            "streams_open_max": self.streams_open_max,
-            "streams_served": self.streams_served,
-            "streams_abandoned": self.streams_abandoned,
-            "runs_cancelled": self.runs_cancelled,
-            "runs_by_channel": dict(self.runs_by_channel),
-            "stateless_requests": self.stateless_requests,
-            "stateless_messages_total": self.stateless_messages_total,
-            "stateless_bytes_total": self.stateless_bytes_total,
-            "sockets_connected": self.sockets_connected,
-            "async_events_written": self.async_events_written,
-            "async_events_undelivered": self.async_events_undelivered,
-            "sockets_left_mid_answer": self.sockets_left_mid_answer,
-            "runs_started": self.runs_started,
-            "runs_completed": self.runs_completed,
-            "runs_per_s": self.runs_per_s(),
-            "threads_created": self.threads_created,
-            "events_written": self.events_written,
-            "faults": dict(self.faults),
-            "runs_by_agent": dict(self.runs_by_agent),
-            "runs_by_user": dict(self.runs_by_user),
-            "lateness_ms": self.lateness.summary(),
-            "lateness_early_count": self.lateness.early,
-            "cpu_s": round(self.cpu_s(), 4),
-            "gc": {
-                "collections": self.gc_collections,
-                "pause_ms_total": round(self.gc_pause_ms_total, 3),
-                "pause_ms_max": round(self.gc_pause_ms_max, 3),
-            },
-        }
-
-    def to_wire(self) -> dict[str, Any]:
-        snap = self.snapshot()
-        snap["lateness_wire"] = self.lateness.to_wire()
-        return snap
+    def snapshot(self) -> WorkerStats:
+        """This worker's figures; `lateness_wire` is for the other workers (admin.py)."""
+        return WorkerStats(
+            pid=os.getpid(),
+            profile=self.profile_name,
+            uptime_s=round(time.time() - self.started_at, 3),
+            streams_open=self.streams_open,
+            streams_open_max=self.streams_open_max,
+            streams_served=self.streams_served,
+            streams_abandoned=self.streams_abandoned,
+            runs_cancelled=self.runs_cancelled,
+            runs_by_channel=dict(self.runs_by_channel),
+            stateless_requests=self.stateless_requests,
+            stateless_messages_total=self.stateless_messages_total,
+            stateless_bytes_total=self.stateless_bytes_total,
+            sockets_connected=self.sockets_connected,
+            async_events_written=self.async_events_written,
+            async_events_undelivered=self.async_events_undelivered,
+            sockets_left_mid_answer=self.sockets_left_mid_answer,
+            runs_started=self.runs_started,
+            runs_completed=self.runs_completed,
+            runs_per_s=self.runs_per_s(),
+            threads_created=self.threads_created,
+            events_written=self.events_written,
+            faults=dict(self.faults),
+            runs_by_agent=dict(self.runs_by_agent),
+            runs_by_user=dict(self.runs_by_user),
+            lateness_ms=self.lateness.summary(),
+            lateness_early_count=self.lateness.early,
+            cpu_s=round(self.cpu_s(), 4),
+            gc=GcSummary(
+                collections=self.gc_collections,
+                pause_ms_total=round(self.gc_pause_ms_total, 3),
+                pause_ms_max=round(self.gc_pause_ms_max, 3),
+            ),
+            lateness_wire=self.lateness.to_wire(),
+        )
 
 
-_SUM_KEYS = (
-    "streams_open",
-    "streams_open_max",
-    "streams_served",
-    "streams_abandoned",
-    "runs_cancelled",
-    "stateless_requests",
-    "stateless_messages_total",
-    "stateless_bytes_total",
-    "sockets_connected",
-    "async_events_written",
-    "async_events_undelivered",
-    "sockets_left_mid_answer",
-    "runs_started",
-    "runs_completed",
-    "runs_per_s",
-    "threads_created",
-    "events_written",
-    "lateness_early_count",
-    "cpu_s",
+class _Counts(msgspec.Struct, kw_only=True):
+    """The figures that add up across workers (`aggregate`)."""
+
+    streams_open: int
+    streams_open_max: int
+    streams_served: int
+    streams_abandoned: int
+    runs_cancelled: int
+    stateless_requests: int
+    stateless_messages_total: int
+    stateless_bytes_total: int
+    sockets_connected: int
+    async_events_written: int
+    async_events_undelivered: int
+    sockets_left_mid_answer: int
+    runs_started: int
+    runs_completed: int
+    runs_per_s: float
+    threads_created: int
+    events_written: int
+    lateness_early_count: int
+    cpu_s: float
+    faults: dict[str, int]
+    runs_by_agent: dict[str, int]
+    runs_by_user: dict[str, int]
+    runs_by_channel: dict[str, int]
+    lateness_ms: LatenessSummary
+
+
+class WorkerStats(_Counts, kw_only=True, omit_defaults=True):
+    """One worker's `/_mock/stats` (`workers: 1`), or its entry in `per_worker`."""
+
+    pid: int
+    profile: str
+    uptime_s: float
+    gc: GcSummary
+    capacity: SlotsSnapshot | None = None  # with a `capacity:` profile
+    lateness_wire: LatenessWire | None = None  # between workers only
+    workers: int | None = None  # 1 when this is the whole answer
+
+
+class StatsTotal(_Counts, kw_only=True):
+    """`/_mock/stats` of a simulator with `--workers N`: the sums, and each worker's own."""
+
+    pid: int
+    profile: str
+    workers: int
+    per_worker: list[WorkerStats]
+
+
+_SUM_KEYS = tuple(
+    name
+    for name, kind in zip(_Counts.__struct_fields__, msgspec.structs.fields(_Counts), strict=True)
+    if kind.type in (int, float)
 )
+_BY_KEYS = ("faults", "runs_by_agent", "runs_by_user", "runs_by_channel")
 
 
-def aggregate(wires: list[dict[str, Any]]) -> dict[str, Any]:
-    """Sum several workers' `to_wire()` snapshots into one stats answer."""
+def aggregate(wires: list[WorkerStats], pid: int, profile: str) -> StatsTotal:
+    """Sum several workers' snapshots (each with its `lateness_wire`) into one stats answer."""
     hist = LatenessHistogram()
-    total: dict[str, Any] = dict.fromkeys(_SUM_KEYS, 0)
-    faults: dict[str, int] = {}
-    by: dict[str, dict[str, int]] = {"runs_by_agent": {}, "runs_by_user": {}, "runs_by_channel": {}}
+    sums: dict[str, float] = dict.fromkeys(_SUM_KEYS, 0)
+    by: dict[str, dict[str, int]] = {key: {} for key in _BY_KEYS}
     for w in wires:
         for k in _SUM_KEYS:
-            total[k] += w[k]
-        for name, c in w["faults"].items():
-            faults[name] = faults.get(name, 0) + c
+            sums[k] += getattr(w, k)
         for key, counts in by.items():
-            for name, c in (w.get(key) or {}).items():
+            for name, c in getattr(w, key).items():
                 counts[name] = counts.get(name, 0) + c
-        hist.merge_wire(w["lateness_wire"])
-    total["runs_per_s"] = round(total["runs_per_s"], 2)
-    total["cpu_s"] = round(total["cpu_s"], 4)
-    total["faults"] = faults
-    total.update(by)
-    total["lateness_ms"] = hist.summary()
-    return total
+        if w.lateness_wire is not None:
+            hist.merge_wire(w.lateness_wire)
+    sums["runs_per_s"] = round(sums["runs_per_s"], 2)
+    sums["cpu_s"] = round(sums["cpu_s"], 4)
+    shown = [msgspec.structs.replace(w, lateness_wire=None) for w in wires]
+    answer = {**sums, **by, "lateness_ms": hist.summary(), "pid": pid, "profile": profile,
+              "workers": len(wires), "per_worker": shown}  # fmt: skip
+    return msgspec.convert(answer, StatsTotal)

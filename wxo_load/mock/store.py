@@ -9,8 +9,8 @@ from __future__ import annotations
 import random
 from collections import OrderedDict
 from datetime import datetime, timezone
-from typing import Any
 
+from wxo_load.mock.shapes import Json, RunRecord, Tenant
 from wxo_load.mock.stats import Stats
 from wxo_load.mock.tokens import (
     DEFAULT_TENANT_ID,
@@ -39,7 +39,7 @@ class ThreadState:
         self.user_turns = 0
 
 
-def default_tenants() -> dict[str, dict[str, Any]]:
+def default_tenants() -> dict[str, Tenant]:
     return {
         DEFAULT_TENANT_ID: {
             "id": DEFAULT_TENANT_ID,
@@ -58,8 +58,8 @@ class Store:
         self.rng = rng
         self.stats = stats
         self.threads: OrderedDict[str, ThreadState] = OrderedDict()
-        self.runs: OrderedDict[str, dict[str, Any]] = OrderedDict()
-        self.tenants: dict[str, dict[str, Any]] = default_tenants()
+        self.runs: OrderedDict[str, RunRecord] = OrderedDict()
+        self.tenants: dict[str, Tenant] = default_tenants()
 
     def thread_state(
         self, thread_id: str, agent_id: str = "", title: str = ""
@@ -90,7 +90,7 @@ class Store:
         held = [(tid, st) for tid, st in self.threads.items() if st.agent_id == agent_id]
         return sorted(held, key=lambda item: item[1].created_on, reverse=True)
 
-    def add_run(self, record: dict[str, Any]) -> None:
+    def add_run(self, record: RunRecord) -> None:
         self.runs[record["run_id"]] = record
         if len(self.runs) > MAX_RUNS_KEPT:
             self.runs.popitem(last=False)
@@ -99,9 +99,9 @@ class Store:
         """In the table, or minted by this simulator (maybe by another worker)."""
         return tenant_id in self.tenants or self.keyring.check_signed_uuid(TENANT_KIND, tenant_id)
 
-    def add_tenant(self, name: str, title: Any, tags: Any) -> dict[str, Any]:
+    def add_tenant(self, name: str, title: Json, tags: Json) -> Tenant:
         bits = int.from_bytes(self.keyring._tag(b"tenant-name", name.encode()), "big")
         tenant_id = self.keyring.new_signed_uuid(TENANT_KIND, bits)
-        tenant = {"id": tenant_id, "name": name, "title": title, "tags": tags}
+        tenant: Tenant = {"id": tenant_id, "name": name, "title": title, "tags": tags}
         self.tenants[tenant_id] = tenant
         return tenant

@@ -14,7 +14,10 @@ import json
 import os
 import time
 import uuid
-from typing import Any
+
+import msgspec
+
+from wxo_load.mock.shapes import Claims
 
 # The local edition's built-in user and tenant, as in the captured token and message.
 LOCAL_USERNAME = "wxo.archer@ibm.com"
@@ -24,6 +27,7 @@ DEFAULT_TENANT_ID = "575ef8ef-c00f-42c6-9c62-374d7f5e7ce3"
 DEFAULT_TENANT_NAME = "wxo-dev"
 DEFAULT_TENANT_TITLE = "WatsonX Orchestrate Development"
 
+_CLAIMS = msgspec.json.Decoder(Claims)
 _JWT_HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
 
 
@@ -51,12 +55,12 @@ class Keyring:
 
     def __init__(self, key: bytes) -> None:
         self._key = key
-        self._cache: dict[str, dict[str, Any]] = {}
+        self._cache: dict[str, Claims] = {}
 
     # ------------------------------------------------------------------ tokens
 
-    def issue(self, claims: dict[str, Any], ttl_s: float | None) -> str:
-        claims = dict(claims)
+    def issue(self, claims: Claims, ttl_s: float | None) -> str:
+        claims = claims.copy()
         if ttl_s is not None:
             claims["exp"] = int(time.time() + ttl_s) if ttl_s >= 1 else time.time() + ttl_s
         payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
@@ -64,7 +68,7 @@ class Keyring:
         sig = _b64(hmac.new(self._key, signing_input, hashlib.sha256).digest())
         return (signing_input + b"." + sig).decode()
 
-    def verify(self, token: str) -> dict[str, Any]:
+    def verify(self, token: str) -> Claims:
         claims = self._cache.get(token)
         if claims is None:
             claims = self._verify_signature(token)
@@ -76,7 +80,7 @@ class Keyring:
             raise TokenError("Token has expired")
         return claims
 
-    def _verify_signature(self, token: str) -> dict[str, Any]:
+    def _verify_signature(self, token: str) -> Claims:
         parts = token.split(".")
         if len(parts) != 3:
             raise TokenError("Could not validate credentials: not a JWT")
@@ -85,12 +89,9 @@ class Keyring:
         if not hmac.compare_digest(expected, parts[2].encode()):
             raise TokenError("Could not validate credentials: bad signature")
         try:
-            claims = json.loads(_unb64(parts[1]))
-        except (ValueError, UnicodeDecodeError):
+            return _CLAIMS.decode(_unb64(parts[1]))
+        except (ValueError, msgspec.DecodeError):  # (a ValidationError is a DecodeError)
             raise TokenError("Could not validate credentials: unreadable claims") from None
-        if not isinstance(claims, dict):
-            raise TokenError("Could not validate credentials: unreadable claims")
-        return claims
 
     # ---------------------------------------------------------- ids with a tag
 

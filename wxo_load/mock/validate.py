@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
-Error = dict[str, Any]
+from wxo_load.mock.shapes import Json
+from wxo_load.mock.shapes import ValidationError as Error
 
 RESPONSE_TYPES = (
     "conversational_search", "text", "image", "option", "pause", "iframe", "connect_to_agent",
@@ -45,7 +45,7 @@ _DICT_FIELDS = (
 _STR_FIELDS = ("agent_id", "environment_id")
 
 
-def parse_json_body(raw: bytes) -> tuple[Any, list[Error]]:
+def parse_json_body(raw: bytes) -> tuple[Json, list[Error]]:
     try:
         return json.loads(raw), []
     except (ValueError, UnicodeDecodeError) as exc:
@@ -58,7 +58,7 @@ def parse_json_body(raw: bytes) -> tuple[Any, list[Error]]:
 
 
 def _err(
-    kind: str, loc: list[Any], msg: str, value: Any, ctx: dict[str, Any] | None = None
+    kind: str, loc: list[str | int], msg: str, value: Json, ctx: dict[str, Json] | None = None
 ) -> Error:
     out: Error = {"type": kind, "loc": ["body", *loc], "msg": msg, "input": value}
     if ctx:
@@ -66,20 +66,20 @@ def _err(
     return out
 
 
-def _not_object(loc: list[Any], value: Any) -> Error:
+def _not_object(loc: list[str | int], value: Json) -> Error:
     return _err(
         "model_attributes_type", loc,
         "Input should be a valid dictionary or object to extract fields from", value,
     )  # fmt: skip
 
 
-def _check_str(errors: list[Error], body: dict[str, Any], key: str, loc: list[Any]) -> None:
+def _check_str(errors: list[Error], body: dict[str, Json], key: str, loc: list[str | int]) -> None:
     value = body.get(key)
     if value is not None and not isinstance(value, str):
         errors.append(_err("string_type", [*loc, key], "Input should be a valid string", value))
 
 
-def validate_run_body(body: Any) -> list[Error]:
+def validate_run_body(body: Json) -> list[Error]:
     if not isinstance(body, dict):
         return [_not_object([], body)]
     errors: list[Error] = []
@@ -112,7 +112,7 @@ def validate_run_body(body: Any) -> list[Error]:
     return errors
 
 
-def _check_message(message: Any) -> list[Error]:
+def _check_message(message: Json) -> list[Error]:
     if not isinstance(message, dict):
         return [_not_object(["message"], message)]
     errors: list[Error] = []
@@ -129,7 +129,7 @@ def _check_message(message: Any) -> list[Error]:
         )
         return errors
     for i, part in enumerate(content):
-        loc = ["message", "content", i]
+        loc: list[str | int] = ["message", "content", i]
         if not isinstance(part, dict):
             errors.append(_not_object(loc, part))
         elif "response_type" not in part:
@@ -143,7 +143,7 @@ def _check_message(message: Any) -> list[Error]:
     return errors
 
 
-def _check_llm_params(llm: Any) -> list[Error]:
+def _check_llm_params(llm: Json) -> list[Error]:
     if not isinstance(llm, dict):
         return [_not_object(["llm_params"], llm)]
     errors: list[Error] = []
@@ -164,7 +164,7 @@ def _check_llm_params(llm: Any) -> list[Error]:
 
 
 def _check_bounded(
-    loc: list[Any], value: Any, lo: float | None, hi: float | None, integer: bool
+    loc: list[str | int], value: Json, lo: float | None, hi: float | None, integer: bool
 ) -> Error | None:
     """The error for one numeric llm_params field (a number within [lo, hi]), or None."""
     if (
@@ -193,7 +193,7 @@ def _check_bounded(
     return None
 
 
-def validate_thread_body(body: Any) -> list[Error]:
+def validate_thread_body(body: Json) -> list[Error]:
     if not isinstance(body, dict):
         return [_not_object([], body)]
     errors: list[Error] = []

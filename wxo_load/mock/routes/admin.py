@@ -8,14 +8,15 @@ every worker follows.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from wxo_load.mock.routes.http import Send, not_found, respond
-from wxo_load.mock.stats import aggregate
+import msgspec
+
+from wxo_load.mock.routes.http import Send, not_found, respond, respond_raw_json
+from wxo_load.mock.stats import StatsTotal, WorkerStats, aggregate
 
 if TYPE_CHECKING:
     from wxo_load.mock.app import MockApp
@@ -29,7 +30,7 @@ async def health(send: Send) -> None:
 
 async def mock_route(app: MockApp, path: str, method: str, send: Send) -> None:
     if path == "/_mock/stats" and method == "GET":
-        await respond(send, 200, stats_answer(app))
+        await respond_raw_json(send, 200, msgspec.json.encode(stats_answer(app)))
     elif path == "/_mock/reset-stats" and method == "POST":
         reset_stats(app)
         await respond(send, 200, {"reset": True})
@@ -37,31 +38,27 @@ async def mock_route(app: MockApp, path: str, method: str, send: Send) -> None:
         await not_found(send)
 
 
-def stats_answer(app: MockApp) -> dict[str, Any]:
-    own = app.stats.to_wire()
+def stats_answer(app: MockApp) -> WorkerStats | StatsTotal:
+    own = app.stats.snapshot()
     if app.slots is not None:
-        own["capacity"] = app.slots.snapshot()
+        own.capacity = app.slots.snapshot()
     stats_dir = app.settings.stats_dir
     if stats_dir is None:
-        own.pop("lateness_wire")
-        own["workers"] = 1
+        own.lateness_wire = None
+        own.workers = 1
         return own
     wires = [own]
     for file in sorted(stats_dir.glob("worker-*.json")):
-        if file.name == f"worker-{own['pid']}.json":
+        if file.name == f"worker-{own.pid}.json":
             continue
         try:
-            wires.append(json.loads(file.read_text()))
-        except (OSError, ValueError):
+            wires.append(_WIRE.decode(file.read_bytes()))
+        except (OSError, msgspec.ValidationError, msgspec.DecodeError):
             continue
-    out = aggregate(wires)
-    out.update(
-        pid=own["pid"],
-        profile=app.profile.name,
-        workers=len(wires),
-        per_worker=[{k: v for k, v in w.items() if k != "lateness_wire"} for w in wires],
-    )
-    return out
+    return aggregate(wires, own.pid, app.profile.name)
+
+
+_WIRE = msgspec.json.Decoder(WorkerStats)
 
 
 def reset_stats(app: MockApp) -> None:
@@ -87,10 +84,10 @@ def read_generation(marker: Path) -> int:
 def write_stats_file(app: MockApp) -> None:
     stats_dir = app.settings.stats_dir
     assert stats_dir is not None
-    wire = app.stats.to_wire()
-    tmp = stats_dir / f"worker-{wire['pid']}.tmp"
-    tmp.write_text(json.dumps(wire))
-    tmp.replace(stats_dir / f"worker-{wire['pid']}.json")
+    wire = app.stats.snapshot()
+    tmp = stats_dir / f"worker-{wire.pid}.tmp"
+    tmp.write_bytes(msgspec.json.encode(wire))
+    tmp.replace(stats_dir / f"worker-{wire.pid}.json")
 
 
 async def share_stats(app: MockApp) -> None:

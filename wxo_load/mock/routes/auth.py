@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 from wxo_load.mock.routes.guard import authorized, unauthorized
@@ -15,6 +15,7 @@ from wxo_load.mock.routes.http import (
     read_body,
     respond,
 )
+from wxo_load.mock.shapes import Claims, Json, Tenant, ValidationError
 from wxo_load.mock.tokens import LOCAL_PASSWORD, LOCAL_USER_ID, LOCAL_USERNAME
 from wxo_load.mock.validate import parse_json_body, validate_thread_body
 
@@ -36,7 +37,7 @@ async def login(app: MockApp, scope: Scope, receive: Receive, send: Send) -> Non
     if form["username"][0] != LOCAL_USERNAME or form["password"][0] != LOCAL_PASSWORD:
         await unauthorized(send, "Incorrect username or password")
         return
-    claims: dict[str, Any] = {
+    claims: Claims = {
         "sub": LOCAL_USER_ID,
         "username": LOCAL_USERNAME,
         "aud": "authenticated",
@@ -46,9 +47,10 @@ async def login(app: MockApp, scope: Scope, receive: Receive, send: Send) -> Non
         if not app.store.known_tenant(tenant_id):
             await respond(send, 404, {"detail": f"Tenant {tenant_id} not found"})
             return
-        claims.update(tenant_id=tenant_id, woTenantId=tenant_id, woUserId=LOCAL_USER_ID)
+        claims["tenant_id"] = claims["woTenantId"] = tenant_id
+        claims["woUserId"] = LOCAL_USER_ID
     token = app.keyring.issue(claims, app.token_ttl_s)
-    body: dict[str, Any] = {"access_token": token, "token_type": "bearer"}
+    body: dict[str, str | float] = {"access_token": token, "token_type": "bearer"}
     if app.token_ttl_s is not None:
         body["expires_in"] = app.token_ttl_s
     await respond(send, 200, body)
@@ -65,18 +67,18 @@ async def tenants(app: MockApp, scope: Scope, method: str, receive: Receive, sen
         return
     body, errors = parse_json_body(await read_body(receive))
     errors = errors or _tenant_errors(body)
-    if errors:
+    if errors or not isinstance(body, dict):
         await respond(send, 422, {"detail": errors})
         return
-    name = body["name"]
+    name = str(body["name"])
     if any(t["name"] == name for t in app.store.tenants.values()):
         await respond(send, 409, {"detail": f"Tenant {name} already exists"})
         return
-    tenant = app.store.add_tenant(name, body.get("title", name), body.get("tags", []))
+    tenant: Tenant = app.store.add_tenant(name, body.get("title", name), body.get("tags", []))
     await respond(send, 201, tenant)
 
 
-def _tenant_errors(body: Any) -> list[dict[str, Any]]:
+def _tenant_errors(body: Json) -> list[ValidationError]:
     if not isinstance(body, dict):
         return validate_thread_body(body)
     if not isinstance(body.get("name"), str) or not body["name"]:

@@ -21,7 +21,9 @@ import asyncio
 import uuid
 from collections import OrderedDict
 from time import perf_counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+import msgspec
 
 from wxo_load.mock.answers import log_line
 from wxo_load.mock.plan import MESSAGE_CREATED, RunPlan
@@ -45,6 +47,7 @@ from wxo_load.mock.routes.http import (
 )
 from wxo_load.mock.routes.messages import assistant_message, user_message
 from wxo_load.mock.routes.paced import write_paced
+from wxo_load.mock.shapes import ChatMessage, ChatRequest, Claims, Json
 from wxo_load.mock.store import ThreadState
 from wxo_load.mock.validate import parse_json_body
 
@@ -91,7 +94,7 @@ async def _error(send: Send, version: int, status: int, message: str) -> None:
     await respond(send, status, body)
 
 
-def _check_messages(body: Any) -> str | None:
+def _check_messages(body: Json) -> str | None:
     if not isinstance(body, dict):
         return "the body must be a JSON object with `messages`."
     messages = body.get("messages")
@@ -100,7 +103,7 @@ def _check_messages(body: Any) -> str | None:
     for i, m in enumerate(messages):
         if not isinstance(m, dict) or not isinstance(m.get("role"), str):
             return f"messages[{i}] must be an object with a `role`."
-    if not any(m["role"] == "user" for m in messages):
+    if not any(isinstance(m, dict) and m["role"] == "user" for m in messages):
         return "`messages` has no `user` message."
     return None
 
@@ -113,7 +116,7 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-def _last_user(messages: list[dict[str, Any]]) -> dict[str, Any]:
+def _last_user(messages: list[dict[str, Json]]) -> ChatMessage:
     message = next(m for m in reversed(messages) if m["role"] == "user")
     content = message.get("content")
     if isinstance(content, list):  # typed parts
@@ -133,19 +136,20 @@ async def chat_completions(
     if why is not None:
         await _error(send, version, 422 if version == 1 else 400, f"Invalid request: {why}")
         return
+    request = msgspec.convert(body, ChatRequest)  # _check_messages accepted it
     environment = _header(scope, ENVIRONMENT_HEADER)
     if environment is not None and not _is_uuid(environment):
         await _error(send, version, 400, "Invalid X-IBM-ENVIRONMENT-ID: expected an environment's "
                      "UUID, or no header at all for the agent's draft.")  # fmt: skip
         return
     header = _header(scope, THREAD_HEADER)
-    resolved = await _thread(app, send, version, header, body)
+    resolved = await _thread(app, send, version, header, request)
     if resolved is None:
         return
     thread_id, state = resolved
     channel = "chat" if version == 1 else ("chat-v2" if state is not None else "chat-v2-stateless")
-    user_turns = sum(1 for m in body["messages"] if m["role"] == "user")
-    message = _last_user(body["messages"])
+    user_turns = sum(1 for m in request["messages"] if m["role"] == "user")
+    message = _last_user(request["messages"])
     if state is not None:
         state.user_turns += 1
         user_turns = state.user_turns
@@ -160,16 +164,16 @@ async def chat_completions(
     )
     if verdict is not None and app.event_log is not None:
         app.event_log.add_line(log_line(plan.run_id, thread_id, verdict))
-    _count(app, plan, claims, channel, message, body["messages"], len(raw), environment)
+    _count(app, plan, claims, channel, message, request["messages"], len(raw), environment)
     try:
-        await _answer(app, plan, state, claims, message, body, version, receive, send)
+        await _answer(app, plan, state, claims, message, request, version, receive, send)
     finally:
         if answers is not None:
             answers.end(thread_id)
 
 
 async def _thread(
-    app: MockApp, send: Send, version: int, header: str | None, body: dict[str, Any]
+    app: MockApp, send: Send, version: int, header: str | None, request: ChatRequest
 ) -> tuple[str, ThreadState | None] | None:
     """(thread id shown, its state or None for stateless), or None after an error answer."""
     store = app.store
@@ -183,7 +187,7 @@ async def _thread(
         thread_id = store.new_thread("", "")
         return thread_id, store.threads[thread_id]
     if header is None:  # stateless: the client's own thread id
-        return str(body.get("thread_id") or uuid.uuid4()), None
+        return str(request.get("thread_id") or uuid.uuid4()), None
     mode = app.settings.thread_store
     if mode == "off":
         await _error(send, 2, 503, "Thread store unavailable (simulated): send the whole "
@@ -206,10 +210,10 @@ async def _thread(
 def _count(
     app: MockApp,
     plan: RunPlan,
-    claims: dict[str, Any],
+    claims: Claims,
     channel: str,
-    message: dict[str, Any],
-    messages: list[Any],
+    message: ChatMessage,
+    messages: list[dict[str, Json]],
     size: int,
     environment: str | None,
 ) -> None:
@@ -234,9 +238,9 @@ async def _answer(
     app: MockApp,
     plan: RunPlan,
     state: ThreadState | None,
-    claims: dict[str, Any],
-    message: dict[str, Any],
-    body: dict[str, Any],
+    claims: Claims,
+    message: ChatMessage,
+    request: ChatRequest,
     version: int,
     receive: Receive,
     send: Send,
@@ -258,7 +262,7 @@ async def _answer(
         t0 = perf_counter()
         openai_chunks = app.settings.chat_frames == "openai"
         frames = ChatFrames(plan, version, plan.thread_id, store_answer, openai_chunks)
-        if body.get("stream", True) is False:
+        if request.get("stream", True) is False:
             await _json_answer(app, plan, frames, version, send)
             return
         await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})

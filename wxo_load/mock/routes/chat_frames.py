@@ -25,11 +25,11 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any
 
 from wxo_load.mock.agent_tools import STEP_DELTA
 from wxo_load.mock.plan import DROP, MALFORMED, MESSAGE_CREATED, PlannedEvent, RunPlan, encode
 from wxo_load.mock.routes.http import DropConnection
+from wxo_load.mock.shapes import Json
 
 DONE_FRAME = b"data: [DONE]\n\n"
 KEEP_ALIVE = b": keep-alive\n\n"
@@ -37,19 +37,23 @@ KEEP_ALIVE_EVERY_S = 15.0  # v2: a comment whenever nothing was written for this
 _ERROR_EVENTS = frozenset({"error", "run.failed"})
 
 
-def _event_data(ev: PlannedEvent) -> dict[str, Any]:
+def _event_data(ev: PlannedEvent) -> dict[str, Json]:
     """The `data` of a planned event whose line is already encoded (rare paths only)."""
-    parsed: dict[str, Any] = json.loads(b'{"id": "' + ev.rest)
-    return dict(parsed.get("data") or {})
+    data = json.loads(b'{"id": "' + ev.rest).get("data")
+    return dict(data) if isinstance(data, dict) else {}
 
 
-def _v2_step(step: dict[str, Any]) -> dict[str, Any]:
+def _v2_step(step: dict[str, Json]) -> dict[str, Json]:
     """A hand-over's call (`{"type": "tool_call", ...}` on the widget's stream) in v2's one
     shape of a call, `{"type": "tool_calls", "tool_calls": [{"id", "name", "args"}]}`, its id
     the one its `tool_response` answers."""
     if step.get("type") != "tool_call":
         return step
-    call = {"id": step.get("tool_call_id"), "name": step.get("name"), "args": step.get("args")}
+    call: dict[str, Json] = {
+        "id": step.get("tool_call_id"),
+        "name": step.get("name"),
+        "args": step.get("args"),
+    }
     return {"type": "tool_calls", "tool_calls": [call]}
 
 
@@ -75,7 +79,8 @@ class ChatFrames:
             f'"thread_id": {encode(thread_id)}, "run_id": "{plan.run_id}", "trace_id": "{trace}", '
             f'"model": {encode(plan.agent_id)}, "created": '
         )
-        self.steps: list[Any] = []  # the tool steps written so far, for the completed frame
+        # the tool steps written so far, for the completed frame
+        self.steps: list[dict[str, Json]] = []
 
     def _frame(self, event_id: str, obj: str, rest: str) -> bytes:
         return (
@@ -100,8 +105,13 @@ class ChatFrames:
         if name == STEP_DELTA:
             if self.version == 1:
                 return None
-            steps = _event_data(ev).get("delta", {}).get("step_details") or []
-            details = [_v2_step(d) for d in steps]
+            delta = _event_data(ev).get("delta")
+            steps = delta.get("step_details") if isinstance(delta, dict) else None
+            details = (
+                [_v2_step(d) for d in steps if isinstance(d, dict)]
+                if isinstance(steps, list)
+                else []
+            )
             self.steps.extend(details)
             return self._frame(
                 event_id,
@@ -109,8 +119,9 @@ class ChatFrames:
                 f'"data": {{"delta": {{"role": "assistant", "step_details": {encode(details)}}}}}',
             )
         if name in _ERROR_EVENTS:
-            error = _event_data(ev).get("error") or {}
-            message = str(error.get("message") or "The run failed (simulated).")
+            error = _event_data(ev).get("error")
+            said = error.get("message") if isinstance(error, dict) else None
+            message = str(said or "The run failed (simulated).")
             return self._frame(
                 event_id,
                 "error",
@@ -151,7 +162,7 @@ class ChatFrames:
         return frame + DONE_FRAME if self.version == 1 else frame
 
 
-def completion_json(plan: RunPlan, thread_id: str) -> dict[str, Any]:
+def completion_json(plan: RunPlan, thread_id: str) -> dict[str, Json]:
     """The `stream: false` answer, OpenAI's `chat.completion` plus `thread_id`."""
     return {
         "id": plan.run_id,

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from wxo_load.mock.routes.http import Scope, Send, respond
+from wxo_load.mock.shapes import Claims
 from wxo_load.mock.tokens import DEFAULT_TENANT_ID, TokenError
 
 if TYPE_CHECKING:
     from wxo_load.mock.app import MockApp
 
-ANY_TOKEN_CLAIMS: dict[str, Any] = {
+ANY_TOKEN_CLAIMS: Claims = {
     "sub": "any-token",
     "tenant_id": DEFAULT_TENANT_ID,
     "woTenantId": DEFAULT_TENANT_ID,
@@ -20,7 +21,7 @@ ANY_TOKEN_CLAIMS: dict[str, Any] = {
 NO_TENANT = "Token has no tenant: get a tenant token with POST /api/v1/auth/token?tenant_id=<id>"
 
 
-def bearer_claims(app: MockApp, scope: Scope) -> tuple[dict[str, Any] | None, str]:
+def bearer_claims(app: MockApp, scope: Scope) -> tuple[Claims | None, str]:
     """(claims, '') for a valid bearer token, else (None, why)."""
     token = ""
     for name, value in scope["headers"]:
@@ -45,7 +46,7 @@ async def unauthorized(send: Send, why: str) -> None:
     await respond(send, 401, {"detail": why}, [(b"www-authenticate", b"Bearer")])
 
 
-async def authorized(app: MockApp, scope: Scope, send: Send) -> dict[str, Any] | None:
+async def authorized(app: MockApp, scope: Scope, send: Send) -> Claims | None:
     """The bearer's claims, or None after answering 401."""
     claims, why = bearer_claims(app, scope)
     if claims is None:
@@ -55,7 +56,7 @@ async def authorized(app: MockApp, scope: Scope, send: Send) -> dict[str, Any] |
 
 async def chat_guard(
     app: MockApp, scope: Scope, send: Send, *, json_errors: bool = False
-) -> dict[str, Any] | None:
+) -> Claims | None:
     """HTTP faults, then the bearer check, as a gateway and the real server would
     (`json_errors`: a 500 fault answers JSON too, as chat completions v2 does)."""
     fault = app.planner.http_fault()

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from wxo_load.mock.plan import MESSAGE_CREATED, RunPlan, encode, rest_of
 from wxo_load.mock.routes.http import now_iso
+from wxo_load.mock.shapes import ChatMessage, Claims, RequestMessage, StoredMessage
 
 
 def user_message(
-    claims: dict[str, Any], thread_id: str, message: dict[str, Any], message_id: str
-) -> dict[str, Any]:
+    claims: Claims, thread_id: str, message: RequestMessage | ChatMessage, message_id: str
+) -> StoredMessage:
     content = message.get("content")
     if isinstance(content, str):
         content = [{"response_type": "text", "text": content}]
@@ -35,7 +34,7 @@ def user_message(
     }
 
 
-def assistant_message(plan: RunPlan, claims: dict[str, Any], parent_id: str) -> dict[str, Any]:
+def assistant_message(plan: RunPlan, claims: Claims, parent_id: str) -> StoredMessage:
     now = now_iso()
     return {
         "id": plan.message_id,
@@ -61,9 +60,9 @@ def assistant_message(plan: RunPlan, claims: dict[str, Any], parent_id: str) -> 
     }
 
 
-def message_created_rest(plan: RunPlan, message: dict[str, Any]) -> bytes:
+def message_created_rest(plan: RunPlan, message: StoredMessage) -> bytes:
     """A `message.created` event line after its id."""
-    data = {
+    data: dict[str, str | StoredMessage] = {
         "thread_id": plan.thread_id,
         "message_id": plan.message_id,
         "agent_id": plan.agent_id,

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import asyncio
 from time import perf_counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from wxo_load.mock.agent_tools import interim_message
 from wxo_load.mock.plan import MESSAGE_CREATED, RunPlan
 from wxo_load.mock.routes.guard import authorized
 from wxo_load.mock.routes.http import Scope, Send, json_bytes, now_iso, respond
 from wxo_load.mock.routes.messages import assistant_message
+from wxo_load.mock.shapes import Claims, RunRecord
 from wxo_load.mock.store import ThreadState
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ FINAL = frozenset({"completed", "failed", "cancelled"})
 _FAILS = frozenset({"run.failed", "error"})
 
 
-def run_record(plan: RunPlan) -> dict[str, Any]:
+def run_record(plan: RunPlan) -> RunRecord:
     return {
         "id": plan.run_id,
         "run_id": plan.run_id,
@@ -62,7 +63,7 @@ async def start_plain_run(
     app: MockApp,
     plan: RunPlan,
     state: ThreadState,
-    claims: dict[str, Any],
+    claims: Claims,
     parent_id: str,
     send: Send,
 ) -> None:
@@ -107,9 +108,9 @@ def _finish(
     app: MockApp,
     plan: RunPlan,
     state: ThreadState,
-    claims: dict[str, Any],
+    claims: Claims,
     parent_id: str,
-    record: dict[str, Any],
+    record: RunRecord,
     end_event: str,
     t_sched: float,
 ) -> None:

@@ -7,7 +7,9 @@ completes in the background, its record readable with `GET /runs/<id>`.
 from __future__ import annotations
 
 from time import perf_counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+import msgspec
 
 from wxo_load.mock.answers import log_line
 from wxo_load.mock.plan import RunPlan
@@ -16,6 +18,7 @@ from wxo_load.mock.routes.http import Receive, Scope, Send, json_bytes, read_bod
 from wxo_load.mock.routes.messages import user_message
 from wxo_load.mock.routes.plain import start_plain_run
 from wxo_load.mock.routes.stream import stream_run, stream_run_in_line
+from wxo_load.mock.shapes import Claims, RunRequest
 from wxo_load.mock.store import ThreadState
 from wxo_load.mock.validate import parse_json_body, validate_run_body
 
@@ -38,8 +41,9 @@ async def create_run(
     if errors:
         await respond(send, 422, {"detail": errors})
         return
-    agent_id = body.get("agent_id") or DEFAULT_AGENT_ID
-    thread_id = body.get("thread_id")
+    request = msgspec.convert(body, RunRequest)  # validate_run_body accepted it
+    agent_id = request.get("agent_id") or DEFAULT_AGENT_ID
+    thread_id = request.get("thread_id")
     if thread_id:
         state = app.store.thread_state(thread_id)
         if state is None:
@@ -50,7 +54,7 @@ async def create_run(
         state = app.store.threads[thread_id]
     state.user_turns += 1
     answers = app.answers
-    verdict = answers.begin(thread_id, state.title, body["message"]) if answers else None
+    verdict = answers.begin(thread_id, state.title, request["message"]) if answers else None
     plan = app.planner.plan(
         thread_id=thread_id,
         agent_id=agent_id,
@@ -60,7 +64,7 @@ async def create_run(
     if verdict is not None and app.event_log is not None:
         app.event_log.add_line(log_line(plan.run_id, thread_id, verdict))
     try:
-        await _respond_run(app, plan, state, claims, body, t0, receive, send, stream=stream)
+        await _respond_run(app, plan, state, claims, request, t0, receive, send, stream=stream)
     finally:
         if answers is not None:
             answers.end(thread_id)
@@ -70,8 +74,8 @@ async def _respond_run(
     app: MockApp,
     plan: RunPlan,
     state: ThreadState,
-    claims: dict[str, Any],
-    body: dict[str, Any],
+    claims: Claims,
+    request: RunRequest,
     t0: float,
     receive: Receive,
     send: Send,
@@ -84,11 +88,11 @@ async def _respond_run(
     app.stats.run_by(plan.agent_id, user)
     app.stats.channel("runs-stream" if stream else "runs-poll")
     if app.run_log is not None:
-        content = body["message"].get("content")
+        content = request["message"].get("content")
         app.run_log.add_request(plan.run_id, thread_id, plan.agent_id, user, str(content))
     if plan.fault is not None:
         app.stats.fault(plan.fault)
-    message = user_message(claims, thread_id, body["message"], app.planner.new_uuid())
+    message = user_message(claims, thread_id, request["message"], app.planner.new_uuid())
     state.messages.append(json_bytes(message))
     if stream and app.slots is not None:
         await stream_run_in_line(app, plan, state, claims, message["id"], receive, send)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from time import perf_counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from wxo_load.mock.agent_tools import interim_message
 from wxo_load.mock.plan import DROP, MALFORMED, MESSAGE_CREATED, PlannedEvent, RunPlan
@@ -23,6 +23,7 @@ from wxo_load.mock.routes.http import (
     json_bytes,
 )
 from wxo_load.mock.routes.messages import assistant_message, message_created_rest
+from wxo_load.mock.shapes import Claims
 from wxo_load.mock.store import ThreadState
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ async def stream_run(
     app: MockApp,
     plan: RunPlan,
     state: ThreadState,
-    claims: dict[str, Any],
+    claims: Claims,
     parent_id: str,
     t0: float,
     receive: Receive,
@@ -60,7 +61,7 @@ async def stream_run_in_line(
     app: MockApp,
     plan: RunPlan,
     state: ThreadState,
-    claims: dict[str, Any],
+    claims: Claims,
     parent_id: str,
     receive: Receive,
     send: Send,
@@ -82,7 +83,7 @@ async def write_events(
     app: MockApp,
     plan: RunPlan,
     state: ThreadState,
-    claims: dict[str, Any],
+    claims: Claims,
     parent_id: str,
     t0: float,
     send: Send,
@@ -154,7 +155,7 @@ async def _write_cancelled(app: MockApp, plan: RunPlan, send: Send) -> None:
 
 
 def _special_rest(
-    plan: RunPlan, ev: PlannedEvent, state: ThreadState, claims: dict[str, Any], parent_id: str
+    plan: RunPlan, ev: PlannedEvent, state: ThreadState, claims: Claims, parent_id: str
 ) -> bytes:
     """The line after the id of a message.created (stored), a malformed line, or a drop."""
     name = ev.event

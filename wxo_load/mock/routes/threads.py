@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import msgspec
+
 from wxo_load.mock.routes.guard import authorized, chat_guard
 from wxo_load.mock.routes.http import (
     Receive,
@@ -17,6 +19,7 @@ from wxo_load.mock.routes.http import (
     respond,
     respond_raw_json,
 )
+from wxo_load.mock.shapes import ThreadRequest
 from wxo_load.mock.validate import parse_json_body, validate_thread_body
 
 if TYPE_CHECKING:
@@ -33,7 +36,8 @@ async def create_thread(app: MockApp, scope: Scope, receive: Receive, send: Send
     if errors:
         await respond(send, 422, {"detail": errors})
         return
-    thread_id = app.store.new_thread(body.get("agent_id") or "", body.get("title") or "")
+    request = msgspec.convert(body, ThreadRequest)  # validate_thread_body accepted it
+    thread_id = app.store.new_thread(request.get("agent_id") or "", request.get("title") or "")
     location = (b"location", f"/threads/{thread_id}".encode())
     await respond(send, 201, {"thread_id": thread_id}, [location])
 
