@@ -16,6 +16,15 @@ the caller's pipes for a minute. So every worker runs one greenlet, `watch`, tha
   a stop)? Locust's master answers each worker heartbeat, sent every second, and counts a worker
   missing after 3 unanswered; the default 10 s leaves room for a master busy writing results.
 
+The watch starts at Locust's `init` event, which a worker fires only once it has connected to
+its master; Locust's worker waits for that connection 5 s per try, 60 tries. A `--processes`
+master that fails at its own `init` (a bad scenario, a busy --metrics-port) can exit before its
+workers have connected: on a loaded machine they then waited out those tries, holding the
+caller's pipes (seen: 300 s). So a forked worker also watches its parent from the moment of the
+fork (`_watch_from_fork`, registered with `os.register_at_fork` at import, in the launcher): if
+the parent is gone before `start_watch` takes over, the worker was in no test and has nothing to
+hand over, so it says so and exits 0 at once.
+
 Why a greenlet that compares `os.getppid()` rather than `prctl(PR_SET_PDEATHSIG)`: the signal is
 Linux only (`--processes` also runs on macOS), it fires when the forking *thread* ends rather than
 the process, and it would end the worker through Locust's SIGTERM path with Locust's exit code,
@@ -45,6 +54,7 @@ HARD_EXIT_S = 5.0  # the orderly quit did not end the process: end it anyway
 
 
 PARENT_GONE = "process {pid}, which forked it with --processes, is gone"
+_watching: list[bool] = []  # set once `start_watch` has run in this process
 
 
 def lost_reason(
@@ -67,10 +77,29 @@ def start_watch(environment: Any, mid_test: tuple[str, ...]) -> gevent.Greenlet:
     """On a worker, at init: watch for the loss of the master (module docstring). `mid_test`:
     Locust's runner states of a test under way (passed in: this module imports no locust, so
     its pure part can be tested without Locust patching the test process)."""
+    _watching.append(True)
     options = environment.parsed_options
     forked = bool(getattr(options, "processes", None))
     timeout_s = float(getattr(options, "master_timeout", MASTER_TIMEOUT_S) or 0)
     return gevent.spawn(_watch, environment, forked, timeout_s, mid_test)
+
+
+def _after_fork_in_child() -> None:
+    """In a process forked from the launcher (Locust's `--processes`): watch the parent from
+    now on, before Locust connects to it and fires `init` (module docstring)."""
+    if os.getppid() == LAUNCHER_PID:
+        gevent.spawn(_watch_from_fork)
+
+
+def _watch_from_fork() -> None:
+    while not _watching:
+        if os.getppid() != LAUNCHER_PID:
+            log.info("wxo-load: the master ended before this worker started; it ends too")
+            _hard_exit(int(ExitCode.PASSED))
+        gevent.sleep(WATCH_INTERVAL_S)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _watch(environment: Any, forked: bool, timeout_s: float, mid_test: tuple[str, ...]) -> None:
