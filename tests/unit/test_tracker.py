@@ -227,3 +227,26 @@ def test_timings_use_the_arrival_stamp_and_client_lag_the_read_time() -> None:
     )
     assert record.run_started_ms == pytest.approx(501.0)
     assert tracker.client_lags_ms == [pytest.approx(40.0)]
+
+
+def test_delta_text_of_one_part_or_many() -> None:
+    """A delta's content: one part (the usual case, read without building a list) or several;
+    parts that are not objects and texts that are not strings count as no text."""
+    record = RunRecord(
+        started_at_unix=0, user_id="u", conversation_id="c", turn_index=0, request_id="r"
+    )
+    tracker = RunTracker(record, t0=0.0, wall_minus_perf_s=0.0)
+    tracker.keep_text()
+    contents = [
+        [{"response_type": "text", "text": "one "}],
+        [{"text": "two "}, "not a part", {"text": 3}, {"text": "parts "}],
+        ["not a part"],
+        [{"text": None}],
+        [],
+        "plain ",
+    ]
+    for i, content in enumerate(contents):
+        data = {"delta": {"role": "assistant", "content": content}}
+        tracker.on_event({"event": "message.delta", "data": data}, t=0.1 * (i + 1))
+    assert tracker.answer_text == "one two parts plain "
+    assert record.deltas == 6

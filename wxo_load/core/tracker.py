@@ -33,6 +33,10 @@ def _text_of_content(content: Json) -> str:
         return content
     if type(content) is not list:
         return ""
+    if len(content) == 1:  # a delta's usual content: one part (no list, generator or join)
+        part = content[0]
+        text = part.get("text") if type(part) is dict else None
+        return text if type(text) is str else ""
     parts = [part.get("text") for part in content if type(part) is dict]
     return "".join(p for p in parts if type(p) is str)
 
