@@ -304,3 +304,26 @@ def test_client_lag_recording_is_cheap() -> None:
         book.record_client_lag_ms(1.0 + (i % 500) * 0.1)
     per_call_us = (time.perf_counter() - start) / n * 1e6
     assert per_call_us < 10  # about 1.2 µs on the 2-core CI box; generous for noisy machines
+
+
+def test_record_many_gives_what_record_gives_one_by_one() -> None:
+    """A run's values recorded at once (client lags, inter-delta gaps): the same count, sum
+    (added in the same order), min, max and histogram as one `record()` each, NaN skipped,
+    across the fold of the queue and at the histograms' clamped ends."""
+    rng = random.Random(7)
+    runs = [[rng.lognormvariate(0.0, 2.0) for _ in range(rng.randint(0, 60))] for _ in range(80)]
+    runs[3][:3] = [math.nan, 0.0, -2.0]
+    runs.append([1e12, 0.0004, 0.0005, 1e-9])
+    one_by_one, at_once = Timing(), Timing()
+    for values in runs:
+        for value in values:
+            one_by_one.record(value)
+        at_once.record_many(values)
+    assert (at_once.count, at_once.sum_ms, at_once.min_ms, at_once.max_ms) == (
+        one_by_one.count, one_by_one.sum_ms, one_by_one.min_ms, one_by_one.max_ms
+    )  # fmt: skip
+    a, b = at_once.hist, one_by_one.hist
+    assert a is not None and b is not None
+    assert list(a.counts) == list(b.counts)
+    assert (a.total_count, a.min_value, a.max_value) == (b.total_count, b.min_value, b.max_value)
+    assert at_once.summary() == one_by_one.summary()

@@ -189,6 +189,10 @@ class MetricsBook:
         """Per event: arrival minus the server's event timestamp. About 1.5 µs."""
         self._client_lag.record(value_ms)
 
+    def record_client_lags_ms(self, values_ms: list[float]) -> None:
+        """A run's client lags (its events in order) at once: as `record_client_lag_ms` each."""
+        self._client_lag.record_many(values_ms)
+
     # -- counts ----------------------------------------------------------------------------
 
     @property

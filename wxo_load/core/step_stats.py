@@ -72,9 +72,7 @@ def record_run_steps(book: MetricsBook, run: RunRecord) -> None:
         if value is not None:
             timing(f"step/{phase}").record(value)
     if run.delta_gaps_ms:
-        inter = timing(INTER_DELTA)
-        for gap in run.delta_gaps_ms:
-            inter.record(gap)
+        timing(INTER_DELTA).record_many(run.delta_gaps_ms)
     if run.stream_chars_per_s is not None:
         timing(CHARS_PER_S).record(run.stream_chars_per_s)
     if run.ended_without_done:

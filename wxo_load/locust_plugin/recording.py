@@ -60,8 +60,7 @@ class Recorder:
         self.pending_runs.append(run.to_dict())
         if not book.book_run(run):
             return
-        for lag in client_lags_ms:
-            book.record_client_lag_ms(lag)
+        book.record_client_lags_ms(client_lags_ms)
         if self.otel is not None:
             self.otel.add_run(run)
         if run.outcome in LEFT_OUTCOMES:  # counted in the book; no timing, no Locust row
