@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -70,17 +71,25 @@ def load(path: Path) -> ModuleType:
     return module
 
 
-def cost_us(module: ModuleType, n: int = 2000) -> float:
+HEAD_REQUEST = b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+
+
+def _fake_connection(module: ModuleType) -> Any:
+    """The transport's Connection on a FakeSocket (no real fd to poll for idleness)."""
     conn = module.Connection("127.0.0.1", 1)
-    conn._connect = lambda: FakeSocket()  # type: ignore[method-assign]
+    conn._connect = lambda: FakeSocket()
     if hasattr(conn, "_idle_and_clean"):
-        conn._idle_and_clean = lambda: False  # type: ignore[method-assign]  # no real fd to poll
-    head = b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+        conn._idle_and_clean = lambda: False
+    return conn
+
+
+def cost_us(module: ModuleType, n: int = 2000) -> float:
+    conn = _fake_connection(module)
     best = float("inf")
     for _ in range(5):
         t0 = time.process_time()
         for _ in range(n):
-            for _chunk in conn.request(head, b"").iter_body():
+            for _chunk in conn.request(HEAD_REQUEST, b"").iter_body():
                 pass
         best = min(best, (time.process_time() - t0) / n * 1e6)
     return best
@@ -90,16 +99,12 @@ def events_cost_us(module: ModuleType, n: int = 2000) -> float:
     """The whole receive path of the runs stream per event, as edge/client.py's _read_events
     runs it: a read with the kernel's stamp, the chunked decoder, the stream decoder, the
     stamp's conversion and the tracker (a new record per response)."""
-    conn = module.Connection("127.0.0.1", 1)
-    conn._connect = lambda: FakeSocket()  # type: ignore[method-assign]
-    if hasattr(conn, "_idle_and_clean"):
-        conn._idle_and_clean = lambda: False  # type: ignore[method-assign]  # no real fd to poll
-    head = b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+    conn = _fake_connection(module)
     best = float("inf")
     for _ in range(5):
         t0 = time.process_time()
         for _ in range(n):
-            response = conn.request(head, b"")
+            response = conn.request(HEAD_REQUEST, b"")
             conn.kernel_stamps = True
             tracker = RunTracker(RunRecord(0.0, "u", "c", 0, "r"), time.perf_counter(), 0.0)
             feed, on_event = StreamDecoder().feed, tracker.on_event
